@@ -1,0 +1,1 @@
+"""Dramatiq: the broker that carries outbox messages to consumers."""

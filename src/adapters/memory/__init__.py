@@ -1,0 +1,1 @@
+"""In-memory adapters: the fakes every unit test uses, held to the same contract suites."""

@@ -1,0 +1,52 @@
+"""In-memory outbox store and publisher, for relay unit tests and contract suites."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from adapters.memory.store import MemoryDatabase
+from application.ports.outbox import OutboxMessage
+
+
+class MemoryOutboxStore:
+    def __init__(self, database: MemoryDatabase) -> None:
+        self._db = database
+        self._claimed: set[str] = set()
+        self._new = asyncio.Event()
+
+    def notify(self) -> None:
+        self._new.set()
+
+    @asynccontextmanager
+    async def claim(self, limit: int) -> AsyncIterator[list[OutboxMessage]]:
+        batch = [
+            m for m in self._db.outbox
+            if m.id not in self._db.published and m.id not in self._claimed
+        ][:limit]
+        self._claimed.update(m.id for m in batch)
+        try:
+            yield batch
+            self._db.published.update(m.id for m in batch)
+        finally:
+            self._claimed.difference_update(m.id for m in batch)
+
+    async def wait_for_new(self, timeout: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._new.wait(), timeout)
+        self._new.clear()
+
+    async def backlog(self) -> int:
+        return sum(1 for m in self._db.outbox if m.id not in self._db.published)
+
+
+class MemoryPublisher:
+    """Records what would have gone to the broker."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, OutboxMessage]] = []
+
+    async def publish(self, consumer: str, message: OutboxMessage) -> None:
+        self.sent.append((consumer, message))

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+
+def normalise_url(url: str) -> str:
+    """Accept ``postgresql://`` / ``postgres://`` URLs and use the psycopg 3 driver."""
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def make_engine(
+    url: str, *, pool_size: int = 10, max_overflow: int = 5, pool_timeout: float = 5.0
+) -> AsyncEngine:
+    """A bounded pool: when it is exhausted callers wait ``pool_timeout`` then fail fast (→ 503)."""
+    return create_async_engine(
+        normalise_url(url),
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_timeout=pool_timeout,
+        pool_pre_ping=True,
+    )
+
+
+def sync_url(url: str) -> str:
+    return normalise_url(url)

@@ -1,0 +1,81 @@
+"""SQLAlchemy Core tables. Write side in ``public``, projections in the ``read`` schema."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+products = Table(
+    "products", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("slug", String(200), nullable=False, unique=True),
+    Column("sku", String(64), nullable=False, unique=True),
+    Column("price_amount", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("version", Integer, nullable=False),
+    CheckConstraint("price_amount >= 0", name="price_not_negative"),
+)
+
+staff_tokens = Table(
+    "staff_tokens", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
+outbox = Table(
+    "outbox", metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=True),
+    Column("id", String(64), nullable=False, unique=True),
+    Column("topic", String(200), nullable=False),
+    Column("aggregate_id", String(64), nullable=False),
+    Column("aggregate_version", Integer, nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("payload", JSONB, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    Column("published_at", DateTime(timezone=True)),
+)
+
+processed_events = Table(
+    "processed_events", metadata,
+    Column("consumer", String(100), nullable=False),
+    Column("event_id", String(64), nullable=False),
+    Column("processed_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    PrimaryKeyConstraint("consumer", "event_id"),
+)
+
+read_products = Table(
+    "products", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("slug", String(200), nullable=False, unique=True),
+    Column("version", Integer, nullable=False),
+    Column("document", JSONB, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    schema="read",
+)

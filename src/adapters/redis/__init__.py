@@ -1,0 +1,1 @@
+"""Redis adapters: stock gate, cart hot copy, sessions, rate limits."""

@@ -1,0 +1,1 @@
+"""Use cases: commands, queries, handlers, ports and the message bus. No I/O technology here."""

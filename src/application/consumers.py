@@ -1,0 +1,65 @@
+"""Event consumers: who reacts to which committed event, and the idempotent way to run them.
+
+Each consumer receives its own broker message per event, so one failing consumer is retried
+without replaying the others. A consumer records the event id in the same transaction as its
+writes (``ProcessedEvents.mark``), so at-least-once delivery gives exactly-once effects.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from application.codec import event_from_builtins
+from application.ports.outbox import OutboxMessage
+from application.ports.unit_of_work import UnitOfWork
+
+logger = logging.getLogger(__name__)
+
+# Handlers declare the context slice of the unit of work they need; any concrete one fits.
+EventHandler = Callable[[Any, Any], Awaitable[None]]
+
+
+@dataclass(slots=True)
+class Consumer:
+    name: str
+    handlers: dict[str, EventHandler] = field(default_factory=dict)
+
+    def on(self, topic: str, handler: EventHandler) -> Consumer:
+        self.handlers[topic] = handler
+        return self
+
+
+class ConsumerRegistry:
+    def __init__(self, consumers: Iterable[Consumer]) -> None:
+        self._consumers = {c.name: c for c in consumers}
+
+    def consumers_of(self, topic: str) -> list[str]:
+        return [c.name for c in self._consumers.values() if topic in c.handlers]
+
+    def get(self, name: str) -> Consumer:
+        return self._consumers[name]
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._consumers)
+
+
+async def deliver(
+    registry: ConsumerRegistry,
+    consumer_name: str,
+    message: OutboxMessage,
+    uow: Callable[[], UnitOfWork],
+) -> bool:
+    """Run one consumer on one message, at most once in effect. False if it was a replay."""
+    handler = registry.get(consumer_name).handlers[message.topic]
+    event = event_from_builtins(message.topic, message.payload)
+    async with uow() as tx:
+        if not await tx.processed.mark(consumer_name, message.id):
+            logger.info("skip replay of %s for %s", message.id, consumer_name)
+            return False
+        await handler(event, tx)
+        await tx.commit()
+    return True

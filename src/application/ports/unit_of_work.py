@@ -1,0 +1,37 @@
+"""The unit of work: one transaction, the repositories that share it, and the outbox.
+
+Each bounded context declares the slice it needs (``CatalogUnitOfWork`` …) by extending
+this protocol; one concrete unit of work per adapter satisfies them all structurally.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Protocol, Self
+
+
+class ProcessedEvents(Protocol):
+    async def mark(self, consumer: str, event_id: str) -> bool:
+        """Record that ``consumer`` handled ``event_id``; False when it already had."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction. Events of every aggregate seen by a repository are written to the
+    outbox by ``commit``, in the same transaction as the change that caused them.
+    Leaving the block without ``commit`` rolls back."""
+
+    processed: ProcessedEvents
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...

@@ -1,0 +1,1 @@
+"""Staff tokens for the admin API."""

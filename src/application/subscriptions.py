@@ -1,0 +1,15 @@
+"""Which consumer reacts to which event topic. The relay and the worker both read this."""
+
+from __future__ import annotations
+
+from application.catalog import handlers as catalog
+from application.consumers import Consumer, ConsumerRegistry
+from domain.catalog.product import ProductCreated
+
+
+def build_registry() -> ConsumerRegistry:
+    return ConsumerRegistry(
+        [
+            Consumer("catalog_projection").on(ProductCreated.topic, catalog.project_product_created),
+        ]
+    )

@@ -1,0 +1,1 @@
+"""Products, variants, categories and price lists."""

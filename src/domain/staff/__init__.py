@@ -1,0 +1,1 @@
+"""Staff members and their roles for the admin API."""

@@ -1,0 +1,1 @@
+"""The ``emporium`` command line."""

@@ -1,0 +1,147 @@
+"""``emporium``: serve, worker, relay, run (all three), migrate, seed, admin."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from entrypoints.settings import get_settings
+
+PROJECT_DIR = Path(os.environ.get("EMPORIUM_HOME", Path.cwd()))
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "entrypoints.http.app:create_app", factory=True, host=settings.host,
+        port=settings.port, workers=args.workers, log_config=None, access_log=False,
+        timeout_graceful_shutdown=5,
+    )
+    return 0
+
+
+def worker_command(processes: int = 1, threads: int = 4) -> list[str]:
+    return [
+        sys.executable, "-m", "dramatiq", "entrypoints.worker.app", "--processes", str(processes),
+        "--threads", str(threads), "--skip-logging", "--worker-shutdown-timeout", "10000",
+    ]
+
+
+def _worker(args: argparse.Namespace) -> int:
+    os.execv(sys.executable, worker_command(args.processes, args.threads))  # noqa: S606
+
+
+def _relay(_: argparse.Namespace) -> int:
+    from entrypoints.container import Container
+    from entrypoints.logging import configure_logging
+    from entrypoints.worker.relay import run_relay
+
+    settings = get_settings()
+    configure_logging(settings.log_level, json_lines=settings.log_json)
+    asyncio.run(run_relay(Container()))
+    return 0
+
+
+def _migrate(_: argparse.Namespace) -> int:
+    from adapters.postgres.migrate import ensure_database, upgrade
+
+    url = get_settings().database_url
+    ensure_database(url)
+    upgrade(url)
+    print("database migrated")
+    return 0
+
+
+def _seed(args: argparse.Namespace) -> int:
+    from entrypoints.cli.seed import seed_demo
+
+    asyncio.run(seed_demo(products=args.products))
+    return 0
+
+
+def _create_token(args: argparse.Namespace) -> int:
+    from application.staff.handlers import IssueStaffToken
+    from domain.staff.roles import Role
+    from entrypoints.container import Container, close
+
+    async def issue() -> str:
+        container = Container()
+        try:
+            issued = await container.bus().handle(IssueStaffToken(name=args.name, role=Role(args.role)))
+            return str(issued.token)
+        finally:
+            await close(container)
+
+    print(asyncio.run(issue()))
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from entrypoints.cli.supervisor import run_all
+
+    return run_all(PROJECT_DIR, with_seed=not args.no_seed)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="emporium", description="Emporium commerce backend")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the HTTP API")
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=_serve)
+
+    worker = sub.add_parser("worker", help="run the Dramatiq worker (outbox consumers)")
+    worker.add_argument("--processes", type=int, default=1)
+    worker.add_argument("--threads", type=int, default=4)
+    worker.set_defaults(func=_worker)
+
+    sub.add_parser("relay", help="run the outbox relay").set_defaults(func=_relay)
+    sub.add_parser("migrate", help="create the database if needed and apply migrations").set_defaults(
+        func=_migrate
+    )
+
+    seed = sub.add_parser("seed", help="load demo data (idempotent)")
+    seed.add_argument("--products", type=int, default=0, help="also generate N random products")
+    seed.set_defaults(func=_seed)
+
+    run = sub.add_parser("run", help="find services, migrate, seed, start API + worker + relay")
+    run.add_argument("--no-seed", action="store_true")
+    run.set_defaults(func=_run)
+
+    admin = sub.add_parser("admin", help="staff administration")
+    admin_sub = admin.add_subparsers(dest="admin_command", required=True)
+    token = admin_sub.add_parser("create-token", help="issue a staff bearer token and print it")
+    token.add_argument("--role", required=True, choices=["owner", "merchandiser", "fulfilment", "support"])
+    token.add_argument("--name", default="cli")
+    token.set_defaults(func=_create_token)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+def wait_http(url: str, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - our own localhost URL
+                if response.status == 200:
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.3)
+    return False
+
+
+__all__ = ["main", "signal", "subprocess", "wait_http", "worker_command"]

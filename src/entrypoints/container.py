@@ -1,0 +1,78 @@
+"""The composition root: the one place that knows every adapter. Shared by HTTP, worker and CLI."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from dependency_injector import containers, providers
+
+from adapters.dramatiq.broker import DramatiqPublisher, make_broker
+from adapters.postgres.engine import make_engine
+from adapters.postgres.outbox import PostgresOutboxStore
+from adapters.postgres.unit_of_work import PostgresUnitOfWork
+from adapters.redis.client import make_redis
+from adapters.system.clock import SystemClock, UuidIdGenerator
+from application.catalog import handlers as catalog
+from application.catalog.commands import CreateProduct
+from application.messagebus import MessageBus
+from application.relay import OutboxRelay
+from application.staff import handlers as staff
+from application.subscriptions import build_registry
+from entrypoints.settings import Settings, get_settings
+
+
+def build_bus(uow: Any, clock: Any, ids: Any) -> MessageBus:
+    """Bind every command to its handler and the handler's dependencies."""
+    deps = {"uow": uow, "clock": clock, "ids": ids}
+    return MessageBus(
+        {
+            CreateProduct: functools.partial(catalog.create_product, **deps),
+            staff.IssueStaffToken: functools.partial(staff.issue_staff_token, **deps),
+        }
+    )
+
+
+class Container(containers.DeclarativeContainer):
+    settings: providers.Provider[Settings] = providers.Singleton(get_settings)
+
+    clock = providers.Singleton(SystemClock)
+    ids = providers.Singleton(UuidIdGenerator)
+
+    engine = providers.Singleton(
+        lambda s: make_engine(
+            s.database_url, pool_size=s.db_pool_size, max_overflow=s.db_max_overflow,
+            pool_timeout=s.db_pool_timeout,
+        ),
+        settings,
+    )
+    redis = providers.Singleton(lambda s: make_redis(s.redis_url), settings)
+    broker = providers.Singleton(
+        lambda s: make_broker(
+            s.redis_url, namespace=s.broker_namespace,
+            heartbeat_timeout_ms=s.worker_heartbeat_timeout_ms,
+            maintenance_chance=s.broker_maintenance_chance,
+        ),
+        settings,
+    )
+
+    uow = providers.Factory(PostgresUnitOfWork, engine=engine, ids=ids)
+    uow_factory = providers.Callable(lambda e, i: functools.partial(PostgresUnitOfWork, e, i), engine, ids)
+    consumers = providers.Singleton(build_registry)
+    bus = providers.Singleton(build_bus, uow=uow_factory, clock=clock, ids=ids)
+
+    outbox_store = providers.Singleton(PostgresOutboxStore, engine)
+    publisher = providers.Singleton(DramatiqPublisher, broker)
+    relay = providers.Singleton(
+        lambda store, pub, reg, s: OutboxRelay(store, pub, reg, poll_interval=s.relay_poll_interval),
+        outbox_store, publisher, consumers, settings,
+    )
+
+
+async def close(container: Container) -> None:
+    """Close what the container opened; creating an engine or client never connects, so this is safe."""
+    await container.outbox_store().close()
+    await container.redis().aclose()
+    await container.engine().dispose()
+    for provider in (container.outbox_store, container.redis, container.engine):
+        provider.reset()

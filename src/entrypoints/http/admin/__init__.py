@@ -1,0 +1,1 @@
+"""Staff endpoints under ``/admin`` (bearer token with a role)."""

@@ -1,0 +1,59 @@
+"""The Litestar application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from entrypoints.container import Container, close
+from entrypoints.http.admin.products import AdminProductController
+from entrypoints.http.health import HealthController
+from entrypoints.http.middleware import request_id_middleware
+from entrypoints.http.problems import EXCEPTION_HANDLERS
+from entrypoints.http.store.products import StoreProductController
+from entrypoints.logging import configure_logging
+
+ROUTE_HANDLERS = [
+    HealthController,
+    AdminProductController,
+    StoreProductController,
+]
+
+
+def create_app(container: Container | None = None, *, configure_logs: bool = True) -> Litestar:
+    """Build the app. Nothing connects here: engines and clients open lazily, close on shutdown."""
+    container = container or Container()
+    settings = container.settings()
+    if configure_logs:
+        configure_logging(settings.log_level, json_lines=settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        app.state.container = container
+        try:
+            yield
+        finally:
+            await close(container)
+
+    return Litestar(
+        route_handlers=ROUTE_HANDLERS,
+        lifespan=[lifespan],
+        middleware=[request_id_middleware],
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=OpenAPIConfig(
+            title="Emporium",
+            version="0.1.0",
+            description="Headless commerce API: storefront under /store, staff under /admin.",
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(), JsonRenderPlugin()],
+            components=Components(
+                security_schemes={"staffToken": SecurityScheme(type="http", scheme="bearer")}
+            ),
+        ),
+        debug=False,
+    )

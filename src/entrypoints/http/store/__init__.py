@@ -1,0 +1,1 @@
+"""Storefront endpoints under ``/store``."""

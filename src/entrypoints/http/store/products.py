@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get
+from litestar.exceptions import NotFoundException
+from litestar.params import PathParameter
+
+from application.catalog.handlers import product_by_slug
+from application.catalog.read_models import ProductDocument
+
+
+class StoreProductController(Controller):
+    path = "/store/products"
+    tags = ["store: catalog"]
+
+    @get("/{slug:str}", operation_id="store_get_product")
+    async def get_product(
+        self, request: Request[Any, Any, Any], slug: Annotated[str, PathParameter(max_length=200)]
+    ) -> ProductDocument:
+        document = await product_by_slug(slug, uow=request.app.state.container.uow_factory())
+        if document is None:
+            raise NotFoundException(f"No product {slug!r}")
+        return document

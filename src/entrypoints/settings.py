@@ -1,0 +1,50 @@
+"""Settings from environment variables, read once into a frozen msgspec Struct."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+
+import msgspec
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    database_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/emporium"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    broker_namespace: str = "emporium"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    db_pool_size: int = 10
+    db_max_overflow: int = 5
+    db_pool_timeout: float = 5.0
+    relay_poll_interval: float = 1.0
+    worker_heartbeat_timeout_ms: int = 60_000
+    broker_maintenance_chance: int = 1000
+    reservation_ttl_seconds: int = 600
+    log_level: str = "INFO"
+    log_json: bool = True
+    secret_key: str = "dev-only-secret-change-me"  # noqa: S105 - overridden by EMPORIUM_SECRET_KEY in production
+    environment: str = "development"
+
+
+_ENV = {
+    "database_url": "DATABASE_URL",
+    "redis_url": "REDIS_URL",
+    "port": "EMPORIUM_PORT",
+}
+
+
+def from_environ(environ: dict[str, str] | None = None) -> Settings:
+    """``DATABASE_URL``, ``REDIS_URL``, ``EMPORIUM_PORT`` and ``EMPORIUM_<FIELD>`` override defaults."""
+    env = dict(os.environ if environ is None else environ)
+    raw: dict[str, str] = {}
+    for field in msgspec.structs.fields(Settings):
+        name = _ENV.get(field.name, "EMPORIUM_" + field.name.upper())
+        if name in env and env[name] != "":
+            raw[field.name] = env[name]
+    return msgspec.convert(raw, Settings, strict=False)
+
+
+@cache
+def get_settings() -> Settings:
+    return from_environ()

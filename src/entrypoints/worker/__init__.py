@@ -1,0 +1,1 @@
+"""The Dramatiq worker (consumers of the outbox) and the outbox relay process."""

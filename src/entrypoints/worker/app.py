@@ -1,0 +1,39 @@
+"""The module Dramatiq's CLI loads: the broker and the actors.
+
+Importing it builds the broker object (no connection is opened until the worker starts).
+Actors are thin: they rebuild the envelope and hand it to the application's idempotent
+``deliver``; retries with exponential backoff come from Dramatiq's Retries middleware.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import dramatiq
+
+from adapters.dramatiq.broker import DELIVER_ACTOR, QUEUE
+from application.consumers import deliver
+from application.ports.outbox import OutboxMessage
+from entrypoints.container import Container
+from entrypoints.logging import configure_logging
+
+container = Container()
+_settings = container.settings()
+configure_logging(_settings.log_level, json_lines=_settings.log_json)
+broker = container.broker()
+dramatiq.set_broker(broker)
+
+
+@dramatiq.actor(
+    actor_name=DELIVER_ACTOR, queue_name=QUEUE, max_retries=25, min_backoff=250, max_backoff=300_000
+)
+async def deliver_event(
+    *, consumer: str, id: str, topic: str, aggregate_id: str, aggregate_version: int,
+    occurred_at: str, payload: dict[str, Any],
+) -> None:
+    message = OutboxMessage(
+        id=id, topic=topic, aggregate_id=aggregate_id, aggregate_version=aggregate_version,
+        occurred_at=datetime.fromisoformat(occurred_at), payload=payload,
+    )
+    await deliver(container.consumers(), consumer, message, container.uow_factory())

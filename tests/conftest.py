@@ -1,0 +1,51 @@
+"""Shared fixtures: a freshly migrated test database and unique names per run."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.postgres.engine import make_engine, normalise_url
+from adapters.postgres.migrate import ensure_database, upgrade
+
+BASE_DATABASE_URL = os.environ.get("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+TEST_DATABASE = os.environ.get("EMPORIUM_TEST_DATABASE", "emporium_test")
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def test_database_url() -> str:
+    return make_url(normalise_url(BASE_DATABASE_URL)).set(database=TEST_DATABASE).render_as_string(
+        hide_password=False
+    )
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    """A test database created from scratch and migrated once per run."""
+    url = test_database_url()
+    ensure_database(url, recreate=True)
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(database_url, pool_size=20, max_overflow=10)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    return REDIS_URL
+
+
+@pytest.fixture
+def unique() -> str:
+    """A short random suffix: tests share one database, so names must not collide."""
+    return uuid.uuid4().hex[:10]

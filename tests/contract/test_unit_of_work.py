@@ -1,0 +1,68 @@
+"""The unit-of-work contract: all or nothing, events in the outbox with the change, idempotent consumers."""
+
+from __future__ import annotations
+
+import pytest
+
+from adapters.memory.clock import FakeClock
+from application.catalog.commands import CreateProduct
+from application.catalog.handlers import create_product
+from domain.catalog.product import DuplicateSku, DuplicateSlug, ProductCreated
+from domain.shared.money import Money
+
+
+async def test_a_created_product_and_its_event_commit_together(harness, unique) -> None:
+    clock = FakeClock()
+    product_id = await create_product(
+        CreateProduct(name=f"Shoe {unique}", sku=f"SKU-{unique}", price_amount=4999, currency="EUR"),
+        uow=harness.uow(), clock=clock, ids=harness.ids,
+    )
+    async with harness.uow()() as tx:
+        product = await tx.products.get(product_id)
+    assert product.price == Money(4999, "EUR")
+    messages = await harness.outbox_for(product_id)
+    assert [m.topic for m in messages] == [ProductCreated.topic]
+    assert messages[0].payload["sku"] == f"SKU-{unique}"
+    assert messages[0].aggregate_version == 1
+
+
+async def test_leaving_without_commit_writes_nothing(harness, unique) -> None:
+    from domain.catalog.product import Product
+
+    product = Product.create(
+        id=harness.ids.new_id(), name="Ghost", sku=f"G-{unique}", price=Money(1, "EUR"), now=FakeClock().now()
+    )
+    with pytest.raises(RuntimeError):
+        async with harness.uow()() as tx:
+            await tx.products.add(product)
+            raise RuntimeError("crash before commit")
+    assert await harness.outbox_for(product.id) == []
+    from domain.catalog.product import ProductNotFound
+
+    async with harness.uow()() as tx:
+        with pytest.raises(ProductNotFound):
+            await tx.products.get(product.id)
+
+
+async def test_duplicate_sku_and_slug_are_conflicts_that_write_nothing(harness, unique) -> None:
+    deps = {"uow": harness.uow(), "clock": FakeClock(), "ids": harness.ids}
+    await create_product(
+        CreateProduct(name=f"A {unique}", sku=f"D-{unique}", price_amount=1, currency="EUR"), **deps
+    )
+    with pytest.raises(DuplicateSku):
+        await create_product(
+            CreateProduct(name=f"B {unique}", sku=f"D-{unique}", price_amount=1, currency="EUR"), **deps
+        )
+    with pytest.raises(DuplicateSlug):
+        await create_product(
+            CreateProduct(name=f"A {unique}", sku=f"E-{unique}", price_amount=1, currency="EUR"), **deps
+        )
+
+
+async def test_a_consumer_marks_an_event_processed_once(harness, unique) -> None:
+    async with harness.uow()() as tx:
+        assert await tx.processed.mark("projection", f"evt-{unique}") is True
+        await tx.commit()
+    async with harness.uow()() as tx:
+        assert await tx.processed.mark("projection", f"evt-{unique}") is False
+        assert await tx.processed.mark("other-consumer", f"evt-{unique}") is True
