@@ -1,0 +1,123 @@
+"""POST /admin/products on the real stack: auth, validation as problem+json, nothing written on error."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.memory.clock import SequentialIds
+from adapters.postgres import tables as t
+from adapters.postgres.unit_of_work import PostgresUnitOfWork
+from adapters.system.clock import SystemClock
+from application.staff.handlers import IssueStaffToken, issue_staff_token
+from domain.staff.roles import Role
+from tests.contract.http_support import client_for, settings_for
+
+
+@pytest.fixture(scope="module")
+def client(database_url: str, redis_url: str):
+    with client_for(settings_for(database_url, redis_url)) as c:
+        yield c
+
+
+async def token_for(engine: AsyncEngine, role: Role) -> str:
+    issued = await issue_staff_token(
+        IssueStaffToken(name="test", role=role), uow=lambda: PostgresUnitOfWork(engine, SequentialIds()),
+        clock=SystemClock(), ids=SequentialIds(),
+    )
+    return issued.token
+
+
+async def rows_for_sku(engine: AsyncEngine, sku: str) -> tuple[int, int]:
+    async with engine.connect() as conn:
+        products = await conn.scalar(select(func.count()).select_from(t.products).where(t.products.c.sku == sku))
+        events = await conn.scalar(
+            select(func.count()).select_from(t.outbox).where(t.outbox.c.payload["sku"].astext == sku)
+        )
+    return int(products or 0), int(events or 0)
+
+
+async def test_a_merchandiser_creates_a_product(client, engine, unique) -> None:
+    token = await token_for(engine, Role.MERCHANDISER)
+    response = client.post(
+        "/admin/products",
+        json={"name": f"Trail {unique}", "sku": f"T-{unique}", "price": 12900, "currency": "EUR"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 201, response.text
+    assert await rows_for_sku(engine, f"T-{unique}") == (1, 1)
+    assert response.headers["x-request-id"]
+
+
+@pytest.mark.parametrize(
+    ("body_update", "status", "problem_type"),
+    [
+        ({"unexpected": 1}, 400, "validation-error"),
+        ({"price": -5}, 400, "validation-error"),
+        ({"price": 12.5}, 400, "validation-error"),
+        ({"currency": "EURO"}, 400, "validation-error"),
+        ({"currency": "XXX"}, 422, "invalid-currency"),
+        ({"name": ""}, 400, "validation-error"),
+    ],
+)
+async def test_bad_input_is_a_problem_and_writes_nothing(client, engine, unique, body_update, status, problem_type):
+    token = await token_for(engine, Role.MERCHANDISER)
+    body = {"name": f"Bad {unique}", "sku": f"B-{unique}", "price": 100, "currency": "EUR", **body_update}
+    response = client.post("/admin/products", json=body, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    problem = response.json()
+    assert problem["type"].endswith("/" + problem_type)
+    assert problem["status"] == status
+    assert await rows_for_sku(engine, f"B-{unique}") == (0, 0)
+
+
+async def test_authentication_and_roles_are_enforced(client, engine, unique) -> None:
+    body = {"name": f"Auth {unique}", "sku": f"A-{unique}", "price": 100, "currency": "EUR"}
+    missing = client.post("/admin/products", json=body)
+    assert missing.status_code == 401
+    assert missing.headers["content-type"].startswith("application/problem+json")
+    assert missing.headers["www-authenticate"].startswith("Bearer")
+    wrong = client.post("/admin/products", json=body, headers={"Authorization": "Bearer emp_not-a-token"})
+    assert wrong.status_code == 401
+    support = await token_for(engine, Role.SUPPORT)
+    forbidden = client.post("/admin/products", json=body, headers={"Authorization": f"Bearer {support}"})
+    assert forbidden.status_code == 403
+    assert forbidden.json()["type"].endswith("/forbidden")
+    owner = await token_for(engine, Role.OWNER)
+    assert client.post("/admin/products", json=body, headers={"Authorization": f"Bearer {owner}"}).status_code == 201
+    assert await rows_for_sku(engine, f"A-{unique}") == (1, 1)
+
+
+async def test_duplicate_sku_is_a_conflict(client, engine, unique) -> None:
+    token = await token_for(engine, Role.MERCHANDISER)
+    headers = {"Authorization": f"Bearer {token}"}
+    body = {"name": f"Dup {unique}", "sku": f"D-{unique}", "price": 100, "currency": "EUR"}
+    assert client.post("/admin/products", json=body, headers=headers).status_code == 201
+    again = client.post("/admin/products", json={**body, "name": f"Other {unique}"}, headers=headers)
+    assert again.status_code == 409
+    assert again.json()["type"].endswith("/duplicate-sku")
+    assert await rows_for_sku(engine, f"D-{unique}") == (1, 1)
+
+
+def test_health_reports_every_dependency(client) -> None:
+    response = client.get("/health")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert [body[name]["ok"] for name in ("postgres", "redis", "broker")] == [True, True, True]
+    assert isinstance(body["outbox_backlog"], int)
+    assert client.get("/health/live").json() == {"status": "live"}
+
+
+def test_openapi_document_and_viewer_are_served(client) -> None:
+    spec = client.get("/schema/openapi.json")
+    assert spec.status_code == 200
+    assert "/admin/products" in spec.json()["paths"]
+    assert client.get("/schema/swagger").status_code == 200
+
+
+def test_unknown_product_is_a_404_problem(client) -> None:
+    response = client.get("/store/products/does-not-exist")
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("application/problem+json")

@@ -1,0 +1,106 @@
+"""End to end on real PostgreSQL, Redis, the relay process and a Dramatiq worker process."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import redis
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.dramatiq.broker import QUEUE, DramatiqPublisher, make_broker
+from adapters.postgres import tables as t
+from adapters.postgres.unit_of_work import PostgresUnitOfWork
+from adapters.system.clock import SystemClock, UuidIdGenerator
+from application.catalog.commands import CreateProduct
+from entrypoints.container import build_bus
+from tests.contract.harness import PostgresHarness
+from tests.contract.http_support import client_for, settings_for
+from tests.contract.processes import eventually, relay_process, running, service_env, worker_process
+
+pytestmark = pytest.mark.slow
+
+
+def bus_for(engine: AsyncEngine):
+    ids = UuidIdGenerator()
+    return build_bus(uow=lambda: PostgresUnitOfWork(engine, ids), clock=SystemClock(), ids=ids)
+
+
+async def document_version(engine: AsyncEngine, product_id: str) -> int | None:
+    async with engine.connect() as conn:
+        return await conn.scalar(select(t.read_products.c.version).where(t.read_products.c.id == product_id))
+
+
+async def processed_count(engine: AsyncEngine, event_id: str) -> int:
+    async with engine.connect() as conn:
+        value = await conn.scalar(
+            select(func.count()).select_from(t.processed_events).where(t.processed_events.c.event_id == event_id)
+        )
+    return int(value or 0)
+
+
+def queue_drained(redis_url: str, namespace: str) -> bool:
+    client = redis.Redis.from_url(redis_url)
+    try:
+        return client.hlen(f"{namespace}:{QUEUE}.msgs") == 0
+    finally:
+        client.close()
+
+
+@pytest.fixture(scope="module")
+def namespace() -> str:
+    return f"emporium-test-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="module")
+def stack(database_url: str, redis_url: str, namespace: str, tmp_path_factory) -> Iterator[dict[str, str]]:
+    """The relay and one worker, running for the whole module."""
+    logs = tmp_path_factory.mktemp("logs")
+    env = service_env(database_url, redis_url, namespace)
+    relay = relay_process(env, logs / "relay.log")
+    worker = worker_process(env, logs / "worker.log")
+    with running(relay, worker):
+        yield env
+
+
+@pytest.fixture
+def harness(engine) -> PostgresHarness:
+    return PostgresHarness(engine)
+
+
+async def test_a_created_product_reaches_the_storefront(stack, engine, database_url, redis_url, unique) -> None:
+    product_id = await bus_for(engine).handle(
+        CreateProduct(name=f"Flow {unique}", sku=f"F-{unique}", price_amount=2500, currency="EUR")
+    )
+    await eventually(lambda: document_version(engine, product_id), timeout=30)
+    with client_for(settings_for(database_url, redis_url)) as client:
+        response = client.get(f"/store/products/flow-{unique}")
+    assert response.status_code == 200, response.text
+    assert response.json()["price"] == {"amount": 2500, "currency": "EUR", "display": "€25.00"}
+
+
+async def test_the_same_outbox_message_delivered_twice_leaves_one_row(
+    stack, engine, harness, redis_url, namespace, unique
+) -> None:
+    product_id = await bus_for(engine).handle(
+        CreateProduct(name=f"Twice {unique}", sku=f"TW-{unique}", price_amount=100, currency="EUR")
+    )
+    await eventually(lambda: document_version(engine, product_id))
+    [message] = await harness.outbox_for(product_id)
+    assert await harness.published(message.id)
+
+    publisher = DramatiqPublisher(make_broker(redis_url, namespace=namespace))
+    await publisher.publish("catalog_projection", message)
+    await publisher.publish("catalog_projection", message)
+    await eventually(lambda: queue_drained(redis_url, namespace))
+
+    async with engine.connect() as conn:
+        rows = await conn.scalar(
+            select(func.count()).select_from(t.read_products).where(t.read_products.c.id == product_id)
+        )
+    assert rows == 1
+    assert await processed_count(engine, message.id) == 1
+
+

@@ -1,0 +1,89 @@
+"""The proving slice through the message bus with in-memory fakes."""
+
+from __future__ import annotations
+
+import pytest
+
+from adapters.memory.clock import FakeClock, SequentialIds
+from adapters.memory.outbox import MemoryOutboxStore, MemoryPublisher
+from adapters.memory.store import MemoryDatabase, MemoryUnitOfWork
+from application.catalog.commands import CreateProduct
+from application.catalog.handlers import product_by_slug
+from application.consumers import deliver
+from application.relay import OutboxRelay
+from application.subscriptions import build_registry
+from domain.catalog.product import CatalogError, ProductCreated
+from domain.shared.money import InvalidCurrency
+from entrypoints.container import build_bus
+
+
+@pytest.fixture
+def db() -> MemoryDatabase:
+    return MemoryDatabase()
+
+
+@pytest.fixture
+def uow(db: MemoryDatabase):
+    ids = SequentialIds()
+    return lambda: MemoryUnitOfWork(db, ids)
+
+
+@pytest.fixture
+def bus(uow):
+    return build_bus(uow=uow, clock=FakeClock(), ids=SequentialIds())
+
+
+async def test_creating_a_product_writes_it_and_its_event_in_one_commit(bus, db) -> None:
+    product_id = await bus.handle(CreateProduct(name="Trail Runner", sku="TR-1", price_amount=12900, currency="EUR"))
+    assert db.products[product_id].slug == "trail-runner"
+    assert [m.topic for m in db.outbox] == [ProductCreated.topic]
+    assert db.outbox[0].payload["price"] == {"amount": 12900, "currency": "EUR"}
+
+
+@pytest.mark.parametrize(
+    ("command", "error"),
+    [
+        (CreateProduct(name=" ", sku="A-1", price_amount=100, currency="EUR"), CatalogError),
+        (CreateProduct(name="X", sku="A-1", price_amount=-1, currency="EUR"), CatalogError),
+        (CreateProduct(name="X", sku="A 1", price_amount=100, currency="EUR"), CatalogError),
+        (CreateProduct(name="X", sku="A-1", price_amount=100, currency="EURO"), InvalidCurrency),
+    ],
+)
+async def test_invalid_products_are_refused_and_nothing_is_written(bus, db, command, error) -> None:
+    with pytest.raises(error):
+        await bus.handle(command)
+    assert db.products == {}
+    assert db.outbox == []
+
+
+async def test_relay_sends_one_message_per_consumer_and_marks_it_published(bus, db, uow) -> None:
+    await bus.handle(CreateProduct(name="Road Racer", sku="RR-1", price_amount=14900, currency="EUR"))
+    publisher = MemoryPublisher()
+    relay = OutboxRelay(MemoryOutboxStore(db), publisher, build_registry())
+    assert await relay.relay_once() == 1
+    assert await relay.relay_once() == 0
+    assert [(c, m.topic) for c, m in publisher.sent] == [("catalog_projection", ProductCreated.topic)]
+
+    consumer, message = publisher.sent[0]
+    assert await deliver(build_registry(), consumer, message, uow) is True
+    assert await deliver(build_registry(), consumer, message, uow) is False  # a replay changes nothing
+    document = await product_by_slug("road-racer", uow=uow)
+    assert document is not None
+    assert document.price.amount == 14900
+    assert len(db.processed) == 1
+
+
+async def test_a_failing_consumer_leaves_no_processed_mark(db, uow) -> None:
+    from application.consumers import Consumer, ConsumerRegistry
+    from application.ports.outbox import OutboxMessage
+
+    async def explode(event, tx) -> None:
+        raise RuntimeError("projection bug")
+
+    registry = ConsumerRegistry([Consumer("broken").on(ProductCreated.topic, explode)])
+    bus = build_bus(uow=uow, clock=FakeClock(), ids=SequentialIds())
+    await bus.handle(CreateProduct(name="Rain Shell", sku="RS-1", price_amount=100, currency="EUR"))
+    message: OutboxMessage = db.outbox[0]
+    with pytest.raises(RuntimeError):
+        await deliver(registry, "broken", message, uow)
+    assert db.processed == set()  # the retry will run it again

@@ -1,0 +1,18 @@
+from entrypoints.settings import from_environ
+
+
+def test_defaults_point_at_localhost_services() -> None:
+    settings = from_environ({})
+    assert settings.database_url.startswith("postgresql+psycopg://postgres@127.0.0.1:5432/")
+    assert settings.redis_url == "redis://127.0.0.1:6379/0"
+    assert settings.port == 8000
+
+
+def test_environment_variables_override_and_are_typed() -> None:
+    settings = from_environ(
+        {"DATABASE_URL": "postgresql://u@db/x", "REDIS_URL": "redis://r:1/2", "EMPORIUM_PORT": "9001",
+         "EMPORIUM_RESERVATION_TTL_SECONDS": "120", "EMPORIUM_LOG_JSON": "false"}
+    )
+    assert (settings.database_url, settings.redis_url, settings.port) == ("postgresql://u@db/x", "redis://r:1/2", 9001)
+    assert settings.reservation_ttl_seconds == 120
+    assert settings.log_json is False
