@@ -31,7 +31,7 @@ async def test_a_worker_killed_before_ack_still_converges(
     )
     relay = relay_process(env, tmp_path / "relay.log")
     crashing = worker_process(env, tmp_path / "crash-worker.log", module="tests.contract.crashing_worker")
-    with running(relay):
+    with running(relay, crashing):
         product_id = await bus_for(engine).handle(
             CreateProduct(name=f"Crash {stage} {unique}", sku=f"C-{unique}", price_amount=100, currency="EUR")
         )

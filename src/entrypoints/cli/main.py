@@ -20,7 +20,10 @@ PROJECT_DIR = Path(os.environ.get("EMPORIUM_HOME", Path.cwd()))
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from entrypoints.logging import configure_logging
+
     settings = get_settings()
+    configure_logging(settings.log_level, json_lines=settings.log_json)
     uvicorn.run(
         "entrypoints.http.app:create_app", factory=True, host=settings.host,
         port=settings.port, workers=args.workers, log_config=None, access_log=False,

