@@ -70,10 +70,13 @@ def _embedded_postgres(path: Path) -> Iterator[str]:
     path.mkdir(parents=True, exist_ok=True)
     # As root, pgserver creates a system user and runs PostgreSQL as it; that user must be able
     # to reach the data folder, so the folder chain is made traversable.
+    # PostgreSQL itself insists on a 0700 data folder.
     if os.geteuid() == 0:
-        for parent in [path, *path.parents][:3]:
+        for parent in list(path.parents)[:2]:
             with contextlib.suppress(OSError):
                 parent.chmod(parent.stat().st_mode | 0o711)
+        with contextlib.suppress(OSError):
+            path.chmod(0o700)
     server: Any = pgserver.get_server(str(path), cleanup_mode="stop")
     try:
         # pgserver listens on a Unix socket only: a libpq URL with host=<socket dir>.
