@@ -35,7 +35,7 @@ def _serve(args: argparse.Namespace) -> int:
 def worker_command(processes: int = 1, threads: int = 4) -> list[str]:
     return [
         sys.executable, "-m", "dramatiq", "entrypoints.worker.app", "--processes", str(processes),
-        "--threads", str(threads), "--skip-logging", "--worker-shutdown-timeout", "10000",
+        "--threads", str(threads), "--skip-logging", "--worker-shutdown-timeout", "5000",
     ]
 
 
