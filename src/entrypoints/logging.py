@@ -23,6 +23,22 @@ def redact(text: str) -> str:
     return _SECRETS.sub("[redacted]", text)
 
 
+def install_context_stamp() -> None:
+    """Stamp every log record with the request id and actor at creation, whatever handler emits it."""
+    base = logging.getLogRecordFactory()
+    if getattr(base, "_emporium", False):
+        return
+
+    def factory(*args: object, **kwargs: object) -> logging.LogRecord:
+        record = base(*args, **kwargs)
+        record.request_id = request_id_var.get()
+        record.actor = actor_var.get()
+        return record
+
+    factory._emporium = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, object] = {
@@ -31,9 +47,11 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": redact(record.getMessage()),
         }
-        if (rid := request_id_var.get()) is not None:
+        rid = getattr(record, "request_id", None) or request_id_var.get()
+        if rid is not None:
             entry["request_id"] = rid
-        if (actor := actor_var.get()) is not None:
+        actor = getattr(record, "actor", None) or actor_var.get()
+        if actor is not None:
             entry["actor"] = actor
         for key in ("method", "path", "status", "duration_ms"):
             if hasattr(record, key):
@@ -44,6 +62,7 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(level: str = "INFO", *, json_lines: bool = True) -> None:
+    install_context_stamp()
     handler = logging.StreamHandler(sys.stderr)
     if json_lines:
         handler.setFormatter(JsonFormatter())

@@ -42,6 +42,10 @@ class MemoryOutboxStore:
         return sum(1 for m in self._db.outbox if m.id not in self._db.published)
 
 
+    async def lag_seconds(self) -> float:
+        return 0.0
+
+
 class MemoryPublisher:
     """Records what would have gone to the broker."""
 

@@ -85,5 +85,15 @@ class PostgresOutboxStore:
             )
         return int(count or 0)
 
+    async def lag_seconds(self) -> float:
+        """Age of the oldest unpublished message (0 when the outbox is drained)."""
+        async with self._engine.connect() as conn:
+            oldest = await conn.scalar(
+                select(func.extract("epoch", func.now() - func.min(t.outbox.c.recorded_at))).where(
+                    t.outbox.c.published_at.is_(None)
+                )
+            )
+        return float(oldest or 0.0)
+
     async def close(self) -> None:
         await self._drop_listener()

@@ -36,6 +36,10 @@ class OutboxStore(Protocol):
         """Number of messages not yet published."""
         ...
 
+    async def lag_seconds(self) -> float:
+        """Age in seconds of the oldest message not yet published (0 when none)."""
+        ...
+
 
 class MessagePublisher(Protocol):
     async def publish(self, consumer: str, message: OutboxMessage) -> None:

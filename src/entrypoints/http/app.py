@@ -13,13 +13,15 @@ from litestar.openapi.spec import Components, SecurityScheme
 from entrypoints.container import Container, close
 from entrypoints.http.admin.products import AdminProductController
 from entrypoints.http.health import HealthController
+from entrypoints.http.metrics import MetricsController, metrics_middleware
 from entrypoints.http.middleware import request_id_middleware
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 from entrypoints.http.store.products import StoreProductController
-from entrypoints.logging import configure_logging
+from entrypoints.logging import configure_logging, install_context_stamp
 
 ROUTE_HANDLERS = [
     HealthController,
+    MetricsController,
     AdminProductController,
     StoreProductController,
 ]
@@ -29,6 +31,7 @@ def create_app(container: Container | None = None, *, configure_logs: bool = Tru
     """Build the app. Nothing connects here: engines and clients open lazily, close on shutdown."""
     container = container or Container()
     settings = container.settings()
+    install_context_stamp()
     if configure_logs:
         configure_logging(settings.log_level, json_lines=settings.log_json)
 
@@ -43,7 +46,7 @@ def create_app(container: Container | None = None, *, configure_logs: bool = Tru
     return Litestar(
         route_handlers=ROUTE_HANDLERS,
         lifespan=[lifespan],
-        middleware=[request_id_middleware],
+        middleware=[request_id_middleware, metrics_middleware],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(
             title="Emporium",

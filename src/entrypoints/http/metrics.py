@@ -1,0 +1,102 @@
+"""Prometheus metrics: per-route request rate and latency, plus operational gauges read at scrape time.
+
+One process-local registry (the API runs one process per container; with several uvicorn
+workers use PROMETHEUS_MULTIPROC_DIR — not wired yet).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from litestar import Controller, Request, Response, get
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+REQUESTS = Counter(
+    "emporium_http_requests_total", "HTTP requests by route template, method and status",
+    ["method", "route", "status"], registry=REGISTRY,
+)
+LATENCY = Histogram(
+    "emporium_http_request_duration_seconds", "HTTP request latency by route template",
+    ["method", "route"], registry=REGISTRY,
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+OUTBOX_BACKLOG = Gauge("emporium_outbox_backlog", "Outbox messages not yet published", registry=REGISTRY)
+OUTBOX_LAG = Gauge(
+    "emporium_outbox_lag_seconds", "Age of the oldest unpublished outbox message", registry=REGISTRY
+)
+QUEUE_DEPTH = Gauge(
+    "emporium_broker_queue_depth", "Messages waiting in a Dramatiq queue", ["queue"], registry=REGISTRY
+)
+# Filled by the contexts that own them (inventory, payments); declared here so the series exist.
+RESERVATIONS_IN_FLIGHT = Gauge(
+    "emporium_reservations_in_flight", "Stock reservations neither committed, released nor expired",
+    registry=REGISTRY,
+)
+RECONCILIATION_DRIFT = Gauge(
+    "emporium_inventory_reconciliation_drift", "Stock items whose balance differs from their ledger",
+    registry=REGISTRY,
+)
+PAYMENT_FAILURES = Counter(
+    "emporium_payment_failures_total", "Failed payment attempts by provider", ["provider"], registry=REGISTRY
+)
+
+
+def metrics_middleware(app: ASGIApp) -> ASGIApp:
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def capture(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await app(scope, receive, capture)
+        finally:
+            # The route template keeps label cardinality bounded; unmatched paths share one label.
+            route = scope.get("path_template") or "unmatched"
+            method = scope["method"]
+            REQUESTS.labels(method, route, str(status)).inc()
+            LATENCY.labels(method, route).observe(time.perf_counter() - started)
+
+    return middleware
+
+
+async def refresh_operational_gauges(container: Any) -> None:
+    async def outbox() -> None:
+        store = container.outbox_store()
+        backlog, lag = await asyncio.gather(store.backlog(), store.lag_seconds())
+        OUTBOX_BACKLOG.set(backlog)
+        OUTBOX_LAG.set(lag)
+
+    async def queues() -> None:
+        broker = container.broker()
+        for queue in sorted(broker.get_declared_queues()) or ["events"]:
+            depth = await asyncio.to_thread(broker.client.hlen, f"{broker.namespace}:{queue}.msgs")
+            QUEUE_DEPTH.labels(queue).set(depth)
+
+    # A dependency that is down must not break the scrape: its gauges keep their last value.
+    await asyncio.gather(outbox(), queues(), return_exceptions=True)
+
+
+class MetricsController(Controller):
+    path = "/metrics"
+    tags = ["operations"]
+    include_in_schema = False
+
+    @get("/", operation_id="metrics")
+    async def metrics(self, request: Request[Any, Any, Any]) -> Response[bytes]:
+        await refresh_operational_gauges(request.app.state.container)
+        return Response(
+            generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"}
+        )

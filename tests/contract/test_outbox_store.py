@@ -1,0 +1,92 @@
+"""OutboxStore contract: claim → publish → marked, backlog, and SKIP LOCKED between relays."""
+
+from __future__ import annotations
+
+import asyncio
+
+from adapters.memory.clock import FakeClock
+from application.catalog.commands import CreateProduct
+from application.catalog.handlers import create_product
+
+
+async def _create(harness, unique: str, n: int) -> list[str]:
+    return [
+        await create_product(
+            CreateProduct(name=f"Outbox {unique} {i}", sku=f"O-{unique}-{i}", price_amount=1, currency="EUR"),
+            uow=harness.uow(), clock=FakeClock(), ids=harness.ids,
+        )
+        for i in range(n)
+    ]
+
+
+async def _drain(harness) -> list[str]:
+    seen: list[str] = []
+    while True:
+        async with harness.outbox_store.claim(500) as batch:
+            seen.extend(m.aggregate_id for m in batch)
+        if not batch:
+            return seen
+
+
+async def test_claimed_messages_are_marked_published_and_not_claimed_again(harness, unique) -> None:
+    await _drain(harness)  # messages of earlier tests
+    ids = await _create(harness, unique, 3)
+    assert await harness.outbox_store.backlog() >= 3
+    assert sorted(await _drain(harness)) == sorted(ids)
+    for product_id in ids:
+        [message] = await harness.outbox_for(product_id)
+        assert await harness.published(message.id)
+    assert await _drain(harness) == []
+    assert await harness.outbox_store.backlog() == 0
+
+
+async def test_a_batch_that_fails_to_publish_stays_unpublished(harness, unique) -> None:
+    await _drain(harness)
+    [product_id] = await _create(harness, unique, 1)
+    try:
+        async with harness.outbox_store.claim(10) as batch:
+            assert [m.aggregate_id for m in batch] == [product_id]
+            raise ConnectionError("broker down")
+    except ConnectionError:
+        pass
+    [message] = await harness.outbox_for(product_id)
+    assert not await harness.published(message.id)
+    assert await _drain(harness) == [product_id]
+
+
+async def test_two_relays_never_claim_the_same_message(harness, unique) -> None:
+    await _drain(harness)
+    ids = await _create(harness, unique, 20)
+    claimed: list[list[str]] = [[], []]
+    holding = asyncio.Event()
+
+    async def first() -> None:
+        async with harness.outbox_store.claim(10) as batch:
+            claimed[0] = [m.aggregate_id for m in batch]
+            holding.set()
+            await asyncio.sleep(0.2)  # still holding the rows while the second relay claims
+
+    async def second() -> None:
+        await holding.wait()
+        async with harness.outbox_store.claim(100) as batch:
+            claimed[1] = [m.aggregate_id for m in batch]
+
+    await asyncio.gather(first(), second())
+    assert len(claimed[0]) == 10
+    assert set(claimed[0]).isdisjoint(claimed[1])
+    assert sorted(claimed[0] + claimed[1]) == sorted(ids)
+
+
+async def test_wait_for_new_returns_when_a_message_is_committed(harness, unique) -> None:
+    await _drain(harness)
+
+    async def produce() -> None:
+        await asyncio.sleep(0.2)
+        await _create(harness, unique, 1)
+        if hasattr(harness.outbox_store, "notify"):
+            harness.outbox_store.notify()  # the fake has no LISTEN/NOTIFY; the test plays the trigger
+
+    started = asyncio.get_running_loop().time()
+    await harness.outbox_store.wait_for_new(0.05)  # opens the listener; times out
+    await asyncio.gather(harness.outbox_store.wait_for_new(5.0), produce())
+    assert asyncio.get_running_loop().time() - started < 4.0
