@@ -20,16 +20,26 @@ logger = logging.getLogger(__name__)
 
 # Handlers declare the context slice of the unit of work they need; any concrete one fits.
 EventHandler = Callable[[Any, Any], Awaitable[None]]
+# Consumers of every topic (analytics, webhooks) take the envelope as stored, undecoded.
+EnvelopeHandler = Callable[[OutboxMessage, Any], Awaitable[None]]
 
 
 @dataclass(slots=True)
 class Consumer:
     name: str
     handlers: dict[str, EventHandler] = field(default_factory=dict)
+    every: EnvelopeHandler | None = None
 
     def on(self, topic: str, handler: EventHandler) -> Consumer:
         self.handlers[topic] = handler
         return self
+
+    def on_every(self, handler: EnvelopeHandler) -> Consumer:
+        self.every = handler
+        return self
+
+    def wants(self, topic: str) -> bool:
+        return topic in self.handlers or self.every is not None
 
 
 class ConsumerRegistry:
@@ -37,7 +47,7 @@ class ConsumerRegistry:
         self._consumers = {c.name: c for c in consumers}
 
     def consumers_of(self, topic: str) -> list[str]:
-        return [c.name for c in self._consumers.values() if topic in c.handlers]
+        return [c.name for c in self._consumers.values() if c.wants(topic)]
 
     def get(self, name: str) -> Consumer:
         return self._consumers[name]
@@ -54,12 +64,15 @@ async def deliver(
     uow: Callable[[], UnitOfWork],
 ) -> bool:
     """Run one consumer on one message, at most once in effect. False if it was a replay."""
-    handler = registry.get(consumer_name).handlers[message.topic]
-    event = event_from_builtins(message.topic, message.payload)
+    consumer = registry.get(consumer_name)
     async with uow() as tx:
         if not await tx.processed.mark(consumer_name, message.id):
             logger.info("skip replay of %s for %s", message.id, consumer_name)
             return False
-        await handler(event, tx)
+        handler = consumer.handlers.get(message.topic)
+        if handler is not None:
+            await handler(event_from_builtins(message.topic, message.payload), tx)
+        elif consumer.every is not None:
+            await consumer.every(message, tx)
         await tx.commit()
     return True

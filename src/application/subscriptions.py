@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from application.analytics import handlers as analytics
 from application.catalog import handlers as catalog
 from application.consumers import Consumer, ConsumerRegistry
 from domain.catalog.product import ProductCreated
@@ -11,5 +12,6 @@ def build_registry() -> ConsumerRegistry:
     return ConsumerRegistry(
         [
             Consumer("catalog_projection").on(ProductCreated.topic, catalog.project_product_created),
+            Consumer("analytics_facts").on_every(analytics.record_domain_event),
         ]
     )

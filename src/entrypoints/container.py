@@ -8,11 +8,15 @@ from typing import Any
 from dependency_injector import containers, providers
 
 from adapters.dramatiq.broker import DramatiqPublisher, make_broker
+from adapters.dramatiq.tracking import DramatiqTrackingQueue
+from adapters.memory.analytics import InlineTrackingQueue
 from adapters.postgres.engine import make_engine
 from adapters.postgres.outbox import PostgresOutboxStore
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
 from adapters.redis.client import make_redis
+from adapters.redis.rate_limit import RedisRateLimiter
 from adapters.system.clock import SystemClock, UuidIdGenerator
+from application.analytics import handlers as analytics
 from application.catalog import handlers as catalog
 from application.catalog.commands import CreateProduct
 from application.messagebus import MessageBus
@@ -22,13 +26,15 @@ from application.subscriptions import build_registry
 from entrypoints.settings import Settings, get_settings
 
 
-def build_bus(uow: Any, clock: Any, ids: Any) -> MessageBus:
+def build_bus(uow: Any, clock: Any, ids: Any, tracking_queue: Any = None) -> MessageBus:
     """Bind every command to its handler and the handler's dependencies."""
     deps = {"uow": uow, "clock": clock, "ids": ids}
+    tracking_queue = tracking_queue or InlineTrackingQueue(uow)
     return MessageBus(
         {
             CreateProduct: functools.partial(catalog.create_product, **deps),
             staff.IssueStaffToken: functools.partial(staff.issue_staff_token, **deps),
+            analytics.TrackEvents: functools.partial(analytics.track_events, queue=tracking_queue, clock=clock),
         }
     )
 
@@ -59,7 +65,9 @@ class Container(containers.DeclarativeContainer):
     uow = providers.Factory(PostgresUnitOfWork, engine=engine, ids=ids)
     uow_factory = providers.Callable(lambda e, i: functools.partial(PostgresUnitOfWork, e, i), engine, ids)
     consumers = providers.Singleton(build_registry)
-    bus = providers.Singleton(build_bus, uow=uow_factory, clock=clock, ids=ids)
+    tracking_queue = providers.Singleton(DramatiqTrackingQueue, broker)
+    rate_limiter = providers.Singleton(RedisRateLimiter, redis)
+    bus = providers.Singleton(build_bus, uow=uow_factory, clock=clock, ids=ids, tracking_queue=tracking_queue)
 
     outbox_store = providers.Singleton(PostgresOutboxStore, engine)
     publisher = providers.Singleton(DramatiqPublisher, broker)

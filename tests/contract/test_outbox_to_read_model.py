@@ -33,10 +33,12 @@ async def document_version(engine: AsyncEngine, product_id: str) -> int | None:
         return await conn.scalar(select(t.read_products.c.version).where(t.read_products.c.id == product_id))
 
 
-async def processed_count(engine: AsyncEngine, event_id: str) -> int:
+async def processed_count(engine: AsyncEngine, event_id: str, consumer: str = "catalog_projection") -> int:
     async with engine.connect() as conn:
         value = await conn.scalar(
-            select(func.count()).select_from(t.processed_events).where(t.processed_events.c.event_id == event_id)
+            select(func.count())
+            .select_from(t.processed_events)
+            .where(t.processed_events.c.event_id == event_id, t.processed_events.c.consumer == consumer)
         )
     return int(value or 0)
 
@@ -104,3 +106,48 @@ async def test_the_same_outbox_message_delivered_twice_leaves_one_row(
     assert await processed_count(engine, message.id) == 1
 
 
+
+
+async def test_tracked_events_are_written_by_the_worker_and_every_event_lands_as_a_fact(
+    stack, engine, redis_url, namespace, unique
+) -> None:
+    from datetime import UTC, datetime
+
+    from adapters.dramatiq.tracking import DramatiqTrackingQueue
+    from domain.analytics.tracking import Kind, TrackedEvent
+
+    shopper = f"worker-{unique}"
+    events = [
+        TrackedEvent(id=f"{unique}-{i}", kind=Kind.PRODUCT_VIEWED, occurred_at=datetime.now(UTC), anonymous_id=shopper)
+        for i in range(3)
+    ]
+    queue = DramatiqTrackingQueue(make_broker(redis_url, namespace=namespace))
+    await queue.submit(events)
+    await queue.submit(events)  # a redelivered batch
+
+    async def stored() -> int:
+        async with engine.connect() as conn:
+            value = await conn.scalar(
+                select(func.count()).select_from(t.tracked_events).where(t.tracked_events.c.anonymous_id == shopper)
+            )
+        return int(value or 0)
+
+    await eventually(lambda: queue_drained(redis_url, namespace) and True)
+    await eventually(stored)
+    assert await stored() == 3
+
+    product_id = await bus_for(engine).handle(
+        CreateProduct(name=f"Fact {unique}", sku=f"FA-{unique}", price_amount=100, currency="EUR")
+    )
+
+    async def fact() -> int:
+        async with engine.connect() as conn:
+            value = await conn.scalar(
+                select(func.count())
+                .select_from(t.domain_event_facts)
+                .where(t.domain_event_facts.c.aggregate_id == product_id)
+            )
+        return int(value or 0)
+
+    await eventually(fact)
+    assert await fact() == 1

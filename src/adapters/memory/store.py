@@ -104,12 +104,15 @@ class MemoryUnitOfWork:
         self.committed = False
 
     async def __aenter__(self) -> Self:
+        from adapters.memory.analytics import MemoryAnalyticsStore
+
         self._work = copy.deepcopy(self._committed)
         self._seen: list[Aggregate] = []
         self.products = MemoryProductRepository(self._work, self._seen)
         self.staff_tokens = MemoryStaffTokens(self._work)
         self.processed = MemoryProcessedEvents(self._work)
         self.catalog_view = MemoryCatalogReadModel(self._work)
+        self.analytics = MemoryAnalyticsStore(self._work)
         return self
 
     async def __aexit__(

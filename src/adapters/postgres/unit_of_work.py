@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.postgres import tables as t
+from adapters.postgres.analytics import PostgresAnalyticsStore
 from adapters.postgres.read_models import PostgresCatalogReadModel
 from adapters.postgres.repositories import PostgresProductRepository, PostgresStaffTokens
 from application.codec import event_to_builtins
@@ -47,6 +48,7 @@ class PostgresUnitOfWork:
         self.staff_tokens = PostgresStaffTokens(self._conn)
         self.processed = PostgresProcessedEvents(self._conn)
         self.catalog_view = PostgresCatalogReadModel(self._conn)
+        self.analytics = PostgresAnalyticsStore(self._conn)
         return self
 
     @property

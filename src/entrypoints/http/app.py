@@ -12,10 +12,12 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from entrypoints.container import Container, close
 from entrypoints.http.admin.products import AdminProductController
+from entrypoints.http.admin.reports import ReportsController
 from entrypoints.http.health import HealthController
 from entrypoints.http.metrics import MetricsController, metrics_middleware
 from entrypoints.http.middleware import request_id_middleware
 from entrypoints.http.problems import EXCEPTION_HANDLERS
+from entrypoints.http.store.events import StoreEventsController
 from entrypoints.http.store.products import StoreProductController
 from entrypoints.logging import configure_logging, install_context_stamp
 
@@ -24,6 +26,8 @@ ROUTE_HANDLERS = [
     MetricsController,
     AdminProductController,
     StoreProductController,
+    StoreEventsController,
+    ReportsController,
 ]
 
 

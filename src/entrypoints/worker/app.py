@@ -13,6 +13,8 @@ from typing import Any
 import dramatiq
 
 from adapters.dramatiq.broker import DELIVER_ACTOR, QUEUE
+from adapters.dramatiq.tracking import TRACKING_ACTOR, TRACKING_QUEUE, decode_batch
+from application.analytics import handlers as analytics
 from application.consumers import deliver
 from application.ports.outbox import OutboxMessage
 from entrypoints.container import Container
@@ -37,3 +39,9 @@ async def deliver_event(
         occurred_at=datetime.fromisoformat(occurred_at), payload=payload,
     )
     await deliver(container.consumers(), consumer, message, container.uow_factory())
+
+
+@dramatiq.actor(actor_name=TRACKING_ACTOR, queue_name=TRACKING_QUEUE, max_retries=10, min_backoff=500)
+async def store_tracked_events(batch: list[dict[str, Any]]) -> None:
+    # Idempotent by event id: a redelivered batch inserts nothing new.
+    await analytics.store_tracked_events(decode_batch(batch), uow=container.uow_factory())

@@ -1,0 +1,1 @@
+"""Analytics: storefront tracking, every domain event as a fact, merchant reports."""

@@ -1,0 +1,45 @@
+"""Tracking intake, domain events as facts, and the funnel report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from application.analytics.ports import AnalyticsUnitOfWork, TrackingQueue
+from application.analytics.reports import Funnel
+from application.ports.clock import Clock
+from application.ports.outbox import OutboxMessage
+from domain.analytics.tracking import TrackedEvent, check_batch
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrackEvents:
+    events: list[TrackedEvent]
+
+
+async def track_events(cmd: TrackEvents, *, queue: TrackingQueue, clock: Clock) -> int:
+    """Check the batch now (so the client hears about bad input), store it later in a worker."""
+    check_batch(cmd.events, now=clock.now())
+    await queue.submit(cmd.events)
+    return len(cmd.events)
+
+
+async def store_tracked_events(events: list[TrackedEvent], *, uow: Callable[[], AnalyticsUnitOfWork]) -> int:
+    async with uow() as tx:
+        stored = await tx.analytics.record_tracked(events)
+        await tx.commit()
+    return stored
+
+
+async def record_domain_event(message: OutboxMessage, uow: AnalyticsUnitOfWork) -> None:
+    """Every committed domain event becomes an analytics fact, keyed by its outbox id."""
+    await uow.analytics.record_domain_event(
+        event_id=message.id, topic=message.topic, aggregate_id=message.aggregate_id,
+        occurred_at=message.occurred_at, payload=message.payload,
+    )
+
+
+async def funnel_report(start: date, end: date, *, uow: Callable[[], AnalyticsUnitOfWork]) -> Funnel:
+    async with uow() as tx:
+        return await tx.analytics.funnel(start, end)

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Protocol
+
+from application.analytics.reports import Funnel
+from application.ports.unit_of_work import UnitOfWork
+from domain.analytics.tracking import TrackedEvent
+
+
+class AnalyticsStore(Protocol):
+    async def record_tracked(self, events: list[TrackedEvent]) -> int:
+        """Store events not stored before (by id); returns how many were new."""
+        ...
+
+    async def record_domain_event(
+        self, *, event_id: str, topic: str, aggregate_id: str, occurred_at: Any, payload: dict[str, Any]
+    ) -> bool:
+        """Store one committed domain event as a fact; False if it was already there."""
+        ...
+
+    async def funnel(self, start: date, end: date) -> Funnel:
+        """Distinct shoppers per funnel step between ``start`` and ``end`` inclusive."""
+        ...
+
+
+class AnalyticsUnitOfWork(UnitOfWork, Protocol):
+    analytics: AnalyticsStore
+
+
+class TrackingQueue(Protocol):
+    async def submit(self, events: list[TrackedEvent]) -> None:
+        """Hand a checked batch to a worker that stores it (the request only waits for this)."""
+        ...

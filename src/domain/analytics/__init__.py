@@ -1,0 +1,1 @@
+"""Storefront behaviour events and the rules a tracked batch must keep."""
