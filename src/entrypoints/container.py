@@ -62,7 +62,6 @@ class Container(containers.DeclarativeContainer):
         settings,
     )
 
-    uow = providers.Factory(PostgresUnitOfWork, engine=engine, ids=ids)
     uow_factory = providers.Callable(lambda e, i: functools.partial(PostgresUnitOfWork, e, i), engine, ids)
     consumers = providers.Singleton(build_registry)
     tracking_queue = providers.Singleton(DramatiqTrackingQueue, broker)

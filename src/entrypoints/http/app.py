@@ -14,8 +14,8 @@ from entrypoints.container import Container, close
 from entrypoints.http.admin.products import AdminProductController
 from entrypoints.http.admin.reports import ReportsController
 from entrypoints.http.health import HealthController
-from entrypoints.http.metrics import MetricsController, metrics_middleware
-from entrypoints.http.middleware import request_id_middleware
+from entrypoints.http.metrics import MetricsController
+from entrypoints.http.middleware import observe_middleware
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 from entrypoints.http.store.events import StoreEventsController
 from entrypoints.http.store.products import StoreProductController
@@ -50,7 +50,7 @@ def create_app(container: Container | None = None, *, configure_logs: bool = Tru
     return Litestar(
         route_handlers=ROUTE_HANDLERS,
         lifespan=[lifespan],
-        middleware=[request_id_middleware, metrics_middleware],
+        middleware=[observe_middleware],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(
             title="Emporium",

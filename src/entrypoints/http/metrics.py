@@ -7,11 +7,9 @@ workers use PROMETHEUS_MULTIPROC_DIR — not wired yet).
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 from litestar import Controller, Request, Response, get
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -44,32 +42,6 @@ RECONCILIATION_DRIFT = Gauge(
 PAYMENT_FAILURES = Counter(
     "emporium_payment_failures_total", "Failed payment attempts by provider", ["provider"], registry=REGISTRY
 )
-
-
-def metrics_middleware(app: ASGIApp) -> ASGIApp:
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def capture(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await app(scope, receive, capture)
-        finally:
-            # The route template keeps label cardinality bounded; unmatched paths share one label.
-            route = scope.get("path_template") or "unmatched"
-            method = scope["method"]
-            REQUESTS.labels(method, route, str(status)).inc()
-            LATENCY.labels(method, route).observe(time.perf_counter() - started)
-
-    return middleware
 
 
 async def refresh_operational_gauges(container: Any) -> None:

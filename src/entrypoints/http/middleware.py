@@ -1,4 +1,4 @@
-"""Request ids, access logs and response timing."""
+"""One observing middleware: request id, access log line, and per-route request metrics."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ import uuid
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from entrypoints.http.metrics import LATENCY, REQUESTS
 from entrypoints.logging import actor_var, request_id_var
 
 logger = logging.getLogger("emporium.access")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
-def request_id_middleware(app: ASGIApp) -> ASGIApp:
+def observe_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await app(scope, receive, send)
@@ -39,11 +40,16 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
         try:
             await app(scope, receive, send_with_id)
         finally:
+            elapsed = time.perf_counter() - started
+            # The route template keeps label cardinality bounded.
+            route = scope.get("path_template") or "unmatched"
+            REQUESTS.labels(scope["method"], route, str(status)).inc()
+            LATENCY.labels(scope["method"], route).observe(elapsed)
             logger.info(
                 "%s %s %s", scope["method"], scope["path"], status,
                 extra={
                     "method": scope["method"], "path": scope["path"], "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "duration_ms": round(elapsed * 1000, 2),
                 },
             )
             request_id_var.reset(token)
