@@ -18,7 +18,7 @@ TEST_DATABASE = os.environ.get("EMPORIUM_TEST_DATABASE", "emporium_test")
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
-def test_database_url() -> str:
+def database_url_for_tests() -> str:
     return make_url(normalise_url(BASE_DATABASE_URL)).set(database=TEST_DATABASE).render_as_string(
         hide_password=False
     )
@@ -27,7 +27,7 @@ def test_database_url() -> str:
 @pytest.fixture(scope="session")
 def database_url() -> str:
     """A test database created from scratch and migrated once per run."""
-    url = test_database_url()
+    url = database_url_for_tests()
     ensure_database(url, recreate=True)
     upgrade(url)
     return url

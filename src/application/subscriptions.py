@@ -5,13 +5,16 @@ from __future__ import annotations
 from application.analytics import handlers as analytics
 from application.catalog import handlers as catalog
 from application.consumers import Consumer, ConsumerRegistry
+from application.inventory import handlers as inventory
 from domain.catalog.product import ProductCreated
+from domain.inventory.stock import StockChanged
 
 
 def build_registry() -> ConsumerRegistry:
     return ConsumerRegistry(
         [
             Consumer("catalog_projection").on(ProductCreated.topic, catalog.project_product_created),
+            Consumer("inventory_availability").on(StockChanged.topic, inventory.project_availability),
             Consumer("analytics_facts").on_every(analytics.record_domain_event),
         ]
     )

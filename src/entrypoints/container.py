@@ -10,15 +10,19 @@ from dependency_injector import containers, providers
 from adapters.dramatiq.broker import DramatiqPublisher, make_broker
 from adapters.dramatiq.tracking import DramatiqTrackingQueue
 from adapters.memory.analytics import InlineTrackingQueue
+from adapters.memory.inventory import MemoryStockGate
 from adapters.postgres.engine import make_engine
 from adapters.postgres.outbox import PostgresOutboxStore
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
 from adapters.redis.client import make_redis
 from adapters.redis.rate_limit import RedisRateLimiter
+from adapters.redis.stock_gate import RedisStockGate
 from adapters.system.clock import SystemClock, UuidIdGenerator
 from application.analytics import handlers as analytics
 from application.catalog import handlers as catalog
 from application.catalog.commands import CreateProduct
+from application.inventory import commands as inv
+from application.inventory import handlers as inventory
 from application.messagebus import MessageBus
 from application.relay import OutboxRelay
 from application.staff import handlers as staff
@@ -26,12 +30,28 @@ from application.subscriptions import build_registry
 from entrypoints.settings import Settings, get_settings
 
 
-def build_bus(uow: Any, clock: Any, ids: Any, tracking_queue: Any = None) -> MessageBus:
+def build_bus(
+    uow: Any, clock: Any, ids: Any, tracking_queue: Any = None, gate: Any = None, reservation_ttl: int = 600
+) -> MessageBus:
     """Bind every command to its handler and the handler's dependencies."""
     deps = {"uow": uow, "clock": clock, "ids": ids}
     tracking_queue = tracking_queue or InlineTrackingQueue(uow)
+    gate = gate or MemoryStockGate()
+    stock = {"uow": uow, "gate": gate, "clock": clock}
     return MessageBus(
         {
+            inv.AddLocation: functools.partial(inventory.add_location, uow=uow),
+            inv.SetSkuPolicy: functools.partial(inventory.set_sku_policy, uow=uow, gate=gate),
+            inv.ReceiveStock: functools.partial(inventory.receive_stock, **stock),
+            inv.AdjustStock: functools.partial(inventory.adjust_stock, **stock),
+            inv.TransferStock: functools.partial(inventory.transfer_stock, **stock, ids=ids),
+            inv.ReserveStock: functools.partial(
+                inventory.reserve_stock, **stock, ids=ids, default_ttl=reservation_ttl
+            ),
+            inv.ExtendReservation: functools.partial(inventory.extend_reservation, uow=uow, clock=clock),
+            inv.CommitReservation: functools.partial(inventory.commit_reservation, uow=uow, clock=clock),
+            inv.ReleaseReservation: functools.partial(inventory.release_reservation, **stock),
+            inv.Reconcile: functools.partial(inventory.reconcile, **stock, ids=ids),
             CreateProduct: functools.partial(catalog.create_product, **deps),
             staff.IssueStaffToken: functools.partial(staff.issue_staff_token, **deps),
             analytics.TrackEvents: functools.partial(analytics.track_events, queue=tracking_queue, clock=clock),
@@ -66,7 +86,13 @@ class Container(containers.DeclarativeContainer):
     consumers = providers.Singleton(build_registry)
     tracking_queue = providers.Singleton(DramatiqTrackingQueue, broker)
     rate_limiter = providers.Singleton(RedisRateLimiter, redis)
-    bus = providers.Singleton(build_bus, uow=uow_factory, clock=clock, ids=ids, tracking_queue=tracking_queue)
+    stock_gate = providers.Singleton(RedisStockGate, redis)
+    bus = providers.Singleton(
+        lambda uow, clock, ids, queue, gate, s: build_bus(
+            uow=uow, clock=clock, ids=ids, tracking_queue=queue, gate=gate, reservation_ttl=s.reservation_ttl_seconds
+        ),
+        uow_factory, clock, ids, tracking_queue, stock_gate, settings,
+    )
 
     outbox_store = providers.Singleton(PostgresOutboxStore, engine)
     publisher = providers.Singleton(DramatiqPublisher, broker)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
 
+from adapters.memory.inventory import InventoryData
 from application.catalog.read_models import ProductDocument
 from application.codec import event_to_builtins
 from application.ports.outbox import OutboxMessage
@@ -30,6 +31,7 @@ class MemoryDatabase:
     processed: set[tuple[str, str]] = field(default_factory=set)
     product_documents: dict[str, ProductDocument] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    inventory: InventoryData = field(default_factory=InventoryData)
     outbox_seq: int = 0
 
 
@@ -105,6 +107,7 @@ class MemoryUnitOfWork:
 
     async def __aenter__(self) -> Self:
         from adapters.memory.analytics import MemoryAnalyticsStore
+        from adapters.memory.inventory import MemoryAvailabilityView, MemoryReservationRepository, MemoryStockRepository
 
         self._work = copy.deepcopy(self._committed)
         self._seen: list[Aggregate] = []
@@ -113,6 +116,9 @@ class MemoryUnitOfWork:
         self.processed = MemoryProcessedEvents(self._work)
         self.catalog_view = MemoryCatalogReadModel(self._work)
         self.analytics = MemoryAnalyticsStore(self._work)
+        self.stock = MemoryStockRepository(self._work.inventory, self._seen)
+        self.reservations = MemoryReservationRepository(self._work.inventory, self._seen)
+        self.availability_view = MemoryAvailabilityView(self._work)
         return self
 
     async def __aexit__(

@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.postgres import tables as t
 from adapters.postgres.analytics import PostgresAnalyticsStore
-from adapters.postgres.read_models import PostgresCatalogReadModel
+from adapters.postgres.inventory import PostgresReservationRepository, PostgresStockRepository
+from adapters.postgres.read_models import PostgresAvailabilityView, PostgresCatalogReadModel
 from adapters.postgres.repositories import PostgresProductRepository, PostgresStaffTokens
 from application.codec import event_to_builtins
 from application.ports.clock import IdGenerator
@@ -49,6 +50,9 @@ class PostgresUnitOfWork:
         self.processed = PostgresProcessedEvents(self._conn)
         self.catalog_view = PostgresCatalogReadModel(self._conn)
         self.analytics = PostgresAnalyticsStore(self._conn)
+        self.stock = PostgresStockRepository(self._conn, self._seen)
+        self.reservations = PostgresReservationRepository(self._conn, self._seen)
+        self.availability_view = PostgresAvailabilityView(self._conn)
         return self
 
     @property

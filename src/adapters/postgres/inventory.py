@@ -1,0 +1,312 @@
+"""PostgreSQL stock and reservations: row locks in (sku, location) order, CHECK constraints as the
+last line of defence, and the ledger appended in the same transaction as the balance."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from sqlalchemy import and_, bindparam, func, insert, literal, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters.postgres import tables as t
+from application.inventory.ports import StockKey
+from domain.inventory.audit import ReconciliationRun
+from domain.inventory.errors import ReservationNotFound, UnknownLocation
+from domain.inventory.reservation import Reservation, ReservationLine, ReservationStatus, SkuPolicy
+from domain.inventory.stock import Drift, Location, Movement, MovementKind, StockItem
+from domain.shared.errors import Conflict
+from domain.shared.events import Aggregate
+
+_s = t.stock_items
+_loc = t.inventory_locations
+
+
+def _item(row: Any) -> StockItem:
+    return StockItem(
+        sku=row.sku, location_id=row.location_id, on_hand=row.on_hand, reserved=row.reserved, version=row.version
+    )
+
+
+class PostgresStockRepository:
+    def __init__(self, conn: AsyncConnection, seen: list[Aggregate]) -> None:
+        self._conn = conn
+        self._seen = seen
+
+    def _track(self, items: list[StockItem]) -> list[StockItem]:
+        self._seen.extend(items)
+        return items
+
+    async def lock(self, skus: Iterable[str]) -> dict[str, list[StockItem]]:
+        wanted = sorted(set(skus))
+        rows = (
+            await self._conn.execute(
+                select(_s, func.coalesce(_loc.c.priority, 1_000_000).label("priority"))
+                .select_from(_s.outerjoin(_loc, _loc.c.id == _s.c.location_id))
+                .where(_s.c.sku.in_(wanted))
+                .order_by(_s.c.sku, _s.c.location_id)
+                .with_for_update(of=_s)
+            )
+        ).all()
+        result: dict[str, list[StockItem]] = {sku: [] for sku in wanted}
+        for row in sorted(rows, key=lambda r: (r.sku, r.priority, r.location_id)):
+            result[row.sku].append(_item(row))
+        self._track([i for items in result.values() for i in items])
+        return result
+
+    async def lock_keys(self, keys: Iterable[StockKey]) -> dict[StockKey, StockItem]:
+        wanted = sorted(set(keys))
+        if not wanted:
+            return {}
+        rows = (
+            await self._conn.execute(
+                select(_s)
+                .where(tuple_(_s.c.sku, _s.c.location_id).in_(wanted))
+                .order_by(_s.c.sku, _s.c.location_id)
+                .with_for_update()
+            )
+        ).all()
+        return {(i.sku, i.location_id): i for i in self._track([_item(r) for r in rows])}
+
+    async def get_or_create(self, sku: str, location_id: str) -> StockItem:
+        if await self._conn.scalar(select(literal(1)).where(_loc.c.id == location_id)) is None:
+            raise UnknownLocation(location_id)
+        await self._conn.execute(
+            pg_insert(_s)
+            .values(sku=sku, location_id=location_id, on_hand=0, reserved=0, version=0)
+            .on_conflict_do_nothing()
+        )
+        return (await self.lock_keys([(sku, location_id)]))[(sku, location_id)]
+
+    async def save(self, items: Iterable[StockItem]) -> None:
+        balances: list[dict[str, Any]] = []
+        movements: list[dict[str, Any]] = []
+        for item in items:
+            pending = item.pull_movements()
+            if not pending:
+                continue
+            balances.append(
+                {"k_sku": item.sku, "k_loc": item.location_id, "b_on_hand": item.on_hand,
+                 "b_reserved": item.reserved, "b_version": item.version}
+            )
+            movements.extend(
+                {
+                    "sku": m.sku, "location_id": m.location_id, "kind": m.kind.value,
+                    "on_hand_delta": m.on_hand_delta, "reserved_delta": m.reserved_delta, "actor": m.actor,
+                    "reason": m.reason, "reference": m.reference, "occurred_at": m.occurred_at,
+                }
+                for m in pending
+            )
+        if not balances:
+            return
+        await self._conn.execute(
+            update(_s)
+            .where(_s.c.sku == bindparam("k_sku"), _s.c.location_id == bindparam("k_loc"))
+            .values(on_hand=bindparam("b_on_hand"), reserved=bindparam("b_reserved"), version=bindparam("b_version")),
+            balances,
+        )
+        await self._conn.execute(insert(t.stock_movements), movements)
+
+    async def levels(self, sku: str) -> list[StockItem]:
+        rows = (
+            await self._conn.execute(
+                select(_s)
+                .select_from(_s.outerjoin(_loc, _loc.c.id == _s.c.location_id))
+                .where(_s.c.sku == sku)
+                .order_by(func.coalesce(_loc.c.priority, 1_000_000), _s.c.location_id)
+            )
+        ).all()
+        return [_item(r) for r in rows]
+
+    async def available(self, skus: Iterable[str]) -> dict[str, int]:
+        wanted = sorted(set(skus))
+        totals = dict.fromkeys(wanted, 0)
+        rows = await self._conn.execute(
+            select(_s.c.sku, func.sum(_s.c.on_hand - _s.c.reserved)).where(_s.c.sku.in_(wanted)).group_by(_s.c.sku)
+        )
+        for sku, available in rows:
+            totals[sku] = int(available)
+        return totals
+
+    async def movements(self, sku: str, limit: int) -> list[Movement]:
+        m = t.stock_movements
+        rows = (await self._conn.execute(select(m).where(m.c.sku == sku).order_by(m.c.id.desc()).limit(limit))).all()
+        return [
+            Movement(
+                sku=r.sku, location_id=r.location_id, kind=MovementKind(r.kind), on_hand_delta=r.on_hand_delta,
+                reserved_delta=r.reserved_delta, actor=r.actor, reason=r.reason, reference=r.reference,
+                occurred_at=r.occurred_at,
+            )
+            for r in rows
+        ]
+
+    async def drift(self) -> list[Drift]:
+        m = t.stock_movements
+        ledger = (
+            select(
+                m.c.sku, m.c.location_id, func.sum(m.c.on_hand_delta).label("on_hand"),
+                func.sum(m.c.reserved_delta).label("reserved"),
+            )
+            .group_by(m.c.sku, m.c.location_id)
+            .subquery()
+        )
+        ledger_on_hand = func.coalesce(ledger.c.on_hand, 0)
+        ledger_reserved = func.coalesce(ledger.c.reserved, 0)
+        rows = (
+            await self._conn.execute(
+                select(_s.c.sku, _s.c.location_id, _s.c.on_hand, _s.c.reserved, ledger_on_hand, ledger_reserved)
+                .select_from(
+                    _s.outerjoin(ledger, and_(ledger.c.sku == _s.c.sku, ledger.c.location_id == _s.c.location_id))
+                )
+                .where((_s.c.on_hand != ledger_on_hand) | (_s.c.reserved != ledger_reserved))
+                .order_by(_s.c.sku, _s.c.location_id)
+            )
+        ).all()
+        return [
+            Drift(sku=r[0], location_id=r[1], on_hand=r[2], reserved=r[3], ledger_on_hand=int(r[4]),
+                  ledger_reserved=int(r[5]))
+            for r in rows
+        ]
+
+    async def policies(self, skus: Iterable[str]) -> dict[str, SkuPolicy]:
+        p = t.inventory_policies
+        rows = (await self._conn.execute(select(p).where(p.c.sku.in_(sorted(set(skus)))))).all()
+        return {
+            r.sku: SkuPolicy(
+                sku=r.sku, track_inventory=r.track_inventory, allow_backorder=r.allow_backorder,
+                low_stock_threshold=r.low_stock_threshold, show_quantity=r.show_quantity,
+            )
+            for r in rows
+        }
+
+    async def set_policy(self, policy: SkuPolicy) -> None:
+        values = {
+            "track_inventory": policy.track_inventory, "allow_backorder": policy.allow_backorder,
+            "low_stock_threshold": policy.low_stock_threshold, "show_quantity": policy.show_quantity,
+        }
+        statement = pg_insert(t.inventory_policies).values(sku=policy.sku, **values)
+        await self._conn.execute(statement.on_conflict_do_update(index_elements=["sku"], set_=values))
+
+    async def add_location(self, location: Location) -> None:
+        values = {"name": location.name, "priority": location.priority}
+        statement = pg_insert(_loc).values(id=location.id, **values)
+        await self._conn.execute(statement.on_conflict_do_update(index_elements=["id"], set_=values))
+
+    async def locations(self) -> list[Location]:
+        rows = (await self._conn.execute(select(_loc).order_by(_loc.c.priority, _loc.c.id))).all()
+        return [Location(id=r.id, name=r.name, priority=r.priority) for r in rows]
+
+    async def tracked_skus(self) -> list[str]:
+        return list((await self._conn.scalars(select(_s.c.sku).distinct().order_by(_s.c.sku))).all())
+
+
+_r = t.reservations
+_rl = t.reservation_lines
+
+
+class PostgresReservationRepository:
+    def __init__(self, conn: AsyncConnection, seen: list[Aggregate]) -> None:
+        self._conn = conn
+        self._seen = seen
+
+    async def add(self, reservation: Reservation) -> None:
+        try:
+            async with self._conn.begin_nested():
+                await self._conn.execute(
+                    insert(_r).values(
+                        id=reservation.id, reference=reservation.reference, status=reservation.status.value,
+                        expires_at=reservation.expires_at, created_at=reservation.created_at,
+                        version=reservation.version,
+                    )
+                )
+        except IntegrityError:
+            raise Conflict(f"checkout {reservation.reference} already holds an active reservation") from None
+        await self._conn.execute(
+            insert(_rl),
+            [
+                {"reservation_id": reservation.id, "line_no": n, "sku": line.sku, "location_id": line.location_id,
+                 "quantity": line.quantity}
+                for n, line in enumerate(reservation.lines)
+            ],
+        )
+        self._seen.append(reservation)
+
+    async def get(self, reservation_id: str) -> Reservation:
+        row = (await self._conn.execute(select(_r).where(_r.c.id == reservation_id).with_for_update())).first()
+        if row is None:
+            raise ReservationNotFound(reservation_id)
+        lines = (
+            await self._conn.execute(select(_rl).where(_rl.c.reservation_id == reservation_id).order_by(_rl.c.line_no))
+        ).all()
+        reservation = self._reservation(row, lines)
+        self._seen.append(reservation)
+        return reservation
+
+    @staticmethod
+    def _reservation(row: Any, lines: list[Any]) -> Reservation:
+        return Reservation(
+            id=row.id, reference=row.reference, status=ReservationStatus(row.status), expires_at=row.expires_at,
+            created_at=row.created_at, version=row.version,
+            lines=[ReservationLine(sku=r.sku, location_id=r.location_id, quantity=r.quantity) for r in lines],
+        )
+
+    async def save(self, reservation: Reservation) -> None:
+        await self._conn.execute(
+            update(_r)
+            .where(_r.c.id == reservation.id)
+            .values(status=reservation.status.value, expires_at=reservation.expires_at, version=reservation.version)
+        )
+
+    async def due_for_expiry(self, now: datetime, limit: int) -> list[str]:
+        rows = await self._conn.scalars(
+            select(_r.c.id)
+            .where(_r.c.status == ReservationStatus.ACTIVE.value, _r.c.expires_at <= now)
+            .order_by(_r.c.expires_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return list(rows.all())
+
+    async def in_flight(self, limit: int) -> list[Reservation]:
+        rows = (
+            await self._conn.execute(
+                select(_r).where(_r.c.status == ReservationStatus.ACTIVE.value).order_by(_r.c.expires_at).limit(limit)
+            )
+        ).all()
+        if not rows:
+            return []
+        lines = (
+            await self._conn.execute(
+                select(_rl).where(_rl.c.reservation_id.in_([r.id for r in rows])).order_by(_rl.c.line_no)
+            )
+        ).all()
+        return [self._reservation(r, [line for line in lines if line.reservation_id == r.id]) for r in rows]
+
+    async def count_in_flight(self) -> int:
+        count = await self._conn.scalar(
+            select(func.count()).select_from(_r).where(_r.c.status == ReservationStatus.ACTIVE.value)
+        )
+        return int(count or 0)
+
+    async def add_run(self, run: ReconciliationRun) -> None:
+        await self._conn.execute(
+            insert(t.inventory_reconciliations).values(
+                id=run.id, ran_at=run.ran_at, expired=run.expired, drift=msgspec.to_builtins(run.drift)
+            )
+        )
+        self._seen.append(run)
+
+    async def last_run(self) -> ReconciliationRun | None:
+        ir = t.inventory_reconciliations
+        row = (await self._conn.execute(select(ir).order_by(ir.c.ran_at.desc()).limit(1))).first()
+        if row is None:
+            return None
+        run = ReconciliationRun(
+            id=row.id, ran_at=row.ran_at, expired=row.expired, drift=msgspec.convert(row.drift, list[Drift])
+        )
+        run.events.clear()  # a loaded run must not re-announce its drift
+        return run

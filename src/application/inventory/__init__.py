@@ -1,0 +1,1 @@
+"""Inventory use cases: receive, adjust, transfer, reserve, extend, commit, release, expire, reconcile."""

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AddLocation:
+    id: str
+    name: str
+    priority: int = 100
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetSkuPolicy:
+    sku: str
+    track_inventory: bool = True
+    allow_backorder: bool = False
+    low_stock_threshold: int = 5
+    show_quantity: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReceiveStock:
+    sku: str
+    location_id: str
+    quantity: int
+    actor: str
+    reference: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AdjustStock:
+    sku: str
+    location_id: str
+    delta: int
+    reason: str
+    actor: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransferStock:
+    sku: str
+    from_location: str
+    to_location: str
+    quantity: int
+    actor: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReserveStock:
+    """Hold units for a checkout (``reference``). Lines of the same SKU add up; bundles arrive
+    already expanded into their components."""
+
+    reference: str
+    lines: list[tuple[str, int]] = field(default_factory=list)
+    ttl_seconds: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExtendReservation:
+    reservation_id: str
+    seconds: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CommitReservation:
+    reservation_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReleaseReservation:
+    reservation_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reconcile:
+    batch_size: int = 500

@@ -1,0 +1,255 @@
+"""Inventory handlers. Each contended change is one short transaction that locks stock rows in
+(sku, location) order; the Redis gate only ever filters in front of PostgreSQL."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+
+from application.inventory.commands import (
+    AddLocation,
+    AdjustStock,
+    CommitReservation,
+    ExtendReservation,
+    ReceiveStock,
+    Reconcile,
+    ReleaseReservation,
+    ReserveStock,
+    SetSkuPolicy,
+    TransferStock,
+)
+from application.inventory.ports import InventoryUnitOfWork, StockGate
+from application.inventory.read_models import Availability
+from application.ports.clock import Clock, IdGenerator
+from domain.inventory.audit import ReconciliationRun
+from domain.inventory.errors import InventoryError, OutOfStock
+from domain.inventory.reservation import Reservation, SkuPolicy
+from domain.inventory.stock import Location, Movement, StockChanged, StockItem
+
+logger = logging.getLogger(__name__)
+
+Uow = Callable[[], InventoryUnitOfWork]
+
+
+async def add_location(cmd: AddLocation, *, uow: Uow) -> str:
+    if not cmd.id.strip() or not cmd.name.strip():
+        raise InventoryError("a location needs an id and a name")
+    async with uow() as tx:
+        await tx.stock.add_location(Location(id=cmd.id, name=cmd.name, priority=cmd.priority))
+        await tx.commit()
+    return cmd.id
+
+
+async def set_sku_policy(cmd: SetSkuPolicy, *, uow: Uow, gate: StockGate) -> None:
+    if cmd.low_stock_threshold < 0:
+        raise InventoryError("the low-stock threshold cannot be negative")
+    async with uow() as tx:
+        await tx.stock.set_policy(
+            SkuPolicy(
+                sku=cmd.sku, track_inventory=cmd.track_inventory, allow_backorder=cmd.allow_backorder,
+                low_stock_threshold=cmd.low_stock_threshold, show_quantity=cmd.show_quantity,
+            )
+        )
+        await tx.commit()
+    await _refill_gate(uow, gate, [cmd.sku])
+
+
+async def _refill_gate(uow: Uow, gate: StockGate, skus: list[str], *, only_missing: bool = False) -> None:
+    # After the commit and fallible: a failure leaves a stale counter, which PostgreSQL
+    # still overrules and the minute job corrects.
+    try:
+        async with uow() as tx:
+            available: dict[str, int | None] = dict(await tx.stock.available(skus))
+            for sku, policy in (await tx.stock.policies(skus)).items():
+                if not policy.track_inventory or policy.allow_backorder:
+                    available[sku] = None  # never gated: PostgreSQL decides alone
+        await gate.refill(available, only_missing=only_missing)
+    except Exception:
+        logger.warning("stock gate refill failed for %s", skus, exc_info=True)
+
+
+async def receive_stock(cmd: ReceiveStock, *, uow: Uow, gate: StockGate, clock: Clock) -> int:
+    async with uow() as tx:
+        item = await tx.stock.get_or_create(cmd.sku, cmd.location_id)
+        item.receive(cmd.quantity, actor=cmd.actor, reference=cmd.reference, now=clock.now())
+        await tx.stock.save([item])
+        await tx.commit()
+    await _refill_gate(uow, gate, [cmd.sku])
+    return item.on_hand
+
+
+async def adjust_stock(cmd: AdjustStock, *, uow: Uow, gate: StockGate, clock: Clock) -> int:
+    async with uow() as tx:
+        item = await tx.stock.get_or_create(cmd.sku, cmd.location_id)
+        item.adjust(cmd.delta, reason=cmd.reason, actor=cmd.actor, now=clock.now())
+        await tx.stock.save([item])
+        await tx.commit()
+    await _refill_gate(uow, gate, [cmd.sku])
+    return item.on_hand
+
+
+async def transfer_stock(cmd: TransferStock, *, uow: Uow, gate: StockGate, clock: Clock, ids: IdGenerator) -> str:
+    if cmd.from_location == cmd.to_location:
+        raise InventoryError("a transfer needs two different locations")
+    reference = ids.new_id()
+    now = clock.now()
+    async with uow() as tx:
+        for location in sorted([cmd.from_location, cmd.to_location]):  # lock order
+            await tx.stock.get_or_create(cmd.sku, location)
+        items = await tx.stock.lock_keys([(cmd.sku, cmd.from_location), (cmd.sku, cmd.to_location)])
+        source, target = items[(cmd.sku, cmd.from_location)], items[(cmd.sku, cmd.to_location)]
+        source.transfer_out(cmd.quantity, actor=cmd.actor, reference=reference, now=now)
+        target.transfer_in(cmd.quantity, actor=cmd.actor, reference=reference, now=now)
+        await tx.stock.save([source, target])
+        await tx.commit()
+    return reference
+
+
+async def reserve_stock(
+    cmd: ReserveStock, *, uow: Uow, gate: StockGate, clock: Clock, ids: IdGenerator, default_ttl: int
+) -> str:
+    requested: dict[str, int] = {}
+    for sku, quantity in cmd.lines:
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
+            raise InventoryError(f"quantity for {sku} must be a positive whole number")
+        requested[sku] = requested.get(sku, 0) + quantity
+    if not requested:
+        raise InventoryError("a reservation needs at least one line")
+
+    answer = await gate.try_take(requested)
+    if answer.sold_out:
+        raise OutOfStock(answer.sold_out)  # answered from Redis: PostgreSQL never saw this buyer
+    ttl = timedelta(seconds=cmd.ttl_seconds or default_ttl)
+    try:
+        async with uow() as tx:
+            stock = await tx.stock.lock(requested)
+            policies = await tx.stock.policies(requested)
+            reservation = Reservation.place(
+                id=ids.new_id(), reference=cmd.reference, requested=requested, stock=stock,
+                policies=policies, now=clock.now(), ttl=ttl,
+            )
+            await tx.stock.save(item for items in stock.values() for item in items)
+            await tx.reservations.add(reservation)
+            await tx.commit()
+    except BaseException as error:
+        await gate.give_back(answer.taken)
+        if isinstance(error, OutOfStock):
+            await _refill_gate(uow, gate, error.skus)  # the gate was optimistic: correct it
+        raise
+    if answer.unknown:
+        await _refill_gate(uow, gate, answer.unknown, only_missing=True)
+    return reservation.id
+
+
+async def extend_reservation(cmd: ExtendReservation, *, uow: Uow, clock: Clock) -> None:
+    if cmd.seconds <= 0:
+        raise InventoryError("extend by a positive number of seconds")
+    async with uow() as tx:
+        reservation = await tx.reservations.get(cmd.reservation_id)
+        now = clock.now()
+        reservation.extend(now + timedelta(seconds=cmd.seconds), now=now)
+        await tx.reservations.save(reservation)
+        await tx.commit()
+
+
+async def commit_reservation(cmd: CommitReservation, *, uow: Uow, clock: Clock) -> bool:
+    async with uow() as tx:
+        reservation = await tx.reservations.get(cmd.reservation_id)
+        items = await tx.stock.lock_keys(reservation.stock_keys())
+        done = reservation.commit(items, now=clock.now())
+        if done:
+            await tx.stock.save(items.values())
+            await tx.reservations.save(reservation)
+            await tx.commit()
+    return done
+
+
+async def release_reservation(cmd: ReleaseReservation, *, uow: Uow, gate: StockGate, clock: Clock) -> bool:
+    async with uow() as tx:
+        reservation = await tx.reservations.get(cmd.reservation_id)
+        items = await tx.stock.lock_keys(reservation.stock_keys())
+        done = reservation.release(items, now=clock.now())
+        if done:
+            await tx.stock.save(items.values())
+            await tx.reservations.save(reservation)
+            await tx.commit()
+    if done:
+        await _refill_gate(uow, gate, sorted({line.sku for line in reservation.held_lines}))
+    return done
+
+
+async def expire_due(*, uow: Uow, gate: StockGate, clock: Clock, batch_size: int = 500) -> int:
+    """Release every reservation past its expiry; each in its own short transaction."""
+    now = clock.now()
+    async with uow() as tx:
+        due = await tx.reservations.due_for_expiry(now, batch_size)
+    expired = 0
+    freed: set[str] = set()
+    for reservation_id in due:
+        async with uow() as tx:
+            reservation = await tx.reservations.get(reservation_id)
+            items = await tx.stock.lock_keys(reservation.stock_keys())
+            if reservation.expire(items, now=now):
+                await tx.stock.save(items.values())
+                await tx.reservations.save(reservation)
+                await tx.commit()
+                expired += 1
+                freed.update(line.sku for line in reservation.held_lines)
+    if freed:
+        await _refill_gate(uow, gate, sorted(freed))
+    return expired
+
+
+async def reconcile(cmd: Reconcile, *, uow: Uow, gate: StockGate, clock: Clock, ids: IdGenerator) -> ReconciliationRun:
+    """The minute job: expire due holds, check ledger = balance, resynchronise the gate."""
+    expired = await expire_due(uow=uow, gate=gate, clock=clock, batch_size=cmd.batch_size)
+    async with uow() as tx:
+        drift = await tx.stock.drift()
+        run = ReconciliationRun(id=ids.new_id(), ran_at=clock.now(), expired=expired, drift=drift)
+        await tx.reservations.add_run(run)
+        await tx.commit()
+        skus = await tx.stock.tracked_skus()
+    if drift:
+        logger.error("inventory drift on %d stock items", len(drift))
+    if skus:
+        await _refill_gate(uow, gate, skus)
+    return run
+
+
+# Queries (admin): read the write side directly; they are not on a hot path.
+
+
+async def stock_levels(sku: str, *, uow: Uow) -> tuple[list[StockItem], SkuPolicy]:
+    async with uow() as tx:
+        levels = await tx.stock.levels(sku)
+        policy = (await tx.stock.policies([sku])).get(sku, SkuPolicy(sku=sku))
+    return levels, policy
+
+
+async def stock_movements(sku: str, *, uow: Uow, limit: int = 100) -> list[Movement]:
+    async with uow() as tx:
+        return await tx.stock.movements(sku, limit)
+
+
+async def reservations_in_flight(*, uow: Uow, limit: int = 100) -> list[Reservation]:
+    async with uow() as tx:
+        return await tx.reservations.in_flight(limit)
+
+
+async def inventory_gauges(*, uow: Uow) -> tuple[int, int]:
+    """(reservations in flight, stock items drifting at the last reconciliation)."""
+    async with uow() as tx:
+        in_flight = await tx.reservations.count_in_flight()
+        last = await tx.reservations.last_run()
+    return in_flight, len(last.drift) if last else 0
+
+
+async def project_availability(event: StockChanged, uow: InventoryUnitOfWork) -> None:
+    """Consumer: recompute from the current balance, so replays and reordering are harmless."""
+    await uow.availability_view.refresh(event.sku)
+
+
+async def availability_of(skus: list[str], *, uow: Uow) -> dict[str, Availability]:
+    async with uow() as tx:
+        return await tx.availability_view.get(skus)

@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from application.inventory.read_models import Availability
+from application.ports.unit_of_work import UnitOfWork
+from domain.inventory.audit import ReconciliationRun
+from domain.inventory.reservation import Reservation, SkuPolicy
+from domain.inventory.stock import Drift, Location, Movement, StockItem
+
+StockKey = tuple[str, str]  # (sku, location_id)
+
+
+class StockRepository(Protocol):
+    async def lock(self, skus: Iterable[str]) -> dict[str, list[StockItem]]:
+        """Lock every stock row of ``skus`` (in (sku, location) order, so carts never deadlock);
+        each SKU's items come back in allocation order (location priority)."""
+        ...
+
+    async def lock_keys(self, keys: Iterable[StockKey]) -> dict[StockKey, StockItem]:
+        """Lock exactly these rows, in key order."""
+        ...
+
+    async def get_or_create(self, sku: str, location_id: str) -> StockItem:
+        """The locked row, created empty if missing; ``UnknownLocation`` if the location is."""
+        ...
+
+    async def save(self, items: Iterable[StockItem]) -> None:
+        """Write balances and append their pending movements, in the unit of work's transaction."""
+        ...
+
+    async def levels(self, sku: str) -> list[StockItem]: ...
+
+    async def available(self, skus: Iterable[str]) -> dict[str, int]:
+        """Units available per SKU over all locations (0 for unknown SKUs)."""
+        ...
+
+    async def movements(self, sku: str, limit: int) -> list[Movement]: ...
+
+    async def drift(self) -> list[Drift]:
+        """Stock items whose balance differs from the fold of their ledger."""
+        ...
+
+    async def policies(self, skus: Iterable[str]) -> dict[str, SkuPolicy]: ...
+
+    async def set_policy(self, policy: SkuPolicy) -> None: ...
+
+    async def add_location(self, location: Location) -> None: ...
+
+    async def locations(self) -> list[Location]: ...
+
+    async def tracked_skus(self) -> list[str]: ...
+
+
+class ReservationRepository(Protocol):
+    async def add(self, reservation: Reservation) -> None:
+        """Stage a new reservation; a second active one for the same reference is a Conflict."""
+        ...
+
+    async def get(self, reservation_id: str) -> Reservation:
+        """The reservation, locked for this transaction; ``ReservationNotFound`` otherwise."""
+        ...
+
+    async def save(self, reservation: Reservation) -> None: ...
+
+    async def due_for_expiry(self, now: datetime, limit: int) -> list[str]:
+        """Ids of active reservations past their expiry, skipping ones another worker holds."""
+        ...
+
+    async def in_flight(self, limit: int) -> list[Reservation]: ...
+
+    async def count_in_flight(self) -> int: ...
+
+    async def add_run(self, run: ReconciliationRun) -> None: ...
+
+    async def last_run(self) -> ReconciliationRun | None: ...
+
+
+class AvailabilityView(Protocol):
+    async def refresh(self, sku: str) -> Availability:
+        """Recompute the SKU's storefront availability from current stock and store it."""
+        ...
+
+    async def get(self, skus: Iterable[str]) -> dict[str, Availability]: ...
+
+
+class InventoryUnitOfWork(UnitOfWork, Protocol):
+    stock: StockRepository
+    reservations: ReservationRepository
+    availability_view: AvailabilityView
+
+
+@dataclass(frozen=True, slots=True)
+class GateAnswer:
+    """What the gate knows: ``sold_out`` SKUs refuse at once; ``unknown`` ones have no counter yet."""
+
+    sold_out: list[str] = field(default_factory=list)
+    taken: dict[str, int] = field(default_factory=dict)
+    unknown: list[str] = field(default_factory=list)
+
+
+class StockGate(Protocol):
+    """A fast admission counter per SKU in front of PostgreSQL. It may say "no" wrongly for a
+    moment (a stale low counter) or "yes" wrongly (then PostgreSQL refuses); it never sells."""
+
+    async def try_take(self, requested: dict[str, int]) -> GateAnswer:
+        """Atomically take units from every known counter, or none if any is short."""
+        ...
+
+    async def give_back(self, units: dict[str, int]) -> None:
+        """Return units to counters that exist (a failed or released hold)."""
+        ...
+
+    async def refill(self, available: dict[str, int | None], *, only_missing: bool = False) -> None:
+        """Set counters from PostgreSQL's truth (``only_missing``: never overwrite a live counter);
+        ``None`` removes a SKU from the gate (untracked and backorder SKUs are never gated)."""
+        ...

@@ -1,0 +1,214 @@
+"""Inventory rules through the bus with in-memory fakes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from adapters.memory.clock import FakeClock, SequentialIds
+from adapters.memory.inventory import MemoryStockGate
+from adapters.memory.store import MemoryDatabase, MemoryUnitOfWork
+from application.inventory import commands as c
+from application.inventory.handlers import reservations_in_flight, stock_levels, stock_movements
+from domain.inventory.errors import (
+    InsufficientStock,
+    InventoryError,
+    OutOfStock,
+    ReservationClosed,
+    ReservationNotFound,
+    UnknownLocation,
+)
+from domain.inventory.reservation import BACKORDER, SkuPolicy, availability_status
+from domain.inventory.stock import MovementKind, StockItem, fold
+from domain.shared.errors import Conflict
+from entrypoints.container import build_bus
+
+
+class World:
+    def __init__(self) -> None:
+        self.db = MemoryDatabase()
+        self.ids = SequentialIds()
+        self.clock = FakeClock()
+        self.gate = MemoryStockGate()
+        self.uow = lambda: MemoryUnitOfWork(self.db, self.ids)
+        self.bus = build_bus(uow=self.uow, clock=self.clock, ids=self.ids, gate=self.gate, reservation_ttl=600)
+
+    def balance(self, sku: str, location: str = "main") -> tuple[int, int]:
+        on_hand, reserved, _ = self.db.inventory.items[(sku, location)]
+        return on_hand, reserved
+
+    def ledger(self, sku: str, location: str = "main") -> tuple[int, int]:
+        return fold([m for m in self.db.inventory.ledger if (m.sku, m.location_id) == (sku, location)])
+
+
+@pytest.fixture
+async def world() -> World:
+    w = World()
+    await w.bus.handle(c.AddLocation(id="main", name="Main warehouse", priority=1))
+    await w.bus.handle(c.AddLocation(id="store", name="Shop floor", priority=2))
+    return w
+
+
+async def test_receiving_stock_writes_balance_and_ledger_together(world) -> None:
+    await world.bus.handle(c.ReceiveStock(sku="TEE", location_id="main", quantity=10, actor="ops", reference="PO-1"))
+    assert world.balance("TEE") == (10, 0) == world.ledger("TEE")
+    [movement] = await stock_movements("TEE", uow=world.uow)
+    assert (movement.kind, movement.actor, movement.reference) == (MovementKind.RECEIVED, "ops", "PO-1")
+    assert world.gate.counters["TEE"] == 10
+
+
+async def test_receiving_into_an_unknown_location_is_refused(world) -> None:
+    with pytest.raises(UnknownLocation):
+        await world.bus.handle(c.ReceiveStock(sku="TEE", location_id="moon", quantity=1, actor="ops"))
+    assert world.db.inventory.items == {}
+
+
+@pytest.mark.parametrize("quantity", [0, -3])
+async def test_quantities_must_be_positive(world, quantity) -> None:
+    with pytest.raises(InventoryError):
+        await world.bus.handle(c.ReceiveStock(sku="TEE", location_id="main", quantity=quantity, actor="ops"))
+    with pytest.raises(InventoryError):
+        await world.bus.handle(c.ReserveStock(reference="chk", lines=[("TEE", quantity)]))
+
+
+async def test_an_adjustment_needs_a_reason_and_cannot_go_below_reserved(world) -> None:
+    await world.bus.handle(c.ReceiveStock(sku="TEE", location_id="main", quantity=5, actor="ops"))
+    with pytest.raises(InventoryError):
+        await world.bus.handle(c.AdjustStock(sku="TEE", location_id="main", delta=-1, reason=" ", actor="ops"))
+    await world.bus.handle(c.ReserveStock(reference="chk-1", lines=[("TEE", 4)]))
+    with pytest.raises(InsufficientStock):
+        await world.bus.handle(c.AdjustStock(sku="TEE", location_id="main", delta=-2, reason="damaged", actor="ops"))
+    await world.bus.handle(c.AdjustStock(sku="TEE", location_id="main", delta=-1, reason="damaged", actor="ops"))
+    assert world.balance("TEE") == (4, 4) == world.ledger("TEE")
+
+
+async def test_reservation_draws_on_locations_by_priority_and_is_all_or_nothing(world) -> None:
+    await world.bus.handle(c.ReceiveStock(sku="TEE", location_id="main", quantity=2, actor="ops"))
+    await world.bus.handle(c.ReceiveStock(sku="TEE", location_id="store", quantity=5, actor="ops"))
+    await world.bus.handle(c.ReceiveStock(sku="CAP", location_id="main", quantity=1, actor="ops"))
+    reservation_id = await world.bus.handle(c.ReserveStock(reference="chk-1", lines=[("TEE", 3), ("CAP", 1)]))
+    assert world.balance("TEE", "main") == (2, 2)
+    assert world.balance("TEE", "store") == (5, 1)
+    with pytest.raises(OutOfStock) as refused:
+        await world.bus.handle(c.ReserveStock(reference="chk-2", lines=[("TEE", 1), ("CAP", 1)]))
+    assert refused.value.skus == ["CAP"]
+    assert world.balance("TEE", "store") == (5, 1)  # nothing of the failed cart was held
+    [held] = await reservations_in_flight(uow=world.uow)
+    assert held.id == reservation_id
+
+
+async def test_a_checkout_holds_at_most_one_active_reservation(world) -> None:
+    await world.bus.handle(c.ReceiveStock(sku="TEE", location_id="main", quantity=5, actor="ops"))
+    await world.bus.handle(c.ReserveStock(reference="chk-1", lines=[("TEE", 1)]))
+    with pytest.raises(Conflict):
+        await world.bus.handle(c.ReserveStock(reference="chk-1", lines=[("TEE", 1)]))
+    assert world.balance("TEE") == (5, 1)
+
+
+async def test_commit_sells_the_units_exactly_once(world) -> None:
+    await world.bus.handle(c.ReceiveStock(sku="TEE", location_id="main", quantity=5, actor="ops"))
+    rid = await world.bus.handle(c.ReserveStock(reference="chk-1", lines=[("TEE", 2)]))
+    assert await world.bus.handle(c.CommitReservation(reservation_id=rid)) is True
+    assert await world.bus.handle(c.CommitReservation(reservation_id=rid)) is False  # replayed webhook
+    assert world.balance("TEE") == (3, 0) == world.ledger("TEE")
+    with pytest.raises(ReservationClosed):
+        await world.bus.handle(c.ReleaseReservation(reservation_id=rid))
+    assert world.balance("TEE") == (3, 0)
+
+
+async def test_release_frees_the_units_once_and_refuses_a_later_commit(world) -> None:
+    await world.bus.handle(c.ReceiveStock(sku="TEE", location_id="main", quantity=5, actor="ops"))
+    rid = await world.bus.handle(c.ReserveStock(reference="chk-1", lines=[("TEE", 2)]))
+    assert await world.bus.handle(c.ReleaseReservation(reservation_id=rid)) is True
+    assert await world.bus.handle(c.ReleaseReservation(reservation_id=rid)) is False
+    with pytest.raises(ReservationClosed):
+        await world.bus.handle(c.CommitReservation(reservation_id=rid))
+    assert world.balance("TEE") == (5, 0) == world.ledger("TEE")
+    assert world.gate.counters["TEE"] == 5
+
+
+async def test_expiry_returns_units_and_extension_postpones_it(world) -> None:
+    await world.bus.handle(c.ReceiveStock(sku="TEE", location_id="main", quantity=3, actor="ops"))
+    short = await world.bus.handle(c.ReserveStock(reference="chk-1", lines=[("TEE", 1)], ttl_seconds=60))
+    extended = await world.bus.handle(c.ReserveStock(reference="chk-2", lines=[("TEE", 1)], ttl_seconds=60))
+    world.clock.advance(timedelta(seconds=30))
+    await world.bus.handle(c.ExtendReservation(reservation_id=extended, seconds=600))
+    world.clock.advance(timedelta(seconds=31))
+    run = await world.bus.handle(c.Reconcile())
+    assert run.expired == 1
+    assert run.drift == []
+    assert world.balance("TEE") == (3, 1)
+    assert world.db.inventory.reservations[short].status.value == "expired"
+    with pytest.raises(ReservationClosed):
+        await world.bus.handle(c.CommitReservation(reservation_id=short))
+    with pytest.raises(ReservationClosed):
+        await world.bus.handle(c.ExtendReservation(reservation_id=short, seconds=60))
+    assert await world.bus.handle(c.CommitReservation(reservation_id=extended)) is True
+    assert (await world.bus.handle(c.Reconcile())).expired == 0
+
+
+async def test_transfer_moves_units_between_locations(world) -> None:
+    await world.bus.handle(c.ReceiveStock(sku="TEE", location_id="main", quantity=4, actor="ops"))
+    await world.bus.handle(
+        c.TransferStock(sku="TEE", from_location="main", to_location="store", quantity=3, actor="ops")
+    )
+    assert world.balance("TEE", "main") == (1, 0)
+    assert world.balance("TEE", "store") == (3, 0)
+    with pytest.raises(InsufficientStock):
+        await world.bus.handle(
+            c.TransferStock(sku="TEE", from_location="main", to_location="store", quantity=2, actor="ops")
+        )
+    levels, _ = await stock_levels("TEE", uow=world.uow)
+    assert [(i.location_id, i.on_hand) for i in levels] == [("main", 1), ("store", 3)]
+
+
+async def test_untracked_and_backorder_skus(world) -> None:
+    await world.bus.handle(c.SetSkuPolicy(sku="EBOOK", track_inventory=False))
+    await world.bus.handle(c.SetSkuPolicy(sku="PREORDER", allow_backorder=True))
+    await world.bus.handle(c.ReceiveStock(sku="PREORDER", location_id="main", quantity=1, actor="ops"))
+    rid = await world.bus.handle(c.ReserveStock(reference="chk-1", lines=[("EBOOK", 3), ("PREORDER", 4)]))
+    reservation = world.db.inventory.reservations[rid]
+    assert [(line.sku, line.location_id, line.quantity) for line in reservation.lines] == [
+        ("PREORDER", "main", 1), ("PREORDER", BACKORDER, 3),
+    ]
+    assert world.balance("PREORDER") == (1, 1)
+    assert await world.bus.handle(c.CommitReservation(reservation_id=rid)) is True
+    assert world.balance("PREORDER") == (0, 0)
+
+
+async def test_a_sold_out_sku_is_refused_by_the_gate_alone(world) -> None:
+    await world.bus.handle(c.ReceiveStock(sku="HOT", location_id="main", quantity=1, actor="ops"))
+    await world.bus.handle(c.ReserveStock(reference="chk-1", lines=[("HOT", 1)]))
+    assert world.gate.counters["HOT"] == 0
+    snapshot = world.db.outbox_seq
+    with pytest.raises(OutOfStock):
+        await world.bus.handle(c.ReserveStock(reference="chk-2", lines=[("HOT", 1)]))
+    assert world.db.outbox_seq == snapshot
+
+
+async def test_an_optimistic_gate_is_corrected_by_the_database(world) -> None:
+    await world.bus.handle(c.ReceiveStock(sku="HOT", location_id="main", quantity=1, actor="ops"))
+    world.gate.counters["HOT"] = 50  # stale: says yes wrongly
+    await world.bus.handle(c.ReserveStock(reference="chk-1", lines=[("HOT", 1)]))
+    with pytest.raises(OutOfStock):
+        await world.bus.handle(c.ReserveStock(reference="chk-2", lines=[("HOT", 1)]))
+    assert world.gate.counters["HOT"] == 0
+    assert world.balance("HOT") == (1, 1)
+
+
+async def test_unknown_reservation(world) -> None:
+    with pytest.raises(ReservationNotFound):
+        await world.bus.handle(c.CommitReservation(reservation_id="nope"))
+
+
+def test_stock_item_invariant_and_status_rules() -> None:
+    from adapters.memory.clock import FakeClock as Clock
+
+    item = StockItem(sku="X", location_id="main")
+    with pytest.raises(InsufficientStock):
+        item.reserve(1, reservation_id="r", now=Clock().now())
+    assert item.movements == []
+    policy = SkuPolicy(sku="X", low_stock_threshold=3)
+    assert [availability_status(n, policy) for n in (0, 2, 10)] == ["sold_out", "low", "in_stock"]
+    assert availability_status(0, SkuPolicy(sku="X", allow_backorder=True)) == "backorder"
