@@ -19,7 +19,7 @@ def service_env(database_url: str, redis_url: str, namespace: str, **extra: str)
     env.update(
         DATABASE_URL=database_url, REDIS_URL=redis_url, EMPORIUM_BROKER_NAMESPACE=namespace,
         EMPORIUM_WORKER_HEARTBEAT_TIMEOUT_MS="1500", EMPORIUM_BROKER_MAINTENANCE_CHANCE="1000000",
-        EMPORIUM_RELAY_POLL_INTERVAL="0.5", EMPORIUM_LOG_JSON="false",
+        EMPORIUM_RELAY_POLL_INTERVAL="0.5", EMPORIUM_LOG_JSON="false", EMPORIUM_RECONCILE_EVERY_SECONDS="1",
         PYTHONPATH=os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
     )
     env.update(extra)
@@ -35,11 +35,13 @@ def relay_process(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     return start([sys.executable, "-m", "entrypoints.cli", "relay"], env, log)
 
 
-def worker_process(env: dict[str, str], log: Path, module: str = "entrypoints.worker.app") -> subprocess.Popen[bytes]:
-    return start(
-        [sys.executable, "-m", "dramatiq", module, "--processes", "1", "--threads", "2", "--skip-logging"],
-        env, log,
-    )
+def worker_process(
+    env: dict[str, str], log: Path, module: str = "entrypoints.worker.app", *, schedule: bool = False
+) -> subprocess.Popen[bytes]:
+    args = [sys.executable, "-m", "dramatiq", module, "--processes", "1", "--threads", "2", "--skip-logging"]
+    if schedule:
+        args += ["--fork-function", "entrypoints.worker.scheduler:run_scheduler"]
+    return start(args, env, log)
 
 
 def stop(proc: subprocess.Popen[bytes], timeout: float = 10) -> None:

@@ -86,3 +86,19 @@ def test_redaction_catches_secrets_that_slip_into_a_message() -> None:
         assert secret not in line
     assert json.loads(line)["request_id"] == "r-1"
     assert redact("nothing secret here") == "nothing secret here"
+
+
+async def test_reservations_in_flight_gauge_follows_the_database(client, engine, unique) -> None:
+    from adapters.memory.inventory import MemoryStockGate
+    from adapters.postgres.unit_of_work import PostgresUnitOfWork
+    from adapters.system.clock import SystemClock, UuidIdGenerator
+    from application.inventory import commands as inv
+    from entrypoints.container import build_bus
+
+    ids = UuidIdGenerator()
+    bus = build_bus(uow=lambda: PostgresUnitOfWork(engine, ids), clock=SystemClock(), ids=ids, gate=MemoryStockGate())
+    await bus.handle(inv.AddLocation(id=f"m-{unique}", name="m"))
+    await bus.handle(inv.ReceiveStock(sku=f"G-{unique}", location_id=f"m-{unique}", quantity=3, actor="t"))
+    before = _value(client.get("/metrics").text, "emporium_reservations_in_flight")
+    await bus.handle(inv.ReserveStock(reference=unique, lines=[(f"G-{unique}", 1)]))
+    assert _value(client.get("/metrics").text, "emporium_reservations_in_flight") == before + 1

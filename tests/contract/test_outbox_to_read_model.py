@@ -62,7 +62,7 @@ def stack(database_url: str, redis_url: str, namespace: str, tmp_path_factory) -
     logs = tmp_path_factory.mktemp("logs")
     env = service_env(database_url, redis_url, namespace)
     relay = relay_process(env, logs / "relay.log")
-    worker = worker_process(env, logs / "worker.log")
+    worker = worker_process(env, logs / "worker.log", schedule=True)
     with running(relay, worker):
         yield env
 
@@ -151,3 +151,32 @@ async def test_tracked_events_are_written_by_the_worker_and_every_event_lands_as
 
     await eventually(fact)
     assert await fact() == 1
+
+
+async def test_the_scheduled_job_releases_expired_reservations(stack, engine, unique) -> None:
+    from adapters.memory.inventory import MemoryStockGate
+    from application.inventory import commands as inv
+    from domain.inventory.reservation import ReservationStatus
+
+    ids = UuidIdGenerator()
+    bus = build_bus(
+        uow=lambda: PostgresUnitOfWork(engine, ids), clock=SystemClock(), ids=ids, gate=MemoryStockGate()
+    )
+    sku, location = f"EXP-{unique}", f"wh-{unique}"
+    await bus.handle(inv.AddLocation(id=location, name="Warehouse"))
+    await bus.handle(inv.ReceiveStock(sku=sku, location_id=location, quantity=2, actor="test"))
+    reservation_id = await bus.handle(inv.ReserveStock(reference=unique, lines=[(sku, 2)], ttl_seconds=1))
+
+    async def status() -> str:
+        async with PostgresUnitOfWork(engine, ids) as tx:
+            return (await tx.reservations.get(reservation_id)).status.value
+
+    # The worker's scheduler (every second in tests, every minute by default) expires it.
+    await eventually(lambda: _is(status(), ReservationStatus.EXPIRED.value), timeout=30)
+    async with PostgresUnitOfWork(engine, ids) as tx:
+        [item] = await tx.stock.levels(sku)
+    assert (item.on_hand, item.reserved) == (2, 0)
+
+
+async def _is(value, expected) -> bool:
+    return (await value) == expected

@@ -32,15 +32,18 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def worker_command(processes: int = 1, threads: int = 4) -> list[str]:
-    return [
+def worker_command(processes: int = 1, threads: int = 4, *, schedule: bool = True) -> list[str]:
+    command = [
         sys.executable, "-m", "dramatiq", "entrypoints.worker.app", "--processes", str(processes),
         "--threads", str(threads), "--skip-logging", "--worker-shutdown-timeout", "5000",
     ]
+    if schedule:  # the periodic jobs run in a process forked beside the workers
+        command += ["--fork-function", "entrypoints.worker.scheduler:run_scheduler"]
+    return command
 
 
 def _worker(args: argparse.Namespace) -> int:
-    os.execv(sys.executable, worker_command(args.processes, args.threads))  # noqa: S606
+    os.execv(sys.executable, worker_command(args.processes, args.threads, schedule=not args.no_schedule))  # noqa: S606
 
 
 def _relay(_: argparse.Namespace) -> int:
@@ -105,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="run the Dramatiq worker (outbox consumers)")
     worker.add_argument("--processes", type=int, default=1)
     worker.add_argument("--threads", type=int, default=4)
+    worker.add_argument("--no-schedule", action="store_true", help="do not run the periodic jobs here")
     worker.set_defaults(func=_worker)
 
     sub.add_parser("relay", help="run the outbox relay").set_defaults(func=_relay)

@@ -11,12 +11,14 @@ from litestar.openapi.plugins import JsonRenderPlugin, ScalarRenderPlugin, Swagg
 from litestar.openapi.spec import Components, SecurityScheme
 
 from entrypoints.container import Container, close
+from entrypoints.http.admin.inventory import InventoryController
 from entrypoints.http.admin.products import AdminProductController
 from entrypoints.http.admin.reports import ReportsController
 from entrypoints.http.health import HealthController
 from entrypoints.http.metrics import MetricsController
 from entrypoints.http.middleware import observe_middleware
 from entrypoints.http.problems import EXCEPTION_HANDLERS
+from entrypoints.http.store.availability import StoreAvailabilityController
 from entrypoints.http.store.events import StoreEventsController
 from entrypoints.http.store.products import StoreProductController
 from entrypoints.logging import configure_logging, install_context_stamp
@@ -28,6 +30,8 @@ ROUTE_HANDLERS = [
     StoreProductController,
     StoreEventsController,
     ReportsController,
+    InventoryController,
+    StoreAvailabilityController,
 ]
 
 

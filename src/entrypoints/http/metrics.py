@@ -12,6 +12,8 @@ from typing import Any
 from litestar import Controller, Request, Response, get
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from application.inventory.handlers import inventory_gauges
+
 REGISTRY = CollectorRegistry(auto_describe=True)
 
 REQUESTS = Counter(
@@ -57,8 +59,13 @@ async def refresh_operational_gauges(container: Any) -> None:
             depth = await asyncio.to_thread(broker.client.hlen, f"{broker.namespace}:{queue}.msgs")
             QUEUE_DEPTH.labels(queue).set(depth)
 
+    async def inventory() -> None:
+        in_flight, drifting = await inventory_gauges(uow=container.uow_factory())
+        RESERVATIONS_IN_FLIGHT.set(in_flight)
+        RECONCILIATION_DRIFT.set(drifting)
+
     # A dependency that is down must not break the scrape: its gauges keep their last value.
-    await asyncio.gather(outbox(), queues(), return_exceptions=True)
+    await asyncio.gather(outbox(), queues(), inventory(), return_exceptions=True)
 
 
 class MetricsController(Controller):

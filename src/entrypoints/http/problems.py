@@ -10,6 +10,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from application.messagebus import UnknownCommand
+from domain.inventory.errors import InsufficientStock, OutOfStock, ReservationClosed
 from domain.shared.errors import ConcurrencyConflict, Conflict, DomainError, InvalidInput, NotFound
 from domain.shared.money import CurrencyMismatch, InvalidCurrency
 
@@ -20,6 +21,9 @@ TYPE_BASE = "https://emporium.dev/problems/"
 
 # Most specific first: the first matching class wins.
 ERROR_TABLE: list[tuple[type[BaseException], int, str, str]] = [
+    (OutOfStock, 409, "out-of-stock", "Sold out"),
+    (InsufficientStock, 409, "insufficient-stock", "Not enough stock"),
+    (ReservationClosed, 409, "reservation-closed", "The reservation is already closed"),
     (ConcurrencyConflict, 409, "concurrency-conflict", "The resource changed; retry"),
     (CurrencyMismatch, 422, "currency-mismatch", "Currencies do not match"),
     (InvalidCurrency, 422, "invalid-currency", "Unsupported currency"),
@@ -55,7 +59,8 @@ def domain_error_handler(_: Request[Any, Any, Any], error: Exception) -> Respons
     for cls, status, slug, title in ERROR_TABLE:
         if isinstance(error, cls):
             specific = slug if cls is type(error) else _error_slug(error)
-            return problem(status, specific, title, str(error) or None)
+            extra = {"skus": error.skus} if isinstance(error, OutOfStock) else {}
+            return problem(status, specific, title, str(error) or None, **extra)
     return internal_error_handler(_, error)
 
 

@@ -7,6 +7,7 @@ Actors are thin: they rebuild the envelope and hand it to the application's idem
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -16,10 +17,13 @@ from adapters.dramatiq.broker import DELIVER_ACTOR, QUEUE
 from adapters.dramatiq.tracking import TRACKING_ACTOR, TRACKING_QUEUE, decode_batch
 from application.analytics import handlers as analytics
 from application.consumers import deliver
+from application.inventory.commands import Reconcile
 from application.ports.outbox import OutboxMessage
 from entrypoints.container import Container
 from entrypoints.logging import configure_logging
+from entrypoints.worker.scheduler import MAINTENANCE_QUEUE, RECONCILE_ACTOR
 
+logger = logging.getLogger(__name__)
 container = Container()
 _settings = container.settings()
 configure_logging(_settings.log_level, json_lines=_settings.log_json)
@@ -45,3 +49,10 @@ async def deliver_event(
 async def store_tracked_events(batch: list[dict[str, Any]]) -> None:
     # Idempotent by event id: a redelivered batch inserts nothing new.
     await analytics.store_tracked_events(decode_batch(batch), uow=container.uow_factory())
+
+
+@dramatiq.actor(actor_name=RECONCILE_ACTOR, queue_name=MAINTENANCE_QUEUE, max_retries=0, time_limit=300_000)
+async def reconcile_inventory() -> None:
+    """Every minute: expire lapsed holds, check ledger = balance (alerting on drift), refill the gate."""
+    run = await container.bus().handle(Reconcile())
+    logger.info("reconciliation: %d expired, %d drifting", run.expired, len(run.drift))

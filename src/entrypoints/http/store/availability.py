@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get
+from litestar.params import QueryParameter
+
+from application.inventory.handlers import availability_of
+from application.inventory.read_models import Availability
+
+
+class StoreAvailabilityController(Controller):
+    path = "/store/availability"
+    tags = ["store: catalog"]
+
+    @get("/", operation_id="store_availability")
+    async def availability(
+        self,
+        request: Request[Any, Any, Any],
+        skus: Annotated[list[str], QueryParameter(name="sku", min_items=1, max_items=100)],
+    ) -> Response[list[Availability]]:
+        found = await availability_of(skus, uow=request.app.state.container.uow_factory())
+        body = [found.get(sku, Availability(sku=sku, status="unknown")) for sku in skus]
+        # Short edge caching: availability moves fast during a sale.
+        return Response(body, headers={"Cache-Control": "public, max-age=0, s-maxage=5, stale-while-revalidate=5"})

@@ -1,0 +1,56 @@
+"""Periodic jobs: APScheduler enqueues Dramatiq messages; the worker runs them like any other.
+
+Started beside the worker through Dramatiq's ``--fork-function``, so ``emporium worker`` runs
+the schedule too. Running it twice is harmless: every job is safe to run concurrently.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from typing import Any
+
+import dramatiq
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from adapters.dramatiq.broker import make_broker
+from entrypoints.logging import configure_logging
+from entrypoints.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+MAINTENANCE_QUEUE = "maintenance"
+RECONCILE_ACTOR = "reconcile_inventory"
+
+
+def enqueue(broker: dramatiq.Broker, actor_name: str) -> None:
+    broker.enqueue(
+        dramatiq.Message(queue_name=MAINTENANCE_QUEUE, actor_name=actor_name, args=(), kwargs={}, options={})
+    )
+
+
+def build_scheduler(broker: dramatiq.Broker, *, every_seconds: int) -> BlockingScheduler:
+    scheduler = BlockingScheduler(timezone="UTC")
+    scheduler.add_job(
+        enqueue, IntervalTrigger(seconds=every_seconds), args=[broker, RECONCILE_ACTOR], id=RECONCILE_ACTOR,
+        max_instances=1, coalesce=True, misfire_grace_time=30,
+    )
+    return scheduler
+
+
+def run_scheduler() -> int:
+    settings = get_settings()
+    configure_logging(settings.log_level, json_lines=settings.log_json)
+    broker = make_broker(settings.redis_url, namespace=settings.broker_namespace)
+    broker.declare_queue(MAINTENANCE_QUEUE)
+    scheduler = build_scheduler(broker, every_seconds=settings.reconcile_every_seconds)
+
+    def stop(*_: Any) -> None:
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    logger.info("scheduler started: reconcile every %ss", settings.reconcile_every_seconds)
+    scheduler.start()
+    return 0
