@@ -23,6 +23,8 @@ from application.catalog import handlers as catalog
 from application.catalog.commands import CreateProduct
 from application.inventory import commands as inv
 from application.inventory import handlers as inventory
+from application.inventory.batching import ReservationBatcher
+from application.inventory.gate_cache import SoldOutMemory
 from application.messagebus import MessageBus
 from application.relay import OutboxRelay
 from application.staff import handlers as staff
@@ -36,7 +38,7 @@ def build_bus(
     """Bind every command to its handler and the handler's dependencies."""
     deps = {"uow": uow, "clock": clock, "ids": ids}
     tracking_queue = tracking_queue or InlineTrackingQueue(uow)
-    gate = gate or MemoryStockGate()
+    gate = SoldOutMemory(gate or MemoryStockGate())
     stock = {"uow": uow, "gate": gate, "clock": clock}
     return MessageBus(
         {
@@ -46,7 +48,8 @@ def build_bus(
             inv.AdjustStock: functools.partial(inventory.adjust_stock, **stock),
             inv.TransferStock: functools.partial(inventory.transfer_stock, **stock, ids=ids),
             inv.ReserveStock: functools.partial(
-                inventory.reserve_stock, **stock, ids=ids, default_ttl=reservation_ttl
+                inventory.reserve_stock, gate=gate, uow=uow, default_ttl=reservation_ttl,
+                batcher=ReservationBatcher(uow, clock, ids),
             ),
             inv.ExtendReservation: functools.partial(inventory.extend_reservation, uow=uow, clock=clock),
             inv.CommitReservation: functools.partial(inventory.commit_reservation, uow=uow, clock=clock),

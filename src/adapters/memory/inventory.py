@@ -120,6 +120,17 @@ class MemoryReservationRepository:
         self._data.reservations[reservation.id] = reservation
         self._seen.append(reservation)
 
+    async def add_many(self, reservations: list[Reservation]) -> None:
+        for reservation in reservations:
+            await self.add(reservation)
+
+    async def active_references(self, references: list[str]) -> set[str]:
+        wanted = set(references)
+        return {
+            r.reference for r in self._data.reservations.values()
+            if r.reference in wanted and r.status is ReservationStatus.ACTIVE
+        }
+
     async def get(self, reservation_id: str) -> Reservation:
         try:
             reservation = self._data.reservations[reservation_id]

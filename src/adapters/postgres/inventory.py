@@ -235,6 +235,35 @@ class PostgresReservationRepository:
         )
         self._seen.append(reservation)
 
+    async def add_many(self, reservations: list[Reservation]) -> None:
+        # No savepoint per row: the group checked its references under the stock locks; a racing
+        # duplicate from elsewhere fails the whole group, which then retries one by one.
+        await self._conn.execute(
+            insert(_r),
+            [
+                {"id": r.id, "reference": r.reference, "status": r.status.value, "expires_at": r.expires_at,
+                 "created_at": r.created_at, "version": r.version}
+                for r in reservations
+            ],
+        )
+        await self._conn.execute(
+            insert(_rl),
+            [
+                {"reservation_id": r.id, "line_no": n, "sku": line.sku, "location_id": line.location_id,
+                 "quantity": line.quantity}
+                for r in reservations for n, line in enumerate(r.lines)
+            ],
+        )
+        self._seen.extend(reservations)
+
+    async def active_references(self, references: list[str]) -> set[str]:
+        rows = await self._conn.scalars(
+            select(_r.c.reference).where(
+                _r.c.reference.in_(references), _r.c.status == ReservationStatus.ACTIVE.value
+            )
+        )
+        return set(rows.all())
+
     async def get(self, reservation_id: str) -> Reservation:
         row = (await self._conn.execute(select(_r).where(_r.c.id == reservation_id).with_for_update())).first()
         if row is None:

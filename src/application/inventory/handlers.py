@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 
+from application.inventory.batching import ReservationBatcher
 from application.inventory.commands import (
     AddLocation,
     AdjustStock,
@@ -107,7 +108,7 @@ async def transfer_stock(cmd: TransferStock, *, uow: Uow, gate: StockGate, clock
 
 
 async def reserve_stock(
-    cmd: ReserveStock, *, uow: Uow, gate: StockGate, clock: Clock, ids: IdGenerator, default_ttl: int
+    cmd: ReserveStock, *, gate: StockGate, batcher: ReservationBatcher, uow: Uow, default_ttl: int
 ) -> str:
     requested: dict[str, int] = {}
     for sku, quantity in cmd.lines:
@@ -119,19 +120,11 @@ async def reserve_stock(
 
     answer = await gate.try_take(requested)
     if answer.sold_out:
-        raise OutOfStock(answer.sold_out)  # answered from Redis: PostgreSQL never saw this buyer
-    ttl = timedelta(seconds=cmd.ttl_seconds or default_ttl)
+        raise OutOfStock(answer.sold_out)  # answered by the gate: PostgreSQL never saw this buyer
     try:
-        async with uow() as tx:
-            stock = await tx.stock.lock(requested)
-            policies = await tx.stock.policies(requested)
-            reservation = Reservation.place(
-                id=ids.new_id(), reference=cmd.reference, requested=requested, stock=stock,
-                policies=policies, now=clock.now(), ttl=ttl,
-            )
-            await tx.stock.save(item for items in stock.values() for item in items)
-            await tx.reservations.add(reservation)
-            await tx.commit()
+        reservation_id = await batcher.reserve(
+            cmd.reference, requested, timedelta(seconds=cmd.ttl_seconds or default_ttl)
+        )
     except BaseException as error:
         await gate.give_back(answer.taken)
         if isinstance(error, OutOfStock):
@@ -139,7 +132,7 @@ async def reserve_stock(
         raise
     if answer.unknown:
         await _refill_gate(uow, gate, answer.unknown, only_missing=True)
-    return reservation.id
+    return reservation_id
 
 
 async def extend_reservation(cmd: ExtendReservation, *, uow: Uow, clock: Clock) -> None:

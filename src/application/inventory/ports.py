@@ -60,6 +60,14 @@ class ReservationRepository(Protocol):
         """Stage a new reservation; a second active one for the same reference is a Conflict."""
         ...
 
+    async def add_many(self, reservations: list[Reservation]) -> None:
+        """Stage several new reservations at once (references already checked in this transaction)."""
+        ...
+
+    async def active_references(self, references: list[str]) -> set[str]:
+        """Which of ``references`` already hold an active reservation."""
+        ...
+
     async def get(self, reservation_id: str) -> Reservation:
         """The reservation, locked for this transaction; ``ReservationNotFound`` otherwise."""
         ...

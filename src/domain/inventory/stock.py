@@ -73,6 +73,7 @@ class StockItem(Aggregate):
         self.version = version
         self.events = []
         self.movements: list[Movement] = []
+        self._changed: tuple[str, datetime] | None = None  # last movement kind and time, not yet announced
 
     @property
     def available(self) -> int:
@@ -95,13 +96,7 @@ class StockItem(Aggregate):
                 reserved_delta=reserved_delta, actor=actor, reason=reason, reference=reference, occurred_at=now,
             )
         )
-        self._record(
-            StockChanged(
-                aggregate_id=f"{self.sku}@{self.location_id}", aggregate_version=self.version, occurred_at=now,
-                sku=self.sku, location_id=self.location_id, on_hand=self.on_hand, reserved=self.reserved,
-                kind=kind.value,
-            )
-        )
+        self._changed = (kind.value, now)
 
     def receive(self, quantity: int, *, actor: str, reference: str = "", now: datetime) -> None:
         _check_quantity(quantity)
@@ -146,6 +141,20 @@ class StockItem(Aggregate):
         _check_quantity(quantity)
         self._move(MovementKind.TRANSFERRED_IN, quantity, 0, actor=actor, reason="transfer", reference=reference,
                    now=now)
+
+    def pull_events(self) -> list[DomainEvent]:
+        """One StockChanged per transaction with the final balance: every step is in the ledger,
+        and readers of the event only need where the item ended up."""
+        if self._changed is None:
+            return []
+        kind, at = self._changed
+        self._changed = None
+        return [
+            StockChanged(
+                aggregate_id=f"{self.sku}@{self.location_id}", aggregate_version=self.version, occurred_at=at,
+                sku=self.sku, location_id=self.location_id, on_hand=self.on_hand, reserved=self.reserved, kind=kind,
+            )
+        ]
 
     def pull_movements(self) -> list[Movement]:
         pending, self.movements = self.movements, []

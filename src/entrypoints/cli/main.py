@@ -91,6 +91,15 @@ def _create_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench(args: argparse.Namespace) -> int:
+    import importlib
+
+    # Benchmarks live under benchmarks/ in the project (not installed); run them from there.
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+    module = importlib.import_module(f"benchmarks.{args.name.replace('-', '_')}")
+    return int(module.main(args.rest))
+
+
 def _run(args: argparse.Namespace) -> int:
     from entrypoints.cli.supervisor import run_all
 
@@ -123,6 +132,11 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="find services, migrate, seed, start API + worker + relay")
     run.add_argument("--no-seed", action="store_true")
     run.set_defaults(func=_run)
+
+    bench = sub.add_parser("bench", help="run a benchmark under benchmarks/ and print its figures")
+    bench.add_argument("name", choices=["flash-sale"])
+    bench.add_argument("rest", nargs=argparse.REMAINDER)
+    bench.set_defaults(func=_bench)
 
     admin = sub.add_parser("admin", help="staff administration")
     admin_sub = admin.add_subparsers(dest="admin_command", required=True)

@@ -1,0 +1,57 @@
+"""A short-lived, process-local memory of "sold out" in front of the stock gate.
+
+Once a SKU is known to be short for some quantity, the next buyers of at least that quantity
+are answered without a network round trip for ``ttl`` seconds. It can only ever say "no"
+(briefly and wrongly after a restock elsewhere), which is exactly what the gate may do.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from application.inventory.ports import GateAnswer, StockGate
+
+
+class SoldOutMemory:
+    def __init__(self, inner: StockGate, *, ttl: float = 0.25, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._inner = inner
+        self._ttl = ttl
+        self._monotonic = monotonic
+        self._short: dict[str, tuple[int, float]] = {}  # sku -> (smallest quantity refused, until)
+
+    def _remembered(self, requested: dict[str, int]) -> list[str]:
+        now = self._monotonic()
+        short = []
+        for sku, quantity in requested.items():
+            entry = self._short.get(sku)
+            if entry is not None:
+                if entry[1] <= now:
+                    del self._short[sku]
+                elif quantity >= entry[0]:
+                    short.append(sku)
+        return sorted(short)
+
+    async def try_take(self, requested: dict[str, int]) -> GateAnswer:
+        remembered = self._remembered(requested)
+        if remembered:
+            return GateAnswer(sold_out=remembered)
+        answer = await self._inner.try_take(requested)
+        until = self._monotonic() + self._ttl
+        for sku in answer.sold_out:
+            known = self._short.get(sku)
+            smallest = min(requested[sku], known[0]) if known else requested[sku]
+            self._short[sku] = (smallest, until)
+        return answer
+
+    def _forget(self, skus: object) -> None:
+        for sku in list(skus):  # type: ignore[call-overload]
+            self._short.pop(sku, None)
+
+    async def give_back(self, units: dict[str, int]) -> None:
+        self._forget(units)
+        await self._inner.give_back(units)
+
+    async def refill(self, available: dict[str, int | None], *, only_missing: bool = False) -> None:
+        self._forget(available)
+        await self._inner.refill(available, only_missing=only_missing)
