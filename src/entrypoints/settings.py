@@ -22,6 +22,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     broker_maintenance_chance: int = 1000
     reservation_ttl_seconds: int = 600
     reconcile_every_seconds: int = 60
+    outbox_retention_days: int = 7
     log_level: str = "INFO"
     log_json: bool = True
     secret_key: str = "dev-only-secret-change-me"  # noqa: S105 - overridden by EMPORIUM_SECRET_KEY in production

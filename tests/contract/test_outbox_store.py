@@ -90,3 +90,18 @@ async def test_wait_for_new_returns_when_a_message_is_committed(harness, unique)
     await harness.outbox_store.wait_for_new(0.05)  # opens the listener; times out
     await asyncio.gather(harness.outbox_store.wait_for_new(5.0), produce())
     assert asyncio.get_running_loop().time() - started < 4.0
+
+
+async def test_prune_removes_only_old_published_messages(harness, unique) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    await _drain(harness)
+    [published_id] = await _create(harness, unique + "p", 1)
+    await _drain(harness)
+    [pending_id] = await _create(harness, unique + "u", 1)
+    await harness.outbox_store.prune(datetime.now(UTC) - timedelta(days=1))  # nothing is that old
+    assert len(await harness.outbox_for(published_id)) == 1
+    await harness.outbox_store.prune(datetime(2100, 1, 1, tzinfo=UTC))
+    assert await harness.outbox_for(published_id) == []
+    assert len(await harness.outbox_for(pending_id)) == 1  # never drop what was not delivered
+    await _drain(harness)

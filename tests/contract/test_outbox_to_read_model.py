@@ -180,3 +180,22 @@ async def test_the_scheduled_job_releases_expired_reservations(stack, engine, un
 
 async def _is(value, expected) -> bool:
     return (await value) == expected
+
+
+async def test_product_reads_are_edge_cacheable_with_etag_and_304(stack, engine, database_url, redis_url, unique):
+    await bus_for(engine).handle(
+        CreateProduct(name=f"Cache {unique}", sku=f"CA-{unique}", price_amount=100, currency="EUR")
+    )
+    with client_for(settings_for(database_url, redis_url)) as client:
+        path = f"/store/products/cache-{unique}"
+        await eventually(lambda: client.get(path).status_code == 200)
+        first = client.get(path)
+        assert first.headers["cache-control"] == "public, max-age=60, s-maxage=300, stale-while-revalidate=600"
+        assert first.headers["surrogate-key"].startswith("product-")
+        etag = first.headers["etag"]
+        assert etag.startswith('"')
+        again = client.get(path, headers={"If-None-Match": etag})
+        assert again.status_code == 304
+        assert again.content == b""
+        assert client.get(path, headers={"If-None-Match": '"stale"'}).status_code == 200
+        assert client.get("/health/live").headers["cache-control"] == "private, no-store"

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 from adapters.memory.store import MemoryDatabase
 from application.ports.outbox import OutboxMessage
@@ -29,7 +30,8 @@ class MemoryOutboxStore:
         self._claimed.update(m.id for m in batch)
         try:
             yield batch
-            self._db.published.update(m.id for m in batch)
+            moment = datetime.now(UTC)
+            self._db.published.update((m.id, moment) for m in batch)
         finally:
             self._claimed.difference_update(m.id for m in batch)
 
@@ -44,6 +46,13 @@ class MemoryOutboxStore:
 
     async def lag_seconds(self) -> float:
         return 0.0
+
+    async def prune(self, before: datetime) -> int:
+        old = {message_id for message_id, at in self._db.published.items() if at < before}
+        self._db.outbox = [m for m in self._db.outbox if m.id not in old]
+        for message_id in old:
+            del self._db.published[message_id]
+        return len(old)
 
 
 class MemoryPublisher:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
@@ -27,7 +28,7 @@ class MemoryDatabase:
     products: dict[str, Product] = field(default_factory=dict)
     staff_tokens: dict[str, StaffToken] = field(default_factory=dict)
     outbox: list[OutboxMessage] = field(default_factory=list)
-    published: set[str] = field(default_factory=set)
+    published: dict[str, datetime] = field(default_factory=dict)  # message id -> when it was published
     processed: set[tuple[str, str]] = field(default_factory=set)
     product_documents: dict[str, ProductDocument] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)

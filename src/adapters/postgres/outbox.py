@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import datetime
 
 import psycopg
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.postgres import tables as t
@@ -94,6 +95,16 @@ class PostgresOutboxStore:
                 )
             )
         return float(oldest or 0.0)
+
+    async def prune(self, before: datetime) -> int:
+        # Consumer marks must outlive any redelivery (Dramatiq retries for hours at most), so
+        # both are kept for the same retention window.
+        async with self._engine.begin() as conn:
+            deleted = await conn.execute(
+                delete(t.outbox).where(t.outbox.c.published_at < before).returning(t.outbox.c.seq)
+            )
+            await conn.execute(delete(t.processed_events).where(t.processed_events.c.processed_at < before))
+        return len(deleted.all())
 
     async def close(self) -> None:
         await self._drop_listener()

@@ -36,6 +36,10 @@ class OutboxStore(Protocol):
         """Number of messages not yet published."""
         ...
 
+    async def prune(self, before: datetime) -> int:
+        """Delete messages published before ``before`` (and consumer marks as old); returns how many."""
+        ...
+
     async def lag_seconds(self) -> float:
         """Age in seconds of the oldest message not yet published (0 when none)."""
         ...

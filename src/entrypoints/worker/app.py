@@ -8,7 +8,7 @@ Actors are thin: they rebuild the envelope and hand it to the application's idem
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import dramatiq
@@ -21,7 +21,7 @@ from application.inventory.commands import Reconcile
 from application.ports.outbox import OutboxMessage
 from entrypoints.container import Container
 from entrypoints.logging import configure_logging
-from entrypoints.worker.scheduler import MAINTENANCE_QUEUE, RECONCILE_ACTOR
+from entrypoints.worker.scheduler import MAINTENANCE_QUEUE, PRUNE_ACTOR, RECONCILE_ACTOR
 
 logger = logging.getLogger(__name__)
 container = Container()
@@ -56,3 +56,12 @@ async def reconcile_inventory() -> None:
     """Every minute: expire lapsed holds, check ledger = balance (alerting on drift), refill the gate."""
     run = await container.bus().handle(Reconcile())
     logger.info("reconciliation: %d expired, %d drifting", run.expired, len(run.drift))
+
+
+@dramatiq.actor(actor_name=PRUNE_ACTOR, queue_name=MAINTENANCE_QUEUE, max_retries=3)
+async def prune_outbox() -> None:
+    """Daily: drop published outbox rows and consumer marks past the retention window."""
+    settings = container.settings()
+    before = container.clock().now() - timedelta(days=settings.outbox_retention_days)
+    removed = await container.outbox_store().prune(before)
+    logger.info("pruned %d published outbox messages", removed)

@@ -12,6 +12,7 @@ from typing import Any
 
 import dramatiq
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from adapters.dramatiq.broker import make_broker
@@ -22,6 +23,7 @@ logger = logging.getLogger(__name__)
 
 MAINTENANCE_QUEUE = "maintenance"
 RECONCILE_ACTOR = "reconcile_inventory"
+PRUNE_ACTOR = "prune_outbox"
 
 
 def enqueue(broker: dramatiq.Broker, actor_name: str) -> None:
@@ -35,6 +37,10 @@ def build_scheduler(broker: dramatiq.Broker, *, every_seconds: int) -> BlockingS
     scheduler.add_job(
         enqueue, IntervalTrigger(seconds=every_seconds), args=[broker, RECONCILE_ACTOR], id=RECONCILE_ACTOR,
         max_instances=1, coalesce=True, misfire_grace_time=30,
+    )
+    scheduler.add_job(
+        enqueue, CronTrigger(hour=3, minute=17), args=[broker, PRUNE_ACTOR], id=PRUNE_ACTOR,
+        max_instances=1, coalesce=True,
     )
     return scheduler
 

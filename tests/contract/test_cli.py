@@ -1,0 +1,37 @@
+"""The `emporium` command line against the test database."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from adapters.memory.clock import SequentialIds
+from adapters.postgres.unit_of_work import PostgresUnitOfWork
+from application.staff.handlers import authenticate_staff
+from domain.staff.roles import Role
+from tests.contract.processes import ROOT, service_env
+
+
+def emporium(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "entrypoints.cli", *args], env=env, cwd=ROOT, capture_output=True, text=True,
+        timeout=120, check=False,
+    )
+
+
+async def test_create_token_prints_a_working_owner_token(database_url, redis_url, engine) -> None:
+    result = emporium(service_env(database_url, redis_url, "cli"), "admin", "create-token", "--role", "owner")
+    assert result.returncode == 0, result.stderr
+    token = result.stdout.strip().splitlines()[-1]
+    assert token.startswith("emp_")
+    staff = await authenticate_staff(token, uow=lambda: PostgresUnitOfWork(engine, SequentialIds()))
+    assert staff is not None
+    assert staff.role is Role.OWNER
+
+
+def test_migrate_is_idempotent_and_bad_roles_are_refused(database_url, redis_url) -> None:
+    env = service_env(database_url, redis_url, "cli")
+    assert emporium(env, "migrate").returncode == 0
+    refused = emporium(env, "admin", "create-token", "--role", "emperor")
+    assert refused.returncode == 2
+    assert "invalid choice" in refused.stderr
