@@ -212,3 +212,54 @@ def test_stock_item_invariant_and_status_rules() -> None:
     policy = SkuPolicy(sku="X", low_stock_threshold=3)
     assert [availability_status(n, policy) for n in (0, 2, 10)] == ["sold_out", "low", "in_stock"]
     assert availability_status(0, SkuPolicy(sku="X", allow_backorder=True)) == "backorder"
+
+
+async def test_concurrent_reservations_share_one_transaction_and_a_failed_group_retries_alone(world) -> None:
+    import asyncio
+    from datetime import timedelta as td
+
+    from application.inventory.batching import ReservationBatcher
+
+    await world.bus.handle(c.ReceiveStock(sku="TEE", location_id="main", quantity=4, actor="ops"))
+    failures = {"left": 1}
+
+    def flaky_uow():
+        uow = world.uow()
+        if failures["left"]:
+            failures["left"] -= 1
+
+            class Broken:
+                async def __aenter__(self):
+                    raise ConnectionError("connection lost")
+
+                async def __aexit__(self, *exc):
+                    return None
+
+            return Broken()
+        return uow
+
+    batcher = ReservationBatcher(flaky_uow, world.clock, world.ids)
+    outcomes = await asyncio.gather(
+        *(batcher.reserve(f"chk-{n}", {"TEE": 1}, td(minutes=5)) for n in range(5)), return_exceptions=True
+    )
+    assert sum(isinstance(o, str) for o in outcomes) == 4  # retried one by one after the group failed
+    assert sum(isinstance(o, OutOfStock) for o in outcomes) == 1
+    assert world.balance("TEE") == (4, 4) == world.ledger("TEE")
+    assert batcher.transactions == 6  # the failed group, then each request alone
+
+
+async def test_requests_arriving_together_are_decided_in_one_transaction_in_arrival_order(world) -> None:
+    import asyncio
+    from datetime import timedelta as td
+
+    from application.inventory.batching import ReservationBatcher
+
+    await world.bus.handle(c.ReceiveStock(sku="TEE", location_id="main", quantity=3, actor="ops"))
+    batcher = ReservationBatcher(world.uow, world.clock, world.ids)
+    outcomes = await asyncio.gather(
+        *(batcher.reserve(f"chk-{n}", {"TEE": 2 if n == 0 else 1}, td(minutes=5)) for n in range(4)),
+        return_exceptions=True,
+    )
+    assert [type(o).__name__ for o in outcomes] == ["str", "str", "OutOfStock", "OutOfStock"]
+    assert batcher.transactions == 1
+    assert world.balance("TEE") == (3, 3)

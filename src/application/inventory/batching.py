@@ -54,28 +54,27 @@ class ReservationBatcher:
     async def _drain(self) -> None:
         while self._pending:
             batch, self._pending = self._pending[: self._max_batch], self._pending[self._max_batch :]
-            try:
-                outcomes = await self._transaction(batch)
-            except Exception:
-                if len(batch) == 1:
-                    outcomes = [_error()]
-                else:
-                    # Something unexpected (a racing duplicate, a lost connection): isolate the
-                    # culprit by running every request of the group on its own.
-                    logger.warning("reservation batch of %d failed; retrying one by one", len(batch), exc_info=True)
-                    outcomes = []
-                    for request in batch:
-                        try:
-                            outcomes.extend(await self._transaction([request]))
-                        except Exception as error:  # noqa: BLE001 - handed to that request's caller
-                            outcomes.append(error)
+            outcomes = await self._settle(batch)
+            if len(batch) > 1 and all(isinstance(o, _GroupFailed) for o in outcomes):
+                # Something unexpected (a racing duplicate, a lost connection): isolate the
+                # culprit by running every request of the group on its own.
+                logger.warning("reservation group of %d failed; retrying one by one", len(batch))
+                outcomes = [o for request in batch for o in await self._settle([request])]
             for request, outcome in zip(batch, outcomes, strict=True):
                 if request.outcome.done():
                     continue  # the caller went away; a placed hold simply expires
-                if isinstance(outcome, BaseException):
+                if isinstance(outcome, _GroupFailed):
+                    request.outcome.set_exception(outcome.error)
+                elif isinstance(outcome, BaseException):
                     request.outcome.set_exception(outcome)
                 else:
                     request.outcome.set_result(outcome)
+
+    async def _settle(self, batch: list[_Request]) -> list[str | BaseException]:
+        try:
+            return await self._transaction(batch)
+        except Exception as error:  # noqa: BLE001 - every request of the group is told
+            return [_GroupFailed(error)] * len(batch)
 
     async def _transaction(self, batch: list[_Request]) -> list[str | BaseException]:
         skus = sorted({sku for request in batch for sku in request.requested})
@@ -109,9 +108,10 @@ class ReservationBatcher:
         return outcomes
 
 
-def _error() -> BaseException:
-    import sys
 
-    error = sys.exc_info()[1]
-    assert error is not None
-    return error
+class _GroupFailed(Exception):
+    """The group's transaction failed as a whole (not a per-request business refusal)."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
