@@ -6,14 +6,17 @@ from application.analytics import handlers as analytics
 from application.catalog import handlers as catalog
 from application.consumers import Consumer, ConsumerRegistry
 from application.inventory import handlers as inventory
-from domain.catalog.product import ProductCreated
+from domain.catalog.pricing import PriceListChanged
+from domain.catalog.product import ProductSaved
 from domain.inventory.stock import StockChanged
 
 
 def build_registry() -> ConsumerRegistry:
     return ConsumerRegistry(
         [
-            Consumer("catalog_projection").on(ProductCreated.topic, catalog.project_product_created),
+            Consumer("catalog_projection")
+            .on(ProductSaved.topic, catalog.on_product_saved)
+            .on(PriceListChanged.topic, catalog.on_price_list_changed),
             Consumer("inventory_availability").on(StockChanged.topic, inventory.project_availability),
             Consumer("analytics_facts").on_every(analytics.record_domain_event),
         ]

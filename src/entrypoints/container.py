@@ -19,8 +19,8 @@ from adapters.redis.rate_limit import RedisRateLimiter
 from adapters.redis.stock_gate import RedisStockGate
 from adapters.system.clock import SystemClock, UuidIdGenerator
 from application.analytics import handlers as analytics
+from application.catalog import commands as cat
 from application.catalog import handlers as catalog
-from application.catalog.commands import CreateProduct
 from application.inventory import commands as inv
 from application.inventory import handlers as inventory
 from application.inventory.batching import ReservationBatcher
@@ -55,7 +55,11 @@ def build_bus(
             inv.CommitReservation: functools.partial(inventory.commit_reservation, uow=uow, clock=clock),
             inv.ReleaseReservation: functools.partial(inventory.release_reservation, **stock),
             inv.Reconcile: functools.partial(inventory.reconcile, **stock, ids=ids),
-            CreateProduct: functools.partial(catalog.create_product, **deps),
+            cat.CreateProduct: functools.partial(catalog.create_product, **deps),
+            cat.UpdateProduct: functools.partial(catalog.update_product, uow=uow, clock=clock),
+            cat.AddVariant: functools.partial(catalog.add_variant, uow=uow, clock=clock),
+            cat.CreatePriceList: functools.partial(catalog.create_price_list, uow=uow, ids=ids),
+            cat.SetPrices: functools.partial(catalog.set_prices, uow=uow, clock=clock),
             staff.IssueStaffToken: functools.partial(staff.issue_staff_token, **deps),
             analytics.TrackEvents: functools.partial(analytics.track_events, queue=tracking_queue, clock=clock),
         }

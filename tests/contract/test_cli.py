@@ -35,3 +35,9 @@ def test_migrate_is_idempotent_and_bad_roles_are_refused(database_url, redis_url
     refused = emporium(env, "admin", "create-token", "--role", "emperor")
     assert refused.returncode == 2
     assert "invalid choice" in refused.stderr
+
+
+def test_projections_rebuild_runs_over_the_write_side(database_url, redis_url) -> None:
+    result = emporium(service_env(database_url, redis_url, "cli"), "projections", "rebuild")
+    assert result.returncode == 0, result.stderr
+    assert "product documents" in result.stdout

@@ -31,9 +31,13 @@ async def token_for(engine: AsyncEngine, role: Role) -> str:
 
 async def rows_for_sku(engine: AsyncEngine, sku: str) -> tuple[int, int]:
     async with engine.connect() as conn:
-        products = await conn.scalar(select(func.count()).select_from(t.products).where(t.products.c.sku == sku))
+        products = await conn.scalar(
+            select(func.count()).select_from(t.product_variants).where(t.product_variants.c.sku == sku)
+        )
         events = await conn.scalar(
-            select(func.count()).select_from(t.outbox).where(t.outbox.c.payload["sku"].astext == sku)
+            select(func.count()).select_from(t.outbox).where(
+                t.outbox.c.payload.contains({"product": {"variants": [{"sku": sku}]}})
+            )
         )
     return int(products or 0), int(events or 0)
 
@@ -121,3 +125,90 @@ def test_unknown_product_is_a_404_problem(client) -> None:
     response = client.get("/store/products/does-not-exist")
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_a_full_product_is_built_through_the_admin_api(client, engine, unique) -> None:
+    auth = {"Authorization": f"Bearer {await token_for(engine, Role.MERCHANDISER)}"}
+    created = client.post("/admin/products", headers=auth, json={
+        "name": f"Runner {unique}", "description": "Light and fast",
+        "options": [{"name": "size", "values": ["40", "41"]}],
+        "variants": [{"sku": f"RUN-40-{unique}", "option_values": {"size": "40"}, "weight_grams": 300}],
+        "attributes": {"brand": "Emporium", "waterproof": False, "tags": ["trail", "road"]},
+        "media": [{"url": "https://cdn.example/run.jpg", "alt": "The runner"}],
+    })
+    assert created.status_code == 201, created.text
+    product_id = created.json()["id"]
+    variant = client.post(f"/admin/products/{product_id}/variants", headers=auth,
+                          json={"sku": f"RUN-41-{unique}", "option_values": {"size": "41"}})
+    assert variant.status_code == 201, variant.text
+    price_list = client.post("/admin/price-lists", headers=auth,
+                             json={"name": f"App GBP {unique}", "currency": "GBP", "channel": f"app-{unique}"})
+    assert price_list.status_code == 201, price_list.text
+    prices = client.put(f"/admin/price-lists/{price_list.json()['id']}/prices", headers=auth, json={"prices": [
+        {"sku": f"RUN-40-{unique}", "amount": 9900, "tiers": [{"min_quantity": 2, "amount": 9500}]},
+    ]})
+    assert prices.status_code == 200, prices.text
+    activated = client.patch(f"/admin/products/{product_id}", headers=auth,
+                             json={"status": "active", "expected_version": 2})
+    assert activated.status_code == 200, activated.text
+    assert activated.json()["version"] == 3
+    stale = client.patch(f"/admin/products/{product_id}", headers=auth, json={"name": "x", "expected_version": 2})
+    assert stale.status_code == 409
+    assert stale.json()["type"].endswith("/concurrency-conflict")
+
+
+async def variant_rows(engine, prefix: str) -> int:
+    async with engine.connect() as conn:
+        return int(await conn.scalar(
+            select(func.count()).select_from(t.product_variants).where(t.product_variants.c.sku.startswith(prefix))
+        ) or 0)
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "slug"),
+    [
+        ({"options": [{"name": "size", "values": ["S"]}], "variants": [{"sku": "V1", "option_values": {}}]},
+         422, "catalog-error"),
+        ({"options": [{"name": "size", "values": ["S"]}],
+          "variants": [{"sku": "V1", "option_values": {"size": "XXL"}}]}, 422, "catalog-error"),
+        ({"variants": [{"sku": "V1"}, {"sku": "V1"}]}, 409, "duplicate-sku"),
+        ({"sku": "V1", "price": 100, "currency": "EUR", "variants": [{"sku": "V2"}]}, 422, "catalog-error"),
+        ({"sku": "V1", "price": 100}, 422, "catalog-error"),
+        ({"variants": [{"sku": "V1", "price": 100}]}, 400, "validation-error"),
+        ({"variants": [{"sku": "V1", "components": [{"sku": "MISSING", "quantity": 1}]}]}, 422, "catalog-error"),
+    ],
+    ids=["missing-option-value", "unknown-option-value", "duplicate-sku", "both-forms", "price-without-currency",
+         "client-sent-price-on-variant", "bundle-of-nothing"],
+)
+async def test_bad_catalog_input_is_a_problem_and_writes_nothing(client, engine, unique, body, status, slug) -> None:
+    auth = {"Authorization": f"Bearer {await token_for(engine, Role.MERCHANDISER)}"}
+    prefix = f"X{unique}-"
+
+    def rename(value):
+        if isinstance(value, dict):
+            return {k: (prefix + v if k == "sku" and v != "MISSING" else rename(v)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [rename(v) for v in value]
+        return value
+
+    response = client.post("/admin/products", headers=auth, json={"name": f"Bad {unique}", **rename(body)})
+    assert response.status_code == status, response.text
+    assert response.json()["type"].endswith("/" + slug)
+    assert await variant_rows(engine, prefix) == 0
+
+
+async def test_prices_in_a_list_carry_no_currency_of_their_own(client, engine, unique) -> None:
+    auth = {"Authorization": f"Bearer {await token_for(engine, Role.MERCHANDISER)}"}
+    client.post("/admin/products", headers=auth,
+                json={"name": f"Mono {unique}", "sku": f"MONO-{unique}", "price": 100, "currency": "EUR"})
+    price_list = client.post("/admin/price-lists", headers=auth,
+                             json={"name": "x", "currency": "USD", "channel": f"c-{unique}"}).json()["id"]
+    mixed = client.put(f"/admin/price-lists/{price_list}/prices", headers=auth,
+                       json={"prices": [{"sku": f"MONO-{unique}", "amount": 100, "currency": "EUR"}]})
+    assert mixed.status_code == 400  # one list, one currency: a price cannot bring another
+    negative = client.put(f"/admin/price-lists/{price_list}/prices", headers=auth,
+                          json={"prices": [{"sku": f"MONO-{unique}", "amount": -1}]})
+    assert negative.status_code == 400
+    unknown = client.put(f"/admin/price-lists/{price_list}/prices", headers=auth,
+                         json={"prices": [{"sku": f"NOPE-{unique}", "amount": 1}]})
+    assert unknown.status_code == 404

@@ -80,7 +80,9 @@ async def test_a_created_product_reaches_the_storefront(stack, engine, database_
     with client_for(settings_for(database_url, redis_url)) as client:
         response = client.get(f"/store/products/flow-{unique}")
     assert response.status_code == 200, response.text
-    assert response.json()["price"] == {"amount": 2500, "currency": "EUR", "display": "€25.00"}
+    document = response.json()
+    assert document["price_from"] == [{"amount": 2500, "currency": "EUR", "display": "€25.00"}]
+    assert [v["sku"] for v in document["variants"]] == [f"F-{unique}"]
 
 
 async def test_the_same_outbox_message_delivered_twice_leaves_one_row(

@@ -7,7 +7,7 @@ import pytest
 from adapters.memory.clock import FakeClock
 from application.catalog.commands import CreateProduct
 from application.catalog.handlers import create_product
-from domain.catalog.product import DuplicateSku, DuplicateSlug, ProductCreated
+from domain.catalog.product import DuplicateSku, DuplicateSlug, ProductSaved
 from domain.shared.money import Money
 
 
@@ -19,18 +19,21 @@ async def test_a_created_product_and_its_event_commit_together(harness, unique) 
     )
     async with harness.uow()() as tx:
         product = await tx.products.get(product_id)
-    assert product.price == Money(4999, "EUR")
+        [eur] = [p for p in await tx.price_lists.all() if p.currency == "EUR" and p.channel is None]
+    assert [v.sku for v in product.variants] == [f"SKU-{unique}"]
+    assert Money(eur.prices[f"SKU-{unique}"].amount, "EUR") == Money(4999, "EUR")
     messages = await harness.outbox_for(product_id)
-    assert [m.topic for m in messages] == [ProductCreated.topic]
-    assert messages[0].payload["sku"] == f"SKU-{unique}"
+    assert [m.topic for m in messages] == [ProductSaved.topic]
+    assert messages[0].payload["product"]["variants"][0]["sku"] == f"SKU-{unique}"
     assert messages[0].aggregate_version == 1
 
 
 async def test_leaving_without_commit_writes_nothing(harness, unique) -> None:
-    from domain.catalog.product import Product
+    from domain.catalog.product import Product, Variant
 
     product = Product.create(
-        id=harness.ids.new_id(), name="Ghost", sku=f"G-{unique}", price=Money(1, "EUR"), now=FakeClock().now()
+        id=harness.ids.new_id(), name=f"Ghost {unique}", variants=(Variant(sku=f"G-{unique}"),),
+        now=FakeClock().now(),
     )
     with pytest.raises(RuntimeError):
         async with harness.uow()() as tx:

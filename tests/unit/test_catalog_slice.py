@@ -12,7 +12,8 @@ from application.catalog.handlers import product_by_slug
 from application.consumers import deliver
 from application.relay import OutboxRelay
 from application.subscriptions import build_registry
-from domain.catalog.product import CatalogError, ProductCreated
+from domain.catalog.pricing import PriceListChanged
+from domain.catalog.product import CatalogError, ProductSaved
 from domain.shared.money import InvalidCurrency
 from entrypoints.container import build_bus
 
@@ -36,8 +37,11 @@ def bus(uow):
 async def test_creating_a_product_writes_it_and_its_event_in_one_commit(bus, db) -> None:
     product_id = await bus.handle(CreateProduct(name="Trail Runner", sku="TR-1", price_amount=12900, currency="EUR"))
     assert db.products[product_id].slug == "trail-runner"
-    assert [m.topic for m in db.outbox] == [ProductCreated.topic]
-    assert db.outbox[0].payload["price"] == {"amount": 12900, "currency": "EUR"}
+    assert sorted(m.topic for m in db.outbox) == [PriceListChanged.topic, ProductSaved.topic]
+    saved = next(m for m in db.outbox if m.topic == ProductSaved.topic)
+    assert saved.payload["product"]["variants"][0]["sku"] == "TR-1"
+    [price_list] = db.price_lists.values()
+    assert (price_list.currency, price_list.prices["TR-1"].amount) == ("EUR", 12900)
 
 
 @pytest.mark.parametrize(
@@ -45,6 +49,7 @@ async def test_creating_a_product_writes_it_and_its_event_in_one_commit(bus, db)
     [
         (CreateProduct(name=" ", sku="A-1", price_amount=100, currency="EUR"), CatalogError),
         (CreateProduct(name="X", sku="A-1", price_amount=-1, currency="EUR"), CatalogError),
+        (CreateProduct(name="X", sku="A-1", price_amount=100), CatalogError),
         (CreateProduct(name="X", sku="A 1", price_amount=100, currency="EUR"), CatalogError),
         (CreateProduct(name="X", sku="A-1", price_amount=100, currency="EURO"), InvalidCurrency),
     ],
@@ -53,6 +58,7 @@ async def test_invalid_products_are_refused_and_nothing_is_written(bus, db, comm
     with pytest.raises(error):
         await bus.handle(command)
     assert db.products == {}
+    assert db.price_lists == {}
     assert db.outbox == []
 
 
@@ -60,18 +66,20 @@ async def test_relay_sends_one_message_per_consumer_and_marks_it_published(bus, 
     await bus.handle(CreateProduct(name="Road Racer", sku="RR-1", price_amount=14900, currency="EUR"))
     publisher = MemoryPublisher()
     relay = OutboxRelay(MemoryOutboxStore(db), publisher, build_registry())
-    assert await relay.relay_once() == 1
+    assert await relay.relay_once() == 2
     assert await relay.relay_once() == 0
     assert sorted((c, m.topic) for c, m in publisher.sent) == [
-        ("analytics_facts", ProductCreated.topic), ("catalog_projection", ProductCreated.topic)
+        ("analytics_facts", PriceListChanged.topic), ("analytics_facts", ProductSaved.topic),
+        ("catalog_projection", PriceListChanged.topic), ("catalog_projection", ProductSaved.topic),
     ]
 
-    consumer, message = next((c, m) for c, m in publisher.sent if c == "catalog_projection")
+    consumer, message = next((c, m) for c, m in publisher.sent if (c, m.topic) == ("catalog_projection",
+                                                                                      ProductSaved.topic))
     assert await deliver(build_registry(), consumer, message, uow) is True
     assert await deliver(build_registry(), consumer, message, uow) is False  # a replay changes nothing
     document = await product_by_slug("road-racer", uow=uow)
     assert document is not None
-    assert document.price.amount == 14900
+    assert [p.amount for p in document.price_from] == [14900]
     assert db.processed == {("catalog_projection", message.id)}
 
 
@@ -82,10 +90,10 @@ async def test_a_failing_consumer_leaves_no_processed_mark(db, uow) -> None:
     async def explode(event, tx) -> None:
         raise RuntimeError("projection bug")
 
-    registry = ConsumerRegistry([Consumer("broken").on(ProductCreated.topic, explode)])
+    registry = ConsumerRegistry([Consumer("broken").on(ProductSaved.topic, explode)])
     bus = build_bus(uow=uow, clock=FakeClock(), ids=SequentialIds())
     await bus.handle(CreateProduct(name="Rain Shell", sku="RS-1", price_amount=100, currency="EUR"))
-    message: OutboxMessage = db.outbox[0]
+    message: OutboxMessage = next(m for m in db.outbox if m.topic == ProductSaved.topic)
     with pytest.raises(RuntimeError):
         await deliver(registry, "broken", message, uow)
     assert db.processed == set()  # the retry will run it again

@@ -17,7 +17,9 @@ from application.catalog.read_models import ProductDocument
 from application.codec import event_to_builtins
 from application.ports.outbox import OutboxMessage
 from application.staff.ports import StaffToken
+from domain.catalog.pricing import PriceList
 from domain.catalog.product import DuplicateSku, DuplicateSlug, Product, ProductNotFound
+from domain.shared.errors import ConcurrencyConflict, Conflict, NotFound
 from domain.shared.events import Aggregate
 
 
@@ -26,6 +28,8 @@ class MemoryDatabase:
     """Everything the fakes persist, in plain dicts."""
 
     products: dict[str, Product] = field(default_factory=dict)
+    saved_versions: dict[str, int] = field(default_factory=dict)
+    price_lists: dict[str, PriceList] = field(default_factory=dict)
     staff_tokens: dict[str, StaffToken] = field(default_factory=dict)
     outbox: list[OutboxMessage] = field(default_factory=list)
     published: dict[str, datetime] = field(default_factory=dict)  # message id -> when it was published
@@ -41,13 +45,20 @@ class MemoryProductRepository:
         self._data = data
         self._seen = seen
 
-    async def add(self, product: Product) -> None:
+    def _check_unique(self, product: Product) -> None:
+        skus = {v.sku for v in product.variants}
         for other in self._data.products.values():
-            if other.sku == product.sku:
-                raise DuplicateSku(f"SKU {product.sku} exists")
+            if other.id == product.id:
+                continue
+            if skus & {v.sku for v in other.variants}:
+                raise DuplicateSku(f"SKU {sorted(skus & {v.sku for v in other.variants})[0]} exists")
             if other.slug == product.slug:
                 raise DuplicateSlug(f"slug {product.slug} exists")
+
+    async def add(self, product: Product) -> None:
+        self._check_unique(product)
         self._data.products[product.id] = product
+        self._data.saved_versions[product.id] = product.version
         self._seen.append(product)
 
     async def get(self, product_id: str) -> Product:
@@ -57,6 +68,59 @@ class MemoryProductRepository:
             raise ProductNotFound(product_id) from None
         self._seen.append(product)
         return product
+
+    async def save(self, product: Product, *, expected_version: int) -> None:
+        stored = self._data.saved_versions.get(product.id, expected_version)
+        if stored != expected_version:
+            raise ConcurrencyConflict(f"product {product.id} changed meanwhile")
+        self._check_unique(product)
+        self._data.products[product.id] = product
+        self._data.saved_versions[product.id] = product.version
+
+    async def existing_skus(self, skus: list[str]) -> set[str]:
+        wanted = set(skus)
+        return {v.sku for p in self._data.products.values() for v in p.variants if v.sku in wanted}
+
+    async def product_ids_for_skus(self, skus: list[str]) -> list[str]:
+        wanted = set(skus)
+        return sorted(p.id for p in self._data.products.values() if any(v.sku in wanted for v in p.variants))
+
+    async def all_ids(self) -> list[str]:
+        return sorted(self._data.products)
+
+
+class MemoryPriceLists:
+    def __init__(self, data: MemoryDatabase, seen: list[Aggregate]) -> None:
+        self._data = data
+        self._seen = seen
+
+    async def add(self, price_list: PriceList) -> None:
+        for other in self._data.price_lists.values():
+            if (other.currency, other.channel) == (price_list.currency, price_list.channel):
+                raise Conflict(f"a {price_list.currency} list for channel {price_list.channel} exists")
+        self._data.price_lists[price_list.id] = price_list
+        self._seen.append(price_list)
+
+    async def get(self, price_list_id: str) -> PriceList:
+        try:
+            price_list = self._data.price_lists[price_list_id]
+        except KeyError:
+            raise NotFound(f"price list {price_list_id}") from None
+        self._seen.append(price_list)
+        return price_list
+
+    async def save(self, price_list: PriceList, *, expected_version: int) -> None:
+        self._data.price_lists[price_list.id] = price_list
+
+    async def default_for(self, currency: str) -> PriceList | None:
+        for price_list in self._data.price_lists.values():
+            if price_list.currency == currency and price_list.channel is None:
+                self._seen.append(price_list)
+                return price_list
+        return None
+
+    async def all(self) -> list[PriceList]:
+        return sorted(self._data.price_lists.values(), key=lambda p: p.id)
 
 
 class MemoryStaffTokens:
@@ -86,12 +150,15 @@ class MemoryCatalogReadModel:
     def __init__(self, data: MemoryDatabase) -> None:
         self._data = data
 
+    async def lock_product(self, product_id: str) -> None:
+        return None  # one unit of work at a time touches the fake
+
     async def upsert_product(self, document: ProductDocument) -> bool:
-        current = self._data.product_documents.get(document.id)
-        if current is not None and current.version >= document.version:
-            return False
         self._data.product_documents[document.id] = document
         return True
+
+    async def product_by_id(self, product_id: str) -> ProductDocument | None:
+        return self._data.product_documents.get(product_id)
 
     async def product_by_slug(self, slug: str) -> ProductDocument | None:
         for document in self._data.product_documents.values():
@@ -113,6 +180,7 @@ class MemoryUnitOfWork:
         self._work = copy.deepcopy(self._committed)
         self._seen: list[Aggregate] = []
         self.products = MemoryProductRepository(self._work, self._seen)
+        self.price_lists = MemoryPriceLists(self._work, self._seen)
         self.staff_tokens = MemoryStaffTokens(self._work)
         self.processed = MemoryProcessedEvents(self._work)
         self.catalog_view = MemoryCatalogReadModel(self._work)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import msgspec
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -19,33 +20,30 @@ class PostgresCatalogReadModel:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
+    async def lock_product(self, product_id: str) -> None:
+        await self._conn.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"product:{product_id}"}
+        )
+
     async def upsert_product(self, document: ProductDocument) -> bool:
-        statement = insert(t.read_products).values(
-            id=document.id, slug=document.slug, version=document.version,
-            document=msgspec.to_builtins(document),
+        values = {"slug": document.slug, "version": document.version, "document": msgspec.to_builtins(document)}
+        statement = insert(t.read_products).values(id=document.id, **values)
+        await self._conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=[t.read_products.c.id], set_={**values, "updated_at": func.now()}
+            )
         )
-        statement = statement.on_conflict_do_update(
-            index_elements=[t.read_products.c.id],
-            set_={
-                "slug": statement.excluded.slug,
-                "version": statement.excluded.version,
-                "document": statement.excluded.document,
-                "updated_at": func.now(),
-            },
-            where=t.read_products.c.version < statement.excluded.version,
-        )
-        result = await self._conn.execute(statement.returning(t.read_products.c.id))
-        return result.first() is not None
+        return True
+
+    async def _one(self, condition: Any) -> ProductDocument | None:
+        row = (await self._conn.execute(select(t.read_products.c.document).where(condition))).first()
+        return None if row is None else msgspec.convert(row[0], ProductDocument)
 
     async def product_by_slug(self, slug: str) -> ProductDocument | None:
-        row = (
-            await self._conn.execute(
-                select(t.read_products.c.document).where(t.read_products.c.slug == slug)
-            )
-        ).first()
-        if row is None:
-            return None
-        return msgspec.convert(row[0], ProductDocument)
+        return await self._one(t.read_products.c.slug == slug)
+
+    async def product_by_id(self, product_id: str) -> ProductDocument | None:
+        return await self._one(t.read_products.c.id == product_id)
 
 
 class PostgresAvailabilityView:

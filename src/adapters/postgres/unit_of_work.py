@@ -11,9 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.postgres import tables as t
 from adapters.postgres.analytics import PostgresAnalyticsStore
+from adapters.postgres.catalog import PostgresPriceLists, PostgresProductRepository
 from adapters.postgres.inventory import PostgresReservationRepository, PostgresStockRepository
 from adapters.postgres.read_models import PostgresAvailabilityView, PostgresCatalogReadModel
-from adapters.postgres.repositories import PostgresProductRepository, PostgresStaffTokens
+from adapters.postgres.repositories import PostgresStaffTokens
 from application.codec import event_to_builtins
 from application.ports.clock import IdGenerator
 from domain.shared.events import Aggregate
@@ -46,6 +47,7 @@ class PostgresUnitOfWork:
         await self._conn.begin()
         self._seen: list[Aggregate] = []
         self.products = PostgresProductRepository(self._conn, self._seen)
+        self.price_lists = PostgresPriceLists(self._conn, self._seen)
         self.staff_tokens = PostgresStaffTokens(self._conn)
         self.processed = PostgresProcessedEvents(self._conn)
         self.catalog_view = PostgresCatalogReadModel(self._conn)

@@ -1,12 +1,73 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VariantSpec:
+    sku: str
+    option_values: dict[str, str] = field(default_factory=dict)
+    weight_grams: int = 0
+    barcode: str | None = None
+    components: list[tuple[str, int]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CreateProduct:
+    """Either the simple form (``sku`` + ``price_amount`` + ``currency``: one variant, priced in the
+    currency's default list, active at once) or the full form (options, variants; a draft)."""
+
     name: str
-    sku: str
-    price_amount: int
-    currency: str
+    sku: str | None = None
+    price_amount: int | None = None
+    currency: str | None = None
     slug: str | None = None
+    description: str = ""
+    status: str | None = None
+    options: list[tuple[str, list[str]]] = field(default_factory=list)
+    variants: list[VariantSpec] = field(default_factory=list)
+    attributes: dict[str, Any] = field(default_factory=dict)
+    media: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UpdateProduct:
+    product_id: str
+    expected_version: int | None = None
+    name: str | None = None
+    slug: str | None = None
+    description: str | None = None
+    status: str | None = None
+    attributes: dict[str, Any] | None = None
+    media: list[tuple[str, str]] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AddVariant:
+    product_id: str
+    variant: VariantSpec
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreatePriceList:
+    name: str
+    currency: str
+    channel: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PriceSpec:
+    sku: str
+    amount: int
+    tiers: list[tuple[int, int]] = field(default_factory=list)
+    sale_amount: int | None = None
+    sale_starts_at: datetime | None = None
+    sale_ends_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetPrices:
+    price_list_id: str
+    prices: list[PriceSpec]

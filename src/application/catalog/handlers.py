@@ -1,51 +1,275 @@
-"""Catalog command handlers, event consumers (projections) and queries."""
+"""Catalog command handlers, the product-document projection and catalog queries."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
+from typing import Any
 
-from application.catalog.commands import CreateProduct
+from application.catalog.commands import (
+    AddVariant,
+    CreatePriceList,
+    CreateProduct,
+    PriceSpec,
+    SetPrices,
+    UpdateProduct,
+    VariantSpec,
+)
 from application.catalog.ports import CatalogUnitOfWork
-from application.catalog.read_models import PriceView, ProductDocument
+from application.catalog.read_models import (
+    ComponentView,
+    MediaView,
+    Offer,
+    OptionView,
+    PriceView,
+    ProductDocument,
+    SaleView,
+    VariantView,
+)
 from application.ports.clock import Clock, IdGenerator
-from domain.catalog.product import Product, ProductCreated
+from domain.catalog.pricing import Price, PriceList, PriceListChanged, Sale, Tier, resolve_price
+from domain.catalog.product import (
+    CatalogError,
+    Component,
+    Media,
+    Option,
+    Product,
+    ProductNotFound,
+    ProductSaved,
+    ProductStatus,
+    Variant,
+)
+from domain.shared.errors import ConcurrencyConflict, NotFound
 from domain.shared.money import Money
 
+Uow = Callable[[], CatalogUnitOfWork]
 
-async def create_product(
-    cmd: CreateProduct, *, uow: Callable[[], CatalogUnitOfWork], clock: Clock, ids: IdGenerator
-) -> str:
+
+def _variant(spec: VariantSpec) -> Variant:
+    return Variant(
+        sku=spec.sku, option_values=dict(spec.option_values), weight_grams=spec.weight_grams, barcode=spec.barcode,
+        components=tuple(Component(sku=s, quantity=q) for s, q in spec.components),
+    )
+
+
+def _status(value: str) -> ProductStatus:
+    try:
+        return ProductStatus(value)
+    except ValueError:
+        raise CatalogError(f"unknown status {value!r}") from None
+
+
+def _price(spec: PriceSpec) -> Price:
+    sale = None
+    if spec.sale_amount is not None:
+        if spec.sale_starts_at is None or spec.sale_ends_at is None:
+            raise CatalogError(f"{spec.sku}: a sale needs a start and an end")
+        sale = Sale(amount=spec.sale_amount, starts_at=spec.sale_starts_at, ends_at=spec.sale_ends_at)
+    return Price(sku=spec.sku, amount=spec.amount, tiers=tuple(Tier(min_quantity=m, amount=a) for m, a in spec.tiers),
+                 sale=sale)
+
+
+async def _check_components(tx: CatalogUnitOfWork, variants: list[Variant]) -> None:
+    wanted = sorted({c.sku for v in variants for c in v.components})
+    missing = set(wanted) - await tx.products.existing_skus(wanted) if wanted else set()
+    if missing:
+        raise CatalogError(f"bundle components do not exist: {', '.join(sorted(missing))}")
+
+
+async def create_product(cmd: CreateProduct, *, uow: Uow, clock: Clock, ids: IdGenerator) -> str:
+    simple = cmd.sku is not None
+    if simple and (cmd.variants or cmd.options):
+        raise CatalogError("give either a sku (simple product) or options and variants, not both")
+    if (cmd.price_amount is None) != (cmd.currency is None):
+        raise CatalogError("a price needs both an amount and a currency")
+    if cmd.price_amount is not None and not simple:
+        raise CatalogError("price variants through a price list")
+    price = Money(cmd.price_amount, cmd.currency) if cmd.price_amount is not None and cmd.currency else None
+    variants = [Variant(sku=cmd.sku)] if cmd.sku is not None else [_variant(v) for v in cmd.variants]
+    status = _status(cmd.status) if cmd.status else (ProductStatus.ACTIVE if simple else ProductStatus.DRAFT)
+    now = clock.now()
     product = Product.create(
-        id=ids.new_id(),
-        name=cmd.name,
-        sku=cmd.sku,
-        slug=cmd.slug,
-        price=Money(cmd.price_amount, cmd.currency),
-        now=clock.now(),
+        id=ids.new_id(), name=cmd.name, slug=cmd.slug, description=cmd.description, now=now, status=status,
+        options=tuple(Option(name=n, values=tuple(v)) for n, v in cmd.options), variants=tuple(variants),
+        attributes=dict(cmd.attributes), media=tuple(Media(url=u, alt=a) for u, a in cmd.media),
     )
     async with uow() as tx:
+        await _check_components(tx, variants)
         await tx.products.add(product)
+        if price is not None and cmd.sku is not None:
+            if price.amount < 0:
+                raise CatalogError("a price cannot be negative")
+            price_list = await tx.price_lists.default_for(price.currency)
+            if price_list is None:
+                price_list = PriceList(id=ids.new_id(), name=f"Default {price.currency}", currency=price.currency)
+                price_list.set_prices([Price(sku=cmd.sku, amount=price.amount)], now=now)
+                await tx.price_lists.add(price_list)
+            else:
+                expected = price_list.version
+                price_list.set_prices([Price(sku=cmd.sku, amount=price.amount)], now=now)
+                await tx.price_lists.save(price_list, expected_version=expected)
         await tx.commit()
     return product.id
 
 
-async def project_product_created(event: ProductCreated, uow: CatalogUnitOfWork) -> None:
-    await uow.catalog_view.upsert_product(
-        ProductDocument(
-            id=event.aggregate_id,
-            slug=event.slug,
-            name=event.name,
-            sku=event.sku,
-            price=PriceView(
-                amount=event.price.amount,
-                currency=event.price.currency,
-                display=event.price.display(),
-            ),
-            version=event.aggregate_version,
+async def update_product(cmd: UpdateProduct, *, uow: Uow, clock: Clock) -> int:
+    now = clock.now()
+    async with uow() as tx:
+        product = await tx.products.get(cmd.product_id)
+        loaded = product.version
+        if cmd.expected_version is not None and cmd.expected_version != loaded:
+            raise ConcurrencyConflict(f"product {product.id} is at version {loaded}, not {cmd.expected_version}")
+        if any(v is not None for v in (cmd.name, cmd.slug, cmd.description, cmd.attributes, cmd.media)):
+            product.revise(
+                now=now, name=cmd.name, slug=cmd.slug, description=cmd.description, attributes=cmd.attributes,
+                media=tuple(Media(url=u, alt=a) for u, a in cmd.media) if cmd.media is not None else None,
+            )
+        if cmd.status is not None:
+            product.change_status(_status(cmd.status), now=now)
+        await tx.products.save(product, expected_version=loaded)
+        await tx.commit()
+    return product.version
+
+
+async def add_variant(cmd: AddVariant, *, uow: Uow, clock: Clock) -> int:
+    async with uow() as tx:
+        product = await tx.products.get(cmd.product_id)
+        loaded = product.version
+        variant = _variant(cmd.variant)
+        await _check_components(tx, [variant])
+        product.add_variant(variant, now=clock.now())
+        await tx.products.save(product, expected_version=loaded)
+        await tx.commit()
+    return product.version
+
+
+async def create_price_list(cmd: CreatePriceList, *, uow: Uow, ids: IdGenerator) -> str:
+    price_list = PriceList(id=ids.new_id(), name=cmd.name, currency=cmd.currency, channel=cmd.channel)
+    async with uow() as tx:
+        await tx.price_lists.add(price_list)
+        await tx.commit()
+    return price_list.id
+
+
+async def set_prices(cmd: SetPrices, *, uow: Uow, clock: Clock) -> int:
+    prices = [_price(spec) for spec in cmd.prices]
+    async with uow() as tx:
+        price_list = await tx.price_lists.get(cmd.price_list_id)
+        unknown = {p.sku for p in prices} - await tx.products.existing_skus([p.sku for p in prices])
+        if unknown:
+            raise NotFound(f"no variant with SKU {', '.join(sorted(unknown))}")
+        loaded = price_list.version
+        price_list.set_prices(prices, now=clock.now())
+        await tx.price_lists.save(price_list, expected_version=loaded)
+        await tx.commit()
+    return price_list.version
+
+
+# The projection: rebuilt from the write side under a per-product lock, so replays, reordering
+# and concurrent projectors all converge on the current truth (and equal a full rebuild).
+
+
+def _view(money: Money) -> PriceView:
+    return PriceView(amount=money.amount, currency=money.currency, display=money.display())
+
+
+def build_document(product: Product, price_lists: list[PriceList]) -> ProductDocument:
+    generic = sorted((p for p in price_lists if p.channel is None), key=lambda p: p.currency)
+    variants = []
+    for variant in product.variants:
+        prices = [
+            _view(Money(pl.prices[variant.sku].amount, pl.currency)) for pl in generic if variant.sku in pl.prices
+        ]
+        sales = [
+            SaleView(amount=sale.amount, currency=pl.currency, display=Money(sale.amount, pl.currency).display(),
+                     starts_at=sale.starts_at, ends_at=sale.ends_at)
+            for pl in generic if variant.sku in pl.prices and (sale := pl.prices[variant.sku].sale) is not None
+        ]
+        variants.append(
+            VariantView(
+                sku=variant.sku, option_values=dict(variant.option_values), weight_grams=variant.weight_grams,
+                barcode=variant.barcode, prices=prices, sales=sales,
+                components=[ComponentView(sku=c.sku, quantity=c.quantity) for c in variant.components],
+            )
         )
+    lowest: dict[str, int] = {}
+    for view in variants:
+        for price in view.prices:
+            lowest[price.currency] = min(lowest.get(price.currency, price.amount), price.amount)
+    attributes: dict[str, Any] = {k: list(v) if isinstance(v, tuple) else v for k, v in product.attributes.items()}
+    return ProductDocument(
+        id=product.id, slug=product.slug, name=product.name, description=product.description,
+        status=product.status.value, options=[OptionView(name=o.name, values=list(o.values)) for o in product.options],
+        variants=variants, attributes=attributes, category_ids=list(product.category_ids),
+        media=[MediaView(url=m.url, alt=m.alt) for m in product.media],
+        price_from=[_view(Money(amount, currency)) for currency, amount in sorted(lowest.items())],
+        version=product.version,
     )
 
 
-async def product_by_slug(slug: str, *, uow: Callable[[], CatalogUnitOfWork]) -> ProductDocument | None:
+async def project_product(product_id: str, tx: CatalogUnitOfWork) -> None:
+    await tx.catalog_view.lock_product(product_id)
+    try:
+        product = await tx.products.get(product_id)
+    except ProductNotFound:
+        return
+    await tx.catalog_view.upsert_product(build_document(product, await tx.price_lists.all()))
+
+
+async def on_product_saved(event: ProductSaved, tx: CatalogUnitOfWork) -> None:
+    await project_product(event.aggregate_id, tx)
+
+
+async def on_price_list_changed(event: PriceListChanged, tx: CatalogUnitOfWork) -> None:
+    for product_id in await tx.products.product_ids_for_skus(list(event.skus)):
+        await project_product(product_id, tx)
+
+
+async def rebuild_catalog(*, uow: Uow, progress: Callable[[int, int], None] | None = None) -> int:
+    """Rebuild every product document from the write side; returns how many."""
     async with uow() as tx:
-        return await tx.catalog_view.product_by_slug(slug)
+        product_ids = await tx.products.all_ids()
+    for done, product_id in enumerate(product_ids, 1):
+        async with uow() as tx:
+            await project_product(product_id, tx)
+            await tx.commit()
+        if progress:
+            progress(done, len(product_ids))
+    return len(product_ids)
+
+
+# Queries
+
+
+async def product_by_slug(slug: str, *, uow: Uow) -> ProductDocument | None:
+    """The storefront's view: only active products exist for shoppers."""
+    async with uow() as tx:
+        document = await tx.catalog_view.product_by_slug(slug)
+    return document if document is not None and document.status == ProductStatus.ACTIVE.value else None
+
+
+async def offers(
+    skus: list[str], *, currency: str, channel: str | None, at: datetime, uow: Uow,
+    quantities: dict[str, int] | None = None,
+) -> dict[str, Offer]:
+    """Current price and sellability of each SKU (the cart and checkout call this on every read)."""
+    async with uow() as tx:
+        price_lists = await tx.price_lists.all()
+        found: dict[str, Offer] = {}
+        for product_id in await tx.products.product_ids_for_skus(skus):
+            product = await tx.products.get(product_id)
+            for variant in product.variants:
+                if variant.sku not in skus:
+                    continue
+                price = resolve_price(price_lists, sku=variant.sku, currency=currency, channel=channel,
+                                      quantity=(quantities or {}).get(variant.sku, 1), at=at)
+                reason = None
+                if product.status is not ProductStatus.ACTIVE:
+                    reason = f"product is {product.status.value}"
+                elif price is None:
+                    reason = f"no price in {currency}"
+                found[variant.sku] = Offer(
+                    sku=variant.sku, product_id=product.id, name=product.name,
+                    unit_price=_view(price) if price else None, purchasable=reason is None, reason=reason,
+                )
+    return found

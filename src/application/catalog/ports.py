@@ -4,27 +4,61 @@ from typing import Protocol
 
 from application.catalog.read_models import ProductDocument
 from application.ports.unit_of_work import UnitOfWork
+from domain.catalog.pricing import PriceList
 from domain.catalog.product import Product
 
 
 class ProductRepository(Protocol):
     async def add(self, product: Product) -> None:
-        """Stage a new product; a duplicate SKU or slug fails at commit with a Conflict."""
+        """Stage a new product; a duplicate SKU or slug is a Conflict."""
         ...
 
     async def get(self, product_id: str) -> Product:
         """The product, or ``ProductNotFound``."""
         ...
 
+    async def save(self, product: Product, *, expected_version: int) -> None:
+        """Write a changed product unless someone else saved it since (``ConcurrencyConflict``)."""
+        ...
+
+    async def existing_skus(self, skus: list[str]) -> set[str]: ...
+
+    async def product_ids_for_skus(self, skus: list[str]) -> list[str]: ...
+
+    async def all_ids(self) -> list[str]: ...
+
+
+class PriceListRepository(Protocol):
+    async def add(self, price_list: PriceList) -> None:
+        """Stage a new list; a second list for the same currency and channel is a Conflict."""
+        ...
+
+    async def get(self, price_list_id: str) -> PriceList: ...
+
+    async def save(self, price_list: PriceList, *, expected_version: int) -> None: ...
+
+    async def default_for(self, currency: str) -> PriceList | None:
+        """The all-channels list of ``currency``, if any."""
+        ...
+
+    async def all(self) -> list[PriceList]: ...
+
 
 class CatalogReadModel(Protocol):
+    async def lock_product(self, product_id: str) -> None:
+        """Serialise projections of one product until the transaction ends."""
+        ...
+
     async def upsert_product(self, document: ProductDocument) -> bool:
-        """Store ``document`` unless the same or a newer version is there; True if written."""
+        """Store ``document`` (built from the current write side under ``lock_product``)."""
         ...
 
     async def product_by_slug(self, slug: str) -> ProductDocument | None: ...
 
+    async def product_by_id(self, product_id: str) -> ProductDocument | None: ...
+
 
 class CatalogUnitOfWork(UnitOfWork, Protocol):
     products: ProductRepository
+    price_lists: PriceListRepository
     catalog_view: CatalogReadModel

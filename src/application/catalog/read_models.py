@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 import msgspec
 
 
@@ -11,10 +14,61 @@ class PriceView(msgspec.Struct, frozen=True, kw_only=True):
     display: str
 
 
+class SaleView(msgspec.Struct, frozen=True, kw_only=True):
+    amount: int
+    currency: str
+    display: str
+    starts_at: datetime
+    ends_at: datetime
+
+
+class OptionView(msgspec.Struct, frozen=True, kw_only=True):
+    name: str
+    values: list[str]
+
+
+class ComponentView(msgspec.Struct, frozen=True, kw_only=True):
+    sku: str
+    quantity: int
+
+
+class VariantView(msgspec.Struct, frozen=True, kw_only=True):
+    sku: str
+    option_values: dict[str, str]
+    weight_grams: int
+    barcode: str | None
+    components: list[ComponentView]
+    prices: list[PriceView]
+    sales: list[SaleView] = []
+    availability: str | None = None  # filled by the inventory projection in a later step
+
+
+class MediaView(msgspec.Struct, frozen=True, kw_only=True):
+    url: str
+    alt: str
+
+
 class ProductDocument(msgspec.Struct, frozen=True, kw_only=True):
     id: str
     slug: str
     name: str
-    sku: str
-    price: PriceView
+    description: str
+    status: str
+    options: list[OptionView]
+    variants: list[VariantView]
+    attributes: dict[str, Any]
+    category_ids: list[str]
+    media: list[MediaView]
+    price_from: list[PriceView]
     version: int
+
+
+class Offer(msgspec.Struct, frozen=True, kw_only=True):
+    """What a cart needs to know about a SKU right now."""
+
+    sku: str
+    product_id: str
+    name: str
+    unit_price: PriceView | None
+    purchasable: bool
+    reason: str | None = None

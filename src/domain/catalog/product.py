@@ -1,17 +1,21 @@
-"""The Product aggregate (the proving slice: one SKU, one price; the catalog issue grows it)."""
+"""The Product aggregate: options, variants (one value per option, a unique SKU), typed attributes,
+status, media and bundle components. Every change records one ``ProductSaved`` snapshot event."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from enum import Enum
 
 from domain.shared.errors import Conflict, InvalidInput, NotFound
 from domain.shared.events import Aggregate, DomainEvent
-from domain.shared.money import Money
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+AttributeValue = str | int | float | bool | date | tuple[str, ...]
 
 
 class CatalogError(InvalidInput):
@@ -30,54 +34,228 @@ class DuplicateSlug(Conflict):
     pass
 
 
+class ProductStatus(Enum):
+    DRAFT = "draft"
+    ACTIVE = "active"
+    ARCHIVED = "archived"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ProductCreated(DomainEvent):
-    topic = "catalog.product_created.v1"
+class Option:
+    """A dimension a product varies in (``size``) and its values in display order."""
+
+    name: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Component:
+    """One part of a bundle: inventory reserves components, not the bundle."""
+
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Variant:
+    sku: str
+    option_values: dict[str, str] = field(default_factory=dict)
+    weight_grams: int = 0
+    barcode: str | None = None
+    components: tuple[Component, ...] = ()
+
+    @property
+    def is_bundle(self) -> bool:
+        return bool(self.components)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Media:
+    url: str
+    alt: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProductSnapshot:
+    """Everything a reader needs about a product at one version."""
+
     name: str
     slug: str
-    sku: str
-    price: Money
+    description: str
+    status: str
+    options: tuple[Option, ...]
+    variants: tuple[Variant, ...]
+    attributes: dict[str, object]  # typed values travel as JSON: dates as ISO text, sets as lists
+    category_ids: tuple[str, ...]
+    media: tuple[Media, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProductSaved(DomainEvent):
+    topic = "catalog.product_saved.v1"
+    product: ProductSnapshot
 
 
 def slugify(text: str) -> str:
     """Lower-case ASCII words joined by dashes: ``"Trail Runner 2"`` → ``"trail-runner-2"``."""
-    words = re.findall(r"[a-z0-9]+", text.lower())
-    return "-".join(words)
+    return "-".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def _check_slug(slug: str) -> None:
+    if not _SLUG.match(slug) or len(slug) > 200:
+        raise CatalogError(f"invalid slug {slug!r}")
+
+
+def _check_options(options: tuple[Option, ...]) -> None:
+    names = [o.name for o in options]
+    if len(set(names)) != len(names):
+        raise CatalogError("option names must be unique")
+    for option in options:
+        if not option.name.strip() or not option.values:
+            raise CatalogError(f"option {option.name!r} needs a name and at least one value")
+        if len(set(option.values)) != len(option.values):
+            raise CatalogError(f"option {option.name!r} repeats a value")
+
+
+def _check_attributes(attributes: dict[str, AttributeValue]) -> None:
+    for key, value in attributes.items():
+        if not _KEY.match(key):
+            raise CatalogError(f"invalid attribute name {key!r}")
+        if isinstance(value, tuple) and not all(isinstance(v, str) for v in value):
+            raise CatalogError(f"attribute {key!r}: a multi-value attribute holds text values")
 
 
 class Product(Aggregate):
-    """A sellable product."""
-
     def __init__(
-        self, *, id: str, name: str, slug: str, sku: str, price: Money, version: int = 0
+        self, *, id: str, name: str, slug: str, description: str = "", status: ProductStatus = ProductStatus.DRAFT,
+        options: tuple[Option, ...] = (), variants: tuple[Variant, ...] = (),
+        attributes: dict[str, AttributeValue] | None = None, category_ids: tuple[str, ...] = (),
+        media: tuple[Media, ...] = (), version: int = 0,
     ) -> None:
         self.id = id
         self.name = name
         self.slug = slug
-        self.sku = sku
-        self.price = price
+        self.description = description
+        self.status = status
+        self.options = options
+        self.variants = variants
+        self.attributes = dict(attributes or {})
+        self.category_ids = category_ids
+        self.media = media
         self.version = version
         self.events = []
 
     @classmethod
     def create(
-        cls, *, id: str, name: str, sku: str, price: Money, now: datetime, slug: str | None = None
+        cls, *, id: str, name: str, now: datetime, slug: str | None = None, description: str = "",
+        status: ProductStatus = ProductStatus.DRAFT, options: tuple[Option, ...] = (),
+        variants: tuple[Variant, ...] = (), attributes: dict[str, AttributeValue] | None = None,
+        category_ids: tuple[str, ...] = (), media: tuple[Media, ...] = (),
     ) -> Product:
         name = name.strip()
         if not name:
             raise CatalogError("a product needs a name")
-        slug = slug or slugify(name)
-        if not _SLUG.match(slug):
-            raise CatalogError(f"invalid slug {slug!r}")
-        if not _SKU.match(sku):
-            raise CatalogError(f"invalid SKU {sku!r}")
-        if price.amount < 0:
-            raise CatalogError("a price cannot be negative")
-        product = cls(id=id, name=name, slug=slug, sku=sku, price=price, version=1)
-        product._record(
-            ProductCreated(
-                aggregate_id=id, aggregate_version=1, occurred_at=now,
-                name=name, slug=slug, sku=sku, price=price,
-            )
-        )
+        product = cls(id=id, name=name, slug=slug or slugify(name), description=description, status=status,
+                      options=options, attributes=attributes, category_ids=category_ids, media=media)
+        _check_slug(product.slug)
+        _check_options(options)
+        _check_attributes(product.attributes)
+        for variant in variants:
+            product._check_variant(variant, ignore_sku=None)
+            product.variants = (*product.variants, variant)
+        if status is ProductStatus.ACTIVE and not product.variants:
+            raise CatalogError("a product needs at least one variant to be sold")
+        product._saved(now)
         return product
+
+    def snapshot(self) -> ProductSnapshot:
+        return ProductSnapshot(
+            name=self.name, slug=self.slug, description=self.description, status=self.status.value,
+            options=self.options, variants=self.variants, attributes=dict(self.attributes),
+            category_ids=self.category_ids, media=self.media,
+        )
+
+    def _saved(self, now: datetime) -> None:
+        self.version += 1
+        self._record(
+            ProductSaved(aggregate_id=self.id, aggregate_version=self.version, occurred_at=now,
+                         product=self.snapshot())
+        )
+
+    def _check_variant(self, variant: Variant, *, ignore_sku: str | None) -> None:
+        if not _SKU.match(variant.sku):
+            raise CatalogError(f"invalid SKU {variant.sku!r}")
+        others = [v for v in self.variants if v.sku != ignore_sku]
+        if any(v.sku == variant.sku for v in others):
+            raise DuplicateSku(f"SKU {variant.sku} is already a variant of this product")
+        expected = {o.name for o in self.options}
+        if set(variant.option_values) != expected:
+            missing, extra = expected - set(variant.option_values), set(variant.option_values) - expected
+            raise CatalogError(
+                f"variant {variant.sku} must pick exactly one value per option"
+                f" (missing {sorted(missing)}, unknown {sorted(extra)})"
+            )
+        for option in self.options:
+            if variant.option_values[option.name] not in option.values:
+                raise CatalogError(f"{variant.option_values[option.name]!r} is not a value of {option.name!r}")
+        if self.options and any(v.option_values == variant.option_values for v in others):
+            raise CatalogError(f"another variant already has {variant.option_values}")
+        if variant.weight_grams < 0:
+            raise CatalogError("a weight cannot be negative")
+        for component in variant.components:
+            if component.quantity <= 0 or component.sku == variant.sku:
+                raise CatalogError(f"bundle {variant.sku}: component {component.sku} is invalid")
+
+    def add_variant(self, variant: Variant, *, now: datetime) -> None:
+        self._check_variant(variant, ignore_sku=None)
+        self.variants = (*self.variants, variant)
+        self._saved(now)
+
+    def update_variant(self, sku: str, *, now: datetime, weight_grams: int | None = None,
+                       barcode: str | None = None) -> None:
+        current = self.variant(sku)
+        changed = replace(
+            current,
+            weight_grams=current.weight_grams if weight_grams is None else weight_grams,
+            barcode=current.barcode if barcode is None else barcode,
+        )
+        self._check_variant(changed, ignore_sku=sku)
+        self.variants = tuple(changed if v.sku == sku else v for v in self.variants)
+        self._saved(now)
+
+    def variant(self, sku: str) -> Variant:
+        for variant in self.variants:
+            if variant.sku == sku:
+                return variant
+        raise ProductNotFound(f"product {self.id} has no variant {sku}")
+
+    def revise(
+        self, *, now: datetime, name: str | None = None, slug: str | None = None, description: str | None = None,
+        attributes: dict[str, AttributeValue] | None = None, category_ids: tuple[str, ...] | None = None,
+        media: tuple[Media, ...] | None = None,
+    ) -> None:
+        """Change descriptive fields; anything left ``None`` stays as it is."""
+        if name is not None:
+            if not name.strip():
+                raise CatalogError("a product needs a name")
+            self.name = name.strip()
+        if slug is not None:
+            _check_slug(slug)
+            self.slug = slug
+        if description is not None:
+            self.description = description
+        if attributes is not None:
+            _check_attributes(attributes)
+            self.attributes = dict(attributes)
+        if category_ids is not None:
+            self.category_ids = category_ids
+        if media is not None:
+            self.media = media
+        self._saved(now)
+
+    def change_status(self, status: ProductStatus, *, now: datetime) -> None:
+        if status is ProductStatus.ACTIVE and not self.variants:
+            raise CatalogError("a product needs at least one variant to be sold")
+        if status is not self.status:
+            self.status = status
+            self._saved(now)

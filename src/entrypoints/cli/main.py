@@ -100,6 +100,26 @@ def _bench(args: argparse.Namespace) -> int:
     return int(module.main(args.rest))
 
 
+def _rebuild(_: argparse.Namespace) -> int:
+    from application.catalog.handlers import rebuild_catalog
+    from entrypoints.container import Container, close
+
+    def progress(done: int, total: int) -> None:
+        if done == total or done % 500 == 0:
+            print(f"\rrebuilt {done}/{total} product documents", end="", flush=True)
+
+    async def rebuild() -> int:
+        container = Container()
+        try:
+            return await rebuild_catalog(uow=container.uow_factory(), progress=progress)
+        finally:
+            await close(container)
+
+    count = asyncio.run(rebuild())
+    print(f"\nrebuilt {count} product documents")
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
     from entrypoints.cli.supervisor import run_all
 
@@ -132,6 +152,12 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="find services, migrate, seed, start API + worker + relay")
     run.add_argument("--no-seed", action="store_true")
     run.set_defaults(func=_run)
+
+    projections = sub.add_parser("projections", help="read models")
+    projections_sub = projections.add_subparsers(dest="projections_command", required=True)
+    projections_sub.add_parser("rebuild", help="rebuild every catalog document from the write side").set_defaults(
+        func=_rebuild
+    )
 
     bench = sub.add_parser("bench", help="run a benchmark under benchmarks/ and print its figures")
     bench.add_argument("name", choices=["flash-sale"])

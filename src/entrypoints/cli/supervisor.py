@@ -39,6 +39,7 @@ def run_all(project_dir: Path, *, with_seed: bool = True) -> int:
         subprocess.run([*emporium, "migrate"], env=env, check=True)
         if with_seed:
             subprocess.run([*emporium, "seed"], env=env, check=True)
+        subprocess.run([*emporium, "projections", "rebuild"], env=env, check=True)
         children = {
             "api": _spawn([*emporium, "serve"], env),
             "worker": _spawn(worker_command(), env),

@@ -1,13 +1,16 @@
+"""Products, variants and price lists for merchandisers. Every change is a command on the bus."""
+
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, post
-from litestar.params import JSONBody
-from msgspec import Meta
+from litestar import Controller, Request, patch, post, put
+from litestar.params import JSONBody, PathParameter
+from msgspec import UNSET, Meta, UnsetType
 
-from application.catalog.commands import CreateProduct
+from application.catalog import commands as c
 from domain.staff.roles import Role
 from entrypoints.http.auth import roles, staff_guard
 
@@ -15,32 +18,177 @@ Sku = Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", max_leng
 Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}$")]
 MinorUnits = Annotated[int, Meta(ge=0, le=10**12)]
 Slug = Annotated[str, Meta(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=200)]
+Name = Annotated[str, Meta(min_length=1, max_length=200)]
+Text = Annotated[str, Meta(max_length=20_000)]
+Status = Annotated[str, Meta(pattern=r"^(draft|active|archived)$")]
+AttributeName = Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+Attribute = str | int | float | bool | list[str]
+Id = Annotated[str, PathParameter(max_length=64)]
+MERCHANDISER = roles(Role.MERCHANDISER)
 
 
-class ProductCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    name: Annotated[str, Meta(min_length=1, max_length=200)]
+class Strict(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    pass
+
+
+class OptionIn(Strict):
+    name: Name
+    values: Annotated[list[Annotated[str, Meta(min_length=1, max_length=100)]], Meta(min_length=1, max_length=100)]
+
+
+class ComponentIn(Strict):
     sku: Sku
-    price: MinorUnits
-    currency: Currency
+    quantity: Annotated[int, Meta(ge=1, le=1000)]
+
+
+class VariantIn(Strict):
+    sku: Sku
+    option_values: dict[str, str] = {}
+    weight_grams: Annotated[int, Meta(ge=0, le=10**7)] = 0
+    barcode: Annotated[str, Meta(max_length=64)] | None = None
+    components: list[ComponentIn] = []
+
+
+class MediaIn(Strict):
+    url: Annotated[str, Meta(pattern=r"^https?://", max_length=2000)]
+    alt: Annotated[str, Meta(max_length=500)] = ""
+
+
+class ProductCreate(Strict):
+    """The simple form — ``sku``, ``price``, ``currency`` — or options and variants (a draft)."""
+
+    name: Name
+    sku: Sku | None = None
+    price: MinorUnits | None = None
+    currency: Currency | None = None
     slug: Slug | None = None
+    description: Text = ""
+    status: Status | None = None
+    options: list[OptionIn] = []
+    variants: Annotated[list[VariantIn], Meta(max_length=500)] = []
+    attributes: dict[AttributeName, Attribute] = {}
+    media: list[MediaIn] = []
 
 
-class ProductCreated(msgspec.Struct, kw_only=True):
+class ProductUpdate(Strict):
+    expected_version: int | UnsetType = UNSET
+    name: Name | UnsetType = UNSET
+    slug: Slug | UnsetType = UNSET
+    description: Text | UnsetType = UNSET
+    status: Status | UnsetType = UNSET
+    attributes: dict[AttributeName, Attribute] | UnsetType = UNSET
+    media: list[MediaIn] | UnsetType = UNSET
+
+
+class TierIn(Strict):
+    min_quantity: Annotated[int, Meta(ge=2)]
+    amount: MinorUnits
+
+
+class SaleIn(Strict):
+    amount: MinorUnits
+    starts_at: datetime
+    ends_at: datetime
+
+
+class PriceIn(Strict):
+    sku: Sku
+    amount: MinorUnits
+    tiers: list[TierIn] = []
+    sale: SaleIn | None = None
+
+
+class PricesIn(Strict):
+    prices: Annotated[list[PriceIn], Meta(min_length=1, max_length=1000)]
+
+
+class PriceListIn(Strict):
+    name: Name
+    currency: Currency
+    channel: Annotated[str, Meta(pattern=r"^[a-z0-9-]{1,64}$")] | None = None
+
+
+class Created(msgspec.Struct, kw_only=True):
     id: str
 
 
+class Saved(msgspec.Struct, kw_only=True):
+    id: str
+    version: int
+
+
+def _variant(v: VariantIn) -> c.VariantSpec:
+    return c.VariantSpec(sku=v.sku, option_values=v.option_values, weight_grams=v.weight_grams, barcode=v.barcode,
+                         components=[(x.sku, x.quantity) for x in v.components])
+
+
+def _attributes(values: dict[str, Attribute]) -> dict[str, Any]:
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+
+
+def _unset(value: Any) -> Any:
+    return None if value is UNSET else value
+
+
 class AdminProductController(Controller):
-    path = "/admin/products"
+    path = "/admin"
     tags = ["admin: catalog"]
     guards = [staff_guard]
 
-    @post("/", operation_id="admin_create_product", opt=roles(Role.MERCHANDISER), status_code=201)
-    async def create(self, request: Request[Any, Any, Any], data: JSONBody[ProductCreate]) -> ProductCreated:
-        bus = request.app.state.container.bus()
-        product_id = await bus.handle(
-            CreateProduct(
-                name=data.name, sku=data.sku, price_amount=data.price,
-                currency=data.currency, slug=data.slug,
+    @post("/products", operation_id="admin_create_product", opt=MERCHANDISER, status_code=201)
+    async def create(self, request: Request[Any, Any, Any], data: JSONBody[ProductCreate]) -> Created:
+        product_id = await request.app.state.container.bus().handle(
+            c.CreateProduct(
+                name=data.name, sku=data.sku, price_amount=data.price, currency=data.currency, slug=data.slug,
+                description=data.description, status=data.status,
+                options=[(o.name, o.values) for o in data.options], variants=[_variant(v) for v in data.variants],
+                attributes=_attributes(data.attributes), media=[(m.url, m.alt) for m in data.media],
             )
         )
-        return ProductCreated(id=product_id)
+        return Created(id=product_id)
+
+    @patch("/products/{product_id:str}", operation_id="admin_update_product", opt=MERCHANDISER)
+    async def update(
+        self, request: Request[Any, Any, Any], product_id: Id, data: JSONBody[ProductUpdate]
+    ) -> Saved:
+        version = await request.app.state.container.bus().handle(
+            c.UpdateProduct(
+                product_id=product_id, expected_version=_unset(data.expected_version), name=_unset(data.name),
+                slug=_unset(data.slug), description=_unset(data.description), status=_unset(data.status),
+                attributes=None if data.attributes is UNSET else _attributes(data.attributes),
+                media=None if data.media is UNSET else [(m.url, m.alt) for m in data.media],
+            )
+        )
+        return Saved(id=product_id, version=version)
+
+    @post("/products/{product_id:str}/variants", operation_id="admin_add_variant", opt=MERCHANDISER, status_code=201)
+    async def add_variant(self, request: Request[Any, Any, Any], product_id: Id, data: JSONBody[VariantIn]) -> Saved:
+        version = await request.app.state.container.bus().handle(
+            c.AddVariant(product_id=product_id, variant=_variant(data))
+        )
+        return Saved(id=product_id, version=version)
+
+    @post("/price-lists", operation_id="admin_create_price_list", opt=MERCHANDISER, status_code=201)
+    async def create_price_list(self, request: Request[Any, Any, Any], data: JSONBody[PriceListIn]) -> Created:
+        price_list_id = await request.app.state.container.bus().handle(
+            c.CreatePriceList(name=data.name, currency=data.currency, channel=data.channel)
+        )
+        return Created(id=price_list_id)
+
+    @put("/price-lists/{price_list_id:str}/prices", operation_id="admin_set_prices", opt=MERCHANDISER)
+    async def set_prices(self, request: Request[Any, Any, Any], price_list_id: Id, data: JSONBody[PricesIn]) -> Saved:
+        version = await request.app.state.container.bus().handle(
+            c.SetPrices(
+                price_list_id=price_list_id,
+                prices=[
+                    c.PriceSpec(
+                        sku=p.sku, amount=p.amount, tiers=[(t.min_quantity, t.amount) for t in p.tiers],
+                        sale_amount=p.sale.amount if p.sale else None,
+                        sale_starts_at=p.sale.starts_at if p.sale else None,
+                        sale_ends_at=p.sale.ends_at if p.sale else None,
+                    )
+                    for p in data.prices
+                ],
+            )
+        )
+        return Saved(id=price_list_id, version=version)

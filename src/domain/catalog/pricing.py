@@ -1,0 +1,114 @@
+"""Price lists and the one function that answers "what does this variant cost here and now"."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.catalog.product import CatalogError
+from domain.shared.events import Aggregate, DomainEvent
+from domain.shared.money import Money, currency_exponent
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Tier:
+    """From ``min_quantity`` units on, each unit costs ``amount``."""
+
+    min_quantity: int
+    amount: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sale:
+    amount: int
+    starts_at: datetime
+    ends_at: datetime
+
+    def is_on(self, at: datetime) -> bool:
+        return self.starts_at <= at < self.ends_at
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Price:
+    sku: str
+    amount: int
+    tiers: tuple[Tier, ...] = ()
+    sale: Sale | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PriceListChanged(DomainEvent):
+    topic = "catalog.price_list_changed.v1"
+    currency: str
+    channel: str | None
+    skus: tuple[str, ...]
+
+
+def _check_price(price: Price) -> None:
+    if price.amount < 0 or any(t.amount < 0 for t in price.tiers) or (price.sale and price.sale.amount < 0):
+        raise CatalogError(f"{price.sku}: a price cannot be negative")
+    minimums = [t.min_quantity for t in price.tiers]
+    if any(m < 2 for m in minimums) or len(set(minimums)) != len(minimums):
+        raise CatalogError(f"{price.sku}: tiers start at 2 units or more, each at a different quantity")
+    if price.sale and price.sale.ends_at <= price.sale.starts_at:
+        raise CatalogError(f"{price.sku}: a sale must end after it starts")
+
+
+class PriceList(Aggregate):
+    """Prices in ONE currency, for one channel or (``channel=None``) for every channel."""
+
+    def __init__(
+        self, *, id: str, name: str, currency: str, channel: str | None = None,
+        prices: dict[str, Price] | None = None, version: int = 0,
+    ) -> None:
+        currency_exponent(currency)  # refuses unknown currencies
+        self.id = id
+        self.name = name
+        self.currency = currency
+        self.channel = channel
+        self.prices = dict(prices or {})
+        self.version = version
+        self.events = []
+
+    def set_prices(self, prices: list[Price], *, now: datetime) -> None:
+        for price in prices:
+            _check_price(price)
+        for price in prices:
+            self.prices[price.sku] = price
+        self._changed([p.sku for p in prices], now)
+
+    def remove_price(self, sku: str, *, now: datetime) -> None:
+        if self.prices.pop(sku, None) is not None:
+            self._changed([sku], now)
+
+    def _changed(self, skus: list[str], now: datetime) -> None:
+        self.version += 1
+        self._record(
+            PriceListChanged(aggregate_id=self.id, aggregate_version=self.version, occurred_at=now,
+                             currency=self.currency, channel=self.channel, skus=tuple(sorted(skus)))
+        )
+
+
+def unit_price(price: Price, quantity: int, at: datetime) -> int:
+    """The lowest of the base, the best tier reached and a running sale."""
+    candidates = [price.amount]
+    reached = [t.amount for t in price.tiers if t.min_quantity <= quantity]
+    if reached:
+        candidates.append(min(reached))
+    if price.sale and price.sale.is_on(at):
+        candidates.append(price.sale.amount)
+    return min(candidates)
+
+
+def resolve_price(
+    price_lists: list[PriceList], *, sku: str, currency: str, channel: str | None, quantity: int, at: datetime
+) -> Money | None:
+    """The unit price of ``sku``: the channel's own list wins over the all-channels list; the list
+    must be in ``currency`` (no conversion ever). ``None`` when the variant has no price there."""
+    if quantity <= 0:
+        raise CatalogError("quantity must be positive")
+    for wanted_channel in ([channel, None] if channel is not None else [None]):
+        for price_list in sorted(price_lists, key=lambda p: p.id):
+            if price_list.currency == currency and price_list.channel == wanted_channel and sku in price_list.prices:
+                return Money(unit_price(price_list.prices[sku], quantity, at), currency)
+    return None
