@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from application.analytics import handlers as analytics
 from application.catalog import handlers as catalog
+from application.catalog.cdn import CdnPurger, purge_on_change
+from application.catalog.events import ProductDocumentChanged
 from application.consumers import Consumer, ConsumerRegistry
 from application.inventory import handlers as inventory
 from domain.catalog.pricing import PriceListChanged
@@ -11,9 +13,15 @@ from domain.catalog.product import ProductSaved
 from domain.inventory.stock import StockChanged
 
 
-def build_registry() -> ConsumerRegistry:
+class _NoCdn:
+    async def purge(self, surrogate_keys: list[str]) -> None:
+        return None
+
+
+def build_registry(*, cdn: CdnPurger | None = None) -> ConsumerRegistry:
     return ConsumerRegistry(
         [
+            Consumer("cdn_purge").on(ProductDocumentChanged.topic, purge_on_change(cdn or _NoCdn())),
             Consumer("catalog_projection")
             .on(ProductSaved.topic, catalog.on_product_saved)
             .on(PriceListChanged.topic, catalog.on_price_list_changed),

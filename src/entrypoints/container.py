@@ -9,6 +9,7 @@ from dependency_injector import containers, providers
 
 from adapters.dramatiq.broker import DramatiqPublisher, make_broker
 from adapters.dramatiq.tracking import DramatiqTrackingQueue
+from adapters.http.cdn import HttpCdnPurger, LoggingCdnPurger
 from adapters.memory.analytics import InlineTrackingQueue
 from adapters.memory.inventory import MemoryStockGate
 from adapters.postgres.engine import make_engine
@@ -90,7 +91,11 @@ class Container(containers.DeclarativeContainer):
     )
 
     uow_factory = providers.Callable(lambda e, i: functools.partial(PostgresUnitOfWork, e, i), engine, ids)
-    consumers = providers.Singleton(build_registry)
+    cdn = providers.Singleton(
+        lambda s: HttpCdnPurger(s.cdn_purge_url, token=s.cdn_purge_token) if s.cdn_purge_url else LoggingCdnPurger(),
+        settings,
+    )
+    consumers = providers.Singleton(lambda cdn: build_registry(cdn=cdn), cdn)
     tracking_queue = providers.Singleton(DramatiqTrackingQueue, broker)
     rate_limiter = providers.Singleton(RedisRateLimiter, redis)
     stock_gate = providers.Singleton(RedisStockGate, redis)

@@ -23,6 +23,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     reservation_ttl_seconds: int = 600
     reconcile_every_seconds: int = 60
     outbox_retention_days: int = 7
+    cdn_purge_url: str = ""  # empty: purges are logged, not sent
+    cdn_purge_token: str = ""
     log_level: str = "INFO"
     log_json: bool = True
     secret_key: str = "dev-only-secret-change-me"  # noqa: S105 - overridden by EMPORIUM_SECRET_KEY in production

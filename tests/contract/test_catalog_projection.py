@@ -58,3 +58,35 @@ async def test_a_price_change_reaches_every_document_holding_the_sku(harness, un
         document = await tx.catalog_view.product_by_id(product_id)
     assert document is not None
     assert [p.amount for p in document.price_from] == [1500]
+
+
+async def test_a_product_change_triggers_exactly_one_purge_after_its_document_is_written(harness, unique) -> None:
+    from adapters.memory.cdn import RecordingCdnPurger
+    from application.catalog.events import ProductDocumentChanged
+
+    purger = RecordingCdnPurger()
+    registry = build_registry(cdn=purger)
+    bus = build_bus(uow=harness.uow(), clock=FakeClock(), ids=harness.ids)
+    product_id = await bus.handle(
+        c.CreateProduct(name=f"Purge {unique}", sku=f"PU-{unique}", price_amount=100, currency="EUR")
+    )
+    await bus.handle(c.UpdateProduct(product_id=product_id, description="new words"))
+    saved = [m for m in await harness.outbox_for(product_id) if m.topic == ProductSaved.topic]
+    for message in saved + saved:  # each change, delivered twice
+        await deliver(registry, "catalog_projection", message, harness.uow())
+
+    changes = [m for m in await harness.outbox_for(product_id) if m.topic == ProductDocumentChanged.topic]
+    # The first delivery already projects the latest revision; later ones find nothing to change,
+    # so two quick edits cost one purge — never a purge before the document is written.
+    assert len(changes) == 1
+    for message in changes + changes:
+        await deliver(registry, "cdn_purge", message, harness.uow())
+    assert purger.purged == [[f"product-{product_id}"]] * len(changes)
+
+    # A rebuild that changes nothing purges nothing.
+    from application.catalog.handlers import rebuild_catalog
+
+    await rebuild_catalog(uow=harness.uow())
+    assert len([m for m in await harness.outbox_for(product_id) if m.topic == ProductDocumentChanged.topic]) == len(
+        changes
+    )

@@ -20,7 +20,7 @@ from application.staff.ports import StaffToken
 from domain.catalog.pricing import PriceList
 from domain.catalog.product import DuplicateSku, DuplicateSlug, Product, ProductNotFound
 from domain.shared.errors import ConcurrencyConflict, Conflict, NotFound
-from domain.shared.events import Aggregate
+from domain.shared.events import Aggregate, DomainEvent
 
 
 @dataclass
@@ -179,6 +179,7 @@ class MemoryUnitOfWork:
 
         self._work = copy.deepcopy(self._committed)
         self._seen: list[Aggregate] = []
+        self._recorded: list[DomainEvent] = []
         self.products = MemoryProductRepository(self._work, self._seen)
         self.price_lists = MemoryPriceLists(self._work, self._seen)
         self.staff_tokens = MemoryStaffTokens(self._work)
@@ -198,7 +199,11 @@ class MemoryUnitOfWork:
     ) -> None:
         self._work = copy.deepcopy(self._committed)
 
+    def record(self, event: DomainEvent) -> None:
+        self._recorded.append(event)
+
     async def commit(self) -> None:
+        recorded, self._recorded = self._recorded, []
         for aggregate in self._seen:
             for event in aggregate.pull_events():
                 self._work.outbox_seq += 1
@@ -210,6 +215,14 @@ class MemoryUnitOfWork:
                         occurred_at=event.occurred_at, payload=event_to_builtins(event),
                     )
                 )
+        for event in recorded:
+            self._work.outbox.append(
+                OutboxMessage(
+                    id=self._ids.new_id(), topic=event.topic, aggregate_id=event.aggregate_id,
+                    aggregate_version=event.aggregate_version, occurred_at=event.occurred_at,
+                    payload=event_to_builtins(event),
+                )
+            )
         self._committed.__dict__.update(copy.deepcopy(self._work).__dict__)
         self.committed = True
 

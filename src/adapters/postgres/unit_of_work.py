@@ -17,7 +17,7 @@ from adapters.postgres.read_models import PostgresAvailabilityView, PostgresCata
 from adapters.postgres.repositories import PostgresStaffTokens
 from application.codec import event_to_builtins
 from application.ports.clock import IdGenerator
-from domain.shared.events import Aggregate
+from domain.shared.events import Aggregate, DomainEvent
 
 
 class PostgresProcessedEvents:
@@ -46,6 +46,7 @@ class PostgresUnitOfWork:
         self._conn = await self._engine.connect()
         await self._conn.begin()
         self._seen: list[Aggregate] = []
+        self._recorded: list[DomainEvent] = []
         self.products = PostgresProductRepository(self._conn, self._seen)
         self.price_lists = PostgresPriceLists(self._conn, self._seen)
         self.staff_tokens = PostgresStaffTokens(self._conn)
@@ -76,8 +77,12 @@ class PostgresUnitOfWork:
             await conn.close()
             self._conn = None
 
+    def record(self, event: DomainEvent) -> None:
+        self._recorded.append(event)
+
     async def commit(self) -> None:
         conn = self.connection
+        recorded, self._recorded = self._recorded, []
         rows = [
             {
                 "id": self._ids.new_id(),
@@ -87,8 +92,7 @@ class PostgresUnitOfWork:
                 "occurred_at": event.occurred_at,
                 "payload": event_to_builtins(event),
             }
-            for aggregate in self._seen
-            for event in aggregate.pull_events()
+            for event in [*(e for aggregate in self._seen for e in aggregate.pull_events()), *recorded]
         ]
         if rows:
             await conn.execute(insert(t.outbox), rows)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from application.catalog.cdn import product_keys
 from application.catalog.commands import (
     AddVariant,
     CreatePriceList,
@@ -15,6 +16,7 @@ from application.catalog.commands import (
     UpdateProduct,
     VariantSpec,
 )
+from application.catalog.events import ProductDocumentChanged
 from application.catalog.ports import CatalogUnitOfWork
 from application.catalog.read_models import (
     ComponentView,
@@ -207,22 +209,33 @@ def build_document(product: Product, price_lists: list[PriceList]) -> ProductDoc
     )
 
 
-async def project_product(product_id: str, tx: CatalogUnitOfWork) -> None:
+async def project_product(product_id: str, tx: CatalogUnitOfWork, *, now: datetime | None = None) -> bool:
+    """Write the product's document from the current write side; True (and a
+    ``ProductDocumentChanged`` for the CDN) only when it now reads differently."""
     await tx.catalog_view.lock_product(product_id)
     try:
         product = await tx.products.get(product_id)
     except ProductNotFound:
-        return
-    await tx.catalog_view.upsert_product(build_document(product, await tx.price_lists.all()))
+        return False
+    document = build_document(product, await tx.price_lists.all())
+    if await tx.catalog_view.product_by_id(product_id) == document:
+        return False
+    await tx.catalog_view.upsert_product(document)
+    if now is not None:
+        tx.record(
+            ProductDocumentChanged(aggregate_id=product_id, aggregate_version=document.version, occurred_at=now,
+                                   surrogate_keys=tuple(product_keys(product_id)))
+        )
+    return True
 
 
 async def on_product_saved(event: ProductSaved, tx: CatalogUnitOfWork) -> None:
-    await project_product(event.aggregate_id, tx)
+    await project_product(event.aggregate_id, tx, now=event.occurred_at)
 
 
 async def on_price_list_changed(event: PriceListChanged, tx: CatalogUnitOfWork) -> None:
     for product_id in await tx.products.product_ids_for_skus(list(event.skus)):
-        await project_product(product_id, tx)
+        await project_product(product_id, tx, now=event.occurred_at)
 
 
 async def rebuild_catalog(*, uow: Uow, progress: Callable[[int, int], None] | None = None) -> int:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Protocol, Self
 
+from domain.shared.events import DomainEvent
+
 
 class ProcessedEvents(Protocol):
     async def mark(self, consumer: str, event_id: str) -> bool:
@@ -22,6 +24,10 @@ class UnitOfWork(Protocol):
     Leaving the block without ``commit`` rolls back."""
 
     processed: ProcessedEvents
+
+    def record(self, event: DomainEvent) -> None:
+        """Write ``event`` to the outbox with this transaction (for consumers that produce events)."""
+        ...
 
     async def __aenter__(self) -> Self: ...
 

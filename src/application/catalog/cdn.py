@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from application.catalog.events import ProductDocumentChanged
+from application.ports.unit_of_work import UnitOfWork
+
+logger = logging.getLogger(__name__)
+
+
+class CdnPurger(Protocol):
+    async def purge(self, surrogate_keys: list[str]) -> None:
+        """Ask the CDN to drop every cached response tagged with any of ``surrogate_keys``."""
+        ...
+
+
+def product_keys(product_id: str) -> list[str]:
+    return [f"product-{product_id}"]
+
+
+def purge_on_change(purger: CdnPurger) -> Callable[[ProductDocumentChanged, UnitOfWork], Awaitable[None]]:
+    """Consumer: one purge per changed document, after the document was committed."""
+
+    async def handle(event: ProductDocumentChanged, _: UnitOfWork) -> None:
+        # A failed purge raises: the delivery (and its processed mark) rolls back and retries.
+        await purger.purge(list(event.surrogate_keys))
+
+    return handle
