@@ -13,7 +13,8 @@ from types import TracebackType
 from typing import Any, Self
 
 from adapters.memory.inventory import InventoryData
-from application.catalog.read_models import ProductDocument
+from application.catalog.listing import attribute_matches, decode_cursor, descending, encode_cursor, price_in, sort_key
+from application.catalog.read_models import ProductDocument, ProductPage, ProductQuery, summary
 from application.codec import event_to_builtins
 from application.ports.outbox import OutboxMessage
 from application.staff.ports import StaffToken
@@ -159,6 +160,32 @@ class MemoryCatalogReadModel:
 
     async def product_by_id(self, product_id: str) -> ProductDocument | None:
         return self._data.product_documents.get(product_id)
+
+    async def list_products(self, query: ProductQuery) -> ProductPage:
+        def matches(d: ProductDocument) -> bool:
+            price = price_in(d, query.currency)
+            return (
+                d.status == "active"
+                and (query.category_id is None or query.category_id in d.category_ids)
+                and all(attribute_matches(d.attributes.get(k), v) for k, v in query.attributes.items())
+                and (query.min_price is None or (price is not None and price >= query.min_price))
+                and (query.max_price is None or (price is not None and price <= query.max_price))
+            )
+
+        rows = sorted(
+            (d for d in self._data.product_documents.values() if matches(d)),
+            key=lambda d: sort_key(d, query), reverse=descending(query),
+        )
+        if query.cursor:
+            after = decode_cursor(query.cursor)
+            down = descending(query)
+            rows = [d for d in rows if (sort_key(d, query) < after if down else sort_key(d, query) > after)]
+        page = rows[: query.limit]
+        more = len(rows) > query.limit
+        return ProductPage(
+            items=[summary(d) for d in page],
+            next_cursor=encode_cursor(sort_key(page[-1], query)) if more and page else None,
+        )
 
     async def product_by_slug(self, slug: str) -> ProductDocument | None:
         for document in self._data.product_documents.values():

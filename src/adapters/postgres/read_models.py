@@ -6,12 +6,13 @@ from collections.abc import Iterable
 from typing import Any
 
 import msgspec
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.postgres import tables as t
-from application.catalog.read_models import ProductDocument
+from application.catalog.listing import decode_cursor, descending, encode_cursor, sort_key
+from application.catalog.read_models import ProductDocument, ProductPage, ProductQuery, summary
 from application.inventory.read_models import Availability
 from domain.inventory.reservation import SkuPolicy, availability_status
 
@@ -44,6 +45,44 @@ class PostgresCatalogReadModel:
 
     async def product_by_id(self, product_id: str) -> ProductDocument | None:
         return await self._one(t.read_products.c.id == product_id)
+
+    async def list_products(self, query: ProductQuery) -> ProductPage:
+        rp = t.read_products
+        doc = rp.c.document
+        price = func.coalesce(
+            text("(jsonb_path_query_first(read.products.document, '$.price_from[*] ? (@.currency == $c).amount', "
+                 "jsonb_build_object('c', CAST(:currency AS text))))::bigint").bindparams(currency=query.currency),
+            0,
+        )
+        conditions: list[Any] = [doc["status"].astext == "active"]
+        if query.category_id is not None:
+            conditions.append(doc["category_ids"].has_key(query.category_id))
+        for name, wanted in query.attributes.items():
+            value = doc["attributes"][name]
+            conditions.append((value.astext == wanted) | value.has_key(wanted)
+                              | (func.lower(value.astext) == wanted.lower()) & (func.jsonb_typeof(value) == "boolean"))
+        if query.min_price is not None:
+            conditions.append(price >= query.min_price)
+        if query.max_price is not None:
+            conditions.append(price <= query.max_price)
+        key: Any = {"name": func.lower(doc["name"].astext), "price_asc": price, "price_desc": price}.get(query.sort)
+        columns = [rp.c.id] if key is None else [key, rp.c.id]
+        down = descending(query)
+        if query.cursor:
+            primary, last_id = decode_cursor(query.cursor)
+            after = (last_id,) if key is None else (primary, last_id)
+            conditions.append(tuple_(*columns) < tuple_(*after) if down else tuple_(*columns) > tuple_(*after))
+        order = [c.desc() if down else c.asc() for c in columns]
+        rows = (
+            await self._conn.execute(select(doc).where(*conditions).order_by(*order).limit(query.limit + 1))
+        ).all()
+        documents = [msgspec.convert(r[0], ProductDocument) for r in rows]
+        page = documents[: query.limit]
+        more = len(documents) > query.limit
+        return ProductPage(
+            items=[summary(d) for d in page],
+            next_cursor=encode_cursor(sort_key(page[-1], query)) if more and page else None,
+        )
 
 
 class PostgresAvailabilityView:

@@ -16,8 +16,12 @@ class CdnPurger(Protocol):
         ...
 
 
+LISTINGS_KEY = "product-listings"
+
+
 def product_keys(product_id: str) -> list[str]:
-    return [f"product-{product_id}"]
+    """The product's own page and every listing page (they show its name and price)."""
+    return [f"product-{product_id}", LISTINGS_KEY]
 
 
 def purge_on_change(purger: CdnPurger) -> Callable[[ProductDocumentChanged, UnitOfWork], Awaitable[None]]:

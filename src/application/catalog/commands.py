@@ -42,6 +42,7 @@ class UpdateProduct:
     status: str | None = None
     attributes: dict[str, Any] | None = None
     media: list[tuple[str, str]] | None = None
+    category_ids: list[str] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

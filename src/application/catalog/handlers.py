@@ -17,6 +17,7 @@ from application.catalog.commands import (
     VariantSpec,
 )
 from application.catalog.events import ProductDocumentChanged
+from application.catalog.listing import check_query
 from application.catalog.ports import CatalogUnitOfWork
 from application.catalog.read_models import (
     ComponentView,
@@ -25,6 +26,8 @@ from application.catalog.read_models import (
     OptionView,
     PriceView,
     ProductDocument,
+    ProductPage,
+    ProductQuery,
     SaleView,
     VariantView,
 )
@@ -121,10 +124,12 @@ async def update_product(cmd: UpdateProduct, *, uow: Uow, clock: Clock) -> int:
         loaded = product.version
         if cmd.expected_version is not None and cmd.expected_version != loaded:
             raise ConcurrencyConflict(f"product {product.id} is at version {loaded}, not {cmd.expected_version}")
-        if any(v is not None for v in (cmd.name, cmd.slug, cmd.description, cmd.attributes, cmd.media)):
+        if any(v is not None for v in (cmd.name, cmd.slug, cmd.description, cmd.attributes, cmd.media,
+                                       cmd.category_ids)):
             product.revise(
                 now=now, name=cmd.name, slug=cmd.slug, description=cmd.description, attributes=cmd.attributes,
                 media=tuple(Media(url=u, alt=a) for u, a in cmd.media) if cmd.media is not None else None,
+                category_ids=tuple(cmd.category_ids) if cmd.category_ids is not None else None,
             )
         if cmd.status is not None:
             product.change_status(_status(cmd.status), now=now)
@@ -286,3 +291,9 @@ async def offers(
                     unit_price=_view(price) if price else None, purchasable=reason is None, reason=reason,
                 )
     return found
+
+
+async def list_products(query: ProductQuery, *, uow: Uow) -> ProductPage:
+    check_query(query)
+    async with uow() as tx:
+        return await tx.catalog_view.list_products(query)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from application.catalog.read_models import ProductDocument
+from application.catalog.read_models import ProductDocument, ProductPage, ProductQuery
 from application.ports.unit_of_work import UnitOfWork
 from domain.catalog.pricing import PriceList
 from domain.catalog.product import Product
@@ -56,6 +56,10 @@ class CatalogReadModel(Protocol):
     async def product_by_slug(self, slug: str) -> ProductDocument | None: ...
 
     async def product_by_id(self, product_id: str) -> ProductDocument | None: ...
+
+    async def list_products(self, query: ProductQuery) -> ProductPage:
+        """Active products matching the query, one page after the cursor."""
+        ...
 
 
 class CatalogUnitOfWork(UnitOfWork, Protocol):

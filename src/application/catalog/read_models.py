@@ -72,3 +72,34 @@ class Offer(msgspec.Struct, frozen=True, kw_only=True):
     unit_price: PriceView | None
     purchasable: bool
     reason: str | None = None
+
+
+class ProductSummary(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    slug: str
+    name: str
+    price_from: list[PriceView]
+    media: list[MediaView]
+
+
+class ProductPage(msgspec.Struct, frozen=True, kw_only=True):
+    items: list[ProductSummary]
+    next_cursor: str | None
+
+
+class ProductQuery(msgspec.Struct, frozen=True, kw_only=True):
+    """A category page or listing: filters, a sort and a keyset cursor."""
+
+    category_id: str | None = None
+    attributes: dict[str, str] = {}
+    currency: str = "EUR"
+    min_price: int | None = None
+    max_price: int | None = None
+    sort: str = "newest"  # newest | name | price_asc | price_desc
+    limit: int = 24
+    cursor: str | None = None
+
+
+def summary(document: ProductDocument) -> ProductSummary:
+    return ProductSummary(id=document.id, slug=document.slug, name=document.name, price_from=document.price_from,
+                          media=document.media[:1])

@@ -78,6 +78,7 @@ class ProductUpdate(Strict):
     status: Status | UnsetType = UNSET
     attributes: dict[AttributeName, Attribute] | UnsetType = UNSET
     media: list[MediaIn] | UnsetType = UNSET
+    category_ids: Annotated[list[Annotated[str, Meta(max_length=64)]], Meta(max_length=50)] | UnsetType = UNSET
 
 
 class TierIn(Strict):
@@ -157,6 +158,7 @@ class AdminProductController(Controller):
                 slug=_unset(data.slug), description=_unset(data.description), status=_unset(data.status),
                 attributes=None if data.attributes is UNSET else _attributes(data.attributes),
                 media=None if data.media is UNSET else [(m.url, m.alt) for m in data.media],
+                category_ids=_unset(data.category_ids),
             )
         )
         return Saved(id=product_id, version=version)

@@ -3,18 +3,49 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import NotFoundException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import PathParameter
+from litestar.params import PathParameter, QueryParameter
 
-from application.catalog.handlers import product_by_slug
-from application.catalog.read_models import ProductDocument
+from application.catalog.cdn import LISTINGS_KEY
+from application.catalog.handlers import list_products, product_by_slug
+from application.catalog.read_models import ProductDocument, ProductPage, ProductQuery
 from entrypoints.http.caching import cacheable
+
+KNOWN_PARAMETERS = {"category", "currency", "min_price", "max_price", "sort", "limit", "cursor"}
 
 
 class StoreProductController(Controller):
     path = "/store/products"
     tags = ["store: catalog"]
+
+    @get("/", operation_id="store_list_products",
+         responses={200: ResponseSpec(data_container=ProductPage, description="One page of products")})
+    async def list_products(
+        self,
+        request: Request[Any, Any, Any],
+        category: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        currency: Annotated[str, QueryParameter(pattern=r"^[A-Z]{3}$")] = "EUR",
+        min_price: Annotated[int | None, QueryParameter(ge=0)] = None,
+        max_price: Annotated[int | None, QueryParameter(ge=0)] = None,
+        sort: Annotated[str, QueryParameter(pattern=r"^(newest|name|price_asc|price_desc)$")] = "newest",
+        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 24,
+        cursor: Annotated[str | None, QueryParameter(max_length=500)] = None,
+    ) -> Response[bytes]:
+        """Filter with ``attr.<name>=<value>`` (repeatable per attribute) besides the named parameters."""
+        attributes: dict[str, str] = {}
+        for name, value in request.query_params.items():
+            if name.startswith("attr.") and len(name) > 5:
+                attributes[name[5:]] = value
+            elif name not in KNOWN_PARAMETERS:
+                raise ValidationException(f"unknown filter {name!r}")
+        page = await list_products(
+            ProductQuery(category_id=category, attributes=attributes, currency=currency, min_price=min_price,
+                         max_price=max_price, sort=sort, limit=limit, cursor=cursor),
+            uow=request.app.state.container.uow_factory(),
+        )
+        keys = [LISTINGS_KEY] + ([f"category-{category}"] if category else [])
+        return cacheable(request, page, surrogate_keys=keys, max_age=30, s_maxage=120)
 
     @get("/{slug:str}", operation_id="store_get_product", response_description="The product document",
          responses={200: ResponseSpec(data_container=ProductDocument, description="The product document")})
@@ -24,4 +55,4 @@ class StoreProductController(Controller):
         document = await product_by_slug(slug, uow=request.app.state.container.uow_factory())
         if document is None:
             raise NotFoundException(f"No product {slug!r}")
-        return cacheable(request, document, surrogate_keys=[f"product-{document.id}", "products"])
+        return cacheable(request, document, surrogate_keys=[f"product-{document.id}"])

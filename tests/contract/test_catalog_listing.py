@@ -1,0 +1,103 @@
+"""Category and listing pages: filters, sorts and keyset cursors, the same on the fake and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+
+from adapters.memory.clock import FakeClock
+from application.catalog import commands as c
+from application.catalog.handlers import list_products, project_product
+from application.catalog.listing import BadCursor
+from application.catalog.read_models import ProductQuery
+from domain.shared.errors import InvalidInput
+from entrypoints.container import build_bus
+
+
+@pytest.fixture
+async def shelf(harness, unique):
+    bus = build_bus(uow=harness.uow(), clock=FakeClock(), ids=harness.ids)
+    ids = []
+    for n, (colour, waterproof) in enumerate([("red", True), ("blue", False), ("red", False), ("blue", True),
+                                              ("red", True)]):
+        product_id = await bus.handle(c.CreateProduct(
+            name=f"Item {n} {unique}", sku=f"L{n}-{unique}", price_amount=500 * (n + 1), currency="EUR",
+        ))
+        await bus.handle(c.UpdateProduct(
+            product_id=product_id, attributes={"batch": unique, "colour": colour, "waterproof": waterproof,
+                                               "tags": ("sale",) if n % 2 else ()},
+            category_ids=[f"shoes-{unique}"] if n < 3 else [f"socks-{unique}"],
+        ))
+        ids.append(product_id)
+    draft = await bus.handle(c.CreateProduct(name=f"Draft {unique}", status="draft",
+                                             variants=[c.VariantSpec(sku=f"LD-{unique}")]))
+    await bus.handle(c.UpdateProduct(product_id=draft, attributes={"batch": unique}))
+    for product_id in [*ids, draft]:
+        async with harness.uow()() as tx:
+            await project_product(product_id, tx)
+            await tx.commit()
+    return ids
+
+
+async def page(harness, **filters) -> tuple[list[int], str | None]:
+    result = await list_products(ProductQuery(**filters), uow=harness.uow())
+    return [p.price_from[0].amount for p in result.items], result.next_cursor
+
+
+async def test_price_sort_pages_through_every_active_product_once(harness, shelf, unique) -> None:
+    base = {"attributes": {"batch": unique}, "sort": "price_asc", "limit": 2}
+    first, cursor = await page(harness, **base)
+    second, cursor2 = await page(harness, **base, cursor=cursor)
+    third, cursor3 = await page(harness, **base, cursor=cursor2)
+    assert (first, second, third, cursor3) == ([500, 1000], [1500, 2000], [2500], None)
+    descending, _ = await page(harness, attributes={"batch": unique}, sort="price_desc", limit=10)
+    assert descending == [2500, 2000, 1500, 1000, 500]  # the draft never shows
+
+
+async def test_filters_by_attribute_category_and_price(harness, shelf, unique) -> None:
+    batch = {"batch": unique}
+    assert (await page(harness, attributes={**batch, "colour": "red"}, sort="price_asc"))[0] == [500, 1500, 2500]
+    assert (await page(harness, attributes={**batch, "waterproof": "true"}, sort="price_asc"))[0] == [500, 2000, 2500]
+    assert (await page(harness, attributes={**batch, "tags": "sale"}, sort="price_asc"))[0] == [1000, 2000]
+    assert (await page(harness, attributes=batch, category_id=f"socks-{unique}", sort="price_asc"))[0] == [2000, 2500]
+    assert (await page(harness, attributes=batch, min_price=1000, max_price=2000, sort="price_asc"))[0] == [
+        1000, 1500, 2000,
+    ]
+    assert (await page(harness, attributes=batch, currency="USD", min_price=1))[0] == []  # no conversion
+    newest, _ = await page(harness, attributes=batch, sort="newest")
+    assert newest == [2500, 2000, 1500, 1000, 500]
+
+
+async def test_bad_queries_are_refused(harness) -> None:
+    with pytest.raises(BadCursor):
+        await list_products(ProductQuery(cursor="not-a-cursor"), uow=harness.uow())
+    with pytest.raises(InvalidInput):
+        await list_products(ProductQuery(min_price=10, max_price=5), uow=harness.uow())
+    with pytest.raises(InvalidInput):
+        await list_products(ProductQuery(sort="random"), uow=harness.uow())
+
+
+@pytest.fixture(scope="module")
+def client(database_url, redis_url):
+    from tests.contract.http_support import client_for, settings_for
+
+    with client_for(settings_for(database_url, redis_url)) as c:
+        yield c
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [("colour=red", 400), ("min_price=-1", 400), ("sort=random", 400), ("limit=1000", 400),
+     ("cursor=garbage", 422), ("min_price=9&max_price=1", 422), ("currency=euro", 400)],
+)
+def test_bad_listing_parameters_are_problems_not_500s(client, query, status) -> None:
+    response = client.get(f"/store/products?{query}")
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_a_listing_page_is_edge_cacheable_and_an_empty_page_is_fine(client, unique) -> None:
+    response = client.get(f"/store/products?attr.batch=none-{unique}&sort=name")
+    assert response.status_code == 200
+    assert response.json() == {"items": [], "next_cursor": None}
+    assert "product-listings" in response.headers["surrogate-key"]
+    assert response.headers["cache-control"].startswith("public")
