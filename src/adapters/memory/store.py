@@ -13,11 +13,13 @@ from types import TracebackType
 from typing import Any, Self
 
 from adapters.memory.inventory import InventoryData
+from application.catalog.categories import CategoryNode, find, nest
 from application.catalog.listing import attribute_matches, decode_cursor, descending, encode_cursor, price_in, sort_key
 from application.catalog.read_models import ProductDocument, ProductPage, ProductQuery, summary
 from application.codec import event_to_builtins
 from application.ports.outbox import OutboxMessage
 from application.staff.ports import StaffToken
+from domain.catalog.categories import Category, CategoryTree
 from domain.catalog.pricing import PriceList
 from domain.catalog.product import DuplicateSku, DuplicateSlug, Product, ProductNotFound
 from domain.shared.errors import ConcurrencyConflict, Conflict, NotFound
@@ -209,6 +211,8 @@ class MemoryUnitOfWork:
         self._recorded: list[DomainEvent] = []
         self.products = MemoryProductRepository(self._work, self._seen)
         self.price_lists = MemoryPriceLists(self._work, self._seen)
+        self.categories = MemoryCategories(self._work, self._seen)
+        self.category_view = MemoryCategoryView(self._work)
         self.staff_tokens = MemoryStaffTokens(self._work)
         self.processed = MemoryProcessedEvents(self._work)
         self.catalog_view = MemoryCatalogReadModel(self._work)
@@ -255,3 +259,37 @@ class MemoryUnitOfWork:
 
     async def rollback(self) -> None:
         self._work = copy.deepcopy(self._committed)
+
+
+class MemoryCategories:
+    def __init__(self, data: MemoryDatabase, seen: list[Aggregate]) -> None:
+        self._data = data
+        self._seen = seen
+
+    async def tree(self) -> CategoryTree:
+        stored = self._data.extra.get("category_tree")
+        tree = CategoryTree(list(stored[1]), version=stored[0]) if stored else CategoryTree()
+        self._seen.append(tree)
+        return tree
+
+    async def save(self, tree: CategoryTree, *, expected_version: int) -> None:
+        self._data.extra["category_tree"] = (tree.version, list(tree.nodes.values()))
+
+
+class MemoryCategoryView:
+    def __init__(self, data: MemoryDatabase) -> None:
+        self._data = data
+
+    async def replace(self, categories: list[Category], version: int) -> bool:
+        current = self._data.extra.get("category_view")
+        if current is not None and current[0] >= version:
+            return False
+        self._data.extra["category_view"] = (version, categories)
+        return True
+
+    async def nodes(self) -> list[CategoryNode]:
+        current = self._data.extra.get("category_view")
+        return nest(current[1]) if current else []
+
+    async def by_slug(self, slug: str) -> CategoryNode | None:
+        return find(await self.nodes(), slug)

@@ -219,3 +219,26 @@ read_availability = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
     schema="read",
 )
+
+categories = Table(
+    "categories", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("slug", String(200), nullable=False, unique=True),
+    Column("parent_id", String(64)),
+    Column("position", Integer, nullable=False),
+)
+
+category_tree = Table(
+    "category_tree", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("version", Integer, nullable=False),
+)
+
+read_categories = Table(
+    "categories", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("nodes", JSONB, nullable=False),
+    schema="read",
+)

@@ -11,7 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.postgres import tables as t
 from adapters.postgres.analytics import PostgresAnalyticsStore
-from adapters.postgres.catalog import PostgresPriceLists, PostgresProductRepository
+from adapters.postgres.catalog import (
+    PostgresCategories,
+    PostgresCategoryView,
+    PostgresPriceLists,
+    PostgresProductRepository,
+)
 from adapters.postgres.inventory import PostgresReservationRepository, PostgresStockRepository
 from adapters.postgres.read_models import PostgresAvailabilityView, PostgresCatalogReadModel
 from adapters.postgres.repositories import PostgresStaffTokens
@@ -49,6 +54,8 @@ class PostgresUnitOfWork:
         self._recorded: list[DomainEvent] = []
         self.products = PostgresProductRepository(self._conn, self._seen)
         self.price_lists = PostgresPriceLists(self._conn, self._seen)
+        self.categories = PostgresCategories(self._conn, self._seen)
+        self.category_view = PostgresCategoryView(self._conn)
         self.staff_tokens = PostgresStaffTokens(self._conn)
         self.processed = PostgresProcessedEvents(self._conn)
         self.catalog_view = PostgresCatalogReadModel(self._conn)

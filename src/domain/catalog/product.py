@@ -101,7 +101,7 @@ def slugify(text: str) -> str:
     return "-".join(re.findall(r"[a-z0-9]+", text.lower()))
 
 
-def _check_slug(slug: str) -> None:
+def check_slug(slug: str) -> None:
     if not _SLUG.match(slug) or len(slug) > 200:
         raise CatalogError(f"invalid slug {slug!r}")
 
@@ -157,7 +157,7 @@ class Product(Aggregate):
             raise CatalogError("a product needs a name")
         product = cls(id=id, name=name, slug=slug or slugify(name), description=description, status=status,
                       options=options, attributes=attributes, category_ids=category_ids, media=media)
-        _check_slug(product.slug)
+        check_slug(product.slug)
         _check_options(options)
         _check_attributes(product.attributes)
         for variant in variants:
@@ -240,7 +240,7 @@ class Product(Aggregate):
                 raise CatalogError("a product needs a name")
             self.name = name.strip()
         if slug is not None:
-            _check_slug(slug)
+            check_slug(slug)
             self.slug = slug
         if description is not None:
             self.description = description

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, post
+from litestar.params import JSONBody, PathParameter
+from msgspec import Meta
+
+from application.catalog.categories import AddCategory, MoveCategory
+from domain.staff.roles import Role
+from entrypoints.http.admin.products import Name, Slug, Strict
+from entrypoints.http.auth import roles, staff_guard
+
+CategoryId = Annotated[str, Meta(max_length=64)]
+Position = Annotated[int, Meta(ge=0, le=10_000)]
+
+
+class CategoryIn(Strict):
+    name: Name
+    slug: Slug | None = None
+    parent_id: CategoryId | None = None
+    position: Position | None = None
+
+
+class MoveIn(Strict):
+    parent_id: CategoryId | None
+    position: Position | None = None
+
+
+class CategoryCreated(msgspec.Struct, kw_only=True):
+    id: str
+
+
+class AdminCategoryController(Controller):
+    path = "/admin/categories"
+    tags = ["admin: catalog"]
+    guards = [staff_guard]
+
+    @post("/", operation_id="admin_add_category", opt=roles(Role.MERCHANDISER), status_code=201)
+    async def add(self, request: Request[Any, Any, Any], data: JSONBody[CategoryIn]) -> CategoryCreated:
+        category_id = await request.app.state.container.bus().handle(
+            AddCategory(name=data.name, slug=data.slug, parent_id=data.parent_id, position=data.position)
+        )
+        return CategoryCreated(id=category_id)
+
+    @post("/{category_id:str}/move", operation_id="admin_move_category", opt=roles(Role.MERCHANDISER),
+          status_code=204)
+    async def move(
+        self, request: Request[Any, Any, Any], category_id: Annotated[str, PathParameter(max_length=64)],
+        data: JSONBody[MoveIn],
+    ) -> None:
+        await request.app.state.container.bus().handle(
+            MoveCategory(category_id=category_id, parent_id=data.parent_id, position=data.position)
+        )

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get
+from litestar.exceptions import NotFoundException
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import PathParameter, QueryParameter
+
+from application.catalog.categories import CategoryNode, category_by_slug, category_tree
+from application.catalog.cdn import LISTINGS_KEY
+from application.catalog.handlers import list_products
+from application.catalog.read_models import ProductPage, ProductQuery
+from entrypoints.http.caching import cacheable
+
+
+class CategoryPage(msgspec.Struct, kw_only=True):
+    category: CategoryNode
+    products: ProductPage
+
+
+class StoreCategoryController(Controller):
+    path = "/store/categories"
+    tags = ["store: catalog"]
+
+    @get("/", operation_id="store_categories",
+         responses={200: ResponseSpec(data_container=list[CategoryNode], description="The category tree")})
+    async def tree(self, request: Request[Any, Any, Any]) -> Response[bytes]:
+        nodes = await category_tree(uow=request.app.state.container.uow_factory())
+        return cacheable(request, nodes, surrogate_keys=["categories"])
+
+    @get("/{slug:str}", operation_id="store_category_page",
+         responses={200: ResponseSpec(data_container=CategoryPage, description="A category and its products")})
+    async def page(
+        self,
+        request: Request[Any, Any, Any],
+        slug: Annotated[str, PathParameter(max_length=200)],
+        sort: Annotated[str, QueryParameter(pattern=r"^(newest|name|price_asc|price_desc)$")] = "newest",
+        currency: Annotated[str, QueryParameter(pattern=r"^[A-Z]{3}$")] = "EUR",
+        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 24,
+        cursor: Annotated[str | None, QueryParameter(max_length=500)] = None,
+    ) -> Response[bytes]:
+        uow = request.app.state.container.uow_factory()
+        category = await category_by_slug(slug, uow=uow)
+        if category is None:
+            raise NotFoundException(f"No category {slug!r}")
+        products = await list_products(
+            ProductQuery(category_id=category.id, sort=sort, currency=currency, limit=limit, cursor=cursor), uow=uow
+        )
+        return cacheable(request, CategoryPage(category=category, products=products),
+                         surrogate_keys=["categories", f"category-{category.id}", LISTINGS_KEY])
