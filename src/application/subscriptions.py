@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from application.analytics import handlers as analytics
-from application.catalog import categories
+from application.catalog import categories, collections
 from application.catalog import handlers as catalog
 from application.catalog.cdn import CdnPurger, purge_on_change
 from application.catalog.events import ProductDocumentChanged
 from application.consumers import Consumer, ConsumerRegistry
 from application.inventory import handlers as inventory
 from domain.catalog.categories import CategoryTreeChanged
+from domain.catalog.collections import CollectionChanged
 from domain.catalog.pricing import PriceListChanged
 from domain.catalog.product import ProductSaved
 from domain.inventory.stock import StockChanged
@@ -28,6 +29,7 @@ def build_registry(*, cdn: CdnPurger | None = None) -> ConsumerRegistry:
             .on(ProductSaved.topic, catalog.on_product_saved)
             .on(PriceListChanged.topic, catalog.on_price_list_changed),
             Consumer("category_projection").on(CategoryTreeChanged.topic, categories.project_categories),
+            Consumer("collection_projection").on(CollectionChanged.topic, collections.project_collection),
             Consumer("inventory_availability").on(StockChanged.topic, inventory.project_availability),
             Consumer("analytics_facts").on_every(analytics.record_domain_event),
         ]

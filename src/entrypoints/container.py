@@ -20,7 +20,7 @@ from adapters.redis.rate_limit import RedisRateLimiter
 from adapters.redis.stock_gate import RedisStockGate
 from adapters.system.clock import SystemClock, UuidIdGenerator
 from application.analytics import handlers as analytics
-from application.catalog import categories
+from application.catalog import categories, collections
 from application.catalog import commands as cat
 from application.catalog import handlers as catalog
 from application.inventory import commands as inv
@@ -60,10 +60,13 @@ def build_bus(
             cat.CreateProduct: functools.partial(catalog.create_product, **deps),
             cat.UpdateProduct: functools.partial(catalog.update_product, uow=uow, clock=clock),
             cat.AddVariant: functools.partial(catalog.add_variant, uow=uow, clock=clock),
+            cat.UpdateVariant: functools.partial(catalog.update_variant, uow=uow, clock=clock),
             cat.CreatePriceList: functools.partial(catalog.create_price_list, uow=uow, ids=ids),
             cat.SetPrices: functools.partial(catalog.set_prices, uow=uow, clock=clock),
             categories.AddCategory: functools.partial(categories.add_category, **deps),
             categories.MoveCategory: functools.partial(categories.move_category, uow=uow, clock=clock),
+            collections.CreateCollection: functools.partial(collections.create_collection, **deps),
+            collections.ArrangeCollection: functools.partial(collections.arrange_collection, uow=uow, clock=clock),
             staff.IssueStaffToken: functools.partial(staff.issue_staff_token, **deps),
             analytics.TrackEvents: functools.partial(analytics.track_events, queue=tracking_queue, clock=clock),
         }

@@ -37,7 +37,8 @@ async def test_out_of_order_duplicate_concurrent_delivery_converges_to_a_rebuild
 
     async with harness.uow()() as tx:
         stored = await tx.catalog_view.product_by_id(product_id)
-        rebuilt = build_document(await tx.products.get(product_id), await tx.price_lists.all())
+        product = await tx.products.get(product_id)
+        rebuilt = build_document(product, await tx.price_lists.for_skus([f"BU-{unique}"]))
     assert stored == rebuilt
     assert stored is not None
     assert stored.description == "revision 199"
@@ -50,7 +51,8 @@ async def test_a_price_change_reaches_every_document_holding_the_sku(harness, un
         c.CreateProduct(name=f"Priced {unique}", sku=f"PR-{unique}", price_amount=1000, currency="EUR")
     )
     async with harness.uow()() as tx:
-        [eur] = [p for p in await tx.price_lists.all() if p.currency == "EUR" and p.channel is None]
+        eur = await tx.price_lists.default_for("EUR")
+    assert eur is not None
     await bus.handle(c.SetPrices(price_list_id=eur.id, prices=[c.PriceSpec(sku=f"PR-{unique}", amount=1500)]))
     [change] = [m for m in await harness.outbox_for(eur.id) if m.topic == PriceListChanged.topic][-1:]
     assert await deliver(build_registry(), "catalog_projection", change, harness.uow())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from adapters.memory.clock import FakeClock
 from application.catalog.categories import AddCategory, MoveCategory, category_tree, project_categories
 from domain.catalog.categories import CategoryTreeChanged
@@ -66,3 +68,40 @@ async def test_category_pages_over_http(database_url, redis_url, engine, unique)
         assert [p["name"] for p in page.json()["products"]["items"]] == [f"Cap {unique}"]
         assert f"category-{hats}" in page.headers["surrogate-key"]
         assert client.get("/store/categories/no-such-category").status_code == 404
+
+
+async def test_collections_keep_the_merchandisers_order_and_hide_inactive_products(harness, unique) -> None:
+    from application.catalog import commands as c
+    from application.catalog.collections import (
+        ArrangeCollection,
+        CreateCollection,
+        collection_page,
+        project_collection,
+    )
+    from application.catalog.handlers import project_product
+    from application.codec import event_from_builtins
+    from domain.catalog.collections import CollectionChanged
+    from domain.shared.errors import NotFound
+
+    bus = build_bus(uow=harness.uow(), clock=FakeClock(), ids=harness.ids)
+    first = await bus.handle(
+        c.CreateProduct(name=f"First {unique}", sku=f"CF-{unique}", price_amount=1, currency="EUR")
+    )
+    second = await bus.handle(c.CreateProduct(name=f"Second {unique}", sku=f"CS-{unique}", price_amount=2,
+                                              currency="EUR"))
+    hidden = await bus.handle(c.CreateProduct(name=f"Hidden {unique}", status="draft",
+                                              variants=[c.VariantSpec(sku=f"CH-{unique}")]))
+    collection = await bus.handle(CreateCollection(name=f"Summer {unique}"))
+    with pytest.raises(NotFound):
+        await bus.handle(ArrangeCollection(collection_id=collection, product_ids=["ghost"]))
+    await bus.handle(ArrangeCollection(collection_id=collection, product_ids=[second, hidden, first]))
+    async with harness.uow()() as tx:
+        for product_id in (first, second, hidden):
+            await project_product(product_id, tx)
+        for message in await harness.outbox_for(collection):
+            if message.topic == CollectionChanged.topic:
+                await project_collection(event_from_builtins(message.topic, message.payload), tx)
+        await tx.commit()
+    page = await collection_page(f"summer-{unique}", uow=harness.uow())
+    assert page is not None
+    assert [p.name for p in page.products] == [f"Second {unique}", f"First {unique}"]

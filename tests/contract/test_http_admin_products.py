@@ -152,6 +152,12 @@ async def test_a_full_product_is_built_through_the_admin_api(client, engine, uni
                              json={"status": "active", "expected_version": 2})
     assert activated.status_code == 200, activated.text
     assert activated.json()["version"] == 3
+    weighed = client.patch(f"/admin/products/{product_id}/variants/RUN-41-{unique}", headers=auth,
+                           json={"weight_grams": 320, "barcode": "4006381333931"})
+    assert weighed.status_code == 200, weighed.text
+    assert weighed.json()["version"] == 4
+    missing = client.patch(f"/admin/products/{product_id}/variants/NOPE", headers=auth, json={"weight_grams": 1})
+    assert missing.status_code == 404
     stale = client.patch(f"/admin/products/{product_id}", headers=auth, json={"name": "x", "expected_version": 2})
     assert stale.status_code == 409
     assert stale.json()["type"].endswith("/concurrency-conflict")

@@ -86,3 +86,35 @@ def test_storefront_availability_is_cacheable_and_unknown_skus_say_so(client, un
     assert response.json() == [{"sku": f"NONE-{unique}", "status": "unknown", "quantity": None}]
     assert "s-maxage" in response.headers["cache-control"]
     assert client.get("/store/availability").status_code == 400
+
+
+async def test_bundle_availability_is_the_minimum_over_its_components(client, engine, unique) -> None:
+    from adapters.memory.inventory import MemoryStockGate
+    from adapters.postgres.unit_of_work import PostgresUnitOfWork
+    from adapters.system.clock import SystemClock, UuidIdGenerator
+    from application.catalog import commands as cat
+    from application.inventory import commands as inv
+    from application.inventory.handlers import project_availability
+    from domain.inventory.stock import StockChanged
+    from entrypoints.container import build_bus
+
+    ids = UuidIdGenerator()
+    uow = lambda: PostgresUnitOfWork(engine, ids)  # noqa: E731
+    bus = build_bus(uow=uow, clock=SystemClock(), ids=ids, gate=MemoryStockGate())
+    shoe, sock, kit = f"BS-{unique}", f"BK-{unique}", f"BKIT-{unique}"
+    await bus.handle(cat.CreateProduct(name=f"Shoe {unique}", sku=shoe, price_amount=100, currency="EUR"))
+    await bus.handle(cat.CreateProduct(name=f"Sock {unique}", sku=sock, price_amount=10, currency="EUR"))
+    await bus.handle(cat.CreateProduct(name=f"Kit {unique}", status="active",
+                                       variants=[cat.VariantSpec(sku=kit, components=[(shoe, 1), (sock, 2)])]))
+    await bus.handle(inv.AddLocation(id=f"w-{unique}", name="w"))
+    await bus.handle(inv.ReceiveStock(sku=shoe, location_id=f"w-{unique}", quantity=50, actor="t"))
+    await bus.handle(inv.SetSkuPolicy(sku=sock, low_stock_threshold=3))
+    await bus.handle(inv.ReceiveStock(sku=sock, location_id=f"w-{unique}", quantity=2, actor="t"))
+    for sku in (shoe, sock):
+        async with uow() as tx:
+            await project_availability(StockChanged(aggregate_id=sku, aggregate_version=1,
+                                                    occurred_at=SystemClock().now(), sku=sku, location_id="",
+                                                    on_hand=0, reserved=0, kind="received"), tx)
+            await tx.commit()
+    response = client.get(f"/store/availability?sku={kit}&sku={shoe}")
+    assert [(a["sku"], a["status"]) for a in response.json()] == [(kit, "low"), (shoe, "in_stock")]

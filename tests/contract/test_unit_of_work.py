@@ -19,7 +19,9 @@ async def test_a_created_product_and_its_event_commit_together(harness, unique) 
     )
     async with harness.uow()() as tx:
         product = await tx.products.get(product_id)
-        [eur] = [p for p in await tx.price_lists.all() if p.currency == "EUR" and p.channel is None]
+        [eur] = [
+            p for p in await tx.price_lists.for_skus([f"SKU-{unique}"]) if p.currency == "EUR" and p.channel is None
+        ]
     assert [v.sku for v in product.variants] == [f"SKU-{unique}"]
     assert Money(eur.prices[f"SKU-{unique}"].amount, "EUR") == Money(4999, "EUR")
     messages = await harness.outbox_for(product_id)

@@ -263,3 +263,12 @@ async def test_requests_arriving_together_are_decided_in_one_transaction_in_arri
     assert [type(o).__name__ for o in outcomes] == ["str", "str", "OutOfStock", "OutOfStock"]
     assert batcher.transactions == 1
     assert world.balance("TEE") == (3, 3)
+
+
+def test_a_bundle_is_as_available_as_its_scarcest_component() -> None:
+    from domain.inventory.reservation import bundle_status
+
+    assert bundle_status(["in_stock", "low"]) == "low"
+    assert bundle_status(["in_stock", "sold_out", "low"]) == "sold_out"
+    assert bundle_status(["untracked", "in_stock"]) == "in_stock"
+    assert bundle_status(["in_stock", "unknown"]) == "unknown"

@@ -14,12 +14,14 @@ from typing import Any, Self
 
 from adapters.memory.inventory import InventoryData
 from application.catalog.categories import CategoryNode, find, nest
+from application.catalog.collections import CollectionEntry
 from application.catalog.listing import attribute_matches, decode_cursor, descending, encode_cursor, price_in, sort_key
 from application.catalog.read_models import ProductDocument, ProductPage, ProductQuery, summary
 from application.codec import event_to_builtins
 from application.ports.outbox import OutboxMessage
 from application.staff.ports import StaffToken
 from domain.catalog.categories import Category, CategoryTree
+from domain.catalog.collections import Collection
 from domain.catalog.pricing import PriceList
 from domain.catalog.product import DuplicateSku, DuplicateSlug, Product, ProductNotFound
 from domain.shared.errors import ConcurrencyConflict, Conflict, NotFound
@@ -64,6 +66,10 @@ class MemoryProductRepository:
         self._data.saved_versions[product.id] = product.version
         self._seen.append(product)
 
+    async def add_many(self, products: list[Product]) -> None:
+        for product in products:
+            await self.add(product)
+
     async def get(self, product_id: str) -> Product:
         try:
             product = self._data.products[product_id]
@@ -91,6 +97,9 @@ class MemoryProductRepository:
     async def all_ids(self) -> list[str]:
         return sorted(self._data.products)
 
+    async def get_many(self, product_ids: list[str]) -> list[Product]:
+        return [self._data.products[i] for i in product_ids if i in self._data.products]
+
 
 class MemoryPriceLists:
     def __init__(self, data: MemoryDatabase, seen: list[Aggregate]) -> None:
@@ -104,7 +113,7 @@ class MemoryPriceLists:
         self._data.price_lists[price_list.id] = price_list
         self._seen.append(price_list)
 
-    async def get(self, price_list_id: str) -> PriceList:
+    async def get(self, price_list_id: str, *, skus: list[str]) -> PriceList:
         try:
             price_list = self._data.price_lists[price_list_id]
         except KeyError:
@@ -113,6 +122,7 @@ class MemoryPriceLists:
         return price_list
 
     async def save(self, price_list: PriceList, *, expected_version: int) -> None:
+        price_list.changed.clear()
         self._data.price_lists[price_list.id] = price_list
 
     async def default_for(self, currency: str) -> PriceList | None:
@@ -122,7 +132,8 @@ class MemoryPriceLists:
                 return price_list
         return None
 
-    async def all(self) -> list[PriceList]:
+    async def for_skus(self, skus: list[str]) -> list[PriceList]:
+        # The fake keeps whole lists; the contract allows extra prices beyond ``skus``.
         return sorted(self._data.price_lists.values(), key=lambda p: p.id)
 
 
@@ -159,6 +170,10 @@ class MemoryCatalogReadModel:
     async def upsert_product(self, document: ProductDocument) -> bool:
         self._data.product_documents[document.id] = document
         return True
+
+    async def upsert_many(self, documents: list[ProductDocument]) -> None:
+        for document in documents:
+            self._data.product_documents[document.id] = document
 
     async def product_by_id(self, product_id: str) -> ProductDocument | None:
         return self._data.product_documents.get(product_id)
@@ -213,6 +228,8 @@ class MemoryUnitOfWork:
         self.price_lists = MemoryPriceLists(self._work, self._seen)
         self.categories = MemoryCategories(self._work, self._seen)
         self.category_view = MemoryCategoryView(self._work)
+        self.collections = MemoryCollections(self._work, self._seen)
+        self.collection_view = MemoryCollectionView(self._work)
         self.staff_tokens = MemoryStaffTokens(self._work)
         self.processed = MemoryProcessedEvents(self._work)
         self.catalog_view = MemoryCatalogReadModel(self._work)
@@ -293,3 +310,41 @@ class MemoryCategoryView:
 
     async def by_slug(self, slug: str) -> CategoryNode | None:
         return find(await self.nodes(), slug)
+
+
+class MemoryCollections:
+    def __init__(self, data: MemoryDatabase, seen: list[Aggregate]) -> None:
+        self._items: dict[str, Collection] = data.extra.setdefault("collections", {})
+        self._seen = seen
+
+    async def add(self, collection: Collection) -> None:
+        if any(c.slug == collection.slug for c in self._items.values()):
+            raise Conflict(f"a collection is already at {collection.slug!r}")
+        self._items[collection.id] = collection
+        self._seen.append(collection)
+
+    async def get(self, collection_id: str) -> Collection:
+        try:
+            collection = self._items[collection_id]
+        except KeyError:
+            raise NotFound(f"collection {collection_id}") from None
+        self._seen.append(collection)
+        return collection
+
+    async def save(self, collection: Collection, *, expected_version: int) -> None:
+        self._items[collection.id] = collection
+
+
+class MemoryCollectionView:
+    def __init__(self, data: MemoryDatabase) -> None:
+        self._entries: dict[str, CollectionEntry] = data.extra.setdefault("collection_view", {})
+
+    async def upsert(self, entry: CollectionEntry) -> bool:
+        current = self._entries.get(entry.id)
+        if current is not None and current.version >= entry.version:
+            return False
+        self._entries[entry.id] = entry
+        return True
+
+    async def by_slug(self, slug: str) -> CollectionEntry | None:
+        return next((e for e in self._entries.values() if e.slug == slug), None)

@@ -36,6 +36,20 @@ class PostgresCatalogReadModel:
         )
         return True
 
+    async def upsert_many(self, documents: list[ProductDocument]) -> None:
+        if not documents:
+            return
+        rp = t.read_products
+        statement = insert(rp)
+        await self._conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=[rp.c.id],
+                set_={"slug": statement.excluded.slug, "version": statement.excluded.version,
+                      "document": statement.excluded.document, "updated_at": func.now()},
+            ),
+            [{"id": d.id, "slug": d.slug, "version": d.version, "document": msgspec.to_builtins(d)} for d in documents],
+        )
+
     async def _one(self, condition: Any) -> ProductDocument | None:
         row = (await self._conn.execute(select(t.read_products.c.document).where(condition))).first()
         return None if row is None else msgspec.convert(row[0], ProductDocument)

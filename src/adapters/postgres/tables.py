@@ -242,3 +242,21 @@ read_categories = Table(
     Column("nodes", JSONB, nullable=False),
     schema="read",
 )
+
+collections = Table(
+    "collections", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("slug", String(200), nullable=False, unique=True),
+    Column("product_ids", JSONB, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+read_collections = Table(
+    "collections", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("slug", String(200), nullable=False, unique=True),
+    Column("version", Integer, nullable=False),
+    Column("entry", JSONB, nullable=False),
+    schema="read",
+)

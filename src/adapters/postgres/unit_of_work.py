@@ -14,6 +14,8 @@ from adapters.postgres.analytics import PostgresAnalyticsStore
 from adapters.postgres.catalog import (
     PostgresCategories,
     PostgresCategoryView,
+    PostgresCollections,
+    PostgresCollectionView,
     PostgresPriceLists,
     PostgresProductRepository,
 )
@@ -56,6 +58,8 @@ class PostgresUnitOfWork:
         self.price_lists = PostgresPriceLists(self._conn, self._seen)
         self.categories = PostgresCategories(self._conn, self._seen)
         self.category_view = PostgresCategoryView(self._conn)
+        self.collections = PostgresCollections(self._conn, self._seen)
+        self.collection_view = PostgresCollectionView(self._conn)
         self.staff_tokens = PostgresStaffTokens(self._conn)
         self.processed = PostgresProcessedEvents(self._conn)
         self.catalog_view = PostgresCatalogReadModel(self._conn)

@@ -72,3 +72,11 @@ class PriceSpec:
 class SetPrices:
     price_list_id: str
     prices: list[PriceSpec]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UpdateVariant:
+    product_id: str
+    sku: str
+    weight_grams: int | None = None
+    barcode: str | None = None

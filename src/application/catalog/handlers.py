@@ -14,6 +14,7 @@ from application.catalog.commands import (
     PriceSpec,
     SetPrices,
     UpdateProduct,
+    UpdateVariant,
     VariantSpec,
 )
 from application.catalog.events import ProductDocumentChanged
@@ -150,6 +151,16 @@ async def add_variant(cmd: AddVariant, *, uow: Uow, clock: Clock) -> int:
     return product.version
 
 
+async def update_variant(cmd: UpdateVariant, *, uow: Uow, clock: Clock) -> int:
+    async with uow() as tx:
+        product = await tx.products.get(cmd.product_id)
+        loaded = product.version
+        product.update_variant(cmd.sku, weight_grams=cmd.weight_grams, barcode=cmd.barcode, now=clock.now())
+        await tx.products.save(product, expected_version=loaded)
+        await tx.commit()
+    return product.version
+
+
 async def create_price_list(cmd: CreatePriceList, *, uow: Uow, ids: IdGenerator) -> str:
     price_list = PriceList(id=ids.new_id(), name=cmd.name, currency=cmd.currency, channel=cmd.channel)
     async with uow() as tx:
@@ -161,7 +172,7 @@ async def create_price_list(cmd: CreatePriceList, *, uow: Uow, ids: IdGenerator)
 async def set_prices(cmd: SetPrices, *, uow: Uow, clock: Clock) -> int:
     prices = [_price(spec) for spec in cmd.prices]
     async with uow() as tx:
-        price_list = await tx.price_lists.get(cmd.price_list_id)
+        price_list = await tx.price_lists.get(cmd.price_list_id, skus=[p.sku for p in prices])
         unknown = {p.sku for p in prices} - await tx.products.existing_skus([p.sku for p in prices])
         if unknown:
             raise NotFound(f"no variant with SKU {', '.join(sorted(unknown))}")
@@ -222,7 +233,7 @@ async def project_product(product_id: str, tx: CatalogUnitOfWork, *, now: dateti
         product = await tx.products.get(product_id)
     except ProductNotFound:
         return False
-    document = build_document(product, await tx.price_lists.all())
+    document = build_document(product, await tx.price_lists.for_skus([v.sku for v in product.variants]))
     if await tx.catalog_view.product_by_id(product_id) == document:
         return False
     await tx.catalog_view.upsert_product(document)
@@ -243,16 +254,22 @@ async def on_price_list_changed(event: PriceListChanged, tx: CatalogUnitOfWork) 
         await project_product(product_id, tx, now=event.occurred_at)
 
 
-async def rebuild_catalog(*, uow: Uow, progress: Callable[[int, int], None] | None = None) -> int:
-    """Rebuild every product document from the write side; returns how many."""
+async def rebuild_catalog(
+    *, uow: Uow, progress: Callable[[int, int], None] | None = None, page_size: int = 500
+) -> int:
+    """Rebuild every product document from the write side, a page per transaction; returns how many.
+
+    No CDN purge is announced: a rebuild is for a new or repaired read store, not for a change."""
     async with uow() as tx:
         product_ids = await tx.products.all_ids()
-    for done, product_id in enumerate(product_ids, 1):
+    for start in range(0, len(product_ids), page_size):
         async with uow() as tx:
-            await project_product(product_id, tx)
+            products = await tx.products.get_many(product_ids[start : start + page_size])
+            price_lists = await tx.price_lists.for_skus([v.sku for p in products for v in p.variants])
+            await tx.catalog_view.upsert_many([build_document(p, price_lists) for p in products])
             await tx.commit()
         if progress:
-            progress(done, len(product_ids))
+            progress(min(start + page_size, len(product_ids)), len(product_ids))
     return len(product_ids)
 
 
@@ -272,7 +289,7 @@ async def offers(
 ) -> dict[str, Offer]:
     """Current price and sellability of each SKU (the cart and checkout call this on every read)."""
     async with uow() as tx:
-        price_lists = await tx.price_lists.all()
+        price_lists = await tx.price_lists.for_skus(skus)
         found: dict[str, Offer] = {}
         for product_id in await tx.products.product_ids_for_skus(skus):
             product = await tx.products.get(product_id)
@@ -297,3 +314,14 @@ async def list_products(query: ProductQuery, *, uow: Uow) -> ProductPage:
     check_query(query)
     async with uow() as tx:
         return await tx.catalog_view.list_products(query)
+
+
+async def bundle_components(skus: list[str], *, uow: Uow) -> dict[str, list[tuple[str, int]]]:
+    """For each bundle among ``skus``, its components and quantities (inventory holds those)."""
+    async with uow() as tx:
+        products = await tx.products.get_many(await tx.products.product_ids_for_skus(skus))
+    wanted = set(skus)
+    return {
+        v.sku: [(c.sku, c.quantity) for c in v.components]
+        for p in products for v in p.variants if v.sku in wanted and v.is_bundle
+    }

@@ -13,6 +13,10 @@ class ProductRepository(Protocol):
         """Stage a new product; a duplicate SKU or slug is a Conflict."""
         ...
 
+    async def add_many(self, products: list[Product]) -> None:
+        """Stage many new products in one go (bulk loads); any duplicate fails them all."""
+        ...
+
     async def get(self, product_id: str) -> Product:
         """The product, or ``ProductNotFound``."""
         ...
@@ -27,21 +31,31 @@ class ProductRepository(Protocol):
 
     async def all_ids(self) -> list[str]: ...
 
+    async def get_many(self, product_ids: list[str]) -> list[Product]:
+        """Products for reading (not tracked for events)."""
+        ...
+
 
 class PriceListRepository(Protocol):
     async def add(self, price_list: PriceList) -> None:
         """Stage a new list; a second list for the same currency and channel is a Conflict."""
         ...
 
-    async def get(self, price_list_id: str) -> PriceList: ...
-
-    async def save(self, price_list: PriceList, *, expected_version: int) -> None: ...
-
-    async def default_for(self, currency: str) -> PriceList | None:
-        """The all-channels list of ``currency``, if any."""
+    async def get(self, price_list_id: str, *, skus: list[str]) -> PriceList:
+        """The list, locked, holding the prices of ``skus`` only (lists can be huge)."""
         ...
 
-    async def all(self) -> list[PriceList]: ...
+    async def save(self, price_list: PriceList, *, expected_version: int) -> None:
+        """Write the header and the prices named in ``price_list.changed``."""
+        ...
+
+    async def default_for(self, currency: str) -> PriceList | None:
+        """The all-channels list of ``currency`` (locked, no prices loaded), if any."""
+        ...
+
+    async def for_skus(self, skus: list[str]) -> list[PriceList]:
+        """Every list, each holding the prices of ``skus`` only."""
+        ...
 
 
 class CatalogReadModel(Protocol):
@@ -51,6 +65,10 @@ class CatalogReadModel(Protocol):
 
     async def upsert_product(self, document: ProductDocument) -> bool:
         """Store ``document`` (built from the current write side under ``lock_product``)."""
+        ...
+
+    async def upsert_many(self, documents: list[ProductDocument]) -> None:
+        """Store many documents at once (rebuilds)."""
         ...
 
     async def product_by_slug(self, slug: str) -> ProductDocument | None: ...

@@ -66,19 +66,22 @@ class PriceList(Aggregate):
         self.name = name
         self.currency = currency
         self.channel = channel
-        self.prices = dict(prices or {})
+        self.prices = dict(prices or {})  # may hold only the SKUs a use case loaded
         self.version = version
         self.events = []
+        self.changed: set[str] = set()  # SKUs whose price was set or removed, for the repository
 
     def set_prices(self, prices: list[Price], *, now: datetime) -> None:
         for price in prices:
             _check_price(price)
         for price in prices:
             self.prices[price.sku] = price
+        self.changed.update(p.sku for p in prices)
         self._changed([p.sku for p in prices], now)
 
     def remove_price(self, sku: str, *, now: datetime) -> None:
         if self.prices.pop(sku, None) is not None:
+            self.changed.add(sku)
             self._changed([sku], now)
 
     def _changed(self, skus: list[str], now: datetime) -> None:

@@ -202,3 +202,14 @@ def availability_status(available: int, policy: SkuPolicy) -> str:
     if available <= policy.low_stock_threshold:
         return "low"
     return "in_stock"
+
+
+_RANK = {"sold_out": 0, "low": 1, "in_stock": 2, "backorder": 2, "untracked": 3}
+
+
+def bundle_status(component_statuses: list[str]) -> str:
+    """A bundle is only as available as its scarcest component."""
+    if not component_statuses:
+        return "unknown"
+    worst = min(component_statuses, key=lambda s: _RANK.get(s, -1))
+    return "in_stock" if worst in ("backorder", "untracked") else worst

@@ -160,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     bench = sub.add_parser("bench", help="run a benchmark under benchmarks/ and print its figures")
-    bench.add_argument("name", choices=["flash-sale"])
+    bench.add_argument("name", choices=["flash-sale", "catalog-get"])
     bench.add_argument("rest", nargs=argparse.REMAINDER)
     bench.set_defaults(func=_bench)
 

@@ -11,7 +11,7 @@ from litestar.openapi.plugins import JsonRenderPlugin, ScalarRenderPlugin, Swagg
 from litestar.openapi.spec import Components, SecurityScheme
 
 from entrypoints.container import Container, close
-from entrypoints.http.admin.categories import AdminCategoryController
+from entrypoints.http.admin.categories import AdminCategoryController, AdminCollectionController
 from entrypoints.http.admin.inventory import InventoryController
 from entrypoints.http.admin.products import AdminProductController
 from entrypoints.http.admin.reports import ReportsController
@@ -20,7 +20,7 @@ from entrypoints.http.metrics import MetricsController
 from entrypoints.http.middleware import observe_middleware
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 from entrypoints.http.store.availability import StoreAvailabilityController
-from entrypoints.http.store.categories import StoreCategoryController
+from entrypoints.http.store.categories import StoreCategoryController, StoreCollectionController
 from entrypoints.http.store.events import StoreEventsController
 from entrypoints.http.store.products import StoreProductController
 from entrypoints.logging import configure_logging, install_context_stamp
@@ -36,6 +36,8 @@ ROUTE_HANDLERS = [
     StoreAvailabilityController,
     AdminCategoryController,
     StoreCategoryController,
+    AdminCollectionController,
+    StoreCollectionController,
 ]
 
 

@@ -3,11 +3,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, post
+from litestar import Controller, Request, post, put
 from litestar.params import JSONBody, PathParameter
 from msgspec import Meta
 
 from application.catalog.categories import AddCategory, MoveCategory
+from application.catalog.collections import ArrangeCollection, CreateCollection
 from domain.staff.roles import Role
 from entrypoints.http.admin.products import Name, Slug, Strict
 from entrypoints.http.auth import roles, staff_guard
@@ -53,3 +54,40 @@ class AdminCategoryController(Controller):
         await request.app.state.container.bus().handle(
             MoveCategory(category_id=category_id, parent_id=data.parent_id, position=data.position)
         )
+
+
+class CollectionIn(Strict):
+    name: Name
+    slug: Slug | None = None
+
+
+class ArrangeIn(Strict):
+    product_ids: Annotated[list[Annotated[str, Meta(max_length=64)]], Meta(max_length=1000)]
+
+
+class CollectionSaved(msgspec.Struct, kw_only=True):
+    id: str
+    version: int
+
+
+class AdminCollectionController(Controller):
+    path = "/admin/collections"
+    tags = ["admin: catalog"]
+    guards = [staff_guard]
+
+    @post("/", operation_id="admin_create_collection", opt=roles(Role.MERCHANDISER), status_code=201)
+    async def create(self, request: Request[Any, Any, Any], data: JSONBody[CollectionIn]) -> CategoryCreated:
+        collection_id = await request.app.state.container.bus().handle(
+            CreateCollection(name=data.name, slug=data.slug)
+        )
+        return CategoryCreated(id=collection_id)
+
+    @put("/{collection_id:str}/products", operation_id="admin_arrange_collection", opt=roles(Role.MERCHANDISER))
+    async def arrange(
+        self, request: Request[Any, Any, Any], collection_id: Annotated[str, PathParameter(max_length=64)],
+        data: JSONBody[ArrangeIn],
+    ) -> CollectionSaved:
+        version = await request.app.state.container.bus().handle(
+            ArrangeCollection(collection_id=collection_id, product_ids=data.product_ids)
+        )
+        return CollectionSaved(id=collection_id, version=version)

@@ -81,6 +81,11 @@ class ProductUpdate(Strict):
     category_ids: Annotated[list[Annotated[str, Meta(max_length=64)]], Meta(max_length=50)] | UnsetType = UNSET
 
 
+class VariantUpdate(Strict):
+    weight_grams: Annotated[int, Meta(ge=0, le=10**7)] | UnsetType = UNSET
+    barcode: Annotated[str, Meta(max_length=64)] | UnsetType = UNSET
+
+
 class TierIn(Strict):
     min_quantity: Annotated[int, Meta(ge=2)]
     amount: MinorUnits
@@ -167,6 +172,17 @@ class AdminProductController(Controller):
     async def add_variant(self, request: Request[Any, Any, Any], product_id: Id, data: JSONBody[VariantIn]) -> Saved:
         version = await request.app.state.container.bus().handle(
             c.AddVariant(product_id=product_id, variant=_variant(data))
+        )
+        return Saved(id=product_id, version=version)
+
+    @patch("/products/{product_id:str}/variants/{sku:str}", operation_id="admin_update_variant", opt=MERCHANDISER)
+    async def update_variant(
+        self, request: Request[Any, Any, Any], product_id: Id, sku: Annotated[str, PathParameter(max_length=64)],
+        data: JSONBody[VariantUpdate],
+    ) -> Saved:
+        version = await request.app.state.container.bus().handle(
+            c.UpdateVariant(product_id=product_id, sku=sku, weight_grams=_unset(data.weight_grams),
+                            barcode=_unset(data.barcode))
         )
         return Saved(id=product_id, version=version)
 

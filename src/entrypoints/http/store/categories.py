@@ -10,6 +10,7 @@ from litestar.params import PathParameter, QueryParameter
 
 from application.catalog.categories import CategoryNode, category_by_slug, category_tree
 from application.catalog.cdn import LISTINGS_KEY
+from application.catalog.collections import CollectionPage, collection_page
 from application.catalog.handlers import list_products
 from application.catalog.read_models import ProductPage, ProductQuery
 from entrypoints.http.caching import cacheable
@@ -50,3 +51,18 @@ class StoreCategoryController(Controller):
         )
         return cacheable(request, CategoryPage(category=category, products=products),
                          surrogate_keys=["categories", f"category-{category.id}", LISTINGS_KEY])
+
+
+class StoreCollectionController(Controller):
+    path = "/store/collections"
+    tags = ["store: catalog"]
+
+    @get("/{slug:str}", operation_id="store_collection_page",
+         responses={200: ResponseSpec(data_container=CollectionPage, description="A collection's products")})
+    async def page(
+        self, request: Request[Any, Any, Any], slug: Annotated[str, PathParameter(max_length=200)]
+    ) -> Response[bytes]:
+        found = await collection_page(slug, uow=request.app.state.container.uow_factory())
+        if found is None:
+            raise NotFoundException(f"No collection {slug!r}")
+        return cacheable(request, found, surrogate_keys=[f"collection-{slug}", LISTINGS_KEY])
