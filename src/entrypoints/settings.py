@@ -23,6 +23,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     reservation_ttl_seconds: int = 600
     reconcile_every_seconds: int = 60
     outbox_retention_days: int = 7
+    document_cache_seconds: float = 2.0  # in-process micro-cache of rendered public documents
     cdn_purge_url: str = ""  # empty: purges are logged, not sent
     cdn_purge_token: str = ""
     log_level: str = "INFO"

@@ -16,3 +16,23 @@ def test_environment_variables_override_and_are_typed() -> None:
     assert (settings.database_url, settings.redis_url, settings.port) == ("postgresql://u@db/x", "redis://r:1/2", 9001)
     assert settings.reservation_ttl_seconds == 120
     assert settings.log_json is False
+
+
+def test_the_document_micro_cache_expires_and_remembers_misses() -> None:
+    import time
+
+    from entrypoints.http.caching import MicroCache, render
+
+    cache = MicroCache(ttl=0.05, max_entries=2)
+    cache.put("a", render({"x": 1}, ("product-a",)))
+    cache.put("missing", None)
+    hit, value = cache.get("a")
+    assert hit
+    assert value is not None
+    assert value.surrogate_keys == ("product-a",)
+    assert cache.get("missing") == (True, None)  # a 404 is cached too, briefly
+    time.sleep(0.06)
+    assert cache.get("a") == (False, None)
+    cache.put("b", None)
+    cache.put("c", None)  # over capacity: expired entries are dropped first
+    assert cache.get("c") == (True, None)

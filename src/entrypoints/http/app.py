@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from litestar import Litestar
+from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -15,6 +16,7 @@ from entrypoints.http.admin.categories import AdminCategoryController, AdminColl
 from entrypoints.http.admin.inventory import InventoryController
 from entrypoints.http.admin.products import AdminProductController
 from entrypoints.http.admin.reports import ReportsController
+from entrypoints.http.caching import MicroCache
 from entrypoints.http.health import HealthController
 from entrypoints.http.metrics import MetricsController
 from entrypoints.http.middleware import observe_middleware
@@ -59,6 +61,7 @@ def create_app(container: Container | None = None, *, configure_logs: bool = Tru
 
     return Litestar(
         route_handlers=ROUTE_HANDLERS,
+        state=State({"documents": MicroCache(ttl=settings.document_cache_seconds)}),
         lifespan=[lifespan],
         middleware=[observe_middleware],
         exception_handlers=EXCEPTION_HANDLERS,

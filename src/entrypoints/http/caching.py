@@ -6,6 +6,8 @@ Anything that does not opt in here is sent ``private, no-store`` by the observin
 from __future__ import annotations
 
 import hashlib
+import time
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -19,13 +21,59 @@ def _matches(if_none_match: str, etag: str) -> bool:
     return "*" in candidates or etag in candidates
 
 
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    payload: bytes
+    etag: str
+    surrogate_keys: tuple[str, ...] = ()
+
+
+def render(body: Any, surrogate_keys: tuple[str, ...] = ()) -> Rendered:
+    payload = _encoder.encode(body)
+    return Rendered(payload, '"' + hashlib.sha256(payload).hexdigest()[:32] + '"', surrogate_keys)
+
+
+class MicroCache:
+    """Rendered public documents kept for a second or two in this process.
+
+    In front of the CDN's own cache it absorbs bursts (a flash sale's product page, CDN
+    revalidations): staleness is bounded by ``ttl`` on top of what the edge already allows.
+    """
+
+    def __init__(self, *, ttl: float = 2.0, max_entries: int = 10_000) -> None:
+        self._ttl = ttl
+        self._max = max_entries
+        self._entries: dict[str, tuple[float, Rendered | None]] = {}
+
+    def get(self, key: str) -> tuple[bool, Rendered | None]:
+        entry = self._entries.get(key)
+        if entry is None or entry[0] < time.monotonic():
+            return False, None
+        return True, entry[1]
+
+    def put(self, key: str, value: Rendered | None) -> None:
+        if len(self._entries) >= self._max:
+            now = time.monotonic()
+            self._entries = {k: v for k, v in self._entries.items() if v[0] >= now}
+            if len(self._entries) >= self._max:
+                self._entries.clear()
+        self._entries[key] = (time.monotonic() + self._ttl, value)
+
+
 def cacheable(
     request: Request[Any, Any, Any], body: Any, *, surrogate_keys: list[str], max_age: int = 60,
     s_maxage: int = 300, stale_while_revalidate: int = 600,
 ) -> Response[bytes]:
     """A public response a CDN may keep; 304 when the client already holds this exact body."""
-    payload = _encoder.encode(body)
-    etag = '"' + hashlib.sha256(payload).hexdigest()[:32] + '"'
+    return cacheable_rendered(request, render(body), surrogate_keys=surrogate_keys, max_age=max_age,
+                              s_maxage=s_maxage, stale_while_revalidate=stale_while_revalidate)
+
+
+def cacheable_rendered(
+    request: Request[Any, Any, Any], rendered: Rendered, *, surrogate_keys: list[str], max_age: int = 60,
+    s_maxage: int = 300, stale_while_revalidate: int = 600,
+) -> Response[bytes]:
+    payload, etag = rendered.payload, rendered.etag
     headers = {
         "Cache-Control": f"public, max-age={max_age}, s-maxage={s_maxage}, "
         f"stale-while-revalidate={stale_while_revalidate}",

@@ -10,7 +10,7 @@ from litestar.params import PathParameter, QueryParameter
 from application.catalog.cdn import LISTINGS_KEY
 from application.catalog.handlers import list_products, product_by_slug
 from application.catalog.read_models import ProductDocument, ProductPage, ProductQuery
-from entrypoints.http.caching import cacheable
+from entrypoints.http.caching import MicroCache, cacheable, cacheable_rendered, render
 
 KNOWN_PARAMETERS = {"category", "currency", "min_price", "max_price", "sort", "limit", "cursor"}
 
@@ -52,7 +52,13 @@ class StoreProductController(Controller):
     async def get_product(
         self, request: Request[Any, Any, Any], slug: Annotated[str, PathParameter(max_length=200)]
     ) -> Response[bytes]:
-        document = await product_by_slug(slug, uow=request.app.state.container.uow_factory())
-        if document is None:
+        cache: MicroCache = request.app.state.documents
+        hit, rendered = cache.get(slug)
+        if not hit:
+            document = await product_by_slug(slug, uow=request.app.state.container.uow_factory())
+            rendered = None if document is None else render(document, (f"product-{document.id}",))
+            cache.put(slug, rendered)
+        if rendered is None:
             raise NotFoundException(f"No product {slug!r}")
-        return cacheable(request, document, surrogate_keys=[f"product-{document.id}"])
+        return cacheable_rendered(request, rendered, surrogate_keys=list(rendered.surrogate_keys))
+
