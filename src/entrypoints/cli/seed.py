@@ -111,12 +111,26 @@ async def seed_demo(*, products: int = 0) -> None:
                 created += 1
             except Conflict:
                 pass  # already seeded
+        await _demo_stock(container)
         if products:
             created += await _generate(container, products)
         await rebuild_catalog(uow=container.uow_factory(), progress=progress_bar("documents") if products else None)
     finally:
         await close(container)
     print(f"seeded {created} products")
+
+
+async def _demo_stock(container: Container) -> None:
+    """Stock for the demo products in a main warehouse, once."""
+    from application.inventory.commands import AddLocation, ReceiveStock
+    from application.inventory.handlers import stock_levels
+
+    bus = container.bus()
+    await bus.handle(AddLocation(id="main", name="Main warehouse", priority=1))
+    for _, sku, _, _ in DEMO_PRODUCTS:
+        levels, _ = await stock_levels(sku, uow=container.uow_factory())
+        if not levels:
+            await bus.handle(ReceiveStock(sku=sku, location_id="main", quantity=100, actor="seed", reference="demo"))
 
 
 async def _generate(container: Container, count: int) -> int:
