@@ -61,6 +61,7 @@ def build_bus(
             cat.UpdateProduct: functools.partial(catalog.update_product, uow=uow, clock=clock),
             cat.AddVariant: functools.partial(catalog.add_variant, uow=uow, clock=clock),
             cat.UpdateVariant: functools.partial(catalog.update_variant, uow=uow, clock=clock),
+            cat.AddOptionValue: functools.partial(catalog.add_option_value, uow=uow, clock=clock),
             cat.CreatePriceList: functools.partial(catalog.create_price_list, uow=uow, ids=ids),
             cat.SetPrices: functools.partial(catalog.set_prices, uow=uow, clock=clock),
             categories.AddCategory: functools.partial(categories.add_category, **deps),

@@ -141,6 +141,13 @@ async def test_a_full_product_is_built_through_the_admin_api(client, engine, uni
     variant = client.post(f"/admin/products/{product_id}/variants", headers=auth,
                           json={"sku": f"RUN-41-{unique}", "option_values": {"size": "41"}})
     assert variant.status_code == 201, variant.text
+    too_big = client.post(f"/admin/products/{product_id}/variants", headers=auth,
+                          json={"sku": f"RUN-42-{unique}", "option_values": {"size": "42"}})
+    assert too_big.status_code == 422  # 42 is not offered yet
+    offered = client.post(f"/admin/products/{product_id}/options/size/values", headers=auth, json={"value": "42"})
+    assert offered.status_code == 201, offered.text
+    assert client.post(f"/admin/products/{product_id}/variants", headers=auth,
+                       json={"sku": f"RUN-42-{unique}", "option_values": {"size": "42"}}).status_code == 201
     price_list = client.post("/admin/price-lists", headers=auth,
                              json={"name": f"App GBP {unique}", "currency": "GBP", "channel": f"app-{unique}"})
     assert price_list.status_code == 201, price_list.text
@@ -149,13 +156,13 @@ async def test_a_full_product_is_built_through_the_admin_api(client, engine, uni
     ]})
     assert prices.status_code == 200, prices.text
     activated = client.patch(f"/admin/products/{product_id}", headers=auth,
-                             json={"status": "active", "expected_version": 2})
+                             json={"status": "active", "expected_version": 4})
     assert activated.status_code == 200, activated.text
-    assert activated.json()["version"] == 3
+    assert activated.json()["version"] == 5
     weighed = client.patch(f"/admin/products/{product_id}/variants/RUN-41-{unique}", headers=auth,
                            json={"weight_grams": 320, "barcode": "4006381333931"})
     assert weighed.status_code == 200, weighed.text
-    assert weighed.json()["version"] == 4
+    assert weighed.json()["version"] == 6
     missing = client.patch(f"/admin/products/{product_id}/variants/NOPE", headers=auth, json={"weight_grams": 1})
     assert missing.status_code == 404
     stale = client.patch(f"/admin/products/{product_id}", headers=auth, json={"name": "x", "expected_version": 2})

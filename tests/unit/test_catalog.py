@@ -146,3 +146,14 @@ async def test_updates_are_optimistic(world) -> None:
     version = await bus.handle(c.UpdateProduct(product_id=product_id, name="Cap 2"))
     with pytest.raises(ConcurrencyConflict):
         await bus.handle(c.UpdateProduct(product_id=product_id, name="Cap 3", expected_version=version - 1))
+
+
+def test_a_new_option_value_can_be_offered_later() -> None:
+    product = tee(Variant(sku="TEE-S-RED", option_values={"size": "S", "colour": "red"}))
+    product.add_option_value("size", "XL", now=NOW)
+    product.add_variant(Variant(sku="TEE-XL-RED", option_values={"size": "XL", "colour": "red"}), now=NOW)
+    with pytest.raises(CatalogError):
+        product.add_option_value("size", "XL", now=NOW)
+    with pytest.raises(CatalogError):
+        product.add_option_value("fit", "slim", now=NOW)
+    assert product.options[0].values == ("S", "M", "L", "XL")

@@ -80,3 +80,10 @@ class UpdateVariant:
     sku: str
     weight_grams: int | None = None
     barcode: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AddOptionValue:
+    product_id: str
+    option: str
+    value: str

@@ -8,6 +8,7 @@ from typing import Any
 
 from application.catalog.cdn import product_keys
 from application.catalog.commands import (
+    AddOptionValue,
     AddVariant,
     CreatePriceList,
     CreateProduct,
@@ -146,6 +147,16 @@ async def add_variant(cmd: AddVariant, *, uow: Uow, clock: Clock) -> int:
         variant = _variant(cmd.variant)
         await _check_components(tx, [variant])
         product.add_variant(variant, now=clock.now())
+        await tx.products.save(product, expected_version=loaded)
+        await tx.commit()
+    return product.version
+
+
+async def add_option_value(cmd: AddOptionValue, *, uow: Uow, clock: Clock) -> int:
+    async with uow() as tx:
+        product = await tx.products.get(cmd.product_id)
+        loaded = product.version
+        product.add_option_value(cmd.option, cmd.value, now=clock.now())
         await tx.products.save(product, expected_version=loaded)
         await tx.commit()
     return product.version

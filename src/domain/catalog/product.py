@@ -211,6 +211,20 @@ class Product(Aggregate):
         self.variants = (*self.variants, variant)
         self._saved(now)
 
+    def add_option_value(self, option_name: str, value: str, *, now: datetime) -> None:
+        """Offer a new value (a new size); existing variants keep theirs."""
+        if not value.strip():
+            raise CatalogError("an option value cannot be empty")
+        for n, option in enumerate(self.options):
+            if option.name == option_name:
+                if value in option.values:
+                    raise CatalogError(f"{option_name!r} already offers {value!r}")
+                changed = Option(name=option.name, values=(*option.values, value))
+                self.options = (*self.options[:n], changed, *self.options[n + 1 :])
+                self._saved(now)
+                return
+        raise CatalogError(f"the product has no option {option_name!r}")
+
     def update_variant(self, sku: str, *, now: datetime, weight_grams: int | None = None,
                        barcode: str | None = None) -> None:
         current = self.variant(sku)

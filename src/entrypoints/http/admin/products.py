@@ -86,6 +86,10 @@ class VariantUpdate(Strict):
     barcode: Annotated[str, Meta(max_length=64)] | UnsetType = UNSET
 
 
+class OptionValueIn(Strict):
+    value: Annotated[str, Meta(min_length=1, max_length=100)]
+
+
 class TierIn(Strict):
     min_quantity: Annotated[int, Meta(ge=2)]
     amount: MinorUnits
@@ -183,6 +187,17 @@ class AdminProductController(Controller):
         version = await request.app.state.container.bus().handle(
             c.UpdateVariant(product_id=product_id, sku=sku, weight_grams=_unset(data.weight_grams),
                             barcode=_unset(data.barcode))
+        )
+        return Saved(id=product_id, version=version)
+
+    @post("/products/{product_id:str}/options/{option:str}/values", operation_id="admin_add_option_value",
+          opt=MERCHANDISER, status_code=201)
+    async def add_option_value(
+        self, request: Request[Any, Any, Any], product_id: Id, option: Annotated[str, PathParameter(max_length=100)],
+        data: JSONBody[OptionValueIn],
+    ) -> Saved:
+        version = await request.app.state.container.bus().handle(
+            c.AddOptionValue(product_id=product_id, option=option, value=data.value)
         )
         return Saved(id=product_id, version=version)
 
