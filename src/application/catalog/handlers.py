@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -119,13 +119,26 @@ async def create_product(cmd: CreateProduct, *, uow: Uow, clock: Clock, ids: IdG
     return product.id
 
 
+async def _change_product(
+    uow: Uow, product_id: str, change: Callable[[CatalogUnitOfWork, Product], Awaitable[None]],
+    *, expected_version: int | None = None,
+) -> int:
+    """Load, change through the aggregate, save optimistically, commit; the new version."""
+    async with uow() as tx:
+        product = await tx.products.get(product_id)
+        loaded = product.version
+        if expected_version is not None and expected_version != loaded:
+            raise ConcurrencyConflict(f"product {product.id} is at version {loaded}, not {expected_version}")
+        await change(tx, product)
+        await tx.products.save(product, expected_version=loaded)
+        await tx.commit()
+    return product.version
+
+
 async def update_product(cmd: UpdateProduct, *, uow: Uow, clock: Clock) -> int:
     now = clock.now()
-    async with uow() as tx:
-        product = await tx.products.get(cmd.product_id)
-        loaded = product.version
-        if cmd.expected_version is not None and cmd.expected_version != loaded:
-            raise ConcurrencyConflict(f"product {product.id} is at version {loaded}, not {cmd.expected_version}")
+
+    async def change(_: CatalogUnitOfWork, product: Product) -> None:
         if any(v is not None for v in (cmd.name, cmd.slug, cmd.description, cmd.attributes, cmd.media,
                                        cmd.category_ids)):
             product.revise(
@@ -135,41 +148,32 @@ async def update_product(cmd: UpdateProduct, *, uow: Uow, clock: Clock) -> int:
             )
         if cmd.status is not None:
             product.change_status(_status(cmd.status), now=now)
-        await tx.products.save(product, expected_version=loaded)
-        await tx.commit()
-    return product.version
+
+    return await _change_product(uow, cmd.product_id, change, expected_version=cmd.expected_version)
 
 
 async def add_variant(cmd: AddVariant, *, uow: Uow, clock: Clock) -> int:
-    async with uow() as tx:
-        product = await tx.products.get(cmd.product_id)
-        loaded = product.version
-        variant = _variant(cmd.variant)
+    variant = _variant(cmd.variant)
+
+    async def change(tx: CatalogUnitOfWork, product: Product) -> None:
         await _check_components(tx, [variant])
         product.add_variant(variant, now=clock.now())
-        await tx.products.save(product, expected_version=loaded)
-        await tx.commit()
-    return product.version
+
+    return await _change_product(uow, cmd.product_id, change)
 
 
 async def add_option_value(cmd: AddOptionValue, *, uow: Uow, clock: Clock) -> int:
-    async with uow() as tx:
-        product = await tx.products.get(cmd.product_id)
-        loaded = product.version
+    async def change(_: CatalogUnitOfWork, product: Product) -> None:
         product.add_option_value(cmd.option, cmd.value, now=clock.now())
-        await tx.products.save(product, expected_version=loaded)
-        await tx.commit()
-    return product.version
+
+    return await _change_product(uow, cmd.product_id, change)
 
 
 async def update_variant(cmd: UpdateVariant, *, uow: Uow, clock: Clock) -> int:
-    async with uow() as tx:
-        product = await tx.products.get(cmd.product_id)
-        loaded = product.version
+    async def change(_: CatalogUnitOfWork, product: Product) -> None:
         product.update_variant(cmd.sku, weight_grams=cmd.weight_grams, barcode=cmd.barcode, now=clock.now())
-        await tx.products.save(product, expected_version=loaded)
-        await tx.commit()
-    return product.version
+
+    return await _change_product(uow, cmd.product_id, change)
 
 
 async def create_price_list(cmd: CreatePriceList, *, uow: Uow, ids: IdGenerator) -> str:
