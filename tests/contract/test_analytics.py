@@ -132,3 +132,43 @@ async def test_report_range_is_validated(client, engine) -> None:
         f"/admin/reports/funnel?from={day}&to={day}", headers={"Authorization": f"Bearer {merchandiser}"}
     )
     assert forbidden.status_code == 403
+
+
+async def test_search_terms_zero_result_terms_and_top_viewed(harness, unique) -> None:
+    def search(query: str, results: int, shopper: str) -> TrackedEvent:
+        return TrackedEvent(id=uuid.uuid4().hex, kind=Kind.SEARCH_PERFORMED, occurred_at=datetime.now(UTC),
+                            anonymous_id=shopper, properties={"query": query, "results": results})
+
+    def view(product: str, shopper: str) -> TrackedEvent:
+        return TrackedEvent(id=uuid.uuid4().hex, kind=Kind.PRODUCT_VIEWED, occurred_at=datetime.now(UTC),
+                            anonymous_id=shopper, properties={"product_id": product})
+
+    shoes, typo = f"shoes{unique}", f"runing{unique}"
+    events = [search(shoes, 12, "a"), search(f" {shoes.upper()} ", 12, "b"), search(typo, 0, "a"),
+              view(f"p1-{unique}", "a"), view(f"p1-{unique}", "b"), view(f"p2-{unique}", "a")]
+    async with harness.uow()() as tx:
+        await tx.analytics.record_tracked(events)
+        await tx.commit()
+    today = datetime.now(UTC).date()
+    async with harness.uow()() as tx:
+        terms = {t.term: t for t in await tx.analytics.search_terms(today, today, zero_results=False, limit=1000)}
+        zero = [t.term for t in await tx.analytics.search_terms(today, today, zero_results=True, limit=1000)]
+        viewed = {v.product_id: v for v in await tx.analytics.top_viewed(today, today, limit=1000)}
+    assert (terms[shoes].searches, terms[shoes].shoppers) == (2, 2)  # case and spaces folded
+    assert typo in zero
+    assert shoes not in zero
+    assert (viewed[f"p1-{unique}"].views, viewed[f"p1-{unique}"].shoppers) == (2, 2)
+    assert viewed[f"p2-{unique}"].views == 1
+
+
+async def test_search_term_report_over_http_with_csv(client, engine, unique) -> None:
+    auth = {"Authorization": f"Bearer {await token_for(engine, Role.MERCHANDISER)}"}
+    term = f"zzz{unique}"
+    assert client.post("/store/events", json=_body(f"s-{unique}", [
+        _event("search_performed", query=term, results=0)])).status_code == 202
+    today = datetime.now(UTC).date().isoformat()
+    rows = client.get(f"/admin/reports/search-terms?from={today}&to={today}&zero_results=true&limit=1000",
+                      headers=auth).json()
+    assert {"term": term, "searches": 1, "shoppers": 1} in rows
+    csv = client.get(f"/admin/reports/top-viewed?from={today}&to={today}&format=csv", headers=auth)
+    assert csv.text.splitlines()[0] in ("product_id,views,shoppers", "")

@@ -4,7 +4,7 @@ from datetime import date
 from typing import Any
 
 from adapters.memory.store import MemoryDatabase
-from application.analytics.reports import Funnel
+from application.analytics.reports import Funnel, ProductViews, TermCount
 from domain.analytics.tracking import Kind, TrackedEvent
 
 PAID_TOPIC_PREFIX = "orders.order_paid"
@@ -53,6 +53,36 @@ class MemoryAnalyticsStore:
             viewed=shoppers(Kind.PRODUCT_VIEWED), added_to_cart=shoppers(Kind.ADDED_TO_CART),
             checkout_started=shoppers(Kind.CHECKOUT_STARTED), paid=len(paid),
         )
+
+    def _between(self, start: date, end: date) -> list[TrackedEvent]:
+        return [e for e in self._tracked.values() if start <= e.occurred_at.date() <= end]
+
+    async def search_terms(self, start: date, end: date, *, zero_results: bool, limit: int) -> list[TermCount]:
+        return _search_terms(self._between(start, end), zero_results=zero_results, limit=limit)
+
+    async def top_viewed(self, start: date, end: date, *, limit: int) -> list[ProductViews]:
+        counts: dict[str, tuple[int, set[str]]] = {}
+        for event in self._between(start, end):
+            if event.kind is Kind.PRODUCT_VIEWED:
+                product = str(event.properties.get("product_id"))
+                views, shoppers = counts.get(product, (0, set()))
+                counts[product] = (views + 1, shoppers | {event.anonymous_id})
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1][0], kv[0]))[:limit]
+        return [ProductViews(product_id=p, views=n, shoppers=len(s)) for p, (n, s) in ranked]
+
+
+def _search_terms(events: list[TrackedEvent], *, zero_results: bool, limit: int) -> list[TermCount]:
+    counts: dict[str, tuple[int, set[str]]] = {}
+    for event in events:
+        if event.kind is not Kind.SEARCH_PERFORMED:
+            continue
+        if zero_results and event.properties.get("results") != 0:
+            continue
+        term = str(event.properties.get("query", "")).strip().lower()
+        searches, shoppers = counts.get(term, (0, set()))
+        counts[term] = (searches + 1, shoppers | {event.anonymous_id})
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1][0], kv[0]))[:limit]
+    return [TermCount(term=t, searches=n, shoppers=len(s)) for t, (n, s) in ranked]
 
 
 class InlineTrackingQueue:

@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.postgres import tables as t
-from application.analytics.reports import Funnel
+from application.analytics.reports import Funnel, ProductViews, TermCount
 from domain.analytics.tracking import Kind, TrackedEvent
 
 PAID_TOPIC_PREFIX = "orders.order_paid"
@@ -77,3 +77,37 @@ class PostgresAnalyticsStore:
             )
         ).one()
         return Funnel(viewed=row[0], added_to_cart=row[1], checkout_started=row[2], paid=row[3])
+
+
+    async def search_terms(self, start: date, end: date, *, zero_results: bool, limit: int) -> list[TermCount]:
+        lower, upper = day_bounds(start, end)
+        te = t.tracked_events
+        term = func.lower(func.trim(te.c.properties["query"].astext))
+        query = (
+            select(term.label("term"), func.count().label("searches"),
+                   func.count(func.distinct(te.c.anonymous_id)).label("shoppers"))
+            .where(te.c.kind == Kind.SEARCH_PERFORMED.value, te.c.occurred_at >= lower, te.c.occurred_at < upper)
+            .group_by(term)
+            .order_by(func.count().desc(), term)
+            .limit(limit)
+        )
+        if zero_results:
+            query = query.where(te.c.properties["results"].astext == "0")
+        rows = (await self._conn.execute(query)).all()
+        return [TermCount(term=r.term, searches=r.searches, shoppers=r.shoppers) for r in rows]
+
+    async def top_viewed(self, start: date, end: date, *, limit: int) -> list[ProductViews]:
+        lower, upper = day_bounds(start, end)
+        te = t.tracked_events
+        product = te.c.properties["product_id"].astext
+        rows = (
+            await self._conn.execute(
+                select(product.label("product_id"), func.count().label("views"),
+                       func.count(func.distinct(te.c.anonymous_id)).label("shoppers"))
+                .where(te.c.kind == Kind.PRODUCT_VIEWED.value, te.c.occurred_at >= lower, te.c.occurred_at < upper)
+                .group_by(product)
+                .order_by(func.count().desc(), product)
+                .limit(limit)
+            )
+        ).all()
+        return [ProductViews(product_id=r.product_id, views=r.views, shoppers=r.shoppers) for r in rows]

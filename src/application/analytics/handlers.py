@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from application.analytics.ports import AnalyticsUnitOfWork, TrackingQueue
-from application.analytics.reports import Funnel
+from application.analytics.reports import Funnel, ProductViews, TermCount
 from application.ports.clock import Clock
 from application.ports.outbox import OutboxMessage
 from domain.analytics.tracking import TrackedEvent, check_batch
@@ -43,3 +43,17 @@ async def record_domain_event(message: OutboxMessage, uow: AnalyticsUnitOfWork) 
 async def funnel_report(start: date, end: date, *, uow: Callable[[], AnalyticsUnitOfWork]) -> Funnel:
     async with uow() as tx:
         return await tx.analytics.funnel(start, end)
+
+
+async def search_terms_report(
+    start: date, end: date, *, zero_results: bool, limit: int, uow: Callable[[], AnalyticsUnitOfWork]
+) -> list[TermCount]:
+    async with uow() as tx:
+        return await tx.analytics.search_terms(start, end, zero_results=zero_results, limit=limit)
+
+
+async def top_viewed_report(
+    start: date, end: date, *, limit: int, uow: Callable[[], AnalyticsUnitOfWork]
+) -> list[ProductViews]:
+    async with uow() as tx:
+        return await tx.analytics.top_viewed(start, end, limit=limit)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Protocol
 
-from application.analytics.reports import Funnel
+from application.analytics.reports import Funnel, ProductViews, TermCount
 from application.ports.unit_of_work import UnitOfWork
 from domain.analytics.tracking import TrackedEvent
 
@@ -22,6 +22,12 @@ class AnalyticsStore(Protocol):
     async def funnel(self, start: date, end: date) -> Funnel:
         """Distinct shoppers per funnel step between ``start`` and ``end`` inclusive."""
         ...
+
+    async def search_terms(self, start: date, end: date, *, zero_results: bool, limit: int) -> list[TermCount]:
+        """Most searched terms (lower-cased, trimmed); only those that found nothing if asked."""
+        ...
+
+    async def top_viewed(self, start: date, end: date, *, limit: int) -> list[ProductViews]: ...
 
 
 class AnalyticsUnitOfWork(UnitOfWork, Protocol):

@@ -12,7 +12,7 @@ from litestar import Controller, Request, Response, get
 from litestar.exceptions import ValidationException
 from litestar.params import QueryParameter
 
-from application.analytics.handlers import funnel_report
+from application.analytics.handlers import funnel_report, search_terms_report, top_viewed_report
 from domain.staff.roles import Role
 from entrypoints.http.auth import roles, staff_guard
 
@@ -27,10 +27,51 @@ def as_csv(rows: list[dict[str, Any]]) -> str:
     return buffer.getvalue()
 
 
+def _check_range(start: date, end: date) -> None:
+    if end < start or (end - start).days > MAX_RANGE_DAYS:
+        raise ValidationException(f"'to' must be on or after 'from' and within {MAX_RANGE_DAYS} days")
+
+
+def _respond(rows: list[Any], output: str, *, single: bool = False) -> Response[Any]:
+    headers = {"Cache-Control": "private, no-store"}
+    if output == "csv":
+        return Response(as_csv([msgspec.to_builtins(r) for r in rows]), media_type="text/csv", headers=headers)
+    return Response(rows[0] if single else rows, headers=headers)
+
+
 class ReportsController(Controller):
     path = "/admin/reports"
     tags = ["admin: reports"]
     guards = [staff_guard]
+
+    @get("/search-terms", operation_id="admin_report_search_terms", opt=roles(Role.SUPPORT, Role.MERCHANDISER))
+    async def search_terms(
+        self,
+        request: Request[Any, Any, Any],
+        start: Annotated[date, QueryParameter(name="from")],
+        end: Annotated[date, QueryParameter(name="to")],
+        zero_results: Annotated[bool, QueryParameter(name="zero_results")] = False,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 50,
+        output: Annotated[Literal["json", "csv"], QueryParameter(name="format")] = "json",
+    ) -> Response[Any]:
+        _check_range(start, end)
+        rows = await search_terms_report(
+            start, end, zero_results=zero_results, limit=limit, uow=request.app.state.container.uow_factory()
+        )
+        return _respond(rows, output)
+
+    @get("/top-viewed", operation_id="admin_report_top_viewed", opt=roles(Role.SUPPORT, Role.MERCHANDISER))
+    async def top_viewed(
+        self,
+        request: Request[Any, Any, Any],
+        start: Annotated[date, QueryParameter(name="from")],
+        end: Annotated[date, QueryParameter(name="to")],
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 50,
+        output: Annotated[Literal["json", "csv"], QueryParameter(name="format")] = "json",
+    ) -> Response[Any]:
+        _check_range(start, end)
+        rows = await top_viewed_report(start, end, limit=limit, uow=request.app.state.container.uow_factory())
+        return _respond(rows, output)
 
     @get("/funnel", operation_id="admin_report_funnel", opt=roles(Role.SUPPORT))
     async def funnel(
@@ -40,10 +81,6 @@ class ReportsController(Controller):
         end: Annotated[date, QueryParameter(name="to")],
         output: Annotated[Literal["json", "csv"], QueryParameter(name="format")] = "json",
     ) -> Response[Any]:
-        if end < start or (end - start).days > MAX_RANGE_DAYS:
-            raise ValidationException(f"'to' must be on or after 'from' and within {MAX_RANGE_DAYS} days")
+        _check_range(start, end)
         report = await funnel_report(start, end, uow=request.app.state.container.uow_factory())
-        headers = {"Cache-Control": "private, no-store"}
-        if output == "csv":
-            return Response(as_csv([msgspec.to_builtins(report)]), media_type="text/csv", headers=headers)
-        return Response(report, headers=headers)
+        return _respond([report], output, single=True)
