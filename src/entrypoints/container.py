@@ -11,18 +11,32 @@ from adapters.dramatiq.broker import DramatiqPublisher, make_broker
 from adapters.dramatiq.tracking import DramatiqTrackingQueue
 from adapters.http.cdn import HttpCdnPurger, LoggingCdnPurger
 from adapters.memory.analytics import InlineTrackingQueue
+from adapters.memory.carts import MemoryCartCache, MemoryDurableCarts
+from adapters.memory.customers import LoggingNotifier, MemorySessionStore
 from adapters.memory.inventory import MemoryStockGate
+from adapters.memory.promotions import NoPromotions
+from adapters.memory.rate_limit import MemoryRateLimiter
+from adapters.postgres.carts import PostgresDurableCarts
 from adapters.postgres.engine import make_engine
 from adapters.postgres.outbox import PostgresOutboxStore
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
+from adapters.redis.carts import RedisCartCache
 from adapters.redis.client import make_redis
 from adapters.redis.rate_limit import RedisRateLimiter
+from adapters.redis.sessions import RedisSessionStore
 from adapters.redis.stock_gate import RedisStockGate
+from adapters.system.addresses import I18nAddressValidator
 from adapters.system.clock import SystemClock, UuidIdGenerator
+from adapters.system.passwords import Argon2Hasher
 from application.analytics import handlers as analytics
+from application.carts import commands as cart
+from application.carts import handlers as carts
+from application.carts.pricing import Channel
+from application.carts.store import LayeredCartStore
 from application.catalog import categories, collections
 from application.catalog import commands as cat
 from application.catalog import handlers as catalog
+from application.customers import handlers as customers
 from application.inventory import commands as inv
 from application.inventory import handlers as inventory
 from application.inventory.batching import ReservationBatcher
@@ -31,14 +45,26 @@ from application.messagebus import MessageBus
 from application.relay import OutboxRelay
 from application.staff import handlers as staff
 from application.subscriptions import build_registry
+from domain.tax.rates import RateTable
 from entrypoints.settings import Settings, get_settings
 
 
 def build_bus(
-    uow: Any, clock: Any, ids: Any, tracking_queue: Any = None, gate: Any = None, reservation_ttl: int = 600
+    uow: Any, clock: Any, ids: Any, tracking_queue: Any = None, gate: Any = None, reservation_ttl: int = 600,
+    *, cart_store: Any = None, promotions: Any = None, sessions: Any = None, hasher: Any = None,
+    notifier: Any = None, limiter: Any = None, addresses: Any = None, channel: Channel | None = None,
 ) -> MessageBus:
-    """Bind every command to its handler and the handler's dependencies."""
+    """Bind every command to its handler and the handler's dependencies (fakes where none is given)."""
     deps = {"uow": uow, "clock": clock, "ids": ids}
+    channel = channel or Channel()
+    cart_store = cart_store or LayeredCartStore(MemoryDurableCarts(), MemoryCartCache(), clock)
+    promotions = promotions or NoPromotions()
+    sessions = sessions or MemorySessionStore()
+    hasher = hasher or Argon2Hasher()
+    notifier = notifier or LoggingNotifier()
+    limiter = limiter or MemoryRateLimiter(clock.now)
+    addresses = addresses or I18nAddressValidator()
+    carted = {"store": cart_store, "clock": clock}
     tracking_queue = tracking_queue or InlineTrackingQueue(uow)
     gate = SoldOutMemory(gate or MemoryStockGate())
     stock = {"uow": uow, "gate": gate, "clock": clock}
@@ -70,6 +96,35 @@ def build_bus(
             collections.ArrangeCollection: functools.partial(collections.arrange_collection, uow=uow, clock=clock),
             staff.IssueStaffToken: functools.partial(staff.issue_staff_token, **deps),
             analytics.TrackEvents: functools.partial(analytics.track_events, queue=tracking_queue, clock=clock),
+            cart.AddCartLine: functools.partial(carts.add_line, **carted, uow=uow, ids=ids, channel=channel),
+            cart.ChangeCartLine: functools.partial(carts.change_line, **carted),
+            cart.RemoveCartLine: functools.partial(carts.remove_line, **carted),
+            cart.ApplyCoupon: functools.partial(
+                carts.apply_coupon, **carted, ids=ids, promotions=promotions, channel=channel,
+            ),
+            cart.RemoveCoupon: functools.partial(carts.remove_coupon, **carted),
+            cart.MergeGuestCart: functools.partial(carts.merge_guest_cart, **carted, ids=ids, channel=channel),
+            cart.ViewCart: functools.partial(
+                carts.view_cart, **carted, uow=uow, promotions=promotions, channel=channel, rates=RateTable(),
+            ),
+            customers.RegisterCustomer: functools.partial(customers.register, **deps, hasher=hasher),
+            customers.SignIn: functools.partial(
+                customers.sign_in, uow=uow, hasher=hasher, sessions=sessions, limiter=limiter,
+                dummy_hash=hasher.hash("not-a-real-password-0"),
+            ),
+            customers.SignOut: functools.partial(customers.sign_out, sessions=sessions),
+            customers.CurrentCustomer: functools.partial(customers.current_customer, sessions=sessions),
+            customers.GetProfile: functools.partial(customers.profile, uow=uow),
+            customers.UpdateProfile: functools.partial(customers.update_profile, uow=uow),
+            customers.AddAddress: functools.partial(customers.add_address, uow=uow, ids=ids, addresses=addresses),
+            customers.ReplaceAddress: functools.partial(customers.replace_address, uow=uow, addresses=addresses),
+            customers.RemoveAddress: functools.partial(customers.remove_address, uow=uow),
+            customers.RequestPasswordReset: functools.partial(
+                customers.request_password_reset, **deps, notifier=notifier, limiter=limiter,
+            ),
+            customers.ResetPassword: functools.partial(
+                customers.reset_password, uow=uow, clock=clock, hasher=hasher, sessions=sessions,
+            ),
         }
     )
 
@@ -104,13 +159,33 @@ class Container(containers.DeclarativeContainer):
     )
     consumers = providers.Singleton(lambda cdn: build_registry(cdn=cdn), cdn)
     tracking_queue = providers.Singleton(DramatiqTrackingQueue, broker)
-    rate_limiter = providers.Singleton(RedisRateLimiter, redis)
+    rate_limiter = providers.Singleton(
+        lambda r, s: RedisRateLimiter(r, prefix=f"{s.redis_key_prefix}rl:"), redis, settings,
+    )
     stock_gate = providers.Singleton(RedisStockGate, redis)
-    bus = providers.Singleton(
-        lambda uow, clock, ids, queue, gate, s: build_bus(
-            uow=uow, clock=clock, ids=ids, tracking_queue=queue, gate=gate, reservation_ttl=s.reservation_ttl_seconds
+    cart_store = providers.Singleton(
+        lambda e, r, clock, s: LayeredCartStore(
+            PostgresDurableCarts(e), RedisCartCache(r, prefix=f"{s.redis_key_prefix}cart:"), clock,
+            guest_ttl=s.guest_cart_ttl_seconds, customer_ttl=s.customer_cart_ttl_seconds,
         ),
-        uow_factory, clock, ids, tracking_queue, stock_gate, settings,
+        engine, redis, clock, settings,
+    )
+    sessions = providers.Singleton(
+        lambda r, s: RedisSessionStore(r, prefix=f"{s.redis_key_prefix}session:"), redis, settings,
+    )
+    notifier = providers.Singleton(LoggingNotifier)
+    channel = providers.Singleton(
+        lambda s: Channel(name=s.channel, currency=s.currency, tax_country=s.tax_country,
+                          prices_include_tax=s.prices_include_tax),
+        settings,
+    )
+    bus = providers.Singleton(
+        lambda uow, clock, ids, queue, gate, s, store, sessions, notifier, limiter, channel: build_bus(
+            uow=uow, clock=clock, ids=ids, tracking_queue=queue, gate=gate, reservation_ttl=s.reservation_ttl_seconds,
+            cart_store=store, sessions=sessions, notifier=notifier, limiter=limiter, channel=channel,
+        ),
+        uow_factory, clock, ids, tracking_queue, stock_gate, settings, cart_store, sessions, notifier, rate_limiter,
+        channel,
     )
 
     outbox_store = providers.Singleton(PostgresOutboxStore, engine)

@@ -30,6 +30,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     log_json: bool = True
     secret_key: str = "dev-only-secret-change-me"  # noqa: S105 - overridden by EMPORIUM_SECRET_KEY in production
     environment: str = "development"
+    redis_key_prefix: str = "emporium:"  # rate limits, sessions and carts in Redis
+    cookie_secure: bool = True  # cart/session cookies are Secure; browsers accept them on http://localhost
+    guest_cart_ttl_seconds: int = 7 * 24 * 3600
+    customer_cart_ttl_seconds: int = 30 * 24 * 3600
+    channel: str = "web"
+    currency: str = "EUR"
+    tax_country: str = "DE"  # where cart tax estimates assume delivery until checkout knows the address
+    prices_include_tax: bool = True
 
 
 _ENV = {

@@ -219,6 +219,7 @@ class MemoryUnitOfWork:
 
     async def __aenter__(self) -> Self:
         from adapters.memory.analytics import MemoryAnalyticsStore
+        from adapters.memory.customers import MemoryCustomers, MemoryPasswordResets
         from adapters.memory.inventory import MemoryAvailabilityView, MemoryReservationRepository, MemoryStockRepository
 
         self._work = copy.deepcopy(self._committed)
@@ -237,6 +238,8 @@ class MemoryUnitOfWork:
         self.stock = MemoryStockRepository(self._work.inventory, self._seen)
         self.reservations = MemoryReservationRepository(self._work.inventory, self._seen)
         self.availability_view = MemoryAvailabilityView(self._work)
+        self.customers = MemoryCustomers(self._work.extra, self._seen)
+        self.password_resets = MemoryPasswordResets(self._work.extra)
         return self
 
     async def __aexit__(

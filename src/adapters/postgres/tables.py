@@ -260,3 +260,37 @@ read_collections = Table(
     Column("entry", JSONB, nullable=False),
     schema="read",
 )
+
+carts = Table(
+    "carts", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("customer_id", String(64), nullable=True),
+    Column("retired", Boolean, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("data", JSONB, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+customers = Table(
+    "customers", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("groups", JSONB, nullable=False),
+    Column("addresses", JSONB, nullable=False),
+    Column("default_shipping", String(64), nullable=True),
+    Column("default_billing", String(64), nullable=True),
+    Column("marketing_opt_in", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+password_resets = Table(
+    "password_resets", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("customer_id", String(64), ForeignKey("customers.id", ondelete="CASCADE"), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True), nullable=True),
+)

@@ -19,6 +19,7 @@ from adapters.postgres.catalog import (
     PostgresPriceLists,
     PostgresProductRepository,
 )
+from adapters.postgres.customers import PostgresCustomers, PostgresPasswordResets
 from adapters.postgres.inventory import PostgresReservationRepository, PostgresStockRepository
 from adapters.postgres.read_models import PostgresAvailabilityView, PostgresCatalogReadModel
 from adapters.postgres.repositories import PostgresStaffTokens
@@ -67,6 +68,8 @@ class PostgresUnitOfWork:
         self.stock = PostgresStockRepository(self._conn, self._seen)
         self.reservations = PostgresReservationRepository(self._conn, self._seen)
         self.availability_view = PostgresAvailabilityView(self._conn)
+        self.customers = PostgresCustomers(self._conn, self._seen)
+        self.password_resets = PostgresPasswordResets(self._conn)
         return self
 
     @property

@@ -9,8 +9,13 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from application.carts.handlers import CartNotFound, NotPurchasable, UnknownCoupon, UnknownSku
+from application.customers.handlers import TooManyAttempts
 from application.messagebus import UnknownCommand
+from domain.carts.cart import CartFull, CartRetired, LineNotFound, QuantityOutOfRange
+from domain.customers.customer import EmailTaken, InvalidCredentials, InvalidResetToken, WeakPassword
 from domain.inventory.errors import InsufficientStock, OutOfStock, ReservationClosed
+from domain.shared.address import InvalidAddress
 from domain.shared.errors import ConcurrencyConflict, Conflict, DomainError, InvalidInput, NotFound
 from domain.shared.money import CurrencyMismatch, InvalidCurrency
 
@@ -22,6 +27,20 @@ TYPE_BASE = "https://emporium.dev/problems/"
 # Most specific first: the first matching class wins.
 ERROR_TABLE: list[tuple[type[BaseException], int, str, str]] = [
     (OutOfStock, 409, "out-of-stock", "Sold out"),
+    (TooManyAttempts, 429, "too-many-attempts", "Too many attempts"),
+    (InvalidCredentials, 401, "invalid-credentials", "Wrong e-mail or password"),
+    (EmailTaken, 409, "email-taken", "An account with this e-mail exists"),
+    (WeakPassword, 422, "weak-password", "The password is too weak"),
+    (InvalidResetToken, 400, "invalid-reset-token", "The reset link is invalid or has expired"),
+    (InvalidAddress, 422, "invalid-address", "The address is not valid for its country"),
+    (CartNotFound, 404, "cart-not-found", "No cart"),
+    (LineNotFound, 404, "cart-line-not-found", "No such line in this cart"),
+    (UnknownSku, 422, "unknown-sku", "No product sells this SKU"),
+    (NotPurchasable, 422, "not-purchasable", "This SKU cannot be bought now"),
+    (UnknownCoupon, 422, "unknown-coupon", "This coupon code is not valid"),
+    (QuantityOutOfRange, 422, "quantity-out-of-range", "Quantity out of range"),
+    (CartFull, 422, "cart-full", "The cart is full"),
+    (CartRetired, 409, "cart-retired", "The cart was merged or checked out"),
     (InsufficientStock, 409, "insufficient-stock", "Not enough stock"),
     (ReservationClosed, 409, "reservation-closed", "The reservation is already closed"),
     (ConcurrencyConflict, 409, "concurrency-conflict", "The resource changed; retry"),
@@ -59,8 +78,15 @@ def domain_error_handler(_: Request[Any, Any, Any], error: Exception) -> Respons
     for cls, status, slug, title in ERROR_TABLE:
         if isinstance(error, cls):
             specific = slug if cls is type(error) else _error_slug(error)
-            extra = {"skus": error.skus} if isinstance(error, OutOfStock) else {}
-            return problem(status, specific, title, str(error) or None, **extra)
+            extra: dict[str, Any] = {}
+            headers = None
+            if isinstance(error, OutOfStock):
+                extra["skus"] = error.skus
+            if isinstance(error, InvalidAddress):
+                extra["errors"] = error.errors
+            if isinstance(error, TooManyAttempts):
+                headers = {"Retry-After": str(error.retry_after)}
+            return problem(status, specific, title, str(error) or None, headers=headers, **extra)
     return internal_error_handler(_, error)
 
 
