@@ -31,7 +31,7 @@ def _check_count(value: int, what: str) -> None:
         raise InvalidRule(f"{what} must be a positive integer, got {value!r}")
 
 
-def _check_amounts(amounts: tuple[Money, ...], what: str, *, allow_zero: bool = False) -> None:
+def check_amounts(amounts: tuple[Money, ...], what: str, *, allow_zero: bool = False) -> None:
     if not amounts:
         raise InvalidRule(f"{what} needs an amount in at least one currency")
     currencies = [m.currency for m in amounts]
@@ -109,7 +109,7 @@ class SubtotalAtLeast:
     amounts: tuple[Money, ...]
 
     def __post_init__(self) -> None:
-        _check_amounts(self.amounts, "a subtotal threshold", allow_zero=True)
+        check_amounts(self.amounts, "a subtotal threshold", allow_zero=True)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -226,7 +226,7 @@ class AmountOffLines:
     lines: Selector
 
     def __post_init__(self) -> None:
-        _check_amounts(self.amounts, "an amount off")
+        check_amounts(self.amounts, "an amount off")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -242,7 +242,7 @@ class AmountOffOrder:
     amounts: tuple[Money, ...]
 
     def __post_init__(self) -> None:
-        _check_amounts(self.amounts, "an amount off")
+        check_amounts(self.amounts, "an amount off")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -274,7 +274,7 @@ class BundlePrice:
     def __post_init__(self) -> None:
         if len(self.components) < 2:
             raise InvalidRule("a bundle has at least two components")
-        _check_amounts(self.prices, "a bundle price", allow_zero=True)
+        check_amounts(self.prices, "a bundle price", allow_zero=True)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -292,7 +292,7 @@ class AmountOffShipping:
     amounts: tuple[Money, ...]
 
     def __post_init__(self) -> None:
-        _check_amounts(self.amounts, "an amount off shipping")
+        check_amounts(self.amounts, "an amount off shipping")
 
 
 Action = (
