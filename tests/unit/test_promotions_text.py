@@ -135,3 +135,39 @@ def test_a_truncated_rule_is_refused_with_a_position_inside_the_text(rule: r.Rul
     else:
         return
     assert 0 <= position <= cut
+
+
+TOKENS = ["when", "then", "and", "or", "not", "(", ")", "always", "subtotal", ">=", "quantity", "customer", "group",
+          "first", "order", "coupon", "currency", "=", "channel", "date", "from", "until", "all", "sku:", "category:",
+          "attribute:", "colour=red", "off", "lines", "shipping", "free", "buy", "get", "at", "cheapest", "limit",
+          "bundle", "for", ",", "1", "2", "10%", "12.5%", "0%", "50.00", "0.001", "EUR", "JPY", "XYZ", '"A"', '"',
+          "2026-06-01T00:00:00Z", "2026-13-01T00:00:00Z", "2026-06-01"]
+
+
+@settings(max_examples=300)
+@given(st.lists(st.sampled_from(TOKENS), max_size=25))
+def test_token_soup_either_parses_or_raises_a_parse_error(tokens: list[str]) -> None:
+    text = " ".join(tokens)
+    try:
+        rule = parse(text)
+    except ParseError as error:
+        position = error.position
+    else:
+        assert parse(render(rule)) == rule
+        return
+    assert 0 <= position <= len(text)
+
+
+@given(rules(), st.data())
+def test_a_rule_with_a_word_dropped_or_repeated_parses_or_is_refused_cleanly(rule: r.Rule, data: st.DataObject) -> None:
+    words = render(rule).split(" ")
+    n = data.draw(st.integers(0, len(words) - 1))
+    mutated = " ".join(words[:n] + words[n + 1 :] if data.draw(st.booleans()) else words[: n + 1] + words[n:])
+    try:
+        changed = parse(mutated)
+    except ParseError as error:
+        position = error.position
+    else:
+        assert parse(render(changed)) == changed
+        return
+    assert 0 <= position <= len(mutated)
