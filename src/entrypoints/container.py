@@ -31,7 +31,7 @@ from adapters.system.passwords import Argon2Hasher
 from application.analytics import handlers as analytics
 from application.carts import commands as cart
 from application.carts import handlers as carts
-from application.carts.pricing import Channel
+from application.carts.pricing import Channels
 from application.carts.store import LayeredCartStore
 from application.catalog import categories, collections
 from application.catalog import commands as cat
@@ -52,11 +52,11 @@ from entrypoints.settings import Settings, get_settings
 def build_bus(
     uow: Any, clock: Any, ids: Any, tracking_queue: Any = None, gate: Any = None, reservation_ttl: int = 600,
     *, cart_store: Any = None, promotions: Any = None, sessions: Any = None, hasher: Any = None,
-    notifier: Any = None, limiter: Any = None, addresses: Any = None, channel: Channel | None = None,
+    notifier: Any = None, limiter: Any = None, addresses: Any = None, channels: Channels | None = None,
 ) -> MessageBus:
     """Bind every command to its handler and the handler's dependencies (fakes where none is given)."""
     deps = {"uow": uow, "clock": clock, "ids": ids}
-    channel = channel or Channel()
+    channels = channels or Channels()
     cart_store = cart_store or LayeredCartStore(MemoryDurableCarts(), MemoryCartCache(), clock)
     promotions = promotions or NoPromotions()
     sessions = sessions or MemorySessionStore()
@@ -96,16 +96,16 @@ def build_bus(
             collections.ArrangeCollection: functools.partial(collections.arrange_collection, uow=uow, clock=clock),
             staff.IssueStaffToken: functools.partial(staff.issue_staff_token, **deps),
             analytics.TrackEvents: functools.partial(analytics.track_events, queue=tracking_queue, clock=clock),
-            cart.AddCartLine: functools.partial(carts.add_line, **carted, uow=uow, ids=ids, channel=channel),
+            cart.AddCartLine: functools.partial(carts.add_line, **carted, uow=uow, ids=ids, channels=channels),
             cart.ChangeCartLine: functools.partial(carts.change_line, **carted),
             cart.RemoveCartLine: functools.partial(carts.remove_line, **carted),
             cart.ApplyCoupon: functools.partial(
-                carts.apply_coupon, **carted, ids=ids, promotions=promotions, channel=channel,
+                carts.apply_coupon, **carted, ids=ids, promotions=promotions, channels=channels,
             ),
             cart.RemoveCoupon: functools.partial(carts.remove_coupon, **carted),
-            cart.MergeGuestCart: functools.partial(carts.merge_guest_cart, **carted, ids=ids, channel=channel),
+            cart.MergeGuestCart: functools.partial(carts.merge_guest_cart, **carted, ids=ids, channels=channels),
             cart.ViewCart: functools.partial(
-                carts.view_cart, **carted, uow=uow, promotions=promotions, channel=channel, rates=RateTable(),
+                carts.view_cart, **carted, uow=uow, promotions=promotions, channels=channels, rates=RateTable(),
             ),
             customers.RegisterCustomer: functools.partial(customers.register, **deps, hasher=hasher),
             customers.SignIn: functools.partial(
@@ -174,18 +174,14 @@ class Container(containers.DeclarativeContainer):
         lambda r, s: RedisSessionStore(r, prefix=f"{s.redis_key_prefix}session:"), redis, settings,
     )
     notifier = providers.Singleton(LoggingNotifier)
-    channel = providers.Singleton(
-        lambda s: Channel(name=s.channel, currency=s.currency, tax_country=s.tax_country,
-                          prices_include_tax=s.prices_include_tax),
-        settings,
-    )
+    channels = providers.Singleton(lambda s: Channels.parse(s.channels), settings)
     bus = providers.Singleton(
-        lambda uow, clock, ids, queue, gate, s, store, sessions, notifier, limiter, channel: build_bus(
+        lambda uow, clock, ids, queue, gate, s, store, sessions, notifier, limiter, channels: build_bus(
             uow=uow, clock=clock, ids=ids, tracking_queue=queue, gate=gate, reservation_ttl=s.reservation_ttl_seconds,
-            cart_store=store, sessions=sessions, notifier=notifier, limiter=limiter, channel=channel,
+            cart_store=store, sessions=sessions, notifier=notifier, limiter=limiter, channels=channels,
         ),
         uow_factory, clock, ids, tracking_queue, stock_gate, settings, cart_store, sessions, notifier, rate_limiter,
-        channel,
+        channels,
     )
 
     outbox_store = providers.Singleton(PostgresOutboxStore, engine)

@@ -34,10 +34,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     cookie_secure: bool = True  # cart/session cookies are Secure; browsers accept them on http://localhost
     guest_cart_ttl_seconds: int = 7 * 24 * 3600
     customer_cart_ttl_seconds: int = 30 * 24 * 3600
-    channel: str = "web"
-    currency: str = "EUR"
-    tax_country: str = "DE"  # where cart tax estimates assume delivery until checkout knows the address
-    prices_include_tax: bool = True
+    # Sales channels: name:currency:tax country[-region]:incl|excl (prices with or without tax). The
+    # first is the default; a storefront picks another with the X-Channel header. The tax place is
+    # where cart estimates assume delivery until checkout knows the address.
+    channels: str = "web:EUR:DE:incl,us:USD:US-CA:excl,uk:GBP:GB:incl"
 
 
 _ENV = {

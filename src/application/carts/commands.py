@@ -12,6 +12,7 @@ class AddCartLine:
     owner: Owner
     sku: str
     quantity: int
+    channel: str | None = None  # for a new cart: the storefront's channel (default when None)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -31,6 +32,7 @@ class RemoveCartLine:
 class ApplyCoupon:
     owner: Owner
     code: str
+    channel: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,3 +54,4 @@ class ViewCart:
     """A query: the owner's cart priced now (an empty cart when there is none)."""
 
     owner: Owner | None
+    channel: str | None = None

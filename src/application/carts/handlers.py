@@ -17,7 +17,7 @@ from application.carts.commands import (
     ViewCart,
 )
 from application.carts.ports import CartStore, PromotionEngine
-from application.carts.pricing import Channel, empty_view, price_cart
+from application.carts.pricing import Channel, Channels, empty_view, price_cart
 from application.carts.read_models import CartView, MergeView
 from application.catalog.handlers import offers
 from application.inventory.handlers import availability_of
@@ -89,9 +89,11 @@ def _new_cart(owner: Owner, *, ids: IdGenerator, clock: Clock, channel: Channel)
 
 
 async def add_line(
-    command: AddCartLine, *, store: CartStore, uow: Any, clock: Clock, ids: IdGenerator, channel: Channel,
+    command: AddCartLine, *, store: CartStore, uow: Any, clock: Clock, ids: IdGenerator, channels: Channels,
 ) -> Cart:
     now = clock.now()
+    existing = await load(command.owner, store)
+    channel = channels.get(existing.channel if existing else command.channel)
     found = await offers([command.sku], currency=channel.currency, channel=channel.name, at=now, uow=uow)
     offer = found.get(command.sku)
     if offer is None:
@@ -126,8 +128,9 @@ async def remove_line(command: RemoveCartLine, *, store: CartStore, clock: Clock
 
 async def apply_coupon(
     command: ApplyCoupon, *, store: CartStore, clock: Clock, ids: IdGenerator, promotions: PromotionEngine,
-    channel: Channel,
+    channels: Channels,
 ) -> Cart:
+    channel = channels.get(command.channel)
     now = clock.now()
     code = normalise_code(command.code)
     if not await promotions.coupon_exists(code, at=now):
@@ -146,7 +149,7 @@ async def remove_coupon(command: RemoveCoupon, *, store: CartStore, clock: Clock
 
 
 async def merge_guest_cart(
-    command: MergeGuestCart, *, store: CartStore, clock: Clock, ids: IdGenerator, channel: Channel,
+    command: MergeGuestCart, *, store: CartStore, clock: Clock, ids: IdGenerator, channels: Channels,
 ) -> MergeReport:
     """Move the guest cart into the customer's. Idempotent: a retired or missing guest cart merges nothing."""
     fresh = False
@@ -159,7 +162,7 @@ async def merge_guest_cart(
         if customer is None:
             # The guest cart's contents become the customer's new cart (the guest cart still retires,
             # so the cookie can never reach the customer's cart).
-            customer = _new_cart(command.customer, ids=ids, clock=clock, channel=channel)()
+            customer = _new_cart(command.customer, ids=ids, clock=clock, channel=channels.get(guest.channel))()
         report = customer.absorb(guest, now=now, new_line_id=[ids.new_id() for _ in guest.lines])
         try:
             await store.save(customer, guest)
@@ -173,12 +176,14 @@ async def merge_guest_cart(
 
 async def view_cart(
     query: ViewCart, *, store: CartStore, uow: Any, promotions: PromotionEngine, clock: Clock,
-    channel: Channel, rates: RateTable,
+    channels: Channels, rates: RateTable,
 ) -> CartView:
     cart = await load(query.owner, store) if query.owner is not None else None
     if cart is None:
-        return empty_view(channel)
-    return await price_cart(cart, uow=uow, promotions=promotions, channel=channel, rates=rates, at=clock.now())
+        return empty_view(channels.get(query.channel))
+    return await price_cart(
+        cart, uow=uow, promotions=promotions, channel=channels.get(cart.channel), rates=rates, at=clock.now(),
+    )
 
 
 def merge_view(report: MergeReport) -> MergeView:

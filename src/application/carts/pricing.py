@@ -14,6 +14,7 @@ from application.carts.read_models import AdjustmentView, CartLineView, CartView
 from application.catalog.handlers import offers
 from application.inventory.handlers import availability_of
 from domain.carts.cart import Cart, OwnerKind
+from domain.shared.errors import InvalidInput
 from domain.shared.money import Money
 from domain.tax.rates import STANDARD, RateTable, tax_in, tax_on
 
@@ -27,6 +28,38 @@ class Channel:
     tax_country: str = "DE"
     tax_region: str | None = None
     prices_include_tax: bool = True
+
+
+class UnknownChannel(InvalidInput):
+    """No sales channel by this name."""
+
+
+class Channels:
+    """The configured sales channels; the first is the default."""
+
+    def __init__(self, channels: list[Channel] | None = None) -> None:
+        listed = channels or [Channel()]
+        self._by_name = {c.name: c for c in listed}
+        self.default = listed[0]
+
+    def get(self, name: str | None) -> Channel:
+        if name is None:
+            return self.default
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise UnknownChannel(f"no sales channel {name!r}") from None
+
+    @classmethod
+    def parse(cls, spec: str) -> Channels:
+        """``"web:EUR:DE:incl,us:USD:US-CA:excl"`` — name, currency, tax country[-region], price convention."""
+        channels = []
+        for part in filter(None, (p.strip() for p in spec.split(","))):
+            name, currency, place, convention = part.split(":")
+            country, _, region = place.partition("-")
+            channels.append(Channel(name=name, currency=currency, tax_country=country, tax_region=region or None,
+                                    prices_include_tax=convention == "incl"))
+        return cls(channels)
 
 
 def _view(adjustment: Adjustment) -> AdjustmentView:

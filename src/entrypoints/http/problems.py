@@ -10,6 +10,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from application.carts.handlers import CartNotFound, NotPurchasable, UnknownCoupon, UnknownSku
+from application.carts.pricing import UnknownChannel
 from application.customers.handlers import TooManyAttempts
 from application.messagebus import UnknownCommand
 from domain.carts.cart import CartFull, CartRetired, LineNotFound, QuantityOutOfRange
@@ -33,6 +34,7 @@ ERROR_TABLE: list[tuple[type[BaseException], int, str, str]] = [
     (WeakPassword, 422, "weak-password", "The password is too weak"),
     (InvalidResetToken, 400, "invalid-reset-token", "The reset link is invalid or has expired"),
     (InvalidAddress, 422, "invalid-address", "The address is not valid for its country"),
+    (UnknownChannel, 400, "unknown-channel", "No such sales channel"),
     (CartNotFound, 404, "cart-not-found", "No cart"),
     (LineNotFound, 404, "cart-line-not-found", "No such line in this cart"),
     (UnknownSku, 422, "unknown-sku", "No product sells this SKU"),

@@ -36,7 +36,7 @@ class CouponBody(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 async def _answer(request: Request[Any, Any, Any], who: Shopper, status: int = 200) -> Response[CartView]:
-    view = await request.app.state.container.bus().handle(c.ViewCart(owner=who.owner))
+    view = await request.app.state.container.bus().handle(c.ViewCart(owner=who.owner, channel=_channel(request)))
     return Response(view, status_code=status, cookies=who.new_cookies)
 
 
@@ -52,7 +52,9 @@ class StoreCartController(Controller):
     async def add_line(self, request: Request[Any, Any, Any], data: JSONBody[AddLine]) -> Response[CartView]:
         who = await shopper(request)
         owner = guest_owner(request, who)
-        await request.app.state.container.bus().handle(c.AddCartLine(owner=owner, sku=data.sku, quantity=data.quantity))
+        await request.app.state.container.bus().handle(c.AddCartLine(
+            owner=owner, sku=data.sku, quantity=data.quantity, channel=_channel(request),
+        ))
         return await _answer(request, who, status=201)
 
     @patch("/lines/{line_id:str}", operation_id="store_change_cart_line")
@@ -75,7 +77,9 @@ class StoreCartController(Controller):
     async def apply_coupon(self, request: Request[Any, Any, Any], data: JSONBody[CouponBody]) -> Response[CartView]:
         who = await shopper(request)
         owner = guest_owner(request, who)
-        await request.app.state.container.bus().handle(c.ApplyCoupon(owner=owner, code=data.code))
+        await request.app.state.container.bus().handle(
+            c.ApplyCoupon(owner=owner, code=data.code, channel=_channel(request))
+        )
         return await _answer(request, who)
 
     @delete("/coupons/{code:str}", operation_id="store_remove_coupon", status_code=200)
@@ -85,6 +89,11 @@ class StoreCartController(Controller):
         who = await shopper(request)
         await request.app.state.container.bus().handle(c.RemoveCoupon(owner=_owner(who), code=code))
         return await _answer(request, who)
+
+
+def _channel(request: Request[Any, Any, Any]) -> str | None:
+    """The storefront's sales channel (``X-Channel``); it only matters when a cart is created."""
+    return request.headers.get("x-channel") or None
 
 
 def _owner(who: Shopper) -> Owner:
