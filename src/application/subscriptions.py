@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from application.analytics import handlers as analytics
 from application.catalog import categories, collections
 from application.catalog import handlers as catalog
 from application.catalog.cdn import CdnPurger, purge_on_change
 from application.catalog.events import ProductDocumentChanged
+from application.checkout.commands import SecureOrderStock
 from application.consumers import Consumer, ConsumerRegistry
 from application.inventory import handlers as inventory
+from application.ports.unit_of_work import UnitOfWork
 from domain.catalog.categories import CategoryTreeChanged
 from domain.catalog.collections import CollectionChanged
 from domain.catalog.pricing import PriceListChanged
 from domain.catalog.product import ProductSaved
 from domain.inventory.stock import StockChanged
+from domain.orders.order import OrderPaid, OrderPlaced
+from domain.shared.events import DomainEvent
 
 
 class _NoCdn:
@@ -21,9 +27,22 @@ class _NoCdn:
         return None
 
 
-def build_registry(*, cdn: CdnPurger | None = None) -> ConsumerRegistry:
+async def _no_dispatch(command: object) -> object:
+    raise RuntimeError(f"no bus to run {type(command).__name__}")
+
+
+def build_registry(
+    *, cdn: CdnPurger | None = None, dispatch: Callable[[object], Awaitable[object]] | None = None,
+) -> ConsumerRegistry:
+    """``dispatch`` runs commands for consumers that act through other contexts (order stock)."""
+    run = dispatch or _no_dispatch
+
+    async def secure_stock(event: DomainEvent, _: UnitOfWork) -> None:
+        await run(SecureOrderStock(order_id=event.aggregate_id))
+
     return ConsumerRegistry(
         [
+            Consumer("order_stock").on(OrderPlaced.topic, secure_stock).on(OrderPaid.topic, secure_stock),
             Consumer("cdn_purge").on(ProductDocumentChanged.topic, purge_on_change(cdn or _NoCdn())),
             Consumer("catalog_projection")
             .on(ProductSaved.topic, catalog.on_product_saved)

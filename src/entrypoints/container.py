@@ -18,6 +18,7 @@ from adapters.memory.promotions import NoPromotions
 from adapters.memory.rate_limit import MemoryRateLimiter
 from adapters.postgres.carts import PostgresDurableCarts
 from adapters.postgres.engine import make_engine
+from adapters.postgres.idempotency import PostgresIdempotencyStore
 from adapters.postgres.outbox import PostgresOutboxStore
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
 from adapters.redis.carts import RedisCartCache
@@ -27,7 +28,10 @@ from adapters.redis.sessions import RedisSessionStore
 from adapters.redis.stock_gate import RedisStockGate
 from adapters.system.addresses import I18nAddressValidator
 from adapters.system.clock import SystemClock, UuidIdGenerator
+from adapters.system.manual_payments import ManualPaymentGateway
 from adapters.system.passwords import Argon2Hasher
+from adapters.system.shipping import TableShippingRates
+from adapters.system.tax import RateTableTax
 from application.analytics import handlers as analytics
 from application.carts import commands as cart
 from application.carts import handlers as carts
@@ -36,6 +40,8 @@ from application.carts.store import LayeredCartStore
 from application.catalog import categories, collections
 from application.catalog import commands as cat
 from application.catalog import handlers as catalog
+from application.checkout import commands as co
+from application.checkout import handlers as checkout
 from application.customers import handlers as customers
 from application.inventory import commands as inv
 from application.inventory import handlers as inventory
@@ -53,6 +59,7 @@ def build_bus(
     uow: Any, clock: Any, ids: Any, tracking_queue: Any = None, gate: Any = None, reservation_ttl: int = 600,
     *, cart_store: Any = None, promotions: Any = None, sessions: Any = None, hasher: Any = None,
     notifier: Any = None, limiter: Any = None, addresses: Any = None, channels: Channels | None = None,
+    gateways: dict[str, Any] | None = None, shipping: Any = None, tax: Any = None,
 ) -> MessageBus:
     """Bind every command to its handler and the handler's dependencies (fakes where none is given)."""
     deps = {"uow": uow, "clock": clock, "ids": ids}
@@ -65,10 +72,19 @@ def build_bus(
     limiter = limiter or MemoryRateLimiter(clock.now)
     addresses = addresses or I18nAddressValidator()
     carted = {"store": cart_store, "clock": clock}
+    gateways = gateways or {"manual": ManualPaymentGateway()}
+    shipping = shipping or TableShippingRates()
+    tax = tax or RateTableTax()
+    bus = MessageBus({})
+
+    async def dispatch(command: object) -> Any:
+        return await bus.handle(command)
+
+    pricing = {"store": cart_store, "promotions": promotions, "channels": channels}
     tracking_queue = tracking_queue or InlineTrackingQueue(uow)
     gate = SoldOutMemory(gate or MemoryStockGate())
     stock = {"uow": uow, "gate": gate, "clock": clock}
-    return MessageBus(
+    bus.register(
         {
             inv.AddLocation: functools.partial(inventory.add_location, uow=uow),
             inv.SetSkuPolicy: functools.partial(inventory.set_sku_policy, uow=uow, gate=gate),
@@ -80,7 +96,7 @@ def build_bus(
                 batcher=ReservationBatcher(uow, clock, ids),
             ),
             inv.ExtendReservation: functools.partial(inventory.extend_reservation, uow=uow, clock=clock),
-            inv.CommitReservation: functools.partial(inventory.commit_reservation, uow=uow, clock=clock),
+            inv.CommitReservation: functools.partial(inventory.commit_reservation, **stock),
             inv.ReleaseReservation: functools.partial(inventory.release_reservation, **stock),
             inv.Reconcile: functools.partial(inventory.reconcile, **stock, ids=ids),
             cat.CreateProduct: functools.partial(catalog.create_product, **deps),
@@ -125,8 +141,35 @@ def build_bus(
             customers.ResetPassword: functools.partial(
                 customers.reset_password, uow=uow, clock=clock, hasher=hasher, sessions=sessions,
             ),
+            co.StartCheckout: functools.partial(checkout.start_checkout, **deps, store=cart_store),
+            co.GetCheckout: functools.partial(checkout.get_checkout, uow=uow),
+            co.SetContact: functools.partial(checkout.set_contact, uow=uow, clock=clock, dispatch=dispatch),
+            co.SetAddress: functools.partial(
+                checkout.set_address, uow=uow, clock=clock, addresses=addresses, shipping=shipping, dispatch=dispatch,
+            ),
+            co.ShippingOptions: functools.partial(
+                checkout.shipping_options, uow=uow, **pricing, shipping=shipping, clock=clock,
+            ),
+            co.ChooseShipping: functools.partial(
+                checkout.choose_shipping, uow=uow, **pricing, shipping=shipping, clock=clock, dispatch=dispatch,
+            ),
+            co.StartPayment: functools.partial(
+                checkout.start_payment, uow=uow, **pricing, shipping=shipping, tax=tax, gateways=gateways,
+                clock=clock, dispatch=dispatch, reservation_ttl=reservation_ttl,
+            ),
+            co.PlaceOrder: functools.partial(
+                checkout.place_order, uow=uow, store=cart_store, gateways=gateways, clock=clock, ids=ids,
+                dispatch=dispatch,
+            ),
+            co.HandlePaymentEvent: functools.partial(
+                checkout.handle_payment_event, uow=uow, clock=clock, dispatch=dispatch,
+            ),
+            co.SecureOrderStock: functools.partial(
+                checkout.secure_order_stock, uow=uow, dispatch=dispatch, gateways=gateways, clock=clock,
+            ),
         }
     )
+    return bus
 
 
 class Container(containers.DeclarativeContainer):
@@ -157,7 +200,6 @@ class Container(containers.DeclarativeContainer):
         lambda s: HttpCdnPurger(s.cdn_purge_url, token=s.cdn_purge_token) if s.cdn_purge_url else LoggingCdnPurger(),
         settings,
     )
-    consumers = providers.Singleton(lambda cdn: build_registry(cdn=cdn), cdn)
     tracking_queue = providers.Singleton(DramatiqTrackingQueue, broker)
     rate_limiter = providers.Singleton(
         lambda r, s: RedisRateLimiter(r, prefix=f"{s.redis_key_prefix}rl:"), redis, settings,
@@ -175,16 +217,20 @@ class Container(containers.DeclarativeContainer):
     )
     notifier = providers.Singleton(LoggingNotifier)
     channels = providers.Singleton(lambda s: Channels.parse(s.channels), settings)
+    gateways = providers.Singleton(lambda: {"manual": ManualPaymentGateway()})
     bus = providers.Singleton(
-        lambda uow, clock, ids, queue, gate, s, store, sessions, notifier, limiter, channels: build_bus(
+        lambda uow, clock, ids, queue, gate, s, store, sessions, notifier, limiter, channels, gateways: build_bus(
             uow=uow, clock=clock, ids=ids, tracking_queue=queue, gate=gate, reservation_ttl=s.reservation_ttl_seconds,
             cart_store=store, sessions=sessions, notifier=notifier, limiter=limiter, channels=channels,
+            gateways=gateways,
         ),
         uow_factory, clock, ids, tracking_queue, stock_gate, settings, cart_store, sessions, notifier, rate_limiter,
-        channels,
+        channels, gateways,
     )
+    consumers = providers.Singleton(lambda cdn, bus: build_registry(cdn=cdn, dispatch=bus.handle), cdn, bus)
 
     outbox_store = providers.Singleton(PostgresOutboxStore, engine)
+    idempotency_store = providers.Singleton(PostgresIdempotencyStore, engine)
     publisher = providers.Singleton(DramatiqPublisher, broker)
     relay = providers.Singleton(
         lambda store, pub, reg, s: OutboxRelay(store, pub, reg, poll_interval=s.relay_poll_interval),

@@ -221,6 +221,7 @@ class MemoryUnitOfWork:
         from adapters.memory.analytics import MemoryAnalyticsStore
         from adapters.memory.customers import MemoryCustomers, MemoryPasswordResets
         from adapters.memory.inventory import MemoryAvailabilityView, MemoryReservationRepository, MemoryStockRepository
+        from adapters.memory.orders import MemoryCheckouts, MemoryOrders
 
         self._work = copy.deepcopy(self._committed)
         self._seen: list[Aggregate] = []
@@ -240,6 +241,8 @@ class MemoryUnitOfWork:
         self.availability_view = MemoryAvailabilityView(self._work)
         self.customers = MemoryCustomers(self._work.extra, self._seen)
         self.password_resets = MemoryPasswordResets(self._work.extra)
+        self.checkouts = MemoryCheckouts(self._work.extra, self._seen)
+        self.orders = MemoryOrders(self._work.extra, self._seen)
         return self
 
     async def __aexit__(

@@ -21,6 +21,7 @@ from adapters.postgres.catalog import (
 )
 from adapters.postgres.customers import PostgresCustomers, PostgresPasswordResets
 from adapters.postgres.inventory import PostgresReservationRepository, PostgresStockRepository
+from adapters.postgres.orders import PostgresCheckouts, PostgresOrders
 from adapters.postgres.read_models import PostgresAvailabilityView, PostgresCatalogReadModel
 from adapters.postgres.repositories import PostgresStaffTokens
 from application.codec import event_to_builtins
@@ -70,6 +71,8 @@ class PostgresUnitOfWork:
         self.availability_view = PostgresAvailabilityView(self._conn)
         self.customers = PostgresCustomers(self._conn, self._seen)
         self.password_resets = PostgresPasswordResets(self._conn)
+        self.checkouts = PostgresCheckouts(self._conn, self._seen)
+        self.orders = PostgresOrders(self._conn, self._seen)
         return self
 
     @property

@@ -65,6 +65,9 @@ async def prune_outbox() -> None:
     before = container.clock().now() - timedelta(days=settings.outbox_retention_days)
     removed = await container.outbox_store().prune(before)
     logger.info("pruned %d published outbox messages", removed)
+    # Idempotency keys are kept at least 24 hours; a day more covers clients retrying late.
+    keys = await container.idempotency_store().prune(before=container.clock().now() - timedelta(hours=48))
+    logger.info("pruned %d idempotency keys", keys)
 
 
 @dramatiq.actor(actor_name=PURGE_CARTS_ACTOR, queue_name=MAINTENANCE_QUEUE, max_retries=3)
