@@ -5,8 +5,9 @@ Why a launcher instead of the ``localstripe`` command:
 - localstripe pickles its store to the fixed path ``/tmp/localstripe.pickle`` (shared by every run on
   the machine); here it goes to ``DIR/localstripe.pickle`` and nothing old is ever loaded;
 - two Stripe behaviours our adapter relies on are missing from localstripe and are added in front of
-  it, as Stripe documents them: an ``Idempotency-Key`` replays the first response, and a refund larger
-  than what is left on the charge is refused with an ``invalid_request_error``.
+  it, as Stripe documents them: an ``Idempotency-Key`` replays the first response (and a key reused
+  with other parameters is an ``idempotency_error``), and a refund larger than what is left on the
+  charge is refused with an ``invalid_request_error``.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def _stripe_error(status: int, message: str, code: str | None = None) -> web.Res
     return web.json_response({"error": error}, status=status)
 
 
-_REPLIES: dict[str, tuple[int, bytes, str]] = {}
+_REPLIES: dict[str, tuple[bytes, int, bytes, str]] = {}  # key -> request fingerprint, status, body, type
 _IDEMPOTENCY_LOCK = asyncio.Lock()
 
 
@@ -52,12 +53,18 @@ async def idempotency_replay(request: web.Request, handler):  # type: ignore[no-
         return await handler(request)
     replies = _REPLIES
     async with _IDEMPOTENCY_LOCK:
+        fingerprint = request.path.encode() + b"?" + await request.read()
         if key not in replies:
             response = await handler(request)
             if response.status >= 500 or not isinstance(response, web.Response):
                 return response  # Stripe does not store server errors: the retry runs again
-            replies[key] = (response.status, bytes(response.body or b""), response.content_type)
-        status, body, content_type = replies[key]
+            replies[key] = (fingerprint, response.status, bytes(response.body or b""), response.content_type)
+        first, status, body, content_type = replies[key]
+    if first != fingerprint:
+        message = (
+            f"Keys for idempotent requests can only be used with the same parameters they were first used with ({key})"
+        )
+        return web.json_response({"error": {"type": "idempotency_error", "message": message}}, status=400)
     return web.Response(status=status, body=body, content_type=content_type, headers={"Idempotent-Replayed": "true"})
 
 

@@ -271,12 +271,19 @@ async def test_a_new_payment_waits_for_the_shopper(driver) -> None:
 
 
 async def test_the_same_idempotency_key_returns_the_same_payment(driver) -> None:
-    key = uuid.uuid4().hex
-    first = await driver.gateway.create(_request(key=key))
-    again = await driver.gateway.create(_request(key=key))
+    request = _request()
+    first = await driver.gateway.create(request)
+    again = await driver.gateway.create(request)
     other = await driver.gateway.create(_request())
-    assert again.reference == first.reference
+    assert again == first
     assert other.reference != first.reference
+
+
+async def test_an_idempotency_key_reused_for_another_payment_is_refused(driver) -> None:
+    key = uuid.uuid4().hex
+    await driver.gateway.create(_request(1000, key=key))
+    with pytest.raises(PaymentError):
+        await driver.gateway.create(_request(2000, key=key))
 
 
 async def test_a_confirmed_payment_has_received_the_whole_amount(driver) -> None:
@@ -338,6 +345,8 @@ async def test_the_same_refund_key_never_refunds_twice(driver) -> None:
     with pytest.raises(PaymentError):
         await driver.gateway.refund(payment.reference, amount=401, idempotency_key=uuid.uuid4().hex)
     await driver.gateway.refund(payment.reference, amount=400, idempotency_key=uuid.uuid4().hex)
+    with pytest.raises(PaymentError):
+        await driver.gateway.refund(payment.reference, amount=100, idempotency_key=key)
 
 
 async def test_an_unpaid_payment_cannot_be_refunded(driver) -> None:

@@ -1,7 +1,8 @@
 """An in-memory ``PaymentGateway`` that behaves like Stripe where our code can tell the difference.
 
-Idempotency keys replay the first answer, refunds never exceed what was received, and webhooks are
-Stripe-shaped JSON signed ``t=<unix>,v1=<hmac-sha256 of "t.payload">``. Tests drive the shopper's side
+Idempotency keys replay the first answer (and refuse other parameters under the same key), refunds
+never exceed what was received, and webhooks are Stripe-shaped JSON signed
+``t=<unix>,v1=<hmac-sha256 of "t.payload">``. Tests drive the shopper's side
 with ``succeed``/``fail`` and produce deliveries with ``event_for``.
 """
 
@@ -42,12 +43,15 @@ class MemoryPaymentGateway:
         self._secret = webhook_secret.encode()
         self._tolerance = tolerance_seconds
         self._records: dict[str, _Record] = {}
-        self._created_by_key: dict[str, str] = {}
-        self._refunds_by_key: dict[str, Refund] = {}
+        self._created_by_key: dict[str, tuple[PaymentRequest, str]] = {}
+        self._refunds_by_key: dict[str, tuple[tuple[str, int], Refund]] = {}
 
     async def create(self, request: PaymentRequest) -> Payment:
         if request.idempotency_key in self._created_by_key:
-            return self._records[self._created_by_key[request.idempotency_key]].payment
+            first, reference = self._created_by_key[request.idempotency_key]
+            if first != request:
+                raise PaymentError("idempotency key reused with different parameters")
+            return self._records[reference].payment
         if request.amount <= 0:
             raise PaymentError("amount must be positive")
         reference = f"pi_mem_{uuid.uuid4().hex[:20]}"
@@ -61,7 +65,7 @@ class MemoryPaymentGateway:
             order_id=request.order_id,
         )
         self._records[reference] = _Record(payment)
-        self._created_by_key[request.idempotency_key] = reference
+        self._created_by_key[request.idempotency_key] = (request, reference)
         return payment
 
     async def retrieve(self, reference: str) -> Payment:
@@ -76,7 +80,10 @@ class MemoryPaymentGateway:
 
     async def refund(self, reference: str, *, amount: int, idempotency_key: str) -> Refund:
         if idempotency_key in self._refunds_by_key:
-            return self._refunds_by_key[idempotency_key]
+            first, earlier = self._refunds_by_key[idempotency_key]
+            if first != (reference, amount):
+                raise PaymentError("idempotency key reused with different parameters")
+            return earlier
         record = self._record(reference)
         if record.payment.status is not PaymentStatus.SUCCEEDED:
             raise PaymentError(f"cannot refund a payment that is {record.payment.status.value}")
@@ -93,7 +100,7 @@ class MemoryPaymentGateway:
             amount=amount,
             status="succeeded",
         )
-        self._refunds_by_key[idempotency_key] = refund
+        self._refunds_by_key[idempotency_key] = ((reference, amount), refund)
         return refund
 
     def verify_webhook(self, payload: bytes, signature: str | None) -> WebhookEvent:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import stripe
+from stripe.params import PaymentIntentCreateParams
 
 from application.ports.payments import (
     Payment,
@@ -32,7 +33,8 @@ _REFUND_STATUSES = {"succeeded": "succeeded", "pending": "pending", "requires_ac
 _EVENT_PREFIXES = ("payment_intent.", "charge.refunded", "charge.dispute.")
 # The provider said no (declined card, bad amount, unknown id). Network errors, 5xx and rate limits are
 # not refusals: they propagate so the caller retries with the same idempotency key.
-_REFUSALS = (stripe.CardError, stripe.InvalidRequestError)
+# An IdempotencyError is a key reused with different parameters: refused, never replayed.
+_REFUSALS = (stripe.CardError, stripe.InvalidRequestError, stripe.IdempotencyError)
 
 
 class StripePaymentGateway:
@@ -49,15 +51,18 @@ class StripePaymentGateway:
         )
 
     async def aclose(self) -> None:
-        await self._http.close_async()
+        await self._http.close_async()  # type: ignore[no-untyped-call]
 
     async def create(self, request: PaymentRequest) -> Payment:
-        params: dict[str, Any] = {
+        params: PaymentIntentCreateParams = {
             "amount": request.amount,
             "currency": request.currency.lower(),
             "metadata": {"order_id": request.order_id},
-            "payment_method_types": ["card"],
         }
+        # No payment-method parameter: since API 2023-08-16 Stripe then enables automatic payment
+        # methods (managed in the Dashboard). SDK 16's API version renamed `payment_method_types` to
+        # `allowed_payment_method_types`, which localstripe does not know, so sending neither is also
+        # what keeps one adapter working on both.
         # Sent only when set: Stripe accepts them, but the localstripe test double rejects unknown fields.
         if request.description:
             params["description"] = request.description
@@ -65,7 +70,7 @@ class StripePaymentGateway:
             params["receipt_email"] = request.email
         try:
             intent = await self._client.v1.payment_intents.create_async(
-                params,  # type: ignore[arg-type]
+                params,
                 {"idempotency_key": request.idempotency_key},
             )
         except _REFUSALS as exc:
