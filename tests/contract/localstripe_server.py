@@ -82,7 +82,7 @@ async def refund_ceiling(request: web.Request, handler):  # type: ignore[no-unty
             return await handler(request)
         if left <= 0:
             return _stripe_error(400, f"Charge {charge.id} has already been refunded.", "charge_already_refunded")
-        amount = int(data.get("amount", left))
+        amount = int(data["amount"]) if str(data.get("amount", "")).isdigit() else left
         if amount > left:
             return _stripe_error(400, f"Refund amount ({amount}) is greater than unrefunded amount on charge ({left})")
     return await handler(request)

@@ -38,6 +38,8 @@ _REFUSALS = (stripe.CardError, stripe.InvalidRequestError, stripe.IdempotencyErr
 
 
 class StripePaymentGateway:
+    """Stripe through one ``StripeClient`` on httpx; call ``aclose`` when the lifespan ends."""
+
     name = "stripe"
 
     def __init__(self, api_key: str, webhook_secret: str, api_base: str | None = None) -> None:
@@ -60,10 +62,10 @@ class StripePaymentGateway:
             "metadata": {"order_id": request.order_id},
         }
         # No payment-method parameter: since API 2023-08-16 Stripe then enables automatic payment
-        # methods (managed in the Dashboard). SDK 16's API version renamed `payment_method_types` to
-        # `allowed_payment_method_types`, which localstripe does not know, so sending neither is also
-        # what keeps one adapter working on both.
-        # Sent only when set: Stripe accepts them, but the localstripe test double rejects unknown fields.
+        # methods (managed in the Dashboard). SDK 16's typed create params offer only
+        # `allowed_payment_method_types`, which localstripe rejects, as it rejects
+        # `automatic_payment_methods`; sending neither keeps one adapter working on both.
+        # Likewise description and receipt_email are sent only when set: localstripe refuses them.
         if request.description:
             params["description"] = request.description
         if request.email:
