@@ -1,11 +1,8 @@
-"""The ``manual`` payment provider: pay on invoice or cash on delivery.
-
-Nothing is captured online: a payment is created PENDING and the order records it; staff mark
-it paid when the money arrives. The records here live in the process only — the order keeps
-the truth (its payment reference and status), so nothing is lost when the process restarts.
-"""
+"""Pay on invoice / cash on delivery: nothing is captured online, so there is no provider to ask."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
 
 from application.ports.payments import (
     Payment,
@@ -17,46 +14,83 @@ from application.ports.payments import (
     WebhookRejected,
 )
 
+__all__ = ["ManualPaymentGateway"]
+
+
+@dataclass(slots=True)
+class _Record:
+    payment: Payment
+    refunds: dict[str, Refund] = field(default_factory=dict)  # by idempotency key
+
+    @property
+    def refunded(self) -> int:
+        return sum(r.amount for r in self.refunds.values())
+
 
 class ManualPaymentGateway:
+    """The ``manual`` provider: payments stay PENDING until the merchant marks the order paid.
+
+    Records live in an in-process dict on purpose: the order aggregate keeps the truth about a manual
+    payment (paid, refunded), so this gateway only has to answer consistently within one process. The
+    reference is derived from the order id, so a lost record is recreated identically by ``create``.
+    """
+
     name = "manual"
 
     def __init__(self) -> None:
-        self._payments: dict[str, Payment] = {}
-        self._refunds: dict[str, Refund] = {}
+        self._records: dict[str, _Record] = {}
 
     async def create(self, request: PaymentRequest) -> Payment:
         reference = f"manual-{request.order_id}"
-        payment = self._payments.get(reference) or Payment(
-            provider=self.name, reference=reference, status=PaymentStatus.PENDING, amount=request.amount,
-            currency=request.currency, order_id=request.order_id,
+        if reference in self._records:
+            return self._records[reference].payment
+        if request.amount <= 0:
+            raise PaymentError("amount must be positive")
+        payment = Payment(
+            provider=self.name,
+            reference=reference,
+            status=PaymentStatus.PENDING,
+            amount=request.amount,
+            currency=request.currency.upper(),
+            order_id=request.order_id,
         )
-        self._payments[reference] = payment
+        self._records[reference] = _Record(payment)
         return payment
 
     async def retrieve(self, reference: str) -> Payment:
-        try:
-            return self._payments[reference]
-        except KeyError:
-            raise PaymentError(f"no manual payment {reference}") from None
+        return self._record(reference).payment
 
     async def cancel(self, reference: str) -> Payment:
-        payment = await self.retrieve(reference)
-        cancelled = Payment(provider=self.name, reference=reference, status=PaymentStatus.CANCELED,
-                            amount=payment.amount, currency=payment.currency, order_id=payment.order_id)
-        self._payments[reference] = cancelled
-        return cancelled
+        record = self._record(reference)
+        if record.payment.status is not PaymentStatus.PENDING:
+            raise PaymentError(f"cannot cancel a payment that is {record.payment.status.value}")
+        record.payment = replace(record.payment, status=PaymentStatus.CANCELED)
+        return record.payment
 
     async def refund(self, reference: str, *, amount: int, idempotency_key: str) -> Refund:
-        """A manual refund is a record of money sent back by hand (bank transfer, cash)."""
+        """Record money handed back outside the system; never more than the order's amount."""
+        record = self._record(reference)
+        if idempotency_key in record.refunds:
+            return record.refunds[idempotency_key]
         if amount <= 0:
-            raise PaymentError("a refund is a positive amount")
-        refund = self._refunds.get(idempotency_key) or Refund(
-            reference=f"manual-refund-{idempotency_key}", payment_reference=reference, amount=amount,
+            raise PaymentError("refund amount must be positive")
+        if record.refunded + amount > record.payment.amount:
+            left = record.payment.amount - record.refunded
+            raise PaymentError(f"refund of {amount} exceeds the {left} left to refund")
+        refund = Refund(
+            reference=f"{reference}-refund-{len(record.refunds) + 1}",
+            payment_reference=reference,
+            amount=amount,
             status="succeeded",
         )
-        self._refunds[idempotency_key] = refund
+        record.refunds[idempotency_key] = refund
         return refund
 
     def verify_webhook(self, payload: bytes, signature: str | None) -> WebhookEvent:
         raise WebhookRejected("the manual provider sends no webhooks")
+
+    def _record(self, reference: str) -> _Record:
+        try:
+            return self._records[reference]
+        except KeyError:
+            raise PaymentError(f"no such payment: {reference}") from None
