@@ -26,6 +26,7 @@ from adapters.redis.client import make_redis
 from adapters.redis.rate_limit import RedisRateLimiter
 from adapters.redis.sessions import RedisSessionStore
 from adapters.redis.stock_gate import RedisStockGate
+from adapters.stripe.payments import StripePaymentGateway
 from adapters.system.addresses import I18nAddressValidator
 from adapters.system.clock import SystemClock, UuidIdGenerator
 from adapters.system.manual_payments import ManualPaymentGateway
@@ -48,6 +49,7 @@ from application.inventory import handlers as inventory
 from application.inventory.batching import ReservationBatcher
 from application.inventory.gate_cache import SoldOutMemory
 from application.messagebus import MessageBus
+from application.orders import handlers as orders
 from application.relay import OutboxRelay
 from application.staff import handlers as staff
 from application.subscriptions import build_registry
@@ -141,6 +143,7 @@ def build_bus(
             customers.ResetPassword: functools.partial(
                 customers.reset_password, uow=uow, clock=clock, hasher=hasher, sessions=sessions,
             ),
+            orders.GetOrder: functools.partial(orders.get_order, uow=uow),
             co.StartCheckout: functools.partial(checkout.start_checkout, **deps, store=cart_store),
             co.GetCheckout: functools.partial(checkout.get_checkout, uow=uow),
             co.SetContact: functools.partial(checkout.set_contact, uow=uow, clock=clock, dispatch=dispatch),
@@ -170,6 +173,16 @@ def build_bus(
         }
     )
     return bus
+
+
+def make_gateways(settings: Settings) -> dict[str, Any]:
+    """The manual provider always; Stripe when a key is configured."""
+    gateways: dict[str, Any] = {"manual": ManualPaymentGateway()}
+    if settings.stripe_api_key:
+        gateways["stripe"] = StripePaymentGateway(
+            settings.stripe_api_key, settings.stripe_webhook_secret, api_base=settings.stripe_api_base or None,
+        )
+    return gateways
 
 
 class Container(containers.DeclarativeContainer):
@@ -217,7 +230,7 @@ class Container(containers.DeclarativeContainer):
     )
     notifier = providers.Singleton(LoggingNotifier)
     channels = providers.Singleton(lambda s: Channels.parse(s.channels), settings)
-    gateways = providers.Singleton(lambda: {"manual": ManualPaymentGateway()})
+    gateways = providers.Singleton(make_gateways, settings)
     bus = providers.Singleton(
         lambda uow, clock, ids, queue, gate, s, store, sessions, notifier, limiter, channels, gateways: build_bus(
             uow=uow, clock=clock, ids=ids, tracking_queue=queue, gate=gate, reservation_ttl=s.reservation_ttl_seconds,
@@ -241,7 +254,10 @@ class Container(containers.DeclarativeContainer):
 async def close(container: Container) -> None:
     """Close what the container opened; creating an engine or client never connects, so this is safe."""
     await container.outbox_store().close()
+    for gateway in container.gateways().values():
+        if hasattr(gateway, "aclose"):
+            await gateway.aclose()
     await container.redis().aclose()
     await container.engine().dispose()
-    for provider in (container.outbox_store, container.redis, container.engine):
+    for provider in (container.outbox_store, container.redis, container.engine, container.gateways):
         provider.reset()

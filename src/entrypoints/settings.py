@@ -30,6 +30,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     log_json: bool = True
     secret_key: str = "dev-only-secret-change-me"  # noqa: S105 - overridden by EMPORIUM_SECRET_KEY in production
     environment: str = "development"
+    stripe_api_key: str = ""  # empty: Stripe is not offered, only the manual provider
+    stripe_webhook_secret: str = ""
+    stripe_api_base: str = ""  # a Stripe test double (localstripe) in tests; empty: api.stripe.com
     redis_key_prefix: str = "emporium:"  # rate limits, sessions and carts in Redis
     cookie_secure: bool = True  # cart/session cookies are Secure; browsers accept them on http://localhost
     guest_cart_ttl_seconds: int = 7 * 24 * 3600

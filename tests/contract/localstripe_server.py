@@ -88,12 +88,24 @@ async def refund_ceiling(request: web.Request, handler):  # type: ignore[no-unty
     return await handler(request)
 
 
+def _accept_display_fields() -> None:
+    """localstripe refuses PaymentIntent fields it has no use for (``description``, ``receipt_email``);
+    Stripe accepts them. Drop them here rather than teach the adapter to omit real Stripe fields."""
+    original = resources.PaymentIntent.__init__
+
+    def init(self, *args, description=None, receipt_email=None, **kwargs):  # type: ignore[no-untyped-def]
+        original(self, *args, **kwargs)
+
+    resources.PaymentIntent.__init__ = init  # type: ignore[method-assign]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--state", type=Path, required=True)
     args = parser.parse_args()
     _persist_under(args.state)
+    _accept_display_fields()
     app = server.app
     # Outermost first: a replayed refund must not be re-checked against the ceiling it already used.
     app.middlewares.insert(0, refund_ceiling)

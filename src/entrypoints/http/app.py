@@ -25,7 +25,7 @@ from entrypoints.http.problems import EXCEPTION_HANDLERS
 from entrypoints.http.store.availability import StoreAvailabilityController
 from entrypoints.http.store.cart import StoreCartController
 from entrypoints.http.store.categories import StoreCategoryController, StoreCollectionController
-from entrypoints.http.store.checkout import StoreCheckoutController
+from entrypoints.http.store.checkout import StoreCheckoutController, StoreOrderController
 from entrypoints.http.store.customers import StoreCustomerController
 from entrypoints.http.store.events import StoreEventsController
 from entrypoints.http.store.identity import csrf_middleware
@@ -49,6 +49,7 @@ ROUTE_HANDLERS = [
     StoreCartController,
     StoreCustomerController,
     StoreCheckoutController,
+    StoreOrderController,
     WebhookController,
 ]
 

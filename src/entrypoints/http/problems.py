@@ -14,6 +14,7 @@ from application.carts.pricing import UnknownChannel
 from application.checkout.handlers import CartHasIssues, CheckoutNotFound, EmptyCart, UnknownPaymentProvider
 from application.customers.handlers import TooManyAttempts
 from application.messagebus import UnknownCommand
+from application.orders.handlers import OrderNotVisible
 from application.ports.payments import PaymentError, WebhookRejected
 from domain.carts.cart import CartFull, CartRetired, LineNotFound, QuantityOutOfRange
 from domain.checkout.checkout import CartChanged, CheckoutClosed, CheckoutIncomplete
@@ -41,6 +42,7 @@ ERROR_TABLE: list[tuple[type[BaseException], int, str, str]] = [
     (InvalidAddress, 422, "invalid-address", "The address is not valid for its country"),
     (WebhookRejected, 400, "webhook-rejected", "Webhook signature or payload invalid"),
     (PaymentError, 402, "payment-failed", "The payment provider refused"),
+    (OrderNotVisible, 404, "order-not-found", "No such order"),
     (CheckoutNotFound, 404, "checkout-not-found", "No such checkout"),
     (EmptyCart, 422, "empty-cart", "The cart is empty"),
     (CartHasIssues, 409, "cart-has-issues", "Some cart lines are unavailable"),

@@ -13,6 +13,7 @@ from msgspec import Meta
 from application.carts.handlers import CartNotFound
 from application.checkout import commands as c
 from application.checkout.read_models import CheckoutView, PlacedOrderView, ShippingOptionView
+from application.orders.handlers import GetOrder, OrderView
 from domain.carts.cart import Owner
 from domain.shared.address import Address
 from entrypoints.http.store.identity import shopper
@@ -133,3 +134,13 @@ class StoreCheckoutController(Controller):
         placed: PlacedOrderView = await _bus(request).handle(
             c.PlaceOrder(owner=await _owner(request), checkout_id=checkout_id))
         return placed
+
+
+class StoreOrderController(Controller):
+    path = "/store/orders"
+    tags = ["store: orders"]
+
+    @get("/{order_id:str}", operation_id="store_get_order", summary="One of my orders")
+    async def get_order(self, request: Request[Any, Any, Any], order_id: CheckoutId) -> OrderView:
+        view: OrderView = await _bus(request).handle(GetOrder(order_id=order_id, owner=await _owner(request)))
+        return view

@@ -1,0 +1,190 @@
+"""Checkout end to end over HTTP on the real stack: PostgreSQL, Redis, and Stripe on localstripe."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+import stripe
+from sqlalchemy import func, select
+
+from adapters.postgres import tables as t
+from application.checkout.commands import SecureOrderStock
+from domain.staff.roles import Role
+from tests.contract.http_support import client_for, settings_for
+from tests.contract.test_http_admin_products import token_for
+from tests.contract.test_http_cart import Browser
+from tests.contract.test_payment_gateway import API_KEY, localstripe, webhook_inbox  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.filterwarnings("ignore:Use 'content=<...>' to upload raw bytes:DeprecationWarning")
+
+BERLIN = {"name": "Ada Lovelace", "line1": "Unter den Linden 1", "city": "Berlin", "postal_code": "10117",
+          "country": "DE"}
+SAN_FRANCISCO = {"name": "Grace Hopper", "line1": "1 Market St", "city": "San Francisco", "postal_code": "94105",
+                 "country": "US", "region": "CA"}
+
+
+@pytest.fixture(scope="module")
+def client(database_url: str, redis_url: str, localstripe):  # noqa: F811
+    settings = settings_for(
+        database_url, redis_url, redis_key_prefix=f"test:{uuid.uuid4().hex[:8]}:",
+        stripe_api_key=API_KEY, stripe_webhook_secret=localstripe.webhook_secret,
+        stripe_api_base=localstripe.api_base,
+    )
+    with client_for(settings, base_url="https://testserver.local") as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+async def goods(client, engine) -> dict[str, str]:
+    merch = {"Authorization": f"Bearer {await token_for(engine, Role.MERCHANDISER)}"}
+    staff = {"Authorization": f"Bearer {await token_for(engine, Role.FULFILMENT)}"}
+    tag = uuid.uuid4().hex[:6].upper()
+    location = f"wh-{tag.lower()}"
+    assert client.post("/admin/inventory/locations", headers=staff,
+                       json={"id": location, "name": "Main"}).status_code == 201
+    skus = {}
+    for name, price, currency, units in (("Boot", 5950, "EUR", 10), ("Hoodie", 4999, "USD", 10),
+                                         ("Scarf", 2500, "EUR", 1)):
+        sku = f"{name.upper()}-{tag}"
+        created = client.post("/admin/products", headers=merch, json={
+            "name": f"{name} {tag}", "sku": sku, "price": price, "currency": currency, "status": "active",
+        })
+        assert created.status_code == 201, created.text
+        received = client.post(f"/admin/inventory/{sku}/receive", headers=staff,
+                               json={"location_id": location, "quantity": units})
+        assert received.status_code in (200, 201), received.text
+        skus[name] = sku
+    return skus
+
+
+def checkout_to(shopper: Browser, address: dict, method: str, provider: str) -> dict:
+    started = shopper.post("/store/checkout")
+    assert started.status_code == 201, started.text
+    checkout_id = started.json()["id"]
+    assert shopper.request("PUT", f"/store/checkout/{checkout_id}/contact",
+                           json={"email": "ada@example.com"}).status_code == 200
+    put = shopper.request("PUT", f"/store/checkout/{checkout_id}/address", json={"shipping": address})
+    assert put.status_code == 200, put.text
+    offered = [o["id"] for o in shopper.get(f"/store/checkout/{checkout_id}/shipping-options").json()]
+    assert method in offered
+    assert shopper.request("PUT", f"/store/checkout/{checkout_id}/shipping",
+                           json={"method_id": method}).status_code == 200
+    paying = shopper.post(f"/store/checkout/{checkout_id}/payment", json={"provider": provider})
+    assert paying.status_code == 200, paying.text
+    return paying.json()
+
+
+def test_germany_vat_inclusive_paid_on_invoice(client, goods) -> None:
+    shopper = Browser(client)
+    shopper.post("/store/cart/lines", json={"sku": goods["Boot"], "quantity": 2})
+    checkout = checkout_to(shopper, BERLIN, "eu-express", "manual")
+    # 2 × €59.50 + €9.90 express; 19 % VAT inside: €19.00 on the boots, €1.58 on shipping.
+    assert checkout["totals"] == {"subtotal": 11900, "discount": 0, "shipping": 990, "tax": 2058, "total": 12890,
+                                  "prices_include_tax": True}
+    placed = shopper.post(f"/store/checkout/{checkout['id']}/place", headers={"Idempotency-Key": "de-1"})
+    assert placed.status_code == 201, placed.text
+    order = shopper.get(f"/store/orders/{placed.json()['order_id']}").json()
+    assert (order["status"], order["totals"]["total"], order["currency"]) == ("pending", 12890, "EUR")
+    assert [line["tax"] for line in order["lines"]] == [1900]
+    assert Browser(client).get(f"/store/orders/{order['id']}").status_code == 404  # not yours
+
+
+async def test_california_sales_tax_on_top_paid_with_stripe(client, goods, localstripe, engine) -> None:  # noqa: F811
+    shopper = Browser(client)
+    shopper.post("/store/cart/lines", json={"sku": goods["Hoodie"], "quantity": 1}, headers={"X-Channel": "us"})
+    checkout = checkout_to(shopper, SAN_FRANCISCO, "us-ground", "stripe")
+    # $49.99 + $7.99 ground; 7.25 % on top: $3.62 + $0.58.
+    assert checkout["totals"]["total"] == 4999 + 799 + 362 + 58
+    placed = shopper.post(f"/store/checkout/{checkout['id']}/place", headers={"Idempotency-Key": "ca-1"})
+    assert placed.status_code == 201, placed.text
+    body = placed.json()
+    assert body["client_secret"]
+    assert body["status"] == "pending"
+
+    # The shopper's browser confirms with Stripe Elements; Stripe then calls our webhook.
+    sdk = stripe.StripeClient(API_KEY, base_addresses={"api": localstripe.api_base},
+                              http_client=stripe.HTTPXClient(allow_sync_methods=True))
+    await asyncio.to_thread(sdk.v1.payment_intents.update, body["payment_reference"],
+                            {"payment_method": "pm_card_visa"})
+    await asyncio.to_thread(sdk.v1.payment_intents.confirm, body["payment_reference"])
+    payload, signature = await asyncio.to_thread(
+        localstripe.inbox.wait_for,
+        lambda e: e["type"] == "payment_intent.succeeded" and e["data"]["object"]["id"] == body["payment_reference"],
+    )
+    for _ in range(3):  # delivered, then replayed twice
+        hooked = client.post("/webhooks/stripe", content=payload, headers={"Stripe-Signature": signature})
+        assert hooked.status_code == 200, hooked.text
+    forged = client.post("/webhooks/stripe", content=payload.replace(body["payment_reference"].encode(), b"pi_forged"),
+                         headers={"Stripe-Signature": signature})
+    assert forged.status_code == 400
+    order = shopper.get(f"/store/orders/{body['order_id']}").json()
+    assert (order["status"], order["currency"], order["totals"]["tax"]) == ("paid", "USD", 420)
+    assert [p["status"] for p in order["payments"]] == ["succeeded"]
+    assert await client.app.state.container.bus().handle(SecureOrderStock(order_id=body["order_id"])) == "committed"
+
+
+async def test_fifty_parallel_places_with_one_key_make_one_order_and_one_payment(client, goods, engine) -> None:
+    shopper = Browser(client)
+    shopper.post("/store/cart/lines", json={"sku": goods["Boot"], "quantity": 1})
+    checkout = checkout_to(shopper, BERLIN, "eu-standard", "stripe")
+    cookies = "; ".join(f"{name}={value}" for name, value in shopper.jar.items())
+    headers = {"Cookie": cookies, "X-CSRF-Token": shopper.jar.get("emporium_csrf"), "Idempotency-Key": "race-1"}
+    client.cookies = httpx.Cookies()
+
+    def place(_: int) -> httpx.Response:
+        return client.post(f"/store/checkout/{checkout['id']}/place", headers=headers)
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        responses = list(pool.map(place, range(50)))
+    statuses = sorted(r.status_code for r in responses)
+    assert set(statuses) <= {201, 409}, statuses
+    created = [r for r in responses if r.status_code == 201]
+    assert len({r.content for r in created}) == 1  # the replays are byte-identical
+    assert sum(1 for r in created if r.headers.get("idempotent-replayed") == "true") == len(created) - 1
+    async with engine.connect() as conn:
+        orders = await conn.scalar(select(func.count()).select_from(t.orders)
+                                   .where(t.orders.c.checkout_id == checkout["id"]))
+        references = await conn.scalar(select(t.orders.c.payment_references)
+                                       .where(t.orders.c.checkout_id == checkout["id"]))
+    assert orders == 1
+    assert len(references) == 1  # one PaymentIntent
+    reused = client.post(f"/store/checkout/{checkout['id']}/place", headers={**headers, "Idempotency-Key": "race-1"},
+                         content=b'{"other": 1}')
+    assert reused.status_code == 422
+
+
+def test_problems_change_nothing_and_charge_nothing(client, goods) -> None:
+    shopper = Browser(client)
+    shopper.post("/store/cart/lines", json={"sku": goods["Scarf"], "quantity": 1})
+    checkout_id = shopper.post("/store/checkout").json()["id"]
+    bad = shopper.request("PUT", f"/store/checkout/{checkout_id}/address", json={"shipping": {**BERLIN,
+                                                                                              "postal_code": "1"}})
+    assert bad.status_code == 422
+    assert bad.json()["errors"] == {"postal_code": "invalid"}
+    nowhere = shopper.request("PUT", f"/store/checkout/{checkout_id}/address", json={"shipping": {
+        "name": "Bo", "line1": "1 George St", "city": "Sydney", "postal_code": "2000", "country": "AU",
+        "region": "NSW"}})
+    assert nowhere.status_code == 422
+    assert nowhere.json()["type"].endswith("/unsupported-destination")
+    assert shopper.request("PUT", f"/store/checkout/{checkout_id}/address",
+                           json={"shipping": BERLIN}).status_code == 200
+    wrong = shopper.request("PUT", f"/store/checkout/{checkout_id}/shipping", json={"method_id": "us-ground"})
+    assert wrong.status_code == 422
+    assert wrong.json()["type"].endswith("/shipping-method-not-offered")
+    shopper.request("PUT", f"/store/checkout/{checkout_id}/contact", json={"email": "bo@example.com"})
+    shopper.request("PUT", f"/store/checkout/{checkout_id}/shipping", json={"method_id": "eu-standard"})
+    assert shopper.post(f"/store/checkout/{checkout_id}/payment", json={"provider": "manual"}).status_code == 200
+    line_id = shopper.get("/store/cart").json()["lines"][0]["id"]
+    shopper.request("DELETE", f"/store/cart/lines/{line_id}")  # the cart changes after payment started
+    changed = shopper.post(f"/store/checkout/{checkout_id}/place", headers={"Idempotency-Key": "changed-1"})
+    assert changed.status_code == 409
+    assert changed.json()["type"].endswith("/cart-changed")
+    assert shopper.get(f"/store/checkout/{checkout_id}").json()["order_id"] is None
+    no_key = shopper.post(f"/store/checkout/{checkout_id}/place")
+    assert no_key.status_code == 400
+    assert json.loads(no_key.content)["type"].endswith("/bad-request")
