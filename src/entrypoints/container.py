@@ -167,6 +167,9 @@ def build_bus(
             co.HandlePaymentEvent: functools.partial(
                 checkout.handle_payment_event, uow=uow, clock=clock, dispatch=dispatch,
             ),
+            co.ReconcilePayments: functools.partial(
+                checkout.reconcile_payments, uow=uow, gateways=gateways, clock=clock, dispatch=dispatch,
+            ),
             co.SecureOrderStock: functools.partial(
                 checkout.secure_order_stock, uow=uow, dispatch=dispatch, gateways=gateways, clock=clock,
             ),

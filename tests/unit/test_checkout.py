@@ -9,6 +9,7 @@ import pytest
 
 from adapters.memory.carts import MemoryCartCache, MemoryDurableCarts
 from adapters.memory.clock import FakeClock, SequentialIds
+from adapters.memory.payments import MemoryPaymentGateway
 from adapters.memory.store import MemoryDatabase, MemoryUnitOfWork
 from adapters.system.manual_payments import ManualPaymentGateway
 from application.carts import commands as cart
@@ -18,7 +19,7 @@ from application.catalog.commands import CreateProduct
 from application.checkout import commands as co
 from application.inventory import commands as inv
 from application.inventory.handlers import expire_due
-from application.ports.payments import Payment, PaymentRequest, PaymentStatus, Refund, WebhookEvent
+from application.ports.payments import WebhookEvent
 from domain.carts.cart import Owner
 from domain.checkout.checkout import CartChanged
 from domain.orders.order import OrderStatus
@@ -32,33 +33,11 @@ CALIFORNIA = Address(name="Ada", line1="1 Market St", city="San Francisco", post
                      region="CA")
 
 
-class FakeCardGateway:
-    """An online provider: a created payment waits for the webhook."""
-
-    name = "stripe"
-
-    def __init__(self) -> None:
-        self.created: dict[str, Payment] = {}
-        self.refunds: dict[str, Refund] = {}
-
-    async def create(self, request: PaymentRequest) -> Payment:
-        key = request.idempotency_key
-        self.created.setdefault(key, Payment(
-            provider=self.name, reference=f"pi_{len(self.created) + 1}", status=PaymentStatus.PENDING,
-            amount=request.amount, currency=request.currency, client_secret="secret", order_id=request.order_id,
-        ))
-        return self.created[key]
-
-    async def refund(self, reference: str, *, amount: int, idempotency_key: str) -> Refund:
-        return self.refunds.setdefault(idempotency_key, Refund(
-            reference=f"re_{idempotency_key}", payment_reference=reference, amount=amount, status="succeeded"))
-
-
 @pytest.fixture
 def shop():
     db, ids, clock = MemoryDatabase(), SequentialIds(), FakeClock(datetime(2026, 6, 1, 12, tzinfo=UTC))
     store = LayeredCartStore(MemoryDurableCarts(), MemoryCartCache(), clock)
-    card = FakeCardGateway()
+    card = MemoryPaymentGateway("whsec_test")
     bus = build_bus(
         uow=lambda: MemoryUnitOfWork(db, ids), clock=clock, ids=ids, cart_store=store,
         channels=Channels.parse("web:EUR:DE:incl,us:USD:US-CA:excl"),
@@ -191,7 +170,7 @@ async def test_webhooks_replayed_out_of_order_pay_the_order_once(shoes) -> None:
     await bus.handle(co.ChooseShipping(owner=GUEST, checkout_id=checkout_id, method_id="eu-standard"))
     await bus.handle(co.StartPayment(owner=GUEST, checkout_id=checkout_id, provider="stripe"))
     placed = await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
-    assert placed.client_secret == "secret"
+    assert placed.client_secret
     ref = placed.payment_reference
     events = [
         event(ref, "payment_intent.payment_failed", "evt_fail"),  # a stale failure (card retried)
@@ -225,10 +204,35 @@ async def test_a_payment_after_the_hold_lapsed_and_the_units_sold_is_refunded(sh
     other = Owner.guest("someone-else")
     await bus.handle(cart.AddCartLine(owner=other, sku="SHOE-1", quantity=9))
     await bus.handle(inv.ReserveStock(reference="other-checkout", lines=[("SHOE-1", 9)]))
+    card.succeed(ref)  # the shopper retried with another card
     paid = event(ref, "payment_intent.succeeded", "e2", 11900)
     await bus.handle(co.HandlePaymentEvent(provider="stripe", event=paid))
     assert await bus.handle(co.SecureOrderStock(order_id=placed.order_id)) == "cancelled"
     order = db.extra["orders"][placed.order_id]
     assert order.status is OrderStatus.CANCELLED
     assert [r.amount for r in order.refunds] == [11900]
-    assert list(card.refunds) == [f"stock-gone-{order.id}"]
+    assert (await card.retrieve(ref)).status.value == "succeeded"
+    assert order.refunds[0].reference.startswith("re_")
+
+
+async def test_the_reconciler_settles_orders_whose_webhook_never_came(shoes) -> None:
+    bus, db, clock, card, _ = shoes
+    placed = []
+    for owner in (GUEST, Owner.guest("guest-2")):
+        await bus.handle(cart.AddCartLine(owner=owner, sku="SHOE-1", quantity=1))
+        checkout_id = (await bus.handle(co.StartCheckout(owner=owner))).id
+        await bus.handle(co.SetContact(owner=owner, checkout_id=checkout_id, email="ada@example.com"))
+        await bus.handle(co.SetAddress(owner=owner, checkout_id=checkout_id, shipping=BERLIN))
+        await bus.handle(co.ChooseShipping(owner=owner, checkout_id=checkout_id, method_id="eu-standard"))
+        await bus.handle(co.StartPayment(owner=owner, checkout_id=checkout_id, provider="stripe"))
+        placed.append(await bus.handle(co.PlaceOrder(owner=owner, checkout_id=checkout_id)))
+    card.succeed(placed[0].payment_reference)  # paid, but the webhook was lost
+    await card.cancel(placed[1].payment_reference)  # abandoned and cancelled at the provider
+    assert await bus.handle(co.ReconcilePayments()) == {"paid": 0, "cancelled": 0, "waiting": 0}  # too recent
+    clock.advance(timedelta(minutes=6))
+    assert await bus.handle(co.ReconcilePayments()) == {"paid": 1, "cancelled": 1, "waiting": 0}
+    orders = db.extra["orders"]
+    assert orders[placed[0].order_id].status is OrderStatus.PAID
+    assert orders[placed[1].order_id].status is OrderStatus.CANCELLED
+    assert await available(db, "SHOE-1") == 9  # the cancelled order's hold went back on sale
+    assert await bus.handle(co.ReconcilePayments()) == {"paid": 0, "cancelled": 0, "waiting": 0}

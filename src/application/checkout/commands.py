@@ -73,3 +73,11 @@ class SecureOrderStock:
     """Commit the order's stock hold (after payment, or at once for manual payment)."""
 
     order_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReconcilePayments:
+    """Ask the provider about orders still waiting on an online payment, and settle them."""
+
+    older_than_seconds: int = 300
+    limit: int = 200

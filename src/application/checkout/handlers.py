@@ -20,6 +20,7 @@ from application.checkout.commands import (
     GetCheckout,
     HandlePaymentEvent,
     PlaceOrder,
+    ReconcilePayments,
     SecureOrderStock,
     SetAddress,
     SetContact,
@@ -32,7 +33,7 @@ from application.checkout.read_models import CheckoutView, PlacedOrderView, Ship
 from application.inventory.commands import CommitReservation, ExtendReservation, ReleaseReservation, ReserveStock
 from application.ports.addresses import AddressValidator
 from application.ports.clock import Clock, IdGenerator
-from application.ports.payments import Payment, PaymentGateway, PaymentRequest, WebhookEvent
+from application.ports.payments import Payment, PaymentGateway, PaymentRequest, PaymentStatus, WebhookEvent
 from domain.carts.cart import Owner, OwnerKind
 from domain.checkout.checkout import Checkout, CheckoutClosed, CheckoutIncomplete, Snapshot
 from domain.customers.customer import normalise_email
@@ -359,9 +360,9 @@ async def place_order(
         order_id=order.id, amount=order.totals.total, currency=order.totals.currency,
         idempotency_key=f"order-{order.id}", email=order.email, description=f"Order {order.number}",
     ))
-    await _attach(uow, order.id, payment, clock)
+    await _attach(uow, order.id, order.payment_provider, payment, clock)
     if checkout.reservation_id:
-        if gateway.name == "manual":
+        if order.payment_provider == "manual":
             await _commit_stock(dispatch, checkout.reservation_id)
         else:
             try:
@@ -372,7 +373,7 @@ async def place_order(
                                checkout.reservation_id)
     return PlacedOrderView(
         order_id=order.id, number=order.number, status=order.status.value, total=order.totals.total,
-        currency=order.totals.currency, payment_provider=gateway.name, payment_reference=payment.reference,
+        currency=order.totals.currency, payment_provider=order.payment_provider, payment_reference=payment.reference,
         client_secret=payment.client_secret,
     )
 
@@ -389,14 +390,15 @@ async def _retire_cart(store: CartStore, owner: Owner, clock: Clock) -> None:
         await carts.change(owner, store, lambda c: c.retire(now=clock.now()))
 
 
-async def _attach(uow: Uow, order_id: str, payment: Payment, clock: Clock) -> None:
+async def _attach(uow: Uow, order_id: str, provider: str, payment: Payment, clock: Clock) -> None:
+    """Record the provider's payment on the order (``provider``: the key the gateway is configured under)."""
     for _ in range(5):
         async with uow() as tx:
             order = await tx.orders.get(order_id)
             if order.has_payment(payment.reference):
                 return
             loaded = order.version
-            order.attach_payment(provider=payment.provider, reference=payment.reference, now=clock.now(),
+            order.attach_payment(provider=provider, reference=payment.reference, now=clock.now(),
                                  actor="system")
             try:
                 await tx.orders.save(order, expected_version=loaded)
@@ -510,6 +512,53 @@ async def secure_order_stock(
             await tx.orders.save(order, expected_version=loaded)
             await tx.commit()
     return "cancelled"
+
+
+async def reconcile_payments(
+    command: ReconcilePayments, *, uow: Uow, gateways: Mapping[str, PaymentGateway], clock: Clock,
+    dispatch: Dispatch,
+) -> dict[str, int]:
+    """The safety net for lost webhooks: for each pending online order, the provider's word is
+    applied as if its webhook had arrived (same handler, deduplicated by a synthetic event id).
+    Paid → the order is paid (and its stock secured by the OrderPaid consumer); failed or
+    cancelled at the provider → the hold is released and the order cancelled."""
+    counts = {"paid": 0, "cancelled": 0, "waiting": 0}
+    before = clock.now() - timedelta(seconds=command.older_than_seconds)
+    for provider, gateway in gateways.items():
+        if provider == "manual":
+            continue  # invoices are settled by staff, not by a provider
+        async with uow() as tx:
+            waiting = await tx.orders.pending_payments(provider=provider, placed_before=before, limit=command.limit)
+        for order in waiting:
+            for record in order.payments:
+                payment = await gateway.retrieve(record.reference)
+                if payment.status is PaymentStatus.SUCCEEDED:
+                    await handle_payment_event(HandlePaymentEvent(provider=provider, event=WebhookEvent(
+                        id=f"reconcile:{payment.reference}:succeeded", type="payment_intent.succeeded",
+                        created=clock.now(), payment_reference=payment.reference,
+                        amount=payment.amount_received or payment.amount, currency=payment.currency,
+                    )), uow=uow, clock=clock, dispatch=dispatch)
+                    counts["paid"] += 1
+                elif payment.status is PaymentStatus.CANCELED:
+                    await _cancel_unpaid(uow, order.id, clock, dispatch, reason="payment cancelled at the provider")
+                    counts["cancelled"] += 1
+                else:
+                    counts["waiting"] += 1
+    return counts
+
+
+async def _cancel_unpaid(uow: Uow, order_id: str, clock: Clock, dispatch: Dispatch, *, reason: str) -> None:
+    async with uow() as tx:
+        order = await tx.orders.get(order_id)
+        if order.status is not OrderStatus.PENDING:
+            return
+        loaded = order.version
+        order.cancel(now=clock.now(), actor="system:reconciler", reason=reason)
+        await tx.orders.save(order, expected_version=loaded)
+        await tx.commit()
+    checkout = await _checkout_of(uow, order)
+    if checkout is not None and checkout.reservation_id:
+        await _release(dispatch, checkout.reservation_id)
 
 
 _NO_ESTIMATE = RateTable()  # price_cart's cart-page estimate; checkout computes the real tax itself

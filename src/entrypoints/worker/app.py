@@ -16,12 +16,19 @@ import dramatiq
 from adapters.dramatiq.broker import DELIVER_ACTOR, QUEUE
 from adapters.dramatiq.tracking import TRACKING_ACTOR, TRACKING_QUEUE, decode_batch
 from application.analytics import handlers as analytics
+from application.checkout.commands import ReconcilePayments
 from application.consumers import deliver
 from application.inventory.commands import Reconcile
 from application.ports.outbox import OutboxMessage
 from entrypoints.container import Container
 from entrypoints.logging import configure_logging
-from entrypoints.worker.scheduler import MAINTENANCE_QUEUE, PRUNE_ACTOR, PURGE_CARTS_ACTOR, RECONCILE_ACTOR
+from entrypoints.worker.scheduler import (
+    MAINTENANCE_QUEUE,
+    PRUNE_ACTOR,
+    PURGE_CARTS_ACTOR,
+    RECONCILE_ACTOR,
+    RECONCILE_PAYMENTS_ACTOR,
+)
 
 logger = logging.getLogger(__name__)
 container = Container()
@@ -75,3 +82,10 @@ async def purge_expired_carts() -> None:
     """Daily: delete durable cart copies nobody touched within their TTL."""
     removed = await container.cart_store().purge_expired()
     logger.info("purged %d expired carts", removed)
+
+
+@dramatiq.actor(actor_name=RECONCILE_PAYMENTS_ACTOR, queue_name=MAINTENANCE_QUEUE, max_retries=3)
+async def reconcile_payments() -> None:
+    """Every 5 minutes: settle online orders whose webhook never came."""
+    counts = await container.bus().handle(ReconcilePayments())
+    logger.info("payment reconciliation: %s", counts)

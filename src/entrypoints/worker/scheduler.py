@@ -25,6 +25,7 @@ MAINTENANCE_QUEUE = "maintenance"
 RECONCILE_ACTOR = "reconcile_inventory"
 PRUNE_ACTOR = "prune_outbox"
 PURGE_CARTS_ACTOR = "purge_expired_carts"
+RECONCILE_PAYMENTS_ACTOR = "reconcile_payments"
 
 
 def enqueue(broker: dramatiq.Broker, actor_name: str) -> None:
@@ -42,6 +43,10 @@ def build_scheduler(broker: dramatiq.Broker, *, every_seconds: int) -> BlockingS
     scheduler.add_job(
         enqueue, CronTrigger(hour=3, minute=17), args=[broker, PRUNE_ACTOR], id=PRUNE_ACTOR,
         max_instances=1, coalesce=True,
+    )
+    scheduler.add_job(
+        enqueue, IntervalTrigger(minutes=5), args=[broker, RECONCILE_PAYMENTS_ACTOR], id=RECONCILE_PAYMENTS_ACTOR,
+        max_instances=1, coalesce=True, misfire_grace_time=60,
     )
     scheduler.add_job(
         enqueue, CronTrigger(hour=3, minute=47), args=[broker, PURGE_CARTS_ACTOR], id=PURGE_CARTS_ACTOR,

@@ -13,6 +13,7 @@ from msgspec import Meta
 
 from application.analytics.handlers import TrackEvents
 from domain.analytics.tracking import MAX_BATCH, Kind, TrackedEvent
+from entrypoints.http.store.identity import shopper
 
 Id = Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
 Text = Annotated[str, Meta(max_length=200)]
@@ -104,6 +105,6 @@ class StoreEventsController(Controller):
             raise HTTPException(
                 status_code=429, detail="Too many tracking requests", headers={"Retry-After": str(decision.retry_after)}
             )
-        customer_id = getattr(request.state, "customer_id", None)
+        customer_id = (await shopper(request)).customer_id  # the signed-in customer, when there is one
         accepted = await container.bus().handle(TrackEvents(events=to_tracked(data, customer_id)))
         return Accepted(accepted=accepted)
