@@ -220,6 +220,7 @@ class MemoryUnitOfWork:
     async def __aenter__(self) -> Self:
         from adapters.memory.analytics import MemoryAnalyticsStore
         from adapters.memory.inventory import MemoryAvailabilityView, MemoryReservationRepository, MemoryStockRepository
+        from adapters.memory.search import MemoryMerchandising
 
         self._work = copy.deepcopy(self._committed)
         self._seen: list[Aggregate] = []
@@ -237,6 +238,7 @@ class MemoryUnitOfWork:
         self.stock = MemoryStockRepository(self._work.inventory, self._seen)
         self.reservations = MemoryReservationRepository(self._work.inventory, self._seen)
         self.availability_view = MemoryAvailabilityView(self._work)
+        self.merchandising = MemoryMerchandising(self._work)
         return self
 
     async def __aexit__(

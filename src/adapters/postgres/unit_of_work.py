@@ -20,6 +20,7 @@ from adapters.postgres.catalog import (
     PostgresProductRepository,
 )
 from adapters.postgres.inventory import PostgresReservationRepository, PostgresStockRepository
+from adapters.postgres.merchandising import PostgresMerchandising
 from adapters.postgres.read_models import PostgresAvailabilityView, PostgresCatalogReadModel
 from adapters.postgres.repositories import PostgresStaffTokens
 from application.codec import event_to_builtins
@@ -67,6 +68,7 @@ class PostgresUnitOfWork:
         self.stock = PostgresStockRepository(self._conn, self._seen)
         self.reservations = PostgresReservationRepository(self._conn, self._seen)
         self.availability_view = PostgresAvailabilityView(self._conn)
+        self.merchandising = PostgresMerchandising(self._conn)
         return self
 
     @property

@@ -1,0 +1,222 @@
+"""PostgreSQL full-text search behind the ``SearchIndex`` port.
+
+Documents live in ``search.documents`` with a weighted ``tsvector`` built in each document's
+language configuration (name A, attribute values and categories B, description C). Typos and
+prefixes are resolved against ``search.terms``, the indexed vocabulary, with pg_trgm: a word the
+vocabulary does not hold is replaced by its nearest trigram neighbours, and the last word is also
+completed by prefix. Facets are counted in the same statement as the page.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from application.search.documents import SearchDocument
+from application.search.ports import IndexQuery, IndexResult, SearchHit
+from application.search.text import plan, synonym_map, words
+from domain.search.merchandising import SynonymGroup
+
+_CONFIG = re.compile(r"^[a-z_]{2,32}$")
+STRICT_SIMILARITY = 0.3
+RELAXED_SIMILARITY = 0.2
+TYPO_CANDIDATES = 3
+PREFIX_CANDIDATES = 5
+
+_UPSERT = text("""
+INSERT INTO search.documents (id, slug, name, description, keywords, language, category_ids, attr_tokens, prices,
+                              in_stock, sold, updated_at)
+VALUES (:id, :slug, :name, :description, :keywords, CAST(:language AS regconfig), :category_ids, :attr_tokens,
+        CAST(:prices AS jsonb), :in_stock, :sold, now())
+ON CONFLICT (id) DO UPDATE SET slug = excluded.slug, name = excluded.name, description = excluded.description,
+    keywords = excluded.keywords, language = excluded.language, category_ids = excluded.category_ids,
+    attr_tokens = excluded.attr_tokens, prices = excluded.prices, in_stock = excluded.in_stock,
+    sold = excluded.sold, updated_at = now()
+""")
+
+_SORTS = {
+    "relevance": "rank DESC, sold DESC, id DESC",
+    "price_asc": "price ASC NULLS LAST, id ASC",
+    "price_desc": "price DESC NULLS LAST, id ASC",
+    "newest": "id DESC",
+    "bestselling": "sold DESC, id DESC",
+}
+
+
+def _config(language: str) -> str:
+    return language if _CONFIG.match(language) else "simple"
+
+
+class PostgresSearchIndex:
+    def __init__(self, engine: AsyncEngine, *, batch_size: int = 1000) -> None:
+        self._engine = engine
+        self._batch = batch_size
+
+    async def upsert(self, documents: list[SearchDocument], *, wait: bool = False) -> None:
+        # Committed on return: PostgreSQL is searchable as soon as the transaction ends, so ``wait`` is moot.
+        for start in range(0, len(documents), self._batch):
+            batch = documents[start : start + self._batch]
+            vocabulary = sorted({w for d in batch for w in words(f"{d.name} {d.keywords()} {d.description}")
+                                 if 3 <= len(w) <= 40 and not w.isdigit()})
+            async with self._engine.begin() as conn:
+                await conn.execute(_UPSERT, [
+                    {"id": d.id, "slug": d.slug, "name": d.name, "description": d.description,
+                     "keywords": d.keywords(), "language": _config(d.language), "category_ids": d.category_ids,
+                     "attr_tokens": d.tokens(), "prices": msgspec.json.encode(d.prices).decode(),
+                     "in_stock": d.in_stock, "sold": d.sold}
+                    for d in batch
+                ])
+                await conn.execute(
+                    text("INSERT INTO search.terms (term) SELECT unnest(CAST(:terms AS text[])) "
+                         "ON CONFLICT DO NOTHING"), {"terms": vocabulary},
+                )
+
+    async def delete(self, product_ids: list[str], *, wait: bool = False) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(text("DELETE FROM search.documents WHERE id = ANY(:ids)"), {"ids": product_ids})
+
+    async def clear(self) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(text("DELETE FROM search.documents"))
+            await conn.execute(text("DELETE FROM search.terms"))
+
+    async def set_synonyms(self, groups: list[SynonymGroup]) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(text("DELETE FROM search.synonyms"))
+            if groups:
+                await conn.execute(text("INSERT INTO search.synonyms (id, terms) VALUES (:id, :terms)"),
+                                   [{"id": g.id, "terms": list(g.terms)} for g in groups])
+
+    async def count(self) -> int:
+        async with self._engine.connect() as conn:
+            return int(await conn.scalar(text("SELECT count(*) FROM search.documents")) or 0)
+
+    async def _expand(self, conn: AsyncConnection, positions: list[list[str]], relaxed: bool) -> list[list[str]]:
+        """Add trigram neighbours of words the vocabulary lacks, and prefix completions of the last word."""
+        singles = sorted({a for p in positions for a in p if " " not in a and len(a) >= 4 and not a.isdigit()})
+        last = positions[-1][0] if positions and " " not in positions[-1][0] else ""
+        near: dict[str, list[str]] = {}
+        if singles:
+            await conn.execute(text("SELECT set_config('pg_trgm.similarity_threshold', :s, true)"),
+                               {"s": str(RELAXED_SIMILARITY if relaxed else STRICT_SIMILARITY)})
+            rows = await conn.execute(text(
+                "SELECT w, t.term FROM unnest(CAST(:words AS text[])) AS w CROSS JOIN LATERAL ("
+                "  SELECT term FROM search.terms WHERE term % w ORDER BY term <-> w LIMIT :n) AS t"
+            ), {"words": singles, "n": TYPO_CANDIDATES})
+            for w, term in rows:
+                near.setdefault(w, []).append(term)
+        completions: list[str] = []
+        if len(last) >= 2:
+            rows = await conn.execute(text(
+                "SELECT term FROM search.terms WHERE term LIKE :p ORDER BY length(term), term LIMIT :n"
+            ), {"p": last.replace("\\", "").replace("%", "").replace("_", "") + "%", "n": PREFIX_CANDIDATES})
+            completions = [r[0] for r in rows]
+        expanded = []
+        for n, alternatives in enumerate(positions):
+            more = list(alternatives)
+            for alternative in alternatives:
+                if alternative in near and alternative not in near[alternative]:
+                    more += [t for t in near[alternative] if t not in more]
+            if n == len(positions) - 1:
+                more += [c for c in completions if c not in more]
+            expanded.append(more)
+        return expanded
+
+    async def _tsquery(self, conn: AsyncConnection, query: IndexQuery, params: dict[str, Any]) -> str | None:
+        synonyms = [SynonymGroup(id=r[0], terms=tuple(r[1]))
+                    for r in await conn.execute(text("SELECT id, terms FROM search.synonyms"))]
+        positions = plan(query.text, synonym_map(synonyms))
+        if not positions:
+            return None
+        positions = await self._expand(conn, positions, query.relaxed)
+        parts = []
+        for n, alternatives in enumerate(positions):
+            names = []
+            for k, alternative in enumerate(alternatives):
+                params[f"a{n}_{k}"] = alternative
+                names.append(f"plainto_tsquery(CAST(:cfg AS regconfig), :a{n}_{k})")
+            parts.append("(" + " || ".join(names) + ")")
+        return (" || " if query.relaxed else " && ").join(parts)
+
+    async def search(self, query: IndexQuery) -> IndexResult:
+        params: dict[str, Any] = {"cfg": _config(query.language), "cur": query.currency, "limit": query.limit,
+                                  "offset": query.offset}
+        async with self._engine.connect() as conn:
+            tsquery = await self._tsquery(conn, query, params)
+            where = ["true"]
+            source = "search.documents d"
+            rank = "0::real"
+            if tsquery is not None:
+                source += f", ({'SELECT ' + tsquery} AS q) qq"
+                where.append("d.tsv @@ qq.q")
+                rank = "ts_rank_cd(d.tsv, qq.q)"
+            if query.category_id is not None:
+                where.append("d.category_ids @> ARRAY[CAST(:category AS text)]")
+                params["category"] = query.category_id
+            if query.attributes:
+                where.append("d.attr_tokens @> CAST(:tokens AS text[])")
+                params["tokens"] = [f"{k}={v}" for k, v in sorted(query.attributes.items())]
+            if query.min_price is not None:
+                where.append("(d.prices ->> :cur)::bigint >= :min_price")
+                params["min_price"] = query.min_price
+            if query.max_price is not None:
+                where.append("(d.prices ->> :cur)::bigint <= :max_price")
+                params["max_price"] = query.max_price
+            if query.in_stock is not None:
+                where.append("d.in_stock = :in_stock")
+                params["in_stock"] = query.in_stock
+            highlight = (
+                "ts_headline(CAST(:cfg AS regconfig), m.name, m.q, "
+                "'StartSel=<mark>, StopSel=</mark>, HighlightAll=true')"
+                if tsquery is not None and query.highlight else "NULL"
+            )
+            facets = """
+                SELECT 'category' AS facet, c AS value, count(*) AS n FROM matched, unnest(category_ids) AS c GROUP BY c
+                UNION ALL SELECT 'attr', a, count(*) FROM matched, unnest(attr_tokens) AS a GROUP BY a
+                UNION ALL SELECT 'in_stock', in_stock::text, count(*) FROM matched GROUP BY in_stock
+            """ if query.facets else "SELECT NULL AS facet, NULL AS value, 0 AS n WHERE false"
+            statement = f"""
+                WITH matched AS MATERIALIZED (
+                    SELECT d.id, d.slug, d.name, d.category_ids, d.attr_tokens, d.in_stock, d.sold,
+                           (d.prices ->> :cur)::bigint AS price, {rank} AS rank
+                           {', qq.q AS q' if tsquery is not None else ', NULL AS q'}
+                    FROM {source} WHERE {' AND '.join(where)}
+                ), page AS (
+                    SELECT *, row_number() OVER () AS ord FROM (
+                        SELECT * FROM matched ORDER BY {_SORTS.get(query.sort, _SORTS['relevance'])}
+                        LIMIT :limit OFFSET :offset) AS p
+                ), facets AS ({facets})
+                SELECT (SELECT count(*) FROM matched) AS total,
+                       (SELECT coalesce(json_agg(json_build_object(
+                            'id', m.id, 'slug', m.slug, 'name', m.name, 'price', m.price, 'in_stock', m.in_stock,
+                            'category_ids', m.category_ids, 'highlight', {highlight}) ORDER BY m.ord), '[]')
+                        FROM page AS m) AS hits,
+                       (SELECT coalesce(json_agg(json_build_array(facet, value, n)), '[]') FROM facets) AS facets
+            """  # noqa: S608 - only fixed fragments are interpolated; every value is a bound parameter
+            row = (await conn.execute(text(statement), params)).one()
+        counts: dict[str, dict[str, int]] = {}
+        for facet, value, n in row.facets:
+            if facet == "attr":
+                name, _, value = value.partition("=")
+                facet = f"attr.{name}"
+            counts.setdefault(facet, {})[value] = n
+        hits = [SearchHit(currency=query.currency, **h) for h in row.hits]
+        return IndexResult(hits=hits, total=int(row.total), facets=counts)
+
+    async def fetch(self, product_ids: list[str], *, currency: str) -> list[SearchHit]:
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(text(
+                "SELECT id, slug, name, (prices ->> :cur)::bigint AS price, in_stock, category_ids "
+                "FROM search.documents WHERE id = ANY(:ids)"
+            ), {"cur": currency, "ids": product_ids})
+            found = {r.id: SearchHit(id=r.id, slug=r.slug, name=r.name, price=r.price, currency=currency,
+                                     in_stock=r.in_stock, category_ids=list(r.category_ids)) for r in rows}
+        return [found[p] for p in product_ids if p in found]
+
+    async def suggest(self, prefix: str, *, limit: int) -> list[str]:
+        result = await self.search(IndexQuery(text=prefix, sort="bestselling", limit=limit, facets=False))
+        return [h.name for h in result.hits]
