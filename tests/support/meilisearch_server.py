@@ -122,7 +122,7 @@ def running(binary: Path | None = None, *, startup_timeout: float = 30.0) -> Ite
     if os.geteuid() == 0:
         os.chown(data, UNPRIVILEGED, UNPRIVILEGED)
     port = _free_port()
-    key = secrets.token_urlsafe(24)
+    key = secrets.token_hex(24)  # hex: a urlsafe key may start with "-" and read as a flag
     command += [str(binary), "--http-addr", f"127.0.0.1:{port}", "--master-key", key, "--env", "development",
                 "--no-analytics", "--db-path", str(data / "db"), "--dump-dir", str(data / "dumps"),
                 "--snapshot-dir", str(data / "snapshots"), "--max-indexing-threads", "1"]
