@@ -9,6 +9,8 @@ from application.catalog.cdn import CdnPurger, purge_on_change
 from application.catalog.events import ProductDocumentChanged
 from application.consumers import Consumer, ConsumerRegistry
 from application.inventory import handlers as inventory
+from application.search import indexer
+from application.search.ports import SearchIndex
 from domain.catalog.categories import CategoryTreeChanged
 from domain.catalog.collections import CollectionChanged
 from domain.catalog.pricing import PriceListChanged
@@ -21,9 +23,15 @@ class _NoCdn:
         return None
 
 
-def build_registry(*, cdn: CdnPurger | None = None) -> ConsumerRegistry:
+def build_registry(*, cdn: CdnPurger | None = None, search: SearchIndex | None = None) -> ConsumerRegistry:
+    search_consumers = [] if search is None else [
+        Consumer("search_indexer")
+        .on(ProductDocumentChanged.topic, indexer.on_document_changed(search))
+        .on(StockChanged.topic, indexer.on_stock_changed(search)),
+    ]
     return ConsumerRegistry(
         [
+            *search_consumers,
             Consumer("cdn_purge").on(ProductDocumentChanged.topic, purge_on_change(cdn or _NoCdn())),
             Consumer("catalog_projection")
             .on(ProductSaved.topic, catalog.on_product_saved)

@@ -10,10 +10,13 @@ from dependency_injector import containers, providers
 from adapters.dramatiq.broker import DramatiqPublisher, make_broker
 from adapters.dramatiq.tracking import DramatiqTrackingQueue
 from adapters.http.cdn import HttpCdnPurger, LoggingCdnPurger
+from adapters.meilisearch.index import MeilisearchSearchIndex
 from adapters.memory.analytics import InlineTrackingQueue
 from adapters.memory.inventory import MemoryStockGate
+from adapters.memory.search import MemorySearchIndex
 from adapters.postgres.engine import make_engine
 from adapters.postgres.outbox import PostgresOutboxStore
+from adapters.postgres.search import PostgresSearchIndex
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
 from adapters.redis.client import make_redis
 from adapters.redis.rate_limit import RedisRateLimiter
@@ -29,16 +32,19 @@ from application.inventory.batching import ReservationBatcher
 from application.inventory.gate_cache import SoldOutMemory
 from application.messagebus import MessageBus
 from application.relay import OutboxRelay
+from application.search import merchandising as merch
 from application.staff import handlers as staff
 from application.subscriptions import build_registry
 from entrypoints.settings import Settings, get_settings
 
 
 def build_bus(
-    uow: Any, clock: Any, ids: Any, tracking_queue: Any = None, gate: Any = None, reservation_ttl: int = 600
+    uow: Any, clock: Any, ids: Any, tracking_queue: Any = None, gate: Any = None, reservation_ttl: int = 600,
+    search_index: Any = None,
 ) -> MessageBus:
     """Bind every command to its handler and the handler's dependencies."""
     deps = {"uow": uow, "clock": clock, "ids": ids}
+    search_index = search_index or MemorySearchIndex()
     tracking_queue = tracking_queue or InlineTrackingQueue(uow)
     gate = SoldOutMemory(gate or MemoryStockGate())
     stock = {"uow": uow, "gate": gate, "clock": clock}
@@ -70,6 +76,12 @@ def build_bus(
             collections.ArrangeCollection: functools.partial(collections.arrange_collection, uow=uow, clock=clock),
             staff.IssueStaffToken: functools.partial(staff.issue_staff_token, **deps),
             analytics.TrackEvents: functools.partial(analytics.track_events, queue=tracking_queue, clock=clock),
+            merch.AddSynonymGroup: functools.partial(merch.add_synonym_group, uow=uow, ids=ids, index=search_index),
+            merch.RemoveSynonymGroup: functools.partial(merch.remove_synonym_group, uow=uow, index=search_index),
+            merch.AddRule: functools.partial(merch.add_rule, uow=uow, ids=ids),
+            merch.RemoveRule: functools.partial(merch.remove_rule, uow=uow),
+            merch.AddRedirect: functools.partial(merch.add_redirect, uow=uow, ids=ids),
+            merch.RemoveRedirect: functools.partial(merch.remove_redirect, uow=uow),
         }
     )
 
@@ -102,15 +114,22 @@ class Container(containers.DeclarativeContainer):
         lambda s: HttpCdnPurger(s.cdn_purge_url, token=s.cdn_purge_token) if s.cdn_purge_url else LoggingCdnPurger(),
         settings,
     )
-    consumers = providers.Singleton(lambda cdn: build_registry(cdn=cdn), cdn)
+    search_index = providers.Singleton(
+        lambda s, engine: MeilisearchSearchIndex(s.meilisearch_url, api_key=s.meilisearch_key,
+                                                 index=s.meilisearch_index)
+        if s.search_backend == "meilisearch" else PostgresSearchIndex(engine),
+        settings, engine,
+    )
+    consumers = providers.Singleton(lambda cdn, search: build_registry(cdn=cdn, search=search), cdn, search_index)
     tracking_queue = providers.Singleton(DramatiqTrackingQueue, broker)
     rate_limiter = providers.Singleton(RedisRateLimiter, redis)
     stock_gate = providers.Singleton(RedisStockGate, redis)
     bus = providers.Singleton(
-        lambda uow, clock, ids, queue, gate, s: build_bus(
-            uow=uow, clock=clock, ids=ids, tracking_queue=queue, gate=gate, reservation_ttl=s.reservation_ttl_seconds
+        lambda uow, clock, ids, queue, gate, s, search: build_bus(
+            uow=uow, clock=clock, ids=ids, tracking_queue=queue, gate=gate, reservation_ttl=s.reservation_ttl_seconds,
+            search_index=search,
         ),
-        uow_factory, clock, ids, tracking_queue, stock_gate, settings,
+        uow_factory, clock, ids, tracking_queue, stock_gate, settings, search_index,
     )
 
     outbox_store = providers.Singleton(PostgresOutboxStore, engine)
@@ -124,6 +143,10 @@ class Container(containers.DeclarativeContainer):
 async def close(container: Container) -> None:
     """Close what the container opened; creating an engine or client never connects, so this is safe."""
     await container.outbox_store().close()
+    search = container.search_index()
+    if isinstance(search, MeilisearchSearchIndex):
+        await search.close()
+    container.search_index.reset()
     await container.redis().aclose()
     await container.engine().dispose()
     for provider in (container.outbox_store, container.redis, container.engine):

@@ -96,7 +96,10 @@ class PostgresSearchIndex:
             return int(await conn.scalar(text("SELECT count(*) FROM search.documents")) or 0)
 
     async def _expand(self, conn: AsyncConnection, positions: list[list[str]], relaxed: bool) -> list[list[str]]:
-        """Add trigram neighbours of words the vocabulary lacks, and prefix completions of the last word."""
+        """Add trigram neighbours of words the vocabulary lacks, and prefix completions of the last word.
+
+        Neighbours must share the first letter: shoppers rarely mistype it, and without this rule long
+        words drift to unrelated ones that merely share a run of trigrams."""
         singles = sorted({a for p in positions for a in p if " " not in a and len(a) >= 4 and not a.isdigit()})
         last = positions[-1][0] if positions and " " not in positions[-1][0] else ""
         near: dict[str, list[str]] = {}
@@ -105,7 +108,8 @@ class PostgresSearchIndex:
                                {"s": str(RELAXED_SIMILARITY if relaxed else STRICT_SIMILARITY)})
             rows = await conn.execute(text(
                 "SELECT w, t.term FROM unnest(CAST(:words AS text[])) AS w CROSS JOIN LATERAL ("
-                "  SELECT term FROM search.terms WHERE term % w ORDER BY term <-> w LIMIT :n) AS t"
+                "  SELECT term FROM search.terms WHERE term % w AND left(term, 1) = left(w, 1)"
+                "  ORDER BY term <-> w LIMIT :n) AS t"
             ), {"words": singles, "n": TYPO_CANDIDATES})
             for w, term in rows:
                 near.setdefault(w, []).append(term)

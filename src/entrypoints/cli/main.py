@@ -120,6 +120,37 @@ def _rebuild(_: argparse.Namespace) -> int:
     return 0
 
 
+def progress_bar(done: int, total: int, *, width: int = 40, label: str = "indexed") -> str:
+    filled = width * done // total if total else width
+    percent = 100 * done // total if total else 100
+    return f"\r[{'#' * filled}{'.' * (width - filled)}] {percent:3d}% {label} {done}/{total}"
+
+
+def _reindex(args: argparse.Namespace) -> int:
+    from application.search.indexer import reindex
+    from application.search.merchandising import sync_synonyms
+    from entrypoints.container import Container, close
+
+    started = time.monotonic()
+
+    def progress(done: int, total: int) -> None:
+        print(progress_bar(done, total), end="", flush=True)
+
+    async def rebuild() -> int:
+        container = Container()
+        try:
+            index = container.search_index()
+            await sync_synonyms(uow=container.uow_factory(), index=index)
+            return await reindex(uow=container.uow_factory(), index=index, progress=progress,
+                                 page_size=args.batch, clear=not args.keep)
+        finally:
+            await close(container)
+
+    count = asyncio.run(rebuild())
+    print(f"\nindexed {count} products into {get_settings().search_backend} in {time.monotonic() - started:.1f}s")
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
     from entrypoints.cli.supervisor import run_all
 
@@ -159,8 +190,13 @@ def build_parser() -> argparse.ArgumentParser:
         func=_rebuild
     )
 
+    reindex = sub.add_parser("reindex", help="rebuild the search index from the catalog (with a progress bar)")
+    reindex.add_argument("--batch", type=int, default=1000, help="products per batch")
+    reindex.add_argument("--keep", action="store_true", help="upsert over the current index instead of clearing it")
+    reindex.set_defaults(func=_reindex)
+
     bench = sub.add_parser("bench", help="run a benchmark under benchmarks/ and print its figures")
-    bench.add_argument("name", choices=["flash-sale", "catalog-get"])
+    bench.add_argument("name", choices=["flash-sale", "catalog-get", "search"])
     bench.add_argument("rest", nargs=argparse.REMAINDER)
     bench.set_defaults(func=_bench)
 

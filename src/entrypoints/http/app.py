@@ -16,6 +16,7 @@ from entrypoints.http.admin.categories import AdminCategoryController, AdminColl
 from entrypoints.http.admin.inventory import InventoryController
 from entrypoints.http.admin.products import AdminProductController
 from entrypoints.http.admin.reports import ReportsController
+from entrypoints.http.admin.search import AdminSearchController
 from entrypoints.http.caching import MicroCache
 from entrypoints.http.health import HealthController
 from entrypoints.http.metrics import MetricsController
@@ -25,6 +26,7 @@ from entrypoints.http.store.availability import StoreAvailabilityController
 from entrypoints.http.store.categories import StoreCategoryController, StoreCollectionController
 from entrypoints.http.store.events import StoreEventsController
 from entrypoints.http.store.products import StoreProductController
+from entrypoints.http.store.search import StoreSearchController
 from entrypoints.logging import configure_logging, install_context_stamp
 
 ROUTE_HANDLERS = [
@@ -40,6 +42,8 @@ ROUTE_HANDLERS = [
     StoreCategoryController,
     AdminCollectionController,
     StoreCollectionController,
+    StoreSearchController,
+    AdminSearchController,
 ]
 
 

@@ -10,6 +10,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from application.messagebus import UnknownCommand
+from application.search.queries import BadSearch
 from domain.inventory.errors import InsufficientStock, OutOfStock, ReservationClosed
 from domain.shared.errors import ConcurrencyConflict, Conflict, DomainError, InvalidInput, NotFound
 from domain.shared.money import CurrencyMismatch, InvalidCurrency
@@ -22,6 +23,7 @@ TYPE_BASE = "https://emporium.dev/problems/"
 # Most specific first: the first matching class wins.
 ERROR_TABLE: list[tuple[type[BaseException], int, str, str]] = [
     (OutOfStock, 409, "out-of-stock", "Sold out"),
+    (BadSearch, 400, "bad-search", "Invalid search parameters"),
     (InsufficientStock, 409, "insufficient-stock", "Not enough stock"),
     (ReservationClosed, 409, "reservation-closed", "The reservation is already closed"),
     (ConcurrencyConflict, 409, "concurrency-conflict", "The resource changed; retry"),
