@@ -100,7 +100,8 @@ def _healthy(url: str) -> bool:
 
 
 @contextlib.contextmanager
-def running(binary: Path | None = None, *, startup_timeout: float = 30.0) -> Iterator[Server]:
+def running(binary: Path | None = None, *, startup_timeout: float = 30.0, indexing_threads: int = 1,
+            memory_mb: int = 1024) -> Iterator[Server]:
     """A fresh server for the duration of the block, stopped and wiped after."""
     binary = binary or install()
     home = Path(tempfile.mkdtemp(prefix="emporium-meili-"))
@@ -125,7 +126,8 @@ def running(binary: Path | None = None, *, startup_timeout: float = 30.0) -> Ite
     key = secrets.token_hex(24)  # hex: a urlsafe key may start with "-" and read as a flag
     command += [str(binary), "--http-addr", f"127.0.0.1:{port}", "--master-key", key, "--env", "development",
                 "--no-analytics", "--db-path", str(data / "db"), "--dump-dir", str(data / "dumps"),
-                "--snapshot-dir", str(data / "snapshots"), "--max-indexing-threads", "1"]
+                "--snapshot-dir", str(data / "snapshots"), "--max-indexing-threads", str(indexing_threads),
+                "--max-indexing-memory", f"{memory_mb} MiB"]
     log = (home / "meilisearch.log").open("wb")
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=home)
     server = Server(url=f"http://127.0.0.1:{port}", master_key=key, process=process, home=home)

@@ -91,6 +91,12 @@ class PostgresSearchIndex:
                 await conn.execute(text("INSERT INTO search.synonyms (id, terms) VALUES (:id, :terms)"),
                                    [{"id": g.id, "terms": list(g.terms)} for g in groups])
 
+    async def analyze(self) -> None:
+        """Refresh planner statistics (after a bulk load)."""
+        async with self._engine.begin() as conn:
+            await conn.execute(text("ANALYZE search.documents"))
+            await conn.execute(text("ANALYZE search.terms"))
+
     async def count(self) -> int:
         async with self._engine.connect() as conn:
             return int(await conn.scalar(text("SELECT count(*) FROM search.documents")) or 0)
