@@ -79,8 +79,11 @@ def synonyms_setting(groups: list[SynonymGroup]) -> dict[str, list[str]]:
 class MeilisearchSearchIndex:
     def __init__(self, url: str, *, api_key: str, index: str = "products", batch_size: int = 1000,
                  timeout: float = 10.0) -> None:
+        # Uncompressed replies: Meilisearch streams compressed bodies in pieces, and on a keep-alive
+        # connection that costs ~40 ms a search (Nagle against delayed ACK); measured 44 ms -> 1.5 ms.
         self._client = httpx.AsyncClient(base_url=url.rstrip("/"), timeout=timeout,
-                                         headers={"Authorization": f"Bearer {api_key}"})
+                                         headers={"Authorization": f"Bearer {api_key}",
+                                                  "Accept-Encoding": "identity"})
         self._index = index
         self._batch = batch_size
         self._ready = False
