@@ -120,21 +120,14 @@ def _rebuild(_: argparse.Namespace) -> int:
     return 0
 
 
-def progress_bar(done: int, total: int, *, width: int = 40, label: str = "indexed") -> str:
-    filled = width * done // total if total else width
-    percent = 100 * done // total if total else 100
-    return f"\r[{'#' * filled}{'.' * (width - filled)}] {percent:3d}% {label} {done}/{total}"
-
-
 def _reindex(args: argparse.Namespace) -> int:
     from application.search.indexer import reindex
     from application.search.merchandising import sync_synonyms
+    from entrypoints.cli.seed import progress_bar
     from entrypoints.container import Container, close
 
     started = time.monotonic()
-
-    def progress(done: int, total: int) -> None:
-        print(progress_bar(done, total), end="", flush=True)
+    progress = progress_bar("indexed")
 
     async def rebuild() -> int:
         container = Container()
@@ -147,7 +140,7 @@ def _reindex(args: argparse.Namespace) -> int:
             await close(container)
 
     count = asyncio.run(rebuild())
-    print(f"\nindexed {count} products into {get_settings().search_backend} in {time.monotonic() - started:.1f}s")
+    print(f"indexed {count} products into {get_settings().search_backend} in {time.monotonic() - started:.1f}s")
     return 0
 
 
