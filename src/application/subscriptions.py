@@ -23,15 +23,16 @@ class _NoCdn:
         return None
 
 
-def build_registry(*, cdn: CdnPurger | None = None, search: SearchIndex | None = None) -> ConsumerRegistry:
+def build_registry(
+    *, cdn: CdnPurger | None = None, search: SearchIndex | None = None, search_language: str = "english"
+) -> ConsumerRegistry:
     search_consumers = [] if search is None else [
         Consumer("search_indexer")
-        .on(ProductDocumentChanged.topic, indexer.on_document_changed(search))
-        .on(StockChanged.topic, indexer.on_stock_changed(search)),
+        .on(ProductDocumentChanged.topic, indexer.on_document_changed(search, language=search_language))
+        .on(StockChanged.topic, indexer.on_stock_changed(search, language=search_language)),
     ]
     return ConsumerRegistry(
         [
-            *search_consumers,
             Consumer("cdn_purge").on(ProductDocumentChanged.topic, purge_on_change(cdn or _NoCdn())),
             Consumer("catalog_projection")
             .on(ProductSaved.topic, catalog.on_product_saved)
@@ -40,5 +41,6 @@ def build_registry(*, cdn: CdnPurger | None = None, search: SearchIndex | None =
             Consumer("collection_projection").on(CollectionChanged.topic, collections.project_collection),
             Consumer("inventory_availability").on(StockChanged.topic, inventory.project_availability),
             Consumer("analytics_facts").on_every(analytics.record_domain_event),
+            *search_consumers,
         ]
     )

@@ -120,7 +120,10 @@ class Container(containers.DeclarativeContainer):
         if s.search_backend == "meilisearch" else PostgresSearchIndex(engine),
         settings, engine,
     )
-    consumers = providers.Singleton(lambda cdn, search: build_registry(cdn=cdn, search=search), cdn, search_index)
+    consumers = providers.Singleton(
+        lambda cdn, search, s: build_registry(cdn=cdn, search=search, search_language=s.search_language),
+        cdn, search_index, settings,
+    )
     tracking_queue = providers.Singleton(DramatiqTrackingQueue, broker)
     rate_limiter = providers.Singleton(RedisRateLimiter, redis)
     stock_gate = providers.Singleton(RedisStockGate, redis)

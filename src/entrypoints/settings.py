@@ -27,6 +27,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     cdn_purge_url: str = ""  # empty: purges are logged, not sent
     cdn_purge_token: str = ""
     search_backend: str = "postgres"  # postgres | meilisearch
+    search_language: str = "english"  # PostgreSQL text search configuration of documents and queries
     meilisearch_url: str = "http://127.0.0.1:7700"
     meilisearch_key: str = ""
     meilisearch_index: str = "products"

@@ -9,7 +9,6 @@ completed by prefix. Facets are counted in the same statement as the page.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import msgspec
@@ -21,7 +20,12 @@ from application.search.ports import IndexQuery, IndexResult, SearchHit
 from application.search.text import plan, synonym_map, words
 from domain.search.merchandising import SynonymGroup
 
-_CONFIG = re.compile(r"^[a-z_]{2,32}$")
+# PostgreSQL's built-in text search configurations: a language outside this set searches as "simple".
+LANGUAGES = frozenset({
+    "simple", "arabic", "armenian", "basque", "catalan", "danish", "dutch", "english", "finnish", "french",
+    "german", "greek", "hindi", "hungarian", "indonesian", "irish", "italian", "lithuanian", "nepali", "norwegian",
+    "portuguese", "romanian", "russian", "serbian", "spanish", "swedish", "tamil", "turkish", "yiddish",
+})
 STRICT_SIMILARITY = 0.3
 RELAXED_SIMILARITY = 0.2
 TYPO_CANDIDATES = 3
@@ -48,7 +52,7 @@ _SORTS = {
 
 
 def _config(language: str) -> str:
-    return language if _CONFIG.match(language) else "simple"
+    return language if language in LANGUAGES else "simple"
 
 
 class PostgresSearchIndex:

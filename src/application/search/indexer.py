@@ -24,13 +24,13 @@ class IndexerUnitOfWork(CatalogUnitOfWork, Protocol):
 
 
 async def index_products(product_ids: list[str], tx: IndexerUnitOfWork, index: SearchIndex, *,
-                         wait: bool = False) -> int:
+                         wait: bool = False, language: str = "english") -> int:
     """Push the current documents of these products (or remove them if no longer active); returns upserts."""
     upserts, removals = [], []
     for product_id in product_ids:
         document = await tx.catalog_view.product_by_id(product_id)
         availability = await tx.availability_view.get([v.sku for v in document.variants]) if document else {}
-        indexed = build_search_document(document, availability) if document else None
+        indexed = build_search_document(document, availability, language=language) if document else None
         if indexed is None:
             removals.append(product_id)
         else:
@@ -42,29 +42,33 @@ async def index_products(product_ids: list[str], tx: IndexerUnitOfWork, index: S
     return len(upserts)
 
 
-def on_document_changed(index: SearchIndex) -> Callable[[ProductDocumentChanged, Any], Awaitable[None]]:
+def on_document_changed(
+    index: SearchIndex, *, language: str = "english"
+) -> Callable[[ProductDocumentChanged, Any], Awaitable[None]]:
     """Consumer of the catalog's document changes: price, attributes, categories, status."""
 
     async def handle(event: ProductDocumentChanged, tx: IndexerUnitOfWork) -> None:
-        await index_products([event.aggregate_id], tx, index)
+        await index_products([event.aggregate_id], tx, index, language=language)
 
     return handle
 
 
-def on_stock_changed(index: SearchIndex) -> Callable[[StockChanged, Any], Awaitable[None]]:
+def on_stock_changed(
+    index: SearchIndex, *, language: str = "english"
+) -> Callable[[StockChanged, Any], Awaitable[None]]:
     """Consumer of stock changes: the ``in_stock`` flag. The availability row is recomputed here
     (idempotently) rather than read, since its own consumer may not have run yet."""
 
     async def handle(event: StockChanged, tx: IndexerUnitOfWork) -> None:
         await tx.availability_view.refresh(event.sku)
-        await index_products(await tx.products.product_ids_for_skus([event.sku]), tx, index)
+        await index_products(await tx.products.product_ids_for_skus([event.sku]), tx, index, language=language)
 
     return handle
 
 
 async def reindex(
     *, uow: Callable[[], IndexerUnitOfWork], index: SearchIndex, progress: Callable[[int, int], None] | None = None,
-    page_size: int = 1000, clear: bool = True,
+    page_size: int = 1000, clear: bool = True, language: str = "english",
 ) -> int:
     """Rebuild the index from the catalog read model, a page at a time; returns documents indexed."""
     async with uow() as tx:
@@ -75,7 +79,7 @@ async def reindex(
     for start in range(0, len(product_ids), page_size):
         async with uow() as tx:
             indexed += await index_products(product_ids[start : start + page_size], tx, index,
-                                            wait=start + page_size >= len(product_ids))
+                                            wait=start + page_size >= len(product_ids), language=language)
         if progress:
             progress(min(start + page_size, len(product_ids)), len(product_ids))
     return indexed

@@ -46,6 +46,7 @@ class SearchRequest(msgspec.Struct, frozen=True, kw_only=True):
     page: int = 1
     per_page: int = 24
     anonymous_id: str = "server"
+    language: str = "english"  # the text search configuration queries are read in
 
 
 class SearchResponse(msgspec.Struct, frozen=True, kw_only=True):
@@ -74,7 +75,7 @@ def index_query(request: SearchRequest) -> IndexQuery:
         text=request.q, category_id=request.category_id, attributes=dict(request.attributes),
         currency=request.currency, min_price=request.min_price, max_price=request.max_price,
         in_stock=request.in_stock, sort=request.sort, offset=(request.page - 1) * request.per_page,
-        limit=request.per_page, highlight=True,
+        limit=request.per_page, highlight=True, language=request.language,
     )
 
 

@@ -135,7 +135,8 @@ def _reindex(args: argparse.Namespace) -> int:
             index = container.search_index()
             await sync_synonyms(uow=container.uow_factory(), index=index)
             return await reindex(uow=container.uow_factory(), index=index, progress=progress,
-                                 page_size=args.batch, clear=not args.keep)
+                                 page_size=args.batch, clear=not args.keep,
+                                 language=get_settings().search_language)
         finally:
             await close(container)
 

@@ -118,6 +118,7 @@ async def seed_demo(*, products: int = 0) -> None:
         await rebuild_catalog(uow=container.uow_factory(), progress=progress_bar("documents") if products else None)
         # The rebuild announces no changes (so the indexer hears nothing): fill the search index here.
         await reindex(uow=container.uow_factory(), index=container.search_index(), clear=False,
+                      language=container.settings().search_language,
                       progress=progress_bar("search documents") if products else None)
     finally:
         await close(container)

@@ -63,7 +63,8 @@ class StoreSearchController(Controller):
         result = await search(
             SearchRequest(q=q, category_id=category, attributes=_attributes(request, KNOWN_PARAMETERS),
                           currency=currency, min_price=min_price, max_price=max_price, in_stock=in_stock,
-                          sort=sort, page=page, per_page=per_page, anonymous_id=anonymous),
+                          sort=sort, page=page, per_page=per_page, anonymous_id=anonymous,
+                          language=container.settings().search_language),
             index=container.search_index(), uow=container.uow_factory(), log=container.tracking_queue(),
             clock=container.clock(), ids=container.ids(),
         )
