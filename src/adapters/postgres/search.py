@@ -26,7 +26,7 @@ LANGUAGES = frozenset({
     "german", "greek", "hindi", "hungarian", "indonesian", "irish", "italian", "lithuanian", "nepali", "norwegian",
     "portuguese", "romanian", "russian", "serbian", "spanish", "swedish", "tamil", "turkish", "yiddish",
 })
-STRICT_SIMILARITY = 0.3
+STRICT_SIMILARITY = 0.3  # pg_trgm's default threshold
 RELAXED_SIMILARITY = 0.2
 TYPO_CANDIDATES = 3
 PREFIX_CANDIDATES = 5
@@ -106,52 +106,57 @@ class PostgresSearchIndex:
         async with self._engine.connect() as conn:
             return int(await conn.scalar(text("SELECT count(*) FROM search.documents")) or 0)
 
-    async def _expand(self, conn: AsyncConnection, positions: list[list[str]], relaxed: bool) -> list[list[str]]:
-        """Add trigram neighbours of words the vocabulary lacks, and prefix completions of the last word.
+    async def _lookup(
+        self, conn: AsyncConnection, text_: str, relaxed: bool
+    ) -> tuple[list[SynonymGroup], dict[str, list[str]], list[str]]:
+        """In one round trip: the synonym groups, trigram neighbours of the query's words, and prefix
+        completions of its last word, all from the indexed vocabulary.
 
         Neighbours must share the first letter: shoppers rarely mistype it, and without this rule long
         words drift to unrelated ones that merely share a run of trigrams."""
-        singles = sorted({a for p in positions for a in p if " " not in a and len(a) >= 4 and not a.isdigit()})
-        last = positions[-1][0] if positions and " " not in positions[-1][0] else ""
-        near: dict[str, list[str]] = {}
-        if singles:
+        tokens = words(text_)
+        singles = sorted({w for w in tokens if len(w) >= 4 and not w.isdigit()})
+        last = tokens[-1] if tokens and len(tokens[-1]) >= 2 else ""
+        if relaxed:  # transaction-local; the strict threshold is PostgreSQL's default
             await conn.execute(text("SELECT set_config('pg_trgm.similarity_threshold', :s, true)"),
-                               {"s": str(RELAXED_SIMILARITY if relaxed else STRICT_SIMILARITY)})
-            rows = await conn.execute(text(
-                "SELECT w, t.term FROM unnest(CAST(:words AS text[])) AS w CROSS JOIN LATERAL ("
-                "  SELECT term FROM search.terms WHERE term % w AND left(term, 1) = left(w, 1)"
-                "  ORDER BY term <-> w LIMIT :n) AS t"
-            ), {"words": singles, "n": TYPO_CANDIDATES})
-            for w, term in rows:
-                near.setdefault(w, []).append(term)
-        completions: list[str] = []
-        if len(last) >= 2:
-            rows = await conn.execute(text(
-                "SELECT term FROM search.terms WHERE term LIKE :p ORDER BY length(term), term LIMIT :n"
-            ), {"p": last.replace("\\", "").replace("%", "").replace("_", "") + "%", "n": PREFIX_CANDIDATES})
-            completions = [r[0] for r in rows]
-        expanded = []
+                               {"s": str(RELAXED_SIMILARITY)})
+        rows = await conn.execute(text("""
+            SELECT 'synonyms' AS kind, id AS key, terms FROM search.synonyms
+            UNION ALL
+            SELECT 'near', w, array_agg(t.term) FROM unnest(CAST(:words AS text[])) AS w CROSS JOIN LATERAL (
+                SELECT term FROM search.terms WHERE term % w AND left(term, 1) = left(w, 1)
+                ORDER BY term <-> w LIMIT :near) AS t GROUP BY w
+            UNION ALL
+            SELECT 'prefix', '', ARRAY(SELECT term FROM search.terms WHERE :prefix <> '%' AND term LIKE :prefix
+                                       ORDER BY length(term), term LIMIT :completions)
+        """), {"words": singles, "near": TYPO_CANDIDATES, "completions": PREFIX_CANDIDATES,
+               "prefix": last.replace("\\", "").replace("%", "").replace("_", "") + "%"})
+        synonyms, near, completions = [], {}, []
+        for kind, key, terms in rows:
+            if kind == "synonyms":
+                synonyms.append(SynonymGroup(id=key, terms=tuple(terms)))
+            elif kind == "near":
+                near[key] = list(terms)
+            else:
+                completions = list(terms)
+        return synonyms, near, completions
+
+    async def _tsquery(self, conn: AsyncConnection, query: IndexQuery, params: dict[str, Any]) -> str | None:
+        """The query as tsquery SQL: positions AND-ed (OR-ed when relaxed), alternatives OR-ed."""
+        if not words(query.text):
+            return None
+        synonyms, near, completions = await self._lookup(conn, query.text, query.relaxed)
+        positions = plan(query.text, synonym_map(synonyms))
+        parts = []
         for n, alternatives in enumerate(positions):
             more = list(alternatives)
             for alternative in alternatives:
-                if alternative in near and alternative not in near[alternative]:
+                if alternative not in near.get(alternative, [alternative]):  # not a known word: add neighbours
                     more += [t for t in near[alternative] if t not in more]
-            if n == len(positions) - 1:
+            if n == len(positions) - 1 and " " not in alternatives[0]:
                 more += [c for c in completions if c not in more]
-            expanded.append(more)
-        return expanded
-
-    async def _tsquery(self, conn: AsyncConnection, query: IndexQuery, params: dict[str, Any]) -> str | None:
-        synonyms = [SynonymGroup(id=r[0], terms=tuple(r[1]))
-                    for r in await conn.execute(text("SELECT id, terms FROM search.synonyms"))]
-        positions = plan(query.text, synonym_map(synonyms))
-        if not positions:
-            return None
-        positions = await self._expand(conn, positions, query.relaxed)
-        parts = []
-        for n, alternatives in enumerate(positions):
             names = []
-            for k, alternative in enumerate(alternatives):
+            for k, alternative in enumerate(more):
                 params[f"a{n}_{k}"] = alternative
                 names.append(f"plainto_tsquery(CAST(:cfg AS regconfig), :a{n}_{k})")
             parts.append("(" + " || ".join(names) + ")")
