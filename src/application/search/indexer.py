@@ -42,12 +42,21 @@ async def index_products(product_ids: list[str], tx: IndexerUnitOfWork, index: S
     return len(upserts)
 
 
+async def _serialised(product_ids: list[str], tx: IndexerUnitOfWork) -> None:
+    """Take the product's projection lock until this consumer commits. Two indexers of one product
+    (a price and a stock change at once) then read and push in turn, so the engine, which applies
+    writes in the order they arrive, never ends on the older read."""
+    for product_id in sorted(product_ids):
+        await tx.catalog_view.lock_product(product_id)
+
+
 def on_document_changed(
     index: SearchIndex, *, language: str = "english"
 ) -> Callable[[ProductDocumentChanged, Any], Awaitable[None]]:
     """Consumer of the catalog's document changes: price, attributes, categories, status."""
 
     async def handle(event: ProductDocumentChanged, tx: IndexerUnitOfWork) -> None:
+        await _serialised([event.aggregate_id], tx)
         await index_products([event.aggregate_id], tx, index, language=language)
 
     return handle
@@ -61,7 +70,9 @@ def on_stock_changed(
 
     async def handle(event: StockChanged, tx: IndexerUnitOfWork) -> None:
         await tx.availability_view.refresh(event.sku)
-        await index_products(await tx.products.product_ids_for_skus([event.sku]), tx, index, language=language)
+        product_ids = await tx.products.product_ids_for_skus([event.sku])
+        await _serialised(product_ids, tx)
+        await index_products(product_ids, tx, index, language=language)
 
     return handle
 
