@@ -8,7 +8,7 @@ from adapters.memory.clock import FakeClock, SequentialIds
 from adapters.memory.store import MemoryDatabase, MemoryUnitOfWork
 from application.search import merchandising as m
 from application.search.documents import SearchDocument
-from application.search.ports import IndexQuery
+from application.search.ports import MARK_END, MARK_START, IndexQuery
 from application.search.queries import SearchRequest, search, suggest
 from domain.search.merchandising import SynonymGroup
 from tests.contract.search_support import meilisearch, search_index  # noqa: F401 - fixtures
@@ -98,7 +98,7 @@ async def test_sorts_and_pages(shelf) -> None:
 async def test_matches_are_highlighted(shelf) -> None:
     hit = (await shelf.search(IndexQuery(text="gaiters", highlight=True))).hits[0]
     assert hit.highlight is not None
-    assert "<mark>Gaiters</mark>" in hit.highlight
+    assert f"{MARK_START}Gaiters{MARK_END}" in hit.highlight
 
 
 async def test_removed_documents_are_not_found(shelf) -> None:
@@ -175,6 +175,13 @@ async def test_nothing_matching_falls_back_to_popular_products_in_the_category(s
     assert anywhere.hits[0].id == "p06"
     assert log.events[0].properties["results"] == 0
     assert log.events[0].properties["rescue"] == "popular_in_category"
+
+
+async def test_highlights_are_escaped_html(search_index, merch) -> None:  # noqa: F811 - the imported fixture
+    await search_index.upsert([doc(9, "Tent <script>alert(1)</script>", "camping", "green", 100, sold=0)], wait=True)
+    [hit] = (await run(search_index, merch, q="tent")).hits
+    assert hit.highlight is not None
+    assert hit.highlight.startswith("<mark>Tent</mark> &lt;script&gt;")
 
 
 async def test_a_redirect_answers_before_searching(shelf, merch) -> None:

@@ -16,7 +16,7 @@ import httpx
 import msgspec
 
 from application.search.documents import SearchDocument
-from application.search.ports import IndexQuery, IndexResult, SearchHit
+from application.search.ports import MARK_END, MARK_START, IndexQuery, IndexResult, SearchHit
 from domain.search.merchandising import SynonymGroup
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -191,7 +191,8 @@ class MeilisearchSearchIndex:
         if query.facets:
             body["facets"] = ["category_ids", "attr_tokens", "in_stock"]
         if query.highlight and query.text:
-            body.update(attributesToHighlight=["name"], highlightPreTag="<mark>", highlightPostTag="</mark>")
+            body.update(attributesToHighlight=["name"], highlightPreTag=MARK_START,
+                        highlightPostTag=MARK_END)
         result = await self._call("POST", f"/indexes/{self._index}/search", json=body)
         facets: dict[str, dict[str, int]] = {}
         for facet, values in (result.get("facetDistribution") or {}).items():

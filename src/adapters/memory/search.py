@@ -7,7 +7,7 @@ from typing import Any
 
 from adapters.memory.store import MemoryDatabase
 from application.search.documents import SearchDocument
-from application.search.ports import IndexQuery, IndexResult, SearchHit
+from application.search.ports import MARK_END, MARK_START, IndexQuery, IndexResult, SearchHit
 from application.search.text import plan, synonym_map, words
 from domain.search.merchandising import MerchandisingRule, Redirect, SynonymGroup
 from domain.shared.errors import Conflict
@@ -108,7 +108,8 @@ class MemorySearchIndex:
         highlight = None
         if text:
             wanted = set(words(text))
-            highlight = " ".join(f"<mark>{w}</mark>" if w.lower() in wanted else w for w in doc.name.split(" "))
+            highlight = " ".join(f"{MARK_START}{w}{MARK_END}" if w.lower() in wanted else w
+                                 for w in doc.name.split(" "))
         return SearchHit(id=doc.id, slug=doc.slug, name=doc.name, price=doc.prices.get(currency), currency=currency,
                          in_stock=doc.in_stock, category_ids=list(doc.category_ids), highlight=highlight)
 

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from application.search.documents import SearchDocument
-from application.search.ports import IndexQuery, IndexResult, SearchHit
+from application.search.ports import MARK_END, MARK_START, IndexQuery, IndexResult, SearchHit
 from application.search.text import plan, synonym_map, words
 from domain.search.merchandising import SynonymGroup
 
@@ -164,7 +164,8 @@ class PostgresSearchIndex:
 
     async def search(self, query: IndexQuery) -> IndexResult:
         params: dict[str, Any] = {"cfg": _config(query.language), "cur": query.currency, "limit": query.limit,
-                                  "offset": query.offset}
+                                  "offset": query.offset,
+                                  "headline": f'StartSel="{MARK_START}", StopSel="{MARK_END}", HighlightAll=true'}
         async with self._engine.connect() as conn:
             tsquery = await self._tsquery(conn, query, params)
             where = ["true"]
@@ -190,8 +191,7 @@ class PostgresSearchIndex:
                 where.append("d.in_stock = :in_stock")
                 params["in_stock"] = query.in_stock
             highlight = (
-                "ts_headline(CAST(:cfg AS regconfig), m.name, m.q, "
-                "'StartSel=<mark>, StopSel=</mark>, HighlightAll=true')"
+                "ts_headline(CAST(:cfg AS regconfig), m.name, m.q, :headline)"
                 if tsquery is not None and query.highlight else "NULL"
             )
             facets = """

@@ -11,6 +11,10 @@ from application.search.documents import SearchDocument
 from domain.search.merchandising import MerchandisingRule, Redirect, SynonymGroup
 
 SORTS = ("relevance", "price_asc", "price_desc", "newest", "bestselling")
+# Engines mark matches with control characters, never with HTML: a product name is text, and the
+# storefront answer escapes it before turning these marks into <mark> tags.
+MARK_START = "\x02"
+MARK_END = "\x03"
 
 
 class IndexQuery(msgspec.Struct, frozen=True, kw_only=True):
@@ -40,7 +44,7 @@ class SearchHit(msgspec.Struct, frozen=True, kw_only=True):
     currency: str
     in_stock: bool
     category_ids: list[str]
-    highlight: str | None = None  # the name with matches wrapped in <mark>, where the engine supports it
+    highlight: str | None = None  # the name with matches between MARK_START and MARK_END, where supported
 
 
 class IndexResult(msgspec.Struct, frozen=True, kw_only=True):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -10,7 +11,16 @@ import msgspec
 
 from application.analytics.ports import TrackingQueue
 from application.ports.clock import Clock, IdGenerator
-from application.search.ports import SORTS, IndexQuery, IndexResult, MerchandisingUnitOfWork, SearchHit, SearchIndex
+from application.search.ports import (
+    MARK_END,
+    MARK_START,
+    SORTS,
+    IndexQuery,
+    IndexResult,
+    MerchandisingUnitOfWork,
+    SearchHit,
+    SearchIndex,
+)
 from domain.analytics.tracking import Kind, TrackedEvent
 from domain.search.merchandising import MerchandisingRule, arrange, normalise
 from domain.shared.errors import InvalidInput
@@ -59,6 +69,13 @@ class SearchResponse(msgspec.Struct, frozen=True, kw_only=True):
     sort: str
     rescue: Rescue | None = None
     redirect: str | None = None
+
+
+def html_highlight(marked: str | None) -> str | None:
+    """The engine's marked name as safe HTML: escaped text with matches in <mark> tags."""
+    if marked is None:
+        return None
+    return html.escape(marked).replace(MARK_START, "<mark>").replace(MARK_END, "</mark>")
 
 
 def check_request(request: SearchRequest) -> None:
@@ -166,7 +183,8 @@ async def search(
             result, rescue = rescued
     await _log(log, clock, ids, request, found=0 if rescue else result.total,
                rescue=rescue.strategy if rescue else None)
-    return SearchResponse(query=request.q, hits=result.hits, total=result.total, page=request.page,
+    hits = [msgspec.structs.replace(h, highlight=html_highlight(h.highlight)) for h in result.hits]
+    return SearchResponse(query=request.q, hits=hits, total=result.total, page=request.page,
                           per_page=request.per_page, facets=result.facets, sort=request.sort, rescue=rescue)
 
 
