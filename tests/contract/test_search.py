@@ -101,6 +101,14 @@ async def test_matches_are_highlighted(shelf) -> None:
     assert f"{MARK_START}Gaiters{MARK_END}" in hit.highlight
 
 
+async def test_a_sweep_removes_what_was_not_rewritten_since_the_mark(shelf) -> None:
+    mark = await shelf.mark()
+    await shelf.upsert([d for d in SHELF if d.id != "p07"], wait=True)
+    await shelf.sweep(mark)
+    assert await shelf.count() == 6
+    assert await ids(shelf, text="jacket") == []
+
+
 async def test_removed_documents_are_not_found(shelf) -> None:
     await shelf.delete(["p07"], wait=True)
     assert await ids(shelf, text="jacket") == []

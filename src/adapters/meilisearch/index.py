@@ -24,7 +24,7 @@ MAX_TOTAL_HITS = 100_000
 
 SETTINGS: dict[str, Any] = {
     "searchableAttributes": ["name", "keywords", "description"],
-    "filterableAttributes": ["id", "category_ids", "attr_tokens", "in_stock", "prices"],
+    "filterableAttributes": ["id", "category_ids", "attr_tokens", "in_stock", "prices", "written_at"],
     "sortableAttributes": ["id", "prices", "sold"],
     "displayedAttributes": ["id", "slug", "name", "prices", "in_stock", "category_ids"],
     # "sort" first: an explicit price/newest/bestselling sort is a strict order, as on PostgreSQL.
@@ -136,11 +136,12 @@ class MeilisearchSearchIndex:
     async def upsert(self, documents: list[SearchDocument], *, wait: bool = False) -> None:
         await self._ensure()
         tasks = []
+        written_at = time.time_ns() // 1000  # microseconds, for sweep() after a rebuild
         for start in range(0, len(documents), self._batch):
             batch = [
                 {"id": d.id, "slug": d.slug, "name": d.name, "description": d.description, "keywords": d.keywords(),
                  "category_ids": d.category_ids, "attr_tokens": d.tokens(), "prices": d.prices,
-                 "in_stock": d.in_stock, "sold": d.sold}
+                 "in_stock": d.in_stock, "sold": d.sold, "written_at": written_at}
                 for d in documents[start : start + self._batch]
             ]
             task = await self._call("POST", f"/indexes/{self._index}/documents", params={"primaryKey": "id"},
@@ -162,6 +163,16 @@ class MeilisearchSearchIndex:
         await self._ensure()
         task = await self._call("DELETE", f"/indexes/{self._index}/documents")
         await self.wait_for(task["taskUid"])
+
+    async def mark(self) -> str:
+        # This host's clock: rebuild from one host, or keep hosts' clocks in sync (NTP) for sweeps.
+        return str(time.time_ns() // 1000)
+
+    async def sweep(self, mark: str) -> None:
+        await self._ensure()
+        task = await self._call("POST", f"/indexes/{self._index}/documents/delete",
+                                json={"filter": f"written_at < {int(mark)}"})
+        await self.wait_for(task["taskUid"], timeout=600)
 
     async def set_synonyms(self, groups: list[SynonymGroup]) -> None:
         await self._ensure()

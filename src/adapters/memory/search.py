@@ -50,16 +50,29 @@ class MemorySearchIndex:
     def __init__(self) -> None:
         self.documents: dict[str, SearchDocument] = {}
         self.synonyms: list[SynonymGroup] = []
+        self._written: dict[str, int] = {}
+        self._clock = 0
 
     async def upsert(self, documents: list[SearchDocument], *, wait: bool = False) -> None:
+        self._clock += 1
         self.documents.update({d.id: d for d in documents})
+        self._written.update({d.id: self._clock for d in documents})
+
+    async def mark(self) -> str:
+        self._clock += 1
+        return str(self._clock)
+
+    async def sweep(self, mark: str) -> None:
+        await self.delete([p for p, written in self._written.items() if written < int(mark)])
 
     async def delete(self, product_ids: list[str], *, wait: bool = False) -> None:
         for product_id in product_ids:
             self.documents.pop(product_id, None)
+            self._written.pop(product_id, None)
 
     async def clear(self) -> None:
         self.documents.clear()
+        self._written.clear()
 
     async def set_synonyms(self, groups: list[SynonymGroup]) -> None:
         self.synonyms = list(groups)

@@ -89,6 +89,16 @@ class PostgresSearchIndex:
         async with self._engine.begin() as conn:
             await conn.execute(text("TRUNCATE search.documents, search.terms"))
 
+    async def mark(self) -> str:
+        # The database's clock, the one ``updated_at`` is written with: no skew between hosts.
+        async with self._engine.connect() as conn:
+            return str(await conn.scalar(text("SELECT clock_timestamp()::text")))
+
+    async def sweep(self, mark: str) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(text("DELETE FROM search.documents WHERE updated_at < CAST(:mark AS timestamptz)"),
+                               {"mark": mark})
+
     async def set_synonyms(self, groups: list[SynonymGroup]) -> None:
         async with self._engine.begin() as conn:
             await conn.execute(text("DELETE FROM search.synonyms"))

@@ -79,11 +79,15 @@ def on_stock_changed(
 
 async def reindex(
     *, uow: Callable[[], IndexerUnitOfWork], index: SearchIndex, progress: Callable[[int, int], None] | None = None,
-    page_size: int = 1000, clear: bool = True, language: str = "english",
+    page_size: int = 1000, clear: bool = False, language: str = "english",
 ) -> int:
-    """Rebuild the index from the catalog read model, a page at a time; returns documents indexed."""
+    """Rebuild the index from the catalog read model, a page at a time; returns documents indexed.
+
+    By default search keeps answering throughout: every document is rewritten in place, then what
+    was not rewritten (products gone or no longer active) is swept. ``clear`` empties it first."""
     async with uow() as tx:
         product_ids = await tx.products.all_ids()
+    mark = await index.mark()
     if clear:
         await index.clear()
     indexed = 0
@@ -93,4 +97,6 @@ async def reindex(
                                             wait=start + page_size >= len(product_ids), language=language)
         if progress:
             progress(min(start + page_size, len(product_ids)), len(product_ids))
+    if not clear:
+        await index.sweep(mark)
     return indexed

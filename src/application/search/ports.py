@@ -68,6 +68,14 @@ class SearchIndex(Protocol):
         """Remove every document (before a full rebuild), keeping settings and synonyms."""
         ...
 
+    async def mark(self) -> str:
+        """A point in the index's own time; documents written later are newer than it (see ``sweep``)."""
+        ...
+
+    async def sweep(self, mark: str) -> None:
+        """Remove documents not written since ``mark``: what a rebuild left over. Waits until done."""
+        ...
+
     async def set_synonyms(self, groups: list[SynonymGroup]) -> None:
         """Replace the synonym groups the engine expands queries with; effective on return."""
         ...

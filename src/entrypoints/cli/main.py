@@ -135,7 +135,7 @@ def _reindex(args: argparse.Namespace) -> int:
             index = container.search_index()
             await sync_synonyms(uow=container.uow_factory(), index=index)
             return await reindex(uow=container.uow_factory(), index=index, progress=progress,
-                                 page_size=args.batch, clear=not args.keep,
+                                 page_size=args.batch, clear=args.clear,
                                  language=get_settings().search_language)
         finally:
             await close(container)
@@ -186,7 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     reindex = sub.add_parser("reindex", help="rebuild the search index from the catalog (with a progress bar)")
     reindex.add_argument("--batch", type=int, default=1000, help="products per batch")
-    reindex.add_argument("--keep", action="store_true", help="upsert over the current index instead of clearing it")
+    reindex.add_argument("--clear", action="store_true",
+                         help="empty the index first (faster; search finds less until the rebuild ends)")
     reindex.set_defaults(func=_reindex)
 
     bench = sub.add_parser("bench", help="run a benchmark under benchmarks/ and print its figures")
