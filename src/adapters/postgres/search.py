@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from application.search.documents import SearchDocument
 from application.search.ports import MARK_END, MARK_START, IndexQuery, IndexResult, SearchHit
-from application.search.text import plan, synonym_map, words
+from application.search.text import plan, query_words, synonym_map, words
 from domain.search.merchandising import SynonymGroup
 
 # PostgreSQL's built-in text search configurations: a language outside this set searches as "simple".
@@ -124,7 +124,7 @@ class PostgresSearchIndex:
 
         Neighbours must share the first letter: shoppers rarely mistype it, and without this rule long
         words drift to unrelated ones that merely share a run of trigrams."""
-        tokens = words(text_)
+        tokens = query_words(text_)
         singles = sorted({w for w in tokens if len(w) >= 4 and not w.isdigit()})
         last = tokens[-1] if tokens and len(tokens[-1]) >= 2 else ""
         if relaxed:  # transaction-local; the strict threshold is PostgreSQL's default

@@ -8,11 +8,18 @@ from domain.search.merchandising import SynonymGroup
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 MAX_SPAN = 3  # the longest synonym phrase matched, in words
+MAX_WORDS = 10  # words of a query that count (Meilisearch's own limit), so a long query stays cheap
 
 
 def words(text: str) -> list[str]:
     """Lower-cased words of letters and digits, in order."""
-    return _WORD.findall(text.lower())
+    found: list[str] = _WORD.findall(text.lower())
+    return found
+
+
+def query_words(text: str) -> list[str]:
+    """The words of a query that are searched for (the first MAX_WORDS)."""
+    return words(text)[:MAX_WORDS]
 
 
 def synonym_map(groups: list[SynonymGroup]) -> dict[str, list[str]]:
@@ -32,7 +39,7 @@ def plan(text: str, synonyms: dict[str, list[str]]) -> list[list[str]]:
     Longest synonym phrase first, left to right: "running shoes" in a group with "sneakers" becomes
     one position ["running shoes", "sneakers"]; other words stand alone.
     """
-    tokens = words(text)
+    tokens = query_words(text)
     positions: list[list[str]] = []
     i = 0
     while i < len(tokens):
