@@ -36,3 +36,7 @@ class MessageBus:
 
     def handles(self, command_type: type) -> bool:
         return command_type in self._handlers
+
+    def register(self, handlers: Mapping[type, CommandHandler]) -> None:
+        """Add handlers (the composition root binds handlers that dispatch through this bus)."""
+        self._handlers.update(handlers)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from application.analytics import handlers as analytics
 from application.catalog import categories, collections
 from application.catalog import handlers as catalog
 from application.catalog.cdn import CdnPurger, purge_on_change
 from application.catalog.events import ProductDocumentChanged
+from application.checkout.commands import SecureOrderStock
 from application.consumers import Consumer, ConsumerRegistry
 from application.inventory import handlers as inventory
+from application.ports.unit_of_work import UnitOfWork
 from application.search import indexer
 from application.search.ports import SearchIndex
 from domain.catalog.categories import CategoryTreeChanged
@@ -16,6 +20,8 @@ from domain.catalog.collections import CollectionChanged
 from domain.catalog.pricing import PriceListChanged
 from domain.catalog.product import ProductSaved
 from domain.inventory.stock import StockChanged
+from domain.orders.order import OrderPaid, OrderPlaced
+from domain.shared.events import DomainEvent
 
 
 class _NoCdn:
@@ -23,16 +29,29 @@ class _NoCdn:
         return None
 
 
+async def _no_dispatch(command: object) -> object:
+    raise RuntimeError(f"no bus to run {type(command).__name__}")
+
+
 def build_registry(
-    *, cdn: CdnPurger | None = None, search: SearchIndex | None = None, search_language: str = "english"
+    *, cdn: CdnPurger | None = None, dispatch: Callable[[object], Awaitable[object]] | None = None,
+    search: SearchIndex | None = None, search_language: str = "english",
 ) -> ConsumerRegistry:
+    """``dispatch`` runs commands for consumers that act through other contexts (order stock);
+    ``search`` adds the indexer that keeps that index current."""
+    run = dispatch or _no_dispatch
     search_consumers = [] if search is None else [
         Consumer("search_indexer")
         .on(ProductDocumentChanged.topic, indexer.on_document_changed(search, language=search_language))
         .on(StockChanged.topic, indexer.on_stock_changed(search, language=search_language)),
     ]
+
+    async def secure_stock(event: DomainEvent, _: UnitOfWork) -> None:
+        await run(SecureOrderStock(order_id=event.aggregate_id))
+
     return ConsumerRegistry(
         [
+            Consumer("order_stock").on(OrderPlaced.topic, secure_stock).on(OrderPaid.topic, secure_stock),
             Consumer("cdn_purge").on(ProductDocumentChanged.topic, purge_on_change(cdn or _NoCdn())),
             Consumer("catalog_projection")
             .on(ProductSaved.topic, catalog.on_product_saved)

@@ -12,20 +12,40 @@ from adapters.dramatiq.tracking import DramatiqTrackingQueue
 from adapters.http.cdn import HttpCdnPurger, LoggingCdnPurger
 from adapters.meilisearch.index import MeilisearchSearchIndex
 from adapters.memory.analytics import InlineTrackingQueue
+from adapters.memory.carts import MemoryCartCache, MemoryDurableCarts
+from adapters.memory.customers import LoggingNotifier, MemorySessionStore
 from adapters.memory.inventory import MemoryStockGate
+from adapters.memory.promotions import NoPromotions
+from adapters.memory.rate_limit import MemoryRateLimiter
 from adapters.memory.search import MemorySearchIndex
+from adapters.postgres.carts import PostgresDurableCarts
 from adapters.postgres.engine import make_engine
+from adapters.postgres.idempotency import PostgresIdempotencyStore
 from adapters.postgres.outbox import PostgresOutboxStore
 from adapters.postgres.search import PostgresSearchIndex
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
+from adapters.redis.carts import RedisCartCache
 from adapters.redis.client import make_redis
 from adapters.redis.rate_limit import RedisRateLimiter
+from adapters.redis.sessions import RedisSessionStore
 from adapters.redis.stock_gate import RedisStockGate
+from adapters.system.addresses import I18nAddressValidator
 from adapters.system.clock import SystemClock, UuidIdGenerator
+from adapters.system.manual_payments import ManualPaymentGateway
+from adapters.system.passwords import Argon2Hasher
+from adapters.system.shipping import TableShippingRates
+from adapters.system.tax import RateTableTax
 from application.analytics import handlers as analytics
+from application.carts import commands as cart
+from application.carts import handlers as carts
+from application.carts.pricing import Channels
+from application.carts.store import LayeredCartStore
 from application.catalog import categories, collections
 from application.catalog import commands as cat
 from application.catalog import handlers as catalog
+from application.checkout import commands as co
+from application.checkout import handlers as checkout
+from application.customers import handlers as customers
 from application.inventory import commands as inv
 from application.inventory import handlers as inventory
 from application.inventory.batching import ReservationBatcher
@@ -35,20 +55,41 @@ from application.relay import OutboxRelay
 from application.search import merchandising as merch
 from application.staff import handlers as staff
 from application.subscriptions import build_registry
+from domain.tax.rates import RateTable
 from entrypoints.settings import Settings, get_settings
 
 
 def build_bus(
     uow: Any, clock: Any, ids: Any, tracking_queue: Any = None, gate: Any = None, reservation_ttl: int = 600,
-    search_index: Any = None,
+    *, cart_store: Any = None, promotions: Any = None, sessions: Any = None, hasher: Any = None,
+    notifier: Any = None, limiter: Any = None, addresses: Any = None, channels: Channels | None = None,
+    gateways: dict[str, Any] | None = None, shipping: Any = None, tax: Any = None, search_index: Any = None,
 ) -> MessageBus:
-    """Bind every command to its handler and the handler's dependencies."""
+    """Bind every command to its handler and the handler's dependencies (fakes where none is given)."""
     deps = {"uow": uow, "clock": clock, "ids": ids}
     search_index = search_index or MemorySearchIndex()
+    channels = channels or Channels()
+    cart_store = cart_store or LayeredCartStore(MemoryDurableCarts(), MemoryCartCache(), clock)
+    promotions = promotions or NoPromotions()
+    sessions = sessions or MemorySessionStore()
+    hasher = hasher or Argon2Hasher()
+    notifier = notifier or LoggingNotifier()
+    limiter = limiter or MemoryRateLimiter(clock.now)
+    addresses = addresses or I18nAddressValidator()
+    carted = {"store": cart_store, "clock": clock}
+    gateways = gateways or {"manual": ManualPaymentGateway()}
+    shipping = shipping or TableShippingRates()
+    tax = tax or RateTableTax()
+    bus = MessageBus({})
+
+    async def dispatch(command: object) -> Any:
+        return await bus.handle(command)
+
+    pricing = {"store": cart_store, "promotions": promotions, "channels": channels}
     tracking_queue = tracking_queue or InlineTrackingQueue(uow)
     gate = SoldOutMemory(gate or MemoryStockGate())
     stock = {"uow": uow, "gate": gate, "clock": clock}
-    return MessageBus(
+    bus.register(
         {
             inv.AddLocation: functools.partial(inventory.add_location, uow=uow),
             inv.SetSkuPolicy: functools.partial(inventory.set_sku_policy, uow=uow, gate=gate),
@@ -60,7 +101,7 @@ def build_bus(
                 batcher=ReservationBatcher(uow, clock, ids),
             ),
             inv.ExtendReservation: functools.partial(inventory.extend_reservation, uow=uow, clock=clock),
-            inv.CommitReservation: functools.partial(inventory.commit_reservation, uow=uow, clock=clock),
+            inv.CommitReservation: functools.partial(inventory.commit_reservation, **stock),
             inv.ReleaseReservation: functools.partial(inventory.release_reservation, **stock),
             inv.Reconcile: functools.partial(inventory.reconcile, **stock, ids=ids),
             cat.CreateProduct: functools.partial(catalog.create_product, **deps),
@@ -76,6 +117,61 @@ def build_bus(
             collections.ArrangeCollection: functools.partial(collections.arrange_collection, uow=uow, clock=clock),
             staff.IssueStaffToken: functools.partial(staff.issue_staff_token, **deps),
             analytics.TrackEvents: functools.partial(analytics.track_events, queue=tracking_queue, clock=clock),
+            cart.AddCartLine: functools.partial(carts.add_line, **carted, uow=uow, ids=ids, channels=channels),
+            cart.ChangeCartLine: functools.partial(carts.change_line, **carted),
+            cart.RemoveCartLine: functools.partial(carts.remove_line, **carted),
+            cart.ApplyCoupon: functools.partial(
+                carts.apply_coupon, **carted, ids=ids, promotions=promotions, channels=channels,
+            ),
+            cart.RemoveCoupon: functools.partial(carts.remove_coupon, **carted),
+            cart.MergeGuestCart: functools.partial(carts.merge_guest_cart, **carted, ids=ids, channels=channels),
+            cart.ViewCart: functools.partial(
+                carts.view_cart, **carted, uow=uow, promotions=promotions, channels=channels, rates=RateTable(),
+            ),
+            customers.RegisterCustomer: functools.partial(customers.register, **deps, hasher=hasher),
+            customers.SignIn: functools.partial(
+                customers.sign_in, uow=uow, hasher=hasher, sessions=sessions, limiter=limiter,
+                dummy_hash=hasher.hash("not-a-real-password-0"),
+            ),
+            customers.SignOut: functools.partial(customers.sign_out, sessions=sessions),
+            customers.CurrentCustomer: functools.partial(customers.current_customer, sessions=sessions),
+            customers.GetProfile: functools.partial(customers.profile, uow=uow),
+            customers.UpdateProfile: functools.partial(customers.update_profile, uow=uow),
+            customers.AddAddress: functools.partial(customers.add_address, uow=uow, ids=ids, addresses=addresses),
+            customers.ReplaceAddress: functools.partial(customers.replace_address, uow=uow, addresses=addresses),
+            customers.RemoveAddress: functools.partial(customers.remove_address, uow=uow),
+            customers.RequestPasswordReset: functools.partial(
+                customers.request_password_reset, **deps, notifier=notifier, limiter=limiter,
+            ),
+            customers.ResetPassword: functools.partial(
+                customers.reset_password, uow=uow, clock=clock, hasher=hasher, sessions=sessions,
+            ),
+            co.StartCheckout: functools.partial(checkout.start_checkout, **deps, store=cart_store),
+            co.GetCheckout: functools.partial(checkout.get_checkout, uow=uow),
+            co.SetContact: functools.partial(checkout.set_contact, uow=uow, clock=clock, dispatch=dispatch),
+            co.SetAddress: functools.partial(
+                checkout.set_address, uow=uow, clock=clock, addresses=addresses, shipping=shipping, dispatch=dispatch,
+            ),
+            co.ShippingOptions: functools.partial(
+                checkout.shipping_options, uow=uow, **pricing, shipping=shipping, clock=clock,
+            ),
+            co.ChooseShipping: functools.partial(
+                checkout.choose_shipping, uow=uow, **pricing, shipping=shipping, clock=clock, dispatch=dispatch,
+            ),
+            co.StartPayment: functools.partial(
+                checkout.start_payment, uow=uow, **pricing, shipping=shipping, tax=tax, gateways=gateways,
+                clock=clock, dispatch=dispatch, reservation_ttl=reservation_ttl,
+            ),
+            co.PlaceOrder: functools.partial(
+                checkout.place_order, uow=uow, store=cart_store, gateways=gateways, clock=clock, ids=ids,
+                dispatch=dispatch,
+            ),
+            co.HandlePaymentEvent: functools.partial(
+                checkout.handle_payment_event, uow=uow, clock=clock, dispatch=dispatch,
+            ),
+            co.SecureOrderStock: functools.partial(
+                checkout.secure_order_stock, uow=uow, dispatch=dispatch, gateways=gateways, clock=clock,
+            ),
             merch.AddSynonymGroup: functools.partial(merch.add_synonym_group, uow=uow, ids=ids, index=search_index),
             merch.RemoveSynonymGroup: functools.partial(merch.remove_synonym_group, uow=uow, index=search_index),
             merch.AddRule: functools.partial(merch.add_rule, uow=uow, ids=ids),
@@ -84,6 +180,7 @@ def build_bus(
             merch.RemoveRedirect: functools.partial(merch.remove_redirect, uow=uow),
         }
     )
+    return bus
 
 
 class Container(containers.DeclarativeContainer):
@@ -114,28 +211,50 @@ class Container(containers.DeclarativeContainer):
         lambda s: HttpCdnPurger(s.cdn_purge_url, token=s.cdn_purge_token) if s.cdn_purge_url else LoggingCdnPurger(),
         settings,
     )
+    tracking_queue = providers.Singleton(DramatiqTrackingQueue, broker)
+    rate_limiter = providers.Singleton(
+        lambda r, s: RedisRateLimiter(r, prefix=f"{s.redis_key_prefix}rl:"), redis, settings,
+    )
+    stock_gate = providers.Singleton(RedisStockGate, redis)
+    cart_store = providers.Singleton(
+        lambda e, r, clock, s: LayeredCartStore(
+            PostgresDurableCarts(e), RedisCartCache(r, prefix=f"{s.redis_key_prefix}cart:"), clock,
+            guest_ttl=s.guest_cart_ttl_seconds, customer_ttl=s.customer_cart_ttl_seconds,
+        ),
+        engine, redis, clock, settings,
+    )
+    sessions = providers.Singleton(
+        lambda r, s: RedisSessionStore(r, prefix=f"{s.redis_key_prefix}session:"), redis, settings,
+    )
+    notifier = providers.Singleton(LoggingNotifier)
+    channels = providers.Singleton(lambda s: Channels.parse(s.channels), settings)
+    gateways = providers.Singleton(lambda: {"manual": ManualPaymentGateway()})
     search_index = providers.Singleton(
         lambda s, engine: MeilisearchSearchIndex(s.meilisearch_url, api_key=s.meilisearch_key,
                                                  index=s.meilisearch_index)
         if s.search_backend == "meilisearch" else PostgresSearchIndex(engine),
         settings, engine,
     )
-    consumers = providers.Singleton(
-        lambda cdn, search, s: build_registry(cdn=cdn, search=search, search_language=s.search_language),
-        cdn, search_index, settings,
-    )
-    tracking_queue = providers.Singleton(DramatiqTrackingQueue, broker)
-    rate_limiter = providers.Singleton(RedisRateLimiter, redis)
-    stock_gate = providers.Singleton(RedisStockGate, redis)
     bus = providers.Singleton(
-        lambda uow, clock, ids, queue, gate, s, search: build_bus(
-            uow=uow, clock=clock, ids=ids, tracking_queue=queue, gate=gate, reservation_ttl=s.reservation_ttl_seconds,
-            search_index=search,
+        lambda uow, clock, ids, queue, gate, s, store, sessions, notifier, limiter, channels, gateways, search: (
+            build_bus(
+                uow=uow, clock=clock, ids=ids, tracking_queue=queue, gate=gate,
+                reservation_ttl=s.reservation_ttl_seconds, cart_store=store, sessions=sessions, notifier=notifier,
+                limiter=limiter, channels=channels, gateways=gateways, search_index=search,
+            )
         ),
-        uow_factory, clock, ids, tracking_queue, stock_gate, settings, search_index,
+        uow_factory, clock, ids, tracking_queue, stock_gate, settings, cart_store, sessions, notifier, rate_limiter,
+        channels, gateways, search_index,
+    )
+    consumers = providers.Singleton(
+        lambda cdn, bus, search, s: build_registry(
+            cdn=cdn, dispatch=bus.handle, search=search, search_language=s.search_language,
+        ),
+        cdn, bus, search_index, settings,
     )
 
     outbox_store = providers.Singleton(PostgresOutboxStore, engine)
+    idempotency_store = providers.Singleton(PostgresIdempotencyStore, engine)
     publisher = providers.Singleton(DramatiqPublisher, broker)
     relay = providers.Singleton(
         lambda store, pub, reg, s: OutboxRelay(store, pub, reg, poll_interval=s.relay_poll_interval),

@@ -35,6 +35,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     log_json: bool = True
     secret_key: str = "dev-only-secret-change-me"  # noqa: S105 - overridden by EMPORIUM_SECRET_KEY in production
     environment: str = "development"
+    redis_key_prefix: str = "emporium:"  # rate limits, sessions and carts in Redis
+    cookie_secure: bool = True  # cart/session cookies are Secure; browsers accept them on http://localhost
+    guest_cart_ttl_seconds: int = 7 * 24 * 3600
+    customer_cart_ttl_seconds: int = 30 * 24 * 3600
+    # Sales channels: name:currency:tax country[-region]:incl|excl (prices with or without tax). The
+    # first is the default; a storefront picks another with the X-Channel header. The tax place is
+    # where cart estimates assume delivery until checkout knows the address.
+    channels: str = "web:EUR:DE:incl,us:USD:US-CA:excl,uk:GBP:GB:incl"
 
 
 _ENV = {

@@ -29,8 +29,8 @@ def make_container(settings: Settings) -> Container:
 
 
 @contextmanager
-def client_for(settings: Settings) -> Iterator[TestClient]:
+def client_for(settings: Settings, base_url: str = "http://testserver.local") -> Iterator[TestClient]:
     container = make_container(settings)
-    with TestClient(create_app(container, configure_logs=False)) as client:
+    with TestClient(create_app(container, configure_logs=False), base_url=base_url) as client:
         client.app.state.container = container
         yield client

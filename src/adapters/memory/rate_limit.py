@@ -21,3 +21,10 @@ class MemoryRateLimiter:
         if count <= limit:
             return RateDecision(True, 0)
         return RateDecision(False, max(int(started + window_seconds - now), 1))
+
+    async def check(self, key: str, *, limit: int, window_seconds: int) -> RateDecision:
+        now = self._now().timestamp()
+        started, count = self._windows.get(key, (now, 0))
+        if now - started >= window_seconds or count < limit:
+            return RateDecision(True, 0)
+        return RateDecision(False, max(int(started + window_seconds - now), 1))

@@ -219,7 +219,9 @@ class MemoryUnitOfWork:
 
     async def __aenter__(self) -> Self:
         from adapters.memory.analytics import MemoryAnalyticsStore
+        from adapters.memory.customers import MemoryCustomers, MemoryPasswordResets
         from adapters.memory.inventory import MemoryAvailabilityView, MemoryReservationRepository, MemoryStockRepository
+        from adapters.memory.orders import MemoryCheckouts, MemoryOrders
         from adapters.memory.search import MemoryMerchandising
 
         self._work = copy.deepcopy(self._committed)
@@ -239,6 +241,10 @@ class MemoryUnitOfWork:
         self.reservations = MemoryReservationRepository(self._work.inventory, self._seen)
         self.availability_view = MemoryAvailabilityView(self._work)
         self.merchandising = MemoryMerchandising(self._work)
+        self.customers = MemoryCustomers(self._work.extra, self._seen)
+        self.password_resets = MemoryPasswordResets(self._work.extra)
+        self.checkouts = MemoryCheckouts(self._work.extra, self._seen)
+        self.orders = MemoryOrders(self._work.extra, self._seen)
         return self
 
     async def __aexit__(

@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Identity,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -283,4 +284,77 @@ search_redirects = Table(
     Column("id", String(64), primary_key=True),
     Column("query", Text, nullable=False, unique=True),
     Column("url", Text, nullable=False),
+)
+
+carts = Table(
+    "carts", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("customer_id", String(64), nullable=True),
+    Column("retired", Boolean, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("data", JSONB, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+customers = Table(
+    "customers", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("groups", JSONB, nullable=False),
+    Column("addresses", JSONB, nullable=False),
+    Column("default_shipping", String(64), nullable=True),
+    Column("default_billing", String(64), nullable=True),
+    Column("marketing_opt_in", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+password_resets = Table(
+    "password_resets", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("customer_id", String(64), ForeignKey("customers.id", ondelete="CASCADE"), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True), nullable=True),
+)
+
+checkouts = Table(
+    "checkouts", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("owner", String(140), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("data", JSONB, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+orders = Table(
+    "orders", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("number", String(40), nullable=False, unique=True),
+    Column("checkout_id", String(64), nullable=False, unique=True),
+    Column("customer_id", String(64), nullable=True),
+    Column("email", String(254), nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("total", BigInteger, nullable=False),
+    Column("payment_provider", String(24), nullable=False),
+    Column("payment_references", JSONB, nullable=False),
+    Column("placed_at", DateTime(timezone=True), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("data", JSONB, nullable=False),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys", metadata,
+    Column("scope", String(140), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("status", Integer, nullable=True),
+    Column("headers", JSONB, nullable=True),
+    Column("body", LargeBinary, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("scope", "key"),
 )

@@ -19,8 +19,10 @@ from adapters.postgres.catalog import (
     PostgresPriceLists,
     PostgresProductRepository,
 )
+from adapters.postgres.customers import PostgresCustomers, PostgresPasswordResets
 from adapters.postgres.inventory import PostgresReservationRepository, PostgresStockRepository
 from adapters.postgres.merchandising import PostgresMerchandising
+from adapters.postgres.orders import PostgresCheckouts, PostgresOrders
 from adapters.postgres.read_models import PostgresAvailabilityView, PostgresCatalogReadModel
 from adapters.postgres.repositories import PostgresStaffTokens
 from application.codec import event_to_builtins
@@ -69,6 +71,10 @@ class PostgresUnitOfWork:
         self.reservations = PostgresReservationRepository(self._conn, self._seen)
         self.availability_view = PostgresAvailabilityView(self._conn)
         self.merchandising = PostgresMerchandising(self._conn)
+        self.customers = PostgresCustomers(self._conn, self._seen)
+        self.password_resets = PostgresPasswordResets(self._conn)
+        self.checkouts = PostgresCheckouts(self._conn, self._seen)
+        self.orders = PostgresOrders(self._conn, self._seen)
         return self
 
     @property

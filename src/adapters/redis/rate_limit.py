@@ -24,3 +24,12 @@ class RedisRateLimiter:
         if int(count) <= limit:
             return RateDecision(True, 0)
         return RateDecision(False, max(int(ttl), 1))
+
+    async def check(self, key: str, *, limit: int, window_seconds: int) -> RateDecision:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.get(self._prefix + key)
+            pipe.ttl(self._prefix + key)
+            count, ttl = await pipe.execute()
+        if count is None or int(count) < limit:
+            return RateDecision(True, 0)
+        return RateDecision(False, max(int(ttl), 1))

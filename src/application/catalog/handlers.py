@@ -340,3 +340,11 @@ async def bundle_components(skus: list[str], *, uow: Uow) -> dict[str, list[tupl
         v.sku: [(c.sku, c.quantity) for c in v.components]
         for p in products for v in p.variants if v.sku in wanted and v.is_bundle
     }
+
+
+async def variant_weights(skus: list[str], *, uow: Uow) -> dict[str, int]:
+    """Shipping weight in grams of each SKU (checkout quotes weight-banded rates with it)."""
+    async with uow() as tx:
+        products = await tx.products.get_many(await tx.products.product_ids_for_skus(skus))
+    wanted = set(skus)
+    return {v.sku: v.weight_grams for p in products for v in p.variants if v.sku in wanted}

@@ -65,6 +65,7 @@ class ExtendReservation:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CommitReservation:
     reservation_id: str
+    reclaim: bool = False  # a late payment: re-take the units if the hold lapsed (OutOfStock if gone)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -146,15 +146,21 @@ async def extend_reservation(cmd: ExtendReservation, *, uow: Uow, clock: Clock) 
         await tx.commit()
 
 
-async def commit_reservation(cmd: CommitReservation, *, uow: Uow, clock: Clock) -> bool:
+async def commit_reservation(cmd: CommitReservation, *, uow: Uow, clock: Clock, gate: StockGate) -> bool:
     async with uow() as tx:
         reservation = await tx.reservations.get(cmd.reservation_id)
         items = await tx.stock.lock_keys(reservation.stock_keys())
-        done = reservation.commit(items, now=clock.now())
+        reclaimed = cmd.reclaim and reservation.status.value in ("released", "expired")
+        if cmd.reclaim:
+            done = reservation.reclaim_and_commit(items, now=clock.now())
+        else:
+            done = reservation.commit(items, now=clock.now())
         if done:
             await tx.stock.save(items.values())
             await tx.reservations.save(reservation)
             await tx.commit()
+    if done and reclaimed:
+        await _refill_gate(uow, gate, sorted({line.sku for line in reservation.held_lines}))
     return done
 
 

@@ -14,3 +14,7 @@ class RateLimiter(Protocol):
     async def hit(self, key: str, *, limit: int, window_seconds: int) -> RateDecision:
         """Count one attempt under ``key``; refuse past ``limit`` attempts per window."""
         ...
+
+    async def check(self, key: str, *, limit: int, window_seconds: int) -> RateDecision:
+        """Whether ``key`` is already past ``limit`` in the current window, without counting."""
+        ...

@@ -158,6 +158,25 @@ class Reservation(Aggregate):
         self._close(ReservationStatus.COMMITTED, now)
         return True
 
+    def reclaim_and_commit(self, items: dict[tuple[str, str], StockItem], *, now: datetime) -> bool:
+        """A payment arrived after the hold lapsed: sell the same units if they are still there.
+
+        Idempotent like ``commit`` (False once committed); all or nothing — ``OutOfStock`` names
+        the SKUs whose units were sold to someone else in the meantime."""
+        if self.status in (ReservationStatus.ACTIVE, ReservationStatus.COMMITTED):
+            return self.commit(items, now=now)
+        short = sorted({
+            line.sku for line in self.held_lines if items[_key(line.sku, line.location_id)].available < line.quantity
+        })
+        if short:
+            raise OutOfStock(short)
+        for line in self.held_lines:
+            item = items[_key(line.sku, line.location_id)]
+            item.reserve(line.quantity, reservation_id=self.id, now=now)
+            item.commit(line.quantity, reservation_id=self.id, now=now)
+        self._close(ReservationStatus.COMMITTED, now)
+        return True
+
     def release(self, items: dict[tuple[str, str], StockItem], *, now: datetime) -> bool:
         """The checkout was cancelled or payment failed: the units return to sale."""
         if self.status in (ReservationStatus.RELEASED, ReservationStatus.EXPIRED):

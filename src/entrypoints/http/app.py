@@ -19,14 +19,20 @@ from entrypoints.http.admin.reports import ReportsController
 from entrypoints.http.admin.search import AdminSearchController
 from entrypoints.http.caching import MicroCache
 from entrypoints.http.health import HealthController
+from entrypoints.http.idempotency import idempotency_middleware
 from entrypoints.http.metrics import MetricsController
 from entrypoints.http.middleware import observe_middleware
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 from entrypoints.http.store.availability import StoreAvailabilityController
+from entrypoints.http.store.cart import StoreCartController
 from entrypoints.http.store.categories import StoreCategoryController, StoreCollectionController
+from entrypoints.http.store.checkout import StoreCheckoutController
+from entrypoints.http.store.customers import StoreCustomerController
 from entrypoints.http.store.events import StoreEventsController
+from entrypoints.http.store.identity import csrf_middleware
 from entrypoints.http.store.products import StoreProductController
 from entrypoints.http.store.search import StoreSearchController
+from entrypoints.http.webhooks import WebhookController
 from entrypoints.logging import configure_logging, install_context_stamp
 
 ROUTE_HANDLERS = [
@@ -44,6 +50,10 @@ ROUTE_HANDLERS = [
     StoreCollectionController,
     StoreSearchController,
     AdminSearchController,
+    StoreCartController,
+    StoreCustomerController,
+    StoreCheckoutController,
+    WebhookController,
 ]
 
 
@@ -67,7 +77,7 @@ def create_app(container: Container | None = None, *, configure_logs: bool = Tru
         route_handlers=ROUTE_HANDLERS,
         state=State({"documents": MicroCache(ttl=settings.document_cache_seconds)}),
         lifespan=[lifespan],
-        middleware=[observe_middleware],
+        middleware=[observe_middleware, csrf_middleware, idempotency_middleware],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(
             title="Emporium",

@@ -9,11 +9,22 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from application.carts.handlers import CartNotFound, NotPurchasable, UnknownCoupon, UnknownSku
+from application.carts.pricing import UnknownChannel
+from application.checkout.handlers import CartHasIssues, CheckoutNotFound, EmptyCart, UnknownPaymentProvider
+from application.customers.handlers import TooManyAttempts
 from application.messagebus import UnknownCommand
+from application.ports.payments import PaymentError, WebhookRejected
 from application.search.queries import BadSearch
+from domain.carts.cart import CartFull, CartRetired, LineNotFound, QuantityOutOfRange
+from domain.checkout.checkout import CartChanged, CheckoutClosed, CheckoutIncomplete
+from domain.customers.customer import EmailTaken, InvalidCredentials, InvalidResetToken, WeakPassword
 from domain.inventory.errors import InsufficientStock, OutOfStock, ReservationClosed
+from domain.orders.order import InvalidTransition, RefundTooLarge
+from domain.shared.address import InvalidAddress
 from domain.shared.errors import ConcurrencyConflict, Conflict, DomainError, InvalidInput, NotFound
 from domain.shared.money import CurrencyMismatch, InvalidCurrency
+from domain.shipping.rates import MethodNotOffered, UnsupportedDestination
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +35,34 @@ TYPE_BASE = "https://emporium.dev/problems/"
 ERROR_TABLE: list[tuple[type[BaseException], int, str, str]] = [
     (OutOfStock, 409, "out-of-stock", "Sold out"),
     (BadSearch, 400, "bad-search", "Invalid search parameters"),
+    (TooManyAttempts, 429, "too-many-attempts", "Too many attempts"),
+    (InvalidCredentials, 401, "invalid-credentials", "Wrong e-mail or password"),
+    (EmailTaken, 409, "email-taken", "An account with this e-mail exists"),
+    (WeakPassword, 422, "weak-password", "The password is too weak"),
+    (InvalidResetToken, 400, "invalid-reset-token", "The reset link is invalid or has expired"),
+    (InvalidAddress, 422, "invalid-address", "The address is not valid for its country"),
+    (WebhookRejected, 400, "webhook-rejected", "Webhook signature or payload invalid"),
+    (PaymentError, 402, "payment-failed", "The payment provider refused"),
+    (CheckoutNotFound, 404, "checkout-not-found", "No such checkout"),
+    (EmptyCart, 422, "empty-cart", "The cart is empty"),
+    (CartHasIssues, 409, "cart-has-issues", "Some cart lines are unavailable"),
+    (CartChanged, 409, "cart-changed", "The cart changed after payment started"),
+    (CheckoutClosed, 409, "checkout-closed", "The checkout was placed"),
+    (CheckoutIncomplete, 422, "checkout-incomplete", "A checkout step is missing"),
+    (UnknownPaymentProvider, 422, "unknown-payment-provider", "Unknown payment provider"),
+    (UnsupportedDestination, 422, "unsupported-destination", "We do not ship there"),
+    (MethodNotOffered, 422, "shipping-method-not-offered", "Shipping method not offered"),
+    (InvalidTransition, 409, "invalid-transition", "The order's state does not allow this"),
+    (RefundTooLarge, 422, "refund-too-large", "Refund above what was captured"),
+    (UnknownChannel, 400, "unknown-channel", "No such sales channel"),
+    (CartNotFound, 404, "cart-not-found", "No cart"),
+    (LineNotFound, 404, "cart-line-not-found", "No such line in this cart"),
+    (UnknownSku, 422, "unknown-sku", "No product sells this SKU"),
+    (NotPurchasable, 422, "not-purchasable", "This SKU cannot be bought now"),
+    (UnknownCoupon, 422, "unknown-coupon", "This coupon code is not valid"),
+    (QuantityOutOfRange, 422, "quantity-out-of-range", "Quantity out of range"),
+    (CartFull, 422, "cart-full", "The cart is full"),
+    (CartRetired, 409, "cart-retired", "The cart was merged or checked out"),
     (InsufficientStock, 409, "insufficient-stock", "Not enough stock"),
     (ReservationClosed, 409, "reservation-closed", "The reservation is already closed"),
     (ConcurrencyConflict, 409, "concurrency-conflict", "The resource changed; retry"),
@@ -61,8 +100,15 @@ def domain_error_handler(_: Request[Any, Any, Any], error: Exception) -> Respons
     for cls, status, slug, title in ERROR_TABLE:
         if isinstance(error, cls):
             specific = slug if cls is type(error) else _error_slug(error)
-            extra = {"skus": error.skus} if isinstance(error, OutOfStock) else {}
-            return problem(status, specific, title, str(error) or None, **extra)
+            extra: dict[str, Any] = {}
+            headers = None
+            if isinstance(error, OutOfStock):
+                extra["skus"] = error.skus
+            if isinstance(error, InvalidAddress):
+                extra["errors"] = error.errors
+            if isinstance(error, TooManyAttempts):
+                headers = {"Retry-After": str(error.retry_after)}
+            return problem(status, specific, title, str(error) or None, headers=headers, **extra)
     return internal_error_handler(_, error)
 
 
@@ -73,8 +119,8 @@ def validation_handler(_: Request[Any, Any, Any], error: ValidationException) ->
 
 def http_error_handler(_: Request[Any, Any, Any], error: HTTPException) -> Response[dict[str, Any]]:
     slug = {
-        401: "unauthorized", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
-        413: "payload-too-large", 429: "too-many-requests", 503: "unavailable",
+        400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
+        409: "conflict", 413: "payload-too-large", 429: "too-many-requests", 503: "unavailable",
     }.get(error.status_code, "http-error")
     headers = dict(error.headers or {})
     return problem(error.status_code, slug, str(error.detail), headers=headers or None)

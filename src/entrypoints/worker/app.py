@@ -21,7 +21,7 @@ from application.inventory.commands import Reconcile
 from application.ports.outbox import OutboxMessage
 from entrypoints.container import Container
 from entrypoints.logging import configure_logging
-from entrypoints.worker.scheduler import MAINTENANCE_QUEUE, PRUNE_ACTOR, RECONCILE_ACTOR
+from entrypoints.worker.scheduler import MAINTENANCE_QUEUE, PRUNE_ACTOR, PURGE_CARTS_ACTOR, RECONCILE_ACTOR
 
 logger = logging.getLogger(__name__)
 container = Container()
@@ -65,3 +65,13 @@ async def prune_outbox() -> None:
     before = container.clock().now() - timedelta(days=settings.outbox_retention_days)
     removed = await container.outbox_store().prune(before)
     logger.info("pruned %d published outbox messages", removed)
+    # Idempotency keys are kept at least 24 hours; a day more covers clients retrying late.
+    keys = await container.idempotency_store().prune(before=container.clock().now() - timedelta(hours=48))
+    logger.info("pruned %d idempotency keys", keys)
+
+
+@dramatiq.actor(actor_name=PURGE_CARTS_ACTOR, queue_name=MAINTENANCE_QUEUE, max_retries=3)
+async def purge_expired_carts() -> None:
+    """Daily: delete durable cart copies nobody touched within their TTL."""
+    removed = await container.cart_store().purge_expired()
+    logger.info("purged %d expired carts", removed)

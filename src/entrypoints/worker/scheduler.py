@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 MAINTENANCE_QUEUE = "maintenance"
 RECONCILE_ACTOR = "reconcile_inventory"
 PRUNE_ACTOR = "prune_outbox"
+PURGE_CARTS_ACTOR = "purge_expired_carts"
 
 
 def enqueue(broker: dramatiq.Broker, actor_name: str) -> None:
@@ -40,6 +41,10 @@ def build_scheduler(broker: dramatiq.Broker, *, every_seconds: int) -> BlockingS
     )
     scheduler.add_job(
         enqueue, CronTrigger(hour=3, minute=17), args=[broker, PRUNE_ACTOR], id=PRUNE_ACTOR,
+        max_instances=1, coalesce=True,
+    )
+    scheduler.add_job(
+        enqueue, CronTrigger(hour=3, minute=47), args=[broker, PURGE_CARTS_ACTOR], id=PURGE_CARTS_ACTOR,
         max_instances=1, coalesce=True,
     )
     return scheduler

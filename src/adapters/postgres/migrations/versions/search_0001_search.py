@@ -2,7 +2,7 @@
 and the merchandising tables (synonym groups, pin/boost/bury rules, redirects)
 
 Revision ID: search_0001
-Revises: 0007
+Revises: 0009
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, REGCONFIG, TSVECTOR
 
 revision = "search_0001"
-down_revision = "0007"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

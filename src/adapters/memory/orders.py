@@ -1,0 +1,85 @@
+"""In-memory checkouts and orders (the fakes of the PostgreSQL repositories)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from domain.checkout.checkout import Checkout
+from domain.orders.order import Order, OrderStatus
+from domain.shared.errors import ConcurrencyConflict, Conflict, NotFound
+from domain.shared.events import Aggregate
+
+
+class OrderNotFound(NotFound):
+    pass
+
+
+class _Versioned:
+    def __init__(self, rows: dict[str, Any], seen: list[Aggregate], label: str) -> None:
+        self._rows = rows
+        self._seen = seen
+        self._label = label
+
+    def _get(self, key: str) -> Any:
+        try:
+            found = copy.deepcopy(self._rows[key])
+        except KeyError:
+            raise (OrderNotFound if self._label == "order" else NotFound)(f"no {self._label} {key}") from None
+        self._seen.append(found)
+        return found
+
+    def _save(self, item: Any, expected_version: int) -> None:
+        if self._rows[item.id].version != expected_version:
+            raise ConcurrencyConflict(f"{self._label} {item.id} changed since it was read")
+        self._rows[item.id] = copy.deepcopy(item)
+
+
+class MemoryCheckouts(_Versioned):
+    def __init__(self, data: dict[str, Any], seen: list[Aggregate]) -> None:
+        super().__init__(data.setdefault("checkouts", {}), seen, "checkout")
+
+    async def add(self, checkout: Checkout) -> None:
+        self._rows[checkout.id] = copy.deepcopy(checkout)
+        self._seen.append(checkout)
+
+    async def get(self, checkout_id: str) -> Checkout:
+        found: Checkout = self._get(checkout_id)
+        return found
+
+    async def save(self, checkout: Checkout, *, expected_version: int) -> None:
+        self._save(checkout, expected_version)
+
+
+class MemoryOrders(_Versioned):
+    def __init__(self, data: dict[str, Any], seen: list[Aggregate]) -> None:
+        super().__init__(data.setdefault("orders", {}), seen, "order")
+
+    async def add(self, order: Order) -> None:
+        if any(o.checkout_id == order.checkout_id for o in self._rows.values()):
+            raise Conflict(f"checkout {order.checkout_id} already has an order")
+        self._rows[order.id] = copy.deepcopy(order)
+        self._seen.append(order)
+
+    async def get(self, order_id: str) -> Order:
+        found: Order = self._get(order_id)
+        return found
+
+    async def by_checkout(self, checkout_id: str) -> Order | None:
+        found = next((o.id for o in self._rows.values() if o.checkout_id == checkout_id), None)
+        return await self.get(found) if found else None
+
+    async def by_payment(self, reference: str) -> Order | None:
+        found = next((o.id for o in self._rows.values() if o.has_payment(reference)), None)
+        return await self.get(found) if found else None
+
+    async def save(self, order: Order, *, expected_version: int) -> None:
+        self._save(order, expected_version)
+
+    async def pending_payments(self, *, provider: str, placed_before: Any, limit: int) -> list[Order]:
+        found = sorted(
+            (o for o in self._rows.values()
+             if o.status is OrderStatus.PENDING and o.payment_provider == provider and o.placed_at < placed_before),
+            key=lambda o: o.placed_at,
+        )
+        return [await self.get(o.id) for o in found[:limit]]

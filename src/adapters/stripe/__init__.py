@@ -1,0 +1,1 @@
+"""Stripe adapters: PaymentIntents, refunds and signed webhooks through the official SDK."""

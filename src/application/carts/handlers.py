@@ -1,0 +1,193 @@
+"""Cart use cases: load the owner's cart, change it, save it optimistically (retrying on a race)."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from application.carts.commands import (
+    AddCartLine,
+    ApplyCoupon,
+    ChangeCartLine,
+    MergeGuestCart,
+    RemoveCartLine,
+    RemoveCoupon,
+    ViewCart,
+)
+from application.carts.ports import CartStore, PromotionEngine
+from application.carts.pricing import Channel, Channels, empty_view, price_cart
+from application.carts.read_models import CartView, MergeView
+from application.catalog.handlers import offers
+from application.inventory.handlers import availability_of
+from application.ports.clock import Clock, IdGenerator
+from domain.carts.cart import Cart, CartError, MergeReport, Owner, OwnerKind, normalise_code
+from domain.inventory.errors import OutOfStock
+from domain.shared.errors import ConcurrencyConflict, InvalidInput, NotFound
+from domain.tax.rates import RateTable
+
+ATTEMPTS = 30
+T = TypeVar("T")
+
+
+class CartNotFound(NotFound):
+    """The shopper has no cart (or not this one)."""
+
+
+class UnknownSku(InvalidInput):
+    """No product sells this SKU."""
+
+
+class NotPurchasable(CartError):
+    """The SKU exists but cannot be bought now (archived, draft, no price in the cart's currency)."""
+
+
+class UnknownCoupon(CartError):
+    """No live promotion answers to this code."""
+
+
+async def load(owner: Owner, store: CartStore, *, fresh: bool = False) -> Cart | None:
+    """The owner's active cart. A guest owns the cart whose id is their signed token — nobody else's."""
+    if owner.kind is OwnerKind.CUSTOMER:
+        return await store.for_customer(owner.id, fresh=fresh)
+    cart = await store.get(owner.id, fresh=fresh)
+    if cart is None or cart.owner != owner or cart.retired:
+        return None
+    return cart
+
+
+async def change(
+    owner: Owner, store: CartStore, mutate: Callable[[Cart], T], *, create: Callable[[], Cart] | None = None,
+) -> tuple[Cart, T]:
+    """Apply ``mutate`` to the owner's cart and save it; on a concurrent save, reload and re-apply."""
+    fresh = False
+    for attempt in range(ATTEMPTS):
+        cart = await load(owner, store, fresh=fresh)
+        if cart is None:
+            if create is None:
+                raise CartNotFound("no cart")
+            cart = create()
+        result = mutate(cart)
+        try:
+            await store.save(cart)
+        except ConcurrencyConflict:
+            fresh = True
+            await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+            continue
+        return cart, result
+    raise ConcurrencyConflict("the cart kept changing; retry")
+
+
+def _new_cart(owner: Owner, *, ids: IdGenerator, clock: Clock, channel: Channel) -> Callable[[], Cart]:
+    def create() -> Cart:
+        now = clock.now()
+        cart_id = owner.id if owner.kind is OwnerKind.GUEST else ids.new_id()
+        return Cart(id=cart_id, owner=owner, currency=channel.currency, channel=channel.name,
+                    created_at=now, updated_at=now)
+    return create
+
+
+async def add_line(
+    command: AddCartLine, *, store: CartStore, uow: Any, clock: Clock, ids: IdGenerator, channels: Channels,
+) -> Cart:
+    now = clock.now()
+    existing = await load(command.owner, store)
+    channel = channels.get(existing.channel if existing else command.channel)
+    found = await offers([command.sku], currency=channel.currency, channel=channel.name, at=now, uow=uow)
+    offer = found.get(command.sku)
+    if offer is None:
+        raise UnknownSku(f"no product sells SKU {command.sku!r}")
+    if not offer.purchasable or offer.unit_price is None:
+        raise NotPurchasable(f"{command.sku} cannot be bought: {offer.reason}")
+    stock = (await availability_of([command.sku], uow=uow)).get(command.sku)
+    if stock is not None and stock.status == "sold_out":
+        raise OutOfStock([command.sku])
+    seen = offer.unit_price.amount
+    line_id = ids.new_id()
+    cart, _ = await change(
+        command.owner, store,
+        lambda cart: cart.add(line_id=line_id, sku=command.sku, quantity=command.quantity, now=now,
+                              seen_unit_price=seen),
+        create=_new_cart(command.owner, ids=ids, clock=clock, channel=channel),
+    )
+    return cart
+
+
+async def change_line(command: ChangeCartLine, *, store: CartStore, clock: Clock) -> Cart:
+    now = clock.now()
+    cart, _ = await change(command.owner, store, lambda c: c.set_quantity(command.line_id, command.quantity, now=now))
+    return cart
+
+
+async def remove_line(command: RemoveCartLine, *, store: CartStore, clock: Clock) -> Cart:
+    now = clock.now()
+    cart, _ = await change(command.owner, store, lambda c: c.remove(command.line_id, now=now))
+    return cart
+
+
+async def apply_coupon(
+    command: ApplyCoupon, *, store: CartStore, clock: Clock, ids: IdGenerator, promotions: PromotionEngine,
+    channels: Channels,
+) -> Cart:
+    channel = channels.get(command.channel)
+    now = clock.now()
+    code = normalise_code(command.code)
+    if not await promotions.coupon_exists(code, at=now):
+        raise UnknownCoupon(f"coupon {code} is not valid")
+    cart, _ = await change(
+        command.owner, store, lambda c: c.apply_coupon(code, now=now),
+        create=_new_cart(command.owner, ids=ids, clock=clock, channel=channel),
+    )
+    return cart
+
+
+async def remove_coupon(command: RemoveCoupon, *, store: CartStore, clock: Clock) -> Cart:
+    now = clock.now()
+    cart, _ = await change(command.owner, store, lambda c: c.remove_coupon(command.code, now=now))
+    return cart
+
+
+async def merge_guest_cart(
+    command: MergeGuestCart, *, store: CartStore, clock: Clock, ids: IdGenerator, channels: Channels,
+) -> MergeReport:
+    """Move the guest cart into the customer's. Idempotent: a retired or missing guest cart merges nothing."""
+    fresh = False
+    for attempt in range(ATTEMPTS):
+        guest = await load(command.guest, store, fresh=fresh)
+        if guest is None or (guest.is_empty and not guest.coupon_codes):
+            return MergeReport()
+        customer = await load(command.customer, store, fresh=fresh)
+        now = clock.now()
+        if customer is None:
+            # The guest cart's contents become the customer's new cart (the guest cart still retires,
+            # so the cookie can never reach the customer's cart).
+            customer = _new_cart(command.customer, ids=ids, clock=clock, channel=channels.get(guest.channel))()
+        report = customer.absorb(guest, now=now, new_line_id=[ids.new_id() for _ in guest.lines])
+        try:
+            await store.save(customer, guest)
+        except ConcurrencyConflict:
+            fresh = True
+            await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+            continue
+        return report
+    raise ConcurrencyConflict("the carts kept changing; retry")
+
+
+async def view_cart(
+    query: ViewCart, *, store: CartStore, uow: Any, promotions: PromotionEngine, clock: Clock,
+    channels: Channels, rates: RateTable,
+) -> CartView:
+    cart = await load(query.owner, store) if query.owner is not None else None
+    if cart is None:
+        return empty_view(channels.get(query.channel))
+    return await price_cart(
+        cart, uow=uow, promotions=promotions, channel=channels.get(cart.channel), rates=rates, at=clock.now(),
+    )
+
+
+def merge_view(report: MergeReport) -> MergeView:
+    return MergeView(
+        added=list(report.added), combined=list(report.combined), capped=list(report.capped),
+        skipped=list(report.skipped), coupons=list(report.coupons),
+    )

@@ -1,0 +1,519 @@
+"""Checkout use cases: steps, payment start (snapshot + stock hold), placing the one order, and
+what the payment provider tells us afterwards (webhooks, reconciliation)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import asdict
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from application.carts import handlers as carts
+from application.carts.ports import CartStore, PromotionEngine
+from application.carts.pricing import Channels, price_cart
+from application.carts.read_models import CartView
+from application.catalog.handlers import bundle_components, variant_weights
+from application.checkout.commands import (
+    ChooseShipping,
+    GetCheckout,
+    HandlePaymentEvent,
+    PlaceOrder,
+    SecureOrderStock,
+    SetAddress,
+    SetContact,
+    ShippingOptions,
+    StartCheckout,
+    StartPayment,
+)
+from application.checkout.ports import CheckoutUnitOfWork, ShippingRates, Taxable, TaxCalculator
+from application.checkout.read_models import CheckoutView, PlacedOrderView, ShippingOptionView
+from application.inventory.commands import CommitReservation, ExtendReservation, ReleaseReservation, ReserveStock
+from application.ports.addresses import AddressValidator
+from application.ports.clock import Clock, IdGenerator
+from application.ports.payments import Payment, PaymentGateway, PaymentRequest, WebhookEvent
+from domain.carts.cart import Owner, OwnerKind
+from domain.checkout.checkout import Checkout, CheckoutClosed, CheckoutIncomplete, Snapshot
+from domain.customers.customer import normalise_email
+from domain.inventory.errors import OutOfStock, ReservationClosed
+from domain.orders.order import AppliedPromotion, Order, OrderLine, OrderStatus, TaxLine, Totals
+from domain.shared.address import Address
+from domain.shared.errors import ConcurrencyConflict, Conflict, InvalidInput, NotFound
+from domain.shared.money import Money
+from domain.shipping.rates import MethodNotOffered
+from domain.tax.rates import RateTable
+
+logger = logging.getLogger(__name__)
+
+Uow = Callable[[], CheckoutUnitOfWork]
+Dispatch = Callable[[object], Awaitable[Any]]
+PAYMENT_HOLD = timedelta(minutes=30)  # how long stock stays held while an online payment is open
+
+
+class CheckoutNotFound(NotFound):
+    pass
+
+
+class EmptyCart(InvalidInput):
+    """There is nothing to check out."""
+
+
+class CartHasIssues(Conflict):
+    """Some cart line is unavailable: the shopper must review the cart first."""
+
+
+class UnknownPaymentProvider(InvalidInput):
+    pass
+
+
+def view(checkout: Checkout) -> CheckoutView:
+    snap = checkout.snapshot
+    return CheckoutView(
+        id=checkout.id, state=checkout.state.value, next_step=checkout.next_step, currency=checkout.currency,
+        channel=checkout.channel, email=checkout.email,
+        shipping_address=asdict(checkout.shipping_address) if checkout.shipping_address else None,
+        billing_address=asdict(checkout.billing_address) if checkout.billing_address else None,
+        shipping_method=checkout.shipping_method, payment_provider=checkout.payment_provider,
+        totals=None if snap is None else {
+            "subtotal": snap.subtotal, "discount": snap.discount, "shipping": snap.shipping, "tax": snap.tax,
+            "total": snap.total, "prices_include_tax": snap.prices_include_tax,
+        },
+        lines=list(snap.lines) if snap else [], tax_lines=list(snap.tax_lines) if snap else [],
+        order_id=checkout.order_id, version=checkout.version,
+    )
+
+
+async def _load(uow: Uow, owner: Owner, checkout_id: str) -> Checkout:
+    async with uow() as tx:
+        try:
+            checkout = await tx.checkouts.get(checkout_id)
+        except NotFound:
+            raise CheckoutNotFound(f"no checkout {checkout_id}") from None
+    if checkout.owner != owner:
+        raise CheckoutNotFound(f"no checkout {checkout_id}")  # someone else's: as good as absent
+    return checkout
+
+
+async def _change(uow: Uow, owner: Owner, checkout_id: str, change: Callable[[Checkout], str | None],
+                  dispatch: Dispatch) -> Checkout:
+    async with uow() as tx:
+        checkout = await tx.checkouts.get(checkout_id)
+        if checkout.owner != owner:
+            raise CheckoutNotFound(f"no checkout {checkout_id}")
+        loaded = checkout.version
+        released = change(checkout)
+        checkout.version = loaded + 1
+        await tx.checkouts.save(checkout, expected_version=loaded)
+        await tx.commit()
+    if released:
+        await _release(dispatch, released)
+    return checkout
+
+
+async def _release(dispatch: Dispatch, reservation_id: str) -> None:
+    with contextlib.suppress(ReservationClosed):  # expired or already released: the units are back either way
+        await dispatch(ReleaseReservation(reservation_id=reservation_id))
+
+
+async def start_checkout(
+    command: StartCheckout, *, uow: Uow, store: CartStore, clock: Clock, ids: IdGenerator,
+) -> CheckoutView:
+    cart = await carts.load(command.owner, store)
+    if cart is None or cart.is_empty:
+        raise EmptyCart("the cart is empty")
+    email = None
+    if command.owner.kind is OwnerKind.CUSTOMER:
+        async with uow() as tx:
+            email = (await tx.customers.get(command.owner.id)).email  # type: ignore[attr-defined]
+    checkout = Checkout.start(
+        checkout_id=ids.new_id(), owner=command.owner, cart_id=cart.id, currency=cart.currency,
+        channel=cart.channel, email=email, now=clock.now(),
+    )
+    checkout.version = 1
+    async with uow() as tx:
+        await tx.checkouts.add(checkout)
+        await tx.commit()
+    return view(checkout)
+
+
+async def get_checkout(query: GetCheckout, *, uow: Uow) -> CheckoutView:
+    return view(await _load(uow, query.owner, query.checkout_id))
+
+
+async def set_contact(command: SetContact, *, uow: Uow, clock: Clock, dispatch: Dispatch) -> CheckoutView:
+    email = normalise_email(command.email)
+    now = clock.now()
+    return view(await _change(uow, command.owner, command.checkout_id,
+                              lambda c: c.set_contact(email, now=now), dispatch))
+
+
+async def set_address(
+    command: SetAddress, *, uow: Uow, clock: Clock, addresses: AddressValidator, shipping: ShippingRates,
+    dispatch: Dispatch,
+) -> CheckoutView:
+    ship_to = addresses.normalise(command.shipping)
+    bill_to = addresses.normalise(command.billing) if command.billing else None
+    checkout = await _load(uow, command.owner, command.checkout_id)
+    # A destination no zone covers is refused now, not at payment (UnsupportedDestination).
+    await shipping.options(country=ship_to.country, region=ship_to.region, currency=checkout.currency,
+                           goods=0, weight_grams=0)
+    now = clock.now()
+    return view(await _change(uow, command.owner, command.checkout_id,
+                              lambda c: c.set_address(ship_to, bill_to, now=now), dispatch))
+
+
+async def _parcel(checkout: Checkout, priced: CartView, uow: Any) -> dict[str, Any]:
+    address = checkout.shipping_address
+    if address is None:
+        raise CheckoutIncomplete("give an address first")
+    weights = await variant_weights([line.sku for line in priced.lines], uow=uow)
+    return {
+        "country": address.country, "region": address.region, "currency": checkout.currency,
+        "goods": priced.subtotal - priced.discount,
+        "weight_grams": sum(weights.get(line.sku, 0) * line.quantity for line in priced.lines if line.available),
+    }
+
+
+async def _priced_cart(checkout: Checkout, *, store: CartStore, uow: Any, promotions: PromotionEngine,
+                       channels: Channels, at: datetime) -> tuple[Any, CartView]:
+    cart = await carts.load(checkout.owner, store, fresh=True)
+    if cart is None or cart.id != checkout.cart_id or cart.is_empty:
+        raise EmptyCart("the cart of this checkout is empty or gone")
+    priced = await price_cart(cart, uow=uow, promotions=promotions, channel=channels.get(cart.channel),
+                              rates=_NO_ESTIMATE, at=at)
+    return cart, priced
+
+
+async def shipping_options(
+    query: ShippingOptions, *, uow: Uow, store: CartStore, promotions: PromotionEngine, channels: Channels,
+    shipping: ShippingRates, clock: Clock,
+) -> list[ShippingOptionView]:
+    checkout = await _load(uow, query.owner, query.checkout_id)
+    _, priced = await _priced_cart(checkout, store=store, uow=uow, promotions=promotions, channels=channels,
+                                   at=clock.now())
+    options = await shipping.options(**await _parcel(checkout, priced, uow))
+    return [
+        ShippingOptionView(id=o.method.id, name=o.method.name, amount=o.amount, currency=o.method.currency,
+                           days=o.method.days)
+        for o in options
+    ]
+
+
+async def choose_shipping(
+    command: ChooseShipping, *, uow: Uow, store: CartStore, promotions: PromotionEngine, channels: Channels,
+    shipping: ShippingRates, clock: Clock, dispatch: Dispatch,
+) -> CheckoutView:
+    checkout = await _load(uow, command.owner, command.checkout_id)
+    _, priced = await _priced_cart(checkout, store=store, uow=uow, promotions=promotions, channels=channels,
+                                   at=clock.now())
+    offered = await shipping.options(**await _parcel(checkout, priced, uow))
+    if command.method_id not in {o.method.id for o in offered}:
+        raise MethodNotOffered(f"shipping method {command.method_id!r} is not offered for this address and cart")
+    now = clock.now()
+    return view(await _change(uow, command.owner, command.checkout_id,
+                              lambda c: c.choose_shipping(command.method_id, now=now), dispatch))
+
+
+async def start_payment(
+    command: StartPayment, *, uow: Uow, store: CartStore, promotions: PromotionEngine, channels: Channels,
+    shipping: ShippingRates, tax: TaxCalculator, gateways: Mapping[str, PaymentGateway], clock: Clock,
+    dispatch: Dispatch, reservation_ttl: int,
+) -> CheckoutView:
+    """Price the cart for the address, freeze it, and hold the stock. Nothing is charged yet."""
+    if command.provider not in gateways:
+        raise UnknownPaymentProvider(f"unknown payment provider {command.provider!r}")
+    checkout = await _load(uow, command.owner, command.checkout_id)
+    if checkout.next_step not in ("payment", "place"):
+        raise CheckoutIncomplete(f"the {checkout.next_step} step is missing")
+    now = clock.now()
+    cart, priced = await _priced_cart(checkout, store=store, uow=uow, promotions=promotions, channels=channels,
+                                      at=now)
+    if priced.has_issues and any(not line.available for line in priced.lines):
+        raise CartHasIssues("some cart lines are unavailable; review the cart")
+    channel = channels.get(checkout.channel)
+    parcel = await _parcel(checkout, priced, uow)
+    option = next((o for o in await shipping.options(**parcel) if o.method.id == checkout.shipping_method), None)
+    if option is None:
+        raise MethodNotOffered("the chosen shipping method is no longer offered for this cart; choose again")
+    snapshot = await _snapshot(priced, cart.version, option.amount, option.method.id, checkout, channel, tax)
+
+    components = await bundle_components([line.sku for line in priced.lines], uow=cast(Any, uow))
+    holds: list[tuple[str, int]] = []
+    for line in priced.lines:
+        for sku, per_unit in components.get(line.sku, [(line.sku, 1)]):
+            holds.append((sku, per_unit * line.quantity))
+    if checkout.reservation_id:
+        await _release(dispatch, checkout.reservation_id)  # paying again after a change: hold afresh
+    reservation_id = await dispatch(ReserveStock(reference=checkout.id, lines=holds, ttl_seconds=reservation_ttl))
+    try:
+        async with uow() as tx:
+            current = await tx.checkouts.get(checkout.id)
+            loaded = current.version
+            current.begin_payment(provider=command.provider, snapshot=snapshot, reservation_id=reservation_id,
+                                  now=now)
+            current.version = loaded + 1
+            await tx.checkouts.save(current, expected_version=loaded)
+            await tx.commit()
+    except BaseException:
+        await _release(dispatch, reservation_id)  # nobody will pay for this hold
+        raise
+    return view(current)
+
+
+async def _snapshot(priced: CartView, cart_version: int, shipping_amount: int, method_id: str,
+                    checkout: Checkout, channel: Any, tax: TaxCalculator) -> Snapshot:
+    address = checkout.shipping_address
+    assert address is not None
+    lines = [line for line in priced.lines if line.available]
+    # Order-level discounts are spread over lines, so each line's tax base is what is really paid.
+    order_discount = priced.discount - sum(line.discount for line in lines)
+    spread = (Money(order_discount, priced.currency).allocate([line.total for line in lines])
+              if order_discount and sum(line.total for line in lines) > 0 else [])
+    bases = [line.total - (spread[i].amount if spread else 0) for i, line in enumerate(lines)]
+    taxables = [Taxable(applies_to=line.id, amount=base) for line, base in zip(lines, bases, strict=True)]
+    if shipping_amount:
+        taxables.append(Taxable(applies_to="shipping", amount=shipping_amount))
+    tax_lines = await tax.calculate(taxables, country=address.country, region=address.region,
+                                    prices_include_tax=channel.prices_include_tax)
+    tax_by_item = {t.applies_to: t.amount for t in tax_lines}
+    tax_total = sum(t.amount for t in tax_lines)
+    goods = sum(bases)
+    total = goods + shipping_amount + (0 if channel.prices_include_tax else tax_total)
+    return Snapshot(
+        cart_version=cart_version,
+        lines=tuple({
+            "id": line.id, "sku": line.sku, "product_id": line.product_id, "name": line.name,
+            "quantity": line.quantity, "unit_price": line.unit_price, "subtotal": line.subtotal,
+            "discount": line.subtotal - base, "tax": tax_by_item.get(line.id, 0), "total": base,
+            "promotions": [{"promotion_id": a.promotion_id, "version": a.version, "amount": a.amount}
+                           for a in line.adjustments],
+        } for line, base in zip(lines, bases, strict=True)),
+        tax_lines=tuple(asdict(t) for t in tax_lines),
+        subtotal=sum(line.subtotal for line in lines), discount=sum(line.subtotal for line in lines) - goods,
+        shipping=shipping_amount, tax=tax_total, total=total, prices_include_tax=channel.prices_include_tax,
+        shipping_method=method_id,
+    )
+
+
+def _order_from(checkout: Checkout, order_id: str, now: datetime) -> Order:
+    snap = checkout.snapshot
+    assert snap is not None
+    assert checkout.shipping_address is not None
+    assert checkout.email is not None
+    return Order.place(
+        actor=f"{checkout.owner.kind.value}:{checkout.owner.id}", now=now,
+        id=order_id, number=f"EM-{now:%Y%m%d}-{order_id[-8:].upper()}", checkout_id=checkout.id,
+        customer_id=checkout.owner.id if checkout.owner.kind is OwnerKind.CUSTOMER else None,
+        email=checkout.email, channel=checkout.channel,
+        lines=tuple(OrderLine(
+            id=line["id"], sku=line["sku"], product_id=line["product_id"] or "", name=line["name"] or line["sku"],
+            quantity=line["quantity"], unit_price=line["unit_price"], subtotal=line["subtotal"],
+            discount=line["discount"], tax=line["tax"], total=line["total"],
+            promotions=tuple(AppliedPromotion(**p) for p in line["promotions"]),
+        ) for line in snap.lines),
+        tax_lines=tuple(TaxLine(**t) for t in snap.tax_lines),
+        totals=Totals(currency=checkout.currency, subtotal=snap.subtotal, discount=snap.discount,
+                      shipping=snap.shipping, tax=snap.tax, total=snap.total,
+                      prices_include_tax=snap.prices_include_tax),
+        shipping_address=checkout.shipping_address,
+        billing_address=checkout.billing_address or checkout.shipping_address,
+        shipping_method=snap.shipping_method, payment_provider=checkout.payment_provider or "manual",
+    )
+
+
+async def place_order(
+    command: PlaceOrder, *, uow: Uow, store: CartStore, gateways: Mapping[str, PaymentGateway], clock: Clock,
+    ids: IdGenerator, dispatch: Dispatch,
+) -> PlacedOrderView:
+    """Create the one order of this checkout and its one payment. Safe to repeat: a second call (a
+    retry, a race) finds the order and the same payment (the provider's idempotency key is the order)."""
+    checkout = await _load(uow, command.owner, command.checkout_id)
+    order = await _existing_order(uow, checkout)
+    if order is None:
+        cart = await carts.load(command.owner, store, fresh=True)
+        now = clock.now()
+        try:
+            async with uow() as tx:
+                current = await tx.checkouts.get(checkout.id)
+                loaded = current.version
+                current.place(order_id=ids.new_id(), cart_version=cart.version if cart else -1, now=now)
+                assert current.order_id is not None
+                order = _order_from(current, current.order_id, now)
+                await tx.orders.add(order)
+                current.version = loaded + 1
+                await tx.checkouts.save(current, expected_version=loaded)
+                await tx.commit()
+            checkout = current
+        except (ConcurrencyConflict, CheckoutClosed):
+            # A concurrent place won the race: answer with its order.
+            checkout = await _load(uow, command.owner, command.checkout_id)
+            order = await _existing_order(uow, checkout)
+            if order is None:
+                raise
+        else:
+            if cart is not None:
+                await _retire_cart(store, command.owner, clock)
+    gateway = gateways[order.payment_provider]
+    payment = await gateway.create(PaymentRequest(
+        order_id=order.id, amount=order.totals.total, currency=order.totals.currency,
+        idempotency_key=f"order-{order.id}", email=order.email, description=f"Order {order.number}",
+    ))
+    await _attach(uow, order.id, payment, clock)
+    if checkout.reservation_id:
+        if gateway.name == "manual":
+            await _commit_stock(dispatch, checkout.reservation_id)
+        else:
+            try:
+                await dispatch(ExtendReservation(reservation_id=checkout.reservation_id,
+                                                 seconds=int(PAYMENT_HOLD.total_seconds())))
+            except ReservationClosed:
+                logger.warning("reservation %s closed before payment; the paid event re-reserves",
+                               checkout.reservation_id)
+    return PlacedOrderView(
+        order_id=order.id, number=order.number, status=order.status.value, total=order.totals.total,
+        currency=order.totals.currency, payment_provider=gateway.name, payment_reference=payment.reference,
+        client_secret=payment.client_secret,
+    )
+
+
+async def _existing_order(uow: Uow, checkout: Checkout) -> Order | None:
+    if checkout.order_id is None:
+        return None
+    async with uow() as tx:
+        return await tx.orders.get(checkout.order_id)
+
+
+async def _retire_cart(store: CartStore, owner: Owner, clock: Clock) -> None:
+    with contextlib.suppress(NotFound):
+        await carts.change(owner, store, lambda c: c.retire(now=clock.now()))
+
+
+async def _attach(uow: Uow, order_id: str, payment: Payment, clock: Clock) -> None:
+    for _ in range(5):
+        async with uow() as tx:
+            order = await tx.orders.get(order_id)
+            if order.has_payment(payment.reference):
+                return
+            loaded = order.version
+            order.attach_payment(provider=payment.provider, reference=payment.reference, now=clock.now(),
+                                 actor="system")
+            try:
+                await tx.orders.save(order, expected_version=loaded)
+                await tx.commit()
+                return
+            except ConcurrencyConflict:
+                continue
+    raise ConcurrencyConflict(f"order {order_id} kept changing")
+
+
+async def _commit_stock(dispatch: Dispatch, reservation_id: str) -> bool:
+    try:
+        await dispatch(CommitReservation(reservation_id=reservation_id))
+        return True
+    except ReservationClosed:
+        return False
+
+
+async def handle_payment_event(
+    command: HandlePaymentEvent, *, uow: Uow, clock: Clock, dispatch: Dispatch,
+) -> str:
+    """Apply a verified webhook once (by event id). Out-of-order and repeated events are harmless:
+    a success after a failure still pays; a failure after a success changes nothing."""
+    event = command.event
+    assert isinstance(event, WebhookEvent)
+    now = clock.now()
+    async with uow() as tx:
+        if not await tx.processed.mark(f"payments:{command.provider}", event.id):
+            return "duplicate"
+        order = await tx.orders.by_payment(event.payment_reference) if event.payment_reference else None
+        if order is None and event.order_id:
+            try:
+                order = await tx.orders.get(event.order_id)
+            except NotFound:
+                order = None
+        if order is None:
+            await tx.commit()  # remember the event; the reconciler looks at orphaned payments
+            logger.warning("payment event %s for unknown payment %s", event.id, event.payment_reference)
+            return "unknown-payment"
+        loaded = order.version
+        outcome = "ignored"
+        actor = f"{command.provider}:webhook"
+        reference = event.payment_reference or ""
+        if event.type == "payment_intent.succeeded":
+            outcome = "paid" if order.pay(reference=reference, amount=event.amount, now=now, actor=actor) else "ignored"
+        elif event.type == "payment_intent.payment_failed":
+            outcome = "failed" if order.payment_failed(reference=reference, now=now, actor=actor) else "ignored"
+        elif event.type == "charge.dispute.created":
+            deadline = event.data.get("evidence_due_by")
+            when = datetime.fromtimestamp(deadline, tz=now.tzinfo) if isinstance(deadline, int) else None
+            outcome = "disputed" if order.open_dispute(
+                dispute_id=str(event.data.get("id", event.id)), deadline=when, now=now, actor=actor,
+            ) else "ignored"
+        elif event.type == "charge.dispute.closed":
+            won = event.data.get("status") == "won"
+            outcome = "dispute-closed" if order.close_dispute(
+                won=won, refund_reference=f"dispute-{event.data.get('id', event.id)}", now=now, actor=actor,
+            ) else "ignored"
+        if order.version != loaded:
+            await tx.orders.save(order, expected_version=loaded)
+        await tx.commit()
+    checkout = await _checkout_of(uow, order)
+    if outcome == "failed" and checkout is not None and checkout.reservation_id:
+        await _release(dispatch, checkout.reservation_id)  # the stock goes back on sale
+    return outcome
+
+
+async def _checkout_of(uow: Uow, order: Order) -> Checkout | None:
+    async with uow() as tx:
+        try:
+            return await tx.checkouts.get(order.checkout_id)
+        except NotFound:
+            return None
+
+
+async def secure_order_stock(
+    command: SecureOrderStock, *, uow: Uow, dispatch: Dispatch, gateways: Mapping[str, PaymentGateway],
+    clock: Clock,
+) -> str:
+    """Turn the order's held units into sold ones: once paid online, or as soon as a manual
+    (invoice, cash on delivery) order is placed. A lapsed hold is re-taken if the units are still
+    there; if they were sold meanwhile, a paid order is refunded and cancelled, a manual one just
+    cancelled. Idempotent (a reservation commits once; the refund key is the order): the outbox
+    consumer of OrderPlaced and OrderPaid runs it."""
+    async with uow() as tx:
+        order = await tx.orders.get(command.order_id)
+    manual_pending = order.status is OrderStatus.PENDING and order.payment_provider == "manual"
+    if order.status is not OrderStatus.PAID and not manual_pending:
+        return "nothing-to-do"
+    checkout = await _checkout_of(uow, order)
+    if checkout is None or checkout.reservation_id is None:
+        return "no-hold"
+    try:
+        await dispatch(CommitReservation(reservation_id=checkout.reservation_id, reclaim=True))
+        return "committed"
+    except OutOfStock:
+        logger.warning("order %s lost its units before they were secured: cancelling", order.id)
+    refund_reference = None
+    if order.status is OrderStatus.PAID:
+        reference = next(p.reference for p in order.payments if p.status == "succeeded")
+        refund = await gateways[order.payment_provider].refund(
+            reference, amount=order.refundable, idempotency_key=f"stock-gone-{order.id}",
+        )
+        refund_reference = refund.reference
+    async with uow() as tx:
+        order = await tx.orders.get(command.order_id)
+        loaded = order.version
+        if order.status in (OrderStatus.PAID, OrderStatus.PENDING):
+            order.cancel(now=clock.now(), actor="system", reason="sold out before the order was secured",
+                         refund_reference=refund_reference)
+            await tx.orders.save(order, expected_version=loaded)
+            await tx.commit()
+    return "cancelled"
+
+
+_NO_ESTIMATE = RateTable()  # price_cart's cart-page estimate; checkout computes the real tax itself
+
+
+def address_from(data: Mapping[str, Any]) -> Address:
+    return Address(**{k: v for k, v in data.items() if k in Address.__dataclass_fields__})

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from application.orders.ports import OrderRepository
+from application.ports.unit_of_work import UnitOfWork
+from domain.checkout.checkout import Checkout
+from domain.orders.order import TaxLine
+from domain.shipping.rates import Option
+
+
+class CheckoutRepository(Protocol):
+    async def add(self, checkout: Checkout) -> None: ...
+
+    async def get(self, checkout_id: str) -> Checkout:
+        """The checkout, or ``CheckoutNotFound``."""
+        ...
+
+    async def save(self, checkout: Checkout, *, expected_version: int) -> None: ...
+
+
+class CheckoutUnitOfWork(UnitOfWork, Protocol):
+    checkouts: CheckoutRepository
+    orders: OrderRepository
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Taxable:
+    applies_to: str  # a line id or "shipping"
+    amount: int  # after discounts, in the channel's price convention (gross or net)
+    tax_class: str = "standard"
+
+
+class TaxCalculator(Protocol):
+    async def calculate(
+        self, items: list[Taxable], *, country: str, region: str, prices_include_tax: bool,
+    ) -> list[TaxLine]:
+        """One tax line per taxable item (zero-rated items included); ``UnsupportedDestination``
+        when no rate is known for the destination."""
+        ...
+
+
+class ShippingRates(Protocol):
+    async def options(
+        self, *, country: str, region: str, currency: str, goods: int, weight_grams: int,
+    ) -> list[Option]: ...

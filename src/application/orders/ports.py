@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from typing import Protocol
+
+from application.ports.unit_of_work import UnitOfWork
+from domain.orders.order import Order
+
+
+class OrderRepository(Protocol):
+    async def add(self, order: Order) -> None:
+        """Stage a new order; a second order for the same checkout is a ``Conflict``."""
+        ...
+
+    async def get(self, order_id: str) -> Order:
+        """The order, or ``OrderNotFound``."""
+        ...
+
+    async def by_checkout(self, checkout_id: str) -> Order | None: ...
+
+    async def by_payment(self, reference: str) -> Order | None: ...
+
+    async def save(self, order: Order, *, expected_version: int) -> None: ...
+
+    async def pending_payments(self, *, provider: str, placed_before: object, limit: int) -> list[Order]:
+        """Pending orders of ``provider`` placed before a moment (the reconciler's work list)."""
+        ...
+
+
+class OrderUnitOfWork(UnitOfWork, Protocol):
+    orders: OrderRepository

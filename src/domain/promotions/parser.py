@@ -1,0 +1,373 @@
+"""The hand-written recursive-descent parser of the rule text form (the grammar is in ``text``).
+
+It reads characters directly (no separate tokenizer), so every error knows its exact position.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import TypeVar
+
+from domain.promotions.errors import InvalidRule, ParseError
+from domain.promotions.rules import (
+    FULL,
+    Action,
+    AllLines,
+    Always,
+    AmountOffLines,
+    AmountOffOrder,
+    AmountOffShipping,
+    And,
+    BundlePrice,
+    BuyXGetY,
+    ByAttribute,
+    ByCategory,
+    ByProduct,
+    BySku,
+    ChannelIs,
+    Condition,
+    CouponPresent,
+    CurrencyIs,
+    CustomerInGroup,
+    DateWindow,
+    FirstOrder,
+    Not,
+    Or,
+    PercentOffLines,
+    PercentOffOrder,
+    PercentOffShipping,
+    QuantityAtLeast,
+    Rule,
+    Selector,
+    SubtotalAtLeast,
+)
+from domain.shared.money import InvalidCurrency, Money, is_currency
+
+BARE_TEXT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")  # a name that needs no quotes
+_WORD = re.compile(r"[a-z]+")
+_NAME_CHAR = re.compile(r"[A-Za-z0-9_]")
+_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+_CODE = re.compile(r"[A-Z]{3}")
+_DATETIME = re.compile(r"[0-9][0-9A-Za-z:+.\-]*")
+_T = TypeVar("_T")
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+
+    # low-level scanning
+
+    def fail(self, message: str, position: int | None = None) -> ParseError:
+        return ParseError(message, text=self.text, position=self.pos if position is None else position)
+
+    def skip_space(self) -> None:
+        while self.pos < len(self.text) and self.text[self.pos].isspace():
+            self.pos += 1
+
+    def at_end(self) -> bool:
+        self.skip_space()
+        return self.pos >= len(self.text)
+
+    def peek_word(self) -> str:
+        """The keyword at the cursor (lower-case letters not followed by a name character), or ``""``."""
+        self.skip_space()
+        found = _WORD.match(self.text, self.pos)
+        if found is None or _NAME_CHAR.match(self.text, found.end()):
+            return ""
+        return found.group()
+
+    def accept_word(self, word: str) -> bool:
+        if self.peek_word() == word:
+            self.pos += len(word)
+            return True
+        return False
+
+    def expect_word(self, word: str) -> None:
+        if not self.accept_word(word):
+            raise self.fail(f"expected '{word}'{self.found()}")
+
+    def accept(self, symbol: str) -> bool:
+        self.skip_space()
+        if self.text.startswith(symbol, self.pos):
+            self.pos += len(symbol)
+            return True
+        return False
+
+    def expect(self, symbol: str) -> None:
+        if not self.accept(symbol):
+            raise self.fail(f"expected '{symbol}'{self.found()}")
+
+    def found(self) -> str:
+        self.skip_space()
+        if self.pos >= len(self.text):
+            return " but the text ended"
+        return f" but found {self.text[self.pos : self.pos + 12]!r}"
+
+    def match(self, pattern: re.Pattern[str], what: str) -> str:
+        self.skip_space()
+        found = pattern.match(self.text, self.pos)
+        if found is None:
+            raise self.fail(f"expected {what}{self.found()}")
+        self.pos = found.end()
+        return found.group()
+
+    def integer(self) -> int:
+        start = self.pos
+        digits = self.match(re.compile(r"[0-9]+"), "a whole number")
+        value = int(digits)
+        if value < 1:
+            raise self.fail("expected a positive whole number", start)
+        return value
+
+    def text_value(self) -> str:
+        self.skip_space()
+        if not self.text.startswith('"', self.pos):
+            return self.match(BARE_TEXT, "a name or a quoted string")
+        start, chars = self.pos, list[str]()
+        self.pos += 1
+        while self.pos < len(self.text):
+            char = self.text[self.pos]
+            if char == '"':
+                self.pos += 1
+                return "".join(chars)
+            if char == "\\" and self.pos + 1 < len(self.text) and self.text[self.pos + 1] in '\\"':
+                self.pos += 1
+                char = self.text[self.pos]
+            chars.append(char)
+            self.pos += 1
+        raise self.fail("unterminated quoted string", start)
+
+    def currency(self) -> str:
+        code = self.match(_CODE, "a currency code such as EUR")
+        if not is_currency(code):
+            raise self.fail(f"unsupported currency {code!r}", self.pos - len(code))
+        return code
+
+    def percent(self) -> int:
+        self.skip_space()
+        start = self.pos
+        number = self.match(_DECIMAL, "a percentage such as 20%")
+        self.expect("%")
+        return self._basis_points(number, start)
+
+    def _basis_points(self, number: str, start: int) -> int:
+        whole, _, fraction = number.partition(".")
+        if len(fraction) > 2:
+            raise self.fail("a percentage has at most two decimals", start)
+        return int(whole) * 100 + int(fraction.ljust(2, "0") or "0")
+
+    def money(self) -> Money:
+        self.skip_space()
+        start = self.pos
+        number = self.match(_DECIMAL, "an amount such as 10.00")
+        return self._money(number, start)
+
+    def _money(self, number: str, start: int) -> Money:
+        currency = self.currency()
+        try:
+            return Money.parse(number, currency)
+        except InvalidCurrency as error:
+            raise self.fail(str(error), start) from None
+
+    def amounts(self, first: Money | None = None) -> tuple[Money, ...]:
+        amounts = [first if first is not None else self.money()]
+        while self.accept(","):
+            amounts.append(self.money())
+        return tuple(amounts)
+
+    def moment(self) -> datetime:
+        self.skip_space()
+        start = self.pos
+        token = self.match(_DATETIME, "an ISO 8601 date-time such as 2026-06-01T00:00:00+00:00")
+        try:
+            value = datetime.fromisoformat(token)
+        except ValueError:
+            raise self.fail(f"{token!r} is not an ISO 8601 date-time", start) from None
+        if value.utcoffset() is None:
+            raise self.fail("a date-time needs a UTC offset (such as +00:00 or Z)", start)
+        return value
+
+    # grammar
+
+    def rule(self) -> Rule:
+        self.expect_word("when")
+        when = self.condition()
+        self.expect_word("then")
+        start = self.pos
+        actions = [self.action()]
+        while self.accept_word("and"):
+            actions.append(self.action())
+        if not self.at_end():
+            raise self.fail(f"expected 'and' and another action or the end{self.found()}")
+        return self.build(lambda: Rule(when=when, then=tuple(actions)), start)
+
+    def build(self, make: Callable[[], _T], start: int) -> _T:
+        """Run a node constructor; a rule it refuses becomes a ParseError at ``start``."""
+        try:
+            return make()
+        except InvalidRule as error:
+            if isinstance(error, ParseError):
+                raise
+            raise self.fail(str(error), start) from None
+
+    def condition(self) -> Condition:
+        start = self.pos
+        items = [self.conjunct()]
+        while self.accept_word("or"):
+            items.append(self.conjunct())
+        return items[0] if len(items) == 1 else self.build(lambda: Or(items=tuple(items)), start)
+
+    def conjunct(self) -> Condition:
+        start = self.pos
+        items = [self.unary()]
+        while self.accept_word("and"):
+            items.append(self.unary())
+        return items[0] if len(items) == 1 else self.build(lambda: And(items=tuple(items)), start)
+
+    def unary(self) -> Condition:
+        if self.accept_word("not"):
+            return Not(item=self.unary())
+        if self.accept("("):
+            inner = self.condition()
+            self.expect(")")
+            return inner
+        return self.atom()
+
+    def atom(self) -> Condition:
+        self.skip_space()
+        start = self.pos
+        word = self.peek_word()
+        if word:
+            self.pos += len(word)
+        match word:
+            case "always":
+                return Always()
+            case "subtotal":
+                self.expect(">=")
+                return self.build(lambda: SubtotalAtLeast(amounts=self.amounts()), start)
+            case "quantity":
+                self.expect("(")
+                lines = self.selector()
+                self.expect(")")
+                self.expect(">=")
+                return QuantityAtLeast(lines=lines, minimum=self.integer())
+            case "customer":
+                self.expect_word("group")
+                return self.build(lambda: CustomerInGroup(group=self.text_value()), start)
+            case "first":
+                self.expect_word("order")
+                return FirstOrder()
+            case "coupon":
+                return self.build(lambda: CouponPresent(code=self.text_value()), start)
+            case "currency":
+                self.expect("=")
+                return CurrencyIs(currency=self.currency())
+            case "channel":
+                self.expect("=")
+                return self.build(lambda: ChannelIs(channel=self.text_value()), start)
+            case "date":
+                starts_at = self.moment() if self.accept_word("from") else None
+                ends_at = self.moment() if self.accept_word("until") else None
+                return self.build(lambda: DateWindow(starts_at=starts_at, ends_at=ends_at), start)
+        self.pos = start
+        raise self.fail(f"expected a condition{self.found()}")
+
+    def selector(self) -> Selector:
+        self.skip_space()
+        start = self.pos
+        word = self.peek_word()
+        if word:
+            self.pos += len(word)
+        if word == "all":
+            return AllLines()
+        if word in {"sku", "product", "category", "attribute"}:
+            self.expect(":")
+            value = self.text_value()
+            if word == "attribute":
+                self.expect("=")
+                attribute = self.text_value()
+                return self.build(lambda: ByAttribute(name=value, value=attribute), start)
+            kinds: dict[str, Callable[[], Selector]] = {
+                "sku": lambda: BySku(sku=value), "product": lambda: ByProduct(product_id=value),
+                "category": lambda: ByCategory(category_id=value),
+            }
+            return self.build(kinds[word], start)
+        self.pos = start
+        raise self.fail(f"expected a line selector (all, sku:, product:, category:, attribute:){self.found()}")
+
+    def action(self) -> Action:
+        self.skip_space()
+        start = self.pos
+        if self.accept_word("free"):
+            self.expect_word("shipping")
+            return PercentOffShipping(basis_points=FULL)
+        if self.accept_word("buy"):
+            return self.buy_x_get_y(start)
+        if self.accept_word("bundle"):
+            self.expect("(")
+            components = [self.selector()]
+            while self.accept(","):
+                components.append(self.selector())
+            self.expect(")")
+            self.expect_word("for")
+            return self.build(lambda: BundlePrice(components=tuple(components), prices=self.amounts()), start)
+        number = self.match(_DECIMAL, "an action (a percentage, an amount, 'buy', 'bundle' or 'free shipping')")
+        if self.accept("%"):
+            bp = self._basis_points(number, start)
+            self.expect_word("off")
+            return self.build(lambda: self.percent_target(bp), start)
+        amounts = self.amounts(self._money(number, start))
+        self.expect_word("off")
+        return self.build(lambda: self.amount_target(amounts), start)
+
+    def percent_target(self, bp: int) -> Action:
+        if self.accept_word("order"):
+            return PercentOffOrder(basis_points=bp)
+        if self.accept_word("shipping"):
+            return PercentOffShipping(basis_points=bp)
+        return PercentOffLines(basis_points=bp, lines=self.lines())
+
+    def amount_target(self, amounts: tuple[Money, ...]) -> Action:
+        if self.accept_word("order"):
+            return AmountOffOrder(amounts=amounts)
+        if self.accept_word("shipping"):
+            return AmountOffShipping(amounts=amounts)
+        return AmountOffLines(amounts=amounts, lines=self.lines())
+
+    def lines(self) -> Selector:
+        if not self.accept_word("lines"):
+            raise self.fail(f"expected 'order', 'shipping' or 'lines(...)'{self.found()}")
+        self.expect("(")
+        selector = self.selector()
+        self.expect(")")
+        return selector
+
+    def buy_x_get_y(self, start: int) -> Action:
+        buy = self.integer()
+        self.expect_word("get")
+        get = self.integer()
+        self.expect_word("at")
+        bp = self.percent()
+        self.expect_word("off")
+        lines = self.lines()
+        self.expect_word("cheapest")
+        self.expect_word("first")
+        limit = self.integer() if self.accept_word("limit") else None
+        return self.build(lambda: BuyXGetY(buy=buy, get=get, basis_points=bp, lines=lines, limit=limit), start)
+
+
+def parse(text: str) -> Rule:
+    """Read the text form of a rule; raises ``ParseError`` (with the character position) when it is not one."""
+    return _Parser(text).rule()
+
+
+def parse_condition(text: str) -> Condition:
+    parser = _Parser(text)
+    condition = parser.condition()
+    if not parser.at_end():
+        raise parser.fail(f"expected the end of the condition{parser.found()}")
+    return condition

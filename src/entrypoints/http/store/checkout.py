@@ -1,0 +1,135 @@
+"""The storefront checkout: ``/store/checkout``. The shopper sends choices; the server sends amounts."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, get, post, put
+from litestar.exceptions import HTTPException
+from litestar.params import JSONBody, PathParameter
+from msgspec import Meta
+
+from application.carts.handlers import CartNotFound
+from application.checkout import commands as c
+from application.checkout.read_models import CheckoutView, PlacedOrderView, ShippingOptionView
+from domain.carts.cart import Owner
+from domain.shared.address import Address
+from entrypoints.http.store.identity import shopper
+
+CheckoutId = Annotated[str, PathParameter(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+Name = Annotated[str, Meta(min_length=1, max_length=200)]
+Short = Annotated[str, Meta(max_length=200)]
+
+
+class Contact(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    email: Annotated[str, Meta(min_length=3, max_length=254)]
+
+
+class PostalAddress(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    name: Name
+    line1: Name
+    line2: Short = ""
+    city: Name
+    postal_code: Annotated[str, Meta(max_length=20)]
+    country: Annotated[str, Meta(pattern=r"^[A-Za-z]{2}$")]
+    region: Short = ""
+    phone: Annotated[str, Meta(max_length=40)] = ""
+    company: Short = ""
+
+    def to_address(self) -> Address:
+        return Address(name=self.name, line1=self.line1, line2=self.line2, city=self.city,
+                       postal_code=self.postal_code, country=self.country.upper(), region=self.region.upper(),
+                       phone=self.phone, company=self.company)
+
+
+class Addresses(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    shipping: PostalAddress
+    billing: PostalAddress | None = None
+
+
+class ShippingChoice(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    method_id: Annotated[str, Meta(min_length=1, max_length=64)]
+
+
+class PaymentChoice(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    provider: Annotated[str, Meta(pattern=r"^(manual|stripe)$")]
+
+
+async def _owner(request: Request[Any, Any, Any]) -> Owner:
+    who = await shopper(request)
+    if who.owner is None:
+        raise CartNotFound("no cart")
+    return who.owner
+
+
+def _bus(request: Request[Any, Any, Any]) -> Any:
+    return request.app.state.container.bus()
+
+
+class StoreCheckoutController(Controller):
+    path = "/store/checkout"
+    tags = ["store: checkout"]
+
+    @post("/", operation_id="store_start_checkout", summary="Start a checkout from the current cart")
+    async def start(self, request: Request[Any, Any, Any]) -> CheckoutView:
+        view: CheckoutView = await _bus(request).handle(c.StartCheckout(owner=await _owner(request)))
+        return view
+
+    @get("/{checkout_id:str}", operation_id="store_get_checkout", summary="Resume: the checkout and its next step")
+    async def get_checkout(self, request: Request[Any, Any, Any], checkout_id: CheckoutId) -> CheckoutView:
+        view: CheckoutView = await _bus(request).handle(
+            c.GetCheckout(owner=await _owner(request), checkout_id=checkout_id))
+        return view
+
+    @put("/{checkout_id:str}/contact", operation_id="store_checkout_contact")
+    async def contact(
+        self, request: Request[Any, Any, Any], checkout_id: CheckoutId, data: JSONBody[Contact],
+    ) -> CheckoutView:
+        view: CheckoutView = await _bus(request).handle(
+            c.SetContact(owner=await _owner(request), checkout_id=checkout_id, email=data.email))
+        return view
+
+    @put("/{checkout_id:str}/address", operation_id="store_checkout_address")
+    async def address(
+        self, request: Request[Any, Any, Any], checkout_id: CheckoutId, data: JSONBody[Addresses],
+    ) -> CheckoutView:
+        view: CheckoutView = await _bus(request).handle(c.SetAddress(
+            owner=await _owner(request), checkout_id=checkout_id, shipping=data.shipping.to_address(),
+            billing=data.billing.to_address() if data.billing else None,
+        ))
+        return view
+
+    @get("/{checkout_id:str}/shipping-options", operation_id="store_checkout_shipping_options")
+    async def shipping_options(
+        self, request: Request[Any, Any, Any], checkout_id: CheckoutId,
+    ) -> list[ShippingOptionView]:
+        options: list[ShippingOptionView] = await _bus(request).handle(
+            c.ShippingOptions(owner=await _owner(request), checkout_id=checkout_id))
+        return options
+
+    @put("/{checkout_id:str}/shipping", operation_id="store_checkout_shipping")
+    async def shipping(
+        self, request: Request[Any, Any, Any], checkout_id: CheckoutId, data: JSONBody[ShippingChoice],
+    ) -> CheckoutView:
+        view: CheckoutView = await _bus(request).handle(
+            c.ChooseShipping(owner=await _owner(request), checkout_id=checkout_id, method_id=data.method_id))
+        return view
+
+    @post("/{checkout_id:str}/payment", operation_id="store_checkout_payment", status_code=200,
+          summary="Freeze the priced cart and hold the stock; nothing is charged yet")
+    async def payment(
+        self, request: Request[Any, Any, Any], checkout_id: CheckoutId, data: JSONBody[PaymentChoice],
+    ) -> CheckoutView:
+        view: CheckoutView = await _bus(request).handle(
+            c.StartPayment(owner=await _owner(request), checkout_id=checkout_id, provider=data.provider))
+        return view
+
+    @post("/{checkout_id:str}/place", operation_id="store_checkout_place", status_code=201,
+          summary="Place the order (Idempotency-Key required); Stripe returns the client secret")
+    async def place(self, request: Request[Any, Any, Any], checkout_id: CheckoutId) -> PlacedOrderView:
+        if not request.headers.get("idempotency-key"):
+            raise HTTPException(status_code=400, detail="placing an order needs an Idempotency-Key header")
+        placed: PlacedOrderView = await _bus(request).handle(
+            c.PlaceOrder(owner=await _owner(request), checkout_id=checkout_id))
+        return placed

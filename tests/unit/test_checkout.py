@@ -1,0 +1,234 @@
+"""Checkout through the bus with fakes: steps, tax and shipping to the cent, stock holds, one order."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from adapters.memory.carts import MemoryCartCache, MemoryDurableCarts
+from adapters.memory.clock import FakeClock, SequentialIds
+from adapters.memory.store import MemoryDatabase, MemoryUnitOfWork
+from adapters.system.manual_payments import ManualPaymentGateway
+from application.carts import commands as cart
+from application.carts.pricing import Channels
+from application.carts.store import LayeredCartStore
+from application.catalog.commands import CreateProduct
+from application.checkout import commands as co
+from application.inventory import commands as inv
+from application.inventory.handlers import expire_due
+from application.ports.payments import Payment, PaymentRequest, PaymentStatus, Refund, WebhookEvent
+from domain.carts.cart import Owner
+from domain.checkout.checkout import CartChanged
+from domain.orders.order import OrderStatus
+from domain.shared.address import Address, InvalidAddress
+from domain.shipping.rates import MethodNotOffered, UnsupportedDestination
+from entrypoints.container import build_bus
+
+GUEST = Owner.guest("guest-1")
+BERLIN = Address(name="Ada", line1="Unter den Linden 1", city="Berlin", postal_code="10117", country="DE")
+CALIFORNIA = Address(name="Ada", line1="1 Market St", city="San Francisco", postal_code="94105", country="US",
+                     region="CA")
+
+
+class FakeCardGateway:
+    """An online provider: a created payment waits for the webhook."""
+
+    name = "stripe"
+
+    def __init__(self) -> None:
+        self.created: dict[str, Payment] = {}
+        self.refunds: dict[str, Refund] = {}
+
+    async def create(self, request: PaymentRequest) -> Payment:
+        key = request.idempotency_key
+        self.created.setdefault(key, Payment(
+            provider=self.name, reference=f"pi_{len(self.created) + 1}", status=PaymentStatus.PENDING,
+            amount=request.amount, currency=request.currency, client_secret="secret", order_id=request.order_id,
+        ))
+        return self.created[key]
+
+    async def refund(self, reference: str, *, amount: int, idempotency_key: str) -> Refund:
+        return self.refunds.setdefault(idempotency_key, Refund(
+            reference=f"re_{idempotency_key}", payment_reference=reference, amount=amount, status="succeeded"))
+
+
+@pytest.fixture
+def shop():
+    db, ids, clock = MemoryDatabase(), SequentialIds(), FakeClock(datetime(2026, 6, 1, 12, tzinfo=UTC))
+    store = LayeredCartStore(MemoryDurableCarts(), MemoryCartCache(), clock)
+    card = FakeCardGateway()
+    bus = build_bus(
+        uow=lambda: MemoryUnitOfWork(db, ids), clock=clock, ids=ids, cart_store=store,
+        channels=Channels.parse("web:EUR:DE:incl,us:USD:US-CA:excl"),
+        gateways={"manual": ManualPaymentGateway(), "stripe": card},
+    )
+    return bus, db, clock, card, ids
+
+
+async def stock(bus, sku: str, units: int) -> None:
+    await bus.handle(inv.AddLocation(id="main", name="Main"))
+    await bus.handle(inv.ReceiveStock(sku=sku, location_id="main", quantity=units, actor="test"))
+
+
+async def available(db, sku: str) -> int:
+    return sum(on_hand - reserved for (s, _), (on_hand, reserved, _) in db.inventory.items.items() if s == sku)
+
+
+def on_hand(db) -> int:
+    return sum(on_hand for on_hand, _, _ in db.inventory.items.values())
+
+
+async def shop_and_checkout(bus, *, address=BERLIN, channel=None, skus=(("SHOE-1", 2),)):
+    for sku, quantity in skus:
+        await bus.handle(cart.AddCartLine(owner=GUEST, sku=sku, quantity=quantity, channel=channel))
+    view = await bus.handle(co.StartCheckout(owner=GUEST))
+    await bus.handle(co.SetContact(owner=GUEST, checkout_id=view.id, email="ada@example.com"))
+    await bus.handle(co.SetAddress(owner=GUEST, checkout_id=view.id, shipping=address))
+    return view.id
+
+
+@pytest.fixture
+async def shoes(shop):
+    bus, *_ = shop
+    await bus.handle(CreateProduct(name="Shoe", sku="SHOE-1", price_amount=5950, currency="EUR", status="active"))
+    await stock(bus, "SHOE-1", 10)
+    return shop
+
+
+async def test_germany_vat_inclusive_manual_payment_totals_to_the_cent(shoes) -> None:
+    bus, db, *_ = shoes
+    checkout_id = await shop_and_checkout(bus)
+    options = await bus.handle(co.ShippingOptions(owner=GUEST, checkout_id=checkout_id))
+    assert [(o.id, o.amount) for o in options] == [("eu-standard", 0), ("eu-express", 990)]  # free over €50
+    await bus.handle(co.ChooseShipping(owner=GUEST, checkout_id=checkout_id, method_id="eu-express"))
+    view = await bus.handle(co.StartPayment(owner=GUEST, checkout_id=checkout_id, provider="manual"))
+    # 2 × 59.50 + 9.90 express = 128.90, VAT included: 11900 × 19/119 = 1900; 990 × 19/119 = 158.07 → 158.
+    assert view.totals == {"subtotal": 11900, "discount": 0, "shipping": 990, "tax": 1900 + 158, "total": 12890,
+                           "prices_include_tax": True}
+    assert await available(db, "SHOE-1") == 8  # held while paying
+
+    placed = await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
+    again = await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
+    assert (again.order_id, again.payment_reference) == (placed.order_id, placed.payment_reference)
+    order = db.extra["orders"][placed.order_id]
+    assert (order.status, order.totals.total, order.payment_provider) == (OrderStatus.PENDING, 12890, "manual")
+    assert [t.amount for t in order.tax_lines] == [1900, 158]
+    assert len(db.extra["orders"]) == 1
+    assert on_hand(db) == 8  # manual: the goods are promised now
+    assert (await bus.handle(cart.ViewCart(owner=GUEST))).lines == []  # the cart was checked out
+
+
+async def test_california_sales_tax_is_added_on_top(shop) -> None:
+    bus, _db, *_ = shop
+    await bus.handle(CreateProduct(name="Shoe", sku="SHOE-US", price_amount=4999, currency="USD", status="active"))
+    await stock(bus, "SHOE-US", 5)
+    checkout_id = await shop_and_checkout(bus, address=CALIFORNIA, channel="us", skus=(("SHOE-US", 1),))
+    options = await bus.handle(co.ShippingOptions(owner=GUEST, checkout_id=checkout_id))
+    assert options[0].id == "us-ground"
+    assert options[0].amount == 799
+    await bus.handle(co.ChooseShipping(owner=GUEST, checkout_id=checkout_id, method_id="us-ground"))
+    view = await bus.handle(co.StartPayment(owner=GUEST, checkout_id=checkout_id, provider="manual"))
+    # 49.99 + 7.99 shipping = 57.98; 7.25 %: 362.43 → 362 and 57.93 → 58; total 57.98 + 4.20 = 62.18.
+    assert view.totals["tax"] == 362 + 58
+    assert view.totals["total"] == 4999 + 799 + 420
+    assert view.currency == "USD"
+
+
+async def test_bad_address_unsupported_country_and_unoffered_method_are_refused(shoes) -> None:
+    bus, db, *_ = shoes
+    checkout_id = await shop_and_checkout(bus)
+    with pytest.raises(InvalidAddress):
+        await bus.handle(co.SetAddress(owner=GUEST, checkout_id=checkout_id, shipping=Address(
+            name="Ada", line1="x", city="Berlin", postal_code="1", country="DE")))
+    with pytest.raises(UnsupportedDestination):
+        await bus.handle(co.SetAddress(owner=GUEST, checkout_id=checkout_id, shipping=Address(
+            name="Ada", line1="1 Main Rd", city="Sydney", postal_code="2000", country="AU", region="NSW")))
+    with pytest.raises(MethodNotOffered):
+        await bus.handle(co.ChooseShipping(owner=GUEST, checkout_id=checkout_id, method_id="us-ground"))
+    view = await bus.handle(co.GetCheckout(owner=GUEST, checkout_id=checkout_id))
+    assert (view.shipping_address["country"], view.shipping_method, view.next_step) == ("DE", None, "shipping")
+    assert await available(db, "SHOE-1") == 10
+
+
+async def test_a_cart_changed_after_payment_started_places_nothing(shoes) -> None:
+    bus, db, *_ = shoes
+    checkout_id = await shop_and_checkout(bus)
+    await bus.handle(co.ChooseShipping(owner=GUEST, checkout_id=checkout_id, method_id="eu-standard"))
+    await bus.handle(co.StartPayment(owner=GUEST, checkout_id=checkout_id, provider="stripe"))
+    await bus.handle(cart.AddCartLine(owner=GUEST, sku="SHOE-1", quantity=1))
+    with pytest.raises(CartChanged):
+        await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
+    assert db.extra.get("orders", {}) == {}
+    # Paying again re-prices the new cart and holds afresh (the old hold is released).
+    view = await bus.handle(co.StartPayment(owner=GUEST, checkout_id=checkout_id, provider="stripe"))
+    assert view.totals["total"] == 3 * 5950
+    assert await available(db, "SHOE-1") == 7
+
+
+async def test_an_abandoned_payment_expires_and_the_stock_returns(shoes) -> None:
+    bus, db, clock, *_ = shoes
+    checkout_id = await shop_and_checkout(bus)
+    await bus.handle(co.ChooseShipping(owner=GUEST, checkout_id=checkout_id, method_id="eu-standard"))
+    await bus.handle(co.StartPayment(owner=GUEST, checkout_id=checkout_id, provider="stripe"))
+    assert await available(db, "SHOE-1") == 8
+    clock.advance(timedelta(minutes=11))
+    uow = bus._handlers[inv.Reconcile].keywords["uow"]
+    gate = bus._handlers[inv.Reconcile].keywords["gate"]
+    assert await expire_due(uow=uow, gate=gate, clock=clock) == 1
+    assert await available(db, "SHOE-1") == 10
+
+
+def event(reference: str, kind: str, event_id: str, amount: int = 0) -> WebhookEvent:
+    return WebhookEvent(id=event_id, type=kind, created=datetime(2026, 6, 1, tzinfo=UTC),
+                        payment_reference=reference, amount=amount, currency="EUR")
+
+
+async def test_webhooks_replayed_out_of_order_pay_the_order_once(shoes) -> None:
+    bus, db, *_ = shoes
+    checkout_id = await shop_and_checkout(bus)
+    await bus.handle(co.ChooseShipping(owner=GUEST, checkout_id=checkout_id, method_id="eu-standard"))
+    await bus.handle(co.StartPayment(owner=GUEST, checkout_id=checkout_id, provider="stripe"))
+    placed = await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
+    assert placed.client_secret == "secret"
+    ref = placed.payment_reference
+    events = [
+        event(ref, "payment_intent.payment_failed", "evt_fail"),  # a stale failure (card retried)
+        event(ref, "payment_intent.succeeded", "evt_ok", 11900),
+        event(ref, "payment_intent.succeeded", "evt_ok", 11900),  # a duplicate delivery
+        event(ref, "payment_intent.succeeded", "evt_ok_again", 11900),  # the same fact, another id
+    ]
+    outcomes = []
+    for replay in range(3):
+        random.Random(replay).shuffle(events)
+        for e in events:
+            outcomes.append(await bus.handle(co.HandlePaymentEvent(provider="stripe", event=e)))
+        order = db.extra["orders"][placed.order_id]
+        assert order.status is OrderStatus.PAID
+    assert [e.action for e in order.timeline].count("pay") == 1
+    assert outcomes.count("paid") == 1
+    assert await bus.handle(co.SecureOrderStock(order_id=placed.order_id)) == "committed"
+    assert await bus.handle(co.SecureOrderStock(order_id=placed.order_id)) == "committed"  # idempotent
+    assert on_hand(db) == 8
+
+
+async def test_a_payment_after_the_hold_lapsed_and_the_units_sold_is_refunded(shoes) -> None:
+    bus, db, _clock, card, _ = shoes
+    checkout_id = await shop_and_checkout(bus)
+    await bus.handle(co.ChooseShipping(owner=GUEST, checkout_id=checkout_id, method_id="eu-standard"))
+    await bus.handle(co.StartPayment(owner=GUEST, checkout_id=checkout_id, provider="stripe"))
+    placed = await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
+    ref = placed.payment_reference
+    await bus.handle(co.HandlePaymentEvent(provider="stripe", event=event(ref, "payment_intent.payment_failed", "e1")))
+    assert await available(db, "SHOE-1") == 10  # the failed payment released the hold
+    other = Owner.guest("someone-else")
+    await bus.handle(cart.AddCartLine(owner=other, sku="SHOE-1", quantity=9))
+    await bus.handle(inv.ReserveStock(reference="other-checkout", lines=[("SHOE-1", 9)]))
+    paid = event(ref, "payment_intent.succeeded", "e2", 11900)
+    await bus.handle(co.HandlePaymentEvent(provider="stripe", event=paid))
+    assert await bus.handle(co.SecureOrderStock(order_id=placed.order_id)) == "cancelled"
+    order = db.extra["orders"][placed.order_id]
+    assert order.status is OrderStatus.CANCELLED
+    assert [r.amount for r in order.refunds] == [11900]
+    assert list(card.refunds) == [f"stock-gone-{order.id}"]
