@@ -13,6 +13,8 @@ from application.checkout.commands import SecureOrderStock
 from application.consumers import Consumer, ConsumerRegistry
 from application.inventory import handlers as inventory
 from application.ports.unit_of_work import UnitOfWork
+from application.search import indexer
+from application.search.ports import SearchIndex
 from domain.catalog.categories import CategoryTreeChanged
 from domain.catalog.collections import CollectionChanged
 from domain.catalog.pricing import PriceListChanged
@@ -33,9 +35,16 @@ async def _no_dispatch(command: object) -> object:
 
 def build_registry(
     *, cdn: CdnPurger | None = None, dispatch: Callable[[object], Awaitable[object]] | None = None,
+    search: SearchIndex | None = None, search_language: str = "english",
 ) -> ConsumerRegistry:
-    """``dispatch`` runs commands for consumers that act through other contexts (order stock)."""
+    """``dispatch`` runs commands for consumers that act through other contexts (order stock);
+    ``search`` adds the indexer that keeps that index current."""
     run = dispatch or _no_dispatch
+    search_consumers = [] if search is None else [
+        Consumer("search_indexer")
+        .on(ProductDocumentChanged.topic, indexer.on_document_changed(search, language=search_language))
+        .on(StockChanged.topic, indexer.on_stock_changed(search, language=search_language)),
+    ]
 
     async def secure_stock(event: DomainEvent, _: UnitOfWork) -> None:
         await run(SecureOrderStock(order_id=event.aggregate_id))
@@ -51,5 +60,6 @@ def build_registry(
             Consumer("collection_projection").on(CollectionChanged.topic, collections.project_collection),
             Consumer("inventory_availability").on(StockChanged.topic, inventory.project_availability),
             Consumer("analytics_facts").on_every(analytics.record_domain_event),
+            *search_consumers,
         ]
     )

@@ -10,16 +10,19 @@ from dependency_injector import containers, providers
 from adapters.dramatiq.broker import DramatiqPublisher, make_broker
 from adapters.dramatiq.tracking import DramatiqTrackingQueue
 from adapters.http.cdn import HttpCdnPurger, LoggingCdnPurger
+from adapters.meilisearch.index import MeilisearchSearchIndex
 from adapters.memory.analytics import InlineTrackingQueue
 from adapters.memory.carts import MemoryCartCache, MemoryDurableCarts
 from adapters.memory.customers import LoggingNotifier, MemorySessionStore
 from adapters.memory.inventory import MemoryStockGate
 from adapters.memory.promotions import NoPromotions
 from adapters.memory.rate_limit import MemoryRateLimiter
+from adapters.memory.search import MemorySearchIndex
 from adapters.postgres.carts import PostgresDurableCarts
 from adapters.postgres.engine import make_engine
 from adapters.postgres.idempotency import PostgresIdempotencyStore
 from adapters.postgres.outbox import PostgresOutboxStore
+from adapters.postgres.search import PostgresSearchIndex
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
 from adapters.redis.carts import RedisCartCache
 from adapters.redis.client import make_redis
@@ -51,6 +54,7 @@ from application.inventory.gate_cache import SoldOutMemory
 from application.messagebus import MessageBus
 from application.orders import handlers as orders
 from application.relay import OutboxRelay
+from application.search import merchandising as merch
 from application.staff import handlers as staff
 from application.subscriptions import build_registry
 from domain.tax.rates import RateTable
@@ -61,10 +65,11 @@ def build_bus(
     uow: Any, clock: Any, ids: Any, tracking_queue: Any = None, gate: Any = None, reservation_ttl: int = 600,
     *, cart_store: Any = None, promotions: Any = None, sessions: Any = None, hasher: Any = None,
     notifier: Any = None, limiter: Any = None, addresses: Any = None, channels: Channels | None = None,
-    gateways: dict[str, Any] | None = None, shipping: Any = None, tax: Any = None,
+    gateways: dict[str, Any] | None = None, shipping: Any = None, tax: Any = None, search_index: Any = None,
 ) -> MessageBus:
     """Bind every command to its handler and the handler's dependencies (fakes where none is given)."""
     deps = {"uow": uow, "clock": clock, "ids": ids}
+    search_index = search_index or MemorySearchIndex()
     channels = channels or Channels()
     cart_store = cart_store or LayeredCartStore(MemoryDurableCarts(), MemoryCartCache(), clock)
     promotions = promotions or NoPromotions()
@@ -173,6 +178,12 @@ def build_bus(
             co.SecureOrderStock: functools.partial(
                 checkout.secure_order_stock, uow=uow, dispatch=dispatch, gateways=gateways, clock=clock,
             ),
+            merch.AddSynonymGroup: functools.partial(merch.add_synonym_group, uow=uow, ids=ids, index=search_index),
+            merch.RemoveSynonymGroup: functools.partial(merch.remove_synonym_group, uow=uow, index=search_index),
+            merch.AddRule: functools.partial(merch.add_rule, uow=uow, ids=ids),
+            merch.RemoveRule: functools.partial(merch.remove_rule, uow=uow),
+            merch.AddRedirect: functools.partial(merch.add_redirect, uow=uow, ids=ids),
+            merch.RemoveRedirect: functools.partial(merch.remove_redirect, uow=uow),
         }
     )
     return bus
@@ -234,16 +245,29 @@ class Container(containers.DeclarativeContainer):
     notifier = providers.Singleton(LoggingNotifier)
     channels = providers.Singleton(lambda s: Channels.parse(s.channels), settings)
     gateways = providers.Singleton(make_gateways, settings)
+    search_index = providers.Singleton(
+        lambda s, engine: MeilisearchSearchIndex(s.meilisearch_url, api_key=s.meilisearch_key,
+                                                 index=s.meilisearch_index)
+        if s.search_backend == "meilisearch" else PostgresSearchIndex(engine),
+        settings, engine,
+    )
     bus = providers.Singleton(
-        lambda uow, clock, ids, queue, gate, s, store, sessions, notifier, limiter, channels, gateways: build_bus(
-            uow=uow, clock=clock, ids=ids, tracking_queue=queue, gate=gate, reservation_ttl=s.reservation_ttl_seconds,
-            cart_store=store, sessions=sessions, notifier=notifier, limiter=limiter, channels=channels,
-            gateways=gateways,
+        lambda uow, clock, ids, queue, gate, s, store, sessions, notifier, limiter, channels, gateways, search: (
+            build_bus(
+                uow=uow, clock=clock, ids=ids, tracking_queue=queue, gate=gate,
+                reservation_ttl=s.reservation_ttl_seconds, cart_store=store, sessions=sessions, notifier=notifier,
+                limiter=limiter, channels=channels, gateways=gateways, search_index=search,
+            )
         ),
         uow_factory, clock, ids, tracking_queue, stock_gate, settings, cart_store, sessions, notifier, rate_limiter,
-        channels, gateways,
+        channels, gateways, search_index,
     )
-    consumers = providers.Singleton(lambda cdn, bus: build_registry(cdn=cdn, dispatch=bus.handle), cdn, bus)
+    consumers = providers.Singleton(
+        lambda cdn, bus, search, s: build_registry(
+            cdn=cdn, dispatch=bus.handle, search=search, search_language=s.search_language,
+        ),
+        cdn, bus, search_index, settings,
+    )
 
     outbox_store = providers.Singleton(PostgresOutboxStore, engine)
     idempotency_store = providers.Singleton(PostgresIdempotencyStore, engine)
@@ -260,6 +284,10 @@ async def close(container: Container) -> None:
     for gateway in container.gateways().values():
         if hasattr(gateway, "aclose"):
             await gateway.aclose()
+    search = container.search_index()
+    if isinstance(search, MeilisearchSearchIndex):
+        await search.close()
+    container.search_index.reset()
     await container.redis().aclose()
     await container.engine().dispose()
     for provider in (container.outbox_store, container.redis, container.engine, container.gateways):

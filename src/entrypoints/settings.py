@@ -26,6 +26,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     document_cache_seconds: float = 2.0  # in-process micro-cache of rendered public documents
     cdn_purge_url: str = ""  # empty: purges are logged, not sent
     cdn_purge_token: str = ""
+    search_backend: str = "postgres"  # postgres | meilisearch
+    search_language: str = "english"  # PostgreSQL text search configuration of documents and queries
+    meilisearch_url: str = "http://127.0.0.1:7700"
+    meilisearch_key: str = ""
+    meilisearch_index: str = "products"
     log_level: str = "INFO"
     log_json: bool = True
     secret_key: str = "dev-only-secret-change-me"  # noqa: S105 - overridden by EMPORIUM_SECRET_KEY in production

@@ -222,6 +222,7 @@ class MemoryUnitOfWork:
         from adapters.memory.customers import MemoryCustomers, MemoryPasswordResets
         from adapters.memory.inventory import MemoryAvailabilityView, MemoryReservationRepository, MemoryStockRepository
         from adapters.memory.orders import MemoryCheckouts, MemoryOrders
+        from adapters.memory.search import MemoryMerchandising
 
         self._work = copy.deepcopy(self._committed)
         self._seen: list[Aggregate] = []
@@ -239,6 +240,7 @@ class MemoryUnitOfWork:
         self.stock = MemoryStockRepository(self._work.inventory, self._seen)
         self.reservations = MemoryReservationRepository(self._work.inventory, self._seen)
         self.availability_view = MemoryAvailabilityView(self._work)
+        self.merchandising = MemoryMerchandising(self._work)
         self.customers = MemoryCustomers(self._work.extra, self._seen)
         self.password_resets = MemoryPasswordResets(self._work.extra)
         self.checkouts = MemoryCheckouts(self._work.extra, self._seen)

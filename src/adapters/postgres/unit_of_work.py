@@ -21,6 +21,7 @@ from adapters.postgres.catalog import (
 )
 from adapters.postgres.customers import PostgresCustomers, PostgresPasswordResets
 from adapters.postgres.inventory import PostgresReservationRepository, PostgresStockRepository
+from adapters.postgres.merchandising import PostgresMerchandising
 from adapters.postgres.orders import PostgresCheckouts, PostgresOrders
 from adapters.postgres.read_models import PostgresAvailabilityView, PostgresCatalogReadModel
 from adapters.postgres.repositories import PostgresStaffTokens
@@ -69,6 +70,7 @@ class PostgresUnitOfWork:
         self.stock = PostgresStockRepository(self._conn, self._seen)
         self.reservations = PostgresReservationRepository(self._conn, self._seen)
         self.availability_view = PostgresAvailabilityView(self._conn)
+        self.merchandising = PostgresMerchandising(self._conn)
         self.customers = PostgresCustomers(self._conn, self._seen)
         self.password_resets = PostgresPasswordResets(self._conn)
         self.checkouts = PostgresCheckouts(self._conn, self._seen)

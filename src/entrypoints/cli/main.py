@@ -120,6 +120,31 @@ def _rebuild(_: argparse.Namespace) -> int:
     return 0
 
 
+def _reindex(args: argparse.Namespace) -> int:
+    from application.search.indexer import reindex
+    from application.search.merchandising import sync_synonyms
+    from entrypoints.cli.seed import progress_bar
+    from entrypoints.container import Container, close
+
+    started = time.monotonic()
+    progress = progress_bar("indexed")
+
+    async def rebuild() -> int:
+        container = Container()
+        try:
+            index = container.search_index()
+            await sync_synonyms(uow=container.uow_factory(), index=index)
+            return await reindex(uow=container.uow_factory(), index=index, progress=progress,
+                                 page_size=args.batch, clear=args.clear,
+                                 language=get_settings().search_language)
+        finally:
+            await close(container)
+
+    count = asyncio.run(rebuild())
+    print(f"indexed {count} products into {get_settings().search_backend} in {time.monotonic() - started:.1f}s")
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
     from entrypoints.cli.supervisor import run_all
 
@@ -159,8 +184,14 @@ def build_parser() -> argparse.ArgumentParser:
         func=_rebuild
     )
 
+    reindex = sub.add_parser("reindex", help="rebuild the search index from the catalog (with a progress bar)")
+    reindex.add_argument("--batch", type=int, default=1000, help="products per batch")
+    reindex.add_argument("--clear", action="store_true",
+                         help="empty the index first (faster; search finds less until the rebuild ends)")
+    reindex.set_defaults(func=_reindex)
+
     bench = sub.add_parser("bench", help="run a benchmark under benchmarks/ and print its figures")
-    bench.add_argument("name", choices=["flash-sale", "catalog-get"])
+    bench.add_argument("name", choices=["flash-sale", "catalog-get", "search"])
     bench.add_argument("rest", nargs=argparse.REMAINDER)
     bench.set_defaults(func=_bench)
 

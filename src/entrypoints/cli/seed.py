@@ -14,6 +14,7 @@ from typing import Any
 from application.catalog.categories import AddCategory
 from application.catalog.commands import CreateProduct
 from application.catalog.handlers import rebuild_catalog
+from application.search.indexer import reindex
 from domain.catalog.pricing import Price, PriceList
 from domain.catalog.product import Option, Product, ProductStatus, Variant
 from domain.shared.errors import Conflict
@@ -115,6 +116,10 @@ async def seed_demo(*, products: int = 0) -> None:
         if products:
             created += await _generate(container, products)
         await rebuild_catalog(uow=container.uow_factory(), progress=progress_bar("documents") if products else None)
+        # The rebuild announces no changes (so the indexer hears nothing): fill the search index here.
+        await reindex(uow=container.uow_factory(), index=container.search_index(), clear=False,
+                      language=container.settings().search_language,
+                      progress=progress_bar("search documents") if products else None)
     finally:
         await close(container)
     print(f"seeded {created} products")

@@ -16,6 +16,7 @@ from entrypoints.http.admin.categories import AdminCategoryController, AdminColl
 from entrypoints.http.admin.inventory import InventoryController
 from entrypoints.http.admin.products import AdminProductController
 from entrypoints.http.admin.reports import ReportsController
+from entrypoints.http.admin.search import AdminSearchController
 from entrypoints.http.caching import MicroCache
 from entrypoints.http.health import HealthController
 from entrypoints.http.idempotency import idempotency_middleware
@@ -30,6 +31,7 @@ from entrypoints.http.store.customers import StoreCustomerController
 from entrypoints.http.store.events import StoreEventsController
 from entrypoints.http.store.identity import csrf_middleware
 from entrypoints.http.store.products import StoreProductController
+from entrypoints.http.store.search import StoreSearchController
 from entrypoints.http.webhooks import WebhookController
 from entrypoints.logging import configure_logging, install_context_stamp
 
@@ -46,6 +48,8 @@ ROUTE_HANDLERS = [
     StoreCategoryController,
     AdminCollectionController,
     StoreCollectionController,
+    StoreSearchController,
+    AdminSearchController,
     StoreCartController,
     StoreCustomerController,
     StoreCheckoutController,

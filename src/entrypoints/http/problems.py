@@ -16,6 +16,7 @@ from application.customers.handlers import TooManyAttempts
 from application.messagebus import UnknownCommand
 from application.orders.handlers import OrderNotVisible
 from application.ports.payments import PaymentError, WebhookRejected
+from application.search.queries import BadSearch
 from domain.carts.cart import CartFull, CartRetired, LineNotFound, QuantityOutOfRange
 from domain.checkout.checkout import CartChanged, CheckoutClosed, CheckoutIncomplete
 from domain.customers.customer import EmailTaken, InvalidCredentials, InvalidResetToken, WeakPassword
@@ -34,6 +35,7 @@ TYPE_BASE = "https://emporium.dev/problems/"
 # Most specific first: the first matching class wins.
 ERROR_TABLE: list[tuple[type[BaseException], int, str, str]] = [
     (OutOfStock, 409, "out-of-stock", "Sold out"),
+    (BadSearch, 400, "bad-search", "Invalid search parameters"),
     (TooManyAttempts, 429, "too-many-attempts", "Too many attempts"),
     (InvalidCredentials, 401, "invalid-credentials", "Wrong e-mail or password"),
     (EmailTaken, 409, "email-taken", "An account with this e-mail exists"),

@@ -1,0 +1,1 @@
+"""Meilisearch: the production search engine behind the ``SearchIndex`` port."""

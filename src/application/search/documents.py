@@ -1,0 +1,61 @@
+"""What the search index holds per product, built from the catalog document and availability."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from application.catalog.read_models import ProductDocument
+from application.inventory.read_models import Availability
+
+SELLABLE = frozenset({"in_stock", "low", "backorder", "untracked"})
+
+
+class SearchDocument(msgspec.Struct, frozen=True, kw_only=True):
+    """One active product as every search adapter indexes it. ``attributes`` values are text."""
+
+    id: str
+    slug: str
+    name: str
+    description: str = ""
+    category_ids: list[str] = []
+    attributes: dict[str, list[str]] = {}
+    prices: dict[str, int] = {}  # currency -> lowest price in minor units
+    in_stock: bool = True
+    sold: int = 0  # units sold, for "bestselling"; 0 until an order context feeds it
+    language: str = "english"
+
+    def tokens(self) -> list[str]:
+        """Attribute filters as ``name=value`` tokens (one per value)."""
+        return [f"{name}={value}" for name, values in sorted(self.attributes.items()) for value in values]
+
+    def keywords(self) -> str:
+        """Attribute values and category ids as searchable words."""
+        return " ".join([*(v for values in self.attributes.values() for v in values), *self.category_ids])
+
+
+def _values(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [str(v) for v in value if v is not None]
+    if isinstance(value, bool):
+        return [str(value).lower()]
+    return [] if value is None else [str(value)]
+
+
+def build_search_document(
+    document: ProductDocument, availability: dict[str, Availability], *, sold: int = 0, language: str = "english"
+) -> SearchDocument | None:
+    """The indexable form, or None when shoppers must not find the product (not active)."""
+    if document.status != "active":
+        return None
+    skus = [v.sku for v in document.variants]
+    # No availability recorded yet means inventory has not spoken: treat as sellable, as the product page does.
+    in_stock = not skus or any(availability[s].status in SELLABLE if s in availability else True for s in skus)
+    return SearchDocument(
+        id=document.id, slug=document.slug, name=document.name, description=document.description,
+        category_ids=list(document.category_ids),
+        attributes={k: _values(v) for k, v in sorted(document.attributes.items()) if _values(v)},
+        prices={p.currency: p.amount for p in document.price_from}, in_stock=in_stock, sold=sold,
+        language=language,
+    )

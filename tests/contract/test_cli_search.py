@@ -1,0 +1,27 @@
+"""`emporium reindex` against the test database."""
+
+from __future__ import annotations
+
+from adapters.postgres.search import PostgresSearchIndex
+from adapters.postgres.unit_of_work import PostgresUnitOfWork
+from adapters.system.clock import UuidIdGenerator
+from application.catalog import commands as c
+from application.catalog.handlers import rebuild_catalog
+from application.search.ports import IndexQuery
+from tests.contract.processes import service_env
+from tests.contract.test_cli import emporium
+from tests.contract.test_outbox_to_read_model import bus_for
+
+
+async def test_reindex_shows_progress_and_fills_the_index(database_url, redis_url, engine, unique) -> None:
+    bus = bus_for(engine)
+    product_id = await bus.handle(c.CreateProduct(name=f"Reindex Kettle {unique}", sku=f"K-{unique}",
+                                                  price_amount=2500, currency="EUR"))
+    await bus.handle(c.UpdateProduct(product_id=product_id, category_ids=[f"kettles-{unique}"]))
+    await rebuild_catalog(uow=lambda: PostgresUnitOfWork(engine, UuidIdGenerator()))
+    result = emporium(service_env(database_url, redis_url, "cli"), "reindex", "--batch", "100")
+    assert result.returncode == 0, result.stderr
+    assert "indexed [" in result.stdout
+    assert "into postgres" in result.stdout
+    found = await PostgresSearchIndex(engine).search(IndexQuery(text="kettle", category_id=f"kettles-{unique}"))
+    assert [h.id for h in found.hits] == [product_id]
