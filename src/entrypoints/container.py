@@ -15,7 +15,6 @@ from adapters.memory.analytics import InlineTrackingQueue
 from adapters.memory.carts import MemoryCartCache, MemoryDurableCarts
 from adapters.memory.customers import LoggingNotifier, MemorySessionStore
 from adapters.memory.inventory import MemoryStockGate
-from adapters.memory.promotions import NoPromotions
 from adapters.memory.rate_limit import MemoryRateLimiter
 from adapters.memory.search import MemorySearchIndex
 from adapters.postgres.carts import PostgresDurableCarts
@@ -53,6 +52,8 @@ from application.inventory.batching import ReservationBatcher
 from application.inventory.gate_cache import SoldOutMemory
 from application.messagebus import MessageBus
 from application.orders import handlers as orders
+from application.promotions import handlers as promos
+from application.promotions.engine import StoredPromotions
 from application.relay import OutboxRelay
 from application.search import merchandising as merch
 from application.staff import handlers as staff
@@ -72,7 +73,7 @@ def build_bus(
     search_index = search_index or MemorySearchIndex()
     channels = channels or Channels()
     cart_store = cart_store or LayeredCartStore(MemoryDurableCarts(), MemoryCartCache(), clock)
-    promotions = promotions or NoPromotions()
+    promotions = promotions or StoredPromotions(uow)
     sessions = sessions or MemorySessionStore()
     hasher = hasher or Argon2Hasher()
     notifier = notifier or LoggingNotifier()
@@ -148,6 +149,15 @@ def build_bus(
             customers.ResetPassword: functools.partial(
                 customers.reset_password, uow=uow, clock=clock, hasher=hasher, sessions=sessions,
             ),
+            promos.CreatePromotion: functools.partial(promos.create_promotion, **deps),
+            promos.EditPromotion: functools.partial(promos.edit_promotion, uow=uow, clock=clock),
+            promos.PublishPromotion: functools.partial(promos.publish_promotion, uow=uow, clock=clock),
+            promos.SchedulePromotion: functools.partial(promos.schedule_promotion, uow=uow, clock=clock),
+            promos.ArchivePromotion: functools.partial(promos.archive_promotion, uow=uow, clock=clock),
+            promos.GetPromotion: functools.partial(promos.get_promotion, uow=uow),
+            promos.ListPromotions: functools.partial(promos.list_promotions, uow=uow),
+            promos.AddCoupons: functools.partial(promos.add_coupons, uow=uow),
+            promos.PreviewPromotion: functools.partial(promos.preview_promotion, uow=uow, clock=clock),
             orders.GetOrder: functools.partial(orders.get_order, uow=uow),
             co.StartCheckout: functools.partial(checkout.start_checkout, **deps, store=cart_store),
             co.GetCheckout: functools.partial(checkout.get_checkout, uow=uow),

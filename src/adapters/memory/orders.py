@@ -76,6 +76,9 @@ class MemoryOrders(_Versioned):
     async def save(self, order: Order, *, expected_version: int) -> None:
         self._save(order, expected_version)
 
+    async def count_for_customer(self, customer_id: str) -> int:
+        return sum(1 for o in self._rows.values() if o.customer_id == customer_id)
+
     async def pending_payments(self, *, provider: str, placed_before: Any, limit: int) -> list[Order]:
         found = sorted(
             (o for o in self._rows.values()

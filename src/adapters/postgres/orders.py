@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -109,6 +109,11 @@ class PostgresOrders:
         )
         if result.rowcount != 1:
             raise ConcurrencyConflict(f"order {order.id} changed since it was read")
+
+    async def count_for_customer(self, customer_id: str) -> int:
+        return int(await self._conn.scalar(
+            select(func.count()).select_from(_o).where(_o.c.customer_id == customer_id)
+        ) or 0)
 
     async def pending_payments(self, *, provider: str, placed_before: datetime, limit: int) -> list[Order]:
         rows = (await self._conn.execute(

@@ -23,6 +23,7 @@ from adapters.postgres.customers import PostgresCustomers, PostgresPasswordReset
 from adapters.postgres.inventory import PostgresReservationRepository, PostgresStockRepository
 from adapters.postgres.merchandising import PostgresMerchandising
 from adapters.postgres.orders import PostgresCheckouts, PostgresOrders
+from adapters.postgres.promotions import PostgresPromotions
 from adapters.postgres.read_models import PostgresAvailabilityView, PostgresCatalogReadModel
 from adapters.postgres.repositories import PostgresStaffTokens
 from application.codec import event_to_builtins
@@ -75,6 +76,7 @@ class PostgresUnitOfWork:
         self.password_resets = PostgresPasswordResets(self._conn)
         self.checkouts = PostgresCheckouts(self._conn, self._seen)
         self.orders = PostgresOrders(self._conn, self._seen)
+        self.promotions = PostgresPromotions(self._conn, self._seen)
         return self
 
     @property

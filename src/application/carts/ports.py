@@ -84,6 +84,7 @@ class PromotionRequest:
     coupon_codes: tuple[str, ...]
     lines: tuple[PromotionLine, ...]
     at: datetime
+    shipping: int = 0  # known at checkout; free or discounted shipping comes off it
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -101,6 +102,11 @@ class Adjustment:
 class PromotionOutcome:
     adjustments: tuple[Adjustment, ...] = ()
     rejected_coupons: dict[str, str] = field(default_factory=dict)  # code -> why it does not apply
+    shipping_adjustments: tuple[Adjustment, ...] = ()
+
+    @property
+    def shipping_discount(self) -> int:
+        return sum(a.amount for a in self.shipping_adjustments)
 
 
 class PromotionEngine(Protocol):

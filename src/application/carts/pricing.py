@@ -81,6 +81,7 @@ def empty_view(channel: Channel) -> CartView:
 
 async def price_cart(
     cart: Cart, *, uow: Any, promotions: PromotionEngine, channel: Channel, rates: RateTable, at: datetime,
+    shipping: int = 0,
 ) -> CartView:
     skus = cart.skus
     quantities = {line.sku: line.quantity for line in cart.lines}
@@ -108,7 +109,7 @@ async def price_cart(
     outcome = await promotions.apply(PromotionRequest(
         cart_id=cart.id, currency=cart.currency, channel=cart.channel,
         customer_id=cart.owner.id if cart.owner.kind is OwnerKind.CUSTOMER else None,
-        coupon_codes=tuple(cart.coupon_codes), lines=tuple(priced), at=at,
+        coupon_codes=tuple(cart.coupon_codes), lines=tuple(priced), at=at, shipping=shipping,
     ))
     unit = {p.line_id: p.unit_price for p in priced}
     line_adjustments: dict[str, list[Adjustment]] = {}
@@ -155,6 +156,8 @@ async def price_cart(
         ),
         total=total, version=cart.version,
         has_issues=any(not v.available or v.price_changed for v in views),
+        shipping_discount=min(outcome.shipping_discount, shipping),
+        shipping_adjustments=[_view(a) for a in outcome.shipping_adjustments],
     )
 
 

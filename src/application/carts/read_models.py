@@ -56,6 +56,8 @@ class CartView(msgspec.Struct, frozen=True, kw_only=True):
     total: int
     version: int
     has_issues: bool  # some line is unavailable or changed price since the shopper saw it
+    shipping_discount: int = 0  # at checkout, when the shipping price is known
+    shipping_adjustments: list[AdjustmentView] = []
 
 
 class MergeView(msgspec.Struct, frozen=True, kw_only=True):

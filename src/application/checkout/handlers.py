@@ -34,6 +34,7 @@ from application.inventory.commands import CommitReservation, ExtendReservation,
 from application.ports.addresses import AddressValidator
 from application.ports.clock import Clock, IdGenerator
 from application.ports.payments import Payment, PaymentGateway, PaymentRequest, PaymentStatus, WebhookEvent
+from application.promotions.ports import Redemption
 from domain.carts.cart import Owner, OwnerKind
 from domain.checkout.checkout import Checkout, CheckoutClosed, CheckoutIncomplete, Snapshot
 from domain.customers.customer import normalise_email
@@ -237,6 +238,9 @@ async def start_payment(
     option = next((o for o in await shipping.options(**parcel) if o.method.id == checkout.shipping_method), None)
     if option is None:
         raise MethodNotOffered("the chosen shipping method is no longer offered for this cart; choose again")
+    # Priced again with the shipping price known: free or discounted shipping is a promotion too.
+    priced = await price_cart(cart, uow=uow, promotions=promotions, channel=channel, rates=_NO_ESTIMATE, at=now,
+                              shipping=option.amount)
     snapshot = await _snapshot(priced, cart.version, option.amount, option.method.id, checkout, channel, tax)
 
     components = await bundle_components([line.sku for line in priced.lines], uow=cast(Any, uow))
@@ -273,6 +277,7 @@ async def _snapshot(priced: CartView, cart_version: int, shipping_amount: int, m
               if order_discount and sum(line.total for line in lines) > 0 else [])
     bases = [line.total - (spread[i].amount if spread else 0) for i, line in enumerate(lines)]
     taxables = [Taxable(applies_to=line.id, amount=base) for line, base in zip(lines, bases, strict=True)]
+    shipping_amount -= priced.shipping_discount
     if shipping_amount:
         taxables.append(Taxable(applies_to="shipping", amount=shipping_amount))
     tax_lines = await tax.calculate(taxables, country=address.country, region=address.region,
@@ -294,6 +299,9 @@ async def _snapshot(priced: CartView, cart_version: int, shipping_amount: int, m
         subtotal=sum(line.subtotal for line in lines), discount=sum(line.subtotal for line in lines) - goods,
         shipping=shipping_amount, tax=tax_total, total=total, prices_include_tax=channel.prices_include_tax,
         shipping_method=method_id,
+        coupon_codes=tuple(c.code for c in priced.coupons if c.applied),
+        shipping_promotions=tuple({"promotion_id": a.promotion_id, "version": a.version, "amount": a.amount}
+                                  for a in priced.shipping_adjustments),
     )
 
 
@@ -342,6 +350,13 @@ async def place_order(
                 assert current.order_id is not None
                 order = _order_from(current, current.order_id, now)
                 await tx.orders.add(order)
+                # Coupon and promotion limits, counted in the order's own transaction: a single-use
+                # code raced by many checkouts is redeemed by exactly one of them.
+                await tx.promotions.redeem(  # type: ignore[attr-defined]
+                    order_id=order.id, customer_key=_customer_key(current),
+                    coupon_codes=list(current.snapshot.coupon_codes if current.snapshot else ()),
+                    redemptions=_redemptions(current),
+                )
                 current.version = loaded + 1
                 await tx.checkouts.save(current, expected_version=loaded)
                 await tx.commit()
@@ -376,6 +391,28 @@ async def place_order(
         currency=order.totals.currency, payment_provider=order.payment_provider, payment_reference=payment.reference,
         client_secret=payment.client_secret,
     )
+
+
+def _customer_key(checkout: Checkout) -> str:
+    """Who a per-customer limit counts: the customer, or a guest by e-mail address."""
+    if checkout.owner.kind is OwnerKind.CUSTOMER:
+        return f"customer:{checkout.owner.id}"
+    return f"email:{checkout.email}"
+
+
+def _redemptions(checkout: Checkout) -> list[Redemption]:
+    snap = checkout.snapshot
+    assert snap is not None
+    amounts: dict[tuple[str, int], int] = {}
+    for line in snap.lines:
+        for applied in line["promotions"]:
+            key = (applied["promotion_id"], applied["version"])
+            amounts[key] = amounts.get(key, 0) + applied["amount"]
+    for applied in snap.shipping_promotions:
+        key = (applied["promotion_id"], applied["version"])
+        amounts[key] = amounts.get(key, 0) + applied["amount"]
+    return [Redemption(promotion_id=pid, version=version, amount=amount, currency=checkout.currency)
+            for (pid, version), amount in sorted(amounts.items())]
 
 
 async def _existing_order(uow: Uow, checkout: Checkout) -> Order | None:

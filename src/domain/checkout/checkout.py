@@ -52,6 +52,8 @@ class Snapshot:
     total: int
     prices_include_tax: bool
     shipping_method: str
+    coupon_codes: tuple[str, ...] = ()  # the codes that gave a discount (redeemed when the order is placed)
+    shipping_promotions: tuple[dict[str, Any], ...] = ()  # (promotion id, version, amount) off shipping
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

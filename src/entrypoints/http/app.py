@@ -15,6 +15,7 @@ from entrypoints.container import Container, close
 from entrypoints.http.admin.categories import AdminCategoryController, AdminCollectionController
 from entrypoints.http.admin.inventory import InventoryController
 from entrypoints.http.admin.products import AdminProductController
+from entrypoints.http.admin.promotions import AdminPromotionController
 from entrypoints.http.admin.reports import ReportsController
 from entrypoints.http.admin.search import AdminSearchController
 from entrypoints.http.caching import MicroCache
@@ -55,6 +56,7 @@ ROUTE_HANDLERS = [
     StoreCheckoutController,
     StoreOrderController,
     WebhookController,
+    AdminPromotionController,
 ]
 
 

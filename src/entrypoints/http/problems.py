@@ -16,12 +16,14 @@ from application.customers.handlers import TooManyAttempts
 from application.messagebus import UnknownCommand
 from application.orders.handlers import OrderNotVisible
 from application.ports.payments import PaymentError, WebhookRejected
+from application.promotions.ports import CouponExhausted, PromotionExhausted
 from application.search.queries import BadSearch
 from domain.carts.cart import CartFull, CartRetired, LineNotFound, QuantityOutOfRange
 from domain.checkout.checkout import CartChanged, CheckoutClosed, CheckoutIncomplete
 from domain.customers.customer import EmailTaken, InvalidCredentials, InvalidResetToken, WeakPassword
 from domain.inventory.errors import InsufficientStock, OutOfStock, ReservationClosed
 from domain.orders.order import InvalidTransition, RefundTooLarge
+from domain.promotions.errors import ParseError
 from domain.shared.address import InvalidAddress
 from domain.shared.errors import ConcurrencyConflict, Conflict, DomainError, InvalidInput, NotFound
 from domain.shared.money import CurrencyMismatch, InvalidCurrency
@@ -44,6 +46,9 @@ ERROR_TABLE: list[tuple[type[BaseException], int, str, str]] = [
     (InvalidAddress, 422, "invalid-address", "The address is not valid for its country"),
     (WebhookRejected, 400, "webhook-rejected", "Webhook signature or payload invalid"),
     (PaymentError, 402, "payment-failed", "The payment provider refused"),
+    (ParseError, 422, "rule-parse-error", "The rule could not be read"),
+    (CouponExhausted, 409, "coupon-exhausted", "The coupon has been used up"),
+    (PromotionExhausted, 409, "promotion-exhausted", "The promotion reached its limit"),
     (OrderNotVisible, 404, "order-not-found", "No such order"),
     (CheckoutNotFound, 404, "checkout-not-found", "No such checkout"),
     (EmptyCart, 422, "empty-cart", "The cart is empty"),
@@ -108,6 +113,8 @@ def domain_error_handler(_: Request[Any, Any, Any], error: Exception) -> Respons
                 extra["skus"] = error.skus
             if isinstance(error, InvalidAddress):
                 extra["errors"] = error.errors
+            if isinstance(error, ParseError):
+                extra["position"] = error.position
             if isinstance(error, TooManyAttempts):
                 headers = {"Retry-After": str(error.retry_after)}
             return problem(status, specific, title, str(error) or None, headers=headers, **extra)

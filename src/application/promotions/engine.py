@@ -1,0 +1,115 @@
+"""The ``PromotionEngine`` port served by the domain engine over the stored promotions.
+
+For each cart read: the live promotions (published, in their window, within their limits), the
+coupons entered (unknown and used-up codes are reported), the products' categories and attributes,
+and the customer's groups and first-order status become a ``PricingContext``; ``price`` does the
+rest. A promotion that has coupons applies only with one of its codes entered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from application.carts.ports import Adjustment, PromotionOutcome, PromotionRequest
+from domain.promotions.engine import ActivePromotion, PricingContext, PricingLine, price
+
+
+def exhausted(limits: Any, usage: Any, currency: str) -> bool:
+    if limits.max_redemptions is not None and usage.redemptions >= limits.max_redemptions:
+        return True
+    budget = limits.budget.get(currency)
+    return budget is not None and usage.spent.get(currency, 0) >= budget
+
+
+def coupon_used_up(coupon: Any) -> bool:
+    return coupon.usage_limit is not None and coupon.used >= coupon.usage_limit
+
+
+class StoredPromotions:
+    def __init__(self, uow: Callable[[], Any]) -> None:
+        self._uow = uow
+
+    async def coupon_exists(self, code: str, *, at: datetime) -> bool:
+        async with self._uow() as tx:
+            found = (await tx.promotions.coupons([code])).get(code)
+            if found is None:
+                return False
+            live = {p.id for p, _, _ in await tx.promotions.live(at)}
+        return found.promotion_id in live
+
+    async def apply(self, request: PromotionRequest) -> PromotionOutcome:
+        codes = list(request.coupon_codes)
+        async with self._uow() as tx:
+            live = await tx.promotions.live(request.at)
+            coupons = await tx.promotions.coupons(codes) if codes else {}
+            gated = await tx.promotions.coupon_gated([p.id for p, _, _ in live]) if live else set()
+            products = {p.id: p for p in await tx.products.get_many(sorted({x.product_id for x in request.lines}))}
+            groups: frozenset[str] = frozenset()
+            first_order = False
+            if request.customer_id:
+                try:
+                    customer = await tx.customers.get(request.customer_id)
+                    groups = frozenset(customer.groups)
+                except Exception:  # noqa: BLE001 - an unknown customer simply has no groups
+                    groups = frozenset()
+                first_order = not await tx.orders.count_for_customer(request.customer_id)
+        rejected: dict[str, str] = {}
+        usable: dict[str, str] = {}  # code -> promotion id
+        for code in codes:
+            coupon = coupons.get(code)
+            if coupon is None:
+                rejected[code] = "unknown coupon"
+            elif coupon_used_up(coupon):
+                rejected[code] = "this coupon has been used up"
+            else:
+                usable[code] = coupon.promotion_id
+
+        candidates: list[ActivePromotion] = []
+        for promotion, limits, usage in live:
+            active = promotion.active()
+            if active is None or exhausted(limits, usage, request.currency):
+                continue
+            if promotion.id in gated or active.coupon_codes:
+                valid = {c for c, pid in usable.items() if pid == promotion.id} | (active.coupon_codes & set(codes))
+                if not valid:
+                    continue
+                active = replace(active, coupon_codes=frozenset(valid))
+            candidates.append(active)
+
+        if not request.lines:
+            return PromotionOutcome(rejected_coupons=rejected)
+        lines = tuple(
+            PricingLine(
+                sku=line.sku, product_id=line.product_id,
+                category_ids=frozenset(getattr(products.get(line.product_id), "category_ids", ()) or ()),
+                attributes={k: str(v) for k, v in (getattr(products.get(line.product_id), "attributes", {}) or {})
+                            .items()},
+                quantity=line.quantity, unit_price=line.unit_price,
+            )
+            for line in request.lines
+        )
+        result = price(PricingContext(
+            lines=lines, currency=request.currency, channel=request.channel, customer_id=request.customer_id,
+            customer_groups=groups, first_order=first_order, coupon_codes=frozenset(codes), at=request.at,
+            shipping=request.shipping,
+        ), candidates)
+        names = {o.promotion_id: o.name for o in result.trace}
+        applied_ids = {o.promotion_id for o in result.trace if o.applied}
+        for code, promotion_id in usable.items():
+            if promotion_id not in applied_ids:
+                reason = next((o.reason for o in result.trace if o.promotion_id == promotion_id), "not applicable")
+                rejected[code] = reason or "not applicable"
+        adjustments = tuple(
+            Adjustment(promotion_id=a.promotion_id, version=a.version, label=names.get(a.promotion_id, ""),
+                       amount=a.amount, line_id=request.lines[line.index].line_id)
+            for line in result.lines for a in line.applied
+        )
+        shipping = tuple(
+            Adjustment(promotion_id=a.promotion_id, version=a.version, label=names.get(a.promotion_id, ""),
+                       amount=a.amount, line_id=None)
+            for a in result.shipping_adjustments
+        )
+        return PromotionOutcome(adjustments=adjustments, rejected_coupons=rejected, shipping_adjustments=shipping)
