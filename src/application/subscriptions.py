@@ -12,6 +12,7 @@ from application.catalog.events import ProductDocumentChanged
 from application.checkout.commands import SecureOrderStock
 from application.consumers import Consumer, ConsumerRegistry
 from application.inventory import handlers as inventory
+from application.orders import handlers as orders
 from application.ports.unit_of_work import UnitOfWork
 from application.search import indexer
 from application.search.ports import SearchIndex
@@ -20,7 +21,7 @@ from domain.catalog.collections import CollectionChanged
 from domain.catalog.pricing import PriceListChanged
 from domain.catalog.product import ProductSaved
 from domain.inventory.stock import StockChanged
-from domain.orders.order import OrderPaid, OrderPlaced
+from domain.orders.order import OrderPaid, OrderPlaced, OrderRefunded, OrderStatusChanged
 from domain.shared.events import DomainEvent
 
 
@@ -51,6 +52,11 @@ def build_registry(
 
     return ConsumerRegistry(
         [
+            Consumer("order_projection")
+            .on(OrderPlaced.topic, orders.project_order).on(OrderPaid.topic, orders.project_order)
+            .on(OrderStatusChanged.topic, orders.project_order).on(OrderRefunded.topic, orders.project_order),
+            Consumer("sales_projection")
+            .on(OrderPaid.topic, orders.project_sales).on(OrderRefunded.topic, orders.project_sales),
             Consumer("order_stock").on(OrderPlaced.topic, secure_stock).on(OrderPaid.topic, secure_stock),
             Consumer("cdn_purge").on(ProductDocumentChanged.topic, purge_on_change(cdn or _NoCdn())),
             Consumer("catalog_projection")

@@ -19,10 +19,11 @@ from application.catalog.commands import CreateProduct
 from application.checkout import commands as co
 from application.inventory import commands as inv
 from application.inventory.handlers import expire_due
+from application.orders import handlers as o
 from application.ports.payments import WebhookEvent
 from domain.carts.cart import Owner
 from domain.checkout.checkout import CartChanged
-from domain.orders.order import OrderStatus
+from domain.orders.order import InvalidTransition, OrderStatus, RefundTooLarge
 from domain.shared.address import Address, InvalidAddress
 from domain.shipping.rates import MethodNotOffered, UnsupportedDestination
 from entrypoints.container import build_bus
@@ -236,3 +237,55 @@ async def test_the_reconciler_settles_orders_whose_webhook_never_came(shoes) -> 
     assert orders[placed[1].order_id].status is OrderStatus.CANCELLED
     assert await available(db, "SHOE-1") == 9  # the cancelled order's hold went back on sale
     assert await bus.handle(co.ReconcilePayments()) == {"paid": 0, "cancelled": 0, "waiting": 0}
+
+
+async def paid_order(bus, card) -> str:
+    checkout_id = await shop_and_checkout(bus)
+    await bus.handle(co.ChooseShipping(owner=GUEST, checkout_id=checkout_id, method_id="eu-standard"))
+    await bus.handle(co.StartPayment(owner=GUEST, checkout_id=checkout_id, provider="stripe"))
+    placed = await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
+    card.succeed(placed.payment_reference)
+    await bus.handle(co.HandlePaymentEvent(provider="stripe", event=event(
+        placed.payment_reference, "payment_intent.succeeded", "evt-paid", 11900)))
+    assert await bus.handle(co.SecureOrderStock(order_id=placed.order_id)) == "committed"
+    return placed.order_id
+
+
+async def test_a_dispute_opens_and_closes_won_or_lost(shoes) -> None:
+    bus, db, _, card, _ = shoes
+    order_id = await paid_order(bus, card)
+    ref = db.extra["orders"][order_id].payments[0].reference
+
+    def dispute(kind: str, event_id: str, **data) -> WebhookEvent:
+        return WebhookEvent(id=event_id, type=kind, created=datetime(2026, 6, 2, tzinfo=UTC), payment_reference=ref,
+                            data={"id": "dp_1", **data})
+
+    assert await bus.handle(co.HandlePaymentEvent(provider="stripe", event=dispute(
+        "charge.dispute.created", "d1", evidence_due_by=1781000000))) == "disputed"
+    order = db.extra["orders"][order_id]
+    assert order.status is OrderStatus.DISPUTED
+    assert order.dispute_deadline is not None
+    assert await bus.handle(co.HandlePaymentEvent(provider="stripe", event=dispute(
+        "charge.dispute.closed", "d2", status="won"))) == "dispute-closed"
+    assert db.extra["orders"][order_id].status is OrderStatus.PAID
+    await bus.handle(co.HandlePaymentEvent(provider="stripe", event=dispute("charge.dispute.created", "d3")))
+    await bus.handle(co.HandlePaymentEvent(provider="stripe", event=dispute("charge.dispute.closed", "d4",
+                                                                              status="lost")))
+    lost = db.extra["orders"][order_id]
+    assert (lost.status, lost.refunded) == (OrderStatus.REFUNDED, 11900)
+
+
+async def test_cancelling_a_paid_order_refunds_it_and_returns_the_units(shoes) -> None:
+    bus, db, _, card, _ = shoes
+    order_id = await paid_order(bus, card)
+    assert on_hand(db) == 8
+    with pytest.raises(RefundTooLarge):
+        await bus.handle(o.RefundOrder(order_id=order_id, actor="staff:1", amount=11901, reason="too much"))
+    view = await bus.handle(o.CancelOrder(order_id=order_id, actor="staff:1", reason="customer asked"))
+    assert view.status == "cancelled"
+    assert [r["amount"] for r in view.refunds] == [11900]
+    assert on_hand(db) == 10  # the sold units came back
+    with pytest.raises(InvalidTransition):
+        await bus.handle(o.CancelOrder(order_id=order_id, actor="staff:1", reason="twice"))
+    assert on_hand(db) == 10  # returned once
+    assert [e["action"] for e in view.timeline][-1] == "cancel"

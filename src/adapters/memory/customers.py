@@ -70,6 +70,7 @@ class MemoryCustomers:
             customer = copy.deepcopy(self._rows[customer_id])
         except KeyError:
             raise CustomerNotFound(customer_id) from None
+        customer.events = []  # events staged with the stored copy were written at its commit
         self._seen.append(customer)
         return customer
 

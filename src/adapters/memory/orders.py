@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from application.orders.read_models import DailySales, OrderPage
+from application.orders.views import cursor_after, matches, next_cursor
 from domain.checkout.checkout import Checkout
 from domain.orders.order import Order, OrderStatus
 from domain.shared.errors import ConcurrencyConflict, Conflict, NotFound
@@ -26,6 +28,7 @@ class _Versioned:
             found = copy.deepcopy(self._rows[key])
         except KeyError:
             raise (OrderNotFound if self._label == "order" else NotFound)(f"no {self._label} {key}") from None
+        found.events = []  # stored copies may hold events staged before their commit; those were written
         self._seen.append(found)
         return found
 
@@ -76,6 +79,9 @@ class MemoryOrders(_Versioned):
     async def save(self, order: Order, *, expected_version: int) -> None:
         self._save(order, expected_version)
 
+    async def all(self) -> list[Order]:
+        return [copy.deepcopy(o) for o in self._rows.values()]
+
     async def count_for_customer(self, customer_id: str) -> int:
         return sum(1 for o in self._rows.values() if o.customer_id == customer_id)
 
@@ -86,3 +92,36 @@ class MemoryOrders(_Versioned):
             key=lambda o: o.placed_at,
         )
         return [await self.get(o.id) for o in found[:limit]]
+
+
+class MemoryOrderViews:
+    def __init__(self, data: dict[str, Any]) -> None:
+        self._summaries: dict[str, Any] = data.setdefault("order_summaries", {})
+        self._sales: dict[tuple[Any, str], dict[str, int]] = data.setdefault("daily_sales", {})
+
+    async def put_summary(self, summary: Any) -> None:
+        stored = self._summaries.get(summary.id)
+        if stored is None or stored.version < summary.version:
+            self._summaries[summary.id] = summary
+
+    async def page(self, query: Any) -> Any:
+        rows = sorted(self._summaries.values(), key=lambda s: (s.placed_at, s.id), reverse=True)
+        rows = [s for s in rows if matches(s, query) and cursor_after(s, query.cursor)]
+        items = rows[: query.limit]
+        return OrderPage(items=items, next_cursor=next_cursor(items, more=len(rows) > query.limit))
+
+    async def add_sales(self, delta: Any) -> None:
+        row = self._sales.setdefault((delta.day, delta.currency), dict.fromkeys(
+            ("orders", "gross", "discounts", "tax", "shipping", "refunds"), 0))
+        for name in row:
+            row[name] += getattr(delta, name)
+
+    async def sales(self, *, start: Any, end: Any) -> list[Any]:
+        return [
+            DailySales(day=day, currency=currency, net=row["gross"] - row["refunds"], **row)
+            for (day, currency), row in sorted(self._sales.items()) if start <= day <= end
+        ]
+
+    async def clear(self) -> None:
+        self._summaries.clear()
+        self._sales.clear()

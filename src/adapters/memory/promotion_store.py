@@ -41,6 +41,7 @@ class MemoryPromotions:
         except KeyError:
             raise PromotionNotFound(f"no promotion {promotion_id}") from None
         promotion = copy.deepcopy(promotion)
+        promotion.events = []  # events staged with the stored copy were written at its commit
         self._seen.append(promotion)
         return promotion, limits
 

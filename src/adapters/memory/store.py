@@ -221,7 +221,7 @@ class MemoryUnitOfWork:
         from adapters.memory.analytics import MemoryAnalyticsStore
         from adapters.memory.customers import MemoryCustomers, MemoryPasswordResets
         from adapters.memory.inventory import MemoryAvailabilityView, MemoryReservationRepository, MemoryStockRepository
-        from adapters.memory.orders import MemoryCheckouts, MemoryOrders
+        from adapters.memory.orders import MemoryCheckouts, MemoryOrders, MemoryOrderViews
         from adapters.memory.promotion_store import MemoryPromotions
         from adapters.memory.search import MemoryMerchandising
 
@@ -246,6 +246,7 @@ class MemoryUnitOfWork:
         self.password_resets = MemoryPasswordResets(self._work.extra)
         self.checkouts = MemoryCheckouts(self._work.extra, self._seen)
         self.orders = MemoryOrders(self._work.extra, self._seen)
+        self.order_views = MemoryOrderViews(self._work.extra)
         self.promotions = MemoryPromotions(self._work.extra, self._seen)
         return self
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+import msgspec
+from sqlalchemy import delete, func, insert, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.postgres import tables as t
 from application.codec import aggregate_from_builtins, aggregate_to_builtins
+from application.orders.read_models import DailySales, OrderFilter, OrderPage, OrderSummary, SalesDelta
+from application.orders.views import decode_cursor, next_cursor
 from domain.checkout.checkout import Checkout
 from domain.orders.order import Order, OrderStatus
 from domain.shared.errors import ConcurrencyConflict, Conflict, NotFound
@@ -110,6 +114,10 @@ class PostgresOrders:
         if result.rowcount != 1:
             raise ConcurrencyConflict(f"order {order.id} changed since it was read")
 
+    async def all(self) -> list[Order]:
+        rows = (await self._conn.execute(select(_o.c.data).order_by(_o.c.placed_at))).all()
+        return [self._load(row) for row in rows]
+
     async def count_for_customer(self, customer_id: str) -> int:
         return int(await self._conn.scalar(
             select(func.count()).select_from(_o).where(_o.c.customer_id == customer_id)
@@ -123,3 +131,60 @@ class PostgresOrders:
             .order_by(_o.c.placed_at).limit(limit)
         )).all()
         return [self._load(row) for row in rows]
+
+
+_s, _d = t.read_order_summaries, t.read_daily_sales
+_SALES = ("orders", "gross", "discounts", "tax", "shipping", "refunds")
+
+
+class PostgresOrderViews:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def put_summary(self, summary: OrderSummary) -> None:
+        values = msgspec.structs.asdict(summary)
+        statement = pg_insert(_s).values(**values)
+        await self._conn.execute(statement.on_conflict_do_update(
+            index_elements=[_s.c.id], set_={k: statement.excluded[k] for k in values if k != "id"},
+            where=_s.c.version < statement.excluded.version,
+        ))
+
+    async def page(self, query: OrderFilter) -> OrderPage:
+        conditions: list[Any] = []
+        if query.status is not None:
+            conditions.append(_s.c.status == query.status)
+        if query.customer_id is not None:
+            conditions.append(_s.c.customer_id == query.customer_id)
+        if query.placed_from is not None:
+            conditions.append(_s.c.placed_at >= query.placed_from)
+        if query.placed_to is not None:
+            conditions.append(_s.c.placed_at < query.placed_to)
+        if query.min_total is not None:
+            conditions.append(_s.c.total >= query.min_total)
+        if query.max_total is not None:
+            conditions.append(_s.c.total <= query.max_total)
+        if query.cursor is not None:
+            placed_at, order_id = decode_cursor(query.cursor)
+            conditions.append(tuple_(_s.c.placed_at, _s.c.id) < tuple_(placed_at, order_id))
+        rows = (await self._conn.execute(
+            select(_s).where(*conditions).order_by(_s.c.placed_at.desc(), _s.c.id.desc()).limit(query.limit + 1)
+        )).mappings().all()
+        items = [OrderSummary(**row) for row in rows[: query.limit]]
+        return OrderPage(items=items, next_cursor=next_cursor(items, more=len(rows) > query.limit))
+
+    async def add_sales(self, delta: SalesDelta) -> None:
+        values = {"day": delta.day, "currency": delta.currency, **{k: getattr(delta, k) for k in _SALES}}
+        statement = pg_insert(_d).values(**values)
+        await self._conn.execute(statement.on_conflict_do_update(
+            index_elements=[_d.c.day, _d.c.currency], set_={k: _d.c[k] + statement.excluded[k] for k in _SALES},
+        ))
+
+    async def sales(self, *, start: date, end: date) -> list[DailySales]:
+        rows = (await self._conn.execute(
+            select(_d).where(_d.c.day >= start, _d.c.day <= end).order_by(_d.c.day, _d.c.currency)
+        )).mappings().all()
+        return [DailySales(net=row["gross"] - row["refunds"], **row) for row in rows]
+
+    async def clear(self) -> None:
+        await self._conn.execute(delete(_s))
+        await self._conn.execute(delete(_d))

@@ -7,6 +7,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Identity,
@@ -412,4 +413,33 @@ promotion_redemptions = Table(
     Column("customer_key", String(140), nullable=False),
     Column("coupon_codes", JSONB, nullable=False),
     PrimaryKeyConstraint("order_id", "promotion_id"),
+)
+
+read_order_summaries = Table(
+    "order_summaries", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("number", String(40), nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("customer_id", String(64), nullable=True),
+    Column("email", String(254), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("total", BigInteger, nullable=False),
+    Column("refunded", BigInteger, nullable=False),
+    Column("placed_at", DateTime(timezone=True), nullable=False),
+    Column("version", Integer, nullable=False),
+    schema="read",
+)
+
+read_daily_sales = Table(
+    "daily_sales", metadata,
+    Column("day", Date, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("orders", Integer, nullable=False),
+    Column("gross", BigInteger, nullable=False),
+    Column("discounts", BigInteger, nullable=False),
+    Column("tax", BigInteger, nullable=False),
+    Column("shipping", BigInteger, nullable=False),
+    Column("refunds", BigInteger, nullable=False),
+    PrimaryKeyConstraint("day", "currency"),
+    schema="read",
 )

@@ -22,7 +22,7 @@ from adapters.postgres.catalog import (
 from adapters.postgres.customers import PostgresCustomers, PostgresPasswordResets
 from adapters.postgres.inventory import PostgresReservationRepository, PostgresStockRepository
 from adapters.postgres.merchandising import PostgresMerchandising
-from adapters.postgres.orders import PostgresCheckouts, PostgresOrders
+from adapters.postgres.orders import PostgresCheckouts, PostgresOrders, PostgresOrderViews
 from adapters.postgres.promotions import PostgresPromotions
 from adapters.postgres.read_models import PostgresAvailabilityView, PostgresCatalogReadModel
 from adapters.postgres.repositories import PostgresStaffTokens
@@ -76,6 +76,7 @@ class PostgresUnitOfWork:
         self.password_resets = PostgresPasswordResets(self._conn)
         self.checkouts = PostgresCheckouts(self._conn, self._seen)
         self.orders = PostgresOrders(self._conn, self._seen)
+        self.order_views = PostgresOrderViews(self._conn)
         self.promotions = PostgresPromotions(self._conn, self._seen)
         return self
 

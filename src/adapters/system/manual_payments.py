@@ -68,7 +68,16 @@ class ManualPaymentGateway:
         return record.payment
 
     async def refund(self, reference: str, *, amount: int, idempotency_key: str) -> Refund:
-        """Record money handed back outside the system; never more than the order's amount."""
+        """Record money handed back outside the system; never more than the order's amount.
+
+        A payment this process has not seen (created before a restart, or by another API process)
+        is refunded on the order's word: the order caps refunds at what it captured, and the refund
+        reference comes from the idempotency key, so every process answers a retry the same way."""
+        if reference not in self._records:
+            if amount <= 0:
+                raise PaymentError("refund amount must be positive")
+            return Refund(reference=f"{reference}-refund-{idempotency_key}", payment_reference=reference,
+                          amount=amount, status="succeeded")
         record = self._record(reference)
         if idempotency_key in record.refunds:
             return record.refunds[idempotency_key]
@@ -78,7 +87,7 @@ class ManualPaymentGateway:
             left = record.payment.amount - record.refunded
             raise PaymentError(f"refund of {amount} exceeds the {left} left to refund")
         refund = Refund(
-            reference=f"{reference}-refund-{len(record.refunds) + 1}",
+            reference=f"{reference}-refund-{idempotency_key}",
             payment_reference=reference,
             amount=amount,
             status="succeeded",

@@ -76,3 +76,11 @@ class ReleaseReservation:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Reconcile:
     batch_size: int = 500
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReturnReservation:
+    """An order was cancelled: release its hold, or put its sold units back on hand (once)."""
+
+    reservation_id: str
+    actor: str

@@ -17,6 +17,7 @@ from application.inventory.commands import (
     Reconcile,
     ReleaseReservation,
     ReserveStock,
+    ReturnReservation,
     SetSkuPolicy,
     TransferStock,
 )
@@ -160,6 +161,20 @@ async def commit_reservation(cmd: CommitReservation, *, uow: Uow, clock: Clock, 
             await tx.reservations.save(reservation)
             await tx.commit()
     if done and reclaimed:
+        await _refill_gate(uow, gate, sorted({line.sku for line in reservation.held_lines}))
+    return done
+
+
+async def return_reservation(cmd: ReturnReservation, *, uow: Uow, gate: StockGate, clock: Clock) -> bool:
+    async with uow() as tx:
+        reservation = await tx.reservations.get(cmd.reservation_id)
+        items = await tx.stock.lock_keys(reservation.stock_keys())
+        done = reservation.give_back(items, actor=cmd.actor, now=clock.now())
+        if done:
+            await tx.stock.save(items.values())
+            await tx.reservations.save(reservation)
+            await tx.commit()
+    if done:
         await _refill_gate(uow, gate, sorted({line.sku for line in reservation.held_lines}))
     return done
 

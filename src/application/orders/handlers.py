@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import msgspec
 
+from application.inventory.commands import ReturnReservation
 from application.orders.ports import OrderUnitOfWork
+from application.orders.read_models import DailySales, OrderFilter, OrderPage, SalesDelta, sales_of, summary_of
+from application.ports.clock import Clock, IdGenerator
+from application.ports.payments import PaymentGateway
 from domain.carts.cart import Owner, OwnerKind
-from domain.orders.order import Order
-from domain.shared.errors import NotFound
+from domain.orders.order import (
+    AFTER_PAYMENT,
+    InvalidTransition,
+    Order,
+    OrderPaid,
+    OrderRefunded,
+    OrderStatus,
+    RefundTooLarge,
+)
+from domain.shared.errors import InvalidInput, NotFound
 
 Uow = Callable[[], OrderUnitOfWork]
+Dispatch = Callable[[object], Awaitable[Any]]
 
 
 class OrderNotVisible(NotFound):
@@ -78,3 +91,215 @@ async def get_order(query: GetOrder, *, uow: Uow) -> OrderView:
             if not mine:
                 raise OrderNotVisible(f"no order {query.order_id}")
     return order_view(order, with_timeline=query.owner is None)
+
+
+# -- staff actions --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MarkPaid:
+    """Staff record that a manual (invoice, cash on delivery) order was paid."""
+
+    order_id: str
+    actor: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FulfilOrder:
+    order_id: str
+    actor: str
+    lines: dict[str, int] | None = None  # line id -> quantity; None: everything left
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ShipOrder:
+    order_id: str
+    actor: str
+    carrier: str
+    tracking_number: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeliverOrder:
+    order_id: str
+    actor: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CancelOrder:
+    order_id: str
+    actor: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RefundOrder:
+    order_id: str
+    actor: str
+    amount: int
+    reason: str
+
+
+async def _transition(uow: Uow, order_id: str, change: Callable[[Order], Any]) -> Order:
+    async with uow() as tx:
+        try:
+            order = await tx.orders.get(order_id)
+        except NotFound:
+            raise OrderNotVisible(f"no order {order_id}") from None
+        loaded = order.version
+        change(order)
+        if order.version != loaded:
+            await tx.orders.save(order, expected_version=loaded)
+            await tx.commit()
+    return order
+
+
+async def mark_paid(command: MarkPaid, *, uow: Uow, clock: Clock) -> OrderView:
+    def change(order: Order) -> None:
+        if order.payment_provider != "manual":
+            raise InvalidTransition("online payments are confirmed by the provider, not by staff")
+        reference = order.payments[0].reference if order.payments else f"manual-{order.id}"
+        order.pay(reference=reference, amount=order.totals.total, now=clock.now(), actor=command.actor)
+
+    return order_view(await _transition(uow, command.order_id, change), with_timeline=True)
+
+
+async def fulfil_order(command: FulfilOrder, *, uow: Uow, clock: Clock, ids: IdGenerator) -> OrderView:
+    def change(order: Order) -> None:
+        lines = command.lines or {k: v for k, v in order.unfulfilled().items() if v > 0}
+        order.fulfil(fulfilment_id=ids.new_id(), lines=lines, now=clock.now(), actor=command.actor)
+
+    return order_view(await _transition(uow, command.order_id, change), with_timeline=True)
+
+
+async def ship_order(command: ShipOrder, *, uow: Uow, clock: Clock) -> OrderView:
+    return order_view(await _transition(uow, command.order_id, lambda o: o.ship(
+        carrier=command.carrier, tracking_number=command.tracking_number, now=clock.now(), actor=command.actor,
+    )), with_timeline=True)
+
+
+async def deliver_order(command: DeliverOrder, *, uow: Uow, clock: Clock) -> OrderView:
+    return order_view(await _transition(uow, command.order_id, lambda o: o.deliver(now=clock.now(),
+                                                                                   actor=command.actor)),
+                      with_timeline=True)
+
+
+async def _load(uow: Uow, order_id: str) -> Order:
+    async with uow() as tx:
+        try:
+            return await tx.orders.get(order_id)
+        except NotFound:
+            raise OrderNotVisible(f"no order {order_id}") from None
+
+
+async def _return_stock(uow: Uow, order: Order, dispatch: Dispatch, actor: str) -> None:
+    async with uow() as tx:
+        try:
+            checkout = await tx.checkouts.get(order.checkout_id)  # type: ignore[attr-defined]
+        except NotFound:
+            return
+    if checkout.reservation_id:
+        await dispatch(ReturnReservation(reservation_id=checkout.reservation_id, actor=actor))
+
+
+async def cancel_order(
+    command: CancelOrder, *, uow: Uow, clock: Clock, gateways: Mapping[str, PaymentGateway], dispatch: Dispatch,
+) -> OrderView:
+    """Pending: cancelled. Paid: refunded in full through the provider (idempotently), then
+    cancelled. Either way the stock comes back (a hold is released, sold units returned)."""
+    order = await _load(uow, command.order_id)
+    refund_reference = None
+    if order.status is OrderStatus.PAID and order.refundable > 0:
+        payment = next(p.reference for p in order.payments if p.status == "succeeded")
+        refund = await gateways[order.payment_provider].refund(
+            payment, amount=order.refundable, idempotency_key=f"cancel-{order.id}",
+        )
+        refund_reference = refund.reference
+    order = await _transition(uow, command.order_id, lambda o: o.cancel(
+        now=clock.now(), actor=command.actor, reason=command.reason, refund_reference=refund_reference,
+    ))
+    await _return_stock(uow, order, dispatch, command.actor)
+    return order_view(order, with_timeline=True)
+
+
+async def refund_order(
+    command: RefundOrder, *, uow: Uow, clock: Clock, gateways: Mapping[str, PaymentGateway],
+) -> OrderView:
+    """Never above what was captured and not yet refunded. The provider's idempotency key is the
+    order and its refund count, so a retry after a crash refunds once and records once."""
+    order = await _load(uow, command.order_id)
+    if command.amount <= 0 or command.amount > order.refundable:
+        raise RefundTooLarge(f"at most {order.refundable} can be refunded")
+    if order.status not in AFTER_PAYMENT:
+        raise InvalidTransition(f"cannot refund an order that is {order.status.value}")
+    payment = next(p.reference for p in order.payments if p.status == "succeeded")
+    refund = await gateways[order.payment_provider].refund(
+        payment, amount=command.amount, idempotency_key=f"refund-{order.id}-{len(order.refunds) + 1}",
+    )
+    return order_view(await _transition(uow, command.order_id, lambda o: o.refund(
+        amount=command.amount, reference=refund.reference, reason=command.reason, now=clock.now(),
+        actor=command.actor,
+    )), with_timeline=True)
+
+
+# -- read models ------------------------------------------------------------------------------------
+
+
+async def project_order(event: Any, tx: Any) -> None:
+    """Consumer of every order event: refresh the order's summary from the write side."""
+    order = await tx.orders.get(event.aggregate_id)
+    await tx.order_views.put_summary(summary_of(order))
+
+
+async def project_sales(event: Any, tx: Any) -> None:
+    """Consumer of OrderPaid and OrderRefunded: add to the day's sales (once per event)."""
+    order = await tx.orders.get(event.aggregate_id)
+    t = order.totals
+    if isinstance(event, OrderPaid):
+        await tx.order_views.add_sales(SalesDelta(
+            day=event.occurred_at.date(), currency=t.currency, orders=1, gross=t.total, discounts=t.discount,
+            tax=t.tax, shipping=t.shipping,
+        ))
+    elif isinstance(event, OrderRefunded):
+        await tx.order_views.add_sales(SalesDelta(day=event.occurred_at.date(), currency=t.currency,
+                                                  refunds=event.amount))
+
+
+async def rebuild_order_views(*, uow: Uow) -> int:
+    """Recompute every order read model from the write side (one transaction)."""
+    async with uow() as tx:
+        views = tx.order_views
+        await views.clear()
+        count = 0
+        for order in await tx.orders.all():
+            await views.put_summary(summary_of(order))
+            for delta in sales_of(order):
+                await views.add_sales(delta)
+            count += 1
+        await tx.commit()
+    return count
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ListOrders:
+    filter: OrderFilter
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SalesReport:
+    start: Any
+    end: Any
+
+
+async def list_orders(query: ListOrders, *, uow: Uow) -> OrderPage:
+    async with uow() as tx:
+        page: OrderPage = await tx.order_views.page(query.filter)
+    return page
+
+
+async def sales_report(query: SalesReport, *, uow: Uow) -> list[DailySales]:
+    if query.end < query.start or (query.end - query.start).days > 366:
+        raise InvalidInput("a sales report covers 1 to 366 days")
+    async with uow() as tx:
+        rows: list[DailySales] = await tx.order_views.sales(start=query.start, end=query.end)
+    return rows

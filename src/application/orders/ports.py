@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from application.orders.read_models import OrderViews
 from application.ports.unit_of_work import UnitOfWork
 from domain.orders.order import Order
 
@@ -23,6 +24,10 @@ class OrderRepository(Protocol):
 
     async def count_for_customer(self, customer_id: str) -> int: ...
 
+    async def all(self) -> list[Order]:
+        """Every order (rebuilds of the read models)."""
+        ...
+
     async def pending_payments(self, *, provider: str, placed_before: object, limit: int) -> list[Order]:
         """Pending orders of ``provider`` placed before a moment (the reconciler's work list)."""
         ...
@@ -30,3 +35,4 @@ class OrderRepository(Protocol):
 
 class OrderUnitOfWork(UnitOfWork, Protocol):
     orders: OrderRepository
+    order_views: OrderViews

@@ -22,6 +22,7 @@ class ReservationStatus(Enum):
     COMMITTED = "committed"
     RELEASED = "released"
     EXPIRED = "expired"
+    RETURNED = "returned"  # committed, then the order was cancelled: the units came back
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -175,6 +176,17 @@ class Reservation(Aggregate):
             item.reserve(line.quantity, reservation_id=self.id, now=now)
             item.commit(line.quantity, reservation_id=self.id, now=now)
         self._close(ReservationStatus.COMMITTED, now)
+        return True
+
+    def give_back(self, items: dict[tuple[str, str], StockItem], *, actor: str, now: datetime) -> bool:
+        """The order was cancelled: a hold is released, sold units return to on-hand. Once only."""
+        if self.status is ReservationStatus.ACTIVE:
+            return self.release(items, now=now)
+        if self.status is not ReservationStatus.COMMITTED:
+            return False
+        for line in self.held_lines:
+            items[_key(line.sku, line.location_id)].give_back(line.quantity, actor=actor, reference=self.id, now=now)
+        self._close(ReservationStatus.RETURNED, now)
         return True
 
     def release(self, items: dict[tuple[str, str], StockItem], *, now: datetime) -> bool:

@@ -294,15 +294,15 @@ class Order(Aggregate):
         self._move(S.CANCELLED, allowed_from={S.PENDING}, action="cancel", now=now, actor=actor, detail=reason)
 
     def refund(self, *, amount: int, reference: str, reason: str, now: datetime, actor: str) -> None:
+        if any(r.reference == reference for r in self.refunds):
+            return  # the same refund reported again
+        if self.status not in AFTER_PAYMENT:
+            raise InvalidTransition(f"cannot refund an order that is {self.status.value}")
         if amount <= 0:
             raise InvalidInput("a refund is a positive amount")
-        if any(r.reference == reference for r in self.refunds):
-            return
         if amount > self.refundable:
             raise RefundTooLarge(f"at most {self.refundable} can be refunded")
         after = S.REFUNDED if amount == self.refundable else S.PARTIALLY_REFUNDED
-        if self.status not in AFTER_PAYMENT:
-            raise InvalidTransition(f"cannot refund an order that is {self.status.value}")
         self.refunds.append(RefundRecord(reference=reference, amount=amount, reason=reason, at=now))
         self._move(after, allowed_from=AFTER_PAYMENT, action="refund", now=now, actor=actor,
                    detail=f"{amount} {reason}")

@@ -102,21 +102,24 @@ def _bench(args: argparse.Namespace) -> int:
 
 def _rebuild(_: argparse.Namespace) -> int:
     from application.catalog.handlers import rebuild_catalog
+    from application.orders.handlers import rebuild_order_views
     from entrypoints.container import Container, close
 
     def progress(done: int, total: int) -> None:
         if done == total or done % 500 == 0:
             print(f"\rrebuilt {done}/{total} product documents", end="", flush=True)
 
-    async def rebuild() -> int:
+    async def rebuild() -> tuple[int, int]:
         container = Container()
         try:
-            return await rebuild_catalog(uow=container.uow_factory(), progress=progress)
+            products = await rebuild_catalog(uow=container.uow_factory(), progress=progress)
+            orders = await rebuild_order_views(uow=container.uow_factory())
+            return products, orders
         finally:
             await close(container)
 
-    count = asyncio.run(rebuild())
-    print(f"\nrebuilt {count} product documents")
+    products, orders = asyncio.run(rebuild())
+    print(f"\nrebuilt {products} product documents and the read models of {orders} orders")
     return 0
 
 
@@ -180,9 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     projections = sub.add_parser("projections", help="read models")
     projections_sub = projections.add_subparsers(dest="projections_command", required=True)
-    projections_sub.add_parser("rebuild", help="rebuild every catalog document from the write side").set_defaults(
-        func=_rebuild
-    )
+    projections_sub.add_parser(
+        "rebuild", help="rebuild catalog documents and order read models from the write side",
+    ).set_defaults(func=_rebuild)
 
     reindex = sub.add_parser("reindex", help="rebuild the search index from the catalog (with a progress bar)")
     reindex.add_argument("--batch", type=int, default=1000, help="products per batch")

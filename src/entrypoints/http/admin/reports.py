@@ -13,6 +13,7 @@ from litestar.exceptions import ValidationException
 from litestar.params import QueryParameter
 
 from application.analytics.handlers import funnel_report, search_terms_report, top_viewed_report
+from application.orders.handlers import SalesReport
 from domain.staff.roles import Role
 from entrypoints.http.auth import roles, staff_guard
 
@@ -84,3 +85,16 @@ class ReportsController(Controller):
         _check_range(start, end)
         report = await funnel_report(start, end, uow=request.app.state.container.uow_factory())
         return _respond([report], output, single=True)
+
+    @get("/sales", operation_id="admin_report_sales", opt=roles(Role.SUPPORT))
+    async def sales(
+        self,
+        request: Request[Any, Any, Any],
+        start: Annotated[date, QueryParameter(name="from")],
+        end: Annotated[date, QueryParameter(name="to")],
+        output: Annotated[Literal["json", "csv"], QueryParameter(name="format")] = "json",
+    ) -> Response[Any]:
+        """Sales per day per currency: gross, discounts, tax, shipping, refunds and net."""
+        _check_range(start, end)
+        rows = await request.app.state.container.bus().handle(SalesReport(start=start, end=end))
+        return _respond(rows, output)
