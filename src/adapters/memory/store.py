@@ -223,6 +223,7 @@ class MemoryUnitOfWork:
         from adapters.memory.inventory import MemoryAvailabilityView, MemoryReservationRepository, MemoryStockRepository
         from adapters.memory.orders import MemoryCheckouts, MemoryOrders
         from adapters.memory.search import MemoryMerchandising
+        from adapters.memory.webhooks import MemoryWebhooks
 
         self._work = copy.deepcopy(self._committed)
         self._seen: list[Aggregate] = []
@@ -245,6 +246,7 @@ class MemoryUnitOfWork:
         self.password_resets = MemoryPasswordResets(self._work.extra)
         self.checkouts = MemoryCheckouts(self._work.extra, self._seen)
         self.orders = MemoryOrders(self._work.extra, self._seen)
+        self.webhooks = MemoryWebhooks(self._work.extra)
         return self
 
     async def __aexit__(

@@ -25,6 +25,7 @@ from adapters.postgres.merchandising import PostgresMerchandising
 from adapters.postgres.orders import PostgresCheckouts, PostgresOrders
 from adapters.postgres.read_models import PostgresAvailabilityView, PostgresCatalogReadModel
 from adapters.postgres.repositories import PostgresStaffTokens
+from adapters.postgres.webhooks import PostgresWebhooks
 from application.codec import event_to_builtins
 from application.ports.clock import IdGenerator
 from domain.shared.events import Aggregate, DomainEvent
@@ -75,6 +76,7 @@ class PostgresUnitOfWork:
         self.password_resets = PostgresPasswordResets(self._conn)
         self.checkouts = PostgresCheckouts(self._conn, self._seen)
         self.orders = PostgresOrders(self._conn, self._seen)
+        self.webhooks = PostgresWebhooks(self._conn)
         return self
 
     @property
