@@ -162,7 +162,11 @@ def signed_request(delivery: Delivery, subscription: Subscription, *, timestamp:
 
 async def send_delivery(delivery_id: str, *, uow: Uow, sender: WebhookSender, clock: Clock) -> bool:
     """One attempt. False when there was nothing to do (delivered already, or unsubscribed);
-    ``DeliveryFailed`` after a logged failed attempt, so the broker retries with backoff."""
+    ``DeliveryFailed`` after a logged failed attempt, so the broker retries with backoff.
+
+    At least once, not exactly once: a replay requested while a retry is still due, or a broker
+    redelivery after a crash between the POST and the log write, can POST the event again. That
+    is why every attempt carries the event id for the receiver to deduplicate on."""
     async with uow() as tx:
         delivery = await tx.webhooks.get_delivery(delivery_id)
         if delivery.status is not DeliveryStatus.PENDING:
