@@ -28,10 +28,16 @@ EnvelopeHandler = Callable[[OutboxMessage, Any], Awaitable[None]]
 class Consumer:
     name: str
     handlers: dict[str, EventHandler] = field(default_factory=dict)
+    envelopes: dict[str, EnvelopeHandler] = field(default_factory=dict)
     every: EnvelopeHandler | None = None
 
     def on(self, topic: str, handler: EventHandler) -> Consumer:
         self.handlers[topic] = handler
+        return self
+
+    def on_message(self, topic: str, handler: EnvelopeHandler) -> Consumer:
+        """Like ``on``, but the handler takes the envelope (it needs the event id: webhooks, e-mails)."""
+        self.envelopes[topic] = handler
         return self
 
     def on_every(self, handler: EnvelopeHandler) -> Consumer:
@@ -39,7 +45,7 @@ class Consumer:
         return self
 
     def wants(self, topic: str) -> bool:
-        return topic in self.handlers or self.every is not None
+        return topic in self.handlers or topic in self.envelopes or self.every is not None
 
 
 class ConsumerRegistry:
@@ -70,8 +76,11 @@ async def deliver(
             logger.info("skip replay of %s for %s", message.id, consumer_name)
             return False
         handler = consumer.handlers.get(message.topic)
+        envelope = consumer.envelopes.get(message.topic)
         if handler is not None:
             await handler(event_from_builtins(message.topic, message.payload), tx)
+        elif envelope is not None:
+            await envelope(message, tx)
         elif consumer.every is not None:
             await consumer.every(message, tx)
         await tx.commit()

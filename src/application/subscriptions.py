@@ -12,10 +12,15 @@ from application.catalog.events import ProductDocumentChanged
 from application.checkout.commands import SecureOrderStock
 from application.consumers import Consumer, ConsumerRegistry
 from application.inventory import handlers as inventory
+from application.orders import emails
 from application.orders import handlers as orders
+from application.ports.clock import Clock, IdGenerator
+from application.ports.notifier import Notifier
 from application.ports.unit_of_work import UnitOfWork
 from application.search import indexer
 from application.search.ports import SearchIndex
+from application.webhooks import handlers as webhooks
+from application.webhooks.ports import WebhookQueue
 from domain.catalog.categories import CategoryTreeChanged
 from domain.catalog.collections import CollectionChanged
 from domain.catalog.pricing import PriceListChanged
@@ -23,6 +28,7 @@ from domain.catalog.product import ProductSaved
 from domain.inventory.stock import StockChanged
 from domain.orders.order import OrderPaid, OrderPlaced, OrderRefunded, OrderStatusChanged
 from domain.shared.events import DomainEvent
+from domain.webhooks.subscription import PUBLIC_TOPICS, WebhookDeliveryScheduled
 
 
 class _NoCdn:
@@ -37,15 +43,38 @@ async def _no_dispatch(command: object) -> object:
 def build_registry(
     *, cdn: CdnPurger | None = None, dispatch: Callable[[object], Awaitable[object]] | None = None,
     search: SearchIndex | None = None, search_language: str = "english",
+    notifier: Notifier | None = None, webhook_queue: WebhookQueue | None = None,
+    clock: Clock | None = None, ids: IdGenerator | None = None,
 ) -> ConsumerRegistry:
     """``dispatch`` runs commands for consumers that act through other contexts (order stock);
-    ``search`` adds the indexer that keeps that index current."""
+    ``search`` adds the indexer that keeps that index current; ``notifier`` adds the order
+    e-mails; ``webhook_queue`` (with ``clock`` and ``ids``) adds outbound webhooks."""
     run = dispatch or _no_dispatch
     search_consumers = [] if search is None else [
         Consumer("search_indexer")
         .on(ProductDocumentChanged.topic, indexer.on_document_changed(search, language=search_language))
         .on(StockChanged.topic, indexer.on_stock_changed(search, language=search_language)),
     ]
+
+    optional = [*search_consumers]
+    if notifier is not None:
+        mails = Consumer("order_emails")
+        for topic, handler in emails.TOPICS.items():
+            mails.on_message(topic, handler(notifier))
+        optional.append(mails)
+    if webhook_queue is not None:
+        if clock is None or ids is None:
+            raise ValueError("webhooks need a clock and an id generator")
+        schedule = webhooks.schedule_deliveries(clock, ids)
+        scheduler = Consumer("webhooks")
+        for topic in sorted(PUBLIC_TOPICS):
+            scheduler.on_message(topic, schedule)
+        optional += [
+            scheduler,
+            Consumer("webhook_dispatch").on(
+                WebhookDeliveryScheduled.topic, webhooks.dispatch_scheduled(webhook_queue),
+            ),
+        ]
 
     async def secure_stock(event: DomainEvent, _: UnitOfWork) -> None:
         await run(SecureOrderStock(order_id=event.aggregate_id))
@@ -66,6 +95,6 @@ def build_registry(
             Consumer("collection_projection").on(CollectionChanged.topic, collections.project_collection),
             Consumer("inventory_availability").on(StockChanged.topic, inventory.project_availability),
             Consumer("analytics_facts").on_every(analytics.record_domain_event),
-            *search_consumers,
+            *optional,
         ]
     )

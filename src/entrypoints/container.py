@@ -9,7 +9,9 @@ from dependency_injector import containers, providers
 
 from adapters.dramatiq.broker import DramatiqPublisher, make_broker
 from adapters.dramatiq.tracking import DramatiqTrackingQueue
+from adapters.dramatiq.webhooks import DramatiqWebhookQueue
 from adapters.http.cdn import HttpCdnPurger, LoggingCdnPurger
+from adapters.http.webhooks import HttpxWebhookSender
 from adapters.meilisearch.index import MeilisearchSearchIndex
 from adapters.memory.analytics import InlineTrackingQueue
 from adapters.memory.carts import MemoryCartCache, MemoryDurableCarts
@@ -20,6 +22,7 @@ from adapters.memory.search import MemorySearchIndex
 from adapters.postgres.carts import PostgresDurableCarts
 from adapters.postgres.engine import make_engine
 from adapters.postgres.idempotency import PostgresIdempotencyStore
+from adapters.postgres.notifications import PostgresSentNotifications
 from adapters.postgres.outbox import PostgresOutboxStore
 from adapters.postgres.search import PostgresSearchIndex
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
@@ -28,6 +31,7 @@ from adapters.redis.client import make_redis
 from adapters.redis.rate_limit import RedisRateLimiter
 from adapters.redis.sessions import RedisSessionStore
 from adapters.redis.stock_gate import RedisStockGate
+from adapters.smtp.notifier import SmtpNotifier
 from adapters.stripe.payments import StripePaymentGateway
 from adapters.system.addresses import I18nAddressValidator
 from adapters.system.clock import SystemClock, UuidIdGenerator
@@ -51,6 +55,7 @@ from application.inventory import handlers as inventory
 from application.inventory.batching import ReservationBatcher
 from application.inventory.gate_cache import SoldOutMemory
 from application.messagebus import MessageBus
+from application.notifications import OnceNotifier
 from application.orders import handlers as orders
 from application.promotions import handlers as promos
 from application.promotions.engine import StoredPromotions
@@ -58,6 +63,7 @@ from application.relay import OutboxRelay
 from application.search import merchandising as merch
 from application.staff import handlers as staff
 from application.subscriptions import build_registry
+from application.webhooks import handlers as webhooks
 from domain.tax.rates import RateTable
 from entrypoints.settings import Settings, get_settings
 
@@ -205,9 +211,23 @@ def build_bus(
             merch.RemoveRule: functools.partial(merch.remove_rule, uow=uow),
             merch.AddRedirect: functools.partial(merch.add_redirect, uow=uow, ids=ids),
             merch.RemoveRedirect: functools.partial(merch.remove_redirect, uow=uow),
+            webhooks.CreateSubscription: functools.partial(webhooks.create_subscription, **deps),
+            webhooks.RemoveSubscription: functools.partial(webhooks.remove_subscription, uow=uow),
+            webhooks.ReplayDelivery: functools.partial(webhooks.replay_delivery, uow=uow, clock=clock),
         }
     )
     return bus
+
+
+def make_notifier(settings: Settings, engine: Any, clock: Any) -> Any:
+    """SMTP (each keyed e-mail at most once, by the ``sent_emails`` log) when a host is configured."""
+    if not settings.smtp_host:
+        return LoggingNotifier()
+    smtp = SmtpNotifier(
+        settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_from, user=settings.smtp_user,
+        password=settings.smtp_password, starttls=settings.smtp_starttls,
+    )
+    return OnceNotifier(smtp, PostgresSentNotifications(engine), clock)
 
 
 def make_gateways(settings: Settings) -> dict[str, Any]:
@@ -263,7 +283,9 @@ class Container(containers.DeclarativeContainer):
     sessions = providers.Singleton(
         lambda r, s: RedisSessionStore(r, prefix=f"{s.redis_key_prefix}session:"), redis, settings,
     )
-    notifier = providers.Singleton(LoggingNotifier)
+    notifier = providers.Singleton(make_notifier, settings, engine, clock)
+    webhook_queue = providers.Singleton(DramatiqWebhookQueue, broker)
+    webhook_sender = providers.Singleton(lambda s: HttpxWebhookSender(timeout=s.webhook_timeout_seconds), settings)
     channels = providers.Singleton(lambda s: Channels.parse(s.channels), settings)
     gateways = providers.Singleton(make_gateways, settings)
     search_index = providers.Singleton(
@@ -284,10 +306,11 @@ class Container(containers.DeclarativeContainer):
         channels, gateways, search_index,
     )
     consumers = providers.Singleton(
-        lambda cdn, bus, search, s: build_registry(
+        lambda cdn, bus, search, s, notifier, webhooks, clock, ids: build_registry(
             cdn=cdn, dispatch=bus.handle, search=search, search_language=s.search_language,
+            notifier=notifier, webhook_queue=webhooks, clock=clock, ids=ids,
         ),
-        cdn, bus, search_index, settings,
+        cdn, bus, search_index, settings, notifier, webhook_queue, clock, ids,
     )
 
     outbox_store = providers.Singleton(PostgresOutboxStore, engine)
@@ -305,11 +328,13 @@ async def close(container: Container) -> None:
     for gateway in container.gateways().values():
         if hasattr(gateway, "aclose"):
             await gateway.aclose()
+    await container.webhook_sender().aclose()
     search = container.search_index()
     if isinstance(search, MeilisearchSearchIndex):
         await search.close()
     container.search_index.reset()
     await container.redis().aclose()
     await container.engine().dispose()
-    for provider in (container.outbox_store, container.redis, container.engine, container.gateways):
+    for provider in (container.outbox_store, container.redis, container.engine, container.gateways,
+                     container.webhook_sender):
         provider.reset()

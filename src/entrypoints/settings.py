@@ -46,6 +46,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # first is the default; a storefront picks another with the X-Channel header. The tax place is
     # where cart estimates assume delivery until checkout knows the address.
     channels: str = "web:EUR:DE:incl,us:USD:US-CA:excl,uk:GBP:GB:incl"
+    # E-mail: an empty host logs notifications instead of sending them.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "Emporium <shop@localhost>"
+    smtp_starttls: bool = True  # upgrade when the server offers STARTTLS
+    # Outbound webhooks: attempts are 1 + max_retries, spaced min_backoff·2^n ms (with jitter) up to max.
+    webhook_timeout_seconds: float = 10.0
+    webhook_max_retries: int = 12
+    webhook_min_backoff_ms: int = 10_000
+    webhook_max_backoff_ms: int = 3_600_000
 
 
 _ENV = {

@@ -47,6 +47,19 @@ class MemoryNotifier:
         self.sent.append(notification)
 
 
+class MemorySentNotifications:
+    """The sent log of ``OnceNotifier``, in a set."""
+
+    def __init__(self) -> None:
+        self.keys: dict[str, str] = {}
+
+    async def was_sent(self, key: str) -> bool:
+        return key in self.keys
+
+    async def record(self, key: str, *, to: str, template: str, at: datetime) -> None:
+        self.keys.setdefault(key, to)
+
+
 class LoggingNotifier:
     """The development notifier: logs the template and recipient (never the context: it holds tokens)."""
 

@@ -224,6 +224,7 @@ class MemoryUnitOfWork:
         from adapters.memory.orders import MemoryCheckouts, MemoryOrders, MemoryOrderViews
         from adapters.memory.promotion_store import MemoryPromotions
         from adapters.memory.search import MemoryMerchandising
+        from adapters.memory.webhooks import MemoryWebhooks
 
         self._work = copy.deepcopy(self._committed)
         self._seen: list[Aggregate] = []
@@ -248,6 +249,7 @@ class MemoryUnitOfWork:
         self.orders = MemoryOrders(self._work.extra, self._seen)
         self.order_views = MemoryOrderViews(self._work.extra)
         self.promotions = MemoryPromotions(self._work.extra, self._seen)
+        self.webhooks = MemoryWebhooks(self._work.extra)
         return self
 
     async def __aexit__(

@@ -11,6 +11,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Identity,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -442,4 +444,42 @@ read_daily_sales = Table(
     Column("refunds", BigInteger, nullable=False),
     PrimaryKeyConstraint("day", "currency"),
     schema="read",
+)
+
+webhook_subscriptions = Table(
+    "webhook_subscriptions", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("topics", JSONB, nullable=False),
+    Column("secret", Text, nullable=False),  # needed in clear to sign; the admin API never returns it
+    Column("active", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("subscription_id", String(64), ForeignKey("webhook_subscriptions.id"), nullable=False),
+    Column("event_id", String(64), nullable=False),
+    Column("topic", String(200), nullable=False),
+    Column("payload", JSONB, nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("replays", Integer, nullable=False),
+    Column("last_status_code", Integer, nullable=True),
+    Column("last_error", Text, nullable=False),
+    Column("last_attempt_at", DateTime(timezone=True), nullable=True),
+    Column("delivered_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("subscription_id", "event_id"),
+    Index("ix_webhook_deliveries_subscription_created", "subscription_id", "created_at"),
+)
+
+sent_emails = Table(
+    "sent_emails", metadata,
+    Column("key", String(255), primary_key=True),
+    Column("recipient", String(254), nullable=False),
+    Column("template", String(64), nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=False),
 )

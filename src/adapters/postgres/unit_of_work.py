@@ -26,6 +26,7 @@ from adapters.postgres.orders import PostgresCheckouts, PostgresOrders, Postgres
 from adapters.postgres.promotions import PostgresPromotions
 from adapters.postgres.read_models import PostgresAvailabilityView, PostgresCatalogReadModel
 from adapters.postgres.repositories import PostgresStaffTokens
+from adapters.postgres.webhooks import PostgresWebhooks
 from application.codec import event_to_builtins
 from application.ports.clock import IdGenerator
 from domain.shared.events import Aggregate, DomainEvent
@@ -78,6 +79,7 @@ class PostgresUnitOfWork:
         self.orders = PostgresOrders(self._conn, self._seen)
         self.order_views = PostgresOrderViews(self._conn)
         self.promotions = PostgresPromotions(self._conn, self._seen)
+        self.webhooks = PostgresWebhooks(self._conn)
         return self
 
     @property

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 
@@ -16,3 +17,13 @@ class Notification:
 
 class Notifier(Protocol):
     async def send(self, notification: Notification) -> None: ...
+
+
+class SentNotifications(Protocol):
+    """The durable log of notifications handed to the mail server, by ``Notification.key``."""
+
+    async def was_sent(self, key: str) -> bool: ...
+
+    async def record(self, key: str, *, to: str, template: str, at: datetime) -> None:
+        """Remember ``key`` as sent (recording it twice is harmless)."""
+        ...

@@ -19,6 +19,7 @@ from entrypoints.http.admin.products import AdminProductController
 from entrypoints.http.admin.promotions import AdminPromotionController
 from entrypoints.http.admin.reports import ReportsController
 from entrypoints.http.admin.search import AdminSearchController
+from entrypoints.http.admin.webhooks import AdminWebhookController
 from entrypoints.http.caching import MicroCache
 from entrypoints.http.health import HealthController
 from entrypoints.http.idempotency import idempotency_middleware
@@ -52,6 +53,7 @@ ROUTE_HANDLERS = [
     StoreCollectionController,
     StoreSearchController,
     AdminSearchController,
+    AdminWebhookController,
     StoreCartController,
     StoreCustomerController,
     StoreCheckoutController,

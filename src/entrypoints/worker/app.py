@@ -15,11 +15,13 @@ import dramatiq
 
 from adapters.dramatiq.broker import DELIVER_ACTOR, QUEUE
 from adapters.dramatiq.tracking import TRACKING_ACTOR, TRACKING_QUEUE, decode_batch
+from adapters.dramatiq.webhooks import SEND_WEBHOOK_ACTOR, WEBHOOK_GAVE_UP_ACTOR, WEBHOOK_QUEUE
 from application.analytics import handlers as analytics
 from application.checkout.commands import ReconcilePayments
 from application.consumers import deliver
 from application.inventory.commands import Reconcile
 from application.ports.outbox import OutboxMessage
+from application.webhooks import handlers as webhooks
 from entrypoints.container import Container
 from entrypoints.logging import configure_logging
 from entrypoints.worker.scheduler import (
@@ -50,6 +52,25 @@ async def deliver_event(
         occurred_at=datetime.fromisoformat(occurred_at), payload=payload,
     )
     await deliver(container.consumers(), consumer, message, container.uow_factory())
+
+
+@dramatiq.actor(
+    actor_name=SEND_WEBHOOK_ACTOR, queue_name=WEBHOOK_QUEUE, max_retries=_settings.webhook_max_retries,
+    min_backoff=_settings.webhook_min_backoff_ms, max_backoff=_settings.webhook_max_backoff_ms,
+    on_retry_exhausted=WEBHOOK_GAVE_UP_ACTOR,
+)
+async def send_webhook(delivery_id: str) -> None:
+    """One attempt; a non-2xx answer or no answer raises, and Retries backs off exponentially."""
+    await webhooks.send_delivery(
+        delivery_id, uow=container.uow_factory(), sender=container.webhook_sender(), clock=container.clock(),
+    )
+
+
+@dramatiq.actor(actor_name=WEBHOOK_GAVE_UP_ACTOR, queue_name=WEBHOOK_QUEUE, max_retries=5)
+async def webhook_gave_up(message_data: dict[str, Any], retry_info: dict[str, Any]) -> None:
+    """Retries of a delivery are exhausted: the delivery log says failed (a replay starts over)."""
+    [delivery_id] = message_data["args"]
+    await webhooks.give_up_delivery(delivery_id, uow=container.uow_factory())
 
 
 @dramatiq.actor(actor_name=TRACKING_ACTOR, queue_name=TRACKING_QUEUE, max_retries=10, min_backoff=500)

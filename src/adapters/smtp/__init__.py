@@ -1,0 +1,1 @@
+"""E-mail over SMTP (standard library smtplib), rendered from the files in ``templates/``."""

@@ -1,0 +1,1 @@
+"""Outbound webhooks: subscriptions, deliveries, signing and sending."""

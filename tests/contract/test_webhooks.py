@@ -1,0 +1,93 @@
+"""Outbound webhooks end to end: PostgreSQL, the real relay and Dramatiq worker processes, and a
+subscriber HTTP server on 127.0.0.1 that fails the first two attempts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from adapters.memory.clock import SequentialIds
+from adapters.postgres.unit_of_work import PostgresUnitOfWork
+from application.webhooks.handlers import ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
+from domain.orders.order import OrderStatusChanged
+from domain.staff.roles import Role
+from domain.webhooks.signature import verify_signature
+from tests.contract.http_support import client_for, settings_for
+from tests.contract.notify_support import subscriber_server
+from tests.contract.processes import eventually, relay_process, running, service_env, worker_process
+from tests.contract.test_http_admin_products import token_for
+
+pytestmark = pytest.mark.slow
+
+SECRET = "whsec-test-0123456789abcdef"
+
+
+async def test_a_failing_subscriber_gets_the_event_once_signed_and_a_replay_carries_the_same_id(
+    database_url, redis_url, engine, tmp_path: Path, unique,
+) -> None:
+    namespace = f"emporium-webhooks-{unique}"
+    env = service_env(
+        database_url, redis_url, namespace,
+        EMPORIUM_WEBHOOK_MIN_BACKOFF_MS="200", EMPORIUM_WEBHOOK_MAX_BACKOFF_MS="1000", EMPORIUM_WEBHOOK_MAX_RETRIES="5",
+    )
+    owner = {"Authorization": f"Bearer {await token_for(engine, Role.OWNER)}"}
+    support = {"Authorization": f"Bearer {await token_for(engine, Role.SUPPORT)}"}
+    settings = settings_for(database_url, redis_url, broker_namespace=namespace,
+                            redis_key_prefix=f"test:{uuid.uuid4().hex[:8]}:")
+    with subscriber_server(failures=2) as subscriber, client_for(settings) as client:
+        body = {"url": subscriber.url, "event_types": [OrderStatusChanged.topic], "secret": SECRET}
+        assert client.post("/admin/webhooks", json=body, headers=support).status_code == 403
+        created = client.post("/admin/webhooks", json=body, headers=owner)
+        assert created.status_code == 201, created.text
+        webhook = created.json()
+        assert "secret" not in webhook or webhook["secret"] is None  # the owner chose it: not echoed
+        assert webhook["id"] in [w["id"] for w in client.get("/admin/webhooks", headers=owner).json()]
+
+        relay = relay_process(env, tmp_path / "relay.log")
+        worker = worker_process(env, tmp_path / "worker.log")
+        with running(relay, worker):
+            order_id = f"o-{unique}"
+            async with PostgresUnitOfWork(engine, SequentialIds()) as tx:
+                tx.record(OrderStatusChanged(
+                    aggregate_id=order_id, aggregate_version=5, occurred_at=datetime.now(UTC), customer_id=None,
+                    currency="EUR", status="delivered", from_status="shipped", action="deliver",
+                ))
+                await tx.commit()
+
+            await eventually(lambda: len(subscriber.ok()) == 1, timeout=60)
+            await asyncio.sleep(1.0)  # nothing more may arrive: a delivered event is not retried
+            assert [r.answered for r in subscriber.requests] == [500, 500, 200]
+
+            def log() -> list[dict]:
+                return client.get(f"/admin/webhooks/{webhook['id']}/deliveries", headers=owner).json()
+
+            [entry] = await eventually(lambda: [d for d in log() if d["status"] == "delivered"], timeout=10)
+            assert (entry["attempts"], entry["last_status_code"], entry["last_error"]) == (3, 200, "")
+            assert entry["delivered_at"] is not None
+
+            replay = client.post(f"/admin/webhooks/deliveries/{entry['id']}/replay", headers=owner)
+            assert replay.status_code == 202, replay.text
+            await eventually(lambda: len(subscriber.ok()) == 2, timeout=60)
+            [after] = await eventually(
+                lambda: [d for d in log() if d["status"] == "delivered" and d["replays"] == 1], timeout=10,
+            )
+            assert after["attempts"] == 4
+
+    event_ids = {r.headers[ID_HEADER] for r in subscriber.requests}
+    assert event_ids == {entry["event_id"]}
+    for received in subscriber.requests:
+        assert verify_signature(SECRET, received.headers[TIMESTAMP_HEADER], received.body,
+                                received.headers[SIGNATURE_HEADER], now=int(time.time()))
+        payload = json.loads(received.body)
+        assert payload["id"] == entry["event_id"]
+        assert payload["type"] == OrderStatusChanged.topic
+        assert payload["data"]["aggregate_id"] == order_id
+        assert payload["data"]["action"] == "deliver"
+    assert not verify_signature("wrong-secret-0123456789", subscriber.requests[-1].headers[TIMESTAMP_HEADER],
+                                subscriber.requests[-1].body, subscriber.requests[-1].headers[SIGNATURE_HEADER])
