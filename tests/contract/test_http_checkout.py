@@ -14,7 +14,10 @@ from sqlalchemy import func, select
 
 from adapters.postgres import tables as t
 from application.checkout.commands import SecureOrderStock
+from application.consumers import deliver
+from application.subscriptions import build_registry
 from domain.staff.roles import Role
+from tests.contract.harness import PostgresHarness
 from tests.contract.http_support import client_for, settings_for
 from tests.contract.test_http_admin_products import token_for
 from tests.contract.test_http_cart import Browser
@@ -188,3 +191,48 @@ def test_problems_change_nothing_and_charge_nothing(client, goods) -> None:
     no_key = shopper.post(f"/store/checkout/{checkout_id}/place")
     assert no_key.status_code == 400
     assert json.loads(no_key.content)["type"].endswith("/bad-request")
+
+
+async def test_a_customer_sees_their_order_history_and_staff_the_timeline(client, goods, engine, unique) -> None:
+    customer = Browser(client)
+    registered = customer.post("/store/customers", json={
+        "email": f"hist-{unique}@example.com", "password": "correct horse 42", "name": "Hist"})
+    assert registered.status_code == 201, registered.text
+    customer.post("/store/cart/lines", json={"sku": goods["Boot"], "quantity": 1})
+    checkout = checkout_to(customer, BERLIN, "eu-standard", "manual")
+    placed = customer.post(f"/store/checkout/{checkout['id']}/place", headers={"Idempotency-Key": f"h-{unique}"})
+    order_id = placed.json()["order_id"]
+    support = {"Authorization": f"Bearer {await token_for(engine, Role.SUPPORT)}"}
+    fulfilment = {"Authorization": f"Bearer {await token_for(engine, Role.FULFILMENT)}"}
+    assert client.post(f"/admin/orders/{order_id}/mark-paid", headers=support).status_code == 200
+    assert client.post(f"/admin/orders/{order_id}/fulfil", headers=fulfilment, json={}).status_code == 200
+    assert client.post(f"/admin/orders/{order_id}/ship", headers=support,
+                       json={"carrier": "DHL", "tracking_number": "1"}).status_code == 403  # not their job
+    shipped = client.post(f"/admin/orders/{order_id}/ship", headers=fulfilment,
+                          json={"carrier": "DHL", "tracking_number": "00340434"})
+    assert shipped.status_code == 200, shipped.text
+    too_much = client.post(f"/admin/orders/{order_id}/refunds", headers=support,
+                           json={"amount": 10**9, "reason": "x"})
+    assert too_much.status_code == 422
+    assert too_much.json()["type"].endswith("/refund-too-large")
+    skipped = client.post(f"/admin/orders/{order_id}/deliver", headers=fulfilment)
+    assert skipped.status_code == 200
+    again = client.post(f"/admin/orders/{order_id}/fulfil", headers=fulfilment, json={})
+    assert again.status_code == 409
+    assert again.json()["type"].endswith("/invalid-transition")
+
+    harness = PostgresHarness(engine)
+    registry = build_registry()
+    for message in await harness.outbox_for(order_id):
+        if registry.get("order_projection").handlers.get(message.topic):
+            await deliver(registry, "order_projection", message, harness.uow())
+    history = customer.get("/store/orders").json()
+    assert [(o["id"], o["status"]) for o in history["items"]] == [(order_id, "delivered")]
+    assert Browser(client).get("/store/orders").status_code == 401
+    timeline = client.get(f"/admin/orders/{order_id}", headers=support).json()["timeline"]
+    assert [(e["action"], e["to_status"]) for e in timeline] == [
+        ("placed", "pending"), ("payment_started", "pending"), ("pay", "paid"), ("fulfil", "fulfilled"),
+        ("ship", "shipped"), ("deliver", "delivered"),
+    ]
+    listed = client.get("/admin/orders", headers=support, params={"status": "delivered", "limit": 200}).json()
+    assert order_id in [o["id"] for o in listed["items"]]

@@ -6,14 +6,15 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, post, put
-from litestar.exceptions import HTTPException
-from litestar.params import JSONBody, PathParameter
+from litestar.exceptions import HTTPException, NotAuthorizedException
+from litestar.params import JSONBody, PathParameter, QueryParameter
 from msgspec import Meta
 
 from application.carts.handlers import CartNotFound
 from application.checkout import commands as c
 from application.checkout.read_models import CheckoutView, PlacedOrderView, ShippingOptionView
-from application.orders.handlers import GetOrder, OrderView
+from application.orders.handlers import GetOrder, ListOrders, OrderView
+from application.orders.read_models import OrderFilter, OrderPage
 from domain.carts.cart import Owner
 from domain.shared.address import Address
 from entrypoints.http.store.identity import shopper
@@ -139,6 +140,19 @@ class StoreCheckoutController(Controller):
 class StoreOrderController(Controller):
     path = "/store/orders"
     tags = ["store: orders"]
+
+    @get("/", operation_id="store_list_orders", summary="My order history (signed-in customers), newest first")
+    async def history(
+        self, request: Request[Any, Any, Any],
+        cursor: Annotated[str | None, QueryParameter(name="cursor", max_length=200)] = None,
+        limit: Annotated[int, QueryParameter(name="limit", ge=1, le=100)] = 20,
+    ) -> OrderPage:
+        who = await shopper(request)
+        if not who.customer_id:
+            raise NotAuthorizedException("sign in to see your orders")
+        page: OrderPage = await _bus(request).handle(
+            ListOrders(filter=OrderFilter(customer_id=who.customer_id, cursor=cursor, limit=limit)))
+        return page
 
     @get("/{order_id:str}", operation_id="store_get_order", summary="One of my orders")
     async def get_order(self, request: Request[Any, Any, Any], order_id: CheckoutId) -> OrderView:
