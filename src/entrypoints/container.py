@@ -50,6 +50,7 @@ from application.catalog import handlers as catalog
 from application.checkout import commands as co
 from application.checkout import handlers as checkout
 from application.customers import handlers as customers
+from application.giftcards import handlers as giftcards
 from application.inventory import commands as inv
 from application.inventory import handlers as inventory
 from application.inventory.batching import ReservationBatcher
@@ -166,6 +167,8 @@ def build_bus(
             promos.AddCoupons: functools.partial(promos.add_coupons, uow=uow),
             promos.PreviewPromotion: functools.partial(promos.preview_promotion, uow=uow, clock=clock),
             orders.GetOrder: functools.partial(orders.get_order, uow=uow),
+            giftcards.IssueGiftCard: functools.partial(giftcards.issue_gift_card, uow=uow, clock=clock),
+            giftcards.GetGiftCard: functools.partial(giftcards.get_gift_card, uow=uow),
             orders.ListOrders: functools.partial(orders.list_orders, uow=uow),
             orders.SalesReport: functools.partial(orders.sales_report, uow=uow),
             orders.MarkPaid: functools.partial(orders.mark_paid, uow=uow, clock=clock),

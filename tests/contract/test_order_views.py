@@ -62,7 +62,8 @@ async def test_projections_equal_a_rebuild_after_a_burst_of_concurrent_transitio
         elif n % 3 == 1:
             steps += [o.RefundOrder(order_id=order_id, actor=actor, amount=300, reason="dent")]
         for step in steps:
-            await bus.handle(step)
+            with contextlib.suppress(DomainError):  # the other clerk may have cancelled it first
+                await bus.handle(step)
 
     async def racer(order_id: str) -> None:  # a second clerk cancelling at the same time
         with contextlib.suppress(DomainError):  # lost the race (the order moved on, or a concurrent save won)

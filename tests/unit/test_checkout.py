@@ -17,12 +17,14 @@ from application.carts.pricing import Channels
 from application.carts.store import LayeredCartStore
 from application.catalog.commands import CreateProduct
 from application.checkout import commands as co
+from application.giftcards.handlers import GetGiftCard, IssueGiftCard
 from application.inventory import commands as inv
 from application.inventory.handlers import expire_due
 from application.orders import handlers as o
 from application.ports.payments import WebhookEvent
 from domain.carts.cart import Owner
 from domain.checkout.checkout import CartChanged
+from domain.giftcards.giftcard import InsufficientBalance
 from domain.orders.order import InvalidTransition, OrderStatus, RefundTooLarge
 from domain.shared.address import Address, InvalidAddress
 from domain.shipping.rates import MethodNotOffered, UnsupportedDestination
@@ -289,3 +291,45 @@ async def test_cancelling_a_paid_order_refunds_it_and_returns_the_units(shoes) -
         await bus.handle(o.CancelOrder(order_id=order_id, actor="staff:1", reason="twice"))
     assert on_hand(db) == 10  # returned once
     assert [e["action"] for e in view.timeline][-1] == "cancel"
+
+
+async def test_a_gift_card_pays_part_and_takes_its_share_of_a_refund(shoes) -> None:
+    bus, db, _, card, _ = shoes
+    gift = await bus.handle(IssueGiftCard(amount=5000, currency="EUR", actor="staff:1"))
+    checkout_id = await shop_and_checkout(bus)
+    await bus.handle(co.ChooseShipping(owner=GUEST, checkout_id=checkout_id, method_id="eu-standard"))
+    view = await bus.handle(co.StartPayment(owner=GUEST, checkout_id=checkout_id, provider="stripe",
+                                            gift_card=gift["code"].lower()))
+    assert view.totals["total"] == 11900
+    placed = await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
+    assert (await card.retrieve(placed.payment_reference)).amount == 6900  # the card paid 50.00
+    assert (await bus.handle(GetGiftCard(code=gift["code"])))["balance"] == 0
+    card.succeed(placed.payment_reference)
+    await bus.handle(co.HandlePaymentEvent(provider="stripe", event=event(
+        placed.payment_reference, "payment_intent.succeeded", "evt-gc", 6900)))
+    order = db.extra["orders"][placed.order_id]
+    assert (order.status, order.captured) == (OrderStatus.PAID, 11900)
+    refunded = await bus.handle(o.RefundOrder(order_id=order.id, actor="staff:1", amount=9000, reason="returned"))
+    assert [r["amount"] for r in refunded.refunds] == [6900, 2100]  # the provider first, then the card
+    assert (await bus.handle(GetGiftCard(code=gift["code"])))["balance"] == 2100
+
+
+async def test_a_gift_card_covering_everything_pays_at_once_and_cannot_pay_twice(shoes) -> None:
+    bus, db, *_ = shoes
+    gift = await bus.handle(IssueGiftCard(amount=20000, currency="EUR", actor="staff:1"))
+    checkout_id = await shop_and_checkout(bus)
+    await bus.handle(co.ChooseShipping(owner=GUEST, checkout_id=checkout_id, method_id="eu-standard"))
+    await bus.handle(co.StartPayment(owner=GUEST, checkout_id=checkout_id, provider="manual", gift_card=gift["code"]))
+    other = Owner.guest("guest-two")
+    await bus.handle(cart.AddCartLine(owner=other, sku="SHOE-1", quantity=2))
+    second = (await bus.handle(co.StartCheckout(owner=other))).id
+    await bus.handle(co.SetContact(owner=other, checkout_id=second, email="b@example.com"))
+    await bus.handle(co.SetAddress(owner=other, checkout_id=second, shipping=BERLIN))
+    await bus.handle(co.ChooseShipping(owner=other, checkout_id=second, method_id="eu-standard"))
+    await bus.handle(co.StartPayment(owner=other, checkout_id=second, provider="manual", gift_card=gift["code"]))
+
+    placed = await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
+    assert (placed.status, placed.payment_provider) == ("paid", "giftcard")
+    with pytest.raises(InsufficientBalance):  # the card was spent by the first checkout meanwhile
+        await bus.handle(co.PlaceOrder(owner=other, checkout_id=second))
+    assert list(db.extra["orders"]) == [placed.order_id]

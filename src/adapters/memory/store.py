@@ -220,6 +220,7 @@ class MemoryUnitOfWork:
     async def __aenter__(self) -> Self:
         from adapters.memory.analytics import MemoryAnalyticsStore
         from adapters.memory.customers import MemoryCustomers, MemoryPasswordResets
+        from adapters.memory.giftcards import MemoryGiftCards
         from adapters.memory.inventory import MemoryAvailabilityView, MemoryReservationRepository, MemoryStockRepository
         from adapters.memory.orders import MemoryCheckouts, MemoryOrders, MemoryOrderViews
         from adapters.memory.promotion_store import MemoryPromotions
@@ -248,6 +249,7 @@ class MemoryUnitOfWork:
         self.checkouts = MemoryCheckouts(self._work.extra, self._seen)
         self.orders = MemoryOrders(self._work.extra, self._seen)
         self.order_views = MemoryOrderViews(self._work.extra)
+        self.gift_cards = MemoryGiftCards(self._work.extra, self._seen)
         self.promotions = MemoryPromotions(self._work.extra, self._seen)
         self.webhooks = MemoryWebhooks(self._work.extra)
         return self

@@ -483,3 +483,13 @@ sent_emails = Table(
     Column("template", String(64), nullable=False),
     Column("sent_at", DateTime(timezone=True), nullable=False),
 )
+
+gift_cards = Table(
+    "gift_cards", metadata,
+    Column("code", String(32), primary_key=True),
+    Column("currency", String(3), nullable=False),
+    Column("balance", BigInteger, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("data", JSONB, nullable=False),
+    CheckConstraint("balance >= 0", name="balance_not_negative"),
+)

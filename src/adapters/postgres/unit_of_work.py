@@ -20,6 +20,7 @@ from adapters.postgres.catalog import (
     PostgresProductRepository,
 )
 from adapters.postgres.customers import PostgresCustomers, PostgresPasswordResets
+from adapters.postgres.giftcards import PostgresGiftCards
 from adapters.postgres.inventory import PostgresReservationRepository, PostgresStockRepository
 from adapters.postgres.merchandising import PostgresMerchandising
 from adapters.postgres.orders import PostgresCheckouts, PostgresOrders, PostgresOrderViews
@@ -78,6 +79,7 @@ class PostgresUnitOfWork:
         self.checkouts = PostgresCheckouts(self._conn, self._seen)
         self.orders = PostgresOrders(self._conn, self._seen)
         self.order_views = PostgresOrderViews(self._conn)
+        self.gift_cards = PostgresGiftCards(self._conn, self._seen)
         self.promotions = PostgresPromotions(self._conn, self._seen)
         self.webhooks = PostgresWebhooks(self._conn)
         return self

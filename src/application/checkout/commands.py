@@ -52,6 +52,7 @@ class StartPayment:
     owner: Owner
     checkout_id: str
     provider: str
+    gift_card: str | None = None  # pays what it holds; the provider pays the rest
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -31,6 +31,7 @@ from application.checkout.commands import (
 from application.checkout.ports import CheckoutUnitOfWork, ShippingRates, Taxable, TaxCalculator
 from application.checkout.read_models import CheckoutView, PlacedOrderView, ShippingOptionView
 from application.inventory.commands import CommitReservation, ExtendReservation, ReleaseReservation, ReserveStock
+from application.orders.refunds import refund_money
 from application.ports.addresses import AddressValidator
 from application.ports.clock import Clock, IdGenerator
 from application.ports.payments import Payment, PaymentGateway, PaymentRequest, PaymentStatus, WebhookEvent
@@ -38,6 +39,7 @@ from application.promotions.ports import Redemption
 from domain.carts.cart import Owner, OwnerKind
 from domain.checkout.checkout import Checkout, CheckoutClosed, CheckoutIncomplete, Snapshot
 from domain.customers.customer import normalise_email
+from domain.giftcards.giftcard import GiftCardError
 from domain.inventory.errors import OutOfStock, ReservationClosed
 from domain.orders.order import AppliedPromotion, Order, OrderLine, OrderStatus, TaxLine, Totals
 from domain.shared.address import Address
@@ -242,6 +244,8 @@ async def start_payment(
     priced = await price_cart(cart, uow=uow, promotions=promotions, channel=channel, rates=_NO_ESTIMATE, at=now,
                               shipping=option.amount)
     snapshot = await _snapshot(priced, cart.version, option.amount, option.method.id, checkout, channel, tax)
+    if command.gift_card:
+        snapshot = await _with_gift_card(uow, snapshot, command.gift_card, checkout.currency)
 
     components = await bundle_components([line.sku for line in priced.lines], uow=cast(Any, uow))
     holds: list[tuple[str, int]] = []
@@ -305,6 +309,17 @@ async def _snapshot(priced: CartView, cart_version: int, shipping_amount: int, m
     )
 
 
+async def _with_gift_card(uow: Uow, snapshot: Snapshot, code: str, currency: str) -> Snapshot:
+    code = code.strip().upper()
+    async with uow() as tx:
+        card = await tx.gift_cards.get(code)  # type: ignore[attr-defined]
+    if card.currency != currency:
+        raise GiftCardError(f"this gift card is in {card.currency}, the order in {currency}")
+    if card.disabled or card.balance <= 0:
+        raise GiftCardError("this gift card has no balance left")
+    return replace(snapshot, gift_card_code=code, gift_card_amount=min(card.balance, snapshot.total))
+
+
 def _order_from(checkout: Checkout, order_id: str, now: datetime) -> Order:
     snap = checkout.snapshot
     assert snap is not None
@@ -328,6 +343,7 @@ def _order_from(checkout: Checkout, order_id: str, now: datetime) -> Order:
         shipping_address=checkout.shipping_address,
         billing_address=checkout.billing_address or checkout.shipping_address,
         shipping_method=snap.shipping_method, payment_provider=checkout.payment_provider or "manual",
+        gift_card_code=snap.gift_card_code, gift_card_amount=snap.gift_card_amount,
     )
 
 
@@ -357,6 +373,16 @@ async def place_order(
                     coupon_codes=list(current.snapshot.coupon_codes if current.snapshot else ()),
                     redemptions=_redemptions(current),
                 )
+                if order.gift_card_code:
+                    # Spent in the order's transaction, under the card's row lock: a card raced by two
+                    # checkouts pays for one of them; the other gets InsufficientBalance and no order.
+                    card = await tx.gift_cards.get(order.gift_card_code)  # type: ignore[attr-defined]
+                    card_version = card.version
+                    card.redeem(order.gift_card_amount, reference=order.id, now=now)
+                    await tx.gift_cards.save(card, expected_version=card_version)  # type: ignore[attr-defined]
+                    if order.gift_card_amount == order.totals.total:
+                        order.pay(reference=f"giftcard:{order.gift_card_code}", amount=0, now=now,
+                                  actor="giftcard")
                 current.version = loaded + 1
                 await tx.checkouts.save(current, expected_version=loaded)
                 await tx.commit()
@@ -370,9 +396,15 @@ async def place_order(
         else:
             if cart is not None:
                 await _retire_cart(store, command.owner, clock)
+    due = order.totals.total - order.gift_card_amount
+    if due == 0:
+        return PlacedOrderView(
+            order_id=order.id, number=order.number, status=order.status.value, total=order.totals.total,
+            currency=order.totals.currency, payment_provider="giftcard", payment_reference=None,
+        )
     gateway = gateways[order.payment_provider]
     payment = await gateway.create(PaymentRequest(
-        order_id=order.id, amount=order.totals.total, currency=order.totals.currency,
+        order_id=order.id, amount=due, currency=order.totals.currency,
         idempotency_key=f"order-{order.id}", email=order.email, description=f"Order {order.number}",
     ))
     await _attach(uow, order.id, order.payment_provider, payment, clock)
@@ -535,11 +567,9 @@ async def secure_order_stock(
         logger.warning("order %s lost its units before they were secured: cancelling", order.id)
     refund_reference = None
     if order.status is OrderStatus.PAID:
-        reference = next(p.reference for p in order.payments if p.status == "succeeded")
-        refund = await gateways[order.payment_provider].refund(
-            reference, amount=order.refundable, idempotency_key=f"stock-gone-{order.id}",
-        )
-        refund_reference = refund.reference
+        parts = await refund_money(order, order.refundable, key=f"stock-gone-{order.id}", uow=uow,
+                                   gateways=gateways, clock=clock)
+        refund_reference = "+".join(reference for reference, _ in parts)
     async with uow() as tx:
         order = await tx.orders.get(command.order_id)
         loaded = order.version

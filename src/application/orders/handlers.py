@@ -11,6 +11,7 @@ import msgspec
 from application.inventory.commands import ReturnReservation
 from application.orders.ports import OrderUnitOfWork
 from application.orders.read_models import DailySales, OrderFilter, OrderPage, SalesDelta, sales_of, summary_of
+from application.orders.refunds import refund_money
 from application.ports.clock import Clock, IdGenerator
 from application.ports.payments import PaymentGateway
 from domain.carts.cart import Owner, OwnerKind
@@ -23,7 +24,7 @@ from domain.orders.order import (
     OrderStatus,
     RefundTooLarge,
 )
-from domain.shared.errors import InvalidInput, NotFound
+from domain.shared.errors import ConcurrencyConflict, InvalidInput, NotFound
 
 Uow = Callable[[], OrderUnitOfWork]
 Dispatch = Callable[[object], Awaitable[Any]]
@@ -141,17 +142,24 @@ class RefundOrder:
 
 
 async def _transition(uow: Uow, order_id: str, change: Callable[[Order], Any]) -> Order:
-    async with uow() as tx:
-        try:
-            order = await tx.orders.get(order_id)
-        except NotFound:
-            raise OrderNotVisible(f"no order {order_id}") from None
-        loaded = order.version
-        change(order)
-        if order.version != loaded:
-            await tx.orders.save(order, expected_version=loaded)
+    """Load, apply, save; a concurrent save makes it reload and re-check the transition (a few times)."""
+    for _ in range(3):
+        async with uow() as tx:
+            try:
+                order = await tx.orders.get(order_id)
+            except NotFound:
+                raise OrderNotVisible(f"no order {order_id}") from None
+            loaded = order.version
+            change(order)
+            if order.version == loaded:
+                return order
+            try:
+                await tx.orders.save(order, expected_version=loaded)
+            except ConcurrencyConflict:
+                continue
             await tx.commit()
-    return order
+            return order
+    raise ConcurrencyConflict(f"order {order_id} kept changing; retry")
 
 
 async def mark_paid(command: MarkPaid, *, uow: Uow, clock: Clock) -> OrderView:
@@ -210,11 +218,9 @@ async def cancel_order(
     order = await _load(uow, command.order_id)
     refund_reference = None
     if order.status is OrderStatus.PAID and order.refundable > 0:
-        payment = next(p.reference for p in order.payments if p.status == "succeeded")
-        refund = await gateways[order.payment_provider].refund(
-            payment, amount=order.refundable, idempotency_key=f"cancel-{order.id}",
-        )
-        refund_reference = refund.reference
+        parts = await refund_money(order, order.refundable, key=f"cancel-{order.id}", uow=uow, gateways=gateways,
+                                   clock=clock)
+        refund_reference = "+".join(reference for reference, _ in parts)
     order = await _transition(uow, command.order_id, lambda o: o.cancel(
         now=clock.now(), actor=command.actor, reason=command.reason, refund_reference=refund_reference,
     ))
@@ -232,14 +238,14 @@ async def refund_order(
         raise RefundTooLarge(f"at most {order.refundable} can be refunded")
     if order.status not in AFTER_PAYMENT:
         raise InvalidTransition(f"cannot refund an order that is {order.status.value}")
-    payment = next(p.reference for p in order.payments if p.status == "succeeded")
-    refund = await gateways[order.payment_provider].refund(
-        payment, amount=command.amount, idempotency_key=f"refund-{order.id}-{len(order.refunds) + 1}",
-    )
-    return order_view(await _transition(uow, command.order_id, lambda o: o.refund(
-        amount=command.amount, reference=refund.reference, reason=command.reason, now=clock.now(),
-        actor=command.actor,
-    )), with_timeline=True)
+    parts = await refund_money(order, command.amount, key=f"refund-{order.id}-{len(order.refunds) + 1}", uow=uow,
+                               gateways=gateways, clock=clock)
+
+    def record(o: Order) -> None:
+        for reference, amount in parts:
+            o.refund(amount=amount, reference=reference, reason=command.reason, now=clock.now(), actor=command.actor)
+
+    return order_view(await _transition(uow, command.order_id, record), with_timeline=True)
 
 
 # -- read models ------------------------------------------------------------------------------------

@@ -54,6 +54,8 @@ class Snapshot:
     shipping_method: str
     coupon_codes: tuple[str, ...] = ()  # the codes that gave a discount (redeemed when the order is placed)
     shipping_promotions: tuple[dict[str, Any], ...] = ()  # (promotion id, version, amount) off shipping
+    gift_card_code: str | None = None
+    gift_card_amount: int = 0  # taken from the card when the order is placed; the provider takes the rest
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -180,6 +180,8 @@ class Order(Aggregate):
     placed_at: datetime
     status: OrderStatus = OrderStatus.PENDING
     payment_provider: str = "manual"
+    gift_card_code: str | None = None
+    gift_card_amount: int = 0  # paid from a gift card when the order was placed
     payments: list[PaymentRecord] = field(default_factory=list)
     refunds: list[RefundRecord] = field(default_factory=list)
     fulfilments: list[Fulfilment] = field(default_factory=list)
@@ -242,6 +244,13 @@ class Order(Aggregate):
     def refundable(self) -> int:
         return self.captured - self.refunded
 
+    @property
+    def refundable_online(self) -> int:
+        """What the payment provider can still give back (the rest goes back onto the gift card)."""
+        online = self.captured - self.gift_card_amount
+        back = sum(r.amount for r in self.refunds if not r.reference.startswith("giftcard:"))
+        return max(online - back, 0)
+
     def has_payment(self, reference: str) -> bool:
         return any(p.reference == reference for p in self.payments)
 
@@ -260,10 +269,11 @@ class Order(Aggregate):
         """Record the captured payment. False (no change) when this payment was already recorded."""
         if any(p.reference == reference and p.status == "succeeded" for p in self.payments):
             return False
-        if amount != self.totals.total:
-            raise InvalidInput(f"payment of {amount} does not match the order total {self.totals.total}")
+        due = self.totals.total - self.gift_card_amount
+        if amount != due:
+            raise InvalidInput(f"payment of {amount} does not match the {due} due")
         self._move(S.PAID, allowed_from={S.PENDING}, action="pay", now=now, actor=actor, detail=reference)
-        self.captured = amount
+        self.captured = amount + self.gift_card_amount
         self.payments = [p for p in self.payments if p.reference != reference] + [
             PaymentRecord(provider=self.payment_provider, reference=reference, amount=amount, status="succeeded")
         ]

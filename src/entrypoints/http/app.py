@@ -16,7 +16,7 @@ from entrypoints.http.admin.categories import AdminCategoryController, AdminColl
 from entrypoints.http.admin.inventory import InventoryController
 from entrypoints.http.admin.orders import AdminOrderController
 from entrypoints.http.admin.products import AdminProductController
-from entrypoints.http.admin.promotions import AdminPromotionController
+from entrypoints.http.admin.promotions import AdminGiftCardController, AdminPromotionController
 from entrypoints.http.admin.reports import ReportsController
 from entrypoints.http.admin.search import AdminSearchController
 from entrypoints.http.admin.webhooks import AdminWebhookController
@@ -61,6 +61,7 @@ ROUTE_HANDLERS = [
     WebhookController,
     AdminPromotionController,
     AdminOrderController,
+    AdminGiftCardController,
 ]
 
 

@@ -21,6 +21,7 @@ from application.search.queries import BadSearch
 from domain.carts.cart import CartFull, CartRetired, LineNotFound, QuantityOutOfRange
 from domain.checkout.checkout import CartChanged, CheckoutClosed, CheckoutIncomplete
 from domain.customers.customer import EmailTaken, InvalidCredentials, InvalidResetToken, WeakPassword
+from domain.giftcards.giftcard import GiftCardError, GiftCardNotFound, InsufficientBalance
 from domain.inventory.errors import InsufficientStock, OutOfStock, ReservationClosed
 from domain.orders.order import InvalidTransition, RefundTooLarge
 from domain.promotions.errors import ParseError
@@ -47,6 +48,9 @@ ERROR_TABLE: list[tuple[type[BaseException], int, str, str]] = [
     (WebhookRejected, 400, "webhook-rejected", "Webhook signature or payload invalid"),
     (PaymentError, 402, "payment-failed", "The payment provider refused"),
     (ParseError, 422, "rule-parse-error", "The rule could not be read"),
+    (InsufficientBalance, 409, "gift-card-balance", "The gift card holds less than that"),
+    (GiftCardNotFound, 404, "gift-card-not-found", "No such gift card"),
+    (GiftCardError, 422, "gift-card", "The gift card cannot pay for this"),
     (CouponExhausted, 409, "coupon-exhausted", "The coupon has been used up"),
     (PromotionExhausted, 409, "promotion-exhausted", "The promotion reached its limit"),
     (OrderNotVisible, 404, "order-not-found", "No such order"),

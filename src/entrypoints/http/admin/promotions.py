@@ -10,10 +10,11 @@ from litestar import Controller, Request, get, post, put
 from litestar.params import JSONBody, PathParameter
 from msgspec import Meta
 
+from application.giftcards.handlers import GetGiftCard, IssueGiftCard
 from application.promotions import handlers as p
 from application.promotions.ports import Limits
 from domain.staff.roles import Role
-from entrypoints.http.auth import roles, staff_guard
+from entrypoints.http.auth import current_staff, roles, staff_guard
 
 MERCHANDISER = roles(Role.MERCHANDISER)
 PromotionId = Annotated[str, PathParameter(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
@@ -166,3 +167,28 @@ class AdminPromotionController(Controller):
             first_order=data.first_order, shipping=data.shipping,
         ))
         return view
+
+
+class GiftCardIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    amount: Annotated[int, Meta(ge=1, le=100_000_000)]
+    currency: Currency
+
+
+class AdminGiftCardController(Controller):
+    path = "/admin/gift-cards"
+    tags = ["admin: gift cards"]
+    guards = [staff_guard]
+
+    @post("/", operation_id="admin_issue_gift_card", opt=MERCHANDISER, status_code=201)
+    async def issue(self, request: Request[Any, Any, Any], data: JSONBody[GiftCardIn]) -> dict[str, Any]:
+        card: dict[str, Any] = await _bus(request).handle(IssueGiftCard(
+            amount=data.amount, currency=data.currency, actor=f"staff:{current_staff(request).id}"))
+        return card
+
+    @get("/{code:str}", operation_id="admin_get_gift_card", opt=roles(Role.MERCHANDISER, Role.SUPPORT),
+         summary="Balance and the ledger of redemptions and refunds")
+    async def get_card(
+        self, request: Request[Any, Any, Any], code: Annotated[str, PathParameter(max_length=32)],
+    ) -> dict[str, Any]:
+        card: dict[str, Any] = await _bus(request).handle(GetGiftCard(code=code))
+        return card

@@ -56,6 +56,7 @@ class ShippingChoice(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 class PaymentChoice(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     provider: Annotated[str, Meta(pattern=r"^(manual|stripe)$")]
+    gift_card: Annotated[str, Meta(min_length=4, max_length=32)] | None = None  # pays first; the provider the rest
 
 
 async def _owner(request: Request[Any, Any, Any]) -> Owner:
@@ -124,7 +125,8 @@ class StoreCheckoutController(Controller):
         self, request: Request[Any, Any, Any], checkout_id: CheckoutId, data: JSONBody[PaymentChoice],
     ) -> CheckoutView:
         view: CheckoutView = await _bus(request).handle(
-            c.StartPayment(owner=await _owner(request), checkout_id=checkout_id, provider=data.provider))
+            c.StartPayment(owner=await _owner(request), checkout_id=checkout_id, provider=data.provider,
+                           gift_card=data.gift_card))
         return view
 
     @post("/{checkout_id:str}/place", operation_id="store_checkout_place", status_code=201,

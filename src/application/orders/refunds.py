@@ -1,0 +1,35 @@
+"""Money back for an order: first through the payment provider (what it captured), the rest back onto
+the gift card the order spent. Idempotent by ``key`` at both ends."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from application.ports.clock import Clock
+from application.ports.payments import PaymentGateway
+from domain.orders.order import Order
+
+
+async def refund_money(
+    order: Order, amount: int, *, key: str, uow: Callable[[], Any], gateways: Mapping[str, PaymentGateway],
+    clock: Clock,
+) -> list[tuple[str, int]]:
+    """Refund ``amount`` of ``order``; the (reference, amount) parts to record on the order."""
+    parts: list[tuple[str, int]] = []
+    online = min(amount, order.refundable_online)
+    if online > 0:
+        payment = next(p.reference for p in order.payments if p.status == "succeeded")
+        refund = await gateways[order.payment_provider].refund(payment, amount=online, idempotency_key=key)
+        parts.append((refund.reference, online))
+    rest = amount - online
+    if rest > 0 and order.gift_card_code:
+        async with uow() as tx:
+            card = await tx.gift_cards.get(order.gift_card_code)
+            loaded = card.version
+            card.refund(rest, reference=order.id, key=key, now=clock.now())
+            if card.version != loaded:
+                await tx.gift_cards.save(card, expected_version=loaded)
+                await tx.commit()
+        parts.append((f"giftcard:{key}", rest))
+    return parts
