@@ -4,10 +4,11 @@ from datetime import date
 from typing import Any
 
 from adapters.memory.store import MemoryDatabase
-from application.analytics.reports import Funnel, ProductViews, TermCount
+from application.analytics.reports import Funnel, ProductSales, ProductViews, PromotionImpact, TermCount
 from domain.analytics.tracking import Kind, TrackedEvent
 
 PAID_TOPIC_PREFIX = "orders.order_paid"
+PLACED_TOPIC_PREFIX = "orders.order_placed"
 
 
 class MemoryAnalyticsStore:
@@ -33,7 +34,9 @@ class MemoryAnalyticsStore:
     ) -> bool:
         if event_id in self._facts:
             return False
-        self._facts[event_id] = {"topic": topic, "aggregate_id": aggregate_id, "occurred_at": occurred_at}
+        self._facts[event_id] = {
+            "topic": topic, "aggregate_id": aggregate_id, "occurred_at": occurred_at, "payload": payload,
+        }
         return True
 
     async def funnel(self, start: date, end: date) -> Funnel:
@@ -69,6 +72,52 @@ class MemoryAnalyticsStore:
                 counts[product] = (views + 1, shoppers | {event.anonymous_id})
         ranked = sorted(counts.items(), key=lambda kv: (-kv[1][0], kv[0]))[:limit]
         return [ProductViews(product_id=p, views=n, shoppers=len(s)) for p, (n, s) in ranked]
+
+
+    def _paid_orders(self, start: date, end: date, currency: str | None) -> list[tuple[str, dict[str, Any]]]:
+        """The OrderPlaced payloads of orders with a paid fact between the dates."""
+        paid = {
+            f["aggregate_id"] for f in self._facts.values()
+            if f["topic"].startswith(PAID_TOPIC_PREFIX) and start <= f["occurred_at"].date() <= end
+        }
+        placed: dict[str, dict[str, Any]] = {}
+        for fact in self._facts.values():
+            if fact["topic"].startswith(PLACED_TOPIC_PREFIX) and fact["aggregate_id"] in paid:
+                placed.setdefault(fact["aggregate_id"], fact["payload"])
+        return [(o, p) for o, p in placed.items() if currency is None or p["currency"] == currency]
+
+    async def top_products(
+        self, start: date, end: date, *, currency: str | None, limit: int
+    ) -> list[ProductSales]:
+        totals: dict[tuple[str, str], tuple[set[str], int, int]] = {}
+        for order_id, order in self._paid_orders(start, end, currency):
+            for sku, quantity, line_total in order["lines"]:
+                orders, units, revenue = totals.get((order["currency"], sku), (set(), 0, 0))
+                totals[(order["currency"], sku)] = (
+                    orders | {order_id}, units + quantity, revenue + line_total,
+                )
+        ranked = sorted(totals.items(), key=lambda kv: (kv[0][0], -kv[1][2], -kv[1][1], kv[0][1]))
+        rows: list[ProductSales] = []
+        for (cur, sku), (orders, units, revenue) in ranked:
+            if sum(1 for r in rows if r.currency == cur) < limit:
+                rows.append(ProductSales(sku=sku, currency=cur, orders=len(orders), units=units, revenue=revenue))
+        return rows
+
+    async def promotion_impact(self, start: date, end: date, *, currency: str | None) -> list[PromotionImpact]:
+        totals: dict[tuple[str, str, int], tuple[int, int, int]] = {}
+        for _, order in self._paid_orders(start, end, currency):
+            given: dict[tuple[str, int], int] = {}
+            for promotion_id, version, amount in order["promotions"]:
+                given[(promotion_id, version)] = given.get((promotion_id, version), 0) + amount
+            for (promotion_id, version), amount in given.items():
+                key = (order["currency"], promotion_id, version)
+                orders, discount, revenue = totals.get(key, (0, 0, 0))
+                totals[key] = (orders + 1, discount + amount, revenue + order["total"])
+        ranked = sorted(totals.items(), key=lambda kv: (kv[0][0], -kv[1][1], kv[0][1], kv[0][2]))
+        return [
+            PromotionImpact(promotion_id=pid, version=v, currency=cur, orders=n, discount=d, revenue=r)
+            for (cur, pid, v), (n, d, r) in ranked
+        ]
 
 
 def _search_terms(events: list[TrackedEvent], *, zero_results: bool, limit: int) -> list[TermCount]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from application.analytics.ports import AnalyticsUnitOfWork, TrackingQueue
-from application.analytics.reports import Funnel, ProductViews, TermCount
+from application.analytics.reports import Funnel, ProductSales, ProductViews, PromotionImpact, TermCount
 from application.ports.clock import Clock
 from application.ports.outbox import OutboxMessage
 from domain.analytics.tracking import TrackedEvent, check_batch
@@ -57,3 +57,17 @@ async def top_viewed_report(
 ) -> list[ProductViews]:
     async with uow() as tx:
         return await tx.analytics.top_viewed(start, end, limit=limit)
+
+
+async def top_products_report(
+    start: date, end: date, *, currency: str | None, limit: int, uow: Callable[[], AnalyticsUnitOfWork]
+) -> list[ProductSales]:
+    async with uow() as tx:
+        return await tx.analytics.top_products(start, end, currency=currency, limit=limit)
+
+
+async def promotions_report(
+    start: date, end: date, *, currency: str | None, uow: Callable[[], AnalyticsUnitOfWork]
+) -> list[PromotionImpact]:
+    async with uow() as tx:
+        return await tx.analytics.promotion_impact(start, end, currency=currency)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Protocol
 
-from application.analytics.reports import Funnel, ProductViews, TermCount
+from application.analytics.reports import Funnel, ProductSales, ProductViews, PromotionImpact, TermCount
 from application.ports.unit_of_work import UnitOfWork
 from domain.analytics.tracking import TrackedEvent
 
@@ -28,6 +28,16 @@ class AnalyticsStore(Protocol):
         ...
 
     async def top_viewed(self, start: date, end: date, *, limit: int) -> list[ProductViews]: ...
+
+    async def top_products(
+        self, start: date, end: date, *, currency: str | None, limit: int
+    ) -> list[ProductSales]:
+        """Best-selling SKUs by revenue, ``limit`` per currency, over orders paid between the dates."""
+        ...
+
+    async def promotion_impact(self, start: date, end: date, *, currency: str | None) -> list[PromotionImpact]:
+        """Discount per promotion version over orders paid between the dates, largest first."""
+        ...
 
 
 class AnalyticsUnitOfWork(UnitOfWork, Protocol):

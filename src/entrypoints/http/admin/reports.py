@@ -12,12 +12,19 @@ from litestar import Controller, Request, Response, get
 from litestar.exceptions import ValidationException
 from litestar.params import QueryParameter
 
-from application.analytics.handlers import funnel_report, search_terms_report, top_viewed_report
+from application.analytics.handlers import (
+    funnel_report,
+    promotions_report,
+    search_terms_report,
+    top_products_report,
+    top_viewed_report,
+)
 from application.orders.handlers import SalesReport
 from domain.staff.roles import Role
 from entrypoints.http.auth import roles, staff_guard
 
 MAX_RANGE_DAYS = 366
+Currency = Annotated[str | None, QueryParameter(pattern="^[A-Z]{3}$")]
 
 
 def as_csv(rows: list[dict[str, Any]]) -> str:
@@ -97,4 +104,35 @@ class ReportsController(Controller):
         """Sales per day per currency: gross, discounts, tax, shipping, refunds and net."""
         _check_range(start, end)
         rows = await request.app.state.container.bus().handle(SalesReport(start=start, end=end))
+        return _respond(rows, output)
+
+    @get("/top-products", operation_id="admin_report_top_products", opt=roles(Role.SUPPORT, Role.MERCHANDISER))
+    async def top_products(
+        self,
+        request: Request[Any, Any, Any],
+        start: Annotated[date, QueryParameter(name="from")],
+        end: Annotated[date, QueryParameter(name="to")],
+        currency: Currency = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 50,
+        output: Annotated[Literal["json", "csv"], QueryParameter(name="format")] = "json",
+    ) -> Response[Any]:
+        """Best sellers per currency (units, revenue) over orders paid in the range."""
+        _check_range(start, end)
+        rows = await top_products_report(
+            start, end, currency=currency, limit=limit, uow=request.app.state.container.uow_factory()
+        )
+        return _respond(rows, output)
+
+    @get("/promotions", operation_id="admin_report_promotions", opt=roles(Role.SUPPORT, Role.MERCHANDISER))
+    async def promotions(
+        self,
+        request: Request[Any, Any, Any],
+        start: Annotated[date, QueryParameter(name="from")],
+        end: Annotated[date, QueryParameter(name="to")],
+        currency: Currency = None,
+        output: Annotated[Literal["json", "csv"], QueryParameter(name="format")] = "json",
+    ) -> Response[Any]:
+        """Margin impact: discount given per promotion version, beside the revenue of the orders using it."""
+        _check_range(start, end)
+        rows = await promotions_report(start, end, currency=currency, uow=request.app.state.container.uow_factory())
         return _respond(rows, output)
