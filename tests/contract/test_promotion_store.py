@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -27,7 +27,9 @@ async def store(request, database_url):
 
 
 async def published(store, unique: str, limits: Limits = Limits()) -> str:
-    promotion = Promotion.create(id=f"promo-{unique}-{store.ids.new_id()}", now=NOW, terms=PromotionTerms(
+    # Ends a day after NOW: live in these tests, never in other tests sharing the database.
+    promotion = Promotion.create(id=f"promo-{unique}-{store.ids.new_id()}", now=NOW, ends_at=NOW + timedelta(days=1),
+                                 terms=PromotionTerms(
         name="Ten off", rule=parse("when quantity(all) >= 1 then 10.00 EUR off order")))
     promotion.publish(now=NOW)
     async with store.uow()() as tx:

@@ -1,15 +1,15 @@
 """analytics: domain-event facts looked up by aggregate (the sales reports join an order's facts)
 
-Revision ID: analytics_0001
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "analytics_0001"
-down_revision = "0013"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
