@@ -26,7 +26,8 @@ async def limiter(request, redis_url, unique):
 async def test_hits_past_the_limit_are_refused_with_a_retry_after(limiter) -> None:
     decisions = [await limiter.hit("k", limit=3, window_seconds=60) for _ in range(4)]
     assert [d.allowed for d in decisions] == [True, True, True, False]
-    assert 1 <= decisions[-1].retry_after <= 60
+    assert decisions[-1].retry_after >= 1
+    assert decisions[-1].retry_after <= 60
     assert (await limiter.hit("other", limit=3, window_seconds=60)).allowed
 
 
