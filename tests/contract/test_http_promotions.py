@@ -26,10 +26,12 @@ async def test_draft_preview_publish_and_a_coupon_in_the_cart(client, engine) ->
     assert client.post("/admin/products", headers=auth, json={
         "name": f"Shoe {tag}", "sku": sku, "price": 8000, "currency": "EUR", "status": "active"}).status_code == 201
 
+    before = client.get("/admin/promotions", headers=auth).json()
     bad = client.post("/admin/promotions", headers=auth, json={"name": "Broken", "rule": "when then"})
     assert bad.status_code == 422
     assert bad.json()["type"].endswith("/rule-parse-error")
     assert bad.json()["position"] == 5
+    assert client.get("/admin/promotions", headers=auth).json() == before  # nothing saved
 
     created = client.post("/admin/promotions", headers=auth, json={
         "name": "€10 off over €50", "rule": "when subtotal >= 50.00 EUR and currency = EUR then 10.00 EUR off order",

@@ -91,3 +91,23 @@ async def test_a_budget_is_never_overspent_under_a_race(store, unique) -> None:
     async with store.uow()() as tx:
         [(_, _, usage)] = [row for row in await tx.promotions.live(NOW) if row[0].id == promotion_id]
     assert usage.spent == {"EUR": 10_000}
+
+
+async def test_a_per_customer_limit_holds_under_parallel_requests(store, unique) -> None:
+    promotion_id = await published(store, unique, Limits(per_customer=1))
+    code = f"PER{unique}".upper()
+    async with store.uow()() as tx:
+        await tx.promotions.add_coupons([Coupon(code=code, promotion_id=promotion_id, usage_limit=None,
+                                                per_customer_limit=2)])
+        await tx.commit()
+    same_customer = await asyncio.gather(*(
+        redeem(store, f"order-{unique}-same-{n}", customer_key="customer:ada", coupon_codes=[],
+               redemptions=[Redemption(promotion_id=promotion_id, version=1, amount=100, currency="EUR")])
+        for n in range(20)
+    ))
+    assert same_customer.count(True) == 1
+    coupon_uses = await asyncio.gather(*(
+        redeem(store, f"order-{unique}-coupon-{n}", customer_key="customer:bob", coupon_codes=[code], redemptions=[])
+        for n in range(20)
+    ))
+    assert coupon_uses.count(True) == 2

@@ -126,3 +126,30 @@ async def test_archived_promotions_and_archived_products_drop_out(runner_shop) -
     product_id = next(iter(db.products))
     await bus.handle(UpdateProduct(product_id=product_id, status="archived"))
     assert (await bus.handle(cart.ViewCart(owner=GUEST))).total == 0
+
+
+async def test_an_order_line_keeps_the_version_that_priced_it_after_the_promotion_changes(runner_shop) -> None:
+    bus, db, *_ = runner_shop
+    promotion_id = await create(bus, RUNNERS_20)
+    await bus.handle(p.PublishPromotion(promotion_id=promotion_id))
+    await bus.handle(cart.AddCartLine(owner=GUEST, sku="RUN-1", quantity=1))
+    checkout_id = (await bus.handle(co.StartCheckout(owner=GUEST))).id
+    await bus.handle(co.SetContact(owner=GUEST, checkout_id=checkout_id, email="a@example.com"))
+    await bus.handle(co.SetAddress(owner=GUEST, checkout_id=checkout_id, shipping=BERLIN))
+    await bus.handle(co.ChooseShipping(owner=GUEST, checkout_id=checkout_id, method_id="eu-standard"))
+    await bus.handle(co.StartPayment(owner=GUEST, checkout_id=checkout_id, provider="manual"))
+    placed = await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
+    await bus.handle(p.EditPromotion(promotion_id=promotion_id, terms=p.TermsInput(
+        name="Promo", rule="when quantity(all) >= 1 then 50% off lines(all)")))
+    await bus.handle(p.PublishPromotion(promotion_id=promotion_id))
+    [line] = db.extra["orders"][placed.order_id].lines
+    assert [(a.promotion_id, a.version, a.amount) for a in line.promotions] == [(promotion_id, 1, 2000)]
+    assert (line.discount, line.total) == (2000, 8000)
+
+
+async def test_a_malformed_rule_saves_nothing(runner_shop) -> None:
+    bus, *_ = runner_shop
+    with pytest.raises(ParseError) as error:
+        await create(bus, "when quantity(all) >= 1 then 20% of lines(all)")
+    assert error.value.position > 0
+    assert await bus.handle(p.ListPromotions()) == []
