@@ -200,7 +200,7 @@ def build_bus(
                 dispatch=dispatch,
             ),
             co.HandlePaymentEvent: functools.partial(
-                checkout.handle_payment_event, uow=uow, clock=clock, dispatch=dispatch,
+                checkout.handle_payment_event, uow=uow, clock=clock, dispatch=dispatch, gateways=gateways,
             ),
             co.ReconcilePayments: functools.partial(
                 checkout.reconcile_payments, uow=uow, gateways=gateways, clock=clock, dispatch=dispatch,

@@ -21,7 +21,7 @@ from application.giftcards.handlers import GetGiftCard, IssueGiftCard
 from application.inventory import commands as inv
 from application.inventory.handlers import expire_due
 from application.orders import handlers as o
-from application.ports.payments import WebhookEvent
+from application.ports.payments import PaymentRequest, WebhookEvent
 from domain.carts.cart import Owner
 from domain.checkout.checkout import CartChanged
 from domain.giftcards.giftcard import InsufficientBalance
@@ -231,14 +231,15 @@ async def test_the_reconciler_settles_orders_whose_webhook_never_came(shoes) -> 
         placed.append(await bus.handle(co.PlaceOrder(owner=owner, checkout_id=checkout_id)))
     card.succeed(placed[0].payment_reference)  # paid, but the webhook was lost
     await card.cancel(placed[1].payment_reference)  # abandoned and cancelled at the provider
-    assert await bus.handle(co.ReconcilePayments()) == {"paid": 0, "cancelled": 0, "waiting": 0}  # too recent
+    too_recent = await bus.handle(co.ReconcilePayments())
+    assert too_recent == {"paid": 0, "cancelled": 0, "waiting": 0, "errors": 0}
     clock.advance(timedelta(minutes=6))
-    assert await bus.handle(co.ReconcilePayments()) == {"paid": 1, "cancelled": 1, "waiting": 0}
+    assert await bus.handle(co.ReconcilePayments()) == {"paid": 1, "cancelled": 1, "waiting": 0, "errors": 0}
     orders = db.extra["orders"]
     assert orders[placed[0].order_id].status is OrderStatus.PAID
     assert orders[placed[1].order_id].status is OrderStatus.CANCELLED
     assert await available(db, "SHOE-1") == 9  # the cancelled order's hold went back on sale
-    assert await bus.handle(co.ReconcilePayments()) == {"paid": 0, "cancelled": 0, "waiting": 0}
+    assert await bus.handle(co.ReconcilePayments()) == {"paid": 0, "cancelled": 0, "waiting": 0, "errors": 0}
 
 
 async def paid_order(bus, card) -> str:
@@ -330,6 +331,57 @@ async def test_a_gift_card_covering_everything_pays_at_once_and_cannot_pay_twice
 
     placed = await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
     assert (placed.status, placed.payment_provider) == ("paid", "giftcard")
+    assert db.extra["orders"][placed.order_id].status is OrderStatus.PAID
     with pytest.raises(InsufficientBalance):  # the card was spent by the first checkout meanwhile
         await bus.handle(co.PlaceOrder(owner=other, checkout_id=second))
     assert list(db.extra["orders"]) == [placed.order_id]
+
+
+async def test_a_cancelled_pending_order_voids_its_payment_and_a_stray_success_is_refunded(shoes) -> None:
+    bus, db, _, card, _ = shoes
+    checkout_id = await shop_and_checkout(bus)
+    await bus.handle(co.ChooseShipping(owner=GUEST, checkout_id=checkout_id, method_id="eu-standard"))
+    await bus.handle(co.StartPayment(owner=GUEST, checkout_id=checkout_id, provider="stripe"))
+    placed = await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
+    await bus.handle(o.CancelOrder(order_id=placed.order_id, actor="staff:1", reason="customer called"))
+    assert (await card.retrieve(placed.payment_reference)).status.value == "canceled"
+    again = await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))  # a late retry of place
+    assert again.status == "cancelled"
+    assert again.payment_reference == placed.payment_reference  # no new payment for a cancelled order
+
+    stray = await card.create(PaymentRequest(order_id=placed.order_id, amount=11900, currency="EUR",
+                                             idempotency_key="another-tab"))
+    card.succeed(stray.reference)
+    outcome = await bus.handle(co.HandlePaymentEvent(provider="stripe", event=WebhookEvent(
+        id="evt-stray", type="payment_intent.succeeded", created=datetime(2026, 6, 1, tzinfo=UTC),
+        payment_reference=stray.reference, amount=11900, currency="EUR", order_id=placed.order_id)))
+    assert outcome == "orphan-refunded"
+    order = db.extra["orders"][placed.order_id]
+    assert order.status is OrderStatus.CANCELLED
+    assert order.timeline[-1].action == "orphan_payment_refunded"
+    assert await bus.handle(co.HandlePaymentEvent(provider="stripe", event=WebhookEvent(
+        id="evt-stray", type="payment_intent.succeeded", created=datetime(2026, 6, 1, tzinfo=UTC),
+        payment_reference=stray.reference, amount=11900, currency="EUR", order_id=placed.order_id))) == "duplicate"
+
+
+async def test_cancelling_a_pending_order_gives_the_gift_card_its_money_back(shoes) -> None:
+    bus, *_ = shoes
+    gift = await bus.handle(IssueGiftCard(amount=3000, currency="EUR", actor="staff:1"))
+    checkout_id = await shop_and_checkout(bus)
+    await bus.handle(co.ChooseShipping(owner=GUEST, checkout_id=checkout_id, method_id="eu-standard"))
+    await bus.handle(co.StartPayment(owner=GUEST, checkout_id=checkout_id, provider="manual", gift_card=gift["code"]))
+    placed = await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
+    assert (await bus.handle(GetGiftCard(code=gift["code"])))["balance"] == 0
+    await bus.handle(o.CancelOrder(order_id=placed.order_id, actor="staff:1", reason="changed mind"))
+    assert (await bus.handle(GetGiftCard(code=gift["code"])))["balance"] == 3000
+
+
+async def test_a_guest_can_shop_again_after_checking_out(shoes) -> None:
+    bus, *_ = shoes
+    checkout_id = await shop_and_checkout(bus)
+    await bus.handle(co.ChooseShipping(owner=GUEST, checkout_id=checkout_id, method_id="eu-standard"))
+    await bus.handle(co.StartPayment(owner=GUEST, checkout_id=checkout_id, provider="manual"))
+    await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
+    await bus.handle(cart.AddCartLine(owner=GUEST, sku="SHOE-1", quantity=1))
+    assert [(line.sku, line.quantity) for line in (await bus.handle(cart.ViewCart(owner=GUEST))).lines] == [
+        ("SHOE-1", 1)]

@@ -7,6 +7,7 @@ import pytest
 from application.carts import commands as cart
 from application.catalog.commands import CreateProduct, UpdateProduct
 from application.checkout import commands as co
+from application.customers.handlers import RegisterCustomer
 from application.promotions import handlers as p
 from application.promotions.ports import CouponExhausted, Limits
 from domain.carts.cart import Owner
@@ -153,3 +154,41 @@ async def test_a_malformed_rule_saves_nothing(runner_shop) -> None:
         await create(bus, "when quantity(all) >= 1 then 20% of lines(all)")
     assert error.value.position > 0
     assert await bus.handle(p.ListPromotions()) == []
+
+
+async def test_a_free_order_is_paid_the_moment_it_is_placed(runner_shop) -> None:
+    bus, db, *_ = runner_shop
+    promotion_id = await create(bus, "when quantity(all) >= 1 then 100% off lines(all) and free shipping")
+    await bus.handle(p.PublishPromotion(promotion_id=promotion_id))
+    await bus.handle(cart.AddCartLine(owner=GUEST, sku="RUN-1", quantity=1))
+    checkout_id = (await bus.handle(co.StartCheckout(owner=GUEST))).id
+    await bus.handle(co.SetContact(owner=GUEST, checkout_id=checkout_id, email="a@example.com"))
+    await bus.handle(co.SetAddress(owner=GUEST, checkout_id=checkout_id, shipping=BERLIN))
+    await bus.handle(co.ChooseShipping(owner=GUEST, checkout_id=checkout_id, method_id="eu-standard"))
+    view = await bus.handle(co.StartPayment(owner=GUEST, checkout_id=checkout_id, provider="stripe",
+                                            gift_card=None))
+    assert view.totals["total"] == 0
+    placed = await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
+    assert placed.status == "paid"
+    assert db.extra["orders"][placed.order_id].status.value == "paid"
+    assert await bus.handle(co.SecureOrderStock(order_id=placed.order_id)) == "committed"
+
+
+async def test_a_customer_who_used_up_a_promotion_no_longer_sees_it_and_budgets_cap_discounts(runner_shop) -> None:
+    bus, *_ = runner_shop
+    registered = await bus.handle(RegisterCustomer(email="alice@example.com", password="correct horse 42",
+                                                   name="Alice"))
+    alice = Owner.customer(registered.id)
+    once = await create(bus, RUNNERS_20, name="Once each", limits=Limits(per_customer=1, budget={"EUR": 3000}))
+    await bus.handle(p.PublishPromotion(promotion_id=once))
+    await bus.handle(cart.AddCartLine(owner=alice, sku="RUN-1", quantity=1))
+    checkout_id = (await bus.handle(co.StartCheckout(owner=alice))).id
+    await bus.handle(co.SetContact(owner=alice, checkout_id=checkout_id, email="alice@example.com"))
+    await bus.handle(co.SetAddress(owner=alice, checkout_id=checkout_id, shipping=BERLIN))
+    await bus.handle(co.ChooseShipping(owner=alice, checkout_id=checkout_id, method_id="eu-standard"))
+    await bus.handle(co.StartPayment(owner=alice, checkout_id=checkout_id, provider="manual"))
+    await bus.handle(co.PlaceOrder(owner=alice, checkout_id=checkout_id))
+    await bus.handle(cart.AddCartLine(owner=alice, sku="RUN-1", quantity=1))
+    assert (await bus.handle(cart.ViewCart(owner=alice))).discount == 0  # used once: gone for her
+    await bus.handle(cart.AddCartLine(owner=GUEST, sku="RUN-1", quantity=1))
+    assert (await bus.handle(cart.ViewCart(owner=GUEST))).discount == 1000  # only €10 of the €30 budget left

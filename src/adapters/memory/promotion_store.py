@@ -75,6 +75,9 @@ class MemoryPromotions:
         wanted = set(promotion_ids)
         return {c.promotion_id for c in self._coupons.values() if c.promotion_id in wanted}
 
+    async def customer_usage(self, promotion_ids: list[str], customer_key: str) -> dict[str, int]:
+        return {pid: self._per_customer.get((pid, customer_key), 0) for pid in promotion_ids}
+
     async def redeem(self, *, order_id: str, customer_key: str, coupon_codes: list[str],
                      redemptions: list[Redemption]) -> None:
         if order_id in self._redeemed:

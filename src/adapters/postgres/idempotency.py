@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -12,6 +12,8 @@ from adapters.postgres import tables as t
 from application.ports.idempotency import Claim, ClaimResult, StoredResponse
 
 _k = t.idempotency_keys
+LEASE = timedelta(minutes=2)
+TAKEN_OVER = "taken-over"
 
 
 class PostgresIdempotencyStore:
@@ -20,11 +22,23 @@ class PostgresIdempotencyStore:
 
     async def claim(self, *, scope: str, key: str, request_hash: str, now: datetime) -> ClaimResult:
         async with self._engine.begin() as conn:
+            # A claim still running after LEASE was abandoned (its process died): take it over.
+            await conn.execute(
+                update(_k).where(_k.c.scope == scope, _k.c.key == key, _k.c.status.is_(None),
+                                 _k.c.request_hash == request_hash, _k.c.created_at < now - LEASE)
+                .values(created_at=now, request_hash=TAKEN_OVER)
+            )
             inserted = (await conn.execute(
                 insert(_k).values(scope=scope, key=key, request_hash=request_hash, created_at=now)
                 .on_conflict_do_nothing().returning(_k.c.key)
             )).first()
             if inserted is not None:
+                return ClaimResult(claim=Claim.NEW)
+            taken = (await conn.execute(
+                update(_k).where(_k.c.scope == scope, _k.c.key == key, _k.c.request_hash == TAKEN_OVER)
+                .values(request_hash=request_hash).returning(_k.c.key)
+            )).first()
+            if taken is not None:
                 return ClaimResult(claim=Claim.NEW)
             row = (await conn.execute(
                 select(_k.c.request_hash, _k.c.status, _k.c.headers, _k.c.body)

@@ -111,6 +111,14 @@ class PostgresPromotions:
                                         .distinct())
         return {r.promotion_id for r in rows}
 
+    async def customer_usage(self, promotion_ids: list[str], customer_key: str) -> dict[str, int]:
+        usage = t.promotion_customer_usage
+        rows = await self._conn.execute(
+            select(usage.c.promotion_id, usage.c.redemptions)
+            .where(usage.c.promotion_id.in_(promotion_ids), usage.c.customer_key == customer_key)
+        )
+        return {r.promotion_id: r.redemptions for r in rows}
+
     async def redeem(self, *, order_id: str, customer_key: str, coupon_codes: list[str],
                      redemptions: list[Redemption]) -> None:
         for code in sorted(coupon_codes):  # a fixed order: no deadlock between two multi-coupon orders

@@ -67,7 +67,7 @@ async def change(
         if cart is None:
             if create is None:
                 raise CartNotFound("no cart")
-            cart = create()
+            cart = await _reopened(owner, store) or create()
         result = mutate(cart)
         try:
             await store.save(cart)
@@ -77,6 +77,17 @@ async def change(
             continue
         return cart, result
     raise ConcurrencyConflict("the cart kept changing; retry")
+
+
+async def _reopened(owner: Owner, store: CartStore) -> Cart | None:
+    """After a checkout (or a merge) the guest's cookie still names the retired cart: reuse its row."""
+    if owner.kind is not OwnerKind.GUEST:
+        return None
+    retired = await store.get(owner.id, fresh=True)
+    if retired is None or retired.owner != owner or not retired.retired:
+        return None
+    retired.reopen(now=retired.updated_at)
+    return retired
 
 
 def _new_cart(owner: Owner, *, ids: IdGenerator, clock: Clock, channel: Channel) -> Callable[[], Cart]:

@@ -31,7 +31,7 @@ from application.checkout.commands import (
 from application.checkout.ports import CheckoutUnitOfWork, ShippingRates, Taxable, TaxCalculator
 from application.checkout.read_models import CheckoutView, PlacedOrderView, ShippingOptionView
 from application.inventory.commands import CommitReservation, ExtendReservation, ReleaseReservation, ReserveStock
-from application.orders.refunds import refund_money
+from application.orders.refunds import refund_money, return_gift_card
 from application.ports.addresses import AddressValidator
 from application.ports.clock import Clock, IdGenerator
 from application.ports.payments import Payment, PaymentGateway, PaymentRequest, PaymentStatus, WebhookEvent
@@ -43,7 +43,7 @@ from domain.giftcards.giftcard import GiftCardError
 from domain.inventory.errors import OutOfStock, ReservationClosed
 from domain.orders.order import AppliedPromotion, Order, OrderLine, OrderStatus, TaxLine, Totals
 from domain.shared.address import Address
-from domain.shared.errors import ConcurrencyConflict, Conflict, InvalidInput, NotFound
+from domain.shared.errors import ConcurrencyConflict, Conflict, DomainError, InvalidInput, NotFound
 from domain.shared.money import Money
 from domain.shipping.rates import MethodNotOffered
 from domain.tax.rates import RateTable
@@ -244,7 +244,7 @@ async def start_payment(
     priced = await price_cart(cart, uow=uow, promotions=promotions, channel=channel, rates=_NO_ESTIMATE, at=now,
                               shipping=option.amount)
     snapshot = await _snapshot(priced, cart.version, option.amount, option.method.id, checkout, channel, tax)
-    if command.gift_card:
+    if command.gift_card and snapshot.total > 0:
         snapshot = await _with_gift_card(uow, snapshot, command.gift_card, checkout.currency)
 
     components = await bundle_components([line.sku for line in priced.lines], uow=cast(Any, uow))
@@ -252,21 +252,24 @@ async def start_payment(
     for line in priced.lines:
         for sku, per_unit in components.get(line.sku, [(line.sku, 1)]):
             holds.append((sku, per_unit * line.quantity))
-    if checkout.reservation_id:
-        await _release(dispatch, checkout.reservation_id)  # paying again after a change: hold afresh
-    reservation_id = await dispatch(ReserveStock(reference=checkout.id, lines=holds, ttl_seconds=reservation_ttl))
+    # One hold per payment attempt; the previous one is released only once this attempt is saved
+    # (a concurrent place or a second start_payment that wins keeps its hold intact).
+    reservation_id = await dispatch(ReserveStock(reference=f"{checkout.id}:{checkout.version}", lines=holds,
+                                                 ttl_seconds=reservation_ttl))
     try:
         async with uow() as tx:
             current = await tx.checkouts.get(checkout.id)
-            loaded = current.version
+            previous = current.reservation_id
             current.begin_payment(provider=command.provider, snapshot=snapshot, reservation_id=reservation_id,
                                   now=now)
-            current.version = loaded + 1
-            await tx.checkouts.save(current, expected_version=loaded)
+            current.version = checkout.version + 1
+            await tx.checkouts.save(current, expected_version=checkout.version)
             await tx.commit()
     except BaseException:
         await _release(dispatch, reservation_id)  # nobody will pay for this hold
         raise
+    if previous and previous != reservation_id:
+        await _release(dispatch, previous)  # paying again after a change: the old hold goes back
     return view(current)
 
 
@@ -327,7 +330,7 @@ def _order_from(checkout: Checkout, order_id: str, now: datetime) -> Order:
     assert checkout.email is not None
     return Order.place(
         actor=f"{checkout.owner.kind.value}:{checkout.owner.id}", now=now,
-        id=order_id, number=f"EM-{now:%Y%m%d}-{order_id[-8:].upper()}", checkout_id=checkout.id,
+        id=order_id, number=f"EM-{now:%Y%m%d}-{order_id.replace('-', '')[-12:].upper()}", checkout_id=checkout.id,
         customer_id=checkout.owner.id if checkout.owner.kind is OwnerKind.CUSTOMER else None,
         email=checkout.email, channel=checkout.channel,
         lines=tuple(OrderLine(
@@ -365,7 +368,6 @@ async def place_order(
                 current.place(order_id=ids.new_id(), cart_version=cart.version if cart else -1, now=now)
                 assert current.order_id is not None
                 order = _order_from(current, current.order_id, now)
-                await tx.orders.add(order)
                 # Coupon and promotion limits, counted in the order's own transaction: a single-use
                 # code raced by many checkouts is redeemed by exactly one of them.
                 await tx.promotions.redeem(  # type: ignore[attr-defined]
@@ -380,14 +382,15 @@ async def place_order(
                     card_version = card.version
                     card.redeem(order.gift_card_amount, reference=order.id, now=now)
                     await tx.gift_cards.save(card, expected_version=card_version)  # type: ignore[attr-defined]
-                    if order.gift_card_amount == order.totals.total:
-                        order.pay(reference=f"giftcard:{order.gift_card_code}", amount=0, now=now,
-                                  actor="giftcard")
+                if order.totals.total == order.gift_card_amount:  # nothing left to pay (a gift card, a free order)
+                    order.pay(reference=f"giftcard:{order.gift_card_code}" if order.gift_card_code
+                              else f"free:{order.id}", amount=0, now=now, actor="system")
+                await tx.orders.add(order)
                 current.version = loaded + 1
                 await tx.checkouts.save(current, expected_version=loaded)
                 await tx.commit()
             checkout = current
-        except (ConcurrencyConflict, CheckoutClosed):
+        except (Conflict, CheckoutClosed):  # ConcurrencyConflict is a Conflict too
             # A concurrent place won the race: answer with its order.
             checkout = await _load(uow, command.owner, command.checkout_id)
             order = await _existing_order(uow, checkout)
@@ -397,10 +400,12 @@ async def place_order(
             if cart is not None:
                 await _retire_cart(store, command.owner, clock)
     due = order.totals.total - order.gift_card_amount
-    if due == 0:
+    if due == 0 or order.status is not OrderStatus.PENDING:
+        # Nothing to pay, or already paid or cancelled: a retried place must never open a new payment.
         return PlacedOrderView(
             order_id=order.id, number=order.number, status=order.status.value, total=order.totals.total,
-            currency=order.totals.currency, payment_provider="giftcard", payment_reference=None,
+            currency=order.totals.currency, payment_provider=order.payment_provider if due else "giftcard",
+            payment_reference=next((p.reference for p in order.payments), None),
         )
     gateway = gateways[order.payment_provider]
     payment = await gateway.create(PaymentRequest(
@@ -488,51 +493,96 @@ async def _commit_stock(dispatch: Dispatch, reservation_id: str) -> bool:
 
 async def handle_payment_event(
     command: HandlePaymentEvent, *, uow: Uow, clock: Clock, dispatch: Dispatch,
+    gateways: Mapping[str, PaymentGateway],
 ) -> str:
     """Apply a verified webhook once (by event id). Out-of-order and repeated events are harmless:
-    a success after a failure still pays; a failure after a success changes nothing."""
+    a success after a failure still pays; a failure after a success changes nothing. Money the
+    order can no longer take (it was cancelled, or paid another way) is refunded, never kept."""
     event = command.event
     assert isinstance(event, WebhookEvent)
     now = clock.now()
+    consumer = f"payments:{command.provider}"
+    reference = event.payment_reference or ""
+    actor = f"{command.provider}:webhook"
+    orphan = False
     async with uow() as tx:
-        if not await tx.processed.mark(f"payments:{command.provider}", event.id):
+        if not await tx.processed.mark(consumer, event.id):
             return "duplicate"
-        order = await tx.orders.by_payment(event.payment_reference) if event.payment_reference else None
-        if order is None and event.order_id:
-            try:
-                order = await tx.orders.get(event.order_id)
-            except NotFound:
-                order = None
+        order = await _order_of_event(tx, event)
         if order is None:
             await tx.commit()  # remember the event; the reconciler looks at orphaned payments
             logger.warning("payment event %s for unknown payment %s", event.id, event.payment_reference)
             return "unknown-payment"
         loaded = order.version
         outcome = "ignored"
-        actor = f"{command.provider}:webhook"
-        reference = event.payment_reference or ""
-        if event.type == "payment_intent.succeeded":
-            outcome = "paid" if order.pay(reference=reference, amount=event.amount, now=now, actor=actor) else "ignored"
-        elif event.type == "payment_intent.payment_failed":
-            outcome = "failed" if order.payment_failed(reference=reference, now=now, actor=actor) else "ignored"
-        elif event.type == "charge.dispute.created":
-            deadline = event.data.get("evidence_due_by")
-            when = datetime.fromtimestamp(deadline, tz=now.tzinfo) if isinstance(deadline, int) else None
-            outcome = "disputed" if order.open_dispute(
-                dispute_id=str(event.data.get("id", event.id)), deadline=when, now=now, actor=actor,
-            ) else "ignored"
-        elif event.type == "charge.dispute.closed":
-            won = event.data.get("status") == "won"
-            outcome = "dispute-closed" if order.close_dispute(
-                won=won, refund_reference=f"dispute-{event.data.get('id', event.id)}", now=now, actor=actor,
-            ) else "ignored"
-        if order.version != loaded:
-            await tx.orders.save(order, expected_version=loaded)
-        await tx.commit()
+        try:
+            if event.type == "payment_intent.succeeded":
+                already = any(p.reference == reference and p.status == "succeeded" for p in order.payments)
+                if order.status is not OrderStatus.PENDING and not already:
+                    orphan = True  # handled below: refunded first, then recorded (no commit here)
+                else:
+                    paid = order.pay(reference=reference, amount=event.amount, now=now, actor=actor)
+                    outcome = "paid" if paid else "ignored"
+            elif event.type == "payment_intent.payment_failed":
+                outcome = "failed" if order.payment_failed(reference=reference, now=now, actor=actor) else "ignored"
+            elif event.type == "charge.dispute.created":
+                deadline = event.data.get("evidence_due_by")
+                when = datetime.fromtimestamp(deadline, tz=now.tzinfo) if isinstance(deadline, int) else None
+                outcome = "disputed" if order.open_dispute(
+                    dispute_id=str(event.data.get("id", event.id)), deadline=when, now=now, actor=actor,
+                ) else "ignored"
+            elif event.type == "charge.dispute.closed":
+                won = event.data.get("status") == "won"
+                outcome = "dispute-closed" if order.close_dispute(
+                    won=won, refund_reference=f"dispute-{event.data.get('id', event.id)}", now=now, actor=actor,
+                ) else "ignored"
+        except DomainError as error:
+            # The provider reports something the order's state cannot take (a dispute on a cancelled
+            # order, an amount that does not match): keep it on the timeline for the support team
+            # instead of refusing the webhook forever.
+            order.note(action=f"unapplied:{event.type}", detail=f"{event.id}: {error}", now=now, actor=actor)
+            outcome = "noted"
+        if not orphan:
+            if order.version != loaded:
+                await tx.orders.save(order, expected_version=loaded)
+            await tx.commit()
+    if orphan:
+        return await _refund_orphan(command.provider, event, uow=uow, clock=clock, gateways=gateways)
     checkout = await _checkout_of(uow, order)
     if outcome == "failed" and checkout is not None and checkout.reservation_id:
         await _release(dispatch, checkout.reservation_id)  # the stock goes back on sale
     return outcome
+
+
+async def _order_of_event(tx: Any, event: WebhookEvent) -> Order | None:
+    order: Order | None = await tx.orders.by_payment(event.payment_reference) if event.payment_reference else None
+    if order is None and event.order_id:
+        try:
+            order = await tx.orders.get(event.order_id)
+        except NotFound:
+            order = None
+    return order
+
+
+async def _refund_orphan(provider: str, event: WebhookEvent, *, uow: Uow, clock: Clock,
+                         gateways: Mapping[str, PaymentGateway]) -> str:
+    """A payment succeeded for an order that can no longer take it: give it back (idempotently),
+    then record the event as handled with a note on the order's timeline."""
+    reference = event.payment_reference or ""
+    refund = await gateways[provider].refund(reference, amount=event.amount,
+                                             idempotency_key=f"orphan-{reference}")
+    async with uow() as tx:
+        if not await tx.processed.mark(f"payments:{provider}", event.id):
+            return "duplicate"
+        order = await _order_of_event(tx, event)
+        if order is not None:
+            loaded = order.version
+            order.note(action="orphan_payment_refunded", detail=f"{reference} {event.amount} -> {refund.reference}",
+                       now=clock.now(), actor=f"{provider}:webhook")
+            await tx.orders.save(order, expected_version=loaded)
+        await tx.commit()
+    logger.warning("refunded payment %s: its order could no longer take it", reference)
+    return "orphan-refunded"
 
 
 async def _checkout_of(uow: Uow, order: Order) -> Checkout | None:
@@ -560,25 +610,56 @@ async def secure_order_stock(
     checkout = await _checkout_of(uow, order)
     if checkout is None or checkout.reservation_id is None:
         return "no-hold"
-    try:
-        await dispatch(CommitReservation(reservation_id=checkout.reservation_id, reclaim=True))
-        return "committed"
-    except OutOfStock:
-        logger.warning("order %s lost its units before they were secured: cancelling", order.id)
+    if not order.noted(STOCK_LOST):
+        try:
+            await dispatch(CommitReservation(reservation_id=checkout.reservation_id, reclaim=True))
+            return "committed"
+        except OutOfStock:
+            logger.warning("order %s lost its units before they were secured: cancelling", order.id)
+        # The decision is recorded before any money moves: a retry (after a crash, or once stock is
+        # back) finishes the cancellation instead of shipping an order whose money went back.
+        order = await _update_order(uow, order.id, lambda o: o.note(
+            action=STOCK_LOST, detail="sold out before the order was secured", now=clock.now(), actor="system"))
     refund_reference = None
     if order.status is OrderStatus.PAID:
         parts = await refund_money(order, order.refundable, key=f"stock-gone-{order.id}", uow=uow,
                                    gateways=gateways, clock=clock)
         refund_reference = "+".join(reference for reference, _ in parts)
-    async with uow() as tx:
-        order = await tx.orders.get(command.order_id)
-        loaded = order.version
-        if order.status in (OrderStatus.PAID, OrderStatus.PENDING):
+    for _ in range(5):
+        async with uow() as tx:
+            order = await tx.orders.get(command.order_id)
+            if order.status not in (OrderStatus.PAID, OrderStatus.PENDING):
+                return "cancelled"
+            loaded = order.version
             order.cancel(now=clock.now(), actor="system", reason="sold out before the order was secured",
                          refund_reference=refund_reference)
-            await tx.orders.save(order, expected_version=loaded)
+            try:
+                await tx.orders.save(order, expected_version=loaded)
+            except ConcurrencyConflict:
+                continue
+            if refund_reference is None:
+                await return_gift_card(tx, order, clock=clock)
             await tx.commit()
-    return "cancelled"
+            return "cancelled"
+    raise ConcurrencyConflict(f"order {command.order_id} kept changing; the consumer retries")
+
+
+STOCK_LOST = "stock_lost"
+
+
+async def _update_order(uow: Uow, order_id: str, change: Callable[[Order], Any]) -> Order:
+    for _ in range(5):
+        async with uow() as tx:
+            order = await tx.orders.get(order_id)
+            loaded = order.version
+            change(order)
+            try:
+                await tx.orders.save(order, expected_version=loaded)
+            except ConcurrencyConflict:
+                continue
+            await tx.commit()
+            return order
+    raise ConcurrencyConflict(f"order {order_id} kept changing")
 
 
 async def reconcile_payments(
@@ -587,31 +668,51 @@ async def reconcile_payments(
 ) -> dict[str, int]:
     """The safety net for lost webhooks: for each pending online order, the provider's word is
     applied as if its webhook had arrived (same handler, deduplicated by a synthetic event id).
-    Paid → the order is paid (and its stock secured by the OrderPaid consumer); failed or
-    cancelled at the provider → the hold is released and the order cancelled."""
-    counts = {"paid": 0, "cancelled": 0, "waiting": 0}
-    before = clock.now() - timedelta(seconds=command.older_than_seconds)
+    Paid → the order is paid (its stock secured by the OrderPaid consumer); cancelled at the
+    provider, or still unpaid once its stock hold is long gone → voided at the provider and the
+    order cancelled. Every pending order therefore leaves the work list, and one bad order never
+    stops the run."""
+    counts = {"paid": 0, "cancelled": 0, "waiting": 0, "errors": 0}
+    now = clock.now()
+    before = now - timedelta(seconds=command.older_than_seconds)
+    abandoned = now - PAYMENT_HOLD - timedelta(minutes=10)
     for provider, gateway in gateways.items():
         if provider == "manual":
             continue  # invoices are settled by staff, not by a provider
         async with uow() as tx:
             waiting = await tx.orders.pending_payments(provider=provider, placed_before=before, limit=command.limit)
         for order in waiting:
-            for record in order.payments:
-                payment = await gateway.retrieve(record.reference)
-                if payment.status is PaymentStatus.SUCCEEDED:
-                    await handle_payment_event(HandlePaymentEvent(provider=provider, event=WebhookEvent(
-                        id=f"reconcile:{payment.reference}:succeeded", type="payment_intent.succeeded",
-                        created=clock.now(), payment_reference=payment.reference,
-                        amount=payment.amount_received or payment.amount, currency=payment.currency,
-                    )), uow=uow, clock=clock, dispatch=dispatch)
-                    counts["paid"] += 1
-                elif payment.status is PaymentStatus.CANCELED:
-                    await _cancel_unpaid(uow, order.id, clock, dispatch, reason="payment cancelled at the provider")
-                    counts["cancelled"] += 1
-                else:
-                    counts["waiting"] += 1
+            try:
+                counts[await _reconcile_order(order, provider, gateway, abandoned=abandoned, uow=uow, clock=clock,
+                                              dispatch=dispatch, gateways=gateways)] += 1
+            except Exception:
+                logger.exception("reconciling order %s failed", order.id)
+                counts["errors"] += 1
     return counts
+
+
+async def _reconcile_order(order: Order, provider: str, gateway: PaymentGateway, *, abandoned: datetime, uow: Uow,
+                           clock: Clock, dispatch: Dispatch, gateways: Mapping[str, PaymentGateway]) -> str:
+    for record in order.payments:
+        payment = await gateway.retrieve(record.reference)
+        if payment.status is PaymentStatus.SUCCEEDED:
+            await handle_payment_event(HandlePaymentEvent(provider=provider, event=WebhookEvent(
+                id=f"reconcile:{payment.reference}:succeeded", type="payment_intent.succeeded",
+                created=clock.now(), payment_reference=payment.reference,
+                amount=payment.amount_received or payment.amount, currency=payment.currency,
+            )), uow=uow, clock=clock, dispatch=dispatch, gateways=gateways)
+            return "paid"
+    cancelled = all([
+        (await gateway.retrieve(r.reference)).status is PaymentStatus.CANCELED for r in order.payments
+    ]) if order.payments else False
+    if cancelled or order.placed_at < abandoned:
+        for record in order.payments:
+            current = await gateway.retrieve(record.reference)
+            if current.status not in (PaymentStatus.CANCELED, PaymentStatus.SUCCEEDED):
+                await gateway.cancel(record.reference)  # void it: it must never be paid later
+        await _cancel_unpaid(uow, order.id, clock, dispatch, reason="payment cancelled or abandoned")
+        return "cancelled"
+    return "waiting"
 
 
 async def _cancel_unpaid(uow: Uow, order_id: str, clock: Clock, dispatch: Dispatch, *, reason: str) -> None:
@@ -622,6 +723,7 @@ async def _cancel_unpaid(uow: Uow, order_id: str, clock: Clock, dispatch: Dispat
         loaded = order.version
         order.cancel(now=clock.now(), actor="system:reconciler", reason=reason)
         await tx.orders.save(order, expected_version=loaded)
+        await return_gift_card(tx, order, clock=clock)
         await tx.commit()
     checkout = await _checkout_of(uow, order)
     if checkout is not None and checkout.reservation_id:

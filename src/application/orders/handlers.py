@@ -11,9 +11,9 @@ import msgspec
 from application.inventory.commands import ReturnReservation
 from application.orders.ports import OrderUnitOfWork
 from application.orders.read_models import DailySales, OrderFilter, OrderPage, SalesDelta, sales_of, summary_of
-from application.orders.refunds import refund_money
+from application.orders.refunds import refund_money, return_gift_card
 from application.ports.clock import Clock, IdGenerator
-from application.ports.payments import PaymentGateway
+from application.ports.payments import PaymentGateway, PaymentStatus
 from domain.carts.cart import Owner, OwnerKind
 from domain.orders.order import (
     AFTER_PAYMENT,
@@ -141,8 +141,12 @@ class RefundOrder:
     reason: str
 
 
-async def _transition(uow: Uow, order_id: str, change: Callable[[Order], Any]) -> Order:
-    """Load, apply, save; a concurrent save makes it reload and re-check the transition (a few times)."""
+async def _transition(
+    uow: Uow, order_id: str, change: Callable[[Order], Any],
+    also: Callable[[Order, Any], Awaitable[None]] | None = None,
+) -> Order:
+    """Load, apply, save; a concurrent save makes it reload and re-check the transition (a few times).
+    ``also`` writes what must commit with the change (in the same transaction)."""
     for _ in range(3):
         async with uow() as tx:
             try:
@@ -157,6 +161,8 @@ async def _transition(uow: Uow, order_id: str, change: Callable[[Order], Any]) -
                 await tx.orders.save(order, expected_version=loaded)
             except ConcurrencyConflict:
                 continue
+            if also is not None:
+                await also(order, tx)
             await tx.commit()
             return order
     raise ConcurrencyConflict(f"order {order_id} kept changing; retry")
@@ -221,9 +227,23 @@ async def cancel_order(
         parts = await refund_money(order, order.refundable, key=f"cancel-{order.id}", uow=uow, gateways=gateways,
                                    clock=clock)
         refund_reference = "+".join(reference for reference, _ in parts)
+    elif order.status is OrderStatus.PENDING and order.payment_provider != "manual":
+        # Void the open online payment first: a shopper must not be able to pay a cancelled order.
+        gateway = gateways[order.payment_provider]
+        for record in order.payments:
+            current = await gateway.retrieve(record.reference)
+            if current.status is PaymentStatus.SUCCEEDED:
+                raise InvalidTransition("the payment has just succeeded; cancel again once it is recorded")
+            if current.status is not PaymentStatus.CANCELED:
+                await gateway.cancel(record.reference)
+
+    async def card_back(o: Order, tx: Any) -> None:
+        if refund_reference is None:  # a pending order: what it took from a gift card goes back
+            await return_gift_card(tx, o, clock=clock)
+
     order = await _transition(uow, command.order_id, lambda o: o.cancel(
         now=clock.now(), actor=command.actor, reason=command.reason, refund_reference=refund_reference,
-    ))
+    ), also=card_back)
     await _return_stock(uow, order, dispatch, command.actor)
     return order_view(order, with_timeline=True)
 

@@ -33,3 +33,15 @@ async def refund_money(
                 await tx.commit()
         parts.append((f"giftcard:{key}", rest))
     return parts
+
+
+async def return_gift_card(tx: Any, order: Order, *, clock: Clock) -> None:
+    """A pending order that spent a gift card is cancelled: the card gets its money back, in the
+    cancelling transaction (once: the refund key is the order)."""
+    if not order.gift_card_code or order.gift_card_amount <= 0:
+        return
+    card = await tx.gift_cards.get(order.gift_card_code)
+    loaded = card.version
+    card.refund(order.gift_card_amount, reference=order.id, key=f"cancel-{order.id}", now=clock.now())
+    if card.version != loaded:
+        await tx.gift_cards.save(card, expected_version=loaded)

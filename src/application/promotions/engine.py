@@ -15,6 +15,8 @@ from typing import Any
 
 from application.carts.ports import Adjustment, PromotionOutcome, PromotionRequest
 from domain.promotions.engine import ActivePromotion, PricingContext, PricingLine, price
+from domain.shared.errors import NotFound
+from domain.shared.money import Money
 
 
 def exhausted(limits: Any, usage: Any, currency: str) -> bool:
@@ -49,13 +51,16 @@ class StoredPromotions:
             products = {p.id: p for p in await tx.products.get_many(sorted({x.product_id for x in request.lines}))}
             groups: frozenset[str] = frozenset()
             first_order = False
+            used: dict[str, int] = {}
             if request.customer_id:
                 try:
                     customer = await tx.customers.get(request.customer_id)
                     groups = frozenset(customer.groups)
-                except Exception:  # noqa: BLE001 - an unknown customer simply has no groups
+                except NotFound:  # an unknown customer simply has no groups
                     groups = frozenset()
                 first_order = not await tx.orders.count_for_customer(request.customer_id)
+                used = await tx.promotions.customer_usage([p.id for p, _, _ in live],
+                                                          f"customer:{request.customer_id}")
         rejected: dict[str, str] = {}
         usable: dict[str, str] = {}  # code -> promotion id
         for code in codes:
@@ -72,6 +77,15 @@ class StoredPromotions:
             active = promotion.active()
             if active is None or exhausted(limits, usage, request.currency):
                 continue
+            if limits.per_customer is not None and used.get(promotion.id, 0) >= limits.per_customer:
+                continue  # this customer used it up: it would only fail when the order is placed
+            budget = limits.budget.get(request.currency)
+            if budget is not None:  # never promise more than the budget has left
+                left = Money(budget - usage.spent.get(request.currency, 0), request.currency)
+                caps = [m for m in active.max_discount_per_order if m.currency == request.currency]
+                if not caps or left < caps[0]:
+                    others = tuple(m for m in active.max_discount_per_order if m.currency != request.currency)
+                    active = replace(active, max_discount_per_order=(*others, left))
             if promotion.id in gated or active.coupon_codes:
                 valid = {c for c, pid in usable.items() if pid == promotion.id} | (active.coupon_codes & set(codes))
                 if not valid:

@@ -76,6 +76,10 @@ class PromotionRepository(Protocol):
         """Which of these promotions need a coupon (they have at least one)."""
         ...
 
+    async def customer_usage(self, promotion_ids: list[str], customer_key: str) -> dict[str, int]:
+        """How often this customer already redeemed each promotion."""
+        ...
+
     async def redeem(self, *, order_id: str, customer_key: str, coupon_codes: list[str],
                      redemptions: list[Redemption]) -> None:
         """Count one use of each coupon and promotion for ``order_id`` — atomically, in the order's

@@ -221,3 +221,10 @@ class Cart:
     def retire(self, *, now: datetime) -> None:
         self._touch(now)
         self.retired = True
+
+    def reopen(self, *, now: datetime) -> None:
+        """A retired guest cart whose cookie is still in use starts over, empty (same id, next version)."""
+        self.lines = []
+        self.coupon_codes = []
+        self.retired = False
+        self.updated_at = now

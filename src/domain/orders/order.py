@@ -280,6 +280,15 @@ class Order(Aggregate):
         self._record(OrderPaid(**self._event_base(now), amount=amount, payment_reference=reference))
         return True
 
+    def note(self, *, action: str, detail: str, now: datetime, actor: str) -> None:
+        """Something worth the support team's attention that changes no state (an orphan payment
+        refunded, a stock shortfall being settled)."""
+        self.version += 1
+        self._log(now, actor, action, self.status, self.status, detail)
+
+    def noted(self, action: str) -> bool:
+        return any(entry.action == action for entry in self.timeline)
+
     def payment_failed(self, *, reference: str, now: datetime, actor: str, reason: str = "") -> bool:
         """A failed attempt while pending is logged; after payment (a stale event) it changes nothing."""
         if self.status is not S.PENDING:
@@ -377,11 +386,13 @@ class Order(Aggregate):
         if won:
             self._move(previous, allowed_from={S.DISPUTED}, action="dispute_won", now=now, actor=actor)
         else:
-            amount = self.refundable
+            # A chargeback takes back what the card paid; a gift card's share stays refundable to the card.
+            amount = self.refundable_online
             if amount > 0:
                 self.refunds.append(RefundRecord(reference=refund_reference, amount=amount, reason="dispute lost",
                                                  at=now))
-            self._move(S.REFUNDED, allowed_from={S.DISPUTED}, action="dispute_lost", now=now, actor=actor)
+            after = S.REFUNDED if self.refundable == 0 else S.PARTIALLY_REFUNDED
+            self._move(after, allowed_from={S.DISPUTED}, action="dispute_lost", now=now, actor=actor)
             if amount > 0:
                 self._record(OrderRefunded(**self._event_base(now), amount=amount, refund_reference=refund_reference))
         self.dispute_previous = None

@@ -3,7 +3,8 @@
 The first request with a key (per caller: session, cart cookie or bearer token) runs and its
 response is stored; the same key with the same request replays that response; with a different
 request it is refused (422); while the first is still running, a duplicate waits for it a
-little, then gets 409. A request that fails on our side (5xx) releases the key so a retry runs.
+little, then gets 409. A request that fails on our side (5xx) or answers "try again" (409, 429)
+releases the key so a retry runs; a claim whose process died is taken over after 2 minutes.
 Keys are kept at least 24 hours (pruned daily).
 """
 
@@ -22,7 +23,9 @@ from entrypoints.http.problems import problem
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 WAIT_SECONDS = 10.0
-_REPLAYED_HEADERS = frozenset({b"content-type", b"location", b"set-cookie", b"etag"})
+# Set-Cookie is not stored: session tokens stay out of the table (the first response set them).
+_REPLAYED_HEADERS = frozenset({b"content-type", b"location", b"etag"})
+_NOT_STORED = frozenset({409, 429})  # "try again" answers: a retry with the same key must run again
 
 
 def _caller(request: Request[Any, Any, Any]) -> str:
@@ -50,7 +53,8 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
             return
         body = await request.body()
         fingerprint = hashlib.sha256(
-            scope["method"].encode() + b" " + scope["path"].encode() + b"\n" + body
+            scope["method"].encode() + b" " + scope["path"].encode() + b"?" + scope.get("query_string", b"")
+            + b"\n" + body
         ).hexdigest()
         store = container.idempotency_store()
         caller = _caller(request)
@@ -104,7 +108,7 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
         except BaseException:
             await store.abandon(scope=caller, key=key)
             raise
-        if status >= 500:
+        if status >= 500 or status in _NOT_STORED:
             await store.abandon(scope=caller, key=key)
         else:
             await store.finish(scope=caller, key=key,
