@@ -111,3 +111,24 @@ async def test_a_per_customer_limit_holds_under_parallel_requests(store, unique)
         for n in range(20)
     ))
     assert coupon_uses.count(True) == 2
+
+
+async def test_a_cancelled_order_gives_its_coupon_and_limits_back(store, unique) -> None:
+    promotion_id = await published(store, unique, Limits(per_customer=1, max_redemptions=1, budget={"EUR": 1000}))
+    code = f"BACK{unique}".upper()
+    async with store.uow()() as tx:
+        await tx.promotions.add_coupons([Coupon(code=code, promotion_id=promotion_id, usage_limit=1)])
+        await tx.commit()
+    taken = {"customer_key": "customer:ada", "coupon_codes": [code],
+             "redemptions": [Redemption(promotion_id=promotion_id, version=1, amount=1000, currency="EUR")]}
+    assert await redeem(store, f"order-{unique}-1", **taken)
+    assert not await redeem(store, f"order-{unique}-2", **taken)
+    async with store.uow()() as tx:
+        await tx.promotions.release(f"order-{unique}-1")
+        await tx.promotions.release(f"order-{unique}-1")  # twice: given back once
+        await tx.commit()
+    assert await redeem(store, f"order-{unique}-3", **taken)
+    async with store.uow()() as tx:
+        assert (await tx.promotions.coupons([code]))[code].used == 1
+        [(_, _, usage)] = [row for row in await tx.promotions.live(NOW) if row[0].id == promotion_id]
+    assert (usage.redemptions, usage.spent) == (1, {"EUR": 1000})

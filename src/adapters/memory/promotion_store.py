@@ -28,7 +28,7 @@ class MemoryPromotions:
         self._per_customer: dict[tuple[str, str], int] = data.setdefault("promotion_customer_usage", {})
         self._coupons: dict[str, Coupon] = data.setdefault("coupons", {})
         self._coupon_customer: dict[tuple[str, str], int] = data.setdefault("coupon_customer_usage", {})
-        self._redeemed: set[str] = data.setdefault("redeemed_orders", set())
+        self._redeemed: dict[str, tuple[str, list[str], list[Redemption]]] = data.setdefault("redeemed_orders", {})
         self._seen = seen
 
     async def add(self, promotion: Promotion, limits: Limits) -> None:
@@ -105,4 +105,21 @@ class MemoryPromotions:
                 redemptions=usage.redemptions + 1, spent={**usage.spent, redemption.currency: spent},
             )
             self._per_customer[(redemption.promotion_id, customer_key)] = mine + 1
-        self._redeemed.add(order_id)
+        self._redeemed[order_id] = (customer_key, list(coupon_codes), list(redemptions))
+
+    async def release(self, order_id: str) -> None:
+        taken = self._redeemed.pop(order_id, None)
+        if taken is None:
+            return
+        customer_key, codes, redemptions = taken
+        for code in codes:
+            coupon = self._coupons[code]
+            self._coupons[code] = replace(coupon, used=max(coupon.used - 1, 0))
+            key = (code, customer_key)
+            self._coupon_customer[key] = max(self._coupon_customer.get(key, 0) - 1, 0)
+        for r in redemptions:
+            usage = self._usage.get(r.promotion_id, Usage())
+            spent = {**usage.spent, r.currency: usage.spent.get(r.currency, 0) - r.amount}
+            self._usage[r.promotion_id] = Usage(redemptions=max(usage.redemptions - 1, 0), spent=spent)
+            key2 = (r.promotion_id, customer_key)
+            self._per_customer[key2] = max(self._per_customer.get(key2, 0) - 1, 0)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -156,6 +156,29 @@ class PostgresPromotions:
                 order_id=order_id, promotion_id=r.promotion_id, version=r.version, amount=r.amount,
                 currency=r.currency, customer_key=customer_key, coupon_codes=sorted(coupon_codes),
             ))
+
+    async def release(self, order_id: str) -> None:
+        r = t.promotion_redemptions
+        rows = (await self._conn.execute(delete(r).where(r.c.order_id == order_id).returning(
+            r.c.promotion_id, r.c.amount, r.c.currency, r.c.customer_key, r.c.coupon_codes))).all()
+        if not rows:
+            return
+        customer_key = rows[0].customer_key
+        for code in sorted(set(rows[0].coupon_codes)):
+            await self._conn.execute(update(_c).where(_c.c.code == code, _c.c.used > 0).values(used=_c.c.used - 1))
+            cu = t.coupon_customer_usage
+            await self._conn.execute(update(cu).where(cu.c.code == code, cu.c.customer_key == customer_key,
+                                                      cu.c.used > 0).values(used=cu.c.used - 1))
+        for row in sorted(rows, key=lambda x: x.promotion_id):
+            spent = func.coalesce(_u.c.spent[row.currency].as_integer(), 0)
+            await self._conn.execute(update(_u).where(_u.c.promotion_id == row.promotion_id).values(
+                redemptions=func.greatest(_u.c.redemptions - 1, 0),
+                spent=_u.c.spent.op("||")(func.jsonb_build_object(row.currency, spent - row.amount)),
+            ))
+            pc = t.promotion_customer_usage
+            await self._conn.execute(update(pc).where(
+                pc.c.promotion_id == row.promotion_id, pc.c.customer_key == customer_key, pc.c.redemptions > 0,
+            ).values(redemptions=pc.c.redemptions - 1))
 
     async def _count_per_customer(self, table: Any, key_column: str, key: str, customer_key: str, counter: str,
                                   limit: int, error: type[Exception]) -> None:

@@ -639,6 +639,7 @@ async def secure_order_stock(
                 continue
             if refund_reference is None:
                 await return_gift_card(tx, order, clock=clock)
+            await tx.promotions.release(order.id)  # type: ignore[attr-defined]
             await tx.commit()
             return "cancelled"
     raise ConcurrencyConflict(f"order {command.order_id} kept changing; the consumer retries")
@@ -724,6 +725,7 @@ async def _cancel_unpaid(uow: Uow, order_id: str, clock: Clock, dispatch: Dispat
         order.cancel(now=clock.now(), actor="system:reconciler", reason=reason)
         await tx.orders.save(order, expected_version=loaded)
         await return_gift_card(tx, order, clock=clock)
+        await tx.promotions.release(order.id)  # type: ignore[attr-defined]
         await tx.commit()
     checkout = await _checkout_of(uow, order)
     if checkout is not None and checkout.reservation_id:

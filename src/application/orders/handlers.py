@@ -240,6 +240,7 @@ async def cancel_order(
     async def card_back(o: Order, tx: Any) -> None:
         if refund_reference is None:  # a pending order: what it took from a gift card goes back
             await return_gift_card(tx, o, clock=clock)
+        await tx.promotions.release(o.id)  # its coupon uses and promotion limits are free again
 
     order = await _transition(uow, command.order_id, lambda o: o.cancel(
         now=clock.now(), actor=command.actor, reason=command.reason, refund_reference=refund_reference,

@@ -87,5 +87,10 @@ class PromotionRepository(Protocol):
         ...
 
 
+    async def release(self, order_id: str) -> None:
+        """Give back what a cancelled order took (coupon uses, redemptions, budget, per-customer use)."""
+        ...
+
+
 class PromotionUnitOfWork(UnitOfWork, Protocol):
     promotions: PromotionRepository
