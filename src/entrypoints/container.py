@@ -142,7 +142,6 @@ def build_bus(
             customers.RegisterCustomer: functools.partial(customers.register, **deps, hasher=hasher),
             customers.SignIn: functools.partial(
                 customers.sign_in, uow=uow, hasher=hasher, sessions=sessions, limiter=limiter,
-                dummy_hash=hasher.hash("not-a-real-password-0"),
             ),
             customers.SignOut: functools.partial(customers.sign_out, sessions=sessions),
             customers.CurrentCustomer: functools.partial(customers.current_customer, sessions=sessions),
