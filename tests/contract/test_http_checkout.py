@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -97,15 +98,19 @@ def test_germany_vat_inclusive_paid_on_invoice(client, goods) -> None:
     assert Browser(client).get(f"/store/orders/{order['id']}").status_code == 404  # not yours
 
 
-async def test_california_sales_tax_on_top_paid_with_stripe(client, goods, localstripe, engine) -> None:  # noqa: F811
+async def test_california_sales_tax_on_top_paid_with_stripe(client, goods, localstripe, engine, caplog) -> None:  # noqa: F811
     shopper = Browser(client)
     shopper.post("/store/cart/lines", json={"sku": goods["Hoodie"], "quantity": 1}, headers={"X-Channel": "us"})
     checkout = checkout_to(shopper, SAN_FRANCISCO, "us-ground", "stripe")
     # $49.99 + $7.99 ground; 7.25 % on top: $3.62 + $0.58.
     assert checkout["totals"]["total"] == 4999 + 799 + 362 + 58
-    placed = shopper.post(f"/store/checkout/{checkout['id']}/place", headers={"Idempotency-Key": "ca-1"})
+    with caplog.at_level(logging.DEBUG):
+        placed = shopper.post(f"/store/checkout/{checkout['id']}/place", headers={"Idempotency-Key": "ca-1"})
     assert placed.status_code == 201, placed.text
     body = placed.json()
+    # A payment's log lines carry no client secret, API key or session token.
+    for secret in (body["client_secret"], API_KEY, shopper.jar.get("emporium_cart")):
+        assert secret not in caplog.text
     assert body["client_secret"]
     assert body["status"] == "pending"
 

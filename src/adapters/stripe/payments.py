@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +20,10 @@ from application.ports.payments import (
 )
 
 __all__ = ["StripeGateway", "StripePaymentGateway"]
+
+# The SDK logs whole API responses at debug level — client secrets included. Only its warnings
+# and errors may reach our logs, whatever level the application runs at.
+logging.getLogger("stripe").setLevel(logging.WARNING)
 
 _STATUSES = {
     "requires_payment_method": PaymentStatus.PENDING,
