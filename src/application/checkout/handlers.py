@@ -31,6 +31,7 @@ from application.checkout.commands import (
 from application.checkout.ports import CheckoutUnitOfWork, ShippingRates, Taxable, TaxCalculator
 from application.checkout.read_models import CheckoutView, PlacedOrderView, ShippingOptionView
 from application.inventory.commands import CommitReservation, ExtendReservation, ReleaseReservation, ReserveStock
+from application.orders.handlers import transition
 from application.orders.refunds import refund_money, return_gift_card
 from application.ports.addresses import AddressValidator
 from application.ports.clock import Clock, IdGenerator
@@ -618,7 +619,7 @@ async def secure_order_stock(
             logger.warning("order %s lost its units before they were secured: cancelling", order.id)
         # The decision is recorded before any money moves: a retry (after a crash, or once stock is
         # back) finishes the cancellation instead of shipping an order whose money went back.
-        order = await _update_order(uow, order.id, lambda o: o.note(
+        order = await transition(cast(Any, uow), order.id, lambda o: o.note(
             action=STOCK_LOST, detail="sold out before the order was secured", now=clock.now(), actor="system"))
     refund_reference = None
     if order.status is OrderStatus.PAID:
@@ -646,21 +647,6 @@ async def secure_order_stock(
 
 
 STOCK_LOST = "stock_lost"
-
-
-async def _update_order(uow: Uow, order_id: str, change: Callable[[Order], Any]) -> Order:
-    for _ in range(5):
-        async with uow() as tx:
-            order = await tx.orders.get(order_id)
-            loaded = order.version
-            change(order)
-            try:
-                await tx.orders.save(order, expected_version=loaded)
-            except ConcurrencyConflict:
-                continue
-            await tx.commit()
-            return order
-    raise ConcurrencyConflict(f"order {order_id} kept changing")
 
 
 async def reconcile_payments(

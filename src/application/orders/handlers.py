@@ -141,7 +141,7 @@ class RefundOrder:
     reason: str
 
 
-async def _transition(
+async def transition(
     uow: Uow, order_id: str, change: Callable[[Order], Any],
     also: Callable[[Order, Any], Awaitable[None]] | None = None,
 ) -> Order:
@@ -175,7 +175,7 @@ async def mark_paid(command: MarkPaid, *, uow: Uow, clock: Clock) -> OrderView:
         reference = order.payments[0].reference if order.payments else f"manual-{order.id}"
         order.pay(reference=reference, amount=order.totals.total, now=clock.now(), actor=command.actor)
 
-    return order_view(await _transition(uow, command.order_id, change), with_timeline=True)
+    return order_view(await transition(uow, command.order_id, change), with_timeline=True)
 
 
 async def fulfil_order(command: FulfilOrder, *, uow: Uow, clock: Clock, ids: IdGenerator) -> OrderView:
@@ -183,17 +183,17 @@ async def fulfil_order(command: FulfilOrder, *, uow: Uow, clock: Clock, ids: IdG
         lines = command.lines or {k: v for k, v in order.unfulfilled().items() if v > 0}
         order.fulfil(fulfilment_id=ids.new_id(), lines=lines, now=clock.now(), actor=command.actor)
 
-    return order_view(await _transition(uow, command.order_id, change), with_timeline=True)
+    return order_view(await transition(uow, command.order_id, change), with_timeline=True)
 
 
 async def ship_order(command: ShipOrder, *, uow: Uow, clock: Clock) -> OrderView:
-    return order_view(await _transition(uow, command.order_id, lambda o: o.ship(
+    return order_view(await transition(uow, command.order_id, lambda o: o.ship(
         carrier=command.carrier, tracking_number=command.tracking_number, now=clock.now(), actor=command.actor,
     )), with_timeline=True)
 
 
 async def deliver_order(command: DeliverOrder, *, uow: Uow, clock: Clock) -> OrderView:
-    return order_view(await _transition(uow, command.order_id, lambda o: o.deliver(now=clock.now(),
+    return order_view(await transition(uow, command.order_id, lambda o: o.deliver(now=clock.now(),
                                                                                    actor=command.actor)),
                       with_timeline=True)
 
@@ -242,7 +242,7 @@ async def cancel_order(
             await return_gift_card(tx, o, clock=clock)
         await tx.promotions.release(o.id)  # its coupon uses and promotion limits are free again
 
-    order = await _transition(uow, command.order_id, lambda o: o.cancel(
+    order = await transition(uow, command.order_id, lambda o: o.cancel(
         now=clock.now(), actor=command.actor, reason=command.reason, refund_reference=refund_reference,
     ), also=card_back)
     await _return_stock(uow, order, dispatch, command.actor)
@@ -266,7 +266,7 @@ async def refund_order(
         for reference, amount in parts:
             o.refund(amount=amount, reference=reference, reason=command.reason, now=clock.now(), actor=command.actor)
 
-    return order_view(await _transition(uow, command.order_id, record), with_timeline=True)
+    return order_view(await transition(uow, command.order_id, record), with_timeline=True)
 
 
 # -- read models ------------------------------------------------------------------------------------
