@@ -241,3 +241,38 @@ async def test_a_customer_sees_their_order_history_and_staff_the_timeline(client
     ]
     listed = client.get("/admin/orders", headers=support, params={"status": "delivered", "limit": 200}).json()
     assert order_id in [o["id"] for o in listed["items"]]
+
+
+def failures_counted(client) -> float:
+    for line in client.get("/metrics").text.splitlines():
+        if line.startswith('emporium_payment_failures_total{provider="stripe"}'):
+            return float(line.split()[-1])
+    return 0.0
+
+
+async def test_a_declined_card_releases_the_hold_and_is_counted(client, goods, localstripe, engine) -> None:  # noqa: F811
+    shopper = Browser(client)
+    shopper.post("/store/cart/lines", json={"sku": goods["Boot"], "quantity": 1})
+    checkout = checkout_to(shopper, BERLIN, "eu-standard", "stripe")
+    placed = shopper.post(f"/store/checkout/{checkout['id']}/place", headers={"Idempotency-Key": "declined-1"}).json()
+    before = failures_counted(client)
+    sdk = stripe.StripeClient(API_KEY, base_addresses={"api": localstripe.api_base},
+                              http_client=stripe.HTTPXClient(allow_sync_methods=True))
+    await asyncio.to_thread(sdk.v1.payment_intents.update, placed["payment_reference"],
+                            {"payment_method": "pm_card_chargeCustomerFail"})
+    with pytest.raises(stripe.StripeError):
+        await asyncio.to_thread(sdk.v1.payment_intents.confirm, placed["payment_reference"])
+    payload, signature = await asyncio.to_thread(
+        localstripe.inbox.wait_for,
+        lambda e: e["type"] == "payment_intent.payment_failed"
+        and e["data"]["object"]["id"] == placed["payment_reference"],
+    )
+    hooked = client.post("/webhooks/stripe", content=payload, headers={"Stripe-Signature": signature})
+    assert hooked.json()["outcome"] == "failed"
+    assert failures_counted(client) == before + 1
+    order = shopper.get(f"/store/orders/{placed['order_id']}").json()
+    assert order["status"] == "pending"  # the shopper may still pay with another card
+    async with engine.connect() as conn:
+        held = await conn.scalar(select(func.count()).select_from(t.reservations).where(
+            t.reservations.c.reference.like(f"{checkout['id']}%"), t.reservations.c.status == "active"))
+    assert held == 0  # the hold went back on sale

@@ -9,6 +9,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import PathParameter
 
 from application.checkout.commands import HandlePaymentEvent
+from entrypoints.http.metrics import PAYMENT_FAILURES
 
 Provider = Annotated[str, PathParameter(pattern=r"^[a-z]{1,20}$")]
 
@@ -27,4 +28,6 @@ class WebhookController(Controller):
         payload = await request.body()
         event = gateway.verify_webhook(payload, request.headers.get("stripe-signature"))
         outcome = await container.bus().handle(HandlePaymentEvent(provider=provider, event=event))
+        if outcome == "failed":
+            PAYMENT_FAILURES.labels(provider).inc()
         return {"event": event.id, "outcome": outcome}
