@@ -405,7 +405,8 @@ async def place_order(
         # Nothing to pay, or already paid or cancelled: a retried place must never open a new payment.
         return PlacedOrderView(
             order_id=order.id, number=order.number, status=order.status.value, total=order.totals.total,
-            currency=order.totals.currency, payment_provider=order.payment_provider if due else "giftcard",
+            currency=order.totals.currency,
+            payment_provider=order.payment_provider if due else ("giftcard" if order.gift_card_code else "none"),
             payment_reference=next((p.reference for p in order.payments), None),
         )
     gateway = gateways[order.payment_provider]
