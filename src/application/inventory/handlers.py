@@ -147,50 +147,51 @@ async def extend_reservation(cmd: ExtendReservation, *, uow: Uow, clock: Clock) 
         await tx.commit()
 
 
-async def commit_reservation(cmd: CommitReservation, *, uow: Uow, clock: Clock, gate: StockGate) -> bool:
+Key = tuple[str, str]  # (sku, location)
+
+
+async def _close(
+    uow: Uow, gate: StockGate, reservation_id: str,
+    close: Callable[[Reservation, dict[Key, StockItem]], bool], *, refill: Callable[[], bool] = lambda: True,
+) -> bool:
+    """Lock the reservation and its stock rows, close it one way, save both in one transaction;
+    when units went back on sale (or were re-taken), correct the gate's counters."""
     async with uow() as tx:
-        reservation = await tx.reservations.get(cmd.reservation_id)
+        reservation = await tx.reservations.get(reservation_id)
         items = await tx.stock.lock_keys(reservation.stock_keys())
-        reclaimed = cmd.reclaim and reservation.status.value in ("released", "expired")
-        if cmd.reclaim:
-            done = reservation.reclaim_and_commit(items, now=clock.now())
-        else:
-            done = reservation.commit(items, now=clock.now())
+        done = close(reservation, items)
         if done:
             await tx.stock.save(items.values())
             await tx.reservations.save(reservation)
             await tx.commit()
-    if done and reclaimed:
+    if done and refill():
         await _refill_gate(uow, gate, sorted({line.sku for line in reservation.held_lines}))
     return done
+
+
+async def commit_reservation(cmd: CommitReservation, *, uow: Uow, clock: Clock, gate: StockGate) -> bool:
+    """Payment succeeded: the held units are sold (``reclaim``: re-taken first if the hold lapsed)."""
+    reclaimed = False
+
+    def commit(reservation: Reservation, items: dict[Key, StockItem]) -> bool:
+        nonlocal reclaimed
+        if not cmd.reclaim:
+            return reservation.commit(items, now=clock.now())
+        reclaimed = reservation.status.value in ("released", "expired")
+        return reservation.reclaim_and_commit(items, now=clock.now())
+
+    # Re-taken units were back on sale for the gate: correct its counters; a plain commit changes
+    # nothing the gate counts.
+    return await _close(uow, gate, cmd.reservation_id, commit, refill=lambda: reclaimed)
 
 
 async def return_reservation(cmd: ReturnReservation, *, uow: Uow, gate: StockGate, clock: Clock) -> bool:
-    async with uow() as tx:
-        reservation = await tx.reservations.get(cmd.reservation_id)
-        items = await tx.stock.lock_keys(reservation.stock_keys())
-        done = reservation.give_back(items, actor=cmd.actor, now=clock.now())
-        if done:
-            await tx.stock.save(items.values())
-            await tx.reservations.save(reservation)
-            await tx.commit()
-    if done:
-        await _refill_gate(uow, gate, sorted({line.sku for line in reservation.held_lines}))
-    return done
+    return await _close(uow, gate, cmd.reservation_id,
+                        lambda r, items: r.give_back(items, actor=cmd.actor, now=clock.now()))
 
 
 async def release_reservation(cmd: ReleaseReservation, *, uow: Uow, gate: StockGate, clock: Clock) -> bool:
-    async with uow() as tx:
-        reservation = await tx.reservations.get(cmd.reservation_id)
-        items = await tx.stock.lock_keys(reservation.stock_keys())
-        done = reservation.release(items, now=clock.now())
-        if done:
-            await tx.stock.save(items.values())
-            await tx.reservations.save(reservation)
-            await tx.commit()
-    if done:
-        await _refill_gate(uow, gate, sorted({line.sku for line in reservation.held_lines}))
-    return done
+    return await _close(uow, gate, cmd.reservation_id, lambda r, items: r.release(items, now=clock.now()))
 
 
 async def expire_due(*, uow: Uow, gate: StockGate, clock: Clock, batch_size: int = 500) -> int:
