@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from dependency_injector import providers
 from litestar.testing import TestClient
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.memory.clock import SequentialIds
+from adapters.postgres.unit_of_work import PostgresUnitOfWork
+from adapters.system.clock import SystemClock
+from application.staff.handlers import IssueStaffToken, issue_staff_token
+from domain.staff.roles import Role
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
@@ -34,3 +42,36 @@ def client_for(settings: Settings, base_url: str = "http://testserver.local") ->
     with TestClient(create_app(container, configure_logs=False), base_url=base_url) as client:
         client.app.state.container = container
         yield client
+
+
+async def token_for(engine: AsyncEngine, role: Role) -> str:
+    issued = await issue_staff_token(
+        IssueStaffToken(name="test", role=role), uow=lambda: PostgresUnitOfWork(engine, SequentialIds()),
+        clock=SystemClock(), ids=SequentialIds(),
+    )
+    return issued.token
+
+
+async def stocked_products(
+    client: Any, engine: AsyncEngine, products: list[tuple[str, int, str, int]],
+) -> dict[str, tuple[str, str]]:
+    """Active products (name, price, currency, units) with units received in a new location, unique
+    to this run: name -> (sku, product id)."""
+    merch = {"Authorization": f"Bearer {await token_for(engine, Role.MERCHANDISER)}"}
+    staff = {"Authorization": f"Bearer {await token_for(engine, Role.FULFILMENT)}"}
+    tag = uuid.uuid4().hex[:6].upper()
+    location = f"wh-{tag.lower()}"
+    added = client.post("/admin/inventory/locations", headers=staff, json={"id": location, "name": "Main"})
+    assert added.status_code == 201, added.text
+    made = {}
+    for name, price, currency, units in products:
+        sku = f"{name.upper()}-{tag}"
+        created = client.post("/admin/products", headers=merch, json={
+            "name": f"{name} {tag}", "sku": sku, "price": price, "currency": currency, "status": "active",
+        })
+        assert created.status_code == 201, created.text
+        received = client.post(f"/admin/inventory/{sku}/receive", headers=staff,
+                               json={"location_id": location, "quantity": units})
+        assert received.status_code in (200, 201), received.text
+        made[name] = (sku, created.json()["id"])
+    return made

@@ -6,27 +6,15 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.memory.clock import SequentialIds
 from adapters.postgres import tables as t
-from adapters.postgres.unit_of_work import PostgresUnitOfWork
-from adapters.system.clock import SystemClock
-from application.staff.handlers import IssueStaffToken, issue_staff_token
 from domain.staff.roles import Role
-from tests.contract.http_support import client_for, settings_for
+from tests.contract.http_support import client_for, settings_for, token_for
 
 
 @pytest.fixture(scope="module")
 def client(database_url: str, redis_url: str):
     with client_for(settings_for(database_url, redis_url)) as c:
         yield c
-
-
-async def token_for(engine: AsyncEngine, role: Role) -> str:
-    issued = await issue_staff_token(
-        IssueStaffToken(name="test", role=role), uow=lambda: PostgresUnitOfWork(engine, SequentialIds()),
-        clock=SystemClock(), ids=SequentialIds(),
-    )
-    return issued.token
 
 
 async def rows_for_sku(engine: AsyncEngine, sku: str) -> tuple[int, int]:

@@ -19,7 +19,7 @@ from application.consumers import deliver
 from application.subscriptions import build_registry
 from domain.staff.roles import Role
 from tests.contract.harness import PostgresHarness
-from tests.contract.http_support import client_for, settings_for
+from tests.contract.http_support import client_for, settings_for, stocked_products
 from tests.contract.test_http_admin_products import token_for
 from tests.contract.test_http_cart import Browser
 from tests.contract.test_payment_gateway import API_KEY, localstripe, webhook_inbox  # noqa: F401 - fixtures
@@ -45,25 +45,9 @@ def client(database_url: str, redis_url: str, localstripe):  # noqa: F811
 
 @pytest.fixture(scope="module")
 async def goods(client, engine) -> dict[str, str]:
-    merch = {"Authorization": f"Bearer {await token_for(engine, Role.MERCHANDISER)}"}
-    staff = {"Authorization": f"Bearer {await token_for(engine, Role.FULFILMENT)}"}
-    tag = uuid.uuid4().hex[:6].upper()
-    location = f"wh-{tag.lower()}"
-    assert client.post("/admin/inventory/locations", headers=staff,
-                       json={"id": location, "name": "Main"}).status_code == 201
-    skus = {}
-    for name, price, currency, units in (("Boot", 5950, "EUR", 10), ("Hoodie", 4999, "USD", 10),
-                                         ("Scarf", 2500, "EUR", 1)):
-        sku = f"{name.upper()}-{tag}"
-        created = client.post("/admin/products", headers=merch, json={
-            "name": f"{name} {tag}", "sku": sku, "price": price, "currency": currency, "status": "active",
-        })
-        assert created.status_code == 201, created.text
-        received = client.post(f"/admin/inventory/{sku}/receive", headers=staff,
-                               json={"location_id": location, "quantity": units})
-        assert received.status_code in (200, 201), received.text
-        skus[name] = sku
-    return skus
+    made = await stocked_products(client, engine, [("Boot", 5950, "EUR", 10), ("Hoodie", 4999, "USD", 10),
+                                                   ("Scarf", 2500, "EUR", 1)])
+    return {name: sku for name, (sku, _) in made.items()}
 
 
 def checkout_to(shopper: Browser, address: dict, method: str, provider: str) -> dict:

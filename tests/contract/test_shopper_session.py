@@ -21,7 +21,7 @@ from application.ports.outbox import OutboxMessage
 from application.subscriptions import build_registry
 from domain.staff.roles import Role
 from entrypoints.http.app import create_app
-from tests.contract.http_support import make_container, settings_for
+from tests.contract.http_support import make_container, settings_for, stocked_products
 from tests.contract.test_http_admin_products import token_for
 from tests.contract.test_http_cart import Browser
 from tests.contract.test_http_checkout import BERLIN, checkout_to
@@ -44,22 +44,12 @@ def client(database_url: str, redis_url: str):
 async def shop(client, engine) -> dict[str, str]:
     """Two products in stock and a published €10-off coupon promotion, all unique to this run."""
     merch = {"Authorization": f"Bearer {await token_for(engine, Role.MERCHANDISER)}"}
-    staff = {"Authorization": f"Bearer {await token_for(engine, Role.FULFILMENT)}"}
-    tag = uuid.uuid4().hex[:6].upper()
-    location = f"wh-{tag.lower()}"
-    assert client.post("/admin/inventory/locations", headers=staff,
-                       json={"id": location, "name": "Main"}).status_code == 201
+    made = await stocked_products(client, engine, [("Boot", 5950, "EUR", 20), ("Sock", 900, "EUR", 20)])
+    tag = made["Boot"][0].rpartition("-")[2]
     shop = {}
-    for name, price in (("Boot", 5950), ("Sock", 900)):
-        sku = f"{name.upper()}-{tag}"
-        created = client.post("/admin/products", headers=merch, json={
-            "name": f"{name} {tag}", "sku": sku, "price": price, "currency": "EUR", "status": "active"})
-        assert created.status_code == 201, created.text
-        shop[f"{name.lower()}_product"] = created.json()["id"]
-        received = client.post(f"/admin/inventory/{sku}/receive", headers=staff,
-                               json={"location_id": location, "quantity": 20})
-        assert received.status_code in (200, 201), received.text
+    for name, (sku, product_id) in made.items():
         shop[name.lower()] = sku
+        shop[f"{name.lower()}_product"] = product_id
     promotion = client.post("/admin/promotions", headers=merch, json={
         "name": f"€10 off {tag}", "rule": "when subtotal >= 50.00 EUR and currency = EUR then 10.00 EUR off order"})
     assert promotion.status_code == 201, promotion.text

@@ -71,6 +71,18 @@ async def shop_and_checkout(bus, *, address=BERLIN, channel=None, skus=(("SHOE-1
     return view.id
 
 
+async def ready_to_pay(bus, owner, *, email="ada@example.com", provider="manual", gift_card=None,
+                       method="eu-standard", address=BERLIN):
+    """Every step up to payment for the owner's current cart: (checkout id, the payment view)."""
+    checkout_id = (await bus.handle(co.StartCheckout(owner=owner))).id
+    await bus.handle(co.SetContact(owner=owner, checkout_id=checkout_id, email=email))
+    await bus.handle(co.SetAddress(owner=owner, checkout_id=checkout_id, shipping=address))
+    await bus.handle(co.ChooseShipping(owner=owner, checkout_id=checkout_id, method_id=method))
+    view = await bus.handle(co.StartPayment(owner=owner, checkout_id=checkout_id, provider=provider,
+                                            gift_card=gift_card))
+    return checkout_id, view
+
+
 @pytest.fixture
 async def shoes(shop):
     bus, *_ = shop
@@ -223,11 +235,7 @@ async def test_the_reconciler_settles_orders_whose_webhook_never_came(shoes) -> 
     placed = []
     for owner in (GUEST, Owner.guest("guest-2")):
         await bus.handle(cart.AddCartLine(owner=owner, sku="SHOE-1", quantity=1))
-        checkout_id = (await bus.handle(co.StartCheckout(owner=owner))).id
-        await bus.handle(co.SetContact(owner=owner, checkout_id=checkout_id, email="ada@example.com"))
-        await bus.handle(co.SetAddress(owner=owner, checkout_id=checkout_id, shipping=BERLIN))
-        await bus.handle(co.ChooseShipping(owner=owner, checkout_id=checkout_id, method_id="eu-standard"))
-        await bus.handle(co.StartPayment(owner=owner, checkout_id=checkout_id, provider="stripe"))
+        checkout_id, _ = await ready_to_pay(bus, owner, provider="stripe")
         placed.append(await bus.handle(co.PlaceOrder(owner=owner, checkout_id=checkout_id)))
     card.succeed(placed[0].payment_reference)  # paid, but the webhook was lost
     await card.cancel(placed[1].payment_reference)  # abandoned and cancelled at the provider
@@ -323,11 +331,7 @@ async def test_a_gift_card_covering_everything_pays_at_once_and_cannot_pay_twice
     await bus.handle(co.StartPayment(owner=GUEST, checkout_id=checkout_id, provider="manual", gift_card=gift["code"]))
     other = Owner.guest("guest-two")
     await bus.handle(cart.AddCartLine(owner=other, sku="SHOE-1", quantity=2))
-    second = (await bus.handle(co.StartCheckout(owner=other))).id
-    await bus.handle(co.SetContact(owner=other, checkout_id=second, email="b@example.com"))
-    await bus.handle(co.SetAddress(owner=other, checkout_id=second, shipping=BERLIN))
-    await bus.handle(co.ChooseShipping(owner=other, checkout_id=second, method_id="eu-standard"))
-    await bus.handle(co.StartPayment(owner=other, checkout_id=second, provider="manual", gift_card=gift["code"]))
+    second, _ = await ready_to_pay(bus, other, email="b@example.com", gift_card=gift["code"])
 
     placed = await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
     assert (placed.status, placed.payment_provider) == ("paid", "giftcard")

@@ -12,7 +12,7 @@ from application.promotions import handlers as p
 from application.promotions.ports import CouponExhausted, Limits
 from domain.carts.cart import Owner
 from domain.promotions.errors import ParseError
-from tests.unit.test_checkout import BERLIN, GUEST, shop, stock  # noqa: F401 - the shop fixture
+from tests.unit.test_checkout import GUEST, ready_to_pay, shop, stock  # noqa: F401 - the shop fixture
 
 RUNNERS_20 = "when quantity(all) >= 1 then 20% off lines(all)"
 
@@ -77,11 +77,7 @@ async def test_a_coupon_gated_promotion_needs_its_code_and_a_single_use_code_red
     assert [(c.code, c.applied) for c in view.coupons] == [(code, True)]
 
     async def checkout(owner: Owner) -> str:
-        checkout_id = (await bus.handle(co.StartCheckout(owner=owner))).id
-        await bus.handle(co.SetContact(owner=owner, checkout_id=checkout_id, email=f"{owner.id}@example.com"))
-        await bus.handle(co.SetAddress(owner=owner, checkout_id=checkout_id, shipping=BERLIN))
-        await bus.handle(co.ChooseShipping(owner=owner, checkout_id=checkout_id, method_id="eu-standard"))
-        view = await bus.handle(co.StartPayment(owner=owner, checkout_id=checkout_id, provider="manual"))
+        checkout_id, view = await ready_to_pay(bus, owner, email=f"{owner.id}@example.com")
         assert view.totals["discount"] == 1000
         return checkout_id
 
@@ -104,11 +100,7 @@ async def test_a_redemption_limit_stops_the_promotion_for_the_next_cart(runner_s
     promotion_id = await create(bus, RUNNERS_20, limits=Limits(max_redemptions=1))
     await bus.handle(p.PublishPromotion(promotion_id=promotion_id))
     await bus.handle(cart.AddCartLine(owner=GUEST, sku="RUN-1", quantity=1))
-    checkout_id = (await bus.handle(co.StartCheckout(owner=GUEST))).id
-    await bus.handle(co.SetContact(owner=GUEST, checkout_id=checkout_id, email="a@example.com"))
-    await bus.handle(co.SetAddress(owner=GUEST, checkout_id=checkout_id, shipping=BERLIN))
-    await bus.handle(co.ChooseShipping(owner=GUEST, checkout_id=checkout_id, method_id="eu-standard"))
-    await bus.handle(co.StartPayment(owner=GUEST, checkout_id=checkout_id, provider="manual"))
+    checkout_id, _ = await ready_to_pay(bus, GUEST, email="a@example.com", provider="manual")
     await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
     other = Owner.guest("guest-c")
     await bus.handle(cart.AddCartLine(owner=other, sku="RUN-1", quantity=1))
@@ -134,11 +126,7 @@ async def test_an_order_line_keeps_the_version_that_priced_it_after_the_promotio
     promotion_id = await create(bus, RUNNERS_20)
     await bus.handle(p.PublishPromotion(promotion_id=promotion_id))
     await bus.handle(cart.AddCartLine(owner=GUEST, sku="RUN-1", quantity=1))
-    checkout_id = (await bus.handle(co.StartCheckout(owner=GUEST))).id
-    await bus.handle(co.SetContact(owner=GUEST, checkout_id=checkout_id, email="a@example.com"))
-    await bus.handle(co.SetAddress(owner=GUEST, checkout_id=checkout_id, shipping=BERLIN))
-    await bus.handle(co.ChooseShipping(owner=GUEST, checkout_id=checkout_id, method_id="eu-standard"))
-    await bus.handle(co.StartPayment(owner=GUEST, checkout_id=checkout_id, provider="manual"))
+    checkout_id, _ = await ready_to_pay(bus, GUEST, email="a@example.com", provider="manual")
     placed = await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
     await bus.handle(p.EditPromotion(promotion_id=promotion_id, terms=p.TermsInput(
         name="Promo", rule="when quantity(all) >= 1 then 50% off lines(all)")))
@@ -161,12 +149,7 @@ async def test_a_free_order_is_paid_the_moment_it_is_placed(runner_shop) -> None
     promotion_id = await create(bus, "when quantity(all) >= 1 then 100% off lines(all) and free shipping")
     await bus.handle(p.PublishPromotion(promotion_id=promotion_id))
     await bus.handle(cart.AddCartLine(owner=GUEST, sku="RUN-1", quantity=1))
-    checkout_id = (await bus.handle(co.StartCheckout(owner=GUEST))).id
-    await bus.handle(co.SetContact(owner=GUEST, checkout_id=checkout_id, email="a@example.com"))
-    await bus.handle(co.SetAddress(owner=GUEST, checkout_id=checkout_id, shipping=BERLIN))
-    await bus.handle(co.ChooseShipping(owner=GUEST, checkout_id=checkout_id, method_id="eu-standard"))
-    view = await bus.handle(co.StartPayment(owner=GUEST, checkout_id=checkout_id, provider="stripe",
-                                            gift_card=None))
+    checkout_id, view = await ready_to_pay(bus, GUEST, email="a@example.com", provider="stripe")
     assert view.totals["total"] == 0
     placed = await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
     assert placed.status == "paid"
@@ -182,11 +165,7 @@ async def test_a_customer_who_used_up_a_promotion_no_longer_sees_it_and_budgets_
     once = await create(bus, RUNNERS_20, name="Once each", limits=Limits(per_customer=1, budget={"EUR": 3000}))
     await bus.handle(p.PublishPromotion(promotion_id=once))
     await bus.handle(cart.AddCartLine(owner=alice, sku="RUN-1", quantity=1))
-    checkout_id = (await bus.handle(co.StartCheckout(owner=alice))).id
-    await bus.handle(co.SetContact(owner=alice, checkout_id=checkout_id, email="alice@example.com"))
-    await bus.handle(co.SetAddress(owner=alice, checkout_id=checkout_id, shipping=BERLIN))
-    await bus.handle(co.ChooseShipping(owner=alice, checkout_id=checkout_id, method_id="eu-standard"))
-    await bus.handle(co.StartPayment(owner=alice, checkout_id=checkout_id, provider="manual"))
+    checkout_id, _ = await ready_to_pay(bus, alice, email="alice@example.com", provider="manual")
     await bus.handle(co.PlaceOrder(owner=alice, checkout_id=checkout_id))
     await bus.handle(cart.AddCartLine(owner=alice, sku="RUN-1", quantity=1))
     assert (await bus.handle(cart.ViewCart(owner=alice))).discount == 0  # used once: gone for her
