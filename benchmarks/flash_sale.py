@@ -35,11 +35,11 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
 
 
-async def warm_up(engine, redis, connections: int) -> None:
-    held = [await engine.connect() for _ in range(connections)]
+async def warm_up(engine, redis, database_connections: int, redis_connections: int) -> None:
+    held = [await engine.connect() for _ in range(database_connections)]
     for conn in held:
         await conn.close()
-    await asyncio.gather(*(redis.ping() for _ in range(connections)))
+    await asyncio.gather(*(redis.ping() for _ in range(redis_connections)))
 
 
 async def run_ours(database_url: str, redis_url: str, units: int, buyers: int, concurrency: int) -> dict[str, float]:
@@ -54,7 +54,8 @@ async def run_ours(database_url: str, redis_url: str, units: int, buyers: int, c
     )
     await bus.handle(c.AddLocation(id=location, name="bench"))
     await bus.handle(c.ReceiveStock(sku=sku, location_id=location, quantity=units, actor="bench"))
-    await warm_up(engine, redis, min(concurrency, 40))  # a serving process has warm pools; so does the baseline
+    # A serving process has warm pools; so does the baseline.
+    await warm_up(engine, redis, min(concurrency, 40), concurrency)
 
     latencies: list[float] = []
     won = sold_out = 0

@@ -54,7 +54,7 @@ from application.giftcards import handlers as giftcards
 from application.inventory import commands as inv
 from application.inventory import handlers as inventory
 from application.inventory.batching import ReservationBatcher
-from application.inventory.gate_cache import SoldOutMemory
+from application.inventory.gate_cache import GroupedGate, SoldOutMemory
 from application.messagebus import MessageBus
 from application.notifications import OnceNotifier
 from application.orders import handlers as orders
@@ -97,7 +97,7 @@ def build_bus(
 
     pricing = {"store": cart_store, "promotions": promotions, "channels": channels}
     tracking_queue = tracking_queue or InlineTrackingQueue(uow)
-    gate = SoldOutMemory(gate or MemoryStockGate())
+    gate = SoldOutMemory(GroupedGate(gate or MemoryStockGate()))
     stock = {"uow": uow, "gate": gate, "clock": clock}
     bus.register(
         {

@@ -97,3 +97,36 @@ async def test_availability_projection_follows_stock_and_is_replay_safe(inv, har
             await tx.commit()
     availability = (await availability_of([inv.sku], uow=inv.uow))[inv.sku]
     assert (availability.status, availability.quantity) == ("low", 1)
+
+
+async def test_a_transaction_reads_its_own_stock_writes_and_leaving_without_commit_drops_them(inv) -> None:
+    # The PostgreSQL store may hold writes back until the commit: reads in between must see them.
+    async with inv.uow() as tx:
+        item = await tx.stock.get_or_create(inv.sku, inv.main)
+        item.receive(7, actor="ops", reference="po-1", now=inv.clock.now())
+        await tx.stock.save([item])
+        assert [(i.on_hand, i.reserved) for i in await tx.stock.levels(inv.sku)] == [(7, 0)]
+        assert await tx.stock.available([inv.sku]) == {inv.sku: 7}
+        assert [m.reference for m in await tx.stock.movements(inv.sku, 10)] == ["po-1"]
+        [locked] = (await tx.stock.lock_for_placement([inv.sku], [])).stock[inv.sku]
+        assert locked.on_hand == 7
+    assert await inv.levels() == {}  # not even the row get_or_create made
+    assert await stock_movements(inv.sku, uow=inv.uow) == []
+
+
+async def test_placement_reads_locked_stock_policies_and_references_already_holding(inv) -> None:
+    await inv.bus.handle(c.ReceiveStock(sku=inv.sku, location_id=inv.store, quantity=2, actor="ops"))
+    await inv.bus.handle(c.ReceiveStock(sku=inv.sku, location_id=inv.main, quantity=1, actor="ops"))
+    await inv.bus.handle(c.SetSkuPolicy(sku=inv.sku, low_stock_threshold=4, show_quantity=True))
+    await inv.bus.handle(c.ReserveStock(reference=f"{inv.sku}-held", lines=[(inv.sku, 1)]))
+    async with inv.uow() as tx:
+        ground = await tx.stock.lock_for_placement(
+            [inv.sku, f"{inv.sku}-none"], [f"{inv.sku}-held", f"{inv.sku}-new"]
+        )
+    assert [(i.location_id, i.on_hand, i.reserved) for i in ground.stock[inv.sku]] == [
+        (inv.main, 1, 1), (inv.store, 2, 0),  # allocation order: location priority
+    ]
+    assert ground.stock[f"{inv.sku}-none"] == []
+    assert ground.policies[inv.sku].low_stock_threshold == 4
+    assert f"{inv.sku}-none" not in ground.policies
+    assert ground.held == {f"{inv.sku}-held"}

@@ -27,6 +27,9 @@ class OpenGate:
     async def try_take(self, requested: dict[str, int]) -> GateAnswer:
         return GateAnswer(unknown=sorted(requested))
 
+    async def try_take_many(self, requests: list[dict[str, int]]) -> list[GateAnswer]:
+        return [await self.try_take(requested) for requested in requests]
+
     async def give_back(self, units: dict[str, int]) -> None:
         return None
 

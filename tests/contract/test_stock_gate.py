@@ -55,3 +55,17 @@ async def test_concurrent_takes_never_hand_out_more_than_the_counter(gate) -> No
     answers = await asyncio.gather(*(gate.try_take({"HOT": 1}) for _ in range(50)))
     assert sum(1 for a in answers if a.taken) == 10
     assert sum(1 for a in answers if a.sold_out) == 40
+
+
+async def test_many_takes_in_one_call_are_answered_in_order(gate) -> None:
+    await gate.refill({"A": 3, "B": 1})
+    answers = await gate.try_take_many([{"A": 2}, {"A": 2}, {"A": 1, "B": 1}, {"B": 1, "C": 1}, {"C": 4}])
+    assert [(a.taken, a.sold_out, a.unknown) for a in answers] == [
+        ({"A": 2}, [], []),
+        ({}, ["A"], []),  # only one A left
+        ({"A": 1, "B": 1}, [], []),
+        ({}, ["B"], []),  # all or nothing: B is short, so nothing is taken
+        ({}, [], ["C"]),
+    ]
+    assert (await gate.try_take({"A": 1})).sold_out == ["A"]
+    assert await gate.try_take_many([]) == []

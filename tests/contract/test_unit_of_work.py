@@ -71,3 +71,73 @@ async def test_a_consumer_marks_an_event_processed_once(harness, unique) -> None
     async with harness.uow()() as tx:
         assert await tx.processed.mark("projection", f"evt-{unique}") is False
         assert await tx.processed.mark("other-consumer", f"evt-{unique}") is True
+
+
+async def test_writes_held_back_until_the_commit_fail_it_as_integrity_errors_and_leave_nothing(engine, unique) -> None:
+    """The PostgreSQL unit of work sends hot-path writes together with COMMIT: what the database
+    refuses there (a CHECK, a unique index) surfaces from ``commit`` and nothing is kept."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    from adapters.memory.clock import SequentialIds
+    from adapters.postgres.unit_of_work import PostgresUnitOfWork
+    from domain.inventory.reservation import Reservation
+    from domain.inventory.stock import Location
+
+    ids = SequentialIds()
+
+    def uow() -> PostgresUnitOfWork:
+        return PostgresUnitOfWork(engine, ids)
+
+    async def outbox_rows() -> int:
+        async with engine.connect() as conn:
+            return int(await conn.scalar(
+                text("SELECT count(*) FROM outbox WHERE aggregate_id LIKE :a"), {"a": f"%{unique}%"}
+            ))
+
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    sku, location = f"UOW-{unique}", f"loc-{unique}"
+    async with uow() as tx:
+        await tx.stock.add_location(Location(id=location, name="Main"))
+        item = await tx.stock.get_or_create(sku, location)
+        item.receive(3, actor="ops", now=now)
+        held = Reservation.place(
+            id=f"r1-{unique}", reference=f"chk-{unique}", requested={sku: 1}, stock={sku: [item]}, policies={},
+            now=now, ttl=timedelta(minutes=5),
+        )
+        await tx.stock.save([item])
+        await tx.reservations.add_many([held])
+        await tx.commit()
+    committed_events = await outbox_rows()
+    assert committed_events > 0
+
+    async with uow() as tx:  # the CHECK on_hand >= reserved, the last line of defence
+        [item] = (await tx.stock.lock([sku]))[sku]
+        item.receive(1, actor="ops", now=now)
+        item.reserved = item.on_hand + 1  # what a bug in the domain would write
+        await tx.stock.save([item])
+        with pytest.raises(IntegrityError):
+            await tx.commit()
+
+    async with uow() as tx:  # a second active reservation for the same checkout
+        [item] = (await tx.stock.lock([sku]))[sku]
+        twin = Reservation.place(
+            id=f"r2-{unique}", reference=f"chk-{unique}", requested={sku: 1}, stock={sku: [item]}, policies={},
+            now=now, ttl=timedelta(minutes=5),
+        )
+        await tx.stock.save([item])
+        await tx.reservations.add_many([twin])
+        with pytest.raises(IntegrityError):
+            await tx.commit()
+
+    async with uow() as tx:
+        [item] = await tx.stock.levels(sku)
+        assert (item.on_hand, item.reserved) == (3, 1)
+        assert [m.kind.value for m in await tx.stock.movements(sku, 10)] == ["reserved", "received"]
+        holding = await tx.connection.scalars(
+            text("SELECT id FROM reservations WHERE reference = :r"), {"r": f"chk-{unique}"}
+        )
+        assert holding.all() == [f"r1-{unique}"]
+    assert await outbox_rows() == committed_events  # the refused transactions announced nothing

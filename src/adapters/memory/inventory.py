@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from application.inventory.ports import GateAnswer, StockKey
+from application.inventory.ports import GateAnswer, Placement, StockKey
 from application.inventory.read_models import Availability
 from domain.inventory.audit import ReconciliationRun
 from domain.inventory.errors import ReservationNotFound, UnknownLocation
@@ -52,6 +52,12 @@ class MemoryStockRepository:
         for items in result.values():
             items.sort(key=lambda i: self._priority(i.location_id))
         return result
+
+    async def lock_for_placement(self, skus: Iterable[str], references: list[str]) -> Placement:
+        wanted = set(skus)
+        held = {r.reference for r in self._data.reservations.values()
+                if r.reference in references and r.status is ReservationStatus.ACTIVE}
+        return Placement(stock=await self.lock(wanted), policies=await self.policies(wanted), held=held)
 
     async def lock_keys(self, keys: Iterable[StockKey]) -> dict[StockKey, StockItem]:
         return {key: self._item(key) for key in sorted(set(keys)) if key in self._data.items}
@@ -124,13 +130,6 @@ class MemoryReservationRepository:
         for reservation in reservations:
             await self.add(reservation)
 
-    async def active_references(self, references: list[str]) -> set[str]:
-        wanted = set(references)
-        return {
-            r.reference for r in self._data.reservations.values()
-            if r.reference in wanted and r.status is ReservationStatus.ACTIVE
-        }
-
     async def get(self, reservation_id: str) -> Reservation:
         try:
             reservation = self._data.reservations[reservation_id]
@@ -169,14 +168,20 @@ class MemoryStockGate:
         self._lock = asyncio.Lock()
 
     async def try_take(self, requested: dict[str, int]) -> GateAnswer:
+        return (await self.try_take_many([requested]))[0]
+
+    async def try_take_many(self, requests: list[dict[str, int]]) -> list[GateAnswer]:
         async with self._lock:
-            known = {sku: q for sku, q in requested.items() if sku in self.counters}
-            short = sorted(sku for sku, q in known.items() if self.counters[sku] < q)
-            if short:
-                return GateAnswer(sold_out=short)
-            for sku, quantity in known.items():
-                self.counters[sku] -= quantity
-            return GateAnswer(taken=known, unknown=sorted(set(requested) - set(known)))
+            return [self._take(requested) for requested in requests]
+
+    def _take(self, requested: dict[str, int]) -> GateAnswer:
+        known = {sku: q for sku, q in requested.items() if sku in self.counters}
+        short = sorted(sku for sku, q in known.items() if self.counters[sku] < q)
+        if short:
+            return GateAnswer(sold_out=short)
+        for sku, quantity in known.items():
+            self.counters[sku] -= quantity
+        return GateAnswer(taken=known, unknown=sorted(set(requested) - set(known)))
 
     async def give_back(self, units: dict[str, int]) -> None:
         async with self._lock:

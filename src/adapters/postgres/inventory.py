@@ -8,13 +8,13 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import and_, bindparam, func, insert, literal, select, tuple_, update
+from sqlalchemy import and_, func, insert, literal, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.postgres import tables as t
-from application.inventory.ports import StockKey
+from adapters.postgres.pipeline import Flushing, Pipeline
+from application.inventory.ports import Placement, StockKey
 from domain.inventory.audit import ReconciliationRun
 from domain.inventory.errors import ReservationNotFound, UnknownLocation
 from domain.inventory.reservation import Reservation, ReservationLine, ReservationStatus, SkuPolicy
@@ -32,10 +32,71 @@ def _item(row: Any) -> StockItem:
     )
 
 
+# The reservation hot path in hand-written SQL: one round trip to read and lock, and the writes
+# staged (multi-row through ``unnest``) to travel with the COMMIT. See adapters.postgres.pipeline.
+_POLICIES = """
+SELECT sku, track_inventory, allow_backorder, low_stock_threshold, show_quantity
+FROM inventory_policies WHERE sku = ANY(%b::text[])
+"""
+_LOCK = """
+SELECT s.sku, s.location_id, s.on_hand, s.reserved, s.version, coalesce(l.priority, 1000000) AS priority
+FROM stock_items s LEFT JOIN inventory_locations l ON l.id = s.location_id
+WHERE s.sku = ANY(%b::text[]) ORDER BY s.sku, s.location_id FOR UPDATE OF s
+"""
+_HELD = "SELECT reference FROM reservations WHERE reference = ANY(%b::text[]) AND status = 'active'"
+_SAVE_BALANCES = """
+UPDATE stock_items AS s SET on_hand = v.on_hand, reserved = v.reserved, version = v.version
+FROM unnest(%b::text[], %b::text[], %b::bigint[], %b::bigint[], %b::int[])
+    AS v(sku, location_id, on_hand, reserved, version)
+WHERE s.sku = v.sku AND s.location_id = v.location_id
+"""
+_APPEND_MOVEMENTS = """
+INSERT INTO stock_movements
+    (sku, location_id, kind, on_hand_delta, reserved_delta, actor, reason, reference, occurred_at)
+SELECT * FROM unnest(
+    %b::text[], %b::text[], %b::text[], %b::bigint[], %b::bigint[], %b::text[], %b::text[], %b::text[],
+    %b::timestamptz[])
+"""
+_ADD_RESERVATIONS = """
+INSERT INTO reservations (id, reference, status, expires_at, created_at, version)
+SELECT * FROM unnest(%b::text[], %b::text[], %b::text[], %b::timestamptz[], %b::timestamptz[], %b::int[])
+"""
+_ADD_RESERVATION_LINES = """
+INSERT INTO reservation_lines (reservation_id, line_no, sku, location_id, quantity)
+SELECT * FROM unnest(%b::text[], %b::int[], %b::text[], %b::text[], %b::bigint[])
+"""
+
+
+def _policy(row: Any) -> SkuPolicy:
+    return SkuPolicy(
+        sku=row.sku, track_inventory=row.track_inventory, allow_backorder=row.allow_backorder,
+        low_stock_threshold=row.low_stock_threshold, show_quantity=row.show_quantity,
+    )
+
+
+def _columns(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    """Row tuples as one list per column: the parameters of an ``unnest`` insert."""
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
+
+
 class PostgresStockRepository:
-    def __init__(self, conn: AsyncConnection, seen: list[Aggregate]) -> None:
-        self._conn = conn
+    def __init__(self, conn: Flushing, seen: list[Aggregate], pipeline: Pipeline) -> None:
+        self._conn = conn  # sends staged writes before each statement
         self._seen = seen
+        self._pipeline = pipeline
+
+    async def lock_for_placement(self, skus: Iterable[str], references: list[str]) -> Placement:
+        wanted = sorted(set(skus))
+        policies, locked, held = await self._pipeline.query(
+            (_POLICIES, (wanted,)), (_LOCK, (wanted,)), (_HELD, (references,))
+        )
+        stock: dict[str, list[StockItem]] = {sku: [] for sku in wanted}
+        for row in sorted(locked, key=lambda r: (r.sku, r.priority, r.location_id)):
+            stock[row.sku].append(_item(row))
+        self._track([i for items in stock.values() for i in items])
+        return Placement(
+            stock=stock, policies={r.sku: _policy(r) for r in policies}, held={r.reference for r in held}
+        )
 
     def _track(self, items: list[StockItem]) -> list[StockItem]:
         self._seen.extend(items)
@@ -83,33 +144,21 @@ class PostgresStockRepository:
         return (await self.lock_keys([(sku, location_id)]))[(sku, location_id)]
 
     async def save(self, items: Iterable[StockItem]) -> None:
-        balances: list[dict[str, Any]] = []
-        movements: list[dict[str, Any]] = []
+        balances: list[tuple[Any, ...]] = []
+        movements: list[tuple[Any, ...]] = []
         for item in items:
             pending = item.pull_movements()
             if not pending:
                 continue
-            balances.append(
-                {"k_sku": item.sku, "k_loc": item.location_id, "b_on_hand": item.on_hand,
-                 "b_reserved": item.reserved, "b_version": item.version}
-            )
+            balances.append((item.sku, item.location_id, item.on_hand, item.reserved, item.version))
             movements.extend(
-                {
-                    "sku": m.sku, "location_id": m.location_id, "kind": m.kind.value,
-                    "on_hand_delta": m.on_hand_delta, "reserved_delta": m.reserved_delta, "actor": m.actor,
-                    "reason": m.reason, "reference": m.reference, "occurred_at": m.occurred_at,
-                }
+                (m.sku, m.location_id, m.kind.value, m.on_hand_delta, m.reserved_delta, m.actor, m.reason,
+                 m.reference, m.occurred_at)
                 for m in pending
             )
-        if not balances:
-            return
-        await self._conn.execute(
-            update(_s)
-            .where(_s.c.sku == bindparam("k_sku"), _s.c.location_id == bindparam("k_loc"))
-            .values(on_hand=bindparam("b_on_hand"), reserved=bindparam("b_reserved"), version=bindparam("b_version")),
-            balances,
-        )
-        await self._conn.execute(insert(t.stock_movements), movements)
+        if balances:
+            self._pipeline.stage(_SAVE_BALANCES, _columns(balances, 5))
+            self._pipeline.stage(_APPEND_MOVEMENTS, _columns(movements, 9))
 
     async def levels(self, sku: str) -> list[StockItem]:
         rows = (
@@ -175,13 +224,7 @@ class PostgresStockRepository:
     async def policies(self, skus: Iterable[str]) -> dict[str, SkuPolicy]:
         p = t.inventory_policies
         rows = (await self._conn.execute(select(p).where(p.c.sku.in_(sorted(set(skus)))))).all()
-        return {
-            r.sku: SkuPolicy(
-                sku=r.sku, track_inventory=r.track_inventory, allow_backorder=r.allow_backorder,
-                low_stock_threshold=r.low_stock_threshold, show_quantity=r.show_quantity,
-            )
-            for r in rows
-        }
+        return {r.sku: _policy(r) for r in rows}
 
     async def set_policy(self, policy: SkuPolicy) -> None:
         values = {
@@ -209,9 +252,10 @@ _rl = t.reservation_lines
 
 
 class PostgresReservationRepository:
-    def __init__(self, conn: AsyncConnection, seen: list[Aggregate]) -> None:
-        self._conn = conn
+    def __init__(self, conn: Flushing, seen: list[Aggregate], pipeline: Pipeline) -> None:
+        self._conn = conn  # sends staged writes before each statement
         self._seen = seen
+        self._pipeline = pipeline
 
     async def add(self, reservation: Reservation) -> None:
         try:
@@ -236,33 +280,17 @@ class PostgresReservationRepository:
         self._seen.append(reservation)
 
     async def add_many(self, reservations: list[Reservation]) -> None:
-        # No savepoint per row: the group checked its references under the stock locks; a racing
-        # duplicate from elsewhere fails the whole group, which then retries one by one.
-        await self._conn.execute(
-            insert(_r),
-            [
-                {"id": r.id, "reference": r.reference, "status": r.status.value, "expires_at": r.expires_at,
-                 "created_at": r.created_at, "version": r.version}
-                for r in reservations
-            ],
-        )
-        await self._conn.execute(
-            insert(_rl),
-            [
-                {"reservation_id": r.id, "line_no": n, "sku": line.sku, "location_id": line.location_id,
-                 "quantity": line.quantity}
-                for r in reservations for n, line in enumerate(r.lines)
-            ],
-        )
+        # Staged for the commit, no savepoint per row: the group checked its references under the
+        # stock locks; a racing duplicate from elsewhere fails the whole group (the unique index
+        # on active references), which then retries one by one.
+        self._pipeline.stage(_ADD_RESERVATIONS, _columns(
+            [(r.id, r.reference, r.status.value, r.expires_at, r.created_at, r.version) for r in reservations], 6
+        ))
+        self._pipeline.stage(_ADD_RESERVATION_LINES, _columns(
+            [(r.id, n, line.sku, line.location_id, line.quantity)
+             for r in reservations for n, line in enumerate(r.lines)], 5
+        ))
         self._seen.extend(reservations)
-
-    async def active_references(self, references: list[str]) -> set[str]:
-        rows = await self._conn.scalars(
-            select(_r.c.reference).where(
-                _r.c.reference.in_(references), _r.c.status == ReservationStatus.ACTIVE.value
-            )
-        )
-        return set(rows.all())
 
     async def get(self, reservation_id: str) -> Reservation:
         row = (await self._conn.execute(select(_r).where(_r.c.id == reservation_id).with_for_update())).first()

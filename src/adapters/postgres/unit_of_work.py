@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy import insert
+import msgspec
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -24,6 +24,7 @@ from adapters.postgres.giftcards import PostgresGiftCards
 from adapters.postgres.inventory import PostgresReservationRepository, PostgresStockRepository
 from adapters.postgres.merchandising import PostgresMerchandising
 from adapters.postgres.orders import PostgresCheckouts, PostgresOrders, PostgresOrderViews
+from adapters.postgres.pipeline import Flushing, Pipeline
 from adapters.postgres.promotions import PostgresPromotions
 from adapters.postgres.read_models import PostgresAvailabilityView, PostgresCatalogReadModel
 from adapters.postgres.repositories import PostgresStaffTokens
@@ -60,28 +61,30 @@ class PostgresUnitOfWork:
         await self._conn.begin()
         self._seen: list[Aggregate] = []
         self._recorded: list[DomainEvent] = []
-        self.products = PostgresProductRepository(self._conn, self._seen)
-        self.price_lists = PostgresPriceLists(self._conn, self._seen)
-        self.categories = PostgresCategories(self._conn, self._seen)
-        self.category_view = PostgresCategoryView(self._conn)
-        self.collections = PostgresCollections(self._conn, self._seen)
-        self.collection_view = PostgresCollectionView(self._conn)
-        self.staff_tokens = PostgresStaffTokens(self._conn)
-        self.processed = PostgresProcessedEvents(self._conn)
-        self.catalog_view = PostgresCatalogReadModel(self._conn)
-        self.analytics = PostgresAnalyticsStore(self._conn)
-        self.stock = PostgresStockRepository(self._conn, self._seen)
-        self.reservations = PostgresReservationRepository(self._conn, self._seen)
-        self.availability_view = PostgresAvailabilityView(self._conn)
-        self.merchandising = PostgresMerchandising(self._conn)
-        self.customers = PostgresCustomers(self._conn, self._seen)
-        self.password_resets = PostgresPasswordResets(self._conn)
-        self.checkouts = PostgresCheckouts(self._conn, self._seen)
-        self.orders = PostgresOrders(self._conn, self._seen)
-        self.order_views = PostgresOrderViews(self._conn)
-        self.gift_cards = PostgresGiftCards(self._conn, self._seen)
-        self.promotions = PostgresPromotions(self._conn, self._seen)
-        self.webhooks = PostgresWebhooks(self._conn)
+        self._pipeline = pipeline = Pipeline(self._conn)
+        conn = Flushing(self._conn, pipeline)  # every repository reads this transaction's staged writes
+        self.products = PostgresProductRepository(conn, self._seen)
+        self.price_lists = PostgresPriceLists(conn, self._seen)
+        self.categories = PostgresCategories(conn, self._seen)
+        self.category_view = PostgresCategoryView(conn)
+        self.collections = PostgresCollections(conn, self._seen)
+        self.collection_view = PostgresCollectionView(conn)
+        self.staff_tokens = PostgresStaffTokens(conn)
+        self.processed = PostgresProcessedEvents(conn)
+        self.catalog_view = PostgresCatalogReadModel(conn)
+        self.analytics = PostgresAnalyticsStore(conn)
+        self.stock = PostgresStockRepository(conn, self._seen, pipeline)
+        self.reservations = PostgresReservationRepository(conn, self._seen, pipeline)
+        self.availability_view = PostgresAvailabilityView(conn)
+        self.merchandising = PostgresMerchandising(conn)
+        self.customers = PostgresCustomers(conn, self._seen)
+        self.password_resets = PostgresPasswordResets(conn)
+        self.checkouts = PostgresCheckouts(conn, self._seen)
+        self.orders = PostgresOrders(conn, self._seen)
+        self.order_views = PostgresOrderViews(conn)
+        self.gift_cards = PostgresGiftCards(conn, self._seen)
+        self.promotions = PostgresPromotions(conn, self._seen)
+        self.webhooks = PostgresWebhooks(conn)
         return self
 
     @property
@@ -96,6 +99,7 @@ class PostgresUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         conn = self.connection
+        self._pipeline.discard()
         try:
             if conn.in_transaction():
                 await conn.rollback()
@@ -107,26 +111,30 @@ class PostgresUnitOfWork:
         self._recorded.append(event)
 
     async def commit(self) -> None:
+        """Staged writes, outbox rows and COMMIT travel in one round trip."""
         conn = self.connection
         recorded, self._recorded = self._recorded, []
-        rows = [
-            {
-                "id": self._ids.new_id(),
-                "topic": event.topic,
-                "aggregate_id": event.aggregate_id,
-                "aggregate_version": event.aggregate_version,
-                "occurred_at": event.occurred_at,
-                "payload": event_to_builtins(event),
-            }
-            for event in [*(e for aggregate in self._seen for e in aggregate.pull_events()), *recorded]
-        ]
-        if rows:
-            await conn.execute(insert(t.outbox), rows)
-        await conn.commit()
+        events = [*(e for aggregate in self._seen for e in aggregate.pull_events()), *recorded]
+        if events:
+            self._pipeline.stage(_APPEND_OUTBOX, [
+                [self._ids.new_id() for _ in events], [e.topic for e in events], [e.aggregate_id for e in events],
+                [e.aggregate_version for e in events], [e.occurred_at for e in events],
+                [msgspec.json.encode(event_to_builtins(e)).decode() for e in events],
+            ])
+        await self._pipeline.commit()
+        await conn.commit()  # nothing left to do on the server: closes SQLAlchemy's transaction
         await conn.begin()
 
     async def rollback(self) -> None:
         conn = self.connection
+        self._pipeline.discard()
         await conn.rollback()
         await conn.begin()
 
+
+_APPEND_OUTBOX = """
+INSERT INTO outbox (id, topic, aggregate_id, aggregate_version, occurred_at, payload)
+SELECT id, topic, aggregate_id, aggregate_version, occurred_at, payload::jsonb
+FROM unnest(%b::text[], %b::text[], %b::text[], %b::int[], %b::timestamptz[], %b::text[])
+    AS o(id, topic, aggregate_id, aggregate_version, occurred_at, payload)
+"""

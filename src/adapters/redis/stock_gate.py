@@ -10,22 +10,37 @@ from redis.asyncio import Redis
 
 from application.inventory.ports import GateAnswer
 
-# All counters checked first, then all taken: a multi-SKU cart takes everything or nothing.
+# Requests in order; for each, all its counters are checked first, then all taken: a
+# multi-SKU cart takes everything or nothing. ARGV: the number of requests, then per request
+# its number of lines and (key index, quantity) per line. One answer per request:
+# {1, unknown key indices} or {0, short key indices}.
 _TRY_TAKE = """
-local short, unknown = {}, {}
-for i, key in ipairs(KEYS) do
-    local value = redis.call('GET', key)
-    if not value then
-        unknown[#unknown + 1] = i
-    elseif tonumber(value) < tonumber(ARGV[i]) then
-        short[#short + 1] = i
+local answers, at = {}, 2
+for r = 1, tonumber(ARGV[1]) do
+    local lines = tonumber(ARGV[at])
+    local first = at + 1
+    at = first + 2 * lines
+    local short, unknown = {}, {}
+    for i = first, at - 1, 2 do
+        local key = tonumber(ARGV[i])
+        local value = redis.call('GET', KEYS[key])
+        if not value then
+            unknown[#unknown + 1] = key
+        elseif tonumber(value) < tonumber(ARGV[i + 1]) then
+            short[#short + 1] = key
+        end
+    end
+    if #short > 0 then
+        answers[r] = {0, short}
+    else
+        for i = first, at - 1, 2 do
+            local key = KEYS[tonumber(ARGV[i])]
+            if redis.call('EXISTS', key) == 1 then redis.call('DECRBY', key, ARGV[i + 1]) end
+        end
+        answers[r] = {1, unknown}
     end
 end
-if #short > 0 then return {0, short} end
-for i, key in ipairs(KEYS) do
-    if redis.call('EXISTS', key) == 1 then redis.call('DECRBY', key, ARGV[i]) end
-end
-return {1, unknown}
+return answers
 """
 
 _GIVE_BACK = """
@@ -47,12 +62,26 @@ class RedisStockGate:
         return self._prefix + sku
 
     async def try_take(self, requested: dict[str, int]) -> GateAnswer:
-        skus = sorted(requested)
-        ok, indices = await self._take(keys=[self._key(s) for s in skus], args=[requested[s] for s in skus])
-        named = [skus[int(i) - 1] for i in indices]
-        if not int(ok):
-            return GateAnswer(sold_out=named)
-        return GateAnswer(taken={s: requested[s] for s in skus if s not in named}, unknown=named)
+        return (await self.try_take_many([requested]))[0]
+
+    async def try_take_many(self, requests: list[dict[str, int]]) -> list[GateAnswer]:
+        skus = sorted({sku for requested in requests for sku in requested})
+        index = {sku: n for n, sku in enumerate(skus, start=1)}
+        args: list[int] = [len(requests)]
+        for requested in requests:
+            args.append(len(requested))
+            for sku in sorted(requested):
+                args += [index[sku], requested[sku]]
+        replies = await self._take(keys=[self._key(s) for s in skus], args=args)
+        answers = []
+        for requested, (ok, indices) in zip(requests, replies, strict=True):
+            named = [skus[int(i) - 1] for i in indices]
+            if not int(ok):
+                answers.append(GateAnswer(sold_out=named))
+                continue
+            taken = {s: requested[s] for s in sorted(requested) if s not in named}
+            answers.append(GateAnswer(taken=taken, unknown=named))
+        return answers
 
     async def give_back(self, units: dict[str, int]) -> None:
         if units:

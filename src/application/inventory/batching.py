@@ -9,26 +9,22 @@ grouping only removes round trips from the locked section, which is what a hot S
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
+from application.grouping import Grouped
 from application.inventory.ports import InventoryUnitOfWork
 from application.ports.clock import Clock, IdGenerator
 from domain.inventory.reservation import Reservation
 from domain.shared.errors import Conflict, DomainError
 
-logger = logging.getLogger(__name__)
 
-
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class _Request:
     reference: str
     requested: dict[str, int]
     ttl: timedelta
-    outcome: asyncio.Future[str] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
 class ReservationBatcher:
@@ -38,53 +34,24 @@ class ReservationBatcher:
         self._uow = uow
         self._clock = clock
         self._ids = ids
-        self._max_batch = max_batch
-        self._pending: list[_Request] = []
-        self._draining: asyncio.Task[None] | None = None
-        self.transactions = 0  # how many groups went to PostgreSQL (for benchmarks and metrics)
+        self._groups: Grouped[_Request, str] = Grouped(self._transaction, max_group=max_batch, name="reservation group")
+
+    @property
+    def transactions(self) -> int:
+        """How many groups went to PostgreSQL (for benchmarks and metrics)."""
+        return self._groups.groups
 
     async def reserve(self, reference: str, requested: dict[str, int], ttl: timedelta) -> str:
         """The new reservation's id, or the domain error this request alone ran into."""
-        request = _Request(reference, requested, ttl)
-        self._pending.append(request)
-        if self._draining is None or self._draining.done():
-            self._draining = asyncio.create_task(self._drain())
-        return await request.outcome
-
-    async def _drain(self) -> None:
-        while self._pending:
-            batch, self._pending = self._pending[: self._max_batch], self._pending[self._max_batch :]
-            outcomes = await self._settle(batch)
-            if len(batch) > 1 and all(isinstance(o, _GroupFailed) for o in outcomes):
-                # Something unexpected (a racing duplicate, a lost connection): isolate the
-                # culprit by running every request of the group on its own.
-                logger.warning("reservation group of %d failed; retrying one by one", len(batch))
-                outcomes = [o for request in batch for o in await self._settle([request])]
-            for request, outcome in zip(batch, outcomes, strict=True):
-                if request.outcome.done():
-                    continue  # the caller went away; a placed hold simply expires
-                if isinstance(outcome, _GroupFailed):
-                    request.outcome.set_exception(outcome.error)
-                elif isinstance(outcome, BaseException):
-                    request.outcome.set_exception(outcome)
-                else:
-                    request.outcome.set_result(outcome)
-
-    async def _settle(self, batch: list[_Request]) -> list[str | BaseException]:
-        try:
-            return await self._transaction(batch)
-        except Exception as error:  # noqa: BLE001 - every request of the group is told
-            return [_GroupFailed(error)] * len(batch)
+        return await self._groups.submit(_Request(reference, requested, ttl))
 
     async def _transaction(self, batch: list[_Request]) -> list[str | BaseException]:
         skus = sorted({sku for request in batch for sku in request.requested})
         outcomes: list[str | BaseException] = []
         placed: list[Reservation] = []
-        self.transactions += 1
         async with self._uow() as tx:
-            policies = await tx.stock.policies(skus)
-            stock = await tx.stock.lock(skus)
-            held = await tx.reservations.active_references([r.reference for r in batch])
+            ground = await tx.stock.lock_for_placement(skus, [r.reference for r in batch])
+            stock, held = ground.stock, set(ground.held)
             now = self._clock.now()
             for request in batch:
                 if request.reference in held:
@@ -93,7 +60,7 @@ class ReservationBatcher:
                 try:
                     reservation = Reservation.place(
                         id=self._ids.new_id(), reference=request.reference, requested=request.requested,
-                        stock=stock, policies=policies, now=now, ttl=request.ttl,
+                        stock=stock, policies=ground.policies, now=now, ttl=request.ttl,
                     )
                 except DomainError as error:
                     outcomes.append(error)
@@ -108,10 +75,3 @@ class ReservationBatcher:
         return outcomes
 
 
-
-class _GroupFailed(Exception):
-    """The group's transaction failed as a whole (not a per-request business refusal)."""
-
-    def __init__(self, error: Exception) -> None:
-        super().__init__(str(error))
-        self.error = error

@@ -1,8 +1,12 @@
-"""A short-lived, process-local memory of "sold out" in front of the stock gate.
+"""What stands in front of the stock gate's store, in process.
 
-Once a SKU is known to be short for some quantity, the next buyers of at least that quantity
-are answered without a network round trip for ``ttl`` seconds. It can only ever say "no"
-(briefly and wrongly after a restock elsewhere), which is exactly what the gate may do.
+``SoldOutMemory``: once a SKU is known to be short for some quantity, the next buyers of at
+least that quantity are answered without a network round trip for ``ttl`` seconds. It can
+only ever say "no" (briefly and wrongly after a restock elsewhere), which is exactly what the
+gate may do.
+
+``GroupedGate``: buyers who arrive while a take is in flight share the next round trip (one
+script call for the whole group, still answered one by one, in arrival order).
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from application.grouping import Grouped
 from application.inventory.ports import GateAnswer, StockGate
 
 
@@ -44,6 +49,9 @@ class SoldOutMemory:
             self._short[sku] = (smallest, until)
         return answer
 
+    async def try_take_many(self, requests: list[dict[str, int]]) -> list[GateAnswer]:
+        return [await self.try_take(requested) for requested in requests]
+
     def _forget(self, skus: object) -> None:
         for sku in list(skus):  # type: ignore[call-overload]
             self._short.pop(sku, None)
@@ -54,4 +62,29 @@ class SoldOutMemory:
 
     async def refill(self, available: dict[str, int | None], *, only_missing: bool = False) -> None:
         self._forget(available)
+        await self._inner.refill(available, only_missing=only_missing)
+
+
+class GroupedGate:
+    def __init__(self, inner: StockGate, *, max_group: int = 256) -> None:
+        self._inner = inner
+        self._groups: Grouped[dict[str, int], GateAnswer] = Grouped(self._settle, max_group=max_group, name="gate take")
+
+    async def _settle(self, requests: list[dict[str, int]]) -> list[GateAnswer | BaseException]:
+        return list(await self._inner.try_take_many(requests))
+
+    @property
+    def round_trips(self) -> int:
+        return self._groups.groups
+
+    async def try_take(self, requested: dict[str, int]) -> GateAnswer:
+        return await self._groups.submit(requested)
+
+    async def try_take_many(self, requests: list[dict[str, int]]) -> list[GateAnswer]:
+        return await self._inner.try_take_many(requests)
+
+    async def give_back(self, units: dict[str, int]) -> None:
+        await self._inner.give_back(units)
+
+    async def refill(self, available: dict[str, int | None], *, only_missing: bool = False) -> None:
         await self._inner.refill(available, only_missing=only_missing)

@@ -14,10 +14,24 @@ from domain.inventory.stock import Drift, Location, Movement, StockItem
 StockKey = tuple[str, str]  # (sku, location_id)
 
 
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """What a group of new reservations is decided on, read under the stock row locks."""
+
+    stock: dict[str, list[StockItem]]  # per SKU, locked, in allocation order
+    policies: dict[str, SkuPolicy]
+    held: set[str]  # the references that already hold an active reservation
+
+
 class StockRepository(Protocol):
     async def lock(self, skus: Iterable[str]) -> dict[str, list[StockItem]]:
         """Lock every stock row of ``skus`` (in (sku, location) order, so carts never deadlock);
         each SKU's items come back in allocation order (location priority)."""
+        ...
+
+    async def lock_for_placement(self, skus: Iterable[str], references: list[str]) -> Placement:
+        """``lock`` plus the SKUs' policies and which ``references`` already hold an active
+        reservation, read after the locks — in one round trip where the store can."""
         ...
 
     async def lock_keys(self, keys: Iterable[StockKey]) -> dict[StockKey, StockItem]:
@@ -29,7 +43,8 @@ class StockRepository(Protocol):
         ...
 
     async def save(self, items: Iterable[StockItem]) -> None:
-        """Write balances and append their pending movements, in the unit of work's transaction."""
+        """Write balances and append their pending movements, in the unit of work's transaction
+        (a store may hold the writes back until the commit or its next read of the transaction)."""
         ...
 
     async def levels(self, sku: str) -> list[StockItem]: ...
@@ -62,10 +77,6 @@ class ReservationRepository(Protocol):
 
     async def add_many(self, reservations: list[Reservation]) -> None:
         """Stage several new reservations at once (references already checked in this transaction)."""
-        ...
-
-    async def active_references(self, references: list[str]) -> set[str]:
-        """Which of ``references`` already hold an active reservation."""
         ...
 
     async def get(self, reservation_id: str) -> Reservation:
@@ -116,6 +127,10 @@ class StockGate(Protocol):
 
     async def try_take(self, requested: dict[str, int]) -> GateAnswer:
         """Atomically take units from every known counter, or none if any is short."""
+        ...
+
+    async def try_take_many(self, requests: list[dict[str, int]]) -> list[GateAnswer]:
+        """``try_take`` for each request in order, in one round trip."""
         ...
 
     async def give_back(self, units: dict[str, int]) -> None:

@@ -1,0 +1,82 @@
+"""Group commit: concurrent callers share round trips, each still gets its own answer."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from adapters.memory.inventory import MemoryStockGate
+from application.grouping import Grouped
+from application.inventory.gate_cache import GroupedGate
+
+
+async def test_callers_arriving_during_a_round_trip_share_the_next_one() -> None:
+    seen: list[list[int]] = []
+
+    async def settle(numbers: list[int]) -> list[int | BaseException]:
+        seen.append(numbers)
+        await asyncio.sleep(0.01)  # the round trip
+        return [n * 10 for n in numbers]
+
+    grouped: Grouped[int, int] = Grouped(settle, max_group=3)
+    first = asyncio.create_task(grouped.submit(0))
+    await asyncio.sleep(0)  # the first caller's group is on its way alone
+    rest = await asyncio.gather(*(grouped.submit(n) for n in range(1, 6)))
+    assert [await first, *rest] == [0, 10, 20, 30, 40, 50]
+    assert seen == [[0], [1, 2, 3], [4, 5]]  # at most max_group per round trip, in arrival order
+    assert grouped.groups == 3
+
+
+async def test_a_per_request_error_reaches_only_its_caller() -> None:
+    async def settle(numbers: list[int]) -> list[int | BaseException]:
+        return [ValueError(f"odd {n}") if n % 2 else n for n in numbers]
+
+    grouped: Grouped[int, int] = Grouped(settle)
+    outcomes = await asyncio.gather(*(grouped.submit(n) for n in range(4)), return_exceptions=True)
+    assert [o if isinstance(o, int) else str(o) for o in outcomes] == [0, "odd 1", 2, "odd 3"]
+    assert grouped.groups == 1
+
+
+async def test_a_failed_round_trip_is_retried_one_request_at_a_time_to_isolate_the_culprit() -> None:
+    async def settle(numbers: list[int]) -> list[int | BaseException]:
+        if 13 in numbers:
+            raise ConnectionError("the round trip failed")
+        return numbers
+
+    grouped: Grouped[int, int] = Grouped(settle)
+    outcomes = await asyncio.gather(*(grouped.submit(n) for n in (11, 12, 13)), return_exceptions=True)
+    assert outcomes[:2] == [11, 12]
+    assert isinstance(outcomes[2], ConnectionError)
+    assert grouped.groups == 4  # the group, then each alone
+
+
+async def test_a_caller_who_goes_away_does_not_break_the_group() -> None:
+    release = asyncio.Event()
+
+    async def settle(numbers: list[int]) -> list[int | BaseException]:
+        await release.wait()
+        return numbers
+
+    grouped: Grouped[int, int] = Grouped(settle)
+    leaving = asyncio.create_task(grouped.submit(1))
+    staying = asyncio.create_task(grouped.submit(2))
+    await asyncio.sleep(0)
+    leaving.cancel()
+    release.set()
+    assert await staying == 2
+    with pytest.raises(asyncio.CancelledError):
+        await leaving
+
+
+async def test_the_grouped_gate_hands_out_exactly_the_counter_in_few_round_trips() -> None:
+    inner = MemoryStockGate()
+    gate = GroupedGate(inner)
+    await gate.refill({"HOT": 10})
+    answers = await asyncio.gather(*(gate.try_take({"HOT": 1}) for _ in range(50)))
+    assert sum(1 for a in answers if a.taken) == 10
+    assert sum(1 for a in answers if a.sold_out) == 40
+    assert all(a.taken for a in answers[:10])  # first come, first served
+    assert gate.round_trips <= 2
+    await gate.give_back({"HOT": 2})
+    assert inner.counters == {"HOT": 2}
