@@ -15,13 +15,17 @@ def normalise_url(url: str) -> str:
 def make_engine(
     url: str, *, pool_size: int = 10, max_overflow: int = 5, pool_timeout: float = 5.0
 ) -> AsyncEngine:
-    """A bounded pool: when it is exhausted callers wait ``pool_timeout`` then fail fast (→ 503)."""
+    """A bounded pool: when it is exhausted callers wait ``pool_timeout`` then fail fast (→ 503).
+
+    Last in, first out: a burst reuses the connections that just worked — warm server backends
+    and prepared statements — and the rest can idle."""
     return create_async_engine(
         normalise_url(url),
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_timeout=pool_timeout,
         pool_pre_ping=True,
+        pool_use_lifo=True,
         json_serializer=_json_dumps,
         json_deserializer=msgspec.json.decode,
     )

@@ -5,6 +5,8 @@ they go to the server together with the next read that needs them, or with the C
 hot SKU the time a group of reservations holds the stock row lock is then a couple of round
 trips instead of a dozen — and each round trip is most of the cost on a small machine.
 
+The statements are fixed texts, prepared on the server at first use (``prepare=True``).
+
 Staged writes are sent before any statement of the same transaction that reads the tables
 they touch (repositories call ``flush`` first); a failure among them aborts the transaction
 like any failed statement would.
@@ -49,10 +51,10 @@ class Pipeline:
         try:
             async with driver.pipeline():
                 for sql, params in staged:
-                    await driver.execute(sql, params)
+                    await driver.execute(sql, params, prepare=True)
                 for sql, params in queries:
                     cursor = driver.cursor(row_factory=namedtuple_row)
-                    await cursor.execute(sql, params)
+                    await cursor.execute(sql, params, prepare=True)
                     cursors.append(cursor)
             return [await cursor.fetchall() for cursor in cursors]
         except psycopg.Error as error:
@@ -70,7 +72,7 @@ class Pipeline:
         try:
             async with driver.pipeline():
                 for sql, params in staged:
-                    await driver.execute(sql, params)
+                    await driver.execute(sql, params, prepare=True)
                 await driver.commit()
         except psycopg.Error as error:
             raise _as_sqlalchemy(error) from error
