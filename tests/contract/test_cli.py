@@ -41,3 +41,15 @@ def test_projections_rebuild_runs_over_the_write_side(database_url, redis_url) -
     result = emporium(service_env(database_url, redis_url, "cli"), "projections", "rebuild")
     assert result.returncode == 0, result.stderr
     assert "product documents" in result.stdout
+
+
+def test_the_flash_sale_benchmark_runs_and_never_oversells(database_url, redis_url) -> None:
+    # A small race through the real command (its figures are for the issue note, not asserted).
+    result = emporium(
+        service_env(database_url, redis_url, "cli"), "bench", "flash-sale", "--units", "20", "--buyers", "200",
+        "--concurrency", "8",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "successful reservations: 20  (must equal units: True)" in result.stdout
+    assert "oversold:                0  (ledger = balance: True)" in result.stdout
+    assert "ratio (emporium / naive attempts/s):" in result.stdout
