@@ -79,6 +79,10 @@ def build_registry(
     async def secure_stock(event: DomainEvent, _: UnitOfWork) -> None:
         await run(SecureOrderStock(order_id=event.aggregate_id))
 
+    async def ship_stock(event: DomainEvent, _: UnitOfWork) -> None:
+        if isinstance(event, OrderStatusChanged) and event.action == "ship":
+            await run(orders.ShipOrderStock(order_id=event.aggregate_id))
+
     return ConsumerRegistry(
         [
             Consumer("order_projection")
@@ -86,7 +90,8 @@ def build_registry(
             .on(OrderStatusChanged.topic, orders.project_order).on(OrderRefunded.topic, orders.project_order),
             Consumer("sales_projection")
             .on(OrderPaid.topic, orders.project_sales).on(OrderRefunded.topic, orders.project_sales),
-            Consumer("order_stock").on(OrderPlaced.topic, secure_stock).on(OrderPaid.topic, secure_stock),
+            Consumer("order_stock").on(OrderPlaced.topic, secure_stock).on(OrderPaid.topic, secure_stock)
+            .on(OrderStatusChanged.topic, ship_stock),
             Consumer("cdn_purge").on(ProductDocumentChanged.topic, purge_on_change(cdn or _NoCdn())),
             Consumer("catalog_projection")
             .on(ProductSaved.topic, catalog.on_product_saved)

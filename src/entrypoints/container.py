@@ -114,6 +114,7 @@ def build_bus(
             inv.CommitReservation: functools.partial(inventory.commit_reservation, **stock),
             inv.ReleaseReservation: functools.partial(inventory.release_reservation, **stock),
             inv.ReturnReservation: functools.partial(inventory.return_reservation, **stock),
+            inv.ShipReservation: functools.partial(inventory.ship_reservation, **stock),
             inv.Reconcile: functools.partial(inventory.reconcile, **stock, ids=ids),
             cat.CreateProduct: functools.partial(catalog.create_product, **deps),
             cat.UpdateProduct: functools.partial(catalog.update_product, uow=uow, clock=clock),
@@ -173,6 +174,7 @@ def build_bus(
             orders.MarkPaid: functools.partial(orders.mark_paid, uow=uow, clock=clock),
             orders.FulfilOrder: functools.partial(orders.fulfil_order, **deps),
             orders.ShipOrder: functools.partial(orders.ship_order, uow=uow, clock=clock),
+            orders.ShipOrderStock: functools.partial(orders.ship_order_stock, uow=uow, dispatch=dispatch),
             orders.DeliverOrder: functools.partial(orders.deliver_order, uow=uow, clock=clock),
             orders.CancelOrder: functools.partial(
                 orders.cancel_order, uow=uow, clock=clock, gateways=gateways, dispatch=dispatch,

@@ -27,9 +27,10 @@ class Inventory:
         self.main, self.store = f"main-{unique}", f"store-{unique}"
         self.sku = f"SKU-{unique}"
 
-    async def levels(self, sku: str | None = None) -> dict[str, tuple[int, int]]:
+    async def levels(self, sku: str | None = None) -> dict[str, tuple[int, int, int]]:
+        """Per location: (on hand, reserved, committed)."""
         async with self.uow() as tx:
-            return {i.location_id: (i.on_hand, i.reserved) for i in await tx.stock.levels(sku or self.sku)}
+            return {i.location_id: (i.on_hand, i.reserved, i.committed) for i in await tx.stock.levels(sku or self.sku)}
 
 
 @pytest.fixture
@@ -46,7 +47,7 @@ async def test_reserve_commit_release_and_expire_keep_ledger_equal_to_balance(in
     sold = await inv.bus.handle(c.ReserveStock(reference=f"{inv.sku}-a", lines=[(inv.sku, 4)]))
     freed = await inv.bus.handle(c.ReserveStock(reference=f"{inv.sku}-b", lines=[(inv.sku, 1)]))
     lapsed = await inv.bus.handle(c.ReserveStock(reference=f"{inv.sku}-c", lines=[(inv.sku, 1)], ttl_seconds=5))
-    assert await inv.levels() == {inv.main: (3, 3), inv.store: (3, 3)}
+    assert await inv.levels() == {inv.main: (3, 3, 0), inv.store: (3, 3, 0)}
     with pytest.raises(OutOfStock):
         await inv.bus.handle(c.ReserveStock(reference=f"{inv.sku}-d", lines=[(inv.sku, 1)]))
 
@@ -56,21 +57,26 @@ async def test_reserve_commit_release_and_expire_keep_ledger_equal_to_balance(in
     run = await inv.bus.handle(c.Reconcile())
     assert run.expired >= 1
     assert [d for d in run.drift if d.sku == inv.sku] == []
-    assert await inv.levels() == {inv.main: (0, 0), inv.store: (2, 0)}
+    assert await inv.levels() == {inv.main: (3, 0, 3), inv.store: (3, 0, 1)}  # sold, on the shelf
     with pytest.raises(ReservationClosed):
         await inv.bus.handle(c.CommitReservation(reservation_id=lapsed))
+    assert await inv.bus.handle(c.ShipReservation(reservation_id=sold, actor="packer")) is True
+    assert await inv.bus.handle(c.ShipReservation(reservation_id=sold, actor="packer")) is False
+    assert await inv.levels() == {inv.main: (0, 0, 0), inv.store: (2, 0, 0)}
+    run = await inv.bus.handle(c.Reconcile())
+    assert [d for d in run.drift if d.sku == inv.sku] == []
     kinds = sorted(m.kind.value for m in await stock_movements(inv.sku, uow=inv.uow))
     assert kinds == sorted(
         ["received", "received", "reserved", "reserved", "reserved", "reserved", "committed", "committed",
-         "released", "expired"]
+         "released", "expired", "shipped", "shipped"]
     )
 
 
 async def test_drift_between_ledger_and_balance_is_reported_with_an_alert(inv, harness) -> None:
     await inv.bus.handle(c.ReceiveStock(sku=inv.sku, location_id=inv.main, quantity=5, actor="ops"))
     if harness.name == "memory":
-        on_hand, reserved, version = harness.db.inventory.items[(inv.sku, inv.main)]
-        harness.db.inventory.items[(inv.sku, inv.main)] = (on_hand + 2, reserved, version)
+        balance = harness.db.inventory.items[(inv.sku, inv.main)]
+        harness.db.inventory.items[(inv.sku, inv.main)] = balance._replace(on_hand=balance.on_hand + 2)
     else:
         async with harness.engine.begin() as conn:  # a bug or a manual edit behind the ledger's back
             await conn.execute(
@@ -81,6 +87,19 @@ async def test_drift_between_ledger_and_balance_is_reported_with_an_alert(inv, h
     assert (drift.on_hand, drift.ledger_on_hand) == (7, 5)
     topics = [m.topic for m in await harness.outbox_for(run.id)]
     assert topics == [InventoryDriftDetected.topic]
+
+
+async def test_committed_units_that_disagree_with_the_ledger_are_drift_too(inv, harness) -> None:
+    await inv.bus.handle(c.ReceiveStock(sku=inv.sku, location_id=inv.store, quantity=5, actor="ops"))
+    if harness.name == "memory":
+        balance = harness.db.inventory.items[(inv.sku, inv.store)]
+        harness.db.inventory.items[(inv.sku, inv.store)] = balance._replace(committed=1)
+    else:
+        async with harness.engine.begin() as conn:
+            await conn.execute(text("UPDATE stock_items SET committed = 1 WHERE sku = :s"), {"s": inv.sku})
+    run = await inv.bus.handle(c.Reconcile())
+    [drift] = [d for d in run.drift if d.sku == inv.sku]
+    assert (drift.on_hand, drift.committed, drift.ledger_on_hand, drift.ledger_committed) == (5, 1, 5, 0)
 
 
 async def test_availability_projection_follows_stock_and_is_replay_safe(inv, harness) -> None:

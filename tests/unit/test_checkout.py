@@ -55,11 +55,16 @@ async def stock(bus, sku: str, units: int) -> None:
 
 
 async def available(db, sku: str) -> int:
-    return sum(on_hand - reserved for (s, _), (on_hand, reserved, _) in db.inventory.items.items() if s == sku)
+    return sum(b.available for (s, _), b in db.inventory.items.items() if s == sku)
 
 
 def on_hand(db) -> int:
-    return sum(on_hand for on_hand, _, _ in db.inventory.items.values())
+    return sum(b.on_hand for b in db.inventory.items.values())
+
+
+def committed(db) -> int:
+    """Units sold (paid, or promised to a manual order) and not shipped yet."""
+    return sum(b.committed for b in db.inventory.items.values())
 
 
 async def shop_and_checkout(bus, *, address=BERLIN, channel=None, skus=(("SHOE-1", 2),)):
@@ -110,7 +115,7 @@ async def test_germany_vat_inclusive_manual_payment_totals_to_the_cent(shoes) ->
     assert (order.status, order.totals.total, order.payment_provider) == (OrderStatus.PENDING, 12890, "manual")
     assert [t.amount for t in order.tax_lines] == [1900, 158]
     assert len(db.extra["orders"]) == 1
-    assert on_hand(db) == 8  # manual: the goods are promised now
+    assert committed(db) == 2  # manual: the goods are promised now
     assert (await bus.handle(cart.ViewCart(owner=GUEST))).lines == []  # the cart was checked out
 
 
@@ -204,7 +209,7 @@ async def test_webhooks_replayed_out_of_order_pay_the_order_once(shoes) -> None:
     assert outcomes.count("paid") == 1
     assert await bus.handle(co.SecureOrderStock(order_id=placed.order_id)) == "committed"
     assert await bus.handle(co.SecureOrderStock(order_id=placed.order_id)) == "committed"  # idempotent
-    assert on_hand(db) == 8
+    assert committed(db) == 2
 
 
 async def test_a_payment_after_the_hold_lapsed_and_the_units_sold_is_refunded(shoes) -> None:
@@ -262,6 +267,34 @@ async def paid_order(bus, card) -> str:
     return placed.order_id
 
 
+async def test_a_shipped_order_takes_its_units_off_the_shelf_once_through_its_status_event(shoes) -> None:
+    from adapters.memory.store import MemoryUnitOfWork
+    from application.consumers import deliver
+    from application.subscriptions import build_registry
+    from domain.orders.order import OrderStatusChanged
+
+    bus, db, _, card, ids = shoes
+    order_id = await paid_order(bus, card)
+    assert await bus.handle(o.ShipOrderStock(order_id=order_id)) == "not-shipped"
+    await bus.handle(o.FulfilOrder(order_id=order_id, actor="staff:1"))
+    await bus.handle(o.ShipOrder(order_id=order_id, actor="staff:1", carrier="DHL", tracking_number="00340"))
+    assert (committed(db), on_hand(db)) == (2, 10)  # in the van, not yet in the ledger
+
+    asked: list[object] = []
+
+    async def dispatch(command: object) -> None:
+        asked.append(command)  # the memory fake cannot nest the command's transactions in the consumer's
+
+    uow = lambda: MemoryUnitOfWork(db, ids)  # noqa: E731
+    for message in [m for m in db.outbox if m.topic == OrderStatusChanged.topic and m.aggregate_id == order_id]:
+        await deliver(build_registry(dispatch=dispatch), "order_stock", message, uow)
+    assert asked == [o.ShipOrderStock(order_id=order_id)]  # fulfil is not a shipment; ship is
+    assert await bus.handle(asked[0]) == "shipped"
+    assert (committed(db), on_hand(db)) == (0, 8)
+    assert await bus.handle(o.ShipOrderStock(order_id=order_id)) == "shipped"  # a redelivery changes nothing
+    assert (committed(db), on_hand(db), await available(db, "SHOE-1")) == (0, 8, 8)
+
+
 async def test_a_dispute_opens_and_closes_won_or_lost(shoes) -> None:
     bus, db, _, card, _ = shoes
     order_id = await paid_order(bus, card)
@@ -289,16 +322,16 @@ async def test_a_dispute_opens_and_closes_won_or_lost(shoes) -> None:
 async def test_cancelling_a_paid_order_refunds_it_and_returns_the_units(shoes) -> None:
     bus, db, _, card, _ = shoes
     order_id = await paid_order(bus, card)
-    assert on_hand(db) == 8
+    assert (committed(db), await available(db, "SHOE-1")) == (2, 8)
     with pytest.raises(RefundTooLarge):
         await bus.handle(o.RefundOrder(order_id=order_id, actor="staff:1", amount=11901, reason="too much"))
     view = await bus.handle(o.CancelOrder(order_id=order_id, actor="staff:1", reason="customer asked"))
     assert view.status == "cancelled"
     assert [r["amount"] for r in view.refunds] == [11900]
-    assert on_hand(db) == 10  # the sold units came back
+    assert (committed(db), await available(db, "SHOE-1")) == (0, 10)  # the sold units are for sale again
     with pytest.raises(InvalidTransition):
         await bus.handle(o.CancelOrder(order_id=order_id, actor="staff:1", reason="twice"))
-    assert on_hand(db) == 10  # returned once
+    assert (committed(db), await available(db, "SHOE-1")) == (0, 10)  # returned once
     assert [e["action"] for e in view.timeline][-1] == "cancel"
 
 

@@ -7,7 +7,7 @@ import copy
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from application.inventory.ports import GateAnswer, Placement, StockKey
 from application.inventory.read_models import Availability
@@ -19,10 +19,21 @@ from domain.shared.errors import Conflict
 from domain.shared.events import Aggregate
 
 
+class Balance(NamedTuple):
+    on_hand: int
+    reserved: int
+    committed: int
+    version: int
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved - self.committed
+
+
 @dataclass
 class InventoryData:
     locations: dict[str, Location] = field(default_factory=dict)
-    items: dict[StockKey, tuple[int, int, int]] = field(default_factory=dict)  # on_hand, reserved, version
+    items: dict[StockKey, Balance] = field(default_factory=dict)
     ledger: list[Movement] = field(default_factory=list)
     policies: dict[str, SkuPolicy] = field(default_factory=dict)
     reservations: dict[str, Reservation] = field(default_factory=dict)
@@ -35,8 +46,9 @@ class MemoryStockRepository:
         self._seen = seen
 
     def _item(self, key: StockKey) -> StockItem:
-        on_hand, reserved, version = self._data.items[key]
-        item = StockItem(sku=key[0], location_id=key[1], on_hand=on_hand, reserved=reserved, version=version)
+        b = self._data.items[key]
+        item = StockItem(sku=key[0], location_id=key[1], on_hand=b.on_hand, reserved=b.reserved,
+                         committed=b.committed, version=b.version)
         self._seen.append(item)
         return item
 
@@ -65,14 +77,16 @@ class MemoryStockRepository:
     async def get_or_create(self, sku: str, location_id: str) -> StockItem:
         if location_id not in self._data.locations:
             raise UnknownLocation(location_id)
-        self._data.items.setdefault((sku, location_id), (0, 0, 0))
+        self._data.items.setdefault((sku, location_id), Balance(0, 0, 0, 0))
         return self._item((sku, location_id))
 
     async def save(self, items: Iterable[StockItem]) -> None:
         for item in items:
             movements = item.pull_movements()
             if movements:
-                self._data.items[(item.sku, item.location_id)] = (item.on_hand, item.reserved, item.version)
+                self._data.items[(item.sku, item.location_id)] = Balance(
+                    item.on_hand, item.reserved, item.committed, item.version
+                )
                 self._data.ledger.extend(movements)
 
     async def levels(self, sku: str) -> list[StockItem]:
@@ -81,9 +95,9 @@ class MemoryStockRepository:
 
     async def available(self, skus: Iterable[str]) -> dict[str, int]:
         totals = dict.fromkeys(skus, 0)
-        for (sku, _), (on_hand, reserved, _v) in self._data.items.items():
+        for (sku, _), balance in self._data.items.items():
             if sku in totals:
-                totals[sku] += on_hand - reserved
+                totals[sku] += balance.available
         return totals
 
     async def movements(self, sku: str, limit: int) -> list[Movement]:
@@ -91,11 +105,12 @@ class MemoryStockRepository:
 
     async def drift(self) -> list[Drift]:
         drifts = []
-        for (sku, location_id), (on_hand, reserved, _v) in sorted(self._data.items.items()):
+        for (sku, location_id), b in sorted(self._data.items.items()):
             ledger = fold([m for m in self._data.ledger if (m.sku, m.location_id) == (sku, location_id)])
-            if ledger != (on_hand, reserved):
-                drifts.append(Drift(sku=sku, location_id=location_id, on_hand=on_hand, reserved=reserved,
-                                    ledger_on_hand=ledger[0], ledger_reserved=ledger[1]))
+            if ledger != (b.on_hand, b.reserved, b.committed):
+                drifts.append(Drift(sku=sku, location_id=location_id, on_hand=b.on_hand, reserved=b.reserved,
+                                    committed=b.committed, ledger_on_hand=ledger[0], ledger_reserved=ledger[1],
+                                    ledger_committed=ledger[2]))
         return drifts
 
     async def policies(self, skus: Iterable[str]) -> dict[str, SkuPolicy]:
@@ -208,7 +223,7 @@ class MemoryAvailabilityView:
         self._docs: dict[str, Availability] = database.extra.setdefault("availability", {})
 
     async def refresh(self, sku: str) -> Availability:
-        available = sum(on - res for (s, _), (on, res, _v) in self._data.items.items() if s == sku)
+        available = sum(b.available for (s, _), b in self._data.items.items() if s == sku)
         policy = self._data.policies.get(sku, SkuPolicy(sku=sku))
         document = Availability(
             sku=sku, status=availability_status(available, policy),

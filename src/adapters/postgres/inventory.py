@@ -28,7 +28,8 @@ _loc = t.inventory_locations
 
 def _item(row: Any) -> StockItem:
     return StockItem(
-        sku=row.sku, location_id=row.location_id, on_hand=row.on_hand, reserved=row.reserved, version=row.version
+        sku=row.sku, location_id=row.location_id, on_hand=row.on_hand, reserved=row.reserved,
+        committed=row.committed, version=row.version,
     )
 
 
@@ -39,23 +40,25 @@ SELECT sku, track_inventory, allow_backorder, low_stock_threshold, show_quantity
 FROM inventory_policies WHERE sku = ANY(%b::text[])
 """
 _LOCK = """
-SELECT s.sku, s.location_id, s.on_hand, s.reserved, s.version, coalesce(l.priority, 1000000) AS priority
+SELECT s.sku, s.location_id, s.on_hand, s.reserved, s.committed, s.version,
+    coalesce(l.priority, 1000000) AS priority
 FROM stock_items s LEFT JOIN inventory_locations l ON l.id = s.location_id
 WHERE s.sku = ANY(%b::text[]) ORDER BY s.sku, s.location_id FOR UPDATE OF s
 """
 _HELD = "SELECT reference FROM reservations WHERE reference = ANY(%b::text[]) AND status = 'active'"
 _SAVE_BALANCES = """
-UPDATE stock_items AS s SET on_hand = v.on_hand, reserved = v.reserved, version = v.version
-FROM unnest(%b::text[], %b::text[], %b::bigint[], %b::bigint[], %b::int[])
-    AS v(sku, location_id, on_hand, reserved, version)
+UPDATE stock_items AS s
+SET on_hand = v.on_hand, reserved = v.reserved, committed = v.committed, version = v.version
+FROM unnest(%b::text[], %b::text[], %b::bigint[], %b::bigint[], %b::bigint[], %b::int[])
+    AS v(sku, location_id, on_hand, reserved, committed, version)
 WHERE s.sku = v.sku AND s.location_id = v.location_id
 """
 _APPEND_MOVEMENTS = """
 INSERT INTO stock_movements
-    (sku, location_id, kind, on_hand_delta, reserved_delta, actor, reason, reference, occurred_at)
+    (sku, location_id, kind, on_hand_delta, reserved_delta, committed_delta, actor, reason, reference, occurred_at)
 SELECT * FROM unnest(
-    %b::text[], %b::text[], %b::text[], %b::bigint[], %b::bigint[], %b::text[], %b::text[], %b::text[],
-    %b::timestamptz[])
+    %b::text[], %b::text[], %b::text[], %b::bigint[], %b::bigint[], %b::bigint[], %b::text[], %b::text[],
+    %b::text[], %b::timestamptz[])
 """
 _ADD_RESERVATIONS = """
 INSERT INTO reservations (id, reference, status, expires_at, created_at, version)
@@ -138,7 +141,7 @@ class PostgresStockRepository:
             raise UnknownLocation(location_id)
         await self._conn.execute(
             pg_insert(_s)
-            .values(sku=sku, location_id=location_id, on_hand=0, reserved=0, version=0)
+            .values(sku=sku, location_id=location_id, on_hand=0, reserved=0, committed=0, version=0)
             .on_conflict_do_nothing()
         )
         return (await self.lock_keys([(sku, location_id)]))[(sku, location_id)]
@@ -150,15 +153,15 @@ class PostgresStockRepository:
             pending = item.pull_movements()
             if not pending:
                 continue
-            balances.append((item.sku, item.location_id, item.on_hand, item.reserved, item.version))
+            balances.append((item.sku, item.location_id, item.on_hand, item.reserved, item.committed, item.version))
             movements.extend(
-                (m.sku, m.location_id, m.kind.value, m.on_hand_delta, m.reserved_delta, m.actor, m.reason,
-                 m.reference, m.occurred_at)
+                (m.sku, m.location_id, m.kind.value, m.on_hand_delta, m.reserved_delta, m.committed_delta, m.actor,
+                 m.reason, m.reference, m.occurred_at)
                 for m in pending
             )
         if balances:
-            self._pipeline.stage(_SAVE_BALANCES, _columns(balances, 5))
-            self._pipeline.stage(_APPEND_MOVEMENTS, _columns(movements, 9))
+            self._pipeline.stage(_SAVE_BALANCES, _columns(balances, 6))
+            self._pipeline.stage(_APPEND_MOVEMENTS, _columns(movements, 10))
 
     async def levels(self, sku: str) -> list[StockItem]:
         rows = (
@@ -175,7 +178,8 @@ class PostgresStockRepository:
         wanted = sorted(set(skus))
         totals = dict.fromkeys(wanted, 0)
         rows = await self._conn.execute(
-            select(_s.c.sku, func.sum(_s.c.on_hand - _s.c.reserved)).where(_s.c.sku.in_(wanted)).group_by(_s.c.sku)
+            select(_s.c.sku, func.sum(_s.c.on_hand - _s.c.reserved - _s.c.committed))
+            .where(_s.c.sku.in_(wanted)).group_by(_s.c.sku)
         )
         for sku, available in rows:
             totals[sku] = int(available)
@@ -187,8 +191,8 @@ class PostgresStockRepository:
         return [
             Movement(
                 sku=r.sku, location_id=r.location_id, kind=MovementKind(r.kind), on_hand_delta=r.on_hand_delta,
-                reserved_delta=r.reserved_delta, actor=r.actor, reason=r.reason, reference=r.reference,
-                occurred_at=r.occurred_at,
+                reserved_delta=r.reserved_delta, committed_delta=r.committed_delta, actor=r.actor, reason=r.reason,
+                reference=r.reference, occurred_at=r.occurred_at,
             )
             for r in rows
         ]
@@ -198,26 +202,29 @@ class PostgresStockRepository:
         ledger = (
             select(
                 m.c.sku, m.c.location_id, func.sum(m.c.on_hand_delta).label("on_hand"),
-                func.sum(m.c.reserved_delta).label("reserved"),
+                func.sum(m.c.reserved_delta).label("reserved"), func.sum(m.c.committed_delta).label("committed"),
             )
             .group_by(m.c.sku, m.c.location_id)
             .subquery()
         )
-        ledger_on_hand = func.coalesce(ledger.c.on_hand, 0)
-        ledger_reserved = func.coalesce(ledger.c.reserved, 0)
+        folded = [func.coalesce(ledger.c[column], 0).label(f"ledger_{column}")
+                  for column in ("on_hand", "reserved", "committed")]
         rows = (
             await self._conn.execute(
-                select(_s.c.sku, _s.c.location_id, _s.c.on_hand, _s.c.reserved, ledger_on_hand, ledger_reserved)
+                select(_s.c.sku, _s.c.location_id, _s.c.on_hand, _s.c.reserved, _s.c.committed, *folded)
                 .select_from(
                     _s.outerjoin(ledger, and_(ledger.c.sku == _s.c.sku, ledger.c.location_id == _s.c.location_id))
                 )
-                .where((_s.c.on_hand != ledger_on_hand) | (_s.c.reserved != ledger_reserved))
+                .where(
+                    (_s.c.on_hand != folded[0]) | (_s.c.reserved != folded[1]) | (_s.c.committed != folded[2])
+                )
                 .order_by(_s.c.sku, _s.c.location_id)
             )
         ).all()
         return [
-            Drift(sku=r[0], location_id=r[1], on_hand=r[2], reserved=r[3], ledger_on_hand=int(r[4]),
-                  ledger_reserved=int(r[5]))
+            Drift(sku=r.sku, location_id=r.location_id, on_hand=r.on_hand, reserved=r.reserved,
+                  committed=r.committed, ledger_on_hand=int(r.ledger_on_hand), ledger_reserved=int(r.ledger_reserved),
+                  ledger_committed=int(r.ledger_committed))
             for r in rows
         ]
 

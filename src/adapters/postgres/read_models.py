@@ -106,7 +106,7 @@ class PostgresAvailabilityView:
     async def refresh(self, sku: str) -> Availability:
         s, p = t.stock_items, t.inventory_policies
         available = await self._conn.scalar(
-            select(func.coalesce(func.sum(s.c.on_hand - s.c.reserved), 0)).where(s.c.sku == sku)
+            select(func.coalesce(func.sum(s.c.on_hand - s.c.reserved - s.c.committed), 0)).where(s.c.sku == sku)
         )
         row = (await self._conn.execute(select(p).where(p.c.sku == sku))).first()
         policy = (

@@ -79,8 +79,17 @@ class Reconcile:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ShipReservation:
+    """The order left the warehouse: its committed units go out of on-hand (once)."""
+
+    reservation_id: str
+    actor: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ReturnReservation:
-    """An order was cancelled: release its hold, or put its sold units back on hand (once)."""
+    """An order was cancelled or sent back: release its hold, put its committed units back on
+    sale, or its shipped units back on hand (once)."""
 
     reservation_id: str
     actor: str

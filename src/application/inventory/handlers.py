@@ -19,6 +19,7 @@ from application.inventory.commands import (
     ReserveStock,
     ReturnReservation,
     SetSkuPolicy,
+    ShipReservation,
     TransferStock,
 )
 from application.inventory.ports import InventoryUnitOfWork, StockGate
@@ -183,6 +184,17 @@ async def commit_reservation(cmd: CommitReservation, *, uow: Uow, clock: Clock, 
     # Re-taken units were back on sale for the gate: correct its counters; a plain commit changes
     # nothing the gate counts.
     return await _close(uow, gate, cmd.reservation_id, commit, refill=lambda: reclaimed)
+
+
+async def ship_reservation(cmd: ShipReservation, *, uow: Uow, gate: StockGate, clock: Clock) -> bool:
+    """Shipping changes nothing the gate counts — unless a lapsed hold had to be re-taken first."""
+    before: list[str] = []
+
+    def ship(reservation: Reservation, items: dict[Key, StockItem]) -> bool:
+        before.append(reservation.status.value)
+        return reservation.ship(items, actor=cmd.actor, now=clock.now())
+
+    return await _close(uow, gate, cmd.reservation_id, ship, refill=lambda: before[0] in ("released", "expired"))
 
 
 async def return_reservation(cmd: ReturnReservation, *, uow: Uow, gate: StockGate, clock: Clock) -> bool:

@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 
-from application.inventory.commands import ReturnReservation
+from application.inventory.commands import ReturnReservation, ShipReservation
 from application.orders.ports import OrderUnitOfWork
 from application.orders.read_models import DailySales, OrderFilter, OrderPage, SalesDelta, sales_of, summary_of
 from application.orders.refunds import refund_money, return_gift_card
@@ -121,6 +121,13 @@ class ShipOrder:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ShipOrderStock:
+    """Take a shipped order's units out of on-hand (the outbox consumer of its status changes)."""
+
+    order_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DeliverOrder:
     order_id: str
     actor: str
@@ -206,14 +213,32 @@ async def _load(uow: Uow, order_id: str) -> Order:
             raise OrderNotVisible(f"no order {order_id}") from None
 
 
-async def _return_stock(uow: Uow, order: Order, dispatch: Dispatch, actor: str) -> None:
+async def _reservation_of(uow: Uow, order: Order) -> str | None:
     async with uow() as tx:
         try:
             checkout = await tx.checkouts.get(order.checkout_id)  # type: ignore[attr-defined]
         except NotFound:
-            return
-    if checkout.reservation_id:
-        await dispatch(ReturnReservation(reservation_id=checkout.reservation_id, actor=actor))
+            return None
+    reservation_id: str | None = checkout.reservation_id
+    return reservation_id
+
+
+async def _return_stock(uow: Uow, order: Order, dispatch: Dispatch, actor: str) -> None:
+    if reservation_id := await _reservation_of(uow, order):
+        await dispatch(ReturnReservation(reservation_id=reservation_id, actor=actor))
+
+
+async def ship_order_stock(command: ShipOrderStock, *, uow: Uow, dispatch: Dispatch) -> str:
+    """Once an order has shipped its units leave on-hand. Idempotent (a reservation ships once),
+    so redelivered or reordered status events are harmless."""
+    order = await _load(uow, command.order_id)
+    if not any(f.shipped_at for f in order.fulfilments):
+        return "not-shipped"
+    reservation_id = await _reservation_of(uow, order)
+    if reservation_id is None:
+        return "no-hold"
+    await dispatch(ShipReservation(reservation_id=reservation_id, actor="system"))
+    return "shipped"
 
 
 async def cancel_order(

@@ -1,7 +1,13 @@
 """Reservations: units held for a checkout until paid (commit), abandoned (release) or timed out (expire).
 
-A reservation closes exactly once; repeating the same closing is a harmless no-op, and a
-different closing of a closed reservation is refused — so units are never both sold and freed.
+A hold closes exactly once; repeating the same closing is a harmless no-op, and a different
+closing of a closed hold is refused — so units are never both sold and freed. A committed
+reservation then ships once (its units leave on-hand) or, if the order is cancelled first,
+returns its units to sale once.
+
+    active ──commit──▶ committed ──ship──▶ shipped
+      │                    │                  │
+      ├─release/expire     └──give_back──▶ returned ◀──give_back (a return)
 """
 
 from __future__ import annotations
@@ -22,7 +28,8 @@ class ReservationStatus(Enum):
     COMMITTED = "committed"
     RELEASED = "released"
     EXPIRED = "expired"
-    RETURNED = "returned"  # committed, then the order was cancelled: the units came back
+    SHIPPED = "shipped"  # committed units left the building with the order
+    RETURNED = "returned"  # committed or shipped, then the units came back
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -150,7 +157,7 @@ class Reservation(Aggregate):
 
     def commit(self, items: dict[tuple[str, str], StockItem], *, now: datetime) -> bool:
         """Payment succeeded: the held units are sold. True if this call did it."""
-        if self.status is ReservationStatus.COMMITTED:
+        if self.status in (ReservationStatus.COMMITTED, ReservationStatus.SHIPPED):
             return False
         if self.status is not ReservationStatus.ACTIVE:
             raise ReservationClosed(f"reservation {self.id} was {self.status.value}; its units are gone")
@@ -164,7 +171,7 @@ class Reservation(Aggregate):
 
         Idempotent like ``commit`` (False once committed); all or nothing — ``OutOfStock`` names
         the SKUs whose units were sold to someone else in the meantime."""
-        if self.status in (ReservationStatus.ACTIVE, ReservationStatus.COMMITTED):
+        if self.status in (ReservationStatus.ACTIVE, ReservationStatus.COMMITTED, ReservationStatus.SHIPPED):
             return self.commit(items, now=now)
         short = sorted({
             line.sku for line in self.held_lines if items[_key(line.sku, line.location_id)].available < line.quantity
@@ -178,14 +185,35 @@ class Reservation(Aggregate):
         self._close(ReservationStatus.COMMITTED, now)
         return True
 
+    def ship(self, items: dict[tuple[str, str], StockItem], *, actor: str, now: datetime) -> bool:
+        """The order left the warehouse: committed units go out of on-hand. True if this call did it.
+
+        A hold not yet committed (the commit consumer is behind) is committed first, re-taken if
+        it lapsed — ``OutOfStock`` if those units were sold to someone else meanwhile."""
+        if self.status is ReservationStatus.SHIPPED:
+            return False
+        if self.status is ReservationStatus.RETURNED:
+            raise ReservationClosed(f"reservation {self.id} was returned; its units are back on sale")
+        if self.status is not ReservationStatus.COMMITTED:
+            self.reclaim_and_commit(items, now=now)
+        for line in self.held_lines:
+            items[_key(line.sku, line.location_id)].ship(line.quantity, actor=actor, reservation_id=self.id, now=now)
+        self._close(ReservationStatus.SHIPPED, now)
+        return True
+
     def give_back(self, items: dict[tuple[str, str], StockItem], *, actor: str, now: datetime) -> bool:
-        """The order was cancelled: a hold is released, sold units return to on-hand. Once only."""
+        """The order was cancelled or sent back: a hold is released, committed units go back on
+        sale, shipped units back onto the shelf. Once only."""
         if self.status is ReservationStatus.ACTIVE:
             return self.release(items, now=now)
-        if self.status is not ReservationStatus.COMMITTED:
+        if self.status not in (ReservationStatus.COMMITTED, ReservationStatus.SHIPPED):
             return False
         for line in self.held_lines:
-            items[_key(line.sku, line.location_id)].give_back(line.quantity, actor=actor, reference=self.id, now=now)
+            item = items[_key(line.sku, line.location_id)]
+            if self.status is ReservationStatus.COMMITTED:
+                item.uncommit(line.quantity, actor=actor, reservation_id=self.id, now=now)
+            else:
+                item.give_back(line.quantity, actor=actor, reference=self.id, now=now)
         self._close(ReservationStatus.RETURNED, now)
         return True
 
@@ -193,8 +221,8 @@ class Reservation(Aggregate):
         """The checkout was cancelled or payment failed: the units return to sale."""
         if self.status in (ReservationStatus.RELEASED, ReservationStatus.EXPIRED):
             return False
-        if self.status is ReservationStatus.COMMITTED:
-            raise ReservationClosed(f"reservation {self.id} was committed; cancel the order instead")
+        if self.status in (ReservationStatus.COMMITTED, ReservationStatus.SHIPPED, ReservationStatus.RETURNED):
+            raise ReservationClosed(f"reservation {self.id} was {self.status.value}; cancel the order instead")
         self._free(items, expired=False, now=now)
         self._close(ReservationStatus.RELEASED, now)
         return True

@@ -1,4 +1,9 @@
-"""The StockItem aggregate: on hand and reserved units of one SKU at one location.
+"""The StockItem aggregate: the units of one SKU at one location.
+
+``on_hand`` counts what is physically there; of it, ``reserved`` is held for checkouts not yet
+paid and ``committed`` belongs to paid orders not yet shipped; the rest is ``available``. A
+shipment takes committed units out of on-hand, so a stock count (an adjustment) always
+compares with what is on the shelves.
 
 Every change is a movement appended to the ledger in the same transaction as the balance,
 so the balance is a snapshot of the fold of the ledger — which reconciliation checks.
@@ -29,13 +34,14 @@ class MovementKind(Enum):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Movement:
-    """One append-only ledger entry: how on-hand and reserved changed, who did it and why."""
+    """One append-only ledger entry: how on-hand, reserved and committed changed, who did it and why."""
 
     sku: str
     location_id: str
     kind: MovementKind
     on_hand_delta: int
     reserved_delta: int
+    committed_delta: int = 0
     actor: str
     reason: str
     reference: str
@@ -50,11 +56,15 @@ class StockChanged(DomainEvent):
     on_hand: int
     reserved: int
     kind: str
+    committed: int = 0
 
 
-def fold(movements: list[Movement]) -> tuple[int, int]:
-    """The balance the ledger implies: (on_hand, reserved)."""
-    return sum(m.on_hand_delta for m in movements), sum(m.reserved_delta for m in movements)
+def fold(movements: list[Movement]) -> tuple[int, int, int]:
+    """The balance the ledger implies: (on_hand, reserved, committed)."""
+    return (
+        sum(m.on_hand_delta for m in movements), sum(m.reserved_delta for m in movements),
+        sum(m.committed_delta for m in movements),
+    )
 
 
 def _check_quantity(quantity: int) -> None:
@@ -63,13 +73,18 @@ def _check_quantity(quantity: int) -> None:
 
 
 class StockItem(Aggregate):
-    """Units of ``sku`` at ``location_id``. Invariant: 0 ≤ reserved ≤ on_hand."""
+    """Units of ``sku`` at ``location_id``. Invariant: 0 ≤ reserved, 0 ≤ committed,
+    reserved + committed ≤ on_hand."""
 
-    def __init__(self, *, sku: str, location_id: str, on_hand: int = 0, reserved: int = 0, version: int = 0) -> None:
+    def __init__(
+        self, *, sku: str, location_id: str, on_hand: int = 0, reserved: int = 0, committed: int = 0,
+        version: int = 0,
+    ) -> None:
         self.sku = sku
         self.location_id = location_id
         self.on_hand = on_hand
         self.reserved = reserved
+        self.committed = committed
         self.version = version
         self.events = []
         self.movements: list[Movement] = []
@@ -77,23 +92,26 @@ class StockItem(Aggregate):
 
     @property
     def available(self) -> int:
-        return self.on_hand - self.reserved
+        return self.on_hand - self.reserved - self.committed
 
     def _move(
-        self, kind: MovementKind, on_hand_delta: int, reserved_delta: int, *,
+        self, kind: MovementKind, on_hand_delta: int, reserved_delta: int, committed_delta: int = 0, *,
         actor: str, reason: str, reference: str, now: datetime,
     ) -> None:
         on_hand, reserved = self.on_hand + on_hand_delta, self.reserved + reserved_delta
-        if reserved < 0 or on_hand < reserved:
+        committed = self.committed + committed_delta
+        if reserved < 0 or committed < 0 or on_hand < reserved + committed:
             raise InsufficientStock(
                 f"{self.sku}@{self.location_id}: {kind.value} would leave on_hand={on_hand} reserved={reserved}"
+                f" committed={committed}"
             )
-        self.on_hand, self.reserved = on_hand, reserved
+        self.on_hand, self.reserved, self.committed = on_hand, reserved, committed
         self.version += 1
         self.movements.append(
             Movement(
                 sku=self.sku, location_id=self.location_id, kind=kind, on_hand_delta=on_hand_delta,
-                reserved_delta=reserved_delta, actor=actor, reason=reason, reference=reference, occurred_at=now,
+                reserved_delta=reserved_delta, committed_delta=committed_delta, actor=actor, reason=reason,
+                reference=reference, occurred_at=now,
             )
         )
         self._changed = (kind.value, now)
@@ -121,14 +139,28 @@ class StockItem(Aggregate):
         self._move(kind, 0, -quantity, actor="system", reason=kind.value, reference=reservation_id, now=now)
 
     def commit(self, quantity: int, *, reservation_id: str, now: datetime) -> None:
-        """The reserved units are sold: they leave on-hand and the reservation together."""
+        """The reserved units are sold: they stay on the shelf, committed to the order, until shipped."""
         self._move(
-            MovementKind.COMMITTED, -quantity, -quantity, actor="system", reason="paid", reference=reservation_id,
+            MovementKind.COMMITTED, 0, -quantity, quantity, actor="system", reason="paid", reference=reservation_id,
+            now=now,
+        )
+
+    def ship(self, quantity: int, *, actor: str, reservation_id: str, now: datetime) -> None:
+        """Committed units leave the building: out of committed and out of on-hand."""
+        self._move(
+            MovementKind.SHIPPED, -quantity, 0, -quantity, actor=actor, reason="shipped", reference=reservation_id,
+            now=now,
+        )
+
+    def uncommit(self, quantity: int, *, actor: str, reservation_id: str, now: datetime) -> None:
+        """A paid order was cancelled before shipping: its committed units are for sale again."""
+        self._move(
+            MovementKind.RELEASED, 0, 0, -quantity, actor=actor, reason="order cancelled", reference=reservation_id,
             now=now,
         )
 
     def give_back(self, quantity: int, *, actor: str, reference: str, now: datetime) -> None:
-        """Units sold earlier come back (a return or a cancelled paid order)."""
+        """Units shipped earlier come back onto the shelf (a return)."""
         _check_quantity(quantity)
         self._move(MovementKind.RETURNED, quantity, 0, actor=actor, reason="returned", reference=reference, now=now)
 
@@ -153,6 +185,7 @@ class StockItem(Aggregate):
             StockChanged(
                 aggregate_id=f"{self.sku}@{self.location_id}", aggregate_version=self.version, occurred_at=at,
                 sku=self.sku, location_id=self.location_id, on_hand=self.on_hand, reserved=self.reserved, kind=kind,
+                committed=self.committed,
             )
         ]
 
@@ -180,3 +213,5 @@ class Drift:
     reserved: int
     ledger_on_hand: int
     ledger_reserved: int
+    committed: int = 0
+    ledger_committed: int = 0

@@ -54,8 +54,9 @@ class PolicyIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 class Level(msgspec.Struct, kw_only=True):
     location_id: str
-    on_hand: int
-    reserved: int
+    on_hand: int  # physically there
+    reserved: int  # held for checkouts not yet paid
+    committed: int  # paid for, not yet shipped
     available: int
 
 
@@ -74,6 +75,7 @@ class MovementOut(msgspec.Struct, kw_only=True):
     location_id: str
     on_hand_delta: int
     reserved_delta: int
+    committed_delta: int
     actor: str
     reason: str
     reference: str
@@ -97,8 +99,8 @@ async def levels_of(request: Request[Any, Any, Any], sku: str) -> Levels:
     items, policy = await stock_levels(sku, uow=request.app.state.container.uow_factory())
     return Levels(
         sku=sku,
-        levels=[Level(location_id=i.location_id, on_hand=i.on_hand, reserved=i.reserved, available=i.available)
-                for i in items],
+        levels=[Level(location_id=i.location_id, on_hand=i.on_hand, reserved=i.reserved, committed=i.committed,
+                      available=i.available) for i in items],
         available=sum(i.available for i in items), track_inventory=policy.track_inventory,
         allow_backorder=policy.allow_backorder, low_stock_threshold=policy.low_stock_threshold,
         show_quantity=policy.show_quantity,
@@ -167,7 +169,7 @@ class InventoryController(Controller):
         moves = await stock_movements(sku, uow=request.app.state.container.uow_factory(), limit=limit)
         return [
             MovementOut(kind=m.kind.value, location_id=m.location_id, on_hand_delta=m.on_hand_delta,
-                        reserved_delta=m.reserved_delta, actor=m.actor, reason=m.reason, reference=m.reference,
-                        occurred_at=m.occurred_at)
+                        reserved_delta=m.reserved_delta, committed_delta=m.committed_delta, actor=m.actor,
+                        reason=m.reason, reference=m.reference, occurred_at=m.occurred_at)
             for m in moves
         ]
