@@ -24,10 +24,19 @@ Settle = Callable[[list[Request]], Awaitable[list[Answer | BaseException]]]
 
 
 class Grouped(Generic[Request, Answer]):
-    def __init__(self, settle: Settle[Request, Answer], *, max_group: int = 128, name: str = "group") -> None:
+    """``isolate`` says whether a failure of the whole round trip may be one request's fault (a
+    duplicate): then each request is retried alone to find it. Anything else (a lost connection, a
+    timeout) is every caller's answer at once — retrying a hundred callers one by one against a
+    database that is down would only make each wait longer."""
+
+    def __init__(
+        self, settle: Settle[Request, Answer], *, max_group: int = 128, name: str = "group",
+        isolate: Callable[[Exception], bool] = lambda error: False,
+    ) -> None:
         self._settle = settle
         self._max_group = max_group
         self._name = name
+        self._isolate = isolate
         self._pending: list[tuple[Request, asyncio.Future[Answer]]] = []
         self._draining: asyncio.Task[None] | None = None
         self.groups = 0  # how many round trips were made (benchmarks and tests read it)
@@ -42,25 +51,32 @@ class Grouped(Generic[Request, Answer]):
     async def _drain(self) -> None:
         while self._pending:
             group, self._pending = self._pending[: self._max_group], self._pending[self._max_group :]
-            requests = [request for request, _ in group]
-            settled = await self._try(requests)
-            if isinstance(settled, BaseException):
-                if len(requests) > 1:
-                    # The round trip failed as a whole (a racing duplicate, a lost connection):
-                    # isolate the culprit by settling every request on its own.
-                    logger.warning("%s of %d failed; retrying one by one", self._name, len(requests))
-                outcomes = [await self._one(request) for request in requests] if len(requests) > 1 else [settled]
-            else:
-                outcomes = settled
-            for (_, future), outcome in zip(group, outcomes, strict=True):
-                if future.done():
-                    continue  # the caller went away
-                if isinstance(outcome, BaseException):
-                    future.set_exception(outcome)
-                else:
-                    future.set_result(outcome)
+            try:
+                outcomes = await self._outcomes([request for request, _ in group])
+            except BaseException as error:  # cancelled mid-group: nobody may wait forever
+                outcomes = [error] * len(group)
+                raise
+            finally:
+                for (_, future), outcome in zip(group, outcomes, strict=True):
+                    if future.done():
+                        continue  # the caller went away
+                    if isinstance(outcome, asyncio.CancelledError):
+                        future.cancel()
+                    elif isinstance(outcome, BaseException):
+                        future.set_exception(outcome)
+                    else:
+                        future.set_result(outcome)
 
-    async def _try(self, requests: list[Request]) -> list[Answer | BaseException] | BaseException:
+    async def _outcomes(self, requests: list[Request]) -> list[Answer | BaseException]:
+        settled = await self._try(requests)
+        if not isinstance(settled, Exception):
+            return settled
+        if len(requests) == 1 or not self._isolate(settled):
+            return [settled] * len(requests)
+        logger.warning("%s of %d failed (%s); retrying one by one", self._name, len(requests), settled)
+        return [await self._one(request) for request in requests]
+
+    async def _try(self, requests: list[Request]) -> list[Answer | BaseException] | Exception:
         self.groups += 1
         try:
             return await self._settle(requests)
@@ -69,4 +85,4 @@ class Grouped(Generic[Request, Answer]):
 
     async def _one(self, request: Request) -> Answer | BaseException:
         settled = await self._try([request])
-        return settled if isinstance(settled, BaseException) else settled[0]
+        return settled if isinstance(settled, Exception) else settled[0]

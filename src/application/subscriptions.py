@@ -79,9 +79,9 @@ def build_registry(
     async def secure_stock(event: DomainEvent, _: UnitOfWork) -> None:
         await run(SecureOrderStock(order_id=event.aggregate_id))
 
-    async def ship_stock(event: DomainEvent, _: UnitOfWork) -> None:
-        if isinstance(event, OrderStatusChanged) and event.action == "ship":
-            await run(orders.ShipOrderStock(order_id=event.aggregate_id))
+    async def settle_stock(event: DomainEvent, _: UnitOfWork) -> None:
+        if isinstance(event, OrderStatusChanged) and event.action in ("ship", "cancel", "refund", "dispute_lost"):
+            await run(orders.SettleOrderStock(order_id=event.aggregate_id))
 
     return ConsumerRegistry(
         [
@@ -91,7 +91,7 @@ def build_registry(
             Consumer("sales_projection")
             .on(OrderPaid.topic, orders.project_sales).on(OrderRefunded.topic, orders.project_sales),
             Consumer("order_stock").on(OrderPlaced.topic, secure_stock).on(OrderPaid.topic, secure_stock)
-            .on(OrderStatusChanged.topic, ship_stock),
+            .on(OrderStatusChanged.topic, settle_stock),
             Consumer("cdn_purge").on(ProductDocumentChanged.topic, purge_on_change(cdn or _NoCdn())),
             Consumer("catalog_projection")
             .on(ProductSaved.topic, catalog.on_product_saved)

@@ -174,7 +174,7 @@ def build_bus(
             orders.MarkPaid: functools.partial(orders.mark_paid, uow=uow, clock=clock),
             orders.FulfilOrder: functools.partial(orders.fulfil_order, **deps),
             orders.ShipOrder: functools.partial(orders.ship_order, uow=uow, clock=clock),
-            orders.ShipOrderStock: functools.partial(orders.ship_order_stock, uow=uow, dispatch=dispatch),
+            orders.SettleOrderStock: functools.partial(orders.settle_order_stock, uow=uow, dispatch=dispatch),
             orders.DeliverOrder: functools.partial(orders.deliver_order, uow=uow, clock=clock),
             orders.CancelOrder: functools.partial(
                 orders.cancel_order, uow=uow, clock=clock, gateways=gateways, dispatch=dispatch,

@@ -92,6 +92,11 @@ class InventoryMachine(RuleBasedStateMachine):
             self.run_everywhere(c.CommitReservation(reservation_id=reservation))
 
     @rule(reservation=reservations)
+    def commit_late(self, reservation) -> None:  # a payment that arrived after the hold lapsed
+        if reservation != "none":
+            self.run_everywhere(c.CommitReservation(reservation_id=reservation, reclaim=True))
+
+    @rule(reservation=reservations)
     def release(self, reservation) -> None:
         if reservation != "none":
             self.run_everywhere(c.ReleaseReservation(reservation_id=reservation))

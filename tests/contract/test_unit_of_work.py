@@ -73,9 +73,10 @@ async def test_a_consumer_marks_an_event_processed_once(harness, unique) -> None
         assert await tx.processed.mark("other-consumer", f"evt-{unique}") is True
 
 
-async def test_writes_held_back_until_the_commit_fail_it_as_integrity_errors_and_leave_nothing(engine, unique) -> None:
+async def test_writes_held_back_until_the_commit_fail_it_and_leave_nothing(engine, unique) -> None:
     """The PostgreSQL unit of work sends hot-path writes together with COMMIT: what the database
-    refuses there (a CHECK, a unique index) surfaces from ``commit`` and nothing is kept."""
+    refuses there surfaces from ``commit`` (a CHECK as IntegrityError, a unique index as a
+    Conflict) and nothing is kept."""
     from datetime import UTC, datetime, timedelta
 
     from sqlalchemy import text
@@ -85,6 +86,7 @@ async def test_writes_held_back_until_the_commit_fail_it_as_integrity_errors_and
     from adapters.postgres.unit_of_work import PostgresUnitOfWork
     from domain.inventory.reservation import Reservation
     from domain.inventory.stock import Location
+    from domain.shared.errors import Conflict
 
     ids = SequentialIds()
 
@@ -121,7 +123,7 @@ async def test_writes_held_back_until_the_commit_fail_it_as_integrity_errors_and
         with pytest.raises(IntegrityError):
             await tx.commit()
 
-    async with uow() as tx:  # a second active reservation for the same checkout
+    async with uow() as tx:  # a second active reservation for the same checkout: a conflict
         [item] = (await tx.stock.lock([sku]))[sku]
         twin = Reservation.place(
             id=f"r2-{unique}", reference=f"chk-{unique}", requested={sku: 1}, stock={sku: [item]}, policies={},
@@ -129,7 +131,7 @@ async def test_writes_held_back_until_the_commit_fail_it_as_integrity_errors_and
         )
         await tx.stock.save([item])
         await tx.reservations.add_many([twin])
-        with pytest.raises(IntegrityError):
+        with pytest.raises(Conflict, match="uq_reservations_active_reference"):
             await tx.commit()
 
     async with uow() as tx:
@@ -141,3 +143,28 @@ async def test_writes_held_back_until_the_commit_fail_it_as_integrity_errors_and
         )
         assert holding.all() == [f"r1-{unique}"]
     assert await outbox_rows() == committed_events  # the refused transactions announced nothing
+
+
+async def test_writes_staged_inside_a_savepoint_go_or_stay_with_it(engine) -> None:
+    from sqlalchemy import text
+
+    from adapters.postgres.pipeline import Flushing, Pipeline, StagedWriteFailed
+
+    async with engine.connect() as conn:
+        await conn.execute(text("CREATE TEMP TABLE staged_probe (n int NOT NULL)"))
+        pipeline = Pipeline(conn)
+        db = Flushing(conn, pipeline)
+        with pytest.raises(RuntimeError, match="undo"):
+            async with db.begin_nested():
+                pipeline.stage("INSERT INTO staged_probe VALUES (%b)", (1,))
+                raise RuntimeError("undo")
+        async with db.begin_nested():
+            pipeline.stage("INSERT INTO staged_probe VALUES (%b)", (2,))
+        pipeline.stage("INSERT INTO staged_probe VALUES (%b)", (3,))
+        assert (await db.scalars(text("SELECT n FROM staged_probe ORDER BY n"))).all() == [2, 3]
+
+        # A staged write the database refuses is reported as such, not as the next statement's error.
+        pipeline.stage("INSERT INTO staged_probe VALUES (%b)", (None,))
+        with pytest.raises(StagedWriteFailed, match="null value"):
+            await db.execute(text("SELECT 1"))
+        await conn.rollback()

@@ -255,14 +255,14 @@ async def test_the_reconciler_settles_orders_whose_webhook_never_came(shoes) -> 
     assert await bus.handle(co.ReconcilePayments()) == {"paid": 0, "cancelled": 0, "waiting": 0, "errors": 0}
 
 
-async def paid_order(bus, card) -> str:
+async def paid_order(bus, card, event_id: str = "evt-paid") -> str:
     checkout_id = await shop_and_checkout(bus)
     await bus.handle(co.ChooseShipping(owner=GUEST, checkout_id=checkout_id, method_id="eu-standard"))
     await bus.handle(co.StartPayment(owner=GUEST, checkout_id=checkout_id, provider="stripe"))
     placed = await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
     card.succeed(placed.payment_reference)
     await bus.handle(co.HandlePaymentEvent(provider="stripe", event=event(
-        placed.payment_reference, "payment_intent.succeeded", "evt-paid", 11900)))
+        placed.payment_reference, "payment_intent.succeeded", event_id, 11900)))
     assert await bus.handle(co.SecureOrderStock(order_id=placed.order_id)) == "committed"
     return placed.order_id
 
@@ -275,7 +275,7 @@ async def test_a_shipped_order_takes_its_units_off_the_shelf_once_through_its_st
 
     bus, db, _, card, ids = shoes
     order_id = await paid_order(bus, card)
-    assert await bus.handle(o.ShipOrderStock(order_id=order_id)) == "not-shipped"
+    assert await bus.handle(o.SettleOrderStock(order_id=order_id)) == "nothing-to-do"
     await bus.handle(o.FulfilOrder(order_id=order_id, actor="staff:1"))
     await bus.handle(o.ShipOrder(order_id=order_id, actor="staff:1", carrier="DHL", tracking_number="00340"))
     assert (committed(db), on_hand(db)) == (2, 10)  # in the van, not yet in the ledger
@@ -288,11 +288,48 @@ async def test_a_shipped_order_takes_its_units_off_the_shelf_once_through_its_st
     uow = lambda: MemoryUnitOfWork(db, ids)  # noqa: E731
     for message in [m for m in db.outbox if m.topic == OrderStatusChanged.topic and m.aggregate_id == order_id]:
         await deliver(build_registry(dispatch=dispatch), "order_stock", message, uow)
-    assert asked == [o.ShipOrderStock(order_id=order_id)]  # fulfil is not a shipment; ship is
+    assert asked == [o.SettleOrderStock(order_id=order_id)]  # fulfil is not a shipment; ship is
     assert await bus.handle(asked[0]) == "shipped"
     assert (committed(db), on_hand(db)) == (0, 8)
-    assert await bus.handle(o.ShipOrderStock(order_id=order_id)) == "shipped"  # a redelivery changes nothing
+    assert await bus.handle(o.SettleOrderStock(order_id=order_id)) == "already-settled"  # redelivered
     assert (committed(db), on_hand(db), await available(db, "SHOE-1")) == (0, 8, 8)
+
+
+async def test_an_unshipped_order_refunded_in_full_puts_its_units_back_on_sale(shoes) -> None:
+    bus, db, _, card, _ = shoes
+    kept, refunded = await paid_order(bus, card, "evt-1"), await paid_order(bus, card, "evt-2")
+    assert (committed(db), await available(db, "SHOE-1")) == (4, 6)
+    # A goodwill refund: the order still ships, so its units stay committed to it.
+    await bus.handle(o.RefundOrder(order_id=kept, actor="staff:1", amount=1000, reason="late"))
+    assert await bus.handle(o.SettleOrderStock(order_id=kept)) == "nothing-to-do"
+    await bus.handle(o.FulfilOrder(order_id=kept, actor="staff:1"))
+    await bus.handle(o.ShipOrder(order_id=kept, actor="staff:1", carrier="DHL", tracking_number="1"))
+    assert await bus.handle(o.SettleOrderStock(order_id=kept)) == "shipped"
+
+    await bus.handle(o.RefundOrder(order_id=refunded, actor="staff:1", amount=11900, reason="not wanted"))
+    assert await bus.handle(o.SettleOrderStock(order_id=refunded)) == "returned"
+    assert await bus.handle(o.SettleOrderStock(order_id=refunded)) == "already-settled"
+    assert (committed(db), on_hand(db), await available(db, "SHOE-1")) == (0, 8, 8)
+
+
+async def test_an_order_that_ships_units_its_lapsed_hold_lost_is_reported_not_retried(shoes) -> None:
+    bus, db, clock, card, _ = shoes
+    checkout_id = await shop_and_checkout(bus)
+    await bus.handle(co.ChooseShipping(owner=GUEST, checkout_id=checkout_id, method_id="eu-standard"))
+    await bus.handle(co.StartPayment(owner=GUEST, checkout_id=checkout_id, provider="stripe"))
+    placed = await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
+    card.succeed(placed.payment_reference)
+    await bus.handle(co.HandlePaymentEvent(provider="stripe", event=event(
+        placed.payment_reference, "payment_intent.succeeded", "evt-paid", 11900)))
+    # The stock consumer is down: the hold lapses, the units go to the fair, and the parcel leaves.
+    clock.advance(timedelta(hours=2))
+    await bus.handle(inv.Reconcile())
+    await bus.handle(inv.AdjustStock(sku="SHOE-1", location_id="main", delta=-10, reason="sold at the fair",
+                                     actor="ops"))
+    await bus.handle(o.FulfilOrder(order_id=placed.order_id, actor="staff:1"))
+    await bus.handle(o.ShipOrder(order_id=placed.order_id, actor="staff:1", carrier="DHL", tracking_number="2"))
+    assert await bus.handle(o.SettleOrderStock(order_id=placed.order_id)) == "units-gone"  # an alert, no retry loop
+    assert (committed(db), on_hand(db)) == (0, 0)
 
 
 async def test_a_dispute_opens_and_closes_won_or_lost(shoes) -> None:

@@ -41,14 +41,35 @@ async def test_a_per_request_error_reaches_only_its_caller() -> None:
 async def test_a_failed_round_trip_is_retried_one_request_at_a_time_to_isolate_the_culprit() -> None:
     async def settle(numbers: list[int]) -> list[int | BaseException]:
         if 13 in numbers:
-            raise ConnectionError("the round trip failed")
+            raise ValueError("13 is a duplicate")
         return numbers
 
-    grouped: Grouped[int, int] = Grouped(settle)
+    grouped: Grouped[int, int] = Grouped(settle, isolate=lambda error: isinstance(error, ValueError))
     outcomes = await asyncio.gather(*(grouped.submit(n) for n in (11, 12, 13)), return_exceptions=True)
     assert outcomes[:2] == [11, 12]
-    assert isinstance(outcomes[2], ConnectionError)
+    assert isinstance(outcomes[2], ValueError)
     assert grouped.groups == 4  # the group, then each alone
+
+
+async def test_a_failure_that_is_nobodys_fault_reaches_every_caller_at_once() -> None:
+    async def settle(numbers: list[int]) -> list[int | BaseException]:
+        raise ConnectionError("the round trip failed")
+
+    grouped: Grouped[int, int] = Grouped(settle, isolate=lambda error: isinstance(error, ValueError))
+    outcomes = await asyncio.gather(*(grouped.submit(n) for n in range(3)), return_exceptions=True)
+    assert all(isinstance(o, ConnectionError) for o in outcomes)
+    assert grouped.groups == 1
+
+
+async def test_callers_of_a_group_cancelled_in_flight_are_not_left_waiting() -> None:
+    async def settle(numbers: list[int]) -> list[int | BaseException]:
+        raise asyncio.CancelledError  # the process shutting down mid round trip
+
+    grouped: Grouped[int, int] = Grouped(settle)
+    outcomes = await asyncio.wait_for(
+        asyncio.gather(*(grouped.submit(n) for n in range(3)), return_exceptions=True), timeout=1
+    )
+    assert all(isinstance(o, asyncio.CancelledError) for o in outcomes)
 
 
 async def test_a_caller_who_goes_away_does_not_break_the_group() -> None:

@@ -274,31 +274,34 @@ def test_stock_item_invariant_and_status_rules() -> None:
     assert availability_status(0, SkuPolicy(sku="X", allow_backorder=True)) == "backorder"
 
 
-async def test_concurrent_reservations_share_one_transaction_and_a_failed_group_retries_alone(world) -> None:
+def _failing_first(world, error: Exception):
+    failures = {"left": 1}
+
+    def uow():
+        if failures["left"]:
+            failures["left"] -= 1
+
+            class Broken:
+                async def __aenter__(self):
+                    raise error
+
+                async def __aexit__(self, *exc):
+                    return None
+
+            return Broken()
+        return world.uow()
+
+    return uow
+
+
+async def test_a_group_refused_for_one_requests_sake_is_retried_one_by_one(world) -> None:
     import asyncio
     from datetime import timedelta as td
 
     from application.inventory.batching import ReservationBatcher
 
     await world.bus.handle(c.ReceiveStock(sku="TEE", location_id="main", quantity=4, actor="ops"))
-    failures = {"left": 1}
-
-    def flaky_uow():
-        uow = world.uow()
-        if failures["left"]:
-            failures["left"] -= 1
-
-            class Broken:
-                async def __aenter__(self):
-                    raise ConnectionError("connection lost")
-
-                async def __aexit__(self, *exc):
-                    return None
-
-            return Broken()
-        return uow
-
-    batcher = ReservationBatcher(flaky_uow, world.clock, world.ids)
+    batcher = ReservationBatcher(_failing_first(world, Conflict("a duplicate raced in")), world.clock, world.ids)
     outcomes = await asyncio.gather(
         *(batcher.reserve(f"chk-{n}", {"TEE": 1}, td(minutes=5)) for n in range(5)), return_exceptions=True
     )
@@ -306,6 +309,22 @@ async def test_concurrent_reservations_share_one_transaction_and_a_failed_group_
     assert sum(isinstance(o, OutOfStock) for o in outcomes) == 1
     assert world.balance("TEE") == (4, 4, 0) == world.ledger("TEE")
     assert batcher.transactions == 6  # the failed group, then each request alone
+
+
+async def test_a_group_that_lost_its_connection_tells_every_caller_at_once(world) -> None:
+    import asyncio
+    from datetime import timedelta as td
+
+    from application.inventory.batching import ReservationBatcher
+
+    await world.bus.handle(c.ReceiveStock(sku="TEE", location_id="main", quantity=4, actor="ops"))
+    batcher = ReservationBatcher(_failing_first(world, ConnectionError("connection lost")), world.clock, world.ids)
+    outcomes = await asyncio.gather(
+        *(batcher.reserve(f"chk-{n}", {"TEE": 1}, td(minutes=5)) for n in range(5)), return_exceptions=True
+    )
+    assert all(isinstance(o, ConnectionError) for o in outcomes)
+    assert batcher.transactions == 1  # no retry storm against a database that is away
+    assert world.balance("TEE") == (4, 0, 0)
 
 
 async def test_requests_arriving_together_are_decided_in_one_transaction_in_arrival_order(world) -> None:

@@ -73,7 +73,9 @@ ALLOWED = {
                 "dispute": S.DISPUTED},
     S.DELIVERED: {"refund_part": S.PARTIALLY_REFUNDED, "refund_all": S.REFUNDED, "dispute": S.DISPUTED},
     S.CANCELLED: {},
-    S.PARTIALLY_REFUNDED: {"refund_part": S.PARTIALLY_REFUNDED, "refund_all": S.REFUNDED, "dispute": S.DISPUTED},
+    # Reached unpacked (pay, refund part): a goodwill refund does not stop the order shipping.
+    S.PARTIALLY_REFUNDED: {"fulfil": S.FULFILLED, "refund_part": S.PARTIALLY_REFUNDED, "refund_all": S.REFUNDED,
+                           "dispute": S.DISPUTED},
     S.REFUNDED: {},
     S.DISPUTED: {},
 }
@@ -137,3 +139,14 @@ def test_a_paid_order_cancels_only_with_its_refund() -> None:
         order.cancel(now=NOW, actor="staff", reason="asked")
     order.cancel(now=NOW, actor="staff", reason="asked", refund_reference="re_1")
     assert (order.status, order.refunded) == (S.CANCELLED, 1000)
+
+
+def test_a_packed_order_refunded_in_part_still_ships_once() -> None:
+    order = order_in(S.FULFILLED)
+    do(order, "refund_part")
+    assert order.status is S.PARTIALLY_REFUNDED
+    do(order, "ship")
+    assert order.status is S.SHIPPED
+    do(order, "refund_part")
+    with pytest.raises(InvalidTransition):  # already on its way
+        do(order, "ship")

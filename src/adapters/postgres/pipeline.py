@@ -96,21 +96,39 @@ class Flushing:
         self._conn = conn
         self._pipeline = pipeline
 
+    async def _flush(self) -> None:
+        # A staged write refused here belongs to an earlier step, not to the statement about to
+        # run: it must not look like that statement's IntegrityError to a caller that handles one.
+        try:
+            await self._pipeline.flush()
+        except DBAPIError as error:
+            raise StagedWriteFailed(str(error.orig)) from error
+
     async def execute(self, statement: Any, parameters: Any = None) -> Any:
-        await self._pipeline.flush()
+        await self._flush()
         return await self._conn.execute(statement, parameters)
 
     async def scalar(self, statement: Any, parameters: Any = None) -> Any:
-        await self._pipeline.flush()
+        await self._flush()
         return await self._conn.scalar(statement, parameters)
 
     async def scalars(self, statement: Any, parameters: Any = None) -> Any:
-        await self._pipeline.flush()
+        await self._flush()
         return await self._conn.scalars(statement, parameters)
 
     @asynccontextmanager
     async def begin_nested(self) -> AsyncIterator[Any]:
-        """A SAVEPOINT after the staged writes (so rolling back to it keeps them)."""
-        await self._pipeline.flush()
+        """A SAVEPOINT after the staged writes; what is staged inside it is sent before it is
+        released, or dropped with it when it rolls back."""
+        await self._flush()
         async with self._conn.begin_nested() as savepoint:
-            yield savepoint
+            try:
+                yield savepoint
+            except BaseException:
+                self._pipeline.discard()
+                raise
+            await self._flush()
+
+
+class StagedWriteFailed(RuntimeError):
+    """The database refused a write that was held back for the commit (the transaction is over)."""

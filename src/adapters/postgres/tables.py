@@ -167,7 +167,7 @@ stock_items = Table(
     Column("on_hand", BigInteger, nullable=False),
     Column("reserved", BigInteger, nullable=False),
     Column("version", Integer, nullable=False),
-    Column("committed", BigInteger, nullable=False),
+    Column("committed", BigInteger, nullable=False, server_default=text("0")),
     PrimaryKeyConstraint("sku", "location_id"),
     CheckConstraint("reserved >= 0", name="reserved_not_negative"),
     CheckConstraint("committed >= 0", name="committed_not_negative"),
@@ -186,7 +186,7 @@ stock_movements = Table(
     Column("reason", Text, nullable=False),
     Column("reference", String(100), nullable=False),
     Column("occurred_at", DateTime(timezone=True), nullable=False),
-    Column("committed_delta", BigInteger, nullable=False),
+    Column("committed_delta", BigInteger, nullable=False, server_default=text("0")),
 )
 
 reservations = Table(

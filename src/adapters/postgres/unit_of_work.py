@@ -7,6 +7,7 @@ from typing import Self
 
 import msgspec
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.postgres import tables as t
@@ -27,10 +28,11 @@ from adapters.postgres.orders import PostgresCheckouts, PostgresOrders, Postgres
 from adapters.postgres.pipeline import Flushing, Pipeline
 from adapters.postgres.promotions import PostgresPromotions
 from adapters.postgres.read_models import PostgresAvailabilityView, PostgresCatalogReadModel
-from adapters.postgres.repositories import PostgresStaffTokens
+from adapters.postgres.repositories import PostgresStaffTokens, constraint_name
 from adapters.postgres.webhooks import PostgresWebhooks
 from application.codec import event_to_builtins
 from application.ports.clock import IdGenerator
+from domain.shared.errors import Conflict
 from domain.shared.events import Aggregate, DomainEvent
 
 
@@ -121,7 +123,14 @@ class PostgresUnitOfWork:
                 [e.aggregate_version for e in events], [e.occurred_at for e in events],
                 [msgspec.json.encode(event_to_builtins(e)).decode() for e in events],
             ])
-        await self._pipeline.commit()
+        try:
+            await self._pipeline.commit()
+        except IntegrityError as error:
+            if getattr(error.orig, "sqlstate", None) != "23505":
+                raise  # a CHECK refused a write: a bug the domain should have caught, not a conflict
+            # A unique index met a row committed meanwhile by someone else (a duplicate checkout
+            # reservation from another process): the caller may retry or report the conflict.
+            raise Conflict(f"a concurrent change conflicts with this one ({constraint_name(error)})") from error
         await conn.commit()  # nothing left to do on the server: closes SQLAlchemy's transaction
         await conn.begin()
 

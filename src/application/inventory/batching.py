@@ -34,7 +34,12 @@ class ReservationBatcher:
         self._uow = uow
         self._clock = clock
         self._ids = ids
-        self._groups: Grouped[_Request, str] = Grouped(self._transaction, max_group=max_batch, name="reservation group")
+        # A group fails as a whole for one request's sake only on a duplicate checkout that raced
+        # in from another process (the store reports it as a Conflict at commit).
+        self._groups: Grouped[_Request, str] = Grouped(
+            self._transaction, max_group=max_batch, name="reservation group",
+            isolate=lambda error: isinstance(error, DomainError),
+        )
 
     @property
     def transactions(self) -> int:

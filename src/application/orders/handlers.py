@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -15,6 +16,7 @@ from application.orders.refunds import refund_money, return_gift_card
 from application.ports.clock import Clock, IdGenerator
 from application.ports.payments import PaymentGateway, PaymentStatus
 from domain.carts.cart import Owner, OwnerKind
+from domain.inventory.errors import OutOfStock, ReservationClosed
 from domain.orders.order import (
     AFTER_PAYMENT,
     InvalidTransition,
@@ -28,6 +30,8 @@ from domain.shared.errors import ConcurrencyConflict, InvalidInput, NotFound
 
 Uow = Callable[[], OrderUnitOfWork]
 Dispatch = Callable[[object], Awaitable[Any]]
+
+logger = logging.getLogger(__name__)
 
 
 class OrderNotVisible(NotFound):
@@ -121,8 +125,9 @@ class ShipOrder:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ShipOrderStock:
-    """Take a shipped order's units out of on-hand (the outbox consumer of its status changes)."""
+class SettleOrderStock:
+    """Bring the order's stock in line with where the order is (the outbox consumer of its status
+    changes): shipped units leave on-hand; an order that ended unshipped puts its units back on sale."""
 
     order_id: str
 
@@ -228,17 +233,27 @@ async def _return_stock(uow: Uow, order: Order, dispatch: Dispatch, actor: str) 
         await dispatch(ReturnReservation(reservation_id=reservation_id, actor=actor))
 
 
-async def ship_order_stock(command: ShipOrderStock, *, uow: Uow, dispatch: Dispatch) -> str:
-    """Once an order has shipped its units leave on-hand. Idempotent (a reservation ships once),
-    so redelivered or reordered status events are harmless."""
+async def settle_order_stock(command: SettleOrderStock, *, uow: Uow, dispatch: Dispatch) -> str:
+    """Idempotent (a reservation ships once and comes back once), so redelivered or reordered
+    status events are harmless; it also finishes a cancellation whose own return was lost."""
     order = await _load(uow, command.order_id)
-    if not any(f.shipped_at for f in order.fulfilments):
-        return "not-shipped"
+    shipped = any(f.shipped_at for f in order.fulfilments)
+    if not shipped and order.status not in (OrderStatus.CANCELLED, OrderStatus.REFUNDED):
+        return "nothing-to-do"
     reservation_id = await _reservation_of(uow, order)
     if reservation_id is None:
         return "no-hold"
-    await dispatch(ShipReservation(reservation_id=reservation_id, actor="system"))
-    return "shipped"
+    if not shipped:
+        returned = await dispatch(ReturnReservation(reservation_id=reservation_id, actor="system"))
+        return "returned" if returned else "already-settled"
+    try:
+        moved = await dispatch(ShipReservation(reservation_id=reservation_id, actor="system"))
+    except (OutOfStock, ReservationClosed) as error:
+        # The parcel left with units the ledger had given back or to someone else (the hold lapsed
+        # and was sold before the order was secured). Retrying cannot fix that: a person must.
+        logger.error("order %s shipped units its hold no longer had: %s", order.id, error)
+        return "units-gone"
+    return "shipped" if moved else "already-settled"
 
 
 async def cancel_order(

@@ -173,6 +173,8 @@ class Reservation(Aggregate):
         the SKUs whose units were sold to someone else in the meantime."""
         if self.status in (ReservationStatus.ACTIVE, ReservationStatus.COMMITTED, ReservationStatus.SHIPPED):
             return self.commit(items, now=now)
+        if self.status is ReservationStatus.RETURNED:  # the order was cancelled: nothing to secure
+            raise ReservationClosed(f"reservation {self.id} was returned; its order is over")
         short = sorted({
             line.sku for line in self.held_lines if items[_key(line.sku, line.location_id)].available < line.quantity
         })

@@ -330,8 +330,9 @@ class Order(Aggregate):
     # -- fulfilment ------------------------------------------------------------------------------
 
     def fulfil(self, *, fulfilment_id: str, lines: dict[str, int], now: datetime, actor: str) -> Fulfilment:
-        """Pack ``lines`` (line id → quantity); the order is fulfilled once every unit is packed."""
-        if self.status is not S.PAID:
+        """Pack ``lines`` (line id → quantity); the order is fulfilled once every unit is packed.
+        A partly refunded order (a goodwill refund, say) still ships."""
+        if self.status not in (S.PAID, S.PARTIALLY_REFUNDED):
             raise InvalidTransition(f"cannot fulfil an order that is {self.status.value}")
         remaining = self.unfulfilled()
         for line_id, quantity in lines.items():
@@ -340,7 +341,8 @@ class Order(Aggregate):
         fulfilment = Fulfilment(id=fulfilment_id, lines=tuple(sorted(lines.items())))
         self.fulfilments.append(fulfilment)
         if all(v == 0 for v in self.unfulfilled().values()):
-            self._move(S.FULFILLED, allowed_from={S.PAID}, action="fulfil", now=now, actor=actor)
+            self._move(S.FULFILLED, allowed_from={S.PAID, S.PARTIALLY_REFUNDED}, action="fulfil", now=now,
+                       actor=actor)
         else:
             self.version += 1
             self._log(now, actor, "fulfil_partly", self.status, self.status, fulfilment_id)
@@ -356,8 +358,12 @@ class Order(Aggregate):
     def ship(self, *, carrier: str, tracking_number: str, now: datetime, actor: str) -> None:
         if not carrier.strip() or not tracking_number.strip():
             raise InvalidInput("a carrier and a tracking number are required")
-        self._move(S.SHIPPED, allowed_from={S.FULFILLED}, action="ship", now=now, actor=actor,
-                   detail=f"{carrier} {tracking_number}")
+        packed_not_shipped = (
+            self.status is S.PARTIALLY_REFUNDED and not any(self.unfulfilled().values())
+            and not any(f.shipped_at for f in self.fulfilments)
+        )
+        self._move(S.SHIPPED, allowed_from={S.FULFILLED, S.PARTIALLY_REFUNDED} if packed_not_shipped else {S.FULFILLED},
+                   action="ship", now=now, actor=actor, detail=f"{carrier} {tracking_number}")
         self.fulfilments = [
             Fulfilment(id=f.id, lines=f.lines, carrier=carrier, tracking_number=tracking_number, shipped_at=now)
             for f in self.fulfilments
