@@ -148,7 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     database_url = bench_database_url()
-    ensure_database(database_url)
+    # A fresh database each run: figures must not drift with what earlier runs left behind.
+    ensure_database(database_url, recreate=True)
     upgrade(database_url)
     redis_url = get_settings().redis_url
 

@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
 from adapters.postgres import tables as t
-from adapters.postgres.pipeline import Flushing, Pipeline
+from adapters.postgres.pipeline import Flushing, Pipeline, json_rows
 from application.inventory.ports import Placement, StockKey
 from domain.inventory.audit import ReconciliationRun
 from domain.inventory.errors import ReservationNotFound, UnknownLocation
@@ -34,7 +34,7 @@ def _item(row: Any) -> StockItem:
 
 
 # The reservation hot path in hand-written SQL: one round trip to read and lock, and the writes
-# staged (multi-row through ``unnest``) to travel with the COMMIT. See adapters.postgres.pipeline.
+# staged (many rows in one JSON parameter) to travel with the COMMIT. See adapters.postgres.pipeline.
 _POLICIES = """
 SELECT sku, track_inventory, allow_backorder, low_stock_threshold, show_quantity
 FROM inventory_policies WHERE sku = ANY(%b::text[])
@@ -45,28 +45,42 @@ SELECT s.sku, s.location_id, s.on_hand, s.reserved, s.committed, s.version,
 FROM stock_items s LEFT JOIN inventory_locations l ON l.id = s.location_id
 WHERE s.sku = ANY(%b::text[]) ORDER BY s.sku, s.location_id FOR UPDATE OF s
 """
-_HELD = "SELECT reference FROM reservations WHERE reference = ANY(%b::text[]) AND status = 'active'"
+# One probe of the active-reference unique index per reference. The plain "reference = ANY(...)
+# AND status = 'active'" let the planner, misled by statistics a flash sale outruns, scan every
+# active hold through the expiry index instead (measured: 15 ms per group at 47k holds, 0.3 ms
+# this way); the LIMIT keeps the per-reference lookup from being flattened into that scan.
+_HELD = """
+SELECT held.reference FROM unnest(%b::text[]) AS wanted(reference)
+CROSS JOIN LATERAL (
+    SELECT reference FROM reservations WHERE reference = wanted.reference AND status = 'active' LIMIT 1
+) AS held
+"""
 _SAVE_BALANCES = """
 UPDATE stock_items AS s
 SET on_hand = v.on_hand, reserved = v.reserved, committed = v.committed, version = v.version
-FROM unnest(%b::text[], %b::text[], %b::bigint[], %b::bigint[], %b::bigint[], %b::int[])
-    AS v(sku, location_id, on_hand, reserved, committed, version)
+FROM jsonb_to_recordset(%s::jsonb)
+    AS v(sku text, location_id text, on_hand bigint, reserved bigint, committed bigint, version int)
 WHERE s.sku = v.sku AND s.location_id = v.location_id
 """
 _APPEND_MOVEMENTS = """
 INSERT INTO stock_movements
     (sku, location_id, kind, on_hand_delta, reserved_delta, committed_delta, actor, reason, reference, occurred_at)
-SELECT * FROM unnest(
-    %b::text[], %b::text[], %b::text[], %b::bigint[], %b::bigint[], %b::bigint[], %b::text[], %b::text[],
-    %b::text[], %b::timestamptz[])
+SELECT sku, location_id, kind, on_hand_delta, reserved_delta, committed_delta, actor, reason, reference, occurred_at
+FROM jsonb_to_recordset(%s::jsonb) AS m(
+    sku text, location_id text, kind text, on_hand_delta bigint, reserved_delta bigint, committed_delta bigint,
+    actor text, reason text, reference text, occurred_at timestamptz)
 """
 _ADD_RESERVATIONS = """
 INSERT INTO reservations (id, reference, status, expires_at, created_at, version)
-SELECT * FROM unnest(%b::text[], %b::text[], %b::text[], %b::timestamptz[], %b::timestamptz[], %b::int[])
+SELECT id, reference, status, expires_at, created_at, version
+FROM jsonb_to_recordset(%s::jsonb)
+    AS r(id text, reference text, status text, expires_at timestamptz, created_at timestamptz, version int)
 """
 _ADD_RESERVATION_LINES = """
 INSERT INTO reservation_lines (reservation_id, line_no, sku, location_id, quantity)
-SELECT * FROM unnest(%b::text[], %b::int[], %b::text[], %b::text[], %b::bigint[])
+SELECT reservation_id, line_no, sku, location_id, quantity
+FROM jsonb_to_recordset(%s::jsonb)
+    AS l(reservation_id text, line_no int, sku text, location_id text, quantity bigint)
 """
 
 
@@ -75,11 +89,6 @@ def _policy(row: Any) -> SkuPolicy:
         sku=row.sku, track_inventory=row.track_inventory, allow_backorder=row.allow_backorder,
         low_stock_threshold=row.low_stock_threshold, show_quantity=row.show_quantity,
     )
-
-
-def _columns(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
-    """Row tuples as one list per column: the parameters of an ``unnest`` insert."""
-    return [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
 
 
 class PostgresStockRepository:
@@ -147,21 +156,23 @@ class PostgresStockRepository:
         return (await self.lock_keys([(sku, location_id)]))[(sku, location_id)]
 
     async def save(self, items: Iterable[StockItem]) -> None:
-        balances: list[tuple[Any, ...]] = []
-        movements: list[tuple[Any, ...]] = []
+        balances: list[dict[str, Any]] = []
+        movements: list[dict[str, Any]] = []
         for item in items:
             pending = item.pull_movements()
             if not pending:
                 continue
-            balances.append((item.sku, item.location_id, item.on_hand, item.reserved, item.committed, item.version))
+            balances.append({"sku": item.sku, "location_id": item.location_id, "on_hand": item.on_hand,
+                             "reserved": item.reserved, "committed": item.committed, "version": item.version})
             movements.extend(
-                (m.sku, m.location_id, m.kind.value, m.on_hand_delta, m.reserved_delta, m.committed_delta, m.actor,
-                 m.reason, m.reference, m.occurred_at)
+                {"sku": m.sku, "location_id": m.location_id, "kind": m.kind.value, "on_hand_delta": m.on_hand_delta,
+                 "reserved_delta": m.reserved_delta, "committed_delta": m.committed_delta, "actor": m.actor,
+                 "reason": m.reason, "reference": m.reference, "occurred_at": m.occurred_at}
                 for m in pending
             )
         if balances:
-            self._pipeline.stage(_SAVE_BALANCES, _columns(balances, 6))
-            self._pipeline.stage(_APPEND_MOVEMENTS, _columns(movements, 10))
+            self._pipeline.stage(_SAVE_BALANCES, (json_rows(balances),))
+            self._pipeline.stage(_APPEND_MOVEMENTS, (json_rows(movements),))
 
     async def levels(self, sku: str) -> list[StockItem]:
         rows = (
@@ -290,13 +301,16 @@ class PostgresReservationRepository:
         # Staged for the commit, no savepoint per row: the group checked its references under the
         # stock locks; a racing duplicate from elsewhere fails the whole group (the unique index
         # on active references), which then retries one by one.
-        self._pipeline.stage(_ADD_RESERVATIONS, _columns(
-            [(r.id, r.reference, r.status.value, r.expires_at, r.created_at, r.version) for r in reservations], 6
-        ))
-        self._pipeline.stage(_ADD_RESERVATION_LINES, _columns(
-            [(r.id, n, line.sku, line.location_id, line.quantity)
-             for r in reservations for n, line in enumerate(r.lines)], 5
-        ))
+        self._pipeline.stage(_ADD_RESERVATIONS, (json_rows([
+            {"id": r.id, "reference": r.reference, "status": r.status.value, "expires_at": r.expires_at,
+             "created_at": r.created_at, "version": r.version}
+            for r in reservations
+        ]),))
+        self._pipeline.stage(_ADD_RESERVATION_LINES, (json_rows([
+            {"reservation_id": r.id, "line_no": n, "sku": line.sku, "location_id": line.location_id,
+             "quantity": line.quantity}
+            for r in reservations for n, line in enumerate(r.lines)
+        ]),))
         self._seen.extend(reservations)
 
     async def get(self, reservation_id: str) -> Reservation:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
-import msgspec
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -25,7 +24,7 @@ from adapters.postgres.giftcards import PostgresGiftCards
 from adapters.postgres.inventory import PostgresReservationRepository, PostgresStockRepository
 from adapters.postgres.merchandising import PostgresMerchandising
 from adapters.postgres.orders import PostgresCheckouts, PostgresOrders, PostgresOrderViews
-from adapters.postgres.pipeline import Flushing, Pipeline
+from adapters.postgres.pipeline import Flushing, Pipeline, json_rows
 from adapters.postgres.promotions import PostgresPromotions
 from adapters.postgres.read_models import PostgresAvailabilityView, PostgresCatalogReadModel
 from adapters.postgres.repositories import PostgresStaffTokens, constraint_name
@@ -118,11 +117,12 @@ class PostgresUnitOfWork:
         recorded, self._recorded = self._recorded, []
         events = [*(e for aggregate in self._seen for e in aggregate.pull_events()), *recorded]
         if events:
-            self._pipeline.stage(_APPEND_OUTBOX, [
-                [self._ids.new_id() for _ in events], [e.topic for e in events], [e.aggregate_id for e in events],
-                [e.aggregate_version for e in events], [e.occurred_at for e in events],
-                [msgspec.json.encode(event_to_builtins(e)).decode() for e in events],
-            ])
+            self._pipeline.stage(_APPEND_OUTBOX, (json_rows([
+                {"id": self._ids.new_id(), "topic": e.topic, "aggregate_id": e.aggregate_id,
+                 "aggregate_version": e.aggregate_version, "occurred_at": e.occurred_at,
+                 "payload": event_to_builtins(e)}
+                for e in events
+            ]),))
         try:
             await self._pipeline.commit()
         except IntegrityError as error:
@@ -143,7 +143,7 @@ class PostgresUnitOfWork:
 
 _APPEND_OUTBOX = """
 INSERT INTO outbox (id, topic, aggregate_id, aggregate_version, occurred_at, payload)
-SELECT id, topic, aggregate_id, aggregate_version, occurred_at, payload::jsonb
-FROM unnest(%b::text[], %b::text[], %b::text[], %b::int[], %b::timestamptz[], %b::text[])
-    AS o(id, topic, aggregate_id, aggregate_version, occurred_at, payload)
+SELECT id, topic, aggregate_id, aggregate_version, occurred_at, payload
+FROM jsonb_to_recordset(%s::jsonb)
+    AS o(id text, topic text, aggregate_id text, aggregate_version int, occurred_at timestamptz, payload jsonb)
 """
