@@ -13,6 +13,7 @@ from application.inventory import commands as c
 from application.inventory.handlers import availability_of, project_availability, stock_movements
 from domain.inventory.audit import InventoryDriftDetected
 from domain.inventory.errors import OutOfStock, ReservationClosed
+from domain.inventory.reservation import ReservationStatus
 from domain.inventory.stock import StockChanged
 from entrypoints.container import build_bus
 
@@ -100,6 +101,24 @@ async def test_committed_units_that_disagree_with_the_ledger_are_drift_too(inv, 
     run = await inv.bus.handle(c.Reconcile())
     [drift] = [d for d in run.drift if d.sku == inv.sku]
     assert (drift.on_hand, drift.committed, drift.ledger_on_hand, drift.ledger_committed) == (5, 1, 5, 0)
+
+
+async def test_a_hold_closed_without_its_units_moving_is_drift(inv, harness) -> None:
+    await inv.bus.handle(c.ReceiveStock(sku=inv.sku, location_id=inv.main, quantity=5, actor="ops"))
+    kept = await inv.bus.handle(c.ReserveStock(reference=f"{inv.sku}-kept", lines=[(inv.sku, 1)]))
+    sold = await inv.bus.handle(c.ReserveStock(reference=f"{inv.sku}-sold", lines=[(inv.sku, 2)]))
+    await inv.bus.handle(c.CommitReservation(reservation_id=sold))
+    run = await inv.bus.handle(c.Reconcile())
+    assert [d for d in run.drift if d.sku == inv.sku] == []  # reserved 1 = the active hold, committed 2
+    if harness.name == "memory":  # a bug, or an edit behind the domain's back
+        harness.db.inventory.reservations[kept].status = ReservationStatus.RELEASED
+    else:
+        async with harness.engine.begin() as conn:
+            await conn.execute(text("UPDATE reservations SET status = 'released' WHERE id = :r"), {"r": kept})
+    run = await inv.bus.handle(c.Reconcile())
+    [drift] = [d for d in run.drift if d.sku == inv.sku]
+    assert (drift.reserved, drift.holds_reserved, drift.committed, drift.holds_committed) == (1, 0, 2, 2)
+    assert (drift.ledger_reserved, drift.ledger_committed) == (1, 2)  # the ledger alone could not tell
 
 
 async def test_availability_projection_follows_stock_and_is_replay_safe(inv, harness) -> None:

@@ -105,12 +105,19 @@ class MemoryStockRepository:
 
     async def drift(self) -> list[Drift]:
         drifts = []
+        holds: dict[tuple[str, str, ReservationStatus], int] = {}
+        for reservation in self._data.reservations.values():
+            for line in reservation.held_lines:
+                key = (line.sku, line.location_id, reservation.status)
+                holds[key] = holds.get(key, 0) + line.quantity
         for (sku, location_id), b in sorted(self._data.items.items()):
             ledger = fold([m for m in self._data.ledger if (m.sku, m.location_id) == (sku, location_id)])
-            if ledger != (b.on_hand, b.reserved, b.committed):
+            held = (holds.get((sku, location_id, ReservationStatus.ACTIVE), 0),
+                    holds.get((sku, location_id, ReservationStatus.COMMITTED), 0))
+            if ledger != (b.on_hand, b.reserved, b.committed) or held != (b.reserved, b.committed):
                 drifts.append(Drift(sku=sku, location_id=location_id, on_hand=b.on_hand, reserved=b.reserved,
                                     committed=b.committed, ledger_on_hand=ledger[0], ledger_reserved=ledger[1],
-                                    ledger_committed=ledger[2]))
+                                    ledger_committed=ledger[2], holds_reserved=held[0], holds_committed=held[1]))
         return drifts
 
     async def policies(self, skus: Iterable[str]) -> dict[str, SkuPolicy]:

@@ -218,16 +218,30 @@ class PostgresStockRepository:
             .group_by(m.c.sku, m.c.location_id)
             .subquery()
         )
+        holds = (
+            select(
+                _rl.c.sku, _rl.c.location_id,
+                func.sum(_rl.c.quantity).filter(_r.c.status == ReservationStatus.ACTIVE.value).label("reserved"),
+                func.sum(_rl.c.quantity).filter(_r.c.status == ReservationStatus.COMMITTED.value).label("committed"),
+            )
+            .select_from(_rl.join(_r, _r.c.id == _rl.c.reservation_id))
+            .where(_r.c.status.in_([ReservationStatus.ACTIVE.value, ReservationStatus.COMMITTED.value]))
+            .group_by(_rl.c.sku, _rl.c.location_id)
+            .subquery()
+        )
         folded = [func.coalesce(ledger.c[column], 0).label(f"ledger_{column}")
                   for column in ("on_hand", "reserved", "committed")]
+        held = [func.coalesce(holds.c[column], 0).label(f"holds_{column}") for column in ("reserved", "committed")]
         rows = (
             await self._conn.execute(
-                select(_s.c.sku, _s.c.location_id, _s.c.on_hand, _s.c.reserved, _s.c.committed, *folded)
+                select(_s.c.sku, _s.c.location_id, _s.c.on_hand, _s.c.reserved, _s.c.committed, *folded, *held)
                 .select_from(
                     _s.outerjoin(ledger, and_(ledger.c.sku == _s.c.sku, ledger.c.location_id == _s.c.location_id))
+                    .outerjoin(holds, and_(holds.c.sku == _s.c.sku, holds.c.location_id == _s.c.location_id))
                 )
                 .where(
                     (_s.c.on_hand != folded[0]) | (_s.c.reserved != folded[1]) | (_s.c.committed != folded[2])
+                    | (_s.c.reserved != held[0]) | (_s.c.committed != held[1])
                 )
                 .order_by(_s.c.sku, _s.c.location_id)
             )
@@ -235,7 +249,8 @@ class PostgresStockRepository:
         return [
             Drift(sku=r.sku, location_id=r.location_id, on_hand=r.on_hand, reserved=r.reserved,
                   committed=r.committed, ledger_on_hand=int(r.ledger_on_hand), ledger_reserved=int(r.ledger_reserved),
-                  ledger_committed=int(r.ledger_committed))
+                  ledger_committed=int(r.ledger_committed), holds_reserved=int(r.holds_reserved),
+                  holds_committed=int(r.holds_committed))
             for r in rows
         ]
 

@@ -205,7 +205,9 @@ class Location:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Drift:
-    """A stock item whose balance row disagrees with the fold of its ledger."""
+    """A stock item whose balance row disagrees with the fold of its ledger, or with the
+    reservations that hold its units (active ones make up ``reserved``, committed ones
+    ``committed``) — a hold closed without its units moving, or units moved without a hold."""
 
     sku: str
     location_id: str
@@ -215,3 +217,5 @@ class Drift:
     ledger_reserved: int
     committed: int = 0
     ledger_committed: int = 0
+    holds_reserved: int = 0
+    holds_committed: int = 0
