@@ -7,6 +7,7 @@ import uuid
 from collections import Counter
 
 import pytest
+from sqlalchemy import text
 
 from adapters.postgres.engine import make_engine
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
@@ -49,8 +50,41 @@ def bus_on(engine, gate):
     return build_bus(uow=lambda: PostgresUnitOfWork(engine, ids), clock=SystemClock(), ids=ids, gate=gate)
 
 
+def app_processes(engine, gate, count: int = 25):
+    """One bus per API process: each groups its own buyers into its own transactions, so the
+    groups of different processes race on PostgreSQL at once, each on its own connection."""
+    return [bus_on(engine, gate) for _ in range(count)]
+
+
+async def peak_connections_on(engine, work) -> tuple[object, int]:
+    """Run ``work`` while counting how many backends at most were busy in a statement or a
+    transaction at the same moment."""
+    peak = 0
+    done = asyncio.Event()
+
+    async def watch() -> None:
+        nonlocal peak
+        async with engine.connect() as conn:
+            while not done.is_set():
+                busy = await conn.scalar(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND state IN ('active', 'idle in transaction') AND pid <> pg_backend_pid()"
+                    " AND backend_type = 'client backend'"
+                ))
+                peak = max(peak, int(busy))
+                await conn.rollback()
+                await asyncio.sleep(0.001)
+
+    watcher = asyncio.create_task(watch())
+    try:
+        result = await work
+    finally:
+        done.set()
+        await watcher
+    return result, peak
+
+
 async def stock_and_ledger(bus, engine, sku: str) -> tuple[tuple[int, int], tuple[int, int]]:
-    from sqlalchemy import text
 
     async with engine.connect() as conn:
         balance = (await conn.execute(text("SELECT sum(on_hand), sum(reserved) FROM stock_items WHERE sku=:s"),
@@ -73,22 +107,25 @@ async def attempt(bus, reference: str, lines: list[tuple[str, int]]) -> str:
 async def test_300_buyers_race_for_50_units_and_exactly_50_win(wide_engine, redis_url, unique, gate_kind) -> None:
     redis = make_redis(redis_url)
     gate = OpenGate() if gate_kind == "postgres-only" else RedisStockGate(redis, prefix=f"test:{unique}:gate:")
-    bus = bus_on(wide_engine, gate)
+    processes = app_processes(wide_engine, gate)
+    bus = processes[0]
     sku, location = f"HOT-{unique}", f"wh-{unique}"
     await bus.handle(c.AddLocation(id=location, name="Warehouse"))
     await bus.handle(c.ReceiveStock(sku=sku, location_id=location, quantity=50, actor="ops"))
 
-    outcomes = Counter(
-        await asyncio.gather(*(attempt(bus, f"{unique}-{n}", [(sku, 1)]) for n in range(300)))
-    )
+    race = asyncio.gather(*(attempt(processes[n % len(processes)], f"{unique}-{n}", [(sku, 1)]) for n in range(300)))
+    results, peak = await peak_connections_on(wide_engine, race)
     await redis.aclose()
-    assert outcomes == {"reserved": 50, "sold_out": 250}
+    assert Counter(results) == {"reserved": 50, "sold_out": 250}
+    if gate_kind == "postgres-only":
+        assert peak >= 5  # many transactions were in flight on their own connections at once
     balance, ledger = await stock_and_ledger(bus, wide_engine, sku)
     assert balance == ledger == (50, 50)  # available = 0, and the ledger folds to the balance
 
 
 async def test_multi_line_carts_in_opposite_orders_never_deadlock_or_oversell(wide_engine, unique) -> None:
-    bus = bus_on(wide_engine, OpenGate())
+    processes = app_processes(wide_engine, OpenGate())
+    bus = processes[0]
     location = f"wh-{unique}"
     a, b = f"A-{unique}", f"B-{unique}"
     await bus.handle(c.AddLocation(id=location, name="Warehouse"))
@@ -96,8 +133,12 @@ async def test_multi_line_carts_in_opposite_orders_never_deadlock_or_oversell(wi
         await bus.handle(c.ReceiveStock(sku=sku, location_id=location, quantity=30, actor="ops"))
 
     carts = [[(a, 1), (b, 1)] if n % 2 else [(b, 1), (a, 1)] for n in range(120)]
-    outcomes = Counter(await asyncio.gather(*(attempt(bus, f"{unique}-{n}", cart) for n, cart in enumerate(carts))))
-    assert outcomes == {"reserved": 30, "sold_out": 90}  # any deadlock would have raised instead
+    race = asyncio.gather(
+        *(attempt(processes[n % len(processes)], f"{unique}-{n}", cart) for n, cart in enumerate(carts))
+    )
+    results, peak = await peak_connections_on(wide_engine, race)
+    assert Counter(results) == {"reserved": 30, "sold_out": 90}  # any deadlock would have raised instead
+    assert peak >= 5
     for sku in (a, b):
         balance, ledger = await stock_and_ledger(bus, wide_engine, sku)
         assert balance == ledger == (30, 30)
