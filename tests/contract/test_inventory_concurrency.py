@@ -84,15 +84,17 @@ async def peak_connections_on(engine, work) -> tuple[object, int]:
     return result, peak
 
 
-async def stock_and_ledger(bus, engine, sku: str) -> tuple[tuple[int, int], tuple[int, int]]:
-
+async def stock_and_ledger(bus, engine, sku: str) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+    """(on hand, reserved, committed) from the balance rows, and from the fold of the ledger."""
     async with engine.connect() as conn:
-        balance = (await conn.execute(text("SELECT sum(on_hand), sum(reserved) FROM stock_items WHERE sku=:s"),
-                                      {"s": sku})).one()
-        ledger = (await conn.execute(
-            text("SELECT sum(on_hand_delta), sum(reserved_delta) FROM stock_movements WHERE sku=:s"), {"s": sku}
+        balance = (await conn.execute(
+            text("SELECT sum(on_hand), sum(reserved), sum(committed) FROM stock_items WHERE sku=:s"), {"s": sku}
         )).one()
-    return (int(balance[0]), int(balance[1])), (int(ledger[0]), int(ledger[1]))
+        ledger = (await conn.execute(
+            text("SELECT sum(on_hand_delta), sum(reserved_delta), sum(committed_delta) FROM stock_movements"
+                 " WHERE sku=:s"), {"s": sku}
+        )).one()
+    return tuple(int(v) for v in balance), tuple(int(v) for v in ledger)  # type: ignore[return-value]
 
 
 async def attempt(bus, reference: str, lines: list[tuple[str, int]]) -> str:
@@ -120,7 +122,7 @@ async def test_300_buyers_race_for_50_units_and_exactly_50_win(wide_engine, redi
     if gate_kind == "postgres-only":
         assert peak >= 5  # many transactions were in flight on their own connections at once
     balance, ledger = await stock_and_ledger(bus, wide_engine, sku)
-    assert balance == ledger == (50, 50)  # available = 0, and the ledger folds to the balance
+    assert balance == ledger == (50, 50, 0)  # available = 0, and the ledger folds to the balance
 
 
 async def test_multi_line_carts_in_opposite_orders_never_deadlock_or_oversell(wide_engine, unique) -> None:
@@ -141,7 +143,7 @@ async def test_multi_line_carts_in_opposite_orders_never_deadlock_or_oversell(wi
     assert peak >= 5
     for sku in (a, b):
         balance, ledger = await stock_and_ledger(bus, wide_engine, sku)
-        assert balance == ledger == (30, 30)
+        assert balance == ledger == (30, 30, 0)
 
 
 async def test_commit_and_release_racing_on_one_reservation_close_it_once(wide_engine, unique) -> None:
@@ -164,4 +166,4 @@ async def test_commit_and_release_racing_on_one_reservation_close_it_once(wide_e
     assert results.count(True) == 1  # exactly one call closed it
     balance, ledger = await stock_and_ledger(bus, wide_engine, sku)
     assert balance == ledger
-    assert balance in {(3, 0), (5, 0)}  # sold or freed, never both
+    assert balance in {(5, 0, 2), (5, 0, 0)}  # sold (committed until shipped) or freed, never both
