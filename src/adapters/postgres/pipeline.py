@@ -90,6 +90,8 @@ class Pipeline:
 
 def _as_sqlalchemy(error: psycopg.Error) -> DBAPIError:
     # Callers handle SQLAlchemy's exceptions (IntegrityError …) whichever path sent the statement.
+    # A connection lost here is not marked invalid for the pool at once: the unit of work's
+    # rollback fails on it and the pool's pre-ping replaces it at the next checkout.
     wrapped: DBAPIError = DBAPIError.instance(None, None, error, psycopg.Error)  # type: ignore[arg-type]
     return wrapped
 
