@@ -255,7 +255,8 @@ async def test_the_reconciler_settles_orders_whose_webhook_never_came(shoes) -> 
     assert await bus.handle(co.ReconcilePayments()) == {"paid": 0, "cancelled": 0, "waiting": 0, "errors": 0}
 
 
-async def paid_order(bus, card, event_id: str = "evt-paid") -> str:
+async def paid_online(bus, card, event_id: str = "evt-paid"):
+    """A card-paid order whose stock the order_stock consumer has not secured yet."""
     checkout_id = await shop_and_checkout(bus)
     await bus.handle(co.ChooseShipping(owner=GUEST, checkout_id=checkout_id, method_id="eu-standard"))
     await bus.handle(co.StartPayment(owner=GUEST, checkout_id=checkout_id, provider="stripe"))
@@ -263,6 +264,11 @@ async def paid_order(bus, card, event_id: str = "evt-paid") -> str:
     card.succeed(placed.payment_reference)
     await bus.handle(co.HandlePaymentEvent(provider="stripe", event=event(
         placed.payment_reference, "payment_intent.succeeded", event_id, 11900)))
+    return placed
+
+
+async def paid_order(bus, card, event_id: str = "evt-paid") -> str:
+    placed = await paid_online(bus, card, event_id)
     assert await bus.handle(co.SecureOrderStock(order_id=placed.order_id)) == "committed"
     return placed.order_id
 
@@ -314,13 +320,7 @@ async def test_an_unshipped_order_refunded_in_full_puts_its_units_back_on_sale(s
 
 async def test_an_order_that_ships_units_its_lapsed_hold_lost_is_reported_not_retried(shoes) -> None:
     bus, db, clock, card, _ = shoes
-    checkout_id = await shop_and_checkout(bus)
-    await bus.handle(co.ChooseShipping(owner=GUEST, checkout_id=checkout_id, method_id="eu-standard"))
-    await bus.handle(co.StartPayment(owner=GUEST, checkout_id=checkout_id, provider="stripe"))
-    placed = await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
-    card.succeed(placed.payment_reference)
-    await bus.handle(co.HandlePaymentEvent(provider="stripe", event=event(
-        placed.payment_reference, "payment_intent.succeeded", "evt-paid", 11900)))
+    placed = await paid_online(bus, card)
     # The stock consumer is down: the hold lapses, the units go to the fair, and the parcel leaves.
     clock.advance(timedelta(hours=2))
     await bus.handle(inv.Reconcile())
