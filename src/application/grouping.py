@@ -54,6 +54,7 @@ class Grouped(Generic[Request, Answer]):
             try:
                 outcomes = await self._outcomes([request for request, _ in group])
             except BaseException as error:  # cancelled mid-group: nobody may wait forever
+                group, self._pending = group + self._pending, []
                 outcomes = [error] * len(group)
                 raise
             finally:

@@ -65,11 +65,12 @@ async def test_callers_of_a_group_cancelled_in_flight_are_not_left_waiting() -> 
     async def settle(numbers: list[int]) -> list[int | BaseException]:
         raise asyncio.CancelledError  # the process shutting down mid round trip
 
-    grouped: Grouped[int, int] = Grouped(settle)
+    grouped: Grouped[int, int] = Grouped(settle, max_group=1)  # two callers still queued behind the first
     outcomes = await asyncio.wait_for(
         asyncio.gather(*(grouped.submit(n) for n in range(3)), return_exceptions=True), timeout=1
     )
     assert all(isinstance(o, asyncio.CancelledError) for o in outcomes)
+    assert grouped.groups == 1
 
 
 async def test_a_caller_who_goes_away_does_not_break_the_group() -> None:
