@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from adapters.memory.clock import SequentialIds
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
 from application.staff.handlers import authenticate_staff
@@ -43,11 +45,12 @@ def test_projections_rebuild_runs_over_the_write_side(database_url, redis_url) -
     assert "product documents" in result.stdout
 
 
-def test_the_flash_sale_benchmark_runs_and_never_oversells(database_url, redis_url) -> None:
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_the_flash_sale_benchmark_runs_and_never_oversells(database_url, redis_url, processes) -> None:
     # A small race through the real command (its figures are for the issue note, not asserted).
     result = emporium(
         service_env(database_url, redis_url, "cli"), "bench", "flash-sale", "--units", "20", "--buyers", "200",
-        "--concurrency", "8",
+        "--concurrency", "8", "--processes", processes,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "successful reservations: 20  (must equal units: True)" in result.stdout
