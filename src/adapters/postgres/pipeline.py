@@ -41,10 +41,6 @@ class Pipeline:
     def stage(self, sql: str, params: Params) -> None:
         self._staged.append((sql, params))
 
-    @property
-    def pending(self) -> bool:
-        return bool(self._staged)
-
     async def _driver(self) -> psycopg.AsyncConnection[Any]:
         raw = await self._conn.get_raw_connection()
         driver: psycopg.AsyncConnection[Any] = raw.driver_connection  # type: ignore[assignment]
