@@ -102,3 +102,28 @@ async def test_the_grouped_gate_hands_out_exactly_the_counter_in_few_round_trips
     assert gate.round_trips <= 2
     await gate.give_back({"HOT": 2})
     assert inner.counters == {"HOT": 2}
+
+
+async def test_the_sold_out_memory_answers_what_it_knows_and_asks_the_gate_once_for_the_rest() -> None:
+    from application.inventory.gate_cache import SoldOutMemory
+
+    class Counting(MemoryStockGate):
+        calls = 0
+
+        async def try_take_many(self, requests):
+            Counting.calls += 1
+            return await super().try_take_many(requests)
+
+    inner = Counting()
+    clock = [0.0]
+    memory = SoldOutMemory(inner, ttl=1.0, monotonic=lambda: clock[0])
+    await memory.refill({"HOT": 1, "COLD": 5})
+    assert (await memory.try_take({"HOT": 2})).sold_out == ["HOT"]  # now remembered for 2+ units
+    answers = await memory.try_take_many([{"HOT": 3}, {"HOT": 1}, {"COLD": 2}, {"HOT": 1}])
+    assert [(a.taken, a.sold_out) for a in answers] == [
+        ({}, ["HOT"]), ({"HOT": 1}, []), ({"COLD": 2}, []), ({}, ["HOT"]),
+    ]
+    assert Counting.calls == 2  # the single take, then one call for the three it did not know
+    clock[0] = 2.0
+    assert (await memory.try_take({"HOT": 1})).sold_out == ["HOT"]
+    assert Counting.calls == 3  # the memory had expired: the gate was asked again

@@ -42,15 +42,25 @@ class SoldOutMemory:
         if remembered:
             return GateAnswer(sold_out=remembered)
         answer = await self._inner.try_take(requested)
+        self._note(requested, answer)
+        return answer
+
+    async def try_take_many(self, requests: list[dict[str, int]]) -> list[GateAnswer]:
+        answers: list[GateAnswer | None] = [
+            GateAnswer(sold_out=remembered) if (remembered := self._remembered(r)) else None for r in requests
+        ]
+        asked = [n for n, answer in enumerate(answers) if answer is None]
+        for n, answer in zip(asked, await self._inner.try_take_many([requests[n] for n in asked]), strict=True):
+            self._note(requests[n], answer)
+            answers[n] = answer
+        return [answer for answer in answers if answer is not None]
+
+    def _note(self, requested: dict[str, int], answer: GateAnswer) -> None:
         until = self._monotonic() + self._ttl
         for sku in answer.sold_out:
             known = self._short.get(sku)
             smallest = min(requested[sku], known[0]) if known else requested[sku]
             self._short[sku] = (smallest, until)
-        return answer
-
-    async def try_take_many(self, requests: list[dict[str, int]]) -> list[GateAnswer]:
-        return [await self.try_take(requested) for requested in requests]
 
     def _forget(self, skus: object) -> None:
         for sku in list(skus):  # type: ignore[call-overload]

@@ -152,49 +152,40 @@ Key = tuple[str, str]  # (sku, location)
 
 
 async def _close(
-    uow: Uow, gate: StockGate, reservation_id: str,
-    close: Callable[[Reservation, dict[Key, StockItem]], bool], *, refill: Callable[[], bool] = lambda: True,
+    uow: Uow, gate: StockGate, reservation_id: str, close: Callable[[Reservation, dict[Key, StockItem]], bool],
 ) -> bool:
     """Lock the reservation and its stock rows, close it one way, save both in one transaction;
-    when units went back on sale (or were re-taken), correct the gate's counters."""
+    when that changed what is available (units back on sale, or a lapsed hold re-taken), correct
+    the gate's counters. A commit or a shipment moves units the gate no longer counted."""
     async with uow() as tx:
         reservation = await tx.reservations.get(reservation_id)
         items = await tx.stock.lock_keys(reservation.stock_keys())
+        before = {key: item.available for key, item in items.items()}
         done = close(reservation, items)
         if done:
             await tx.stock.save(items.values())
             await tx.reservations.save(reservation)
             await tx.commit()
-    if done and refill():
-        await _refill_gate(uow, gate, sorted({line.sku for line in reservation.held_lines}))
+    changed = sorted({key[0] for key, item in items.items() if item.available != before[key]})
+    if done and changed:
+        await _refill_gate(uow, gate, changed)
     return done
 
 
 async def commit_reservation(cmd: CommitReservation, *, uow: Uow, clock: Clock, gate: StockGate) -> bool:
     """Payment succeeded: the held units are sold (``reclaim``: re-taken first if the hold lapsed)."""
-    reclaimed = False
 
     def commit(reservation: Reservation, items: dict[Key, StockItem]) -> bool:
-        nonlocal reclaimed
-        if not cmd.reclaim:
-            return reservation.commit(items, now=clock.now())
-        reclaimed = reservation.status.value in ("released", "expired")
-        return reservation.reclaim_and_commit(items, now=clock.now())
+        if cmd.reclaim:
+            return reservation.reclaim_and_commit(items, now=clock.now())
+        return reservation.commit(items, now=clock.now())
 
-    # Re-taken units were back on sale for the gate: correct its counters; a plain commit changes
-    # nothing the gate counts.
-    return await _close(uow, gate, cmd.reservation_id, commit, refill=lambda: reclaimed)
+    return await _close(uow, gate, cmd.reservation_id, commit)
 
 
 async def ship_reservation(cmd: ShipReservation, *, uow: Uow, gate: StockGate, clock: Clock) -> bool:
-    """Shipping changes nothing the gate counts — unless a lapsed hold had to be re-taken first."""
-    before: list[str] = []
-
-    def ship(reservation: Reservation, items: dict[Key, StockItem]) -> bool:
-        before.append(reservation.status.value)
-        return reservation.ship(items, actor=cmd.actor, now=clock.now())
-
-    return await _close(uow, gate, cmd.reservation_id, ship, refill=lambda: before[0] in ("released", "expired"))
+    return await _close(uow, gate, cmd.reservation_id,
+                        lambda r, items: r.ship(items, actor=cmd.actor, now=clock.now()))
 
 
 async def return_reservation(cmd: ReturnReservation, *, uow: Uow, gate: StockGate, clock: Clock) -> bool:
