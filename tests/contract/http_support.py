@@ -53,10 +53,12 @@ async def token_for(engine: AsyncEngine, role: Role) -> str:
 
 
 async def stocked_products(
-    client: Any, engine: AsyncEngine, products: list[tuple[str, int, str, int]],
+    client: Any, engine: AsyncEngine, products: list[tuple[str, int, str, int | None]],
+    *, policies: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, tuple[str, str]]:
     """Active products (name, price, currency, units) with units received in a new location, unique
-    to this run: name -> (sku, product id)."""
+    to this run (units None: no stock ever received); ``policies`` by name set an inventory policy
+    first (``{"track_inventory": False}``: untracked). name -> (sku, product id)."""
     merch = {"Authorization": f"Bearer {await token_for(engine, Role.MERCHANDISER)}"}
     staff = {"Authorization": f"Bearer {await token_for(engine, Role.FULFILMENT)}"}
     tag = uuid.uuid4().hex[:6].upper()
@@ -70,8 +72,18 @@ async def stocked_products(
             "name": f"{name} {tag}", "sku": sku, "price": price, "currency": currency, "status": "active",
         })
         assert created.status_code == 201, created.text
-        received = client.post(f"/admin/inventory/{sku}/receive", headers=staff,
-                               json={"location_id": location, "quantity": units})
-        assert received.status_code in (200, 201), received.text
+        if name in (policies or {}):
+            await set_stock_policy(client, engine, sku, **(policies or {})[name])
+        if units is not None:
+            received = client.post(f"/admin/inventory/{sku}/receive", headers=staff,
+                                   json={"location_id": location, "quantity": units})
+            assert received.status_code in (200, 201), received.text
         made[name] = (sku, created.json()["id"])
     return made
+
+
+async def set_stock_policy(client: Any, engine: AsyncEngine, sku: str, **policy: Any) -> None:
+    """How inventory treats ``sku`` (``track_inventory``, ``allow_backorder``, ``low_stock_threshold``…)."""
+    staff = {"Authorization": f"Bearer {await token_for(engine, Role.FULFILMENT)}"}
+    response = client.put(f"/admin/inventory/{sku}/policy", headers=staff, json=policy)
+    assert response.status_code == 200, response.text

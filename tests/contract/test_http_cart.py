@@ -10,7 +10,7 @@ import pytest
 
 from domain.carts.cart import MAX_LINE_QUANTITY
 from domain.staff.roles import Role
-from tests.contract.http_support import client_for, settings_for
+from tests.contract.http_support import client_for, set_stock_policy, settings_for
 from tests.contract.test_http_admin_products import token_for
 
 PASSWORD = "correct horse 42"
@@ -66,6 +66,7 @@ async def catalog(client, engine, database_url) -> dict[str, str]:
             "name": f"{name} {tag}", "sku": sku, "price": price, "currency": "EUR", "status": "active",
         })
         assert response.status_code == 201, response.text
+        await set_stock_policy(client, engine, sku, track_inventory=False)  # these tests are not about stock
         skus[name] = sku
         skus[f"{name}:id"] = response.json()["id"]
     archived = client.patch(f"/admin/products/{skus['Retired:id']}", headers=auth, json={"status": "archived"})

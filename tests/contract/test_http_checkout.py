@@ -19,7 +19,7 @@ from application.consumers import deliver
 from application.subscriptions import build_registry
 from domain.staff.roles import Role
 from tests.contract.harness import PostgresHarness
-from tests.contract.http_support import client_for, settings_for, stocked_products
+from tests.contract.http_support import client_for, set_stock_policy, settings_for, stocked_products
 from tests.contract.test_http_admin_products import token_for
 from tests.contract.test_http_cart import Browser
 from tests.contract.test_payment_gateway import API_KEY, localstripe, webhook_inbox  # noqa: F401 - fixtures
@@ -118,6 +118,51 @@ async def test_california_sales_tax_on_top_paid_with_stripe(client, goods, local
     assert (order["status"], order["currency"], order["totals"]["tax"]) == ("paid", "USD", 420)
     assert [p["status"] for p in order["payments"]] == ["succeeded"]
     assert await client.app.state.container.bus().handle(SecureOrderStock(order_id=body["order_id"])) == "committed"
+
+
+async def test_the_cart_and_the_payment_give_one_answer_on_stock(client, engine) -> None:
+    made = await stocked_products(
+        client, engine,
+        [("Lamp", 4500, "EUR", 10), ("Ebook", 1200, "EUR", None), ("Kite", 3000, "EUR", None),
+         ("Bare", 2000, "EUR", None)],
+        policies={"Ebook": {"track_inventory": False}, "Kite": {"track_inventory": False}},
+    )
+    lamp, ebook, kite, bare = (made[name][0] for name in ("Lamp", "Ebook", "Kite", "Bare"))
+
+    # Stocked, and untracked (no stock, none needed): both for sale, and the payment holds them.
+    shopper = Browser(client)
+    shopper.post("/store/cart/lines", json={"sku": lamp, "quantity": 1})
+    shopper.post("/store/cart/lines", json={"sku": ebook, "quantity": 1})
+    assert [(line["sku"], line["stock"], line["available"]) for line in shopper.get("/store/cart").json()["lines"]] \
+        == [(lamp, "in_stock", True), (ebook, "untracked", True)]
+    assert checkout_to(shopper, BERLIN, "eu-standard", "manual")["totals"]["subtotal"] == 4500 + 1200
+
+    # No stock at all: adding it is refused as sold out, exactly as paying for it would be.
+    refused = Browser(client).post("/store/cart/lines", json={"sku": bare, "quantity": 1})
+    assert refused.status_code == 409, refused.text
+    assert (refused.json()["type"].rsplit("/", 1)[1], refused.json()["skus"]) == ("out-of-stock", [bare])
+
+    # A line already in the cart when its SKU became tracked with no stock row: the cart says sold
+    # out, and the payment answers the same.
+    late = Browser(client)
+    late.post("/store/cart/lines", json={"sku": kite, "quantity": 1})
+    await set_stock_policy(client, engine, kite, track_inventory=True)
+    [line] = late.get("/store/cart").json()["lines"]
+    assert (line["available"], line["reason"], line["stock"], line["total"]) == (False, "sold out", "sold_out", 0)
+    checkout_id = late.post("/store/checkout").json()["id"]
+    late.request("PUT", f"/store/checkout/{checkout_id}/contact", json={"email": "late@example.com"})
+    late.request("PUT", f"/store/checkout/{checkout_id}/address", json={"shipping": BERLIN})
+    late.request("PUT", f"/store/checkout/{checkout_id}/shipping", json={"method_id": "eu-standard"})
+    paying = late.post(f"/store/checkout/{checkout_id}/payment", json={"provider": "manual"})
+    assert paying.status_code == 409, paying.text
+    assert (paying.json()["type"].rsplit("/", 1)[1], paying.json()["title"], paying.json()["skus"]) == (
+        "out-of-stock", "Sold out", [kite])
+
+    # The storefront can show the status: the schema names the values.
+    schema = client.get("/schema/openapi.json").json()["components"]["schemas"]
+    stock = schema["CartLineView"]["properties"]["stock"]
+    assert set(stock["enum"]) == {"in_stock", "low", "sold_out", "backorder", "untracked"}
+    assert "stock" in schema["CartLineView"]["required"]
 
 
 async def test_fifty_parallel_places_with_one_key_make_one_order_and_one_payment(client, goods, engine) -> None:

@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from domain.staff.roles import Role
-from tests.contract.http_support import client_for, settings_for
+from tests.contract.http_support import client_for, set_stock_policy, settings_for
 from tests.contract.test_http_admin_products import token_for
 from tests.contract.test_http_cart import Browser
 
@@ -25,6 +25,7 @@ async def test_draft_preview_publish_and_a_coupon_in_the_cart(client, engine) ->
     sku = f"SHOE-{tag}"
     assert client.post("/admin/products", headers=auth, json={
         "name": f"Shoe {tag}", "sku": sku, "price": 8000, "currency": "EUR", "status": "active"}).status_code == 201
+    await set_stock_policy(client, engine, sku, track_inventory=False)  # for sale without counted stock
 
     before = client.get("/admin/promotions", headers=auth).json()
     bad = client.post("/admin/promotions", headers=auth, json={"name": "Broken", "rule": "when then"})

@@ -10,10 +10,10 @@ from sqlalchemy import text
 from adapters.memory.clock import FakeClock
 from adapters.memory.inventory import MemoryStockGate
 from application.inventory import commands as c
-from application.inventory.handlers import availability_of, project_availability, stock_movements
+from application.inventory.handlers import availability_of, project_availability, stock_movements, stock_statuses
 from domain.inventory.audit import InventoryDriftDetected
 from domain.inventory.errors import OutOfStock, ReservationClosed
-from domain.inventory.reservation import ReservationStatus
+from domain.inventory.reservation import ReservationStatus, SkuPolicy
 from domain.inventory.stock import StockChanged
 from entrypoints.container import build_bus
 
@@ -135,6 +135,55 @@ async def test_availability_projection_follows_stock_and_is_replay_safe(inv, har
             await tx.commit()
     availability = (await availability_of([inv.sku], uow=inv.uow))[inv.sku]
     assert (availability.status, availability.quantity) == ("low", 1)
+
+
+async def project(inv, sku: str) -> None:
+    """What the availability consumer does on a stock event."""
+    event = StockChanged(aggregate_id=f"{sku}@{inv.main}", aggregate_version=1, occurred_at=inv.clock.now(),
+                         sku=sku, location_id=inv.main, on_hand=0, reserved=0, kind="received")
+    async with inv.uow() as tx:
+        await project_availability(event, tx)
+        await tx.commit()
+
+
+async def test_every_asked_sku_gets_an_availability_whether_or_not_a_row_was_projected(inv) -> None:
+    never, untracked, backorder, unprojected, projected = (f"{inv.sku}-{n}" for n in ("n", "u", "b", "s", "p"))
+    async with inv.uow() as tx:  # policies written straight to the store: no row is projected for them
+        await tx.stock.set_policy(SkuPolicy(sku=untracked, track_inventory=False))
+        await tx.stock.set_policy(SkuPolicy(sku=backorder, allow_backorder=True))
+        await tx.stock.set_policy(SkuPolicy(sku=unprojected, low_stock_threshold=3, show_quantity=True))
+        await tx.commit()
+    await inv.bus.handle(c.ReceiveStock(sku=unprojected, location_id=inv.main, quantity=2, actor="ops"))
+    await inv.bus.handle(c.ReceiveStock(sku=projected, location_id=inv.main, quantity=1, actor="ops"))
+    await project(inv, projected)
+    await inv.bus.handle(c.ReceiveStock(sku=projected, location_id=inv.main, quantity=9, actor="ops"))  # not yet
+
+    asked = [never, untracked, backorder, unprojected, projected]
+    async with inv.uow() as tx:
+        rows = await tx.availability_view.get(asked)
+        every = await tx.availability_view.get_all([*asked, never])
+        assert await tx.availability_view.get_all([]) == {}
+    assert set(rows) == {projected}  # ``get``: the projected rows only
+    assert {sku: (a.sku, a.status, a.quantity) for sku, a in every.items()} == {
+        never: (never, "sold_out", None),  # tracked by default, nothing on hand
+        untracked: (untracked, "untracked", None),
+        backorder: (backorder, "backorder", None),
+        unprojected: (unprojected, "low", 2),  # its stock event is not projected yet: read from the stock
+        projected: (projected, "low", None),  # the projected row is what the storefront says until it moves
+    }
+    assert every[projected] == rows[projected]
+
+
+async def test_a_policy_change_moves_the_storefront_row_at_once(inv) -> None:
+    await inv.bus.handle(c.ReceiveStock(sku=inv.sku, location_id=inv.main, quantity=1, actor="ops"))
+    await inv.bus.handle(c.ReserveStock(reference=f"{inv.sku}-a", lines=[(inv.sku, 1)]))
+    await project(inv, inv.sku)
+    assert (await availability_of([inv.sku], uow=inv.uow))[inv.sku].status == "sold_out"
+    await inv.bus.handle(c.SetSkuPolicy(sku=inv.sku, allow_backorder=True))  # no stock moved: no stock event
+    assert (await availability_of([inv.sku], uow=inv.uow))[inv.sku].status == "backorder"
+    await inv.bus.handle(c.ReserveStock(reference=f"{inv.sku}-b", lines=[(inv.sku, 1)]))  # and payment agrees
+    await inv.bus.handle(c.SetSkuPolicy(sku=inv.sku, track_inventory=False))
+    assert (await stock_statuses([inv.sku], uow=inv.uow))[inv.sku].status == "untracked"
 
 
 async def test_a_transaction_reads_its_own_stock_writes_and_leaving_without_commit_drops_them(inv) -> None:

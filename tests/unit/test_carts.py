@@ -12,8 +12,11 @@ from adapters.memory.store import MemoryDatabase, MemoryUnitOfWork
 from application.carts import commands as c
 from application.carts.handlers import CartNotFound, NotPurchasable, UnknownCoupon, UnknownSku
 from application.carts.store import LayeredCartStore
-from application.catalog.commands import CreateProduct, PriceSpec, SetPrices, UpdateProduct
+from application.catalog.commands import CreateProduct, PriceSpec, SetPrices, UpdateProduct, VariantSpec
+from application.inventory import commands as inv
+from application.inventory.commands import SetSkuPolicy
 from domain.carts.cart import MAX_LINE_QUANTITY, Cart, LineNotFound, Owner, QuantityOutOfRange
+from domain.inventory.errors import OutOfStock
 from entrypoints.container import build_bus
 
 GUEST = Owner.guest("guest-token-1")
@@ -33,11 +36,19 @@ def world():
     return bus, db, store, durable, cache, clock
 
 
-async def product(bus, db, name: str, sku: str, cents: int) -> tuple[str, str]:
+async def product(bus, db, name: str, sku: str, cents: int, *, units: int | None = 500) -> tuple[str, str]:
+    """An active product with ``units`` on the shelf (None: no stock ever received)."""
     product_id = await bus.handle(CreateProduct(name=name, sku=sku, price_amount=cents, currency="EUR",
                                                 status="active"))
+    if units is not None:
+        await receive(bus, sku, units)
     price_list_id = next(pl.id for pl in db.price_lists.values() if sku in pl.prices)
     return product_id, price_list_id
+
+
+async def receive(bus, sku: str, units: int) -> None:
+    await bus.handle(inv.AddLocation(id="main", name="Main"))
+    await bus.handle(inv.ReceiveStock(sku=sku, location_id="main", quantity=units, actor="test"))
 
 
 async def view(bus, owner=GUEST):
@@ -185,3 +196,89 @@ async def test_a_guest_cart_expires_after_its_ttl_in_the_durable_copy(world) -> 
     clock.advance(timedelta(days=8))
     assert (await view(bus)).lines == []
     assert await durable.purge_expired(now=clock.now()) == 1
+
+
+# Stock: the cart says what the payment's stock hold will decide, line by line.
+
+
+def line_of(cart, sku: str):
+    return next(line for line in cart.lines if line.sku == sku)
+
+
+async def bundle(bus, db, sku: str, cents: int, components: list[tuple[str, int]]) -> None:
+    """An active bundle priced in the EUR list: it has no stock of its own; its components do."""
+    await bus.handle(CreateProduct(name=f"Kit {sku}", status="active",
+                                   variants=[VariantSpec(sku=sku, components=components)]))
+    price_list = next(pl.id for pl in db.price_lists.values() if pl.currency == "EUR")
+    await bus.handle(SetPrices(price_list_id=price_list, prices=[PriceSpec(sku=sku, amount=cents)]))
+
+
+async def test_a_sku_that_never_had_stock_is_sold_out_and_cannot_be_added(world) -> None:
+    bus, db, _, durable, *_ = world
+    await product(bus, db, "Socks", "SO-1", 900)
+    await product(bus, db, "Kite", "KI-1", 3000, units=None)  # tracked (the default), nothing ever received
+    await bus.handle(c.AddCartLine(owner=GUEST, sku="SO-1", quantity=1))
+    before = durable.rows[GUEST.id][0].version
+    with pytest.raises(OutOfStock) as refused:
+        await bus.handle(c.AddCartLine(owner=GUEST, sku="KI-1", quantity=1))
+    assert refused.value.skus == ["KI-1"]
+    assert durable.rows[GUEST.id][0].version == before
+    assert [(line.sku, line.stock) for line in (await view(bus)).lines] == [("SO-1", "in_stock")]
+
+
+async def test_a_line_without_stock_behind_it_is_sold_out_not_available(world) -> None:
+    bus, db, *_ = world
+    await product(bus, db, "Socks", "SO-1", 900)
+    await product(bus, db, "Kite", "KI-1", 3000, units=None)
+    await product(bus, db, "Cap", "CA-1", 1900, units=2)
+    await bus.handle(SetSkuPolicy(sku="KI-1", track_inventory=False))  # sold uncounted when it was added…
+    for sku in ("SO-1", "KI-1", "CA-1"):
+        await bus.handle(c.AddCartLine(owner=GUEST, sku=sku, quantity=1))
+    await bus.handle(SetSkuPolicy(sku="KI-1"))  # …then counted again: no stock row at all
+    await bus.handle(inv.AdjustStock(sku="CA-1", location_id="main", delta=-2, reason="damaged", actor="ops"))
+
+    cart = await view(bus)
+    for sku in ("KI-1", "CA-1"):  # no stock row, and a row with nothing on hand: the same answer
+        line = line_of(cart, sku)
+        assert (line.available, line.reason, line.stock, line.total) == (False, "sold out", "sold_out", 0)
+    assert (line_of(cart, "SO-1").available, line_of(cart, "SO-1").stock) == (True, "in_stock")
+    assert cart.has_issues
+    assert cart.total == 900  # a sold-out line is shown but not charged
+
+
+async def test_every_line_tells_its_stock_status_and_backorder_and_untracked_stay_for_sale(world) -> None:
+    bus, db, *_ = world
+    await product(bus, db, "Socks", "SO-1", 900)
+    await product(bus, db, "Cap", "CA-1", 1900, units=3)  # at or under the low-stock threshold (5)
+    await product(bus, db, "E-book", "EB-1", 1200, units=None)
+    await product(bus, db, "Made to order", "MO-1", 9900, units=None)
+    await bus.handle(SetSkuPolicy(sku="EB-1", track_inventory=False))
+    await bus.handle(SetSkuPolicy(sku="MO-1", allow_backorder=True))
+    for sku in ("SO-1", "CA-1", "EB-1", "MO-1"):
+        await bus.handle(c.AddCartLine(owner=GUEST, sku=sku, quantity=1))
+    cart = await view(bus)
+    assert [(line.sku, line.stock, line.available, line.reason) for line in cart.lines] == [
+        ("SO-1", "in_stock", True, None), ("CA-1", "low", True, None),
+        ("EB-1", "untracked", True, None), ("MO-1", "backorder", True, None),
+    ]
+    assert not cart.has_issues
+    assert cart.total == 900 + 1900 + 1200 + 9900
+
+
+async def test_a_bundle_is_as_available_as_its_scarcest_component(world) -> None:
+    bus, db, *_ = world
+    await product(bus, db, "Shoe", "SH-1", 5000)
+    await product(bus, db, "Sock", "SK-1", 500, units=4)
+    await product(bus, db, "Lace", "LA-1", 100, units=None)
+    await bundle(bus, db, "KIT-1", 5200, [("SH-1", 1), ("SK-1", 2)])  # the kit SKU never gets stock
+    await bundle(bus, db, "KIT-2", 5100, [("SH-1", 1), ("LA-1", 1)])  # a component never had stock
+
+    await bus.handle(c.AddCartLine(owner=GUEST, sku="KIT-1", quantity=1))
+    kit = line_of(await view(bus), "KIT-1")
+    assert (kit.available, kit.stock, kit.total) == (True, "low", 5200)  # the socks are low
+    with pytest.raises(OutOfStock):
+        await bus.handle(c.AddCartLine(owner=GUEST, sku="KIT-2", quantity=1))
+
+    await bus.handle(inv.AdjustStock(sku="SK-1", location_id="main", delta=-4, reason="lost", actor="ops"))
+    kit = line_of(await view(bus), "KIT-1")
+    assert (kit.available, kit.reason, kit.stock) == (False, "sold out", "sold_out")

@@ -15,7 +15,7 @@ from adapters.system.manual_payments import ManualPaymentGateway
 from application.carts import commands as cart
 from application.carts.pricing import Channels
 from application.carts.store import LayeredCartStore
-from application.catalog.commands import CreateProduct
+from application.catalog.commands import CreateProduct, PriceSpec, SetPrices, VariantSpec
 from application.checkout import commands as co
 from application.giftcards.handlers import GetGiftCard, IssueGiftCard
 from application.inventory import commands as inv
@@ -25,6 +25,8 @@ from application.ports.payments import PaymentRequest, WebhookEvent
 from domain.carts.cart import Owner
 from domain.checkout.checkout import CartChanged
 from domain.giftcards.giftcard import InsufficientBalance
+from domain.inventory.errors import OutOfStock
+from domain.inventory.reservation import BACKORDER
 from domain.orders.order import InvalidTransition, OrderStatus, RefundTooLarge
 from domain.shared.address import Address, InvalidAddress
 from domain.shipping.rates import MethodNotOffered, UnsupportedDestination
@@ -459,3 +461,54 @@ async def test_a_guest_can_shop_again_after_checking_out(shoes) -> None:
     await bus.handle(cart.AddCartLine(owner=GUEST, sku="SHOE-1", quantity=1))
     assert [(line.sku, line.quantity) for line in (await bus.handle(cart.ViewCart(owner=GUEST))).lines] == [
         ("SHOE-1", 1)]
+
+
+@pytest.mark.parametrize(
+    ("policy", "stock", "pays"),
+    [
+        ({}, "sold_out", False),  # tracked, and no stock row at all
+        ({"track_inventory": False}, "untracked", True),
+        ({"allow_backorder": True}, "backorder", True),
+    ],
+)
+async def test_the_cart_and_the_payment_give_one_answer_for_a_sku_without_stock(shop, policy, stock, pays) -> None:
+    bus, db, *_ = shop
+    await bus.handle(CreateProduct(name="Kite", sku="KITE-1", price_amount=3000, currency="EUR", status="active"))
+    await bus.handle(inv.SetSkuPolicy(sku="KITE-1", track_inventory=False))  # in the cart while sold uncounted
+    await bus.handle(cart.AddCartLine(owner=GUEST, sku="KITE-1", quantity=1))
+    await bus.handle(inv.SetSkuPolicy(sku="KITE-1", **policy))
+    assert not db.inventory.items  # nothing was ever received
+
+    [line] = (await bus.handle(cart.ViewCart(owner=GUEST))).lines
+    assert (line.stock, line.available, line.reason) == (stock, pays, None if pays else "sold out")
+    checkout_id = (await bus.handle(co.StartCheckout(owner=GUEST))).id
+    await bus.handle(co.SetContact(owner=GUEST, checkout_id=checkout_id, email="ada@example.com"))
+    await bus.handle(co.SetAddress(owner=GUEST, checkout_id=checkout_id, shipping=BERLIN))
+    await bus.handle(co.ChooseShipping(owner=GUEST, checkout_id=checkout_id, method_id="eu-standard"))
+    if pays:
+        view = await bus.handle(co.StartPayment(owner=GUEST, checkout_id=checkout_id, provider="manual"))
+        assert view.state == "payment"
+        [hold] = db.inventory.reservations.values()
+        assert [(h.sku, h.location_id) for h in hold.lines] == ([] if stock == "untracked" else [("KITE-1", BACKORDER)])
+    else:
+        with pytest.raises(OutOfStock) as refused:
+            await bus.handle(co.StartPayment(owner=GUEST, checkout_id=checkout_id, provider="manual"))
+        assert refused.value.skus == ["KITE-1"]
+        assert db.inventory.reservations == {}
+
+
+async def test_a_bundle_line_is_paid_for_by_holding_its_components(shop) -> None:
+    bus, db, *_ = shop
+    await bus.handle(CreateProduct(name="Shoe", sku="SHOE-1", price_amount=5950, currency="EUR", status="active"))
+    await bus.handle(CreateProduct(name="Sock", sku="SOCK-1", price_amount=500, currency="EUR", status="active"))
+    await stock(bus, "SHOE-1", 10)
+    await stock(bus, "SOCK-1", 20)
+    await bus.handle(CreateProduct(name="Kit", status="active",
+                                   variants=[VariantSpec(sku="KIT-1", components=[("SHOE-1", 1), ("SOCK-1", 2)])]))
+    price_list = next(pl.id for pl in db.price_lists.values() if pl.currency == "EUR")
+    await bus.handle(SetPrices(price_list_id=price_list, prices=[PriceSpec(sku="KIT-1", amount=6500)]))
+    await bus.handle(cart.AddCartLine(owner=GUEST, sku="KIT-1", quantity=2))
+    [line] = (await bus.handle(cart.ViewCart(owner=GUEST))).lines
+    assert (line.stock, line.available) == ("in_stock", True)  # the kit SKU itself has no stock row
+    await ready_to_pay(bus, GUEST)
+    assert (await available(db, "SHOE-1"), await available(db, "SOCK-1")) == (8, 16)

@@ -229,15 +229,20 @@ class MemoryAvailabilityView:
         self._data: InventoryData = database.inventory
         self._docs: dict[str, Availability] = database.extra.setdefault("availability", {})
 
-    async def refresh(self, sku: str) -> Availability:
+    def _compute(self, sku: str) -> Availability:
         available = sum(b.available for (s, _), b in self._data.items.items() if s == sku)
         policy = self._data.policies.get(sku, SkuPolicy(sku=sku))
-        document = Availability(
+        return Availability(
             sku=sku, status=availability_status(available, policy),
             quantity=max(available, 0) if policy.show_quantity else None,
         )
-        self._docs[sku] = document
+
+    async def refresh(self, sku: str) -> Availability:
+        document = self._docs[sku] = self._compute(sku)
         return document
 
     async def get(self, skus: Iterable[str]) -> dict[str, Availability]:
         return {sku: self._docs[sku] for sku in skus if sku in self._docs}
+
+    async def get_all(self, skus: Iterable[str]) -> dict[str, Availability]:
+        return {sku: self._docs[sku] if sku in self._docs else self._compute(sku) for sku in skus}

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import msgspec
-from sqlalchemy import func, select, text, tuple_
+from sqlalchemy import String, column, func, select, text, tuple_, values
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -109,26 +109,61 @@ class PostgresAvailabilityView:
             select(func.coalesce(func.sum(s.c.on_hand - s.c.reserved - s.c.committed), 0)).where(s.c.sku == sku)
         )
         row = (await self._conn.execute(select(p).where(p.c.sku == sku))).first()
-        policy = (
-            SkuPolicy(sku=sku, track_inventory=row.track_inventory, allow_backorder=row.allow_backorder,
-                      low_stock_threshold=row.low_stock_threshold, show_quantity=row.show_quantity)
-            if row else SkuPolicy(sku=sku)
-        )
-        document = Availability(
-            sku=sku, status=availability_status(int(available), policy),
-            quantity=max(int(available), 0) if policy.show_quantity else None,
-        )
-        values = {"available": int(available), "status": document.status, "show_quantity": policy.show_quantity}
-        statement = insert(t.read_availability).values(sku=sku, **values)
+        policy = _policy(sku, row)
+        document = _computed(sku, int(available), policy)
+        fields = {"available": int(available), "status": document.status, "show_quantity": policy.show_quantity}
+        statement = insert(t.read_availability).values(sku=sku, **fields)
         await self._conn.execute(
-            statement.on_conflict_do_update(index_elements=["sku"], set_={**values, "updated_at": func.now()})
+            statement.on_conflict_do_update(index_elements=["sku"], set_={**fields, "updated_at": func.now()})
         )
         return document
 
     async def get(self, skus: Iterable[str]) -> dict[str, Availability]:
         a = t.read_availability
         rows = (await self._conn.execute(select(a).where(a.c.sku.in_(sorted(set(skus)))))).all()
+        return {r.sku: _projected(r.sku, r.status, r.available, r.show_quantity) for r in rows}
+
+    async def get_all(self, skus: Iterable[str]) -> dict[str, Availability]:
+        wanted = sorted(set(skus))
+        if not wanted:
+            return {}
+        a, p, s = t.read_availability, t.inventory_policies, t.stock_items
+        # One statement: the projected row where there is one, else the stock and policy it would be made of.
+        asked = values(column("sku", String), name="asked").data([(sku,) for sku in wanted])
+        on_shelf = (
+            select(s.c.sku, func.sum(s.c.on_hand - s.c.reserved - s.c.committed).label("available"))
+            .where(s.c.sku.in_(wanted)).group_by(s.c.sku).subquery("on_shelf")
+        )
+        rows = (await self._conn.execute(
+            select(
+                asked.c.sku, a.c.status.label("projected_status"), a.c.available.label("projected_available"),
+                a.c.show_quantity.label("projected_show_quantity"), on_shelf.c.available,
+                p.c.sku.label("policy_sku"), p.c.track_inventory, p.c.allow_backorder, p.c.low_stock_threshold,
+                p.c.show_quantity,
+            ).select_from(
+                asked.outerjoin(a, a.c.sku == asked.c.sku).outerjoin(p, p.c.sku == asked.c.sku)
+                .outerjoin(on_shelf, on_shelf.c.sku == asked.c.sku)
+            )
+        )).all()
         return {
-            r.sku: Availability(sku=r.sku, status=r.status, quantity=max(r.available, 0) if r.show_quantity else None)
+            r.sku: _projected(r.sku, r.projected_status, r.projected_available, r.projected_show_quantity)
+            if r.projected_status is not None
+            else _computed(r.sku, int(r.available or 0), _policy(r.sku, r if r.policy_sku is not None else None))
             for r in rows
         }
+
+
+def _policy(sku: str, row: Any) -> SkuPolicy:
+    if row is None:
+        return SkuPolicy(sku=sku)  # no policy set: tracked, no backorder
+    return SkuPolicy(sku=sku, track_inventory=row.track_inventory, allow_backorder=row.allow_backorder,
+                     low_stock_threshold=row.low_stock_threshold, show_quantity=row.show_quantity)
+
+
+def _computed(sku: str, available: int, policy: SkuPolicy) -> Availability:
+    return Availability(sku=sku, status=availability_status(available, policy),
+                        quantity=max(available, 0) if policy.show_quantity else None)
+
+
+def _projected(sku: str, status: str, available: int, show_quantity: bool) -> Availability:
+    return Availability(sku=sku, status=status, quantity=max(available, 0) if show_quantity else None)

@@ -17,10 +17,9 @@ from application.carts.commands import (
     ViewCart,
 )
 from application.carts.ports import CartStore, PromotionEngine
-from application.carts.pricing import Channel, Channels, empty_view, price_cart
+from application.carts.pricing import Channel, Channels, empty_view, price_cart, stock_of
 from application.carts.read_models import CartView, MergeView
 from application.catalog.handlers import offers
-from application.inventory.handlers import availability_of
 from application.ports.clock import Clock, IdGenerator
 from domain.carts.cart import Cart, CartError, MergeReport, Owner, OwnerKind, normalise_code
 from domain.inventory.errors import OutOfStock
@@ -111,9 +110,8 @@ async def add_line(
         raise UnknownSku(f"no product sells SKU {command.sku!r}")
     if not offer.purchasable or offer.unit_price is None:
         raise NotPurchasable(f"{command.sku} cannot be bought: {offer.reason}")
-    stock = (await availability_of([command.sku], uow=uow)).get(command.sku)
-    if stock is not None and stock.status == "sold_out":
-        raise OutOfStock([command.sku])
+    if (await stock_of([command.sku], found, uow=uow))[command.sku] == "sold_out":
+        raise OutOfStock([command.sku])  # what paying for it would answer
     seen = offer.unit_price.amount
     line_id = ids.new_id()
     cart, _ = await change(

@@ -7,13 +7,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from application.carts.ports import Adjustment, PromotionEngine, PromotionLine, PromotionRequest
-from application.carts.read_models import AdjustmentView, CartLineView, CartView, CouponView, TaxEstimate
+from application.carts.read_models import (
+    AdjustmentView,
+    CartLineView,
+    CartView,
+    CouponView,
+    StockStatus,
+    TaxEstimate,
+)
 from application.catalog.handlers import offers
-from application.inventory.handlers import availability_of
+from application.catalog.read_models import Offer
+from application.inventory.handlers import stock_statuses
 from domain.carts.cart import Cart, OwnerKind
+from domain.inventory.reservation import bundle_status
 from domain.shared.errors import InvalidInput
 from domain.shared.money import Money
 from domain.tax.rates import STANDARD, RateTable, tax_in, tax_on
@@ -28,6 +37,9 @@ class Channel:
     tax_country: str = "DE"
     tax_region: str | None = None
     prices_include_tax: bool = True
+
+
+SOLD_OUT = "sold out"  # the reason a line gives when its stock cannot be held
 
 
 class UnknownChannel(InvalidInput):
@@ -79,6 +91,22 @@ def empty_view(channel: Channel) -> CartView:
     )
 
 
+async def stock_of(skus: list[str], found: dict[str, Offer], *, uow: Any) -> dict[str, StockStatus]:
+    """What inventory says of each SKU now, as the payment's stock hold will decide it: a SKU
+    that never had stock is sold out unless its policy says backorder or untracked, and a bundle
+    (no stock of its own; the hold takes its components) is as available as its scarcest
+    component. One query, whatever the SKUs."""
+    bundles = {sku: found[sku].components for sku in skus if sku in found and found[sku].components}
+    asked = [sku for sku in skus if sku not in bundles]
+    asked += sorted({c.sku for components in bundles.values() for c in components} - set(asked))
+    known = await stock_statuses(asked, uow=uow)
+    return {
+        sku: cast(StockStatus, bundle_status([known[c.sku].status for c in bundles[sku]])
+                  if sku in bundles else known[sku].status)
+        for sku in skus
+    }
+
+
 async def price_cart(
     cart: Cart, *, uow: Any, promotions: PromotionEngine, channel: Channel, rates: RateTable, at: datetime,
     shipping: int = 0,
@@ -86,7 +114,7 @@ async def price_cart(
     skus = cart.skus
     quantities = {line.sku: line.quantity for line in cart.lines}
     found = await offers(skus, currency=cart.currency, channel=cart.channel, at=at, uow=uow, quantities=quantities)
-    stock = await availability_of(skus, uow=uow) if skus else {}
+    stock = await stock_of(skus, found, uow=uow)
 
     priced: list[PromotionLine] = []
     reasons: dict[str, str | None] = {}
@@ -97,8 +125,8 @@ async def price_cart(
             reason = "no longer sold"
         elif not offer.purchasable or offer.unit_price is None:
             reason = offer.reason or "not purchasable"
-        elif stock.get(line.sku) is not None and stock[line.sku].status == "sold_out":
-            reason = "sold out"
+        elif stock[line.sku] == "sold_out":
+            reason = SOLD_OUT
         reasons[line.id] = reason
         if reason is None and offer is not None and offer.unit_price is not None:
             priced.append(PromotionLine(
@@ -129,7 +157,7 @@ async def price_cart(
             id=line.id, sku=line.sku, product_id=offer.product_id if offer else None,
             name=offer.name if offer else None, quantity=line.quantity, unit_price=price,
             subtotal=subtotal, discount=discount, total=subtotal - discount,
-            available=reasons[line.id] is None, reason=reasons[line.id],
+            available=reasons[line.id] is None, stock=stock[line.sku], reason=reasons[line.id],
             price_changed=changed, previous_unit_price=line.seen_unit_price if changed else None,
             adjustments=[_view(a) for a in line_adjustments.get(line.id, [])],
         ))

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import msgspec
+
+# What inventory says of a line's SKU now (a bundle: of its scarcest component). ``sold_out``
+# lines cannot be paid for; ``backorder`` and ``untracked`` ones can, with no stock behind them.
+StockStatus = Literal["in_stock", "low", "sold_out", "backorder", "untracked"]
 
 
 class AdjustmentView(msgspec.Struct, frozen=True, kw_only=True):
@@ -23,6 +29,7 @@ class CartLineView(msgspec.Struct, frozen=True, kw_only=True):
     discount: int
     total: int
     available: bool
+    stock: StockStatus
     reason: str | None = None  # why the line is not available (archived, no price, sold out)
     price_changed: bool = False
     previous_unit_price: int | None = None

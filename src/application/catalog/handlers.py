@@ -321,6 +321,7 @@ async def offers(
                 found[variant.sku] = Offer(
                     sku=variant.sku, product_id=product.id, name=product.name,
                     unit_price=_view(price) if price else None, purchasable=reason is None, reason=reason,
+                    components=[ComponentView(sku=c.sku, quantity=c.quantity) for c in variant.components],
                 )
     return found
 

@@ -72,6 +72,7 @@ class Offer(msgspec.Struct, frozen=True, kw_only=True):
     unit_price: PriceView | None
     purchasable: bool
     reason: str | None = None
+    components: list[ComponentView] = []  # a bundle's: inventory holds these, not the bundle SKU
 
 
 class ProductSummary(msgspec.Struct, frozen=True, kw_only=True):

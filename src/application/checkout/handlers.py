@@ -12,7 +12,7 @@ from typing import Any, cast
 
 from application.carts import handlers as carts
 from application.carts.ports import CartStore, PromotionEngine
-from application.carts.pricing import Channels, price_cart
+from application.carts.pricing import SOLD_OUT, Channels, price_cart
 from application.carts.read_models import CartView
 from application.catalog.handlers import bundle_components, variant_weights
 from application.checkout.commands import (
@@ -234,7 +234,10 @@ async def start_payment(
     now = clock.now()
     cart, priced = await _priced_cart(checkout, store=store, uow=uow, promotions=promotions, channels=channels,
                                       at=now)
-    if priced.has_issues and any(not line.available for line in priced.lines):
+    unavailable = [line for line in priced.lines if not line.available]
+    if unavailable and all(line.reason == SOLD_OUT for line in unavailable):
+        raise OutOfStock(sorted({line.sku for line in unavailable}))  # what the stock hold would answer
+    if unavailable:
         raise CartHasIssues("some cart lines are unavailable; review the cart")
     channel = channels.get(checkout.channel)
     parcel = await _parcel(checkout, priced, uow)

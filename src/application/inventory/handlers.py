@@ -54,6 +54,8 @@ async def set_sku_policy(cmd: SetSkuPolicy, *, uow: Uow, gate: StockGate) -> Non
                 low_stock_threshold=cmd.low_stock_threshold, show_quantity=cmd.show_quantity,
             )
         )
+        # The storefront's row follows at once: a policy change moves no stock, so no event would.
+        await tx.availability_view.refresh(cmd.sku)
         await tx.commit()
     await _refill_gate(uow, gate, [cmd.sku])
 
@@ -269,5 +271,15 @@ async def project_availability(event: StockChanged, uow: InventoryUnitOfWork) ->
 
 
 async def availability_of(skus: list[str], *, uow: Uow) -> dict[str, Availability]:
+    """The projected availability of ``skus``; a SKU inventory has never heard of is left out."""
     async with uow() as tx:
         return await tx.availability_view.get(skus)
+
+
+async def stock_statuses(skus: list[str], *, uow: Uow) -> dict[str, Availability]:
+    """Every asked SKU's availability as a reservation would decide it: a SKU that never had
+    stock is ``sold_out`` when tracked (``backorder`` / ``untracked`` by its policy), not unknown."""
+    if not skus:
+        return {}
+    async with uow() as tx:
+        return await tx.availability_view.get_all(skus)

@@ -103,7 +103,15 @@ class AvailabilityView(Protocol):
         """Recompute the SKU's storefront availability from current stock and store it."""
         ...
 
-    async def get(self, skus: Iterable[str]) -> dict[str, Availability]: ...
+    async def get(self, skus: Iterable[str]) -> dict[str, Availability]:
+        """The projected rows of ``skus``; a SKU no stock event has reached yet has none."""
+        ...
+
+    async def get_all(self, skus: Iterable[str]) -> dict[str, Availability]:
+        """One entry per asked SKU: its projected row, or — for a SKU without one (it never had
+        stock, or its first stock event is not projected yet) — computed now from its stock
+        (none: 0 available) and its policy (none: tracked), as a reservation would decide."""
+        ...
 
 
 class InventoryUnitOfWork(UnitOfWork, Protocol):
