@@ -17,6 +17,7 @@ from aiosmtpd.controller import Controller
 
 from domain.orders.order import Order, OrderLine, Totals
 from domain.shared.address import Address
+from tests.support.waiting import GENEROUS
 
 
 def new_order(unique: str, *, email: str = "ada@example.com") -> Order:
@@ -107,7 +108,8 @@ class Mailbox:
 @contextmanager
 def smtp_server() -> Iterator[Mailbox]:
     mailbox = Mailbox(port=free_port())
-    controller = Controller(mailbox, hostname="127.0.0.1", port=mailbox.port)
+    # ready_timeout bounds the server thread's start-up (5 s by default: tight on a busy machine).
+    controller = Controller(mailbox, hostname="127.0.0.1", port=mailbox.port, ready_timeout=GENEROUS)
     controller.start()
     try:
         yield mailbox

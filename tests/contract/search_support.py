@@ -15,6 +15,7 @@ from adapters.memory.search import MemorySearchIndex
 from adapters.postgres.engine import make_engine
 from adapters.postgres.search import PostgresSearchIndex
 from tests.support import meilisearch_server
+from tests.support.waiting import GENEROUS
 
 REQUIRE_MEILISEARCH = os.environ.get("EMPORIUM_REQUIRE_MEILISEARCH") == "1"
 
@@ -52,7 +53,8 @@ async def search_index(request: pytest.FixtureRequest, database_url: str) -> Asy
     server = request.getfixturevalue("meilisearch")
     if isinstance(server, str):
         pytest.skip(server)
-    meili = MeilisearchSearchIndex(server.url, api_key=server.master_key, index=f"test_{uuid.uuid4().hex[:12]}")
+    meili = MeilisearchSearchIndex(server.url, api_key=server.master_key, index=f"test_{uuid.uuid4().hex[:12]}",
+                                   timeout=GENEROUS)  # per HTTP request; a busy machine answers late, not never
     try:
         yield meili
     finally:

@@ -8,6 +8,7 @@ from adapters.meilisearch.index import MeilisearchSearchIndex
 from application.search.documents import SearchDocument
 from tests.contract.http_support import client_for, settings_for
 from tests.contract.search_support import meilisearch  # noqa: F401 - fixture
+from tests.support.waiting import GENEROUS
 
 
 @pytest.fixture
@@ -21,7 +22,8 @@ def meili_client(meilisearch, database_url, redis_url, unique):  # noqa: F811 - 
 
 
 async def test_search_and_suggest_answer_from_meilisearch(meili_client, meilisearch, unique) -> None:  # noqa: F811
-    index = MeilisearchSearchIndex(meilisearch.url, api_key=meilisearch.master_key, index=f"http_{unique}")
+    index = MeilisearchSearchIndex(meilisearch.url, api_key=meilisearch.master_key, index=f"http_{unique}",
+                                   timeout=GENEROUS)
     try:
         await index.upsert([SearchDocument(id=f"m-{unique}", slug=f"m-{unique}", name="Alpine Running Shoes",
                                            category_ids=["shoes"], prices={"EUR": 9900})], wait=True)

@@ -20,6 +20,7 @@ from application.subscriptions import build_registry
 from domain.orders.order import OrderPlaced
 from tests.contract.harness import PostgresHarness
 from tests.contract.notify_support import Mailbox, new_order, smtp_server
+from tests.support.waiting import GENEROUS
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ def mailbox():
 
 
 def notifier_for(engine, mailbox: Mailbox) -> OnceNotifier:
-    smtp = SmtpNotifier("127.0.0.1", port=mailbox.port, sender="Emporium <shop@example.com>")
+    smtp = SmtpNotifier("127.0.0.1", port=mailbox.port, sender="Emporium <shop@example.com>", timeout=GENEROUS)
     return OnceNotifier(smtp, PostgresSentNotifications(engine), SystemClock())
 
 

@@ -7,6 +7,7 @@ import asyncio
 from adapters.memory.clock import FakeClock
 from application.catalog.commands import CreateProduct
 from application.catalog.handlers import create_product
+from tests.support.waiting import within
 
 
 async def _create(harness, unique: str, n: int) -> list[str]:
@@ -60,7 +61,7 @@ async def test_two_relays_never_claim_the_same_message(harness, unique) -> None:
     ids = await _create(harness, unique, 20)
     claimed: list[list[str]] = [[], []]
     # aggregate ids repeat (one price list for all twenty products), so compare message ids
-    holding = asyncio.Event()
+    holding, second_claimed = asyncio.Event(), asyncio.Event()
     first_ids: set[str] = set()
 
     async def first() -> None:
@@ -68,12 +69,15 @@ async def test_two_relays_never_claim_the_same_message(harness, unique) -> None:
             claimed[0] = [m.aggregate_id for m in batch]
             first_ids.update(m.id for m in batch)
             holding.set()
-            await asyncio.sleep(0.2)  # still holding the rows while the second relay claims
+            # Still holding the rows until the second relay has claimed. Should its claim wait for these
+            # rows instead of skipping them, the bound ends the deadlock as a failure.
+            await within(second_claimed.wait(), what="the second relay to claim past the first one's rows")
 
     async def second() -> None:
         await holding.wait()
         async with harness.outbox_store.claim(100) as batch:
             claimed[1] = [m.aggregate_id for m in batch]
+            second_claimed.set()
             assert first_ids.isdisjoint(m.id for m in batch)
 
     await asyncio.gather(first(), second())
@@ -87,15 +91,18 @@ async def test_wait_for_new_returns_when_a_message_is_committed(harness, unique)
     await _drain(harness)
 
     async def produce() -> None:
+        # A head start for the waiter, not a condition of the test: a notification sent before it
+        # waits stays pending on its LISTEN connection (or the fake's event) and still wakes it.
         await asyncio.sleep(0.2)
         await _create(harness, unique, 1)
         if hasattr(harness.outbox_store, "notify"):
             harness.outbox_store.notify()  # the fake has no LISTEN/NOTIFY; the test plays the trigger
 
-    started = asyncio.get_running_loop().time()
     await harness.outbox_store.wait_for_new(0.05)  # opens the listener; times out
-    await asyncio.gather(harness.outbox_store.wait_for_new(5.0), produce())
-    assert asyncio.get_running_loop().time() - started < 4.0
+    # The waiter would give up only after ten minutes: returning within the (generous) bound means the
+    # commit woke it, however slow the machine.
+    await within(asyncio.gather(harness.outbox_store.wait_for_new(600.0), produce()),
+                 what="the commit to wake the waiting relay")
 
 
 async def test_prune_removes_only_old_published_messages(harness, unique) -> None:

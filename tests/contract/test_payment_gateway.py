@@ -35,6 +35,7 @@ from application.ports.payments import (
     PaymentStatus,
     WebhookRejected,
 )
+from tests.support.waiting import GENEROUS, report
 
 # stripe's HTTPXClient posts form bodies as ``data=bytes``, which httpx deprecates; not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore:Use 'content=<...>' to upload raw bytes:DeprecationWarning")
@@ -58,16 +59,18 @@ class WebhookInbox:
             self._deliveries.append((body, signature))
             self._arrived.notify_all()
 
-    def wait_for(self, matches: Callable[[dict], bool], timeout: float = 15.0) -> tuple[bytes, str]:
-        deadline = time.monotonic() + timeout
+    def wait_for(self, matches: Callable[[dict], bool], timeout: float = GENEROUS) -> tuple[bytes, str]:
+        started = time.monotonic()
         with self._arrived:
             while True:
                 for body, signature in self._deliveries:
                     if matches(json.loads(body)):
+                        report("localstripe's webhook", started)
                         return body, signature
-                left = deadline - time.monotonic()
+                left = started + timeout - time.monotonic()
                 if left <= 0:
-                    raise AssertionError(f"no matching webhook within {timeout}s ({len(self._deliveries)} received)")
+                    received = len(self._deliveries)
+                    raise AssertionError(f"no matching webhook within {timeout:.0f}s ({received} received)")
                 self._arrived.wait(left)
 
 
@@ -137,7 +140,8 @@ def localstripe(
     try:
         _wait_until_answering(process, base, state / "localstripe.log")
         secret = f"whsec_{uuid.uuid4().hex}"
-        answer = httpx.post(f"{base}/_config/webhooks/emporium", data={"url": webhook_url, "secret": secret})
+        answer = httpx.post(f"{base}/_config/webhooks/emporium", data={"url": webhook_url, "secret": secret},
+                            timeout=GENEROUS)
         if answer.status_code != 200:
             _skip_loudly(f"webhook configuration refused: {answer.status_code} {answer.text}")
         _check_sdk_compatibility(base)
@@ -145,7 +149,7 @@ def localstripe(
     finally:
         process.terminate()
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=GENEROUS)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
@@ -153,17 +157,19 @@ def localstripe(
 
 
 def _wait_until_answering(process: subprocess.Popen[bytes], base: str, log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    started = time.monotonic()
+    while time.monotonic() - started < GENEROUS:
         if process.poll() is not None:
             _skip_loudly(f"exited with {process.returncode}: {log.read_text(errors='replace')[-2000:]}")
         try:
-            if httpx.get(f"{base}/v1/payment_intents", auth=(API_KEY, ""), timeout=1).status_code == 200:
+            # Each probe may take its time; the loop's bound is what limits the wait.
+            if httpx.get(f"{base}/v1/payment_intents", auth=(API_KEY, ""), timeout=10).status_code == 200:
+                report("localstripe to answer", started)
                 return
         except httpx.TransportError:
             pass
-        time.sleep(0.2)
-    _skip_loudly(f"no answer on {base} within 30s: {log.read_text(errors='replace')[-2000:]}")
+        time.sleep(0.2)  # a polling interval
+    _skip_loudly(f"no answer on {base} within {GENEROUS:.0f}s: {log.read_text(errors='replace')[-2000:]}")
 
 
 def _check_sdk_compatibility(base: str) -> None:

@@ -16,6 +16,7 @@ from application.ports.webhooks import WebhookRequest, WebhookUnreachable
 from domain.shared.errors import NotFound
 from domain.webhooks.subscription import Delivery, DeliveryStatus, Subscription
 from tests.contract.notify_support import free_port, subscriber_server
+from tests.support.waiting import GENEROUS
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
@@ -26,7 +27,7 @@ async def sender_and_url(request: pytest.FixtureRequest):
     if request.param == "memory":
         yield RecordingWebhookSender([500]), "http://127.0.0.1:9/ok", RecordingWebhookSender([0])
         return
-    sender = HttpxWebhookSender(timeout=5)
+    sender = HttpxWebhookSender(timeout=GENEROUS)  # a slow answer on a busy machine is still an answer
     with subscriber_server(failures=1) as subscriber:
         yield sender, subscriber.url, sender
     await sender.aclose()

@@ -93,14 +93,14 @@ class Server:
 
 def _healthy(url: str) -> bool:
     try:
-        with urllib.request.urlopen(f"{url}/health", timeout=1) as response:
+        with urllib.request.urlopen(f"{url}/health", timeout=10) as response:
             return response.status == 200
     except OSError:
         return False
 
 
 @contextlib.contextmanager
-def running(binary: Path | None = None, *, startup_timeout: float = 30.0, indexing_threads: int = 1,
+def running(binary: Path | None = None, *, startup_timeout: float = 120.0, indexing_threads: int = 1,
             memory_mb: int = 1024) -> Iterator[Server]:
     """A fresh server for the duration of the block, stopped and wiped after."""
     binary = binary or install()
@@ -132,16 +132,18 @@ def running(binary: Path | None = None, *, startup_timeout: float = 30.0, indexi
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=home)
     server = Server(url=f"http://127.0.0.1:{port}", master_key=key, process=process, home=home)
     try:
-        deadline = time.monotonic() + startup_timeout
+        started = time.monotonic()
         while not _healthy(server.url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise Unavailable(f"Meilisearch did not start (exit {process.poll()}): {server.log_tail()}")
-            time.sleep(0.1)
+            if process.poll() is not None or time.monotonic() - started > startup_timeout:
+                raise Unavailable(f"Meilisearch did not start within {startup_timeout:.0f}s (exit {process.poll()}): "
+                                  f"{server.log_tail()}")
+            time.sleep(0.1)  # a polling interval; the bound is startup_timeout
+        print(f"waited {time.monotonic() - started:.2f}s for Meilisearch to be healthy", flush=True)
         yield server
     finally:
         process.terminate()
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=startup_timeout)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()

@@ -9,6 +9,7 @@ import pytest
 from adapters.memory.inventory import MemoryStockGate
 from application.grouping import Grouped
 from application.inventory.gate_cache import GroupedGate
+from tests.support.waiting import within
 
 
 async def test_callers_arriving_during_a_round_trip_share_the_next_one() -> None:
@@ -66,8 +67,9 @@ async def test_callers_of_a_group_cancelled_in_flight_are_not_left_waiting() -> 
         raise asyncio.CancelledError  # the process shutting down mid round trip
 
     grouped: Grouped[int, int] = Grouped(settle, max_group=1)  # two callers still queued behind the first
-    outcomes = await asyncio.wait_for(
-        asyncio.gather(*(grouped.submit(n) for n in range(3)), return_exceptions=True), timeout=1
+    outcomes = await within(  # the bound only turns a hang (callers left waiting) into a failure
+        asyncio.gather(*(grouped.submit(n) for n in range(3)), return_exceptions=True),
+        what="every caller of the cancelled group to be answered",
     )
     assert all(isinstance(o, asyncio.CancelledError) for o in outcomes)
     assert grouped.groups == 1

@@ -18,20 +18,26 @@ def test_environment_variables_override_and_are_typed() -> None:
     assert settings.log_json is False
 
 
-def test_the_document_micro_cache_expires_and_remembers_misses() -> None:
-    import time
+def test_the_document_micro_cache_expires_and_remembers_misses(monkeypatch) -> None:
+    from types import SimpleNamespace
 
+    from entrypoints.http import caching
     from entrypoints.http.caching import MicroCache, render
 
+    # The cache's own clock, moved by the test: with the real one a busy machine could let the
+    # entries lapse between put and get, and a sleep would only guess how long a lapse takes.
+    now = [1000.0]
+    monkeypatch.setattr(caching, "time", SimpleNamespace(monotonic=lambda: now[0]))
     cache = MicroCache(ttl=0.05, max_entries=2)
     cache.put("a", render({"x": 1}, ("product-a",)))
     cache.put("missing", None)
+    now[0] += 0.04  # within the ttl
     hit, value = cache.get("a")
     assert hit
     assert value is not None
     assert value.surrogate_keys == ("product-a",)
     assert cache.get("missing") == (True, None)  # a 404 is cached too, briefly
-    time.sleep(0.06)
+    now[0] += 0.02  # past it
     assert cache.get("a") == (False, None)
     cache.put("b", None)
     cache.put("c", None)  # over capacity: expired entries are dropped first
