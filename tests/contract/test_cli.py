@@ -56,3 +56,33 @@ def test_the_flash_sale_benchmark_runs_and_never_oversells(database_url, redis_u
     assert "successful reservations: 20  (must equal units: True)" in result.stdout
     assert "oversold:                0  (ledger = balance: True)" in result.stdout
     assert "ratio (emporium / naive attempts/s):" in result.stdout
+
+
+def _one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr  # no traceback
+    return lines[0]
+
+
+def test_a_missing_database_is_one_line_that_says_to_migrate(database_url, redis_url) -> None:
+    missing = database_url.rsplit("/", 1)[0] + "/emporium_never_created"
+    line = _one_line_error(emporium(service_env(missing, redis_url, "cli"), "admin", "create-token", "--role", "owner"))
+    assert "'emporium_never_created' does not exist" in line
+    assert "emporium migrate" in line
+
+
+def test_an_unreachable_server_and_a_bad_setting_are_one_line_each(database_url, redis_url) -> None:
+    nowhere = "postgresql+psycopg://postgres@127.0.0.1:9/emporium"  # the discard port: nothing listens
+    line = _one_line_error(emporium(service_env(nowhere, redis_url, "cli"), "admin", "create-token", "--role", "owner"))
+    assert "PostgreSQL at 127.0.0.1:9 does not answer" in line
+    bad = service_env(database_url, redis_url, "cli", EMPORIUM_PORT="eighty")
+    line = _one_line_error(emporium(bad, "admin", "create-token", "--role", "owner"))
+    assert "EMPORIUM_PORT='eighty' is not valid" in line
+
+
+def test_debug_shows_the_traceback(database_url, redis_url) -> None:
+    missing = database_url.rsplit("/", 1)[0] + "/emporium_never_created"
+    result = emporium(service_env(missing, redis_url, "cli"), "--debug", "admin", "create-token", "--role", "owner")
+    assert result.returncode != 0
+    assert "Traceback" in result.stderr

@@ -1,7 +1,13 @@
-"""``emporium run``: the whole product on one machine, stopped cleanly by Ctrl-C."""
+"""``emporium run``: the whole product on one machine, stopped cleanly and quickly by Ctrl-C.
+
+The API, worker and relay each run in a process group of their own (Ctrl-C at the terminal
+reaches this supervisor only); on stop every group gets SIGTERM at once, stragglers SIGKILL after
+``STOP_GRACE`` seconds, then the embedded servers (if any) are stopped, also together.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -9,13 +15,59 @@ import sys
 import time
 from pathlib import Path
 
-from entrypoints.cli.services import kill_group, services
+from entrypoints.cli.services import ServiceError, services
 from entrypoints.settings import get_settings
+
+STOP_GRACE = 2.0  # seconds the children get to finish in-flight work before SIGKILL
+HEALTH_TIMEOUT = 60.0
+
+
+class StepFailed(RuntimeError):
+    """A start-up step (migrate, seed, rebuild) failed; it already printed why."""
 
 
 def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    # Own process group: Ctrl-C reaches us only, and we stop each child (and its forks) in order.
+    # Own process group: Ctrl-C reaches us only, and each child is stopped with its forks.
     return subprocess.Popen(args, env=env, start_new_session=True)
+
+
+def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, sig)
+
+
+def _group_alive(proc: subprocess.Popen[bytes]) -> bool:
+    try:
+        os.killpg(proc.pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def stop_children(children: dict[str, subprocess.Popen[bytes]], grace: float = STOP_GRACE) -> dict[str, float]:
+    """SIGTERM every child at once; SIGKILL what is left of their groups after ``grace``; reap them.
+
+    The signal goes to the child alone, not its group: Dramatiq's main process forwards it to its
+    forks, and a fork that receives a second SIGTERM abandons its graceful shutdown.
+    """
+    began = time.monotonic()
+    for child in children.values():
+        with contextlib.suppress(ProcessLookupError):
+            child.send_signal(signal.SIGTERM)
+    took: dict[str, float] = {}
+    deadline = began + grace
+    while len(took) < len(children) and time.monotonic() < deadline:
+        for name, child in children.items():
+            if name not in took and child.poll() is not None and not _group_alive(child):
+                took[name] = time.monotonic() - began
+        time.sleep(0.02)
+    for name, child in children.items():
+        _signal_group(child, signal.SIGKILL)  # stragglers, and forks left in the group
+        child.wait()
+        took.setdefault(name, -1.0)  # killed
+    return took
 
 
 def run_all(project_dir: Path, *, with_seed: bool = True) -> int:
@@ -30,49 +82,67 @@ def run_all(project_dir: Path, *, with_seed: bool = True) -> int:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
+    started = time.monotonic()
+    data_dir = project_dir / ".emporium"
+    children: dict[str, subprocess.Popen[bytes]] = {}
+    try:
+        with services(settings.database_url, settings.redis_url, data_dir) as found:
+            if found.embedded:
+                print(f"started embedded {', '.join(found.embedded)} under {data_dir} "
+                      f"({time.monotonic() - started:.1f} s)", flush=True)
+            env = dict(os.environ, DATABASE_URL=found.database_url, REDIS_URL=found.redis_url)
+            emporium = [sys.executable, "-m", "entrypoints.cli"]
 
-    with services(settings.database_url, settings.redis_url, project_dir / ".emporium") as found:
-        if found.embedded:
-            print(f"started embedded {', '.join(found.embedded)} under {project_dir / '.emporium'}")
-        env = dict(os.environ, DATABASE_URL=found.database_url, REDIS_URL=found.redis_url)
-        emporium = [sys.executable, "-m", "entrypoints.cli"]
-        subprocess.run([*emporium, "migrate"], env=env, check=True)
-        if with_seed:
-            subprocess.run([*emporium, "seed"], env=env, check=True)
-        subprocess.run([*emporium, "projections", "rebuild"], env=env, check=True)
-        children = {
-            "api": _spawn([*emporium, "serve"], env),
-            "worker": _spawn(worker_command(), env),
-            "relay": _spawn([*emporium, "relay"], env),
-        }
-        base = f"http://{settings.host}:{settings.port}"
-        try:
-            if wait_http(f"{base}/health", timeout=60):
-                print(
-                    f"\nEmporium is up.\n  API:     {base}/store/products/trail-runner\n"
-                    f"  OpenAPI: {base}/schema  (JSON: {base}/schema/openapi.json)\n"
-                    f"  Health:  {base}/health\nPress Ctrl-C to stop.\n",
-                    flush=True,
-                )
-            else:
-                print("the API did not become healthy within 60 s; see the logs above", flush=True)
+            def step(*args: str) -> None:
+                # The step's own process group: Ctrl-C during start-up stops it through us.
+                proc = _spawn([*emporium, *args], env)
+                while proc.poll() is None:
+                    if stopping:
+                        stop_children({args[0]: proc})
+                        return
+                    time.sleep(0.05)
+                if proc.returncode != 0 and not stopping:
+                    raise StepFailed(f"`emporium {' '.join(args)}` failed (exit {proc.returncode}); stopping")
+
+            for args in (("migrate",), ("seed",) if with_seed else (), ("projections", "rebuild")):
+                if args and not stopping:
+                    step(*args)
+            if not stopping:
+                found.settle()
+                children = {
+                    "api": _spawn([*emporium, "serve"], env),
+                    # Idle consumers wake every 250 ms (Dramatiq's default: 1 s) so a stop is quick.
+                    "worker": _spawn(worker_command(), dict(env, dramatiq_worker_timeout="250")),
+                    "relay": _spawn([*emporium, "relay"], env),
+                }
+                base = f"http://{settings.host}:{settings.port}"
+                if wait_http(f"{base}/health", timeout=HEALTH_TIMEOUT, give_up=lambda: stopping):
+                    print(
+                        f"\nEmporium is up ({time.monotonic() - started:.1f} s).\n"
+                        f"  API:     {base}/store/products/trail-runner\n"
+                        f"  OpenAPI: {base}/schema  (JSON: {base}/schema/openapi.json)\n"
+                        f"  Health:  {base}/health\nPress Ctrl-C to stop.\n",
+                        flush=True,
+                    )
+                elif not stopping:
+                    print(f"the API did not become healthy within {HEALTH_TIMEOUT:.0f} s; see the logs above",
+                          flush=True)
             while not stopping:
                 for name, child in children.items():
                     if child.poll() is not None:
                         print(f"{name} exited with {child.returncode}; stopping everything", flush=True)
                         stopping = True
-                time.sleep(0.3)
-        finally:
-            for child in children.values():
-                kill_group(child, signal.SIGTERM)
-            deadline = time.monotonic() + 15
-            for child in children.values():
-                try:
-                    child.wait(timeout=max(0.1, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    kill_group(child, signal.SIGKILL)
-                    child.wait()
-                # Reap forks left in the group (Dramatiq's worker processes).
-                kill_group(child, signal.SIGKILL)
-            print("stopped", flush=True)
+                time.sleep(0.1)
+            stop_began = time.monotonic()
+            took = stop_children(children)
+            servers_began = time.monotonic()
+            found.stop()
+            parts = [f"{name} {'killed' if seconds < 0 else f'{seconds:.1f} s'}" for name, seconds in took.items()]
+            if found.embedded:
+                parts.append(f"embedded servers {time.monotonic() - servers_began:.1f} s")
+            print(f"stopped in {time.monotonic() - stop_began:.1f} s ({', '.join(parts)})", flush=True)
+    except (StepFailed, ServiceError) as error:
+        stop_children(children)
+        print(f"emporium run: {error}", file=sys.stderr, flush=True)
+        return 1
     return 0

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import logging
 import signal
-from typing import Any
 
 import dramatiq
-from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -34,8 +33,8 @@ def enqueue(broker: dramatiq.Broker, actor_name: str) -> None:
     )
 
 
-def build_scheduler(broker: dramatiq.Broker, *, every_seconds: int) -> BlockingScheduler:
-    scheduler = BlockingScheduler(timezone="UTC")
+def build_scheduler(broker: dramatiq.Broker, *, every_seconds: int) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(timezone="UTC")
     scheduler.add_job(
         enqueue, IntervalTrigger(seconds=every_seconds), args=[broker, RECONCILE_ACTOR], id=RECONCILE_ACTOR,
         max_instances=1, coalesce=True, misfire_grace_time=30,
@@ -56,17 +55,19 @@ def build_scheduler(broker: dramatiq.Broker, *, every_seconds: int) -> BlockingS
 
 
 def run_scheduler() -> int:
+    """Run until SIGTERM or SIGINT (Dramatiq's main process and a terminal may both send one)."""
+    stop_signals = {signal.SIGTERM, signal.SIGINT}
+    # Blocked before any thread starts (threads inherit the mask), then taken synchronously here:
+    # no handler runs in the middle of the scheduler's own locking, and a second signal is harmless.
+    signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
     settings = get_settings()
     configure_logging(settings.log_level, json_lines=settings.log_json)
     broker = make_broker(settings.redis_url, namespace=settings.broker_namespace)
     broker.declare_queue(MAINTENANCE_QUEUE)
     scheduler = build_scheduler(broker, every_seconds=settings.reconcile_every_seconds)
-
-    def stop(*_: Any) -> None:
-        scheduler.shutdown(wait=False)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    logger.info("scheduler started: reconcile every %ss", settings.reconcile_every_seconds)
     scheduler.start()
+    logger.info("scheduler started: reconcile every %ss", settings.reconcile_every_seconds)
+    received = signal.sigwait(stop_signals)
+    scheduler.shutdown(wait=False)
+    logger.info("scheduler stopped (%s)", signal.Signals(received).name)
     return 0
