@@ -1,0 +1,118 @@
+"""Catalog: products and variants, price lists, categories, collections, and their ``read`` projections."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+from adapters.postgres.tables.base import metadata
+
+products = Table(
+    "products", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("slug", String(200), nullable=False, unique=True),
+    Column("description", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("options", JSONB, nullable=False),
+    Column("attributes", JSONB, nullable=False),
+    Column("category_ids", JSONB, nullable=False),
+    Column("media", JSONB, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+product_variants = Table(
+    "product_variants", metadata,
+    Column("sku", String(64), primary_key=True),
+    Column("product_id", String(64), ForeignKey("products.id"), nullable=False, index=True),
+    Column("position", Integer, nullable=False),
+    Column("option_values", JSONB, nullable=False),
+    Column("weight_grams", Integer, nullable=False),
+    Column("barcode", String(64)),
+    Column("components", JSONB, nullable=False),
+)
+
+price_lists = Table(
+    "price_lists", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("channel", String(64)),
+    Column("version", Integer, nullable=False),
+)
+
+prices = Table(
+    "prices", metadata,
+    Column("price_list_id", String(64), ForeignKey("price_lists.id"), nullable=False),
+    Column("sku", String(64), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("tiers", JSONB, nullable=False),
+    Column("sale_amount", BigInteger),
+    Column("sale_starts_at", DateTime(timezone=True)),
+    Column("sale_ends_at", DateTime(timezone=True)),
+    PrimaryKeyConstraint("price_list_id", "sku"),
+    CheckConstraint("amount >= 0 AND (sale_amount IS NULL OR sale_amount >= 0)", name="not_negative"),
+)
+
+read_products = Table(
+    "products", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("slug", String(200), nullable=False, unique=True),
+    Column("version", Integer, nullable=False),
+    Column("document", JSONB, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    schema="read",
+)
+
+categories = Table(
+    "categories", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("slug", String(200), nullable=False, unique=True),
+    Column("parent_id", String(64)),
+    Column("position", Integer, nullable=False),
+)
+
+category_tree = Table(
+    "category_tree", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("version", Integer, nullable=False),
+)
+
+read_categories = Table(
+    "categories", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("nodes", JSONB, nullable=False),
+    schema="read",
+)
+
+collections = Table(
+    "collections", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("slug", String(200), nullable=False, unique=True),
+    Column("product_ids", JSONB, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+read_collections = Table(
+    "collections", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("slug", String(200), nullable=False, unique=True),
+    Column("version", Integer, nullable=False),
+    Column("entry", JSONB, nullable=False),
+    schema="read",
+)
