@@ -28,7 +28,7 @@ from adapters.system.clock import SystemClock, UuidIdGenerator
 from application.catalog.commands import CreateProduct
 from application.catalog.handlers import project_product
 from benchmarks.flash_sale import bench_database_url
-from entrypoints.cli.main import wait_http
+from entrypoints.cli.processes import wait_http
 from entrypoints.container import build_bus
 
 PORT = 8099

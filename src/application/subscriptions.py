@@ -9,11 +9,11 @@ from application.catalog import categories, collections
 from application.catalog import handlers as catalog
 from application.catalog.cdn import CdnPurger, purge_on_change
 from application.catalog.events import ProductDocumentChanged
-from application.checkout.commands import SecureOrderStock
-from application.consumers import Consumer, ConsumerRegistry
 from application.inventory import handlers as inventory
+from application.messaging.consumers import Consumer, ConsumerRegistry
 from application.orders import emails
 from application.orders import handlers as orders
+from application.orders.stock import SecureOrderStock
 from application.ports.clock import Clock, IdGenerator
 from application.ports.notifier import Notifier
 from application.ports.unit_of_work import UnitOfWork

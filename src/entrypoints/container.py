@@ -48,19 +48,24 @@ from application.catalog import categories, collections
 from application.catalog import commands as cat
 from application.catalog import handlers as catalog
 from application.checkout import commands as co
-from application.checkout import handlers as checkout
+from application.checkout import payment as checkout_payment
+from application.checkout import place as checkout_place
+from application.checkout import steps as checkout
 from application.customers import handlers as customers
 from application.giftcards import handlers as giftcards
 from application.inventory import commands as inv
 from application.inventory import handlers as inventory
 from application.inventory.batching import ReservationBatcher
 from application.inventory.gate_cache import GroupedGate, SoldOutMemory
-from application.messagebus import MessageBus
+from application.messaging.bus import MessageBus
+from application.messaging.relay import OutboxRelay
 from application.notifications import OnceNotifier
 from application.orders import handlers as orders
+from application.orders import stock as order_stock
+from application.payments import commands as pay
+from application.payments import handlers as payments
 from application.promotions import handlers as promos
 from application.promotions.engine import StoredPromotions
-from application.relay import OutboxRelay
 from application.search import merchandising as merch
 from application.staff import handlers as staff
 from application.subscriptions import build_registry
@@ -193,21 +198,21 @@ def build_bus(
                 checkout.choose_shipping, uow=uow, **pricing, shipping=shipping, clock=clock, dispatch=dispatch,
             ),
             co.StartPayment: functools.partial(
-                checkout.start_payment, uow=uow, **pricing, shipping=shipping, tax=tax, gateways=gateways,
+                checkout_payment.start_payment, uow=uow, **pricing, shipping=shipping, tax=tax, gateways=gateways,
                 clock=clock, dispatch=dispatch, reservation_ttl=reservation_ttl,
             ),
             co.PlaceOrder: functools.partial(
-                checkout.place_order, uow=uow, store=cart_store, gateways=gateways, clock=clock, ids=ids,
+                checkout_place.place_order, uow=uow, store=cart_store, gateways=gateways, clock=clock, ids=ids,
                 dispatch=dispatch,
             ),
-            co.HandlePaymentEvent: functools.partial(
-                checkout.handle_payment_event, uow=uow, clock=clock, dispatch=dispatch, gateways=gateways,
+            pay.HandlePaymentEvent: functools.partial(
+                payments.handle_payment_event, uow=uow, clock=clock, dispatch=dispatch, gateways=gateways,
             ),
-            co.ReconcilePayments: functools.partial(
-                checkout.reconcile_payments, uow=uow, gateways=gateways, clock=clock, dispatch=dispatch,
+            pay.ReconcilePayments: functools.partial(
+                payments.reconcile_payments, uow=uow, gateways=gateways, clock=clock, dispatch=dispatch,
             ),
-            co.SecureOrderStock: functools.partial(
-                checkout.secure_order_stock, uow=uow, dispatch=dispatch, gateways=gateways, clock=clock,
+            order_stock.SecureOrderStock: functools.partial(
+                order_stock.secure_order_stock, uow=uow, dispatch=dispatch, gateways=gateways, clock=clock,
             ),
             merch.AddSynonymGroup: functools.partial(merch.add_synonym_group, uow=uow, ids=ids, index=search_index),
             merch.RemoveSynonymGroup: functools.partial(merch.remove_synonym_group, uow=uow, index=search_index),

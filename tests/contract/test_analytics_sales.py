@@ -7,7 +7,7 @@ import random
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 
-from application.codec import event_to_builtins
+from application.messaging.codec import event_to_builtins
 from domain.orders.order import OrderPaid, OrderPlaced
 
 

@@ -9,7 +9,7 @@ import random
 from adapters.memory.clock import FakeClock
 from application.catalog import commands as c
 from application.catalog.handlers import build_document
-from application.consumers import deliver
+from application.messaging.consumers import deliver
 from application.subscriptions import build_registry
 from domain.catalog.pricing import PriceListChanged
 from domain.catalog.product import ProductSaved

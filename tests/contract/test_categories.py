@@ -17,7 +17,7 @@ async def test_the_tree_projection_follows_moves_and_ignores_stale_snapshots(har
     socks = await bus.handle(AddCategory(name=f"Socks {unique}"))
     await bus.handle(MoveCategory(category_id=running, parent_id=socks, position=0))
     events = [m for m in await harness.outbox_for("categories") if m.topic == CategoryTreeChanged.topic]
-    from application.codec import event_from_builtins
+    from application.messaging.codec import event_from_builtins
 
     for message in [events[-1], events[0]]:  # newest first, then a stale one
         async with harness.uow()() as tx:
@@ -32,7 +32,7 @@ async def test_category_pages_over_http(database_url, redis_url, engine, unique)
     from adapters.postgres.unit_of_work import PostgresUnitOfWork
     from adapters.system.clock import UuidIdGenerator
     from application.catalog.handlers import project_product
-    from application.codec import event_from_builtins
+    from application.messaging.codec import event_from_builtins
     from domain.staff.roles import Role
     from tests.contract.harness import PostgresHarness
     from tests.contract.http_support import client_for, settings_for
@@ -79,7 +79,7 @@ async def test_collections_keep_the_merchandisers_order_and_hide_inactive_produc
         project_collection,
     )
     from application.catalog.handlers import project_product
-    from application.codec import event_from_builtins
+    from application.messaging.codec import event_from_builtins
     from domain.catalog.collections import CollectionChanged
     from domain.shared.errors import NotFound
 

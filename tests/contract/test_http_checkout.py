@@ -14,8 +14,8 @@ import stripe
 from sqlalchemy import func, select
 
 from adapters.postgres import tables as t
-from application.checkout.commands import SecureOrderStock
-from application.consumers import deliver
+from application.messaging.consumers import deliver
+from application.orders.stock import SecureOrderStock
 from application.subscriptions import build_registry
 from domain.staff.roles import Role
 from tests.contract.harness import PostgresHarness

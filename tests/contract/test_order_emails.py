@@ -13,7 +13,7 @@ from adapters.postgres.notifications import PostgresSentNotifications
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
 from adapters.smtp.notifier import KEY_HEADER, SmtpNotifier
 from adapters.system.clock import SystemClock
-from application.consumers import Consumer, ConsumerRegistry, deliver
+from application.messaging.consumers import Consumer, ConsumerRegistry, deliver
 from application.notifications import OnceNotifier
 from application.orders import emails
 from application.subscriptions import build_registry

@@ -12,7 +12,7 @@ import pytest
 
 from adapters.system.clock import SystemClock
 from adapters.system.manual_payments import ManualPaymentGateway
-from application.consumers import deliver
+from application.messaging.consumers import deliver
 from application.orders import handlers as o
 from application.orders.read_models import OrderFilter
 from application.subscriptions import build_registry

@@ -8,8 +8,8 @@ from adapters.memory.clock import FakeClock
 from adapters.memory.search import MemorySearchIndex
 from adapters.postgres.search import PostgresSearchIndex
 from application.catalog import commands as c
-from application.consumers import deliver
 from application.inventory import commands as inv
+from application.messaging.consumers import deliver
 from application.search.indexer import reindex
 from application.search.ports import IndexQuery
 from application.subscriptions import build_registry

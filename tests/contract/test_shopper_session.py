@@ -16,7 +16,7 @@ from adapters.memory.analytics import InlineTrackingQueue
 from adapters.memory.clock import SequentialIds
 from adapters.postgres import tables as t
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
-from application.consumers import deliver
+from application.messaging.consumers import deliver
 from application.ports.outbox import OutboxMessage
 from application.subscriptions import build_registry
 from domain.staff.roles import Role

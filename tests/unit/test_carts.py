@@ -33,16 +33,17 @@ def world():
     store = LayeredCartStore(durable, cache, clock)
     uow = lambda: MemoryUnitOfWork(db, ids)  # noqa: E731
     bus = build_bus(uow=uow, clock=clock, ids=ids, cart_store=store)
-    return bus, db, store, durable, cache, clock
+    return bus, uow, store, durable, cache, clock
 
 
-async def product(bus, db, name: str, sku: str, cents: int, *, units: int | None = 500) -> tuple[str, str]:
+async def product(bus, uow, name: str, sku: str, cents: int, *, units: int | None = 500) -> tuple[str, str]:
     """An active product with ``units`` on the shelf (None: no stock ever received)."""
     product_id = await bus.handle(CreateProduct(name=name, sku=sku, price_amount=cents, currency="EUR",
                                                 status="active"))
     if units is not None:
         await receive(bus, sku, units)
-    price_list_id = next(pl.id for pl in db.price_lists.values() if sku in pl.prices)
+    async with uow() as tx:
+        price_list_id = next(pl.id for pl in await tx.price_lists.for_skus([sku]) if sku in pl.prices)
     return product_id, price_list_id
 
 
@@ -56,9 +57,9 @@ async def view(bus, owner=GUEST):
 
 
 async def test_a_guest_adds_lines_and_the_same_sku_adds_up(world) -> None:
-    bus, db, *_ = world
-    await product(bus, db, "Trail Runner", "TR-1", 12900)
-    await product(bus, db, "Socks", "SO-1", 900)
+    bus, uow, *_ = world
+    await product(bus, uow, "Trail Runner", "TR-1", 12900)
+    await product(bus, uow, "Socks", "SO-1", 900)
     await bus.handle(c.AddCartLine(owner=GUEST, sku="TR-1", quantity=1))
     await bus.handle(c.AddCartLine(owner=GUEST, sku="SO-1", quantity=2))
     await bus.handle(c.AddCartLine(owner=GUEST, sku="TR-1", quantity=1))
@@ -73,8 +74,8 @@ async def test_a_guest_adds_lines_and_the_same_sku_adds_up(world) -> None:
 
 
 async def test_totals_follow_the_price_list_without_a_write_to_the_cart(world) -> None:
-    bus, db, _, durable, *_ = world
-    _, price_list = await product(bus, db, "Trail Runner", "TR-1", 12900)
+    bus, uow, _, durable, *_ = world
+    _, price_list = await product(bus, uow, "Trail Runner", "TR-1", 12900)
     await bus.handle(c.AddCartLine(owner=GUEST, sku="TR-1", quantity=2))
     stored_version = durable.rows[GUEST.id][0].version
     await bus.handle(SetPrices(price_list_id=price_list, prices=[PriceSpec(sku="TR-1", amount=9900)]))
@@ -92,8 +93,8 @@ async def test_totals_follow_the_price_list_without_a_write_to_the_cart(world) -
     [("NOPE-1", 1, UnknownSku), ("TR-1", 0, QuantityOutOfRange), ("TR-1", MAX_LINE_QUANTITY + 1, QuantityOutOfRange)],
 )
 async def test_bad_lines_are_refused_and_change_nothing(world, sku, quantity, error) -> None:
-    bus, db, _, durable, *_ = world
-    await product(bus, db, "Trail Runner", "TR-1", 12900)
+    bus, uow, _, durable, *_ = world
+    await product(bus, uow, "Trail Runner", "TR-1", 12900)
     await bus.handle(c.AddCartLine(owner=GUEST, sku="TR-1", quantity=1))
     before = durable.rows[GUEST.id][0].version
     with pytest.raises(error):
@@ -103,8 +104,8 @@ async def test_bad_lines_are_refused_and_change_nothing(world, sku, quantity, er
 
 
 async def test_growing_a_line_past_the_limit_is_refused(world) -> None:
-    bus, db, *_ = world
-    await product(bus, db, "Socks", "SO-1", 900)
+    bus, uow, *_ = world
+    await product(bus, uow, "Socks", "SO-1", 900)
     await bus.handle(c.AddCartLine(owner=GUEST, sku="SO-1", quantity=MAX_LINE_QUANTITY))
     with pytest.raises(QuantityOutOfRange):
         await bus.handle(c.AddCartLine(owner=GUEST, sku="SO-1", quantity=1))
@@ -112,9 +113,9 @@ async def test_growing_a_line_past_the_limit_is_refused(world) -> None:
 
 
 async def test_an_archived_product_cannot_be_added_and_shows_unavailable_once_in_the_cart(world) -> None:
-    bus, db, *_ = world
-    product_id, _ = await product(bus, db, "Trail Runner", "TR-1", 12900)
-    await product(bus, db, "Socks", "SO-1", 900)
+    bus, uow, *_ = world
+    product_id, _ = await product(bus, uow, "Trail Runner", "TR-1", 12900)
+    await product(bus, uow, "Socks", "SO-1", 900)
     await bus.handle(c.AddCartLine(owner=GUEST, sku="TR-1", quantity=1))
     await bus.handle(c.AddCartLine(owner=GUEST, sku="SO-1", quantity=1))
     await bus.handle(UpdateProduct(product_id=product_id, status="archived"))
@@ -128,8 +129,8 @@ async def test_an_archived_product_cannot_be_added_and_shows_unavailable_once_in
 
 
 async def test_change_and_remove_lines_only_in_ones_own_cart(world) -> None:
-    bus, db, *_ = world
-    await product(bus, db, "Trail Runner", "TR-1", 12900)
+    bus, uow, *_ = world
+    await product(bus, uow, "Trail Runner", "TR-1", 12900)
     cart: Cart = await bus.handle(c.AddCartLine(owner=GUEST, sku="TR-1", quantity=1))
     line_id = cart.lines[0].id
     with pytest.raises(CartNotFound):
@@ -145,8 +146,8 @@ async def test_change_and_remove_lines_only_in_ones_own_cart(world) -> None:
 
 
 async def test_unknown_coupons_are_refused_while_no_promotion_exists(world) -> None:
-    bus, db, *_ = world
-    await product(bus, db, "Trail Runner", "TR-1", 12900)
+    bus, uow, *_ = world
+    await product(bus, uow, "Trail Runner", "TR-1", 12900)
     await bus.handle(c.AddCartLine(owner=GUEST, sku="TR-1", quantity=1))
     with pytest.raises(UnknownCoupon):
         await bus.handle(c.ApplyCoupon(owner=GUEST, code="SUMMER10"))
@@ -154,10 +155,10 @@ async def test_unknown_coupons_are_refused_while_no_promotion_exists(world) -> N
 
 
 async def test_sign_in_merge_adds_quantities_up_to_the_limit_and_retires_the_guest_cart(world) -> None:
-    bus, db, store, *_ = world
-    await product(bus, db, "Trail Runner", "TR-1", 12900)
-    await product(bus, db, "Socks", "SO-1", 900)
-    await product(bus, db, "Cap", "CA-1", 1900)
+    bus, uow, store, *_ = world
+    await product(bus, uow, "Trail Runner", "TR-1", 12900)
+    await product(bus, uow, "Socks", "SO-1", 900)
+    await product(bus, uow, "Cap", "CA-1", 1900)
     await bus.handle(c.AddCartLine(owner=ALICE, sku="TR-1", quantity=1))
     await bus.handle(c.AddCartLine(owner=ALICE, sku="SO-1", quantity=MAX_LINE_QUANTITY - 1))
     await bus.handle(c.AddCartLine(owner=GUEST, sku="TR-1", quantity=2))
@@ -179,8 +180,8 @@ async def test_sign_in_merge_adds_quantities_up_to_the_limit_and_retires_the_gue
 
 
 async def test_a_customer_cart_follows_the_customer_and_survives_a_cache_flush(world) -> None:
-    bus, db, store, _, cache, clock = world
-    await product(bus, db, "Trail Runner", "TR-1", 12900)
+    bus, uow, store, _, cache, clock = world
+    await product(bus, uow, "Trail Runner", "TR-1", 12900)
     await bus.handle(c.AddCartLine(owner=ALICE, sku="TR-1", quantity=2))
     cache.flush()
     clock.advance(timedelta(days=3))
@@ -189,8 +190,8 @@ async def test_a_customer_cart_follows_the_customer_and_survives_a_cache_flush(w
 
 
 async def test_a_guest_cart_expires_after_its_ttl_in_the_durable_copy(world) -> None:
-    bus, db, _, durable, cache, clock = world
-    await product(bus, db, "Trail Runner", "TR-1", 12900)
+    bus, uow, _, durable, cache, clock = world
+    await product(bus, uow, "Trail Runner", "TR-1", 12900)
     await bus.handle(c.AddCartLine(owner=GUEST, sku="TR-1", quantity=1))
     cache.flush()
     clock.advance(timedelta(days=8))
@@ -205,18 +206,19 @@ def line_of(cart, sku: str):
     return next(line for line in cart.lines if line.sku == sku)
 
 
-async def bundle(bus, db, sku: str, cents: int, components: list[tuple[str, int]]) -> None:
+async def bundle(bus, uow, sku: str, cents: int, components: list[tuple[str, int]]) -> None:
     """An active bundle priced in the EUR list: it has no stock of its own; its components do."""
     await bus.handle(CreateProduct(name=f"Kit {sku}", status="active",
                                    variants=[VariantSpec(sku=sku, components=components)]))
-    price_list = next(pl.id for pl in db.price_lists.values() if pl.currency == "EUR")
+    async with uow() as tx:
+        price_list = next(pl.id for pl in await tx.price_lists.for_skus([sku]) if pl.currency == "EUR")
     await bus.handle(SetPrices(price_list_id=price_list, prices=[PriceSpec(sku=sku, amount=cents)]))
 
 
 async def test_a_sku_that_never_had_stock_is_sold_out_and_cannot_be_added(world) -> None:
-    bus, db, _, durable, *_ = world
-    await product(bus, db, "Socks", "SO-1", 900)
-    await product(bus, db, "Kite", "KI-1", 3000, units=None)  # tracked (the default), nothing ever received
+    bus, uow, _, durable, *_ = world
+    await product(bus, uow, "Socks", "SO-1", 900)
+    await product(bus, uow, "Kite", "KI-1", 3000, units=None)  # tracked (the default), nothing ever received
     await bus.handle(c.AddCartLine(owner=GUEST, sku="SO-1", quantity=1))
     before = durable.rows[GUEST.id][0].version
     with pytest.raises(OutOfStock) as refused:
@@ -227,10 +229,10 @@ async def test_a_sku_that_never_had_stock_is_sold_out_and_cannot_be_added(world)
 
 
 async def test_a_line_without_stock_behind_it_is_sold_out_not_available(world) -> None:
-    bus, db, *_ = world
-    await product(bus, db, "Socks", "SO-1", 900)
-    await product(bus, db, "Kite", "KI-1", 3000, units=None)
-    await product(bus, db, "Cap", "CA-1", 1900, units=2)
+    bus, uow, *_ = world
+    await product(bus, uow, "Socks", "SO-1", 900)
+    await product(bus, uow, "Kite", "KI-1", 3000, units=None)
+    await product(bus, uow, "Cap", "CA-1", 1900, units=2)
     await bus.handle(SetSkuPolicy(sku="KI-1", track_inventory=False))  # sold uncounted when it was added…
     for sku in ("SO-1", "KI-1", "CA-1"):
         await bus.handle(c.AddCartLine(owner=GUEST, sku=sku, quantity=1))
@@ -247,11 +249,11 @@ async def test_a_line_without_stock_behind_it_is_sold_out_not_available(world) -
 
 
 async def test_every_line_tells_its_stock_status_and_backorder_and_untracked_stay_for_sale(world) -> None:
-    bus, db, *_ = world
-    await product(bus, db, "Socks", "SO-1", 900)
-    await product(bus, db, "Cap", "CA-1", 1900, units=3)  # at or under the low-stock threshold (5)
-    await product(bus, db, "E-book", "EB-1", 1200, units=None)
-    await product(bus, db, "Made to order", "MO-1", 9900, units=None)
+    bus, uow, *_ = world
+    await product(bus, uow, "Socks", "SO-1", 900)
+    await product(bus, uow, "Cap", "CA-1", 1900, units=3)  # at or under the low-stock threshold (5)
+    await product(bus, uow, "E-book", "EB-1", 1200, units=None)
+    await product(bus, uow, "Made to order", "MO-1", 9900, units=None)
     await bus.handle(SetSkuPolicy(sku="EB-1", track_inventory=False))
     await bus.handle(SetSkuPolicy(sku="MO-1", allow_backorder=True))
     for sku in ("SO-1", "CA-1", "EB-1", "MO-1"):
@@ -266,12 +268,12 @@ async def test_every_line_tells_its_stock_status_and_backorder_and_untracked_sta
 
 
 async def test_a_bundle_is_as_available_as_its_scarcest_component(world) -> None:
-    bus, db, *_ = world
-    await product(bus, db, "Shoe", "SH-1", 5000)
-    await product(bus, db, "Sock", "SK-1", 500, units=4)
-    await product(bus, db, "Lace", "LA-1", 100, units=None)
-    await bundle(bus, db, "KIT-1", 5200, [("SH-1", 1), ("SK-1", 2)])  # the kit SKU never gets stock
-    await bundle(bus, db, "KIT-2", 5100, [("SH-1", 1), ("LA-1", 1)])  # a component never had stock
+    bus, uow, *_ = world
+    await product(bus, uow, "Shoe", "SH-1", 5000)
+    await product(bus, uow, "Sock", "SK-1", 500, units=4)
+    await product(bus, uow, "Lace", "LA-1", 100, units=None)
+    await bundle(bus, uow, "KIT-1", 5200, [("SH-1", 1), ("SK-1", 2)])  # the kit SKU never gets stock
+    await bundle(bus, uow, "KIT-2", 5100, [("SH-1", 1), ("LA-1", 1)])  # a component never had stock
 
     await bus.handle(c.AddCartLine(owner=GUEST, sku="KIT-1", quantity=1))
     kit = line_of(await view(bus), "KIT-1")

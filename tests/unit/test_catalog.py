@@ -97,11 +97,11 @@ def world():
     db = MemoryDatabase()
     ids = SequentialIds()
     uow = lambda: MemoryUnitOfWork(db, ids)  # noqa: E731
-    return db, uow, build_bus(uow=uow, clock=FakeClock(NOW), ids=ids)
+    return uow, build_bus(uow=uow, clock=FakeClock(NOW), ids=ids)
 
 
 async def test_a_full_product_with_variants_prices_and_a_bundle(world) -> None:
-    db, uow, bus = world
+    uow, bus = world
     product_id = await bus.handle(c.CreateProduct(
         name="Trail Kit", options=[("size", ["40", "41"])],
         variants=[c.VariantSpec(sku="SHOE-40", option_values={"size": "40"}),
@@ -114,7 +114,8 @@ async def test_a_full_product_with_variants_prices_and_a_bundle(world) -> None:
             c.VariantSpec(sku="BUNDLE-X", components=[("GHOST", 1)])]))
     bundle = await bus.handle(c.CreateProduct(name="Bundle", variants=[
         c.VariantSpec(sku="KIT", components=[("SHOE-40", 1), ("SOCK", 2)])], status="active"))
-    [eur] = db.price_lists.values()
+    async with uow() as tx:
+        [eur] = await tx.price_lists.for_skus(["SHOE-40", "SHOE-41"])  # every list there is
     await bus.handle(c.SetPrices(price_list_id=eur.id, prices=[
         c.PriceSpec(sku="SHOE-40", amount=9900), c.PriceSpec(sku="SHOE-41", amount=9900, tiers=[(2, 9000)])]))
     with pytest.raises(NotFound):
@@ -135,13 +136,14 @@ async def test_a_full_product_with_variants_prices_and_a_bundle(world) -> None:
     assert found["SHOE-41"].unit_price.amount == 9000
     assert (found["KIT"].purchasable, found["KIT"].reason) == (False, "no price in EUR")
     assert found["SOCK"].purchasable
-    assert {socks, bundle} <= set(db.products)
+    async with uow() as tx:
+        assert {socks, bundle} <= set(await tx.products.all_ids())
 
 
 async def test_updates_are_optimistic(world) -> None:
     from domain.shared.errors import ConcurrencyConflict
 
-    _, _, bus = world
+    _, bus = world
     product_id = await bus.handle(c.CreateProduct(name="Cap", sku="CAP", price_amount=100, currency="EUR"))
     version = await bus.handle(c.UpdateProduct(product_id=product_id, name="Cap 2"))
     with pytest.raises(ConcurrencyConflict):

@@ -9,13 +9,14 @@ from adapters.memory.outbox import MemoryOutboxStore, MemoryPublisher
 from adapters.memory.store import MemoryDatabase, MemoryUnitOfWork
 from application.catalog.commands import CreateProduct
 from application.catalog.handlers import product_by_slug
-from application.consumers import deliver
-from application.relay import OutboxRelay
+from application.messaging.consumers import deliver
+from application.messaging.relay import OutboxRelay
 from application.subscriptions import build_registry
 from domain.catalog.pricing import PriceListChanged
 from domain.catalog.product import CatalogError, ProductSaved
 from domain.shared.money import InvalidCurrency
 from entrypoints.container import build_bus
+from tests.support.unit import peek_outbox, was_processed
 
 
 @pytest.fixture
@@ -30,17 +31,25 @@ def uow(db: MemoryDatabase):
 
 
 @pytest.fixture
+def outbox(db: MemoryDatabase) -> MemoryOutboxStore:
+    return MemoryOutboxStore(db)
+
+
+@pytest.fixture
 def bus(uow):
     return build_bus(uow=uow, clock=FakeClock(), ids=SequentialIds())
 
 
-async def test_creating_a_product_writes_it_and_its_event_in_one_commit(bus, db) -> None:
+async def test_creating_a_product_writes_it_and_its_event_in_one_commit(bus, uow, outbox) -> None:
     product_id = await bus.handle(CreateProduct(name="Trail Runner", sku="TR-1", price_amount=12900, currency="EUR"))
-    assert db.products[product_id].slug == "trail-runner"
-    assert sorted(m.topic for m in db.outbox) == [PriceListChanged.topic, ProductSaved.topic]
-    saved = next(m for m in db.outbox if m.topic == ProductSaved.topic)
+    async with uow() as tx:
+        product = await tx.products.get(product_id)
+        [price_list] = await tx.price_lists.for_skus(["TR-1"])  # every list there is
+    assert product.slug == "trail-runner"
+    messages = await peek_outbox(outbox)
+    assert sorted(m.topic for m in messages) == [PriceListChanged.topic, ProductSaved.topic]
+    saved = next(m for m in messages if m.topic == ProductSaved.topic)
     assert saved.payload["product"]["variants"][0]["sku"] == "TR-1"
-    [price_list] = db.price_lists.values()
     assert (price_list.currency, price_list.prices["TR-1"].amount) == ("EUR", 12900)
 
 
@@ -54,12 +63,13 @@ async def test_creating_a_product_writes_it_and_its_event_in_one_commit(bus, db)
         (CreateProduct(name="X", sku="A-1", price_amount=100, currency="EURO"), InvalidCurrency),
     ],
 )
-async def test_invalid_products_are_refused_and_nothing_is_written(bus, db, command, error) -> None:
+async def test_invalid_products_are_refused_and_nothing_is_written(bus, uow, outbox, command, error) -> None:
     with pytest.raises(error):
         await bus.handle(command)
-    assert db.products == {}
-    assert db.price_lists == {}
-    assert db.outbox == []
+    async with uow() as tx:
+        assert await tx.products.all_ids() == []
+        assert await tx.price_lists.for_skus([command.sku]) == []  # every list there is: none
+    assert await outbox.backlog() == 0
 
 
 async def test_relay_sends_one_message_per_consumer_and_marks_it_published(bus, db, uow) -> None:
@@ -80,11 +90,12 @@ async def test_relay_sends_one_message_per_consumer_and_marks_it_published(bus, 
     document = await product_by_slug("road-racer", uow=uow)
     assert document is not None
     assert [p.amount for p in document.price_from] == [14900]
-    assert db.processed == {("catalog_projection", message.id)}
+    marked = {(c, m.id) for c, m in publisher.sent if await was_processed(uow, c, m.id)}
+    assert marked == {("catalog_projection", message.id)}
 
 
-async def test_a_failing_consumer_leaves_no_processed_mark(db, uow) -> None:
-    from application.consumers import Consumer, ConsumerRegistry
+async def test_a_failing_consumer_leaves_no_processed_mark(uow, outbox) -> None:
+    from application.messaging.consumers import Consumer, ConsumerRegistry
     from application.ports.outbox import OutboxMessage
 
     async def explode(event, tx) -> None:
@@ -93,7 +104,8 @@ async def test_a_failing_consumer_leaves_no_processed_mark(db, uow) -> None:
     registry = ConsumerRegistry([Consumer("broken").on(ProductSaved.topic, explode)])
     bus = build_bus(uow=uow, clock=FakeClock(), ids=SequentialIds())
     await bus.handle(CreateProduct(name="Rain Shell", sku="RS-1", price_amount=100, currency="EUR"))
-    message: OutboxMessage = next(m for m in db.outbox if m.topic == ProductSaved.topic)
+    messages = await peek_outbox(outbox)
+    message: OutboxMessage = next(m for m in messages if m.topic == ProductSaved.topic)
     with pytest.raises(RuntimeError):
         await deliver(registry, "broken", message, uow)
-    assert db.processed == set()  # the retry will run it again
+    assert [m.id for m in messages if await was_processed(uow, "broken", m.id)] == []  # the retry will run it again

@@ -7,21 +7,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from adapters.memory.carts import MemoryCartCache, MemoryDurableCarts
-from adapters.memory.clock import FakeClock, SequentialIds
-from adapters.memory.payments import MemoryPaymentGateway
-from adapters.memory.store import MemoryDatabase, MemoryUnitOfWork
-from adapters.system.manual_payments import ManualPaymentGateway
 from application.carts import commands as cart
-from application.carts.pricing import Channels
-from application.carts.store import LayeredCartStore
 from application.catalog.commands import CreateProduct, PriceSpec, SetPrices, VariantSpec
 from application.checkout import commands as co
 from application.giftcards.handlers import GetGiftCard, IssueGiftCard
 from application.inventory import commands as inv
-from application.inventory.handlers import expire_due
+from application.inventory.handlers import reservations_in_flight
 from application.orders import handlers as o
-from application.ports.payments import PaymentRequest, WebhookEvent
+from application.orders.stock import SecureOrderStock
+from application.payments import commands as pay
+from application.ports.payments import DisputeClosed, DisputeOpened, PaymentFailed, PaymentRequest, PaymentSucceeded
 from domain.carts.cart import Owner
 from domain.checkout.checkout import CartChanged
 from domain.giftcards.giftcard import InsufficientBalance
@@ -30,43 +25,29 @@ from domain.inventory.reservation import BACKORDER
 from domain.orders.order import InvalidTransition, OrderStatus, RefundTooLarge
 from domain.shared.address import Address, InvalidAddress
 from domain.shipping.rates import MethodNotOffered, UnsupportedDestination
-from entrypoints.container import build_bus
+from tests.support.unit import (
+    BERLIN,
+    GUEST,
+    Shop,
+    all_orders,
+    available,
+    build_shop,
+    committed,
+    on_hand,
+    peek_outbox,
+    read_order,
+    ready_to_pay,
+    stock,
+    tracked_skus,
+)
 
-GUEST = Owner.guest("guest-1")
-BERLIN = Address(name="Ada", line1="Unter den Linden 1", city="Berlin", postal_code="10117", country="DE")
 CALIFORNIA = Address(name="Ada", line1="1 Market St", city="San Francisco", postal_code="94105", country="US",
                      region="CA")
 
 
 @pytest.fixture
-def shop():
-    db, ids, clock = MemoryDatabase(), SequentialIds(), FakeClock(datetime(2026, 6, 1, 12, tzinfo=UTC))
-    store = LayeredCartStore(MemoryDurableCarts(), MemoryCartCache(), clock)
-    card = MemoryPaymentGateway("whsec_test")
-    bus = build_bus(
-        uow=lambda: MemoryUnitOfWork(db, ids), clock=clock, ids=ids, cart_store=store,
-        channels=Channels.parse("web:EUR:DE:incl,us:USD:US-CA:excl"),
-        gateways={"manual": ManualPaymentGateway(), "stripe": card},
-    )
-    return bus, db, clock, card, ids
-
-
-async def stock(bus, sku: str, units: int) -> None:
-    await bus.handle(inv.AddLocation(id="main", name="Main"))
-    await bus.handle(inv.ReceiveStock(sku=sku, location_id="main", quantity=units, actor="test"))
-
-
-async def available(db, sku: str) -> int:
-    return sum(b.available for (s, _), b in db.inventory.items.items() if s == sku)
-
-
-def on_hand(db) -> int:
-    return sum(b.on_hand for b in db.inventory.items.values())
-
-
-def committed(db) -> int:
-    """Units sold (paid, or promised to a manual order) and not shipped yet."""
-    return sum(b.committed for b in db.inventory.items.values())
+def shop() -> Shop:
+    return build_shop()
 
 
 async def shop_and_checkout(bus, *, address=BERLIN, channel=None, skus=(("SHOE-1", 2),)):
@@ -78,18 +59,6 @@ async def shop_and_checkout(bus, *, address=BERLIN, channel=None, skus=(("SHOE-1
     return view.id
 
 
-async def ready_to_pay(bus, owner, *, email="ada@example.com", provider="manual", gift_card=None,
-                       method="eu-standard", address=BERLIN):
-    """Every step up to payment for the owner's current cart: (checkout id, the payment view)."""
-    checkout_id = (await bus.handle(co.StartCheckout(owner=owner))).id
-    await bus.handle(co.SetContact(owner=owner, checkout_id=checkout_id, email=email))
-    await bus.handle(co.SetAddress(owner=owner, checkout_id=checkout_id, shipping=address))
-    await bus.handle(co.ChooseShipping(owner=owner, checkout_id=checkout_id, method_id=method))
-    view = await bus.handle(co.StartPayment(owner=owner, checkout_id=checkout_id, provider=provider,
-                                            gift_card=gift_card))
-    return checkout_id, view
-
-
 @pytest.fixture
 async def shoes(shop):
     bus, *_ = shop
@@ -99,7 +68,7 @@ async def shoes(shop):
 
 
 async def test_germany_vat_inclusive_manual_payment_totals_to_the_cent(shoes) -> None:
-    bus, db, *_ = shoes
+    bus, uow, *_ = shoes
     checkout_id = await shop_and_checkout(bus)
     options = await bus.handle(co.ShippingOptions(owner=GUEST, checkout_id=checkout_id))
     assert [(o.id, o.amount) for o in options] == [("eu-standard", 0), ("eu-express", 990)]  # free over €50
@@ -108,21 +77,21 @@ async def test_germany_vat_inclusive_manual_payment_totals_to_the_cent(shoes) ->
     # 2 × 59.50 + 9.90 express = 128.90, VAT included: 11900 × 19/119 = 1900; 990 × 19/119 = 158.07 → 158.
     assert view.totals == {"subtotal": 11900, "discount": 0, "shipping": 990, "tax": 1900 + 158, "total": 12890,
                            "prices_include_tax": True}
-    assert await available(db, "SHOE-1") == 8  # held while paying
+    assert await available(uow, "SHOE-1") == 8  # held while paying
 
     placed = await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
     again = await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
     assert (again.order_id, again.payment_reference) == (placed.order_id, placed.payment_reference)
-    order = db.extra["orders"][placed.order_id]
+    order = await read_order(uow, placed.order_id)
     assert (order.status, order.totals.total, order.payment_provider) == (OrderStatus.PENDING, 12890, "manual")
     assert [t.amount for t in order.tax_lines] == [1900, 158]
-    assert len(db.extra["orders"]) == 1
-    assert committed(db) == 2  # manual: the goods are promised now
+    assert len(await all_orders(uow)) == 1
+    assert await committed(uow) == 2  # manual: the goods are promised now
     assert (await bus.handle(cart.ViewCart(owner=GUEST))).lines == []  # the cart was checked out
 
 
 async def test_california_sales_tax_is_added_on_top(shop) -> None:
-    bus, _db, *_ = shop
+    bus, *_ = shop
     await bus.handle(CreateProduct(name="Shoe", sku="SHOE-US", price_amount=4999, currency="USD", status="active"))
     await stock(bus, "SHOE-US", 5)
     checkout_id = await shop_and_checkout(bus, address=CALIFORNIA, channel="us", skus=(("SHOE-US", 1),))
@@ -138,7 +107,7 @@ async def test_california_sales_tax_is_added_on_top(shop) -> None:
 
 
 async def test_bad_address_unsupported_country_and_unoffered_method_are_refused(shoes) -> None:
-    bus, db, *_ = shoes
+    bus, uow, *_ = shoes
     checkout_id = await shop_and_checkout(bus)
     with pytest.raises(InvalidAddress):
         await bus.handle(co.SetAddress(owner=GUEST, checkout_id=checkout_id, shipping=Address(
@@ -150,44 +119,43 @@ async def test_bad_address_unsupported_country_and_unoffered_method_are_refused(
         await bus.handle(co.ChooseShipping(owner=GUEST, checkout_id=checkout_id, method_id="us-ground"))
     view = await bus.handle(co.GetCheckout(owner=GUEST, checkout_id=checkout_id))
     assert (view.shipping_address["country"], view.shipping_method, view.next_step) == ("DE", None, "shipping")
-    assert await available(db, "SHOE-1") == 10
+    assert await available(uow, "SHOE-1") == 10
 
 
 async def test_a_cart_changed_after_payment_started_places_nothing(shoes) -> None:
-    bus, db, *_ = shoes
+    bus, uow, *_ = shoes
     checkout_id = await shop_and_checkout(bus)
     await bus.handle(co.ChooseShipping(owner=GUEST, checkout_id=checkout_id, method_id="eu-standard"))
     await bus.handle(co.StartPayment(owner=GUEST, checkout_id=checkout_id, provider="stripe"))
     await bus.handle(cart.AddCartLine(owner=GUEST, sku="SHOE-1", quantity=1))
     with pytest.raises(CartChanged):
         await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
-    assert db.extra.get("orders", {}) == {}
+    assert await all_orders(uow) == []
     # Paying again re-prices the new cart and holds afresh (the old hold is released).
     view = await bus.handle(co.StartPayment(owner=GUEST, checkout_id=checkout_id, provider="stripe"))
     assert view.totals["total"] == 3 * 5950
-    assert await available(db, "SHOE-1") == 7
+    assert await available(uow, "SHOE-1") == 7
 
 
 async def test_an_abandoned_payment_expires_and_the_stock_returns(shoes) -> None:
-    bus, db, clock, *_ = shoes
+    bus, uow, clock, *_ = shoes
     checkout_id = await shop_and_checkout(bus)
     await bus.handle(co.ChooseShipping(owner=GUEST, checkout_id=checkout_id, method_id="eu-standard"))
     await bus.handle(co.StartPayment(owner=GUEST, checkout_id=checkout_id, provider="stripe"))
-    assert await available(db, "SHOE-1") == 8
+    assert await available(uow, "SHOE-1") == 8
     clock.advance(timedelta(minutes=11))
-    uow = bus._handlers[inv.Reconcile].keywords["uow"]
-    gate = bus._handlers[inv.Reconcile].keywords["gate"]
-    assert await expire_due(uow=uow, gate=gate, clock=clock) == 1
-    assert await available(db, "SHOE-1") == 10
+    assert (await bus.handle(inv.Reconcile())).expired == 1
+    assert await available(uow, "SHOE-1") == 10
 
 
-def event(reference: str, kind: str, event_id: str, amount: int = 0) -> WebhookEvent:
-    return WebhookEvent(id=event_id, type=kind, created=datetime(2026, 6, 1, tzinfo=UTC),
+def event(reference: str, kind: str, event_id: str, amount: int = 0) -> PaymentSucceeded | PaymentFailed:
+    neutral = PaymentSucceeded if kind == "payment_intent.succeeded" else PaymentFailed
+    return neutral(id=event_id, type=kind, created=datetime(2026, 6, 1, tzinfo=UTC),
                         payment_reference=reference, amount=amount, currency="EUR")
 
 
 async def test_webhooks_replayed_out_of_order_pay_the_order_once(shoes) -> None:
-    bus, db, *_ = shoes
+    bus, uow, *_ = shoes
     checkout_id = await shop_and_checkout(bus)
     await bus.handle(co.ChooseShipping(owner=GUEST, checkout_id=checkout_id, method_id="eu-standard"))
     await bus.handle(co.StartPayment(owner=GUEST, checkout_id=checkout_id, provider="stripe"))
@@ -204,33 +172,33 @@ async def test_webhooks_replayed_out_of_order_pay_the_order_once(shoes) -> None:
     for replay in range(3):
         random.Random(replay).shuffle(events)
         for e in events:
-            outcomes.append(await bus.handle(co.HandlePaymentEvent(provider="stripe", event=e)))
-        order = db.extra["orders"][placed.order_id]
+            outcomes.append(await bus.handle(pay.HandlePaymentEvent(provider="stripe", event=e)))
+        order = await read_order(uow, placed.order_id)
         assert order.status is OrderStatus.PAID
     assert [e.action for e in order.timeline].count("pay") == 1
     assert outcomes.count("paid") == 1
-    assert await bus.handle(co.SecureOrderStock(order_id=placed.order_id)) == "committed"
-    assert await bus.handle(co.SecureOrderStock(order_id=placed.order_id)) == "committed"  # idempotent
-    assert committed(db) == 2
+    assert await bus.handle(SecureOrderStock(order_id=placed.order_id)) == "committed"
+    assert await bus.handle(SecureOrderStock(order_id=placed.order_id)) == "committed"  # idempotent
+    assert await committed(uow) == 2
 
 
 async def test_a_payment_after_the_hold_lapsed_and_the_units_sold_is_refunded(shoes) -> None:
-    bus, db, _clock, card, _ = shoes
+    bus, uow, _clock, card, _ = shoes
     checkout_id = await shop_and_checkout(bus)
     await bus.handle(co.ChooseShipping(owner=GUEST, checkout_id=checkout_id, method_id="eu-standard"))
     await bus.handle(co.StartPayment(owner=GUEST, checkout_id=checkout_id, provider="stripe"))
     placed = await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
     ref = placed.payment_reference
-    await bus.handle(co.HandlePaymentEvent(provider="stripe", event=event(ref, "payment_intent.payment_failed", "e1")))
-    assert await available(db, "SHOE-1") == 10  # the failed payment released the hold
+    await bus.handle(pay.HandlePaymentEvent(provider="stripe", event=event(ref, "payment_intent.payment_failed", "e1")))
+    assert await available(uow, "SHOE-1") == 10  # the failed payment released the hold
     other = Owner.guest("someone-else")
     await bus.handle(cart.AddCartLine(owner=other, sku="SHOE-1", quantity=9))
     await bus.handle(inv.ReserveStock(reference="other-checkout", lines=[("SHOE-1", 9)]))
     card.succeed(ref)  # the shopper retried with another card
     paid = event(ref, "payment_intent.succeeded", "e2", 11900)
-    await bus.handle(co.HandlePaymentEvent(provider="stripe", event=paid))
-    assert await bus.handle(co.SecureOrderStock(order_id=placed.order_id)) == "cancelled"
-    order = db.extra["orders"][placed.order_id]
+    await bus.handle(pay.HandlePaymentEvent(provider="stripe", event=paid))
+    assert await bus.handle(SecureOrderStock(order_id=placed.order_id)) == "cancelled"
+    order = await read_order(uow, placed.order_id)
     assert order.status is OrderStatus.CANCELLED
     assert [r.amount for r in order.refunds] == [11900]
     assert (await card.retrieve(ref)).status.value == "succeeded"
@@ -238,7 +206,7 @@ async def test_a_payment_after_the_hold_lapsed_and_the_units_sold_is_refunded(sh
 
 
 async def test_the_reconciler_settles_orders_whose_webhook_never_came(shoes) -> None:
-    bus, db, clock, card, _ = shoes
+    bus, uow, clock, card, _ = shoes
     placed = []
     for owner in (GUEST, Owner.guest("guest-2")):
         await bus.handle(cart.AddCartLine(owner=owner, sku="SHOE-1", quantity=1))
@@ -246,15 +214,15 @@ async def test_the_reconciler_settles_orders_whose_webhook_never_came(shoes) -> 
         placed.append(await bus.handle(co.PlaceOrder(owner=owner, checkout_id=checkout_id)))
     card.succeed(placed[0].payment_reference)  # paid, but the webhook was lost
     await card.cancel(placed[1].payment_reference)  # abandoned and cancelled at the provider
-    too_recent = await bus.handle(co.ReconcilePayments())
+    too_recent = await bus.handle(pay.ReconcilePayments())
     assert too_recent == {"paid": 0, "cancelled": 0, "waiting": 0, "errors": 0}
     clock.advance(timedelta(minutes=6))
-    assert await bus.handle(co.ReconcilePayments()) == {"paid": 1, "cancelled": 1, "waiting": 0, "errors": 0}
-    orders = db.extra["orders"]
+    assert await bus.handle(pay.ReconcilePayments()) == {"paid": 1, "cancelled": 1, "waiting": 0, "errors": 0}
+    orders = {order.id: order for order in await all_orders(uow)}
     assert orders[placed[0].order_id].status is OrderStatus.PAID
     assert orders[placed[1].order_id].status is OrderStatus.CANCELLED
-    assert await available(db, "SHOE-1") == 9  # the cancelled order's hold went back on sale
-    assert await bus.handle(co.ReconcilePayments()) == {"paid": 0, "cancelled": 0, "waiting": 0, "errors": 0}
+    assert await available(uow, "SHOE-1") == 9  # the cancelled order's hold went back on sale
+    assert await bus.handle(pay.ReconcilePayments()) == {"paid": 0, "cancelled": 0, "waiting": 0, "errors": 0}
 
 
 async def paid_online(bus, card, event_id: str = "evt-paid"):
@@ -264,49 +232,49 @@ async def paid_online(bus, card, event_id: str = "evt-paid"):
     await bus.handle(co.StartPayment(owner=GUEST, checkout_id=checkout_id, provider="stripe"))
     placed = await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
     card.succeed(placed.payment_reference)
-    await bus.handle(co.HandlePaymentEvent(provider="stripe", event=event(
+    await bus.handle(pay.HandlePaymentEvent(provider="stripe", event=event(
         placed.payment_reference, "payment_intent.succeeded", event_id, 11900)))
     return placed
 
 
 async def paid_order(bus, card, event_id: str = "evt-paid") -> str:
     placed = await paid_online(bus, card, event_id)
-    assert await bus.handle(co.SecureOrderStock(order_id=placed.order_id)) == "committed"
+    assert await bus.handle(SecureOrderStock(order_id=placed.order_id)) == "committed"
     return placed.order_id
 
 
 async def test_a_shipped_order_takes_its_units_off_the_shelf_once_through_its_status_event(shoes) -> None:
-    from adapters.memory.store import MemoryUnitOfWork
-    from application.consumers import deliver
+    from application.messaging.consumers import deliver
     from application.subscriptions import build_registry
     from domain.orders.order import OrderStatusChanged
 
-    bus, db, _, card, ids = shoes
+    bus, uow, _, card, outbox = shoes
     order_id = await paid_order(bus, card)
     assert await bus.handle(o.SettleOrderStock(order_id=order_id)) == "nothing-to-do"
     await bus.handle(o.FulfilOrder(order_id=order_id, actor="staff:1"))
     await bus.handle(o.ShipOrder(order_id=order_id, actor="staff:1", carrier="DHL", tracking_number="00340"))
-    assert (committed(db), on_hand(db)) == (2, 10)  # in the van, not yet in the ledger
+    assert (await committed(uow), await on_hand(uow)) == (2, 10)  # in the van, not yet in the ledger
 
     asked: list[object] = []
 
     async def dispatch(command: object) -> None:
         asked.append(command)  # the memory fake cannot nest the command's transactions in the consumer's
 
-    uow = lambda: MemoryUnitOfWork(db, ids)  # noqa: E731
-    for message in [m for m in db.outbox if m.topic == OrderStatusChanged.topic and m.aggregate_id == order_id]:
+    status_events = [m for m in await peek_outbox(outbox)
+                     if m.topic == OrderStatusChanged.topic and m.aggregate_id == order_id]
+    for message in status_events:
         await deliver(build_registry(dispatch=dispatch), "order_stock", message, uow)
     assert asked == [o.SettleOrderStock(order_id=order_id)]  # fulfil is not a shipment; ship is
     assert await bus.handle(asked[0]) == "shipped"
-    assert (committed(db), on_hand(db)) == (0, 8)
+    assert (await committed(uow), await on_hand(uow)) == (0, 8)
     assert await bus.handle(o.SettleOrderStock(order_id=order_id)) == "already-settled"  # redelivered
-    assert (committed(db), on_hand(db), await available(db, "SHOE-1")) == (0, 8, 8)
+    assert (await committed(uow), await on_hand(uow), await available(uow, "SHOE-1")) == (0, 8, 8)
 
 
 async def test_an_unshipped_order_refunded_in_full_puts_its_units_back_on_sale(shoes) -> None:
-    bus, db, _, card, _ = shoes
+    bus, uow, _, card, _ = shoes
     kept, refunded = await paid_order(bus, card, "evt-1"), await paid_order(bus, card, "evt-2")
-    assert (committed(db), await available(db, "SHOE-1")) == (4, 6)
+    assert (await committed(uow), await available(uow, "SHOE-1")) == (4, 6)
     # A goodwill refund: the order still ships, so its units stay committed to it.
     await bus.handle(o.RefundOrder(order_id=kept, actor="staff:1", amount=1000, reason="late"))
     assert await bus.handle(o.SettleOrderStock(order_id=kept)) == "nothing-to-do"
@@ -317,11 +285,11 @@ async def test_an_unshipped_order_refunded_in_full_puts_its_units_back_on_sale(s
     await bus.handle(o.RefundOrder(order_id=refunded, actor="staff:1", amount=11900, reason="not wanted"))
     assert await bus.handle(o.SettleOrderStock(order_id=refunded)) == "returned"
     assert await bus.handle(o.SettleOrderStock(order_id=refunded)) == "already-settled"
-    assert (committed(db), on_hand(db), await available(db, "SHOE-1")) == (0, 8, 8)
+    assert (await committed(uow), await on_hand(uow), await available(uow, "SHOE-1")) == (0, 8, 8)
 
 
 async def test_an_order_that_ships_units_its_lapsed_hold_lost_is_reported_not_retried(shoes) -> None:
-    bus, db, clock, card, _ = shoes
+    bus, uow, clock, card, _ = shoes
     placed = await paid_online(bus, card)
     # The stock consumer is down: the hold lapses, the units go to the fair, and the parcel leaves.
     clock.advance(timedelta(hours=2))
@@ -331,51 +299,55 @@ async def test_an_order_that_ships_units_its_lapsed_hold_lost_is_reported_not_re
     await bus.handle(o.FulfilOrder(order_id=placed.order_id, actor="staff:1"))
     await bus.handle(o.ShipOrder(order_id=placed.order_id, actor="staff:1", carrier="DHL", tracking_number="2"))
     assert await bus.handle(o.SettleOrderStock(order_id=placed.order_id)) == "units-gone"  # an alert, no retry loop
-    assert (committed(db), on_hand(db)) == (0, 0)
+    assert (await committed(uow), await on_hand(uow)) == (0, 0)
 
 
 async def test_a_dispute_opens_and_closes_won_or_lost(shoes) -> None:
-    bus, db, _, card, _ = shoes
+    bus, uow, _, card, _ = shoes
     order_id = await paid_order(bus, card)
-    ref = db.extra["orders"][order_id].payments[0].reference
+    ref = (await read_order(uow, order_id)).payments[0].reference
 
-    def dispute(kind: str, event_id: str, **data) -> WebhookEvent:
-        return WebhookEvent(id=event_id, type=kind, created=datetime(2026, 6, 2, tzinfo=UTC), payment_reference=ref,
-                            data={"id": "dp_1", **data})
+    def dispute(kind: str, event_id: str, **data) -> DisputeOpened | DisputeClosed:
+        common = {"id": event_id, "type": kind, "created": datetime(2026, 6, 2, tzinfo=UTC), "payment_reference": ref,
+                  "data": {"id": "dp_1", **data}, "dispute_id": "dp_1"}
+        if kind == "charge.dispute.created":
+            due = data.get("evidence_due_by")
+            return DisputeOpened(**common, evidence_due=datetime.fromtimestamp(due, UTC) if due else None)
+        return DisputeClosed(**common, won=data.get("status") == "won")
 
-    assert await bus.handle(co.HandlePaymentEvent(provider="stripe", event=dispute(
+    assert await bus.handle(pay.HandlePaymentEvent(provider="stripe", event=dispute(
         "charge.dispute.created", "d1", evidence_due_by=1781000000))) == "disputed"
-    order = db.extra["orders"][order_id]
+    order = await read_order(uow, order_id)
     assert order.status is OrderStatus.DISPUTED
     assert order.dispute_deadline is not None
-    assert await bus.handle(co.HandlePaymentEvent(provider="stripe", event=dispute(
+    assert await bus.handle(pay.HandlePaymentEvent(provider="stripe", event=dispute(
         "charge.dispute.closed", "d2", status="won"))) == "dispute-closed"
-    assert db.extra["orders"][order_id].status is OrderStatus.PAID
-    await bus.handle(co.HandlePaymentEvent(provider="stripe", event=dispute("charge.dispute.created", "d3")))
-    await bus.handle(co.HandlePaymentEvent(provider="stripe", event=dispute("charge.dispute.closed", "d4",
+    assert (await read_order(uow, order_id)).status is OrderStatus.PAID
+    await bus.handle(pay.HandlePaymentEvent(provider="stripe", event=dispute("charge.dispute.created", "d3")))
+    await bus.handle(pay.HandlePaymentEvent(provider="stripe", event=dispute("charge.dispute.closed", "d4",
                                                                               status="lost")))
-    lost = db.extra["orders"][order_id]
+    lost = await read_order(uow, order_id)
     assert (lost.status, lost.refunded) == (OrderStatus.REFUNDED, 11900)
 
 
 async def test_cancelling_a_paid_order_refunds_it_and_returns_the_units(shoes) -> None:
-    bus, db, _, card, _ = shoes
+    bus, uow, _, card, _ = shoes
     order_id = await paid_order(bus, card)
-    assert (committed(db), await available(db, "SHOE-1")) == (2, 8)
+    assert (await committed(uow), await available(uow, "SHOE-1")) == (2, 8)
     with pytest.raises(RefundTooLarge):
         await bus.handle(o.RefundOrder(order_id=order_id, actor="staff:1", amount=11901, reason="too much"))
     view = await bus.handle(o.CancelOrder(order_id=order_id, actor="staff:1", reason="customer asked"))
     assert view.status == "cancelled"
     assert [r["amount"] for r in view.refunds] == [11900]
-    assert (committed(db), await available(db, "SHOE-1")) == (0, 10)  # the sold units are for sale again
+    assert (await committed(uow), await available(uow, "SHOE-1")) == (0, 10)  # the sold units are for sale again
     with pytest.raises(InvalidTransition):
         await bus.handle(o.CancelOrder(order_id=order_id, actor="staff:1", reason="twice"))
-    assert (committed(db), await available(db, "SHOE-1")) == (0, 10)  # returned once
+    assert (await committed(uow), await available(uow, "SHOE-1")) == (0, 10)  # returned once
     assert [e["action"] for e in view.timeline][-1] == "cancel"
 
 
 async def test_a_gift_card_pays_part_and_takes_its_share_of_a_refund(shoes) -> None:
-    bus, db, _, card, _ = shoes
+    bus, uow, _, card, _ = shoes
     gift = await bus.handle(IssueGiftCard(amount=5000, currency="EUR", actor="staff:1"))
     checkout_id = await shop_and_checkout(bus)
     await bus.handle(co.ChooseShipping(owner=GUEST, checkout_id=checkout_id, method_id="eu-standard"))
@@ -386,9 +358,9 @@ async def test_a_gift_card_pays_part_and_takes_its_share_of_a_refund(shoes) -> N
     assert (await card.retrieve(placed.payment_reference)).amount == 6900  # the card paid 50.00
     assert (await bus.handle(GetGiftCard(code=gift["code"])))["balance"] == 0
     card.succeed(placed.payment_reference)
-    await bus.handle(co.HandlePaymentEvent(provider="stripe", event=event(
+    await bus.handle(pay.HandlePaymentEvent(provider="stripe", event=event(
         placed.payment_reference, "payment_intent.succeeded", "evt-gc", 6900)))
-    order = db.extra["orders"][placed.order_id]
+    order = await read_order(uow, placed.order_id)
     assert (order.status, order.captured) == (OrderStatus.PAID, 11900)
     refunded = await bus.handle(o.RefundOrder(order_id=order.id, actor="staff:1", amount=9000, reason="returned"))
     assert [r["amount"] for r in refunded.refunds] == [6900, 2100]  # the provider first, then the card
@@ -396,7 +368,7 @@ async def test_a_gift_card_pays_part_and_takes_its_share_of_a_refund(shoes) -> N
 
 
 async def test_a_gift_card_covering_everything_pays_at_once_and_cannot_pay_twice(shoes) -> None:
-    bus, db, *_ = shoes
+    bus, uow, *_ = shoes
     gift = await bus.handle(IssueGiftCard(amount=20000, currency="EUR", actor="staff:1"))
     checkout_id = await shop_and_checkout(bus)
     await bus.handle(co.ChooseShipping(owner=GUEST, checkout_id=checkout_id, method_id="eu-standard"))
@@ -407,14 +379,14 @@ async def test_a_gift_card_covering_everything_pays_at_once_and_cannot_pay_twice
 
     placed = await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
     assert (placed.status, placed.payment_provider) == ("paid", "giftcard")
-    assert db.extra["orders"][placed.order_id].status is OrderStatus.PAID
+    assert (await read_order(uow, placed.order_id)).status is OrderStatus.PAID
     with pytest.raises(InsufficientBalance):  # the card was spent by the first checkout meanwhile
         await bus.handle(co.PlaceOrder(owner=other, checkout_id=second))
-    assert list(db.extra["orders"]) == [placed.order_id]
+    assert [order.id for order in await all_orders(uow)] == [placed.order_id]
 
 
 async def test_a_cancelled_pending_order_voids_its_payment_and_a_stray_success_is_refunded(shoes) -> None:
-    bus, db, _, card, _ = shoes
+    bus, uow, _, card, _ = shoes
     checkout_id = await shop_and_checkout(bus)
     await bus.handle(co.ChooseShipping(owner=GUEST, checkout_id=checkout_id, method_id="eu-standard"))
     await bus.handle(co.StartPayment(owner=GUEST, checkout_id=checkout_id, provider="stripe"))
@@ -428,14 +400,14 @@ async def test_a_cancelled_pending_order_voids_its_payment_and_a_stray_success_i
     stray = await card.create(PaymentRequest(order_id=placed.order_id, amount=11900, currency="EUR",
                                              idempotency_key="another-tab"))
     card.succeed(stray.reference)
-    outcome = await bus.handle(co.HandlePaymentEvent(provider="stripe", event=WebhookEvent(
+    outcome = await bus.handle(pay.HandlePaymentEvent(provider="stripe", event=PaymentSucceeded(
         id="evt-stray", type="payment_intent.succeeded", created=datetime(2026, 6, 1, tzinfo=UTC),
         payment_reference=stray.reference, amount=11900, currency="EUR", order_id=placed.order_id)))
     assert outcome == "orphan-refunded"
-    order = db.extra["orders"][placed.order_id]
+    order = await read_order(uow, placed.order_id)
     assert order.status is OrderStatus.CANCELLED
     assert order.timeline[-1].action == "orphan_payment_refunded"
-    assert await bus.handle(co.HandlePaymentEvent(provider="stripe", event=WebhookEvent(
+    assert await bus.handle(pay.HandlePaymentEvent(provider="stripe", event=PaymentSucceeded(
         id="evt-stray", type="payment_intent.succeeded", created=datetime(2026, 6, 1, tzinfo=UTC),
         payment_reference=stray.reference, amount=11900, currency="EUR", order_id=placed.order_id))) == "duplicate"
 
@@ -472,12 +444,12 @@ async def test_a_guest_can_shop_again_after_checking_out(shoes) -> None:
     ],
 )
 async def test_the_cart_and_the_payment_give_one_answer_for_a_sku_without_stock(shop, policy, stock, pays) -> None:
-    bus, db, *_ = shop
+    bus, uow, *_ = shop
     await bus.handle(CreateProduct(name="Kite", sku="KITE-1", price_amount=3000, currency="EUR", status="active"))
     await bus.handle(inv.SetSkuPolicy(sku="KITE-1", track_inventory=False))  # in the cart while sold uncounted
     await bus.handle(cart.AddCartLine(owner=GUEST, sku="KITE-1", quantity=1))
     await bus.handle(inv.SetSkuPolicy(sku="KITE-1", **policy))
-    assert not db.inventory.items  # nothing was ever received
+    assert await tracked_skus(uow) == []  # nothing was ever received
 
     [line] = (await bus.handle(cart.ViewCart(owner=GUEST))).lines
     assert (line.stock, line.available, line.reason) == (stock, pays, None if pays else "sold out")
@@ -488,27 +460,28 @@ async def test_the_cart_and_the_payment_give_one_answer_for_a_sku_without_stock(
     if pays:
         view = await bus.handle(co.StartPayment(owner=GUEST, checkout_id=checkout_id, provider="manual"))
         assert view.state == "payment"
-        [hold] = db.inventory.reservations.values()
+        [hold] = await reservations_in_flight(uow=uow)
         assert [(h.sku, h.location_id) for h in hold.lines] == ([] if stock == "untracked" else [("KITE-1", BACKORDER)])
     else:
         with pytest.raises(OutOfStock) as refused:
             await bus.handle(co.StartPayment(owner=GUEST, checkout_id=checkout_id, provider="manual"))
         assert refused.value.skus == ["KITE-1"]
-        assert db.inventory.reservations == {}
+        assert await reservations_in_flight(uow=uow) == []
 
 
 async def test_a_bundle_line_is_paid_for_by_holding_its_components(shop) -> None:
-    bus, db, *_ = shop
+    bus, uow, *_ = shop
     await bus.handle(CreateProduct(name="Shoe", sku="SHOE-1", price_amount=5950, currency="EUR", status="active"))
     await bus.handle(CreateProduct(name="Sock", sku="SOCK-1", price_amount=500, currency="EUR", status="active"))
     await stock(bus, "SHOE-1", 10)
     await stock(bus, "SOCK-1", 20)
     await bus.handle(CreateProduct(name="Kit", status="active",
                                    variants=[VariantSpec(sku="KIT-1", components=[("SHOE-1", 1), ("SOCK-1", 2)])]))
-    price_list = next(pl.id for pl in db.price_lists.values() if pl.currency == "EUR")
+    async with uow() as tx:
+        price_list = next(pl.id for pl in await tx.price_lists.for_skus(["KIT-1"]) if pl.currency == "EUR")
     await bus.handle(SetPrices(price_list_id=price_list, prices=[PriceSpec(sku="KIT-1", amount=6500)]))
     await bus.handle(cart.AddCartLine(owner=GUEST, sku="KIT-1", quantity=2))
     [line] = (await bus.handle(cart.ViewCart(owner=GUEST))).lines
     assert (line.stock, line.available) == ("in_stock", True)  # the kit SKU itself has no stock row
     await ready_to_pay(bus, GUEST)
-    assert (await available(db, "SHOE-1"), await available(db, "SOCK-1")) == (8, 16)
+    assert (await available(uow, "SHOE-1"), await available(uow, "SOCK-1")) == (8, 16)

@@ -8,12 +8,14 @@ import pytest
 
 from adapters.memory.clock import FakeClock, SequentialIds
 from adapters.memory.customers import MemoryNotifier, MemorySessionStore
+from adapters.memory.outbox import MemoryOutboxStore
 from adapters.memory.store import MemoryDatabase, MemoryUnitOfWork
 from adapters.system.passwords import Argon2Hasher
 from application.customers import handlers as h
 from domain.customers.customer import EmailTaken, InvalidCredentials, InvalidResetToken, WeakPassword
 from domain.shared.address import Address, InvalidAddress
 from entrypoints.container import build_bus
+from tests.support.unit import peek_outbox
 
 PASSWORD = "correct horse 42"
 
@@ -26,7 +28,7 @@ def world():
         uow=lambda: MemoryUnitOfWork(db, ids), clock=clock, ids=ids, sessions=sessions, notifier=notifier,
         hasher=Argon2Hasher(time_cost=1, memory_cost=1024),
     )
-    return bus, db, sessions, notifier, clock
+    return bus, MemoryOutboxStore(db), sessions, notifier, clock
 
 
 async def register(bus, email="ada@example.com"):
@@ -34,24 +36,26 @@ async def register(bus, email="ada@example.com"):
 
 
 async def test_register_stores_a_hash_never_the_password_and_emits_an_event(world) -> None:
-    bus, db, *_ = world
+    bus, outbox, *_ = world
     customer = await register(bus, "  Ada@Example.COM ")
-    stored = db.extra["customers"][customer.id]
+    stored = await bus.handle(h.GetProfile(customer_id=customer.id))
     assert stored.email == "ada@example.com"
     assert PASSWORD not in stored.password_hash
     assert stored.password_hash.startswith("$argon2id$")
-    assert [m.topic for m in db.outbox] == ["customers.customer_registered.v1"]
-    assert "password" not in str(db.outbox[0].payload)
+    [registered] = await peek_outbox(outbox)
+    assert registered.topic == "customers.customer_registered.v1"
+    assert "password" not in str(registered.payload)
 
 
 async def test_one_account_per_email_and_weak_passwords_refused(world) -> None:
-    bus, db, *_ = world
+    bus, outbox, *_ = world
     await register(bus)
     with pytest.raises(EmailTaken):
         await register(bus, "ADA@example.com")
     with pytest.raises(WeakPassword):
         await bus.handle(h.RegisterCustomer(email="bob@example.com", password="short", name="Bob"))
-    assert len(db.extra["customers"]) == 1
+    # One account was stored: an account is written in the same commit as its registration event.
+    assert [m.topic for m in await peek_outbox(outbox)] == ["customers.customer_registered.v1"]
 
 
 async def test_sign_in_checks_the_password_and_creates_a_session(world) -> None:

@@ -12,7 +12,7 @@ from adapters.smtp.templates import TemplateRenderer, UnknownTemplate
 from application.notifications import OnceNotifier
 from application.orders import emails
 from application.ports.notifier import Notification
-from tests.contract.notify_support import new_order
+from tests.support.orders import new_order
 
 
 class EveryNotifier:

@@ -7,8 +7,8 @@ import asyncio
 import pytest
 
 from adapters.memory.inventory import MemoryStockGate
-from application.grouping import Grouped
 from application.inventory.gate_cache import GroupedGate
+from application.messaging.grouping import Grouped
 from tests.support.waiting import within
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from adapters.memory.clock import FakeClock, SequentialIds
 from adapters.memory.inventory import MemoryStockGate
+from adapters.memory.outbox import MemoryOutboxStore
 from adapters.memory.store import MemoryDatabase, MemoryUnitOfWork
 from application.inventory import commands as c
 from application.inventory.handlers import reservations_in_flight, stock_levels, stock_movements
@@ -19,28 +20,37 @@ from domain.inventory.errors import (
     ReservationNotFound,
     UnknownLocation,
 )
-from domain.inventory.reservation import BACKORDER, SkuPolicy, availability_status
+from domain.inventory.reservation import BACKORDER, Reservation, SkuPolicy, availability_status
 from domain.inventory.stock import MovementKind, StockItem, fold
 from domain.shared.errors import Conflict
 from entrypoints.container import build_bus
+from tests.support.unit import tracked_skus
 
 
 class World:
     def __init__(self) -> None:
-        self.db = MemoryDatabase()
+        db = MemoryDatabase()
         self.ids = SequentialIds()
         self.clock = FakeClock()
         self.gate = MemoryStockGate()
-        self.uow = lambda: MemoryUnitOfWork(self.db, self.ids)
+        self.uow = lambda: MemoryUnitOfWork(db, self.ids)
+        self.outbox = MemoryOutboxStore(db)
         self.bus = build_bus(uow=self.uow, clock=self.clock, ids=self.ids, gate=self.gate, reservation_ttl=600)
 
-    def balance(self, sku: str, location: str = "main") -> tuple[int, int, int]:
+    async def balance(self, sku: str, location: str = "main") -> tuple[int, int, int]:
         """(on hand, reserved, committed)"""
-        b = self.db.inventory.items[(sku, location)]
-        return b.on_hand, b.reserved, b.committed
+        levels, _ = await stock_levels(sku, uow=self.uow)
+        [item] = [i for i in levels if i.location_id == location]
+        return item.on_hand, item.reserved, item.committed
 
-    def ledger(self, sku: str, location: str = "main") -> tuple[int, int, int]:
-        return fold([m for m in self.db.inventory.ledger if (m.sku, m.location_id) == (sku, location)])
+    async def ledger(self, sku: str, location: str = "main") -> tuple[int, int, int]:
+        """The balance the movements imply, every movement of the SKU at the location."""
+        movements = await stock_movements(sku, uow=self.uow, limit=10_000)
+        return fold([m for m in movements if m.location_id == location])
+
+    async def reservation(self, reservation_id: str) -> Reservation:
+        async with self.uow() as tx:
+            return await tx.reservations.get(reservation_id)
 
 
 @pytest.fixture
@@ -53,7 +63,7 @@ async def world() -> World:
 
 async def test_receiving_stock_writes_balance_and_ledger_together(world) -> None:
     await world.bus.handle(c.ReceiveStock(sku="TEE", location_id="main", quantity=10, actor="ops", reference="PO-1"))
-    assert world.balance("TEE") == (10, 0, 0) == world.ledger("TEE")
+    assert await world.balance("TEE") == (10, 0, 0) == await world.ledger("TEE")
     [movement] = await stock_movements("TEE", uow=world.uow)
     assert (movement.kind, movement.actor, movement.reference) == (MovementKind.RECEIVED, "ops", "PO-1")
     assert world.gate.counters["TEE"] == 10
@@ -62,7 +72,7 @@ async def test_receiving_stock_writes_balance_and_ledger_together(world) -> None
 async def test_receiving_into_an_unknown_location_is_refused(world) -> None:
     with pytest.raises(UnknownLocation):
         await world.bus.handle(c.ReceiveStock(sku="TEE", location_id="moon", quantity=1, actor="ops"))
-    assert world.db.inventory.items == {}
+    assert await tracked_skus(world.uow) == []
 
 
 @pytest.mark.parametrize("quantity", [0, -3])
@@ -81,7 +91,7 @@ async def test_an_adjustment_needs_a_reason_and_cannot_go_below_reserved(world) 
     with pytest.raises(InsufficientStock):
         await world.bus.handle(c.AdjustStock(sku="TEE", location_id="main", delta=-2, reason="damaged", actor="ops"))
     await world.bus.handle(c.AdjustStock(sku="TEE", location_id="main", delta=-1, reason="damaged", actor="ops"))
-    assert world.balance("TEE") == (4, 4, 0) == world.ledger("TEE")
+    assert await world.balance("TEE") == (4, 4, 0) == await world.ledger("TEE")
 
 
 async def test_reservation_draws_on_locations_by_priority_and_is_all_or_nothing(world) -> None:
@@ -89,12 +99,12 @@ async def test_reservation_draws_on_locations_by_priority_and_is_all_or_nothing(
     await world.bus.handle(c.ReceiveStock(sku="TEE", location_id="store", quantity=5, actor="ops"))
     await world.bus.handle(c.ReceiveStock(sku="CAP", location_id="main", quantity=1, actor="ops"))
     reservation_id = await world.bus.handle(c.ReserveStock(reference="chk-1", lines=[("TEE", 3), ("CAP", 1)]))
-    assert world.balance("TEE", "main") == (2, 2, 0)
-    assert world.balance("TEE", "store") == (5, 1, 0)
+    assert await world.balance("TEE", "main") == (2, 2, 0)
+    assert await world.balance("TEE", "store") == (5, 1, 0)
     with pytest.raises(OutOfStock) as refused:
         await world.bus.handle(c.ReserveStock(reference="chk-2", lines=[("TEE", 1), ("CAP", 1)]))
     assert refused.value.skus == ["CAP"]
-    assert world.balance("TEE", "store") == (5, 1, 0)  # nothing of the failed cart was held
+    assert await world.balance("TEE", "store") == (5, 1, 0)  # nothing of the failed cart was held
     [held] = await reservations_in_flight(uow=world.uow)
     assert held.id == reservation_id
 
@@ -104,7 +114,7 @@ async def test_a_checkout_holds_at_most_one_active_reservation(world) -> None:
     await world.bus.handle(c.ReserveStock(reference="chk-1", lines=[("TEE", 1)]))
     with pytest.raises(Conflict):
         await world.bus.handle(c.ReserveStock(reference="chk-1", lines=[("TEE", 1)]))
-    assert world.balance("TEE") == (5, 1, 0)
+    assert await world.balance("TEE") == (5, 1, 0)
 
 
 async def test_commit_sells_the_units_exactly_once_and_they_stay_on_hand_until_shipped(world) -> None:
@@ -112,10 +122,10 @@ async def test_commit_sells_the_units_exactly_once_and_they_stay_on_hand_until_s
     rid = await world.bus.handle(c.ReserveStock(reference="chk-1", lines=[("TEE", 2)]))
     assert await world.bus.handle(c.CommitReservation(reservation_id=rid)) is True
     assert await world.bus.handle(c.CommitReservation(reservation_id=rid)) is False  # replayed webhook
-    assert world.balance("TEE") == (5, 0, 2) == world.ledger("TEE")
+    assert await world.balance("TEE") == (5, 0, 2) == await world.ledger("TEE")
     with pytest.raises(ReservationClosed):
         await world.bus.handle(c.ReleaseReservation(reservation_id=rid))
-    assert world.balance("TEE") == (5, 0, 2)
+    assert await world.balance("TEE") == (5, 0, 2)
 
 
 async def test_shipping_takes_committed_units_out_of_on_hand_once(world) -> None:
@@ -124,13 +134,13 @@ async def test_shipping_takes_committed_units_out_of_on_hand_once(world) -> None
     await world.bus.handle(c.CommitReservation(reservation_id=rid))
     # A stock count between payment and shipment sees the paid units still on the shelf.
     await world.bus.handle(c.AdjustStock(sku="TEE", location_id="main", delta=-1, reason="count", actor="ops"))
-    assert world.balance("TEE") == (4, 0, 2)
+    assert await world.balance("TEE") == (4, 0, 2)
     with pytest.raises(InsufficientStock):  # a count cannot take away units that are sold
         await world.bus.handle(c.AdjustStock(sku="TEE", location_id="main", delta=-3, reason="count", actor="ops"))
     assert await world.bus.handle(c.ShipReservation(reservation_id=rid, actor="packer")) is True
     assert await world.bus.handle(c.ShipReservation(reservation_id=rid, actor="packer")) is False  # redelivered
-    assert world.balance("TEE") == (2, 0, 0) == world.ledger("TEE")
-    assert world.db.inventory.reservations[rid].status.value == "shipped"
+    assert await world.balance("TEE") == (2, 0, 0) == await world.ledger("TEE")
+    assert (await world.reservation(rid)).status.value == "shipped"
     assert [m.kind.value for m in await stock_movements("TEE", uow=world.uow)][:2] == ["shipped", "adjusted"]
     assert await world.bus.handle(c.CommitReservation(reservation_id=rid)) is False
     with pytest.raises(ReservationClosed):
@@ -144,37 +154,37 @@ async def test_a_cancelled_paid_order_puts_its_units_back_on_sale_and_a_return_b
     for rid in (cancelled, returned):
         await world.bus.handle(c.CommitReservation(reservation_id=rid))
     await world.bus.handle(c.ShipReservation(reservation_id=returned, actor="packer"))
-    assert world.balance("TEE") == (4, 0, 2)
+    assert await world.balance("TEE") == (4, 0, 2)
     assert world.gate.counters["TEE"] == 2
 
     assert await world.bus.handle(c.ReturnReservation(reservation_id=cancelled, actor="staff")) is True
     assert await world.bus.handle(c.ReturnReservation(reservation_id=cancelled, actor="staff")) is False
-    assert world.balance("TEE") == (4, 0, 0)
+    assert await world.balance("TEE") == (4, 0, 0)
     with pytest.raises(ReservationClosed):  # nothing left to ship
         await world.bus.handle(c.ShipReservation(reservation_id=cancelled, actor="packer"))
     assert await world.bus.handle(c.ReturnReservation(reservation_id=returned, actor="staff")) is True
-    assert world.balance("TEE") == (5, 0, 0) == world.ledger("TEE")
+    assert await world.balance("TEE") == (5, 0, 0) == await world.ledger("TEE")
     assert world.gate.counters["TEE"] == 5
-    assert {world.db.inventory.reservations[r].status.value for r in (cancelled, returned)} == {"returned"}
+    assert {(await world.reservation(r)).status.value for r in (cancelled, returned)} == {"returned"}
 
 
 async def test_shipping_a_hold_that_was_never_committed_commits_it_first_or_re_takes_it(world) -> None:
     await world.bus.handle(c.ReceiveStock(sku="TEE", location_id="main", quantity=3, actor="ops"))
     held = await world.bus.handle(c.ReserveStock(reference="chk-0", lines=[("TEE", 1)]))
     assert await world.bus.handle(c.ShipReservation(reservation_id=held, actor="packer")) is True
-    assert world.balance("TEE") == (2, 0, 0) == world.ledger("TEE")
+    assert await world.balance("TEE") == (2, 0, 0) == await world.ledger("TEE")
 
     first = await world.bus.handle(c.ReserveStock(reference="chk-1", lines=[("TEE", 1)], ttl_seconds=60))
     second = await world.bus.handle(c.ReserveStock(reference="chk-2", lines=[("TEE", 1)], ttl_seconds=60))
     world.clock.advance(timedelta(seconds=61))
     await world.bus.handle(c.Reconcile())  # both holds lapse before anyone committed them
     assert await world.bus.handle(c.ShipReservation(reservation_id=first, actor="packer")) is True
-    assert world.balance("TEE") == (1, 0, 0) == world.ledger("TEE")
+    assert await world.balance("TEE") == (1, 0, 0) == await world.ledger("TEE")
     assert world.gate.counters["TEE"] == 1  # the re-taken unit is off sale in the gate too
     await world.bus.handle(c.ReserveStock(reference="chk-3", lines=[("TEE", 1)]))
     with pytest.raises(OutOfStock):  # the other lapsed hold's unit was sold meanwhile
         await world.bus.handle(c.ShipReservation(reservation_id=second, actor="packer"))
-    assert world.balance("TEE") == (1, 1, 0) == world.ledger("TEE")
+    assert await world.balance("TEE") == (1, 1, 0) == await world.ledger("TEE")
 
 
 async def test_release_frees_the_units_once_and_refuses_a_later_commit(world) -> None:
@@ -184,7 +194,7 @@ async def test_release_frees_the_units_once_and_refuses_a_later_commit(world) ->
     assert await world.bus.handle(c.ReleaseReservation(reservation_id=rid)) is False
     with pytest.raises(ReservationClosed):
         await world.bus.handle(c.CommitReservation(reservation_id=rid))
-    assert world.balance("TEE") == (5, 0, 0) == world.ledger("TEE")
+    assert await world.balance("TEE") == (5, 0, 0) == await world.ledger("TEE")
     assert world.gate.counters["TEE"] == 5
 
 
@@ -198,8 +208,8 @@ async def test_expiry_returns_units_and_extension_postpones_it(world) -> None:
     run = await world.bus.handle(c.Reconcile())
     assert run.expired == 1
     assert run.drift == []
-    assert world.balance("TEE") == (3, 1, 0)
-    assert world.db.inventory.reservations[short].status.value == "expired"
+    assert await world.balance("TEE") == (3, 1, 0)
+    assert (await world.reservation(short)).status.value == "expired"
     with pytest.raises(ReservationClosed):
         await world.bus.handle(c.CommitReservation(reservation_id=short))
     with pytest.raises(ReservationClosed):
@@ -213,8 +223,8 @@ async def test_transfer_moves_units_between_locations(world) -> None:
     await world.bus.handle(
         c.TransferStock(sku="TEE", from_location="main", to_location="store", quantity=3, actor="ops")
     )
-    assert world.balance("TEE", "main") == (1, 0, 0)
-    assert world.balance("TEE", "store") == (3, 0, 0)
+    assert await world.balance("TEE", "main") == (1, 0, 0)
+    assert await world.balance("TEE", "store") == (3, 0, 0)
     with pytest.raises(InsufficientStock):
         await world.bus.handle(
             c.TransferStock(sku="TEE", from_location="main", to_location="store", quantity=2, actor="ops")
@@ -228,23 +238,23 @@ async def test_untracked_and_backorder_skus(world) -> None:
     await world.bus.handle(c.SetSkuPolicy(sku="PREORDER", allow_backorder=True))
     await world.bus.handle(c.ReceiveStock(sku="PREORDER", location_id="main", quantity=1, actor="ops"))
     rid = await world.bus.handle(c.ReserveStock(reference="chk-1", lines=[("EBOOK", 3), ("PREORDER", 4)]))
-    reservation = world.db.inventory.reservations[rid]
+    reservation = await world.reservation(rid)
     assert [(line.sku, line.location_id, line.quantity) for line in reservation.lines] == [
         ("PREORDER", "main", 1), ("PREORDER", BACKORDER, 3),
     ]
-    assert world.balance("PREORDER") == (1, 1, 0)
+    assert await world.balance("PREORDER") == (1, 1, 0)
     assert await world.bus.handle(c.CommitReservation(reservation_id=rid)) is True
-    assert world.balance("PREORDER") == (1, 0, 1)
+    assert await world.balance("PREORDER") == (1, 0, 1)
 
 
 async def test_a_sold_out_sku_is_refused_by_the_gate_alone(world) -> None:
     await world.bus.handle(c.ReceiveStock(sku="HOT", location_id="main", quantity=1, actor="ops"))
     await world.bus.handle(c.ReserveStock(reference="chk-1", lines=[("HOT", 1)]))
     assert world.gate.counters["HOT"] == 0
-    snapshot = world.db.outbox_seq
+    snapshot = await world.outbox.backlog()  # the messages committed so far
     with pytest.raises(OutOfStock):
         await world.bus.handle(c.ReserveStock(reference="chk-2", lines=[("HOT", 1)]))
-    assert world.db.outbox_seq == snapshot
+    assert await world.outbox.backlog() == snapshot
 
 
 async def test_an_optimistic_gate_is_corrected_by_the_database(world) -> None:
@@ -254,7 +264,7 @@ async def test_an_optimistic_gate_is_corrected_by_the_database(world) -> None:
     with pytest.raises(OutOfStock):
         await world.bus.handle(c.ReserveStock(reference="chk-2", lines=[("HOT", 1)]))
     assert world.gate.counters["HOT"] == 0
-    assert world.balance("HOT") == (1, 1, 0)
+    assert await world.balance("HOT") == (1, 1, 0)
 
 
 async def test_unknown_reservation(world) -> None:
@@ -307,7 +317,7 @@ async def test_a_group_refused_for_one_requests_sake_is_retried_one_by_one(world
     )
     assert sum(isinstance(o, str) for o in outcomes) == 4  # retried one by one after the group failed
     assert sum(isinstance(o, OutOfStock) for o in outcomes) == 1
-    assert world.balance("TEE") == (4, 4, 0) == world.ledger("TEE")
+    assert await world.balance("TEE") == (4, 4, 0) == await world.ledger("TEE")
     assert batcher.transactions == 6  # the failed group, then each request alone
 
 
@@ -324,7 +334,7 @@ async def test_a_group_that_lost_its_connection_tells_every_caller_at_once(world
     )
     assert all(isinstance(o, ConnectionError) for o in outcomes)
     assert batcher.transactions == 1  # no retry storm against a database that is away
-    assert world.balance("TEE") == (4, 0, 0)
+    assert await world.balance("TEE") == (4, 0, 0)
 
 
 async def test_requests_arriving_together_are_decided_in_one_transaction_in_arrival_order(world) -> None:
@@ -341,7 +351,7 @@ async def test_requests_arriving_together_are_decided_in_one_transaction_in_arri
     )
     assert [type(o).__name__ for o in outcomes] == ["str", "str", "OutOfStock", "OutOfStock"]
     assert batcher.transactions == 1
-    assert world.balance("TEE") == (3, 3, 0)
+    assert await world.balance("TEE") == (3, 3, 0)
 
 
 def test_a_bundle_is_as_available_as_its_scarcest_component() -> None:

@@ -8,11 +8,12 @@ from application.carts import commands as cart
 from application.catalog.commands import CreateProduct, UpdateProduct
 from application.checkout import commands as co
 from application.customers.handlers import RegisterCustomer
+from application.orders.stock import SecureOrderStock
 from application.promotions import handlers as p
 from application.promotions.ports import CouponExhausted, Limits
 from domain.carts.cart import Owner
 from domain.promotions.errors import ParseError
-from tests.unit.test_checkout import GUEST, ready_to_pay, shop, stock  # noqa: F401 - the shop fixture
+from tests.support.unit import GUEST, Shop, all_orders, build_shop, read_order, ready_to_pay, stock
 
 RUNNERS_20 = "when quantity(all) >= 1 then 20% off lines(all)"
 
@@ -24,7 +25,12 @@ async def create(bus, rule: str, *, name: str = "Promo", limits: Limits | None =
 
 
 @pytest.fixture
-async def runner_shop(shop):  # noqa: F811
+def shop() -> Shop:
+    return build_shop()
+
+
+@pytest.fixture
+async def runner_shop(shop):
     bus, *_ = shop
     await bus.handle(CreateProduct(name="Runner", sku="RUN-1", price_amount=10000, currency="EUR", status="active"))
     await stock(bus, "RUN-1", 10)
@@ -65,7 +71,7 @@ async def test_a_bad_rule_is_refused_with_its_position(runner_shop) -> None:
 
 
 async def test_a_coupon_gated_promotion_needs_its_code_and_a_single_use_code_redeems_once(runner_shop) -> None:
-    bus, db, *_ = runner_shop
+    bus, uow, *_ = runner_shop
     promotion_id = await create(bus, "when quantity(all) >= 1 then 10.00 EUR off order")
     await bus.handle(p.PublishPromotion(promotion_id=promotion_id))
     [code] = await bus.handle(p.AddCoupons(promotion_id=promotion_id, generate=1, prefix="WELCOME", usage_limit=1))
@@ -86,17 +92,17 @@ async def test_a_coupon_gated_promotion_needs_its_code_and_a_single_use_code_red
     await bus.handle(cart.ApplyCoupon(owner=other, code=code))
     first, second = await checkout(GUEST), await checkout(other)
     placed = await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=first))
-    assert db.extra["orders"][placed.order_id].totals.discount == 1000
+    assert (await read_order(uow, placed.order_id)).totals.discount == 1000
     with pytest.raises(CouponExhausted):
         await bus.handle(co.PlaceOrder(owner=other, checkout_id=second))
-    assert len(db.extra["orders"]) == 1
+    assert len(await all_orders(uow)) == 1
     used = await bus.handle(cart.ViewCart(owner=other))
     assert used.discount == 0
     assert used.coupons[0].reason == "this coupon has been used up"
 
 
 async def test_a_redemption_limit_stops_the_promotion_for_the_next_cart(runner_shop) -> None:
-    bus, _db, *_ = runner_shop
+    bus, *_ = runner_shop
     promotion_id = await create(bus, RUNNERS_20, limits=Limits(max_redemptions=1))
     await bus.handle(p.PublishPromotion(promotion_id=promotion_id))
     await bus.handle(cart.AddCartLine(owner=GUEST, sku="RUN-1", quantity=1))
@@ -108,7 +114,7 @@ async def test_a_redemption_limit_stops_the_promotion_for_the_next_cart(runner_s
 
 
 async def test_archived_promotions_and_archived_products_drop_out(runner_shop) -> None:
-    bus, db, *_ = runner_shop
+    bus, uow, *_ = runner_shop
     promotion_id = await create(bus, RUNNERS_20)
     await bus.handle(p.PublishPromotion(promotion_id=promotion_id))
     await bus.handle(cart.AddCartLine(owner=GUEST, sku="RUN-1", quantity=1))
@@ -116,13 +122,14 @@ async def test_archived_promotions_and_archived_products_drop_out(runner_shop) -
     assert (await bus.handle(cart.ViewCart(owner=GUEST))).discount == 0
     listed = await bus.handle(p.ListPromotions())
     assert [x["status"] for x in listed] == ["archived"]
-    product_id = next(iter(db.products))
+    async with uow() as tx:
+        [product_id] = await tx.products.product_ids_for_skus(["RUN-1"])
     await bus.handle(UpdateProduct(product_id=product_id, status="archived"))
     assert (await bus.handle(cart.ViewCart(owner=GUEST))).total == 0
 
 
 async def test_an_order_line_keeps_the_version_that_priced_it_after_the_promotion_changes(runner_shop) -> None:
-    bus, db, *_ = runner_shop
+    bus, uow, *_ = runner_shop
     promotion_id = await create(bus, RUNNERS_20)
     await bus.handle(p.PublishPromotion(promotion_id=promotion_id))
     await bus.handle(cart.AddCartLine(owner=GUEST, sku="RUN-1", quantity=1))
@@ -131,7 +138,7 @@ async def test_an_order_line_keeps_the_version_that_priced_it_after_the_promotio
     await bus.handle(p.EditPromotion(promotion_id=promotion_id, terms=p.TermsInput(
         name="Promo", rule="when quantity(all) >= 1 then 50% off lines(all)")))
     await bus.handle(p.PublishPromotion(promotion_id=promotion_id))
-    [line] = db.extra["orders"][placed.order_id].lines
+    [line] = (await read_order(uow, placed.order_id)).lines
     assert [(a.promotion_id, a.version, a.amount) for a in line.promotions] == [(promotion_id, 1, 2000)]
     assert (line.discount, line.total) == (2000, 8000)
 
@@ -145,7 +152,7 @@ async def test_a_malformed_rule_saves_nothing(runner_shop) -> None:
 
 
 async def test_a_free_order_is_paid_the_moment_it_is_placed(runner_shop) -> None:
-    bus, db, *_ = runner_shop
+    bus, uow, *_ = runner_shop
     promotion_id = await create(bus, "when quantity(all) >= 1 then 100% off lines(all) and free shipping")
     await bus.handle(p.PublishPromotion(promotion_id=promotion_id))
     await bus.handle(cart.AddCartLine(owner=GUEST, sku="RUN-1", quantity=1))
@@ -153,8 +160,8 @@ async def test_a_free_order_is_paid_the_moment_it_is_placed(runner_shop) -> None
     assert view.totals["total"] == 0
     placed = await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
     assert placed.status == "paid"
-    assert db.extra["orders"][placed.order_id].status.value == "paid"
-    assert await bus.handle(co.SecureOrderStock(order_id=placed.order_id)) == "committed"
+    assert (await read_order(uow, placed.order_id)).status.value == "paid"
+    assert await bus.handle(SecureOrderStock(order_id=placed.order_id)) == "committed"
 
 
 async def test_a_customer_who_used_up_a_promotion_no_longer_sees_it_and_budgets_cap_discounts(runner_shop) -> None:

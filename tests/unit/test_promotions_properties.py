@@ -14,7 +14,7 @@ from domain.promotions.effects import Level, allocate
 from domain.promotions.engine import ActivePromotion, PricingContext, price
 from domain.promotions.rules import amount_in
 from domain.shared.money import round_minor
-from tests.unit.promotion_strategies import contexts, promotion_lists
+from tests.support.promotion_strategies import contexts, promotion_lists
 
 
 @settings(max_examples=300)

@@ -12,7 +12,7 @@ from domain.promotions import rules as r
 from domain.promotions.errors import InvalidRule, ParseError
 from domain.promotions.text import parse, parse_condition, render
 from domain.shared.money import Money
-from tests.unit.promotion_strategies import rules
+from tests.support.promotion_strategies import rules
 
 EXAMPLES = [
     "when subtotal >= 50.00 EUR and currency = EUR then 10.00 EUR off order",

@@ -1,4 +1,4 @@
-"""Stripe webhook events reduce to a ``WebhookEvent`` naming the PaymentIntent, whatever object they carry."""
+"""Stripe webhook events reduce to a ``PaymentEvent`` naming the PaymentIntent, whatever object they carry."""
 
 from __future__ import annotations
 

@@ -8,14 +8,16 @@ from datetime import UTC, datetime
 import pytest
 
 from adapters.memory.clock import SequentialIds
+from adapters.memory.outbox import MemoryOutboxStore
 from adapters.memory.store import MemoryDatabase, MemoryUnitOfWork
 from adapters.memory.webhooks import RecordingWebhookQueue, RecordingWebhookSender
-from application.consumers import deliver
+from application.messaging.consumers import deliver
 from application.ports.outbox import OutboxMessage
 from application.subscriptions import build_registry
 from application.webhooks import handlers as w
 from domain.webhooks.signature import sign, verify_signature
 from domain.webhooks.subscription import DeliveryStatus, InvalidSubscription, Subscription
+from tests.support.unit import peek_outbox
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 SECRET = "whsec-0123456789abcdef"
@@ -71,7 +73,9 @@ def test_a_subscription_wants_its_topics_or_every_public_one() -> None:
     assert not every.wants("webhooks.delivery_scheduled.v1")  # internal topics never leave
 
 
-async def _setup(statuses: list[int]) -> tuple[MemoryDatabase, object, RecordingWebhookSender, RecordingWebhookQueue]:
+async def _setup(
+    statuses: list[int],
+) -> tuple[MemoryOutboxStore, object, RecordingWebhookSender, RecordingWebhookQueue]:
     db, ids, clock = MemoryDatabase(), SequentialIds(), FixedClock()
 
     def uow() -> MemoryUnitOfWork:
@@ -81,21 +85,21 @@ async def _setup(statuses: list[int]) -> tuple[MemoryDatabase, object, Recording
                                 uow=uow, clock=clock, ids=ids)
     await w.create_subscription(w.CreateSubscription(url="https://y.test/h", topics=["orders.order_placed.v1"]),
                                 uow=uow, clock=clock, ids=ids)
-    return db, uow, RecordingWebhookSender(statuses), RecordingWebhookQueue()
+    return MemoryOutboxStore(db), uow, RecordingWebhookSender(statuses), RecordingWebhookQueue()
 
 
-async def _relay_scheduled(db: MemoryDatabase, uow: object, registry: object) -> None:
-    for message in [m for m in db.outbox if m.topic == "webhooks.delivery_scheduled.v1"]:
+async def _relay_scheduled(outbox: MemoryOutboxStore, uow: object, registry: object) -> None:
+    for message in [m for m in await peek_outbox(outbox) if m.topic == "webhooks.delivery_scheduled.v1"]:
         await deliver(registry, "webhook_dispatch", message, uow)  # type: ignore[arg-type]
 
 
 async def test_an_event_is_retried_until_delivered_then_replayed_with_the_same_id() -> None:
-    db, uow, sender, queue = await _setup([500, 0])
+    outbox, uow, sender, queue = await _setup([500, 0])
     clock = FixedClock()
     registry = build_registry(webhook_queue=queue, clock=clock, ids=SequentialIds())
     assert await deliver(registry, "webhooks", paid_message(), uow) is True
     assert await deliver(registry, "webhooks", paid_message(), uow) is False  # a redelivered event
-    await _relay_scheduled(db, uow, registry)
+    await _relay_scheduled(outbox, uow, registry)
     [delivery_id] = queue.enqueued  # only the subscription that wants orders.order_paid.v1
 
     for _ in range(2):
@@ -109,7 +113,7 @@ async def test_an_event_is_retried_until_delivered_then_replayed_with_the_same_i
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == (DeliveryStatus.DELIVERED, 3, 200)
 
     await w.replay_delivery(w.ReplayDelivery(delivery_id=delivery_id), uow=uow, clock=clock)
-    await _relay_scheduled(db, uow, registry)
+    await _relay_scheduled(outbox, uow, registry)
     assert queue.enqueued == [delivery_id, delivery_id]
     assert await w.send_delivery(delivery_id, uow=uow, sender=sender, clock=clock) is True
 
@@ -122,10 +126,10 @@ async def test_an_event_is_retried_until_delivered_then_replayed_with_the_same_i
 
 
 async def test_exhausted_retries_leave_the_delivery_failed_until_a_replay() -> None:
-    db, uow, sender, queue = await _setup([503])
+    outbox, uow, sender, queue = await _setup([503])
     registry = build_registry(webhook_queue=queue, clock=FixedClock(), ids=SequentialIds())
     await deliver(registry, "webhooks", paid_message("evt-2"), uow)
-    await _relay_scheduled(db, uow, registry)
+    await _relay_scheduled(outbox, uow, registry)
     [delivery_id] = queue.enqueued
     with pytest.raises(w.DeliveryFailed):
         await w.send_delivery(delivery_id, uow=uow, sender=sender, clock=FixedClock())
@@ -139,10 +143,10 @@ async def test_exhausted_retries_leave_the_delivery_failed_until_a_replay() -> N
 
 
 async def test_a_removed_subscription_gets_nothing_more() -> None:
-    db, uow, _sender, queue = await _setup([])
+    outbox, uow, _sender, queue = await _setup([])
     registry = build_registry(webhook_queue=queue, clock=FixedClock(), ids=SequentialIds())
     [first, _] = await w.list_subscriptions(uow=uow)
     await w.remove_subscription(w.RemoveSubscription(subscription_id=first.id), uow=uow)
     await deliver(registry, "webhooks", paid_message("evt-3"), uow)
-    await _relay_scheduled(db, uow, registry)
+    await _relay_scheduled(outbox, uow, registry)
     assert queue.enqueued == []

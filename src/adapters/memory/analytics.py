@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from adapters.memory.store import MemoryDatabase
+from adapters.memory.database import MemoryDatabase
 from application.analytics.reports import Funnel, ProductSales, ProductViews, PromotionImpact, TermCount
 from domain.analytics.tracking import Kind, TrackedEvent
 

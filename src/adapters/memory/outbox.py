@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
-from adapters.memory.store import MemoryDatabase
+from adapters.memory.database import MemoryDatabase
 from application.ports.outbox import OutboxMessage
 
 

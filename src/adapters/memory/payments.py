@@ -14,14 +14,20 @@ import json
 import uuid
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from application.ports.payments import (
+    DisputeClosed,
+    DisputeOpened,
     Payment,
     PaymentError,
+    PaymentEvent,
+    PaymentFailed,
+    PaymentNotice,
     PaymentRequest,
     PaymentStatus,
+    PaymentSucceeded,
     Refund,
-    WebhookEvent,
     WebhookRejected,
 )
 
@@ -103,7 +109,7 @@ class MemoryPaymentGateway:
         self._refunds_by_key[idempotency_key] = ((reference, amount), refund)
         return refund
 
-    def verify_webhook(self, payload: bytes, signature: str | None) -> WebhookEvent:
+    def verify_webhook(self, payload: bytes, signature: str | None) -> PaymentEvent:
         timestamp, signatures = _parse_signature_header(signature)
         expected = self._sign(timestamp, payload)
         if not any(hmac.compare_digest(expected, s) for s in signatures):
@@ -113,16 +119,16 @@ class MemoryPaymentGateway:
         try:
             event = json.loads(payload)
             obj = event["data"]["object"]
-            return WebhookEvent(
-                id=event["id"],
-                type=event["type"],
-                created=datetime.fromtimestamp(event["created"], UTC),
-                payment_reference=obj["id"] if obj["object"] == "payment_intent" else obj.get("payment_intent"),
-                amount=obj.get("amount", 0),
-                currency=obj["currency"].upper() if obj.get("currency") else None,
-                order_id=obj.get("metadata", {}).get("order_id"),
-                data=obj,
-            )
+            return _translated(event["type"], obj, {
+                "id": event["id"],
+                "type": event["type"],
+                "created": datetime.fromtimestamp(event["created"], UTC),
+                "payment_reference": obj["id"] if obj["object"] == "payment_intent" else obj.get("payment_intent"),
+                "amount": obj.get("amount", 0),
+                "currency": obj["currency"].upper() if obj.get("currency") else None,
+                "order_id": obj.get("metadata", {}).get("order_id"),
+                "data": obj,
+            })
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise WebhookRejected(f"not a payment event: {exc}") from None
 
@@ -187,6 +193,23 @@ class MemoryPaymentGateway:
             return self._records[reference]
         except KeyError:
             raise PaymentError(f"no such payment: {reference}") from None
+
+
+def _translated(kind: str, obj: dict[str, Any], common: dict[str, Any]) -> PaymentEvent:
+    """Stripe-shaped event names into the provider-neutral events (as the Stripe adapter does)."""
+    if kind == "payment_intent.succeeded":
+        return PaymentSucceeded(**common)
+    if kind == "payment_intent.payment_failed":
+        return PaymentFailed(**common)
+    if kind == "charge.dispute.created":
+        deadline = obj.get("evidence_due_by")
+        return DisputeOpened(
+            **common, dispute_id=str(obj.get("id", common["id"])),
+            evidence_due=datetime.fromtimestamp(deadline, UTC) if isinstance(deadline, int) else None,
+        )
+    if kind == "charge.dispute.closed":
+        return DisputeClosed(**common, dispute_id=str(obj.get("id", common["id"])), won=obj.get("status") == "won")
+    return PaymentNotice(**common)
 
 
 def _parse_signature_header(header: str | None) -> tuple[int, list[str]]:

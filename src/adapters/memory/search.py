@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from adapters.memory.store import MemoryDatabase
+from adapters.memory.database import MemoryDatabase
 from application.search.documents import SearchDocument
 from application.search.ports import MARK_END, MARK_START, IndexQuery, IndexResult, SearchHit
 from application.search.text import plan, synonym_map, words

@@ -7,17 +7,23 @@ commit leaves the store as it was — the same all-or-nothing the PostgreSQL ada
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
-from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
-from adapters.memory.inventory import InventoryData
+from adapters.memory.analytics import MemoryAnalyticsStore
+from adapters.memory.customers import MemoryCustomers, MemoryPasswordResets
+from adapters.memory.database import MemoryDatabase
+from adapters.memory.giftcards import MemoryGiftCards
+from adapters.memory.inventory import MemoryAvailabilityView, MemoryReservationRepository, MemoryStockRepository
+from adapters.memory.orders import MemoryCheckouts, MemoryOrders, MemoryOrderViews
+from adapters.memory.promotion_store import MemoryPromotions
+from adapters.memory.search import MemoryMerchandising
+from adapters.memory.webhooks import MemoryWebhooks
 from application.catalog.categories import CategoryNode, find, nest
 from application.catalog.collections import CollectionEntry
 from application.catalog.listing import attribute_matches, decode_cursor, descending, encode_cursor, price_in, sort_key
 from application.catalog.read_models import ProductDocument, ProductPage, ProductQuery, summary
-from application.codec import event_to_builtins
+from application.messaging.codec import event_to_builtins
 from application.ports.outbox import OutboxMessage
 from application.staff.ports import StaffToken
 from domain.catalog.categories import Category, CategoryTree
@@ -26,23 +32,6 @@ from domain.catalog.pricing import PriceList
 from domain.catalog.product import DuplicateSku, DuplicateSlug, Product, ProductNotFound
 from domain.shared.errors import ConcurrencyConflict, Conflict, NotFound
 from domain.shared.events import Aggregate, DomainEvent
-
-
-@dataclass
-class MemoryDatabase:
-    """Everything the fakes persist, in plain dicts."""
-
-    products: dict[str, Product] = field(default_factory=dict)
-    saved_versions: dict[str, int] = field(default_factory=dict)
-    price_lists: dict[str, PriceList] = field(default_factory=dict)
-    staff_tokens: dict[str, StaffToken] = field(default_factory=dict)
-    outbox: list[OutboxMessage] = field(default_factory=list)
-    published: dict[str, datetime] = field(default_factory=dict)  # message id -> when it was published
-    processed: set[tuple[str, str]] = field(default_factory=set)
-    product_documents: dict[str, ProductDocument] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
-    inventory: InventoryData = field(default_factory=InventoryData)
-    outbox_seq: int = 0
 
 
 class MemoryProductRepository:
@@ -218,15 +207,6 @@ class MemoryUnitOfWork:
         self.committed = False
 
     async def __aenter__(self) -> Self:
-        from adapters.memory.analytics import MemoryAnalyticsStore
-        from adapters.memory.customers import MemoryCustomers, MemoryPasswordResets
-        from adapters.memory.giftcards import MemoryGiftCards
-        from adapters.memory.inventory import MemoryAvailabilityView, MemoryReservationRepository, MemoryStockRepository
-        from adapters.memory.orders import MemoryCheckouts, MemoryOrders, MemoryOrderViews
-        from adapters.memory.promotion_store import MemoryPromotions
-        from adapters.memory.search import MemoryMerchandising
-        from adapters.memory.webhooks import MemoryWebhooks
-
         self._work = copy.deepcopy(self._committed)
         self._seen: list[Aggregate] = []
         self._recorded: list[DomainEvent] = []

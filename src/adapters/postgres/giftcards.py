@@ -8,7 +8,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.postgres import tables as t
-from application.codec import aggregate_from_builtins, aggregate_to_builtins
+from application.messaging.codec import aggregate_from_builtins, aggregate_to_builtins
 from domain.giftcards.giftcard import GiftCard, GiftCardNotFound
 from domain.shared.errors import ConcurrencyConflict
 from domain.shared.events import Aggregate

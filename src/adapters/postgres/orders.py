@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.postgres import tables as t
-from application.codec import aggregate_from_builtins, aggregate_to_builtins
+from application.messaging.codec import aggregate_from_builtins, aggregate_to_builtins
 from application.orders.read_models import DailySales, OrderFilter, OrderPage, OrderSummary, SalesDelta
 from application.orders.views import decode_cursor, next_cursor
 from domain.checkout.checkout import Checkout

@@ -29,7 +29,7 @@ from adapters.postgres.promotions import PostgresPromotions
 from adapters.postgres.read_models import PostgresAvailabilityView, PostgresCatalogReadModel
 from adapters.postgres.repositories import PostgresStaffTokens, constraint_name
 from adapters.postgres.webhooks import PostgresWebhooks
-from application.codec import event_to_builtins
+from application.messaging.codec import event_to_builtins
 from application.ports.clock import IdGenerator
 from domain.shared.errors import Conflict
 from domain.shared.events import Aggregate, DomainEvent

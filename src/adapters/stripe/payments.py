@@ -10,12 +10,17 @@ import stripe
 from stripe.params import PaymentIntentCreateParams
 
 from application.ports.payments import (
+    DisputeClosed,
+    DisputeOpened,
     Payment,
     PaymentError,
+    PaymentEvent,
+    PaymentFailed,
+    PaymentNotice,
     PaymentRequest,
     PaymentStatus,
+    PaymentSucceeded,
     Refund,
-    WebhookEvent,
     WebhookRejected,
 )
 
@@ -113,7 +118,7 @@ class StripePaymentGateway:
             status=_REFUND_STATUSES.get(refund.status or "", "failed"),
         )
 
-    def verify_webhook(self, payload: bytes, signature: str | None) -> WebhookEvent:
+    def verify_webhook(self, payload: bytes, signature: str | None) -> PaymentEvent:
         try:
             event = self._client.construct_event(payload, signature, self._webhook_secret).to_dict()
         except stripe.SignatureVerificationError as exc:
@@ -145,7 +150,7 @@ def _payment(intent: dict[str, Any]) -> Payment:
     )
 
 
-def _webhook_event(event: dict[str, Any]) -> WebhookEvent:
+def _webhook_event(event: dict[str, Any]) -> PaymentEvent:
     try:
         obj: dict[str, Any] = event["data"]["object"]
         kind = event["type"]
@@ -156,18 +161,36 @@ def _webhook_event(event: dict[str, Any]) -> WebhookEvent:
         else:
             reference = None
         currency = obj.get("currency")
-        return WebhookEvent(
-            id=event["id"],
-            type=kind,
-            created=datetime.fromtimestamp(event["created"], UTC),
-            payment_reference=reference,
-            amount=obj.get("amount") or 0,
-            currency=currency.upper() if isinstance(currency, str) else None,
-            order_id=(obj.get("metadata") or {}).get("order_id"),
-            data=obj,
-        )
+        common: dict[str, Any] = {
+            "id": event["id"],
+            "type": kind,
+            "created": datetime.fromtimestamp(event["created"], UTC),
+            "payment_reference": reference,
+            "amount": obj.get("amount") or 0,
+            "currency": currency.upper() if isinstance(currency, str) else None,
+            "order_id": (obj.get("metadata") or {}).get("order_id"),
+            "data": obj,
+        }
+        return _translated(kind, obj, common)
     except (KeyError, TypeError, AttributeError) as exc:
         raise WebhookRejected(f"webhook body is not an event: {exc!r}") from None
+
+
+def _translated(kind: str, obj: dict[str, Any], common: dict[str, Any]) -> PaymentEvent:
+    """Stripe's event names, told apart here and nowhere else."""
+    if kind == "payment_intent.succeeded":
+        return PaymentSucceeded(**common)
+    if kind == "payment_intent.payment_failed":
+        return PaymentFailed(**common)
+    if kind == "charge.dispute.created":
+        deadline = obj.get("evidence_due_by")
+        return DisputeOpened(
+            **common, dispute_id=str(obj.get("id", common["id"])),
+            evidence_due=datetime.fromtimestamp(deadline, UTC) if isinstance(deadline, int) else None,
+        )
+    if kind == "charge.dispute.closed":
+        return DisputeClosed(**common, dispute_id=str(obj.get("id", common["id"])), won=obj.get("status") == "won")
+    return PaymentNotice(**common)
 
 
 def _message(exc: stripe.StripeError) -> str:

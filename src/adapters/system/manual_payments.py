@@ -7,10 +7,10 @@ from dataclasses import dataclass, field, replace
 from application.ports.payments import (
     Payment,
     PaymentError,
+    PaymentEvent,
     PaymentRequest,
     PaymentStatus,
     Refund,
-    WebhookEvent,
     WebhookRejected,
 )
 
@@ -95,7 +95,7 @@ class ManualPaymentGateway:
         record.refunds[idempotency_key] = refund
         return refund
 
-    def verify_webhook(self, payload: bytes, signature: str | None) -> WebhookEvent:
+    def verify_webhook(self, payload: bytes, signature: str | None) -> PaymentEvent:
         raise WebhookRejected("the manual provider sends no webhooks")
 
     def _record(self, reference: str) -> _Record:

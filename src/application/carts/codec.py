@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from application.codec import aggregate_from_builtins, aggregate_to_builtins
+from application.messaging.codec import aggregate_from_builtins, aggregate_to_builtins
 from domain.carts.cart import Cart
 
 

@@ -59,26 +59,3 @@ class StartPayment:
 class PlaceOrder:
     owner: Owner
     checkout_id: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class HandlePaymentEvent:
-    """A verified provider webhook event."""
-
-    provider: str
-    event: object  # application.ports.payments.WebhookEvent
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SecureOrderStock:
-    """Commit the order's stock hold (after payment, or at once for manual payment)."""
-
-    order_id: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ReconcilePayments:
-    """Ask the provider about orders still waiting on an online payment, and settle them."""
-
-    older_than_seconds: int = 300
-    limit: int = 200

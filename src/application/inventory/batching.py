@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from application.grouping import Grouped
 from application.inventory.ports import InventoryUnitOfWork
+from application.messaging.grouping import Grouped
 from application.ports.clock import Clock, IdGenerator
 from domain.inventory.reservation import Reservation
 from domain.shared.errors import Conflict, DomainError

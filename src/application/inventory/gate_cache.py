@@ -14,8 +14,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from application.grouping import Grouped
 from application.inventory.ports import GateAnswer, StockGate
+from application.messaging.grouping import Grouped
 
 
 class SoldOutMemory:

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from application.codec import event_from_builtins
+from application.messaging.codec import event_from_builtins
 from application.ports.outbox import OutboxMessage
 from application.ports.unit_of_work import UnitOfWork
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from application.consumers import ConsumerRegistry
+from application.messaging.consumers import ConsumerRegistry
 from application.ports.outbox import MessagePublisher, OutboxStore
 
 logger = logging.getLogger(__name__)

@@ -218,7 +218,8 @@ async def _load(uow: Uow, order_id: str) -> Order:
             raise OrderNotVisible(f"no order {order_id}") from None
 
 
-async def _reservation_of(uow: Uow, order: Order) -> str | None:
+async def reservation_of(uow: Uow, order: Order) -> str | None:
+    """The stock hold of the order's checkout, if it still has one."""
     async with uow() as tx:
         try:
             checkout = await tx.checkouts.get(order.checkout_id)  # type: ignore[attr-defined]
@@ -229,7 +230,7 @@ async def _reservation_of(uow: Uow, order: Order) -> str | None:
 
 
 async def _return_stock(uow: Uow, order: Order, dispatch: Dispatch, actor: str) -> None:
-    if reservation_id := await _reservation_of(uow, order):
+    if reservation_id := await reservation_of(uow, order):
         await dispatch(ReturnReservation(reservation_id=reservation_id, actor=actor))
 
 
@@ -240,7 +241,7 @@ async def settle_order_stock(command: SettleOrderStock, *, uow: Uow, dispatch: D
     shipped = any(f.shipped_at for f in order.fulfilments)
     if not shipped and order.status not in (OrderStatus.CANCELLED, OrderStatus.REFUNDED):
         return "nothing-to-do"
-    reservation_id = await _reservation_of(uow, order)
+    reservation_id = await reservation_of(uow, order)
     if reservation_id is None:
         return "no-hold"
     if not shipped:

@@ -62,17 +62,53 @@ class Refund:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class WebhookEvent:
-    """A verified provider event, reduced to what we act on."""
+class ProviderEvent:
+    """What every verified provider event carries. Adapters translate their provider's events into one
+    of the ``PaymentEvent`` kinds below; the application never reads a provider's own vocabulary."""
 
     id: str  # the provider's event id: deduplication key
-    type: str  # "payment_intent.succeeded", "payment_intent.payment_failed", "charge.dispute.created", …
+    type: str  # the provider's own name for the event: recorded (timeline notes, audits), never interpreted
     created: datetime
     payment_reference: str | None
     amount: int = 0
     currency: str | None = None
     order_id: str | None = None
-    data: dict[str, object] = field(default_factory=dict)  # the raw object, for disputes and audits
+    data: dict[str, object] = field(default_factory=dict)  # the raw object, for audits
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PaymentSucceeded(ProviderEvent):
+    """The payment was captured: ``amount`` was received."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PaymentFailed(ProviderEvent):
+    """An attempt failed (a declined card); the shopper may still try again."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DisputeOpened(ProviderEvent):
+    """The payer disputes the payment; evidence is due by ``evidence_due`` (when the provider says)."""
+
+    dispute_id: str
+    evidence_due: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DisputeClosed(ProviderEvent):
+    """A dispute was decided: ``won`` keeps the money, otherwise it went back to the payer."""
+
+    dispute_id: str
+    won: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PaymentNotice(ProviderEvent):
+    """Any other event the provider sends about a payment (created, processing, refunded …):
+    recorded once, nothing applied."""
+
+
+PaymentEvent = PaymentSucceeded | PaymentFailed | DisputeOpened | DisputeClosed | PaymentNotice
 
 
 class PaymentGateway(Protocol):
@@ -94,6 +130,6 @@ class PaymentGateway(Protocol):
         """Refund part or all of a captured payment; the same key never refunds twice."""
         ...
 
-    def verify_webhook(self, payload: bytes, signature: str | None) -> WebhookEvent:
-        """Check the signature and parse the event; ``WebhookRejected`` otherwise."""
+    def verify_webhook(self, payload: bytes, signature: str | None) -> PaymentEvent:
+        """Check the signature and translate the event; ``WebhookRejected`` otherwise."""
         ...

@@ -5,15 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
-import subprocess
 import sys
 import time
-import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 
 from entrypoints.cli.errors import explain
+from entrypoints.cli.processes import worker_command
 from entrypoints.settings import get_settings
 
 PROJECT_DIR = Path(os.environ.get("EMPORIUM_HOME", Path.cwd()))
@@ -32,16 +29,6 @@ def _serve(args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=5,
     )
     return 0
-
-
-def worker_command(processes: int = 1, threads: int = 4, *, schedule: bool = True) -> list[str]:
-    command = [
-        sys.executable, "-m", "dramatiq", "entrypoints.worker.app", "--processes", str(processes),
-        "--threads", str(threads), "--skip-logging", "--worker-shutdown-timeout", "5000",
-    ]
-    if schedule:  # the periodic jobs run in a process forked beside the workers
-        command += ["--fork-function", "entrypoints.worker.scheduler:run_scheduler"]
-    return command
 
 
 def _worker(args: argparse.Namespace) -> int:
@@ -224,17 +211,4 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def wait_http(url: str, timeout: float, give_up: Callable[[], bool] = lambda: False) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and not give_up():
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - our own localhost URL
-                if response.status == 200:
-                    return True
-        except OSError:
-            pass
-        time.sleep(0.3)
-    return False
-
-
-__all__ = ["main", "signal", "subprocess", "wait_http", "worker_command"]
+__all__ = ["main"]

@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+from entrypoints.cli.processes import wait_http, worker_command
 from entrypoints.cli.services import ServiceError, services
 from entrypoints.settings import get_settings
 
@@ -71,8 +72,6 @@ def stop_children(children: dict[str, subprocess.Popen[bytes]], grace: float = S
 
 
 def run_all(project_dir: Path, *, with_seed: bool = True) -> int:
-    from entrypoints.cli.main import wait_http, worker_command
-
     settings = get_settings()
     stopping = False
 

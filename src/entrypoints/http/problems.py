@@ -11,9 +11,9 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from application.carts.handlers import CartNotFound, NotPurchasable, UnknownCoupon, UnknownSku
 from application.carts.pricing import UnknownChannel
-from application.checkout.handlers import CartHasIssues, CheckoutNotFound, EmptyCart, UnknownPaymentProvider
+from application.checkout.errors import CartHasIssues, CheckoutNotFound, EmptyCart, UnknownPaymentProvider
 from application.customers.handlers import TooManyAttempts
-from application.messagebus import UnknownCommand
+from application.messaging.bus import UnknownCommand
 from application.orders.handlers import OrderNotVisible
 from application.ports.payments import PaymentError, WebhookRejected
 from application.promotions.ports import CouponExhausted, PromotionExhausted

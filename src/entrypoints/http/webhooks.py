@@ -8,7 +8,7 @@ from litestar import Controller, Request, post
 from litestar.exceptions import NotFoundException
 from litestar.params import PathParameter
 
-from application.checkout.commands import HandlePaymentEvent
+from application.payments.commands import HandlePaymentEvent
 from entrypoints.http.metrics import PAYMENT_FAILURES
 
 Provider = Annotated[str, PathParameter(pattern=r"^[a-z]{1,20}$")]

@@ -17,9 +17,9 @@ from adapters.dramatiq.broker import DELIVER_ACTOR, QUEUE
 from adapters.dramatiq.tracking import TRACKING_ACTOR, TRACKING_QUEUE, decode_batch
 from adapters.dramatiq.webhooks import SEND_WEBHOOK_ACTOR, WEBHOOK_GAVE_UP_ACTOR, WEBHOOK_QUEUE
 from application.analytics import handlers as analytics
-from application.checkout.commands import ReconcilePayments
-from application.consumers import deliver
 from application.inventory.commands import Reconcile
+from application.messaging.consumers import deliver
+from application.payments.commands import ReconcilePayments
 from application.ports.outbox import OutboxMessage
 from application.webhooks import handlers as webhooks
 from entrypoints.container import Container

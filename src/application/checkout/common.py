@@ -1,0 +1,105 @@
+"""What the checkout use cases share: the view, loading and changing a checkout, releasing a stock
+hold, and pricing the checkout's cart for its parcel."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from application.carts import handlers as carts
+from application.carts.ports import CartStore, PromotionEngine
+from application.carts.pricing import Channels, price_cart
+from application.carts.read_models import CartView
+from application.catalog.handlers import variant_weights
+from application.checkout.errors import CheckoutNotFound, EmptyCart
+from application.checkout.ports import CheckoutUnitOfWork
+from application.checkout.read_models import CheckoutView
+from application.inventory.commands import ReleaseReservation
+from domain.carts.cart import Owner
+from domain.checkout.checkout import Checkout, CheckoutIncomplete
+from domain.inventory.errors import ReservationClosed
+from domain.shared.address import Address
+from domain.shared.errors import NotFound
+from domain.tax.rates import RateTable
+
+Uow = Callable[[], CheckoutUnitOfWork]
+Dispatch = Callable[[object], Awaitable[Any]]
+NO_ESTIMATE = RateTable()  # price_cart's cart-page estimate; checkout computes the real tax itself
+
+
+def view(checkout: Checkout) -> CheckoutView:
+    snap = checkout.snapshot
+    return CheckoutView(
+        id=checkout.id, state=checkout.state.value, next_step=checkout.next_step, currency=checkout.currency,
+        channel=checkout.channel, email=checkout.email,
+        shipping_address=asdict(checkout.shipping_address) if checkout.shipping_address else None,
+        billing_address=asdict(checkout.billing_address) if checkout.billing_address else None,
+        shipping_method=checkout.shipping_method, payment_provider=checkout.payment_provider,
+        totals=None if snap is None else {
+            "subtotal": snap.subtotal, "discount": snap.discount, "shipping": snap.shipping, "tax": snap.tax,
+            "total": snap.total, "prices_include_tax": snap.prices_include_tax,
+        },
+        lines=list(snap.lines) if snap else [], tax_lines=list(snap.tax_lines) if snap else [],
+        order_id=checkout.order_id, version=checkout.version,
+    )
+
+
+async def load_checkout(uow: Uow, owner: Owner, checkout_id: str) -> Checkout:
+    async with uow() as tx:
+        try:
+            checkout = await tx.checkouts.get(checkout_id)
+        except NotFound:
+            raise CheckoutNotFound(f"no checkout {checkout_id}") from None
+    if checkout.owner != owner:
+        raise CheckoutNotFound(f"no checkout {checkout_id}")  # someone else's: as good as absent
+    return checkout
+
+
+async def change_checkout(uow: Uow, owner: Owner, checkout_id: str, change: Callable[[Checkout], str | None],
+                          dispatch: Dispatch) -> Checkout:
+    async with uow() as tx:
+        checkout = await tx.checkouts.get(checkout_id)
+        if checkout.owner != owner:
+            raise CheckoutNotFound(f"no checkout {checkout_id}")
+        loaded = checkout.version
+        released = change(checkout)
+        checkout.version = loaded + 1
+        await tx.checkouts.save(checkout, expected_version=loaded)
+        await tx.commit()
+    if released:
+        await release_hold(dispatch, released)
+    return checkout
+
+
+async def release_hold(dispatch: Dispatch, reservation_id: str) -> None:
+    with contextlib.suppress(ReservationClosed):  # expired or already released: the units are back either way
+        await dispatch(ReleaseReservation(reservation_id=reservation_id))
+
+
+async def parcel_of(checkout: Checkout, priced: CartView, uow: Any) -> dict[str, Any]:
+    address = checkout.shipping_address
+    if address is None:
+        raise CheckoutIncomplete("give an address first")
+    weights = await variant_weights([line.sku for line in priced.lines], uow=uow)
+    return {
+        "country": address.country, "region": address.region, "currency": checkout.currency,
+        "goods": priced.subtotal - priced.discount,
+        "weight_grams": sum(weights.get(line.sku, 0) * line.quantity for line in priced.lines if line.available),
+    }
+
+
+async def priced_cart(checkout: Checkout, *, store: CartStore, uow: Any, promotions: PromotionEngine,
+                       channels: Channels, at: datetime) -> tuple[Any, CartView]:
+    cart = await carts.load(checkout.owner, store, fresh=True)
+    if cart is None or cart.id != checkout.cart_id or cart.is_empty:
+        raise EmptyCart("the cart of this checkout is empty or gone")
+    priced = await price_cart(cart, uow=uow, promotions=promotions, channel=channels.get(cart.channel),
+                              rates=NO_ESTIMATE, at=at)
+    return cart, priced
+
+
+def address_from(data: Mapping[str, Any]) -> Address:
+    return Address(**{k: v for k, v in data.items() if k in Address.__dataclass_fields__})

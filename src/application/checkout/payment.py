@@ -1,0 +1,139 @@
+"""Payment start: price the cart for the address, freeze it in a snapshot, and hold the stock."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, replace
+from typing import Any, cast
+
+from application.carts.ports import CartStore, PromotionEngine
+from application.carts.pricing import SOLD_OUT, Channels, price_cart
+from application.carts.read_models import CartView
+from application.catalog.handlers import bundle_components
+from application.checkout.commands import StartPayment
+from application.checkout.common import (
+    NO_ESTIMATE,
+    Dispatch,
+    Uow,
+    load_checkout,
+    parcel_of,
+    priced_cart,
+    release_hold,
+    view,
+)
+from application.checkout.errors import CartHasIssues, UnknownPaymentProvider
+from application.checkout.ports import ShippingRates, Taxable, TaxCalculator
+from application.checkout.read_models import CheckoutView
+from application.inventory.commands import ReserveStock
+from application.ports.clock import Clock
+from application.ports.payments import PaymentGateway
+from domain.checkout.checkout import Checkout, CheckoutIncomplete, Snapshot
+from domain.giftcards.giftcard import GiftCardError
+from domain.inventory.errors import OutOfStock
+from domain.shipping.rates import MethodNotOffered
+from domain.tax.discounts import tax_bases
+
+
+async def start_payment(
+    command: StartPayment, *, uow: Uow, store: CartStore, promotions: PromotionEngine, channels: Channels,
+    shipping: ShippingRates, tax: TaxCalculator, gateways: Mapping[str, PaymentGateway], clock: Clock,
+    dispatch: Dispatch, reservation_ttl: int,
+) -> CheckoutView:
+    """Price the cart for the address, freeze it, and hold the stock. Nothing is charged yet."""
+    if command.provider not in gateways:
+        raise UnknownPaymentProvider(f"unknown payment provider {command.provider!r}")
+    checkout = await load_checkout(uow, command.owner, command.checkout_id)
+    if checkout.next_step not in ("payment", "place"):
+        raise CheckoutIncomplete(f"the {checkout.next_step} step is missing")
+    now = clock.now()
+    cart, priced = await priced_cart(checkout, store=store, uow=uow, promotions=promotions, channels=channels,
+                                     at=now)
+    unavailable = [line for line in priced.lines if not line.available]
+    if unavailable and all(line.reason == SOLD_OUT for line in unavailable):
+        raise OutOfStock(sorted({line.sku for line in unavailable}))  # what the stock hold would answer
+    if unavailable:
+        raise CartHasIssues("some cart lines are unavailable; review the cart")
+    channel = channels.get(checkout.channel)
+    parcel = await parcel_of(checkout, priced, uow)
+    option = next((o for o in await shipping.options(**parcel) if o.method.id == checkout.shipping_method), None)
+    if option is None:
+        raise MethodNotOffered("the chosen shipping method is no longer offered for this cart; choose again")
+    # Priced again with the shipping price known: free or discounted shipping is a promotion too.
+    priced = await price_cart(cart, uow=uow, promotions=promotions, channel=channel, rates=NO_ESTIMATE, at=now,
+                              shipping=option.amount)
+    snapshot = await _snapshot(priced, cart.version, option.amount, option.method.id, checkout, channel, tax)
+    if command.gift_card and snapshot.total > 0:
+        snapshot = await _with_gift_card(uow, snapshot, command.gift_card, checkout.currency)
+
+    components = await bundle_components([line.sku for line in priced.lines], uow=cast(Any, uow))
+    holds: list[tuple[str, int]] = []
+    for line in priced.lines:
+        for sku, per_unit in components.get(line.sku, [(line.sku, 1)]):
+            holds.append((sku, per_unit * line.quantity))
+    # One hold per payment attempt; the previous one is released only once this attempt is saved
+    # (a concurrent place or a second start_payment that wins keeps its hold intact).
+    reservation_id = await dispatch(ReserveStock(reference=f"{checkout.id}:{checkout.version}", lines=holds,
+                                                 ttl_seconds=reservation_ttl))
+    try:
+        async with uow() as tx:
+            current = await tx.checkouts.get(checkout.id)
+            previous = current.reservation_id
+            current.begin_payment(provider=command.provider, snapshot=snapshot, reservation_id=reservation_id,
+                                  now=now)
+            current.version = checkout.version + 1
+            await tx.checkouts.save(current, expected_version=checkout.version)
+            await tx.commit()
+    except BaseException:
+        await release_hold(dispatch, reservation_id)  # nobody will pay for this hold
+        raise
+    if previous and previous != reservation_id:
+        await release_hold(dispatch, previous)  # paying again after a change: the old hold goes back
+    return view(current)
+
+
+async def _snapshot(priced: CartView, cart_version: int, shipping_amount: int, method_id: str,
+                    checkout: Checkout, channel: Any, tax: TaxCalculator) -> Snapshot:
+    address = checkout.shipping_address
+    assert address is not None
+    lines = [line for line in priced.lines if line.available]
+    # Order-level discounts are spread over lines, so each line's tax base is what is really paid.
+    order_discount = priced.discount - sum(line.discount for line in lines)
+    bases = tax_bases([line.total for line in lines], order_discount, priced.currency)
+    taxables = [Taxable(applies_to=line.id, amount=base) for line, base in zip(lines, bases, strict=True)]
+    shipping_amount -= priced.shipping_discount
+    if shipping_amount:
+        taxables.append(Taxable(applies_to="shipping", amount=shipping_amount))
+    tax_lines = await tax.calculate(taxables, country=address.country, region=address.region,
+                                    prices_include_tax=channel.prices_include_tax)
+    tax_by_item = {t.applies_to: t.amount for t in tax_lines}
+    tax_total = sum(t.amount for t in tax_lines)
+    goods = sum(bases)
+    total = goods + shipping_amount + (0 if channel.prices_include_tax else tax_total)
+    return Snapshot(
+        cart_version=cart_version,
+        lines=tuple({
+            "id": line.id, "sku": line.sku, "product_id": line.product_id, "name": line.name,
+            "quantity": line.quantity, "unit_price": line.unit_price, "subtotal": line.subtotal,
+            "discount": line.subtotal - base, "tax": tax_by_item.get(line.id, 0), "total": base,
+            "promotions": [{"promotion_id": a.promotion_id, "version": a.version, "amount": a.amount}
+                           for a in line.adjustments],
+        } for line, base in zip(lines, bases, strict=True)),
+        tax_lines=tuple(asdict(t) for t in tax_lines),
+        subtotal=sum(line.subtotal for line in lines), discount=sum(line.subtotal for line in lines) - goods,
+        shipping=shipping_amount, tax=tax_total, total=total, prices_include_tax=channel.prices_include_tax,
+        shipping_method=method_id,
+        coupon_codes=tuple(c.code for c in priced.coupons if c.applied),
+        shipping_promotions=tuple({"promotion_id": a.promotion_id, "version": a.version, "amount": a.amount}
+                                  for a in priced.shipping_adjustments),
+    )
+
+
+async def _with_gift_card(uow: Uow, snapshot: Snapshot, code: str, currency: str) -> Snapshot:
+    code = code.strip().upper()
+    async with uow() as tx:
+        card = await tx.gift_cards.get(code)  # type: ignore[attr-defined]
+    if card.currency != currency:
+        raise GiftCardError(f"this gift card is in {card.currency}, the order in {currency}")
+    if card.disabled or card.balance <= 0:
+        raise GiftCardError("this gift card has no balance left")
+    return replace(snapshot, gift_card_code=code, gift_card_amount=min(card.balance, snapshot.total))

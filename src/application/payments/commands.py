@@ -1,0 +1,23 @@
+"""Payments commands: what a provider tells us (through a verified webhook), and asking it ourselves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.ports.payments import PaymentEvent
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HandlePaymentEvent:
+    """A verified provider event, already translated by the provider's adapter."""
+
+    provider: str  # the key the gateway is configured under
+    event: PaymentEvent
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReconcilePayments:
+    """Ask the provider about orders still waiting on an online payment, and settle them."""
+
+    older_than_seconds: int = 300
+    limit: int = 200
