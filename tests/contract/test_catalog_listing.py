@@ -6,8 +6,9 @@ import pytest
 
 from adapters.memory.clock import FakeClock
 from application.catalog import commands as c
-from application.catalog.handlers import list_products, project_product
-from application.catalog.listing import BadCursor
+from application.catalog.errors import BadCursor
+from application.catalog.handlers import project_product
+from application.catalog.queries import list_products
 from application.catalog.read_models import ProductQuery
 from domain.shared.errors import InvalidInput
 from entrypoints.container import build_bus

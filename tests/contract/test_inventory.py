@@ -10,7 +10,8 @@ from sqlalchemy import text
 from adapters.memory.clock import FakeClock
 from adapters.memory.inventory import MemoryStockGate
 from application.inventory import commands as c
-from application.inventory.handlers import availability_of, project_availability, stock_movements, stock_statuses
+from application.inventory.handlers import project_availability
+from application.inventory.queries import availability_of, stock_movements, stock_statuses
 from domain.inventory.audit import InventoryDriftDetected
 from domain.inventory.errors import OutOfStock, ReservationClosed
 from domain.inventory.reservation import ReservationStatus, SkuPolicy

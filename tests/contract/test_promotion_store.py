@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from adapters.postgres.engine import make_engine
-from application.promotions.ports import Coupon, CouponExhausted, Limits, PromotionExhausted, Redemption
+from application.promotions.errors import CouponExhausted, PromotionExhausted
+from application.promotions.ports import Coupon, Limits, Redemption
 from domain.promotions.promotion import Promotion, PromotionTerms
 from domain.promotions.text import parse, render
 from tests.contract.harness import MemoryHarness, PostgresHarness

@@ -10,7 +10,7 @@ from adapters.memory.carts import MemoryCartCache, MemoryDurableCarts
 from adapters.memory.clock import FakeClock, SequentialIds
 from adapters.memory.store import MemoryDatabase, MemoryUnitOfWork
 from application.carts import commands as c
-from application.carts.handlers import CartNotFound, NotPurchasable, UnknownCoupon, UnknownSku
+from application.carts.errors import CartNotFound, NotPurchasable, UnknownCoupon, UnknownSku
 from application.carts.store import LayeredCartStore
 from application.catalog.commands import CreateProduct, PriceSpec, SetPrices, UpdateProduct, VariantSpec
 from application.inventory import commands as inv

@@ -9,7 +9,8 @@ import pytest
 from adapters.memory.clock import FakeClock, SequentialIds
 from adapters.memory.store import MemoryDatabase, MemoryUnitOfWork
 from application.catalog import commands as c
-from application.catalog.handlers import offers, product_by_slug, rebuild_catalog
+from application.catalog.handlers import rebuild_catalog
+from application.catalog.queries import offers, product_by_slug
 from domain.catalog.pricing import Price, PriceList, Sale, Tier, resolve_price
 from domain.catalog.product import CatalogError, DuplicateSku, Option, Product, Variant
 from domain.shared.errors import NotFound

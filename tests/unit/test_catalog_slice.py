@@ -8,7 +8,7 @@ from adapters.memory.clock import FakeClock, SequentialIds
 from adapters.memory.outbox import MemoryOutboxStore, MemoryPublisher
 from adapters.memory.store import MemoryDatabase, MemoryUnitOfWork
 from application.catalog.commands import CreateProduct
-from application.catalog.handlers import product_by_slug
+from application.catalog.queries import product_by_slug
 from application.messaging.consumers import deliver
 from application.messaging.relay import OutboxRelay
 from application.subscriptions import build_registry

@@ -12,7 +12,7 @@ from application.catalog.commands import CreateProduct, PriceSpec, SetPrices, Va
 from application.checkout import commands as co
 from application.giftcards.handlers import GetGiftCard, IssueGiftCard
 from application.inventory import commands as inv
-from application.inventory.handlers import reservations_in_flight
+from application.inventory.queries import reservations_in_flight
 from application.orders import handlers as o
 from application.orders.stock import SecureOrderStock
 from application.payments import commands as pay

@@ -11,7 +11,7 @@ from adapters.memory.inventory import MemoryStockGate
 from adapters.memory.outbox import MemoryOutboxStore
 from adapters.memory.store import MemoryDatabase, MemoryUnitOfWork
 from application.inventory import commands as c
-from application.inventory.handlers import reservations_in_flight, stock_levels, stock_movements
+from application.inventory.queries import reservations_in_flight, stock_levels, stock_movements
 from domain.inventory.errors import (
     InsufficientStock,
     InventoryError,

@@ -10,7 +10,8 @@ from application.checkout import commands as co
 from application.customers.handlers import RegisterCustomer
 from application.orders.stock import SecureOrderStock
 from application.promotions import handlers as p
-from application.promotions.ports import CouponExhausted, Limits
+from application.promotions.errors import CouponExhausted
+from application.promotions.ports import Limits
 from domain.carts.cart import Owner
 from domain.promotions.errors import ParseError
 from tests.support.unit import GUEST, Shop, all_orders, build_shop, read_order, ready_to_pay, stock

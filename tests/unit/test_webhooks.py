@@ -15,6 +15,7 @@ from application.messaging.consumers import deliver
 from application.ports.outbox import OutboxMessage
 from application.subscriptions import build_registry
 from application.webhooks import handlers as w
+from application.webhooks.errors import DeliveryFailed
 from domain.webhooks.signature import sign, verify_signature
 from domain.webhooks.subscription import DeliveryStatus, InvalidSubscription, Subscription
 from tests.support.unit import peek_outbox
@@ -103,7 +104,7 @@ async def test_an_event_is_retried_until_delivered_then_replayed_with_the_same_i
     [delivery_id] = queue.enqueued  # only the subscription that wants orders.order_paid.v1
 
     for _ in range(2):
-        with pytest.raises(w.DeliveryFailed):
+        with pytest.raises(DeliveryFailed):
             await w.send_delivery(delivery_id, uow=uow, sender=sender, clock=clock)
     assert await w.send_delivery(delivery_id, uow=uow, sender=sender, clock=clock) is True
     assert await w.send_delivery(delivery_id, uow=uow, sender=sender, clock=clock) is False  # a duplicate message
@@ -131,7 +132,7 @@ async def test_exhausted_retries_leave_the_delivery_failed_until_a_replay() -> N
     await deliver(registry, "webhooks", paid_message("evt-2"), uow)
     await _relay_scheduled(outbox, uow, registry)
     [delivery_id] = queue.enqueued
-    with pytest.raises(w.DeliveryFailed):
+    with pytest.raises(DeliveryFailed):
         await w.send_delivery(delivery_id, uow=uow, sender=sender, clock=FixedClock())
     await w.give_up_delivery(delivery_id, uow=uow)
     async with uow() as tx:

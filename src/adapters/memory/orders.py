@@ -5,16 +5,13 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from application.orders.errors import OrderNotFound
 from application.orders.read_models import DailySales, OrderPage
 from application.orders.views import cursor_after, matches, next_cursor
 from domain.checkout.checkout import Checkout
 from domain.orders.order import Order, OrderStatus
 from domain.shared.errors import ConcurrencyConflict, Conflict, NotFound
 from domain.shared.events import Aggregate
-
-
-class OrderNotFound(NotFound):
-    pass
 
 
 class _Versioned:

@@ -7,11 +7,10 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from application.promotions.errors import CouponExhausted, PromotionExhausted
 from application.promotions.ports import (
     Coupon,
-    CouponExhausted,
     Limits,
-    PromotionExhausted,
     Redemption,
     Usage,
 )

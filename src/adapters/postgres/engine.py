@@ -1,7 +1,25 @@
 from __future__ import annotations
 
 import msgspec
+from sqlalchemy import exc
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import AsyncAdaptedQueuePool
+from sqlalchemy.pool.base import ConnectionPoolEntry
+
+from application.ports.errors import Unavailable
+
+
+class BoundedPool(AsyncAdaptedQueuePool):
+    """SQLAlchemy's asyncio queue pool, whose exhaustion is the application's ``Unavailable``.
+
+    Every checkout goes through ``_do_get`` (units of work, carts, search, idempotency, the relay), so this is
+    the one place a pool timeout becomes an error the application and the HTTP edge know (→ 503)."""
+
+    def _do_get(self) -> ConnectionPoolEntry:
+        try:
+            return super()._do_get()
+        except exc.TimeoutError as error:
+            raise Unavailable(f"database pool exhausted: {error}", retry_after=1) from error
 
 
 def normalise_url(url: str) -> str:
@@ -15,12 +33,13 @@ def normalise_url(url: str) -> str:
 def make_engine(
     url: str, *, pool_size: int = 10, max_overflow: int = 5, pool_timeout: float = 5.0
 ) -> AsyncEngine:
-    """A bounded pool: when it is exhausted callers wait ``pool_timeout`` then fail fast (→ 503).
+    """A bounded pool: when it is exhausted callers wait ``pool_timeout`` then fail fast with ``Unavailable`` (→ 503).
 
     Last in, first out: a burst reuses the connections that just worked — warm server backends
     and prepared statements — and the rest can idle."""
     return create_async_engine(
         normalise_url(url),
+        poolclass=BoundedPool,
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_timeout=pool_timeout,

@@ -1,29 +1,28 @@
-"""PostgreSQL stock and reservations: row locks in (sku, location) order, CHECK constraints as the
-last line of defence, and the ledger appended in the same transaction as the balance."""
+"""PostgreSQL stock: row locks in (sku, location) order, CHECK constraints as the last line of
+defence, and the ledger appended in the same transaction as the balance. Reservations are in
+``reservations``; the reservation hot path's SQL in ``placement``."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
-import msgspec
-from sqlalchemy import and_, func, insert, literal, select, tuple_, update
+from sqlalchemy import and_, func, literal, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.exc import IntegrityError
 
 from adapters.postgres import tables as t
 from adapters.postgres.pipeline import Flushing, Pipeline, json_rows
+from adapters.postgres.placement import _APPEND_MOVEMENTS, _HELD, _LOCK, _POLICIES, _SAVE_BALANCES
 from application.inventory.ports import Placement, StockKey
-from domain.inventory.audit import ReconciliationRun
-from domain.inventory.errors import ReservationNotFound, UnknownLocation
-from domain.inventory.reservation import Reservation, ReservationLine, ReservationStatus, SkuPolicy
+from domain.inventory.errors import UnknownLocation
+from domain.inventory.reservation import ReservationStatus, SkuPolicy
 from domain.inventory.stock import Drift, Location, Movement, MovementKind, StockItem
-from domain.shared.errors import Conflict
 from domain.shared.events import Aggregate
 
 _s = t.stock_items
 _loc = t.inventory_locations
+_r = t.reservations  # read by drift()
+_rl = t.reservation_lines
 
 
 def _item(row: Any) -> StockItem:
@@ -31,57 +30,6 @@ def _item(row: Any) -> StockItem:
         sku=row.sku, location_id=row.location_id, on_hand=row.on_hand, reserved=row.reserved,
         committed=row.committed, version=row.version,
     )
-
-
-# The reservation hot path in hand-written SQL: one round trip to read and lock, and the writes
-# staged (many rows in one JSON parameter) to travel with the COMMIT. See adapters.postgres.pipeline.
-_POLICIES = """
-SELECT sku, track_inventory, allow_backorder, low_stock_threshold, show_quantity
-FROM inventory_policies WHERE sku = ANY(%b::text[])
-"""
-_LOCK = """
-SELECT s.sku, s.location_id, s.on_hand, s.reserved, s.committed, s.version,
-    coalesce(l.priority, 1000000) AS priority
-FROM stock_items s LEFT JOIN inventory_locations l ON l.id = s.location_id
-WHERE s.sku = ANY(%b::text[]) ORDER BY s.sku, s.location_id FOR UPDATE OF s
-"""
-# One probe of the active-reference unique index per reference. The plain "reference = ANY(...)
-# AND status = 'active'" let the planner, misled by statistics a flash sale outruns, scan every
-# active hold through the expiry index instead (measured: 15 ms per group at 47k holds, 0.3 ms
-# this way); the LIMIT keeps the per-reference lookup from being flattened into that scan.
-_HELD = """
-SELECT held.reference FROM unnest(%b::text[]) AS wanted(reference)
-CROSS JOIN LATERAL (
-    SELECT reference FROM reservations WHERE reference = wanted.reference AND status = 'active' LIMIT 1
-) AS held
-"""
-_SAVE_BALANCES = """
-UPDATE stock_items AS s
-SET on_hand = v.on_hand, reserved = v.reserved, committed = v.committed, version = v.version
-FROM jsonb_to_recordset(%s::jsonb)
-    AS v(sku text, location_id text, on_hand bigint, reserved bigint, committed bigint, version int)
-WHERE s.sku = v.sku AND s.location_id = v.location_id
-"""
-_APPEND_MOVEMENTS = """
-INSERT INTO stock_movements
-    (sku, location_id, kind, on_hand_delta, reserved_delta, committed_delta, actor, reason, reference, occurred_at)
-SELECT sku, location_id, kind, on_hand_delta, reserved_delta, committed_delta, actor, reason, reference, occurred_at
-FROM jsonb_to_recordset(%s::jsonb) AS m(
-    sku text, location_id text, kind text, on_hand_delta bigint, reserved_delta bigint, committed_delta bigint,
-    actor text, reason text, reference text, occurred_at timestamptz)
-"""
-_ADD_RESERVATIONS = """
-INSERT INTO reservations (id, reference, status, expires_at, created_at, version)
-SELECT id, reference, status, expires_at, created_at, version
-FROM jsonb_to_recordset(%s::jsonb)
-    AS r(id text, reference text, status text, expires_at timestamptz, created_at timestamptz, version int)
-"""
-_ADD_RESERVATION_LINES = """
-INSERT INTO reservation_lines (reservation_id, line_no, sku, location_id, quantity)
-SELECT reservation_id, line_no, sku, location_id, quantity
-FROM jsonb_to_recordset(%s::jsonb)
-    AS l(reservation_id text, line_no int, sku text, location_id text, quantity bigint)
-"""
 
 
 def _policy(row: Any) -> SkuPolicy:
@@ -278,128 +226,3 @@ class PostgresStockRepository:
 
     async def tracked_skus(self) -> list[str]:
         return list((await self._conn.scalars(select(_s.c.sku).distinct().order_by(_s.c.sku))).all())
-
-
-_r = t.reservations
-_rl = t.reservation_lines
-
-
-class PostgresReservationRepository:
-    def __init__(self, conn: Flushing, seen: list[Aggregate], pipeline: Pipeline) -> None:
-        self._conn = conn  # sends staged writes before each statement
-        self._seen = seen
-        self._pipeline = pipeline
-
-    async def add(self, reservation: Reservation) -> None:
-        try:
-            async with self._conn.begin_nested():
-                await self._conn.execute(
-                    insert(_r).values(
-                        id=reservation.id, reference=reservation.reference, status=reservation.status.value,
-                        expires_at=reservation.expires_at, created_at=reservation.created_at,
-                        version=reservation.version,
-                    )
-                )
-        except IntegrityError:
-            raise Conflict(f"checkout {reservation.reference} already holds an active reservation") from None
-        await self._conn.execute(
-            insert(_rl),
-            [
-                {"reservation_id": reservation.id, "line_no": n, "sku": line.sku, "location_id": line.location_id,
-                 "quantity": line.quantity}
-                for n, line in enumerate(reservation.lines)
-            ],
-        )
-        self._seen.append(reservation)
-
-    async def add_many(self, reservations: list[Reservation]) -> None:
-        # Staged for the commit, no savepoint per row: the group checked its references under the
-        # stock locks; a racing duplicate from elsewhere fails the whole group (the unique index
-        # on active references), which then retries one by one.
-        self._pipeline.stage(_ADD_RESERVATIONS, (json_rows([
-            {"id": r.id, "reference": r.reference, "status": r.status.value, "expires_at": r.expires_at,
-             "created_at": r.created_at, "version": r.version}
-            for r in reservations
-        ]),))
-        self._pipeline.stage(_ADD_RESERVATION_LINES, (json_rows([
-            {"reservation_id": r.id, "line_no": n, "sku": line.sku, "location_id": line.location_id,
-             "quantity": line.quantity}
-            for r in reservations for n, line in enumerate(r.lines)
-        ]),))
-        self._seen.extend(reservations)
-
-    async def get(self, reservation_id: str) -> Reservation:
-        row = (await self._conn.execute(select(_r).where(_r.c.id == reservation_id).with_for_update())).first()
-        if row is None:
-            raise ReservationNotFound(reservation_id)
-        lines = (
-            await self._conn.execute(select(_rl).where(_rl.c.reservation_id == reservation_id).order_by(_rl.c.line_no))
-        ).all()
-        reservation = self._reservation(row, lines)
-        self._seen.append(reservation)
-        return reservation
-
-    @staticmethod
-    def _reservation(row: Any, lines: list[Any]) -> Reservation:
-        return Reservation(
-            id=row.id, reference=row.reference, status=ReservationStatus(row.status), expires_at=row.expires_at,
-            created_at=row.created_at, version=row.version,
-            lines=[ReservationLine(sku=r.sku, location_id=r.location_id, quantity=r.quantity) for r in lines],
-        )
-
-    async def save(self, reservation: Reservation) -> None:
-        await self._conn.execute(
-            update(_r)
-            .where(_r.c.id == reservation.id)
-            .values(status=reservation.status.value, expires_at=reservation.expires_at, version=reservation.version)
-        )
-
-    async def due_for_expiry(self, now: datetime, limit: int) -> list[str]:
-        rows = await self._conn.scalars(
-            select(_r.c.id)
-            .where(_r.c.status == ReservationStatus.ACTIVE.value, _r.c.expires_at <= now)
-            .order_by(_r.c.expires_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        return list(rows.all())
-
-    async def in_flight(self, limit: int) -> list[Reservation]:
-        rows = (
-            await self._conn.execute(
-                select(_r).where(_r.c.status == ReservationStatus.ACTIVE.value).order_by(_r.c.expires_at).limit(limit)
-            )
-        ).all()
-        if not rows:
-            return []
-        lines = (
-            await self._conn.execute(
-                select(_rl).where(_rl.c.reservation_id.in_([r.id for r in rows])).order_by(_rl.c.line_no)
-            )
-        ).all()
-        return [self._reservation(r, [line for line in lines if line.reservation_id == r.id]) for r in rows]
-
-    async def count_in_flight(self) -> int:
-        count = await self._conn.scalar(
-            select(func.count()).select_from(_r).where(_r.c.status == ReservationStatus.ACTIVE.value)
-        )
-        return int(count or 0)
-
-    async def add_run(self, run: ReconciliationRun) -> None:
-        await self._conn.execute(
-            insert(t.inventory_reconciliations).values(
-                id=run.id, ran_at=run.ran_at, expired=run.expired, drift=msgspec.to_builtins(run.drift)
-            )
-        )
-        self._seen.append(run)
-
-    async def last_run(self) -> ReconciliationRun | None:
-        ir = t.inventory_reconciliations
-        row = (await self._conn.execute(select(ir).order_by(ir.c.ran_at.desc()).limit(1))).first()
-        if row is None:
-            return None
-        run = ReconciliationRun(
-            id=row.id, ran_at=row.ran_at, expired=row.expired, drift=msgspec.convert(row.drift, list[Drift])
-        )
-        run.events.clear()  # a loaded run must not re-announce its drift
-        return run

@@ -12,23 +12,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.postgres import tables as t
+from application.checkout.errors import CheckoutRecordNotFound
 from application.messaging.codec import aggregate_from_builtins, aggregate_to_builtins
+from application.orders.errors import OrderNotFound
 from application.orders.read_models import DailySales, OrderFilter, OrderPage, OrderSummary, SalesDelta
 from application.orders.views import decode_cursor, next_cursor
 from domain.checkout.checkout import Checkout
 from domain.orders.order import Order, OrderStatus
-from domain.shared.errors import ConcurrencyConflict, Conflict, NotFound
+from domain.shared.errors import ConcurrencyConflict, Conflict
 from domain.shared.events import Aggregate
 
 _co, _o = t.checkouts, t.orders
-
-
-class CheckoutNotFound(NotFound):
-    pass
-
-
-class OrderNotFound(NotFound):
-    pass
 
 
 class PostgresCheckouts:
@@ -50,7 +44,7 @@ class PostgresCheckouts:
     async def get(self, checkout_id: str) -> Checkout:
         row = (await self._conn.execute(select(_co.c.data).where(_co.c.id == checkout_id))).first()
         if row is None:
-            raise CheckoutNotFound(f"no checkout {checkout_id}")
+            raise CheckoutRecordNotFound(f"no checkout {checkout_id}")
         checkout = aggregate_from_builtins(row.data, Checkout)
         self._seen.append(checkout)
         return checkout

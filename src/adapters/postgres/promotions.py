@@ -13,11 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.postgres import tables as t
 from application.promotions.codec import promotion_from_builtins, promotion_to_builtins
+from application.promotions.errors import CouponExhausted, PromotionExhausted
 from application.promotions.ports import (
     Coupon,
-    CouponExhausted,
     Limits,
-    PromotionExhausted,
     Redemption,
     Usage,
 )

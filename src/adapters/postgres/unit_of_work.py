@@ -11,23 +11,20 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.postgres import tables as t
 from adapters.postgres.analytics import PostgresAnalyticsStore
-from adapters.postgres.catalog import (
-    PostgresCategories,
-    PostgresCategoryView,
-    PostgresCollections,
-    PostgresCollectionView,
-    PostgresPriceLists,
-    PostgresProductRepository,
-)
+from adapters.postgres.catalog import PostgresProductRepository
+from adapters.postgres.categories import PostgresCategories, PostgresCategoryView
+from adapters.postgres.collections import PostgresCollections, PostgresCollectionView
 from adapters.postgres.customers import PostgresCustomers, PostgresPasswordResets
 from adapters.postgres.giftcards import PostgresGiftCards
-from adapters.postgres.inventory import PostgresReservationRepository, PostgresStockRepository
+from adapters.postgres.inventory import PostgresStockRepository
 from adapters.postgres.merchandising import PostgresMerchandising
 from adapters.postgres.orders import PostgresCheckouts, PostgresOrders, PostgresOrderViews
 from adapters.postgres.pipeline import Flushing, Pipeline, json_rows
+from adapters.postgres.price_lists import PostgresPriceLists
 from adapters.postgres.promotions import PostgresPromotions
 from adapters.postgres.read_models import PostgresAvailabilityView, PostgresCatalogReadModel
 from adapters.postgres.repositories import PostgresStaffTokens, constraint_name
+from adapters.postgres.reservations import PostgresReservationRepository
 from adapters.postgres.webhooks import PostgresWebhooks
 from application.messaging.codec import event_to_builtins
 from application.ports.clock import IdGenerator

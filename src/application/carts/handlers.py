@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
+from application.carts.api import ATTEMPTS, change
 from application.carts.commands import (
     AddCartLine,
     ApplyCoupon,
@@ -16,77 +17,17 @@ from application.carts.commands import (
     RemoveCoupon,
     ViewCart,
 )
+from application.carts.errors import NotPurchasable, UnknownCoupon, UnknownSku
 from application.carts.ports import CartStore, PromotionEngine
 from application.carts.pricing import Channel, Channels, empty_view, price_cart, stock_of
+from application.carts.queries import load
 from application.carts.read_models import CartView, MergeView
-from application.catalog.handlers import offers
+from application.catalog.queries import offers
 from application.ports.clock import Clock, IdGenerator
-from domain.carts.cart import Cart, CartError, MergeReport, Owner, OwnerKind, normalise_code
+from domain.carts.cart import Cart, MergeReport, Owner, OwnerKind, normalise_code
 from domain.inventory.errors import OutOfStock
-from domain.shared.errors import ConcurrencyConflict, InvalidInput, NotFound
+from domain.shared.errors import ConcurrencyConflict
 from domain.tax.rates import RateTable
-
-ATTEMPTS = 30
-T = TypeVar("T")
-
-
-class CartNotFound(NotFound):
-    """The shopper has no cart (or not this one)."""
-
-
-class UnknownSku(InvalidInput):
-    """No product sells this SKU."""
-
-
-class NotPurchasable(CartError):
-    """The SKU exists but cannot be bought now (archived, draft, no price in the cart's currency)."""
-
-
-class UnknownCoupon(CartError):
-    """No live promotion answers to this code."""
-
-
-async def load(owner: Owner, store: CartStore, *, fresh: bool = False) -> Cart | None:
-    """The owner's active cart. A guest owns the cart whose id is their signed token — nobody else's."""
-    if owner.kind is OwnerKind.CUSTOMER:
-        return await store.for_customer(owner.id, fresh=fresh)
-    cart = await store.get(owner.id, fresh=fresh)
-    if cart is None or cart.owner != owner or cart.retired:
-        return None
-    return cart
-
-
-async def change(
-    owner: Owner, store: CartStore, mutate: Callable[[Cart], T], *, create: Callable[[], Cart] | None = None,
-) -> tuple[Cart, T]:
-    """Apply ``mutate`` to the owner's cart and save it; on a concurrent save, reload and re-apply."""
-    fresh = False
-    for attempt in range(ATTEMPTS):
-        cart = await load(owner, store, fresh=fresh)
-        if cart is None:
-            if create is None:
-                raise CartNotFound("no cart")
-            cart = await _reopened(owner, store) or create()
-        result = mutate(cart)
-        try:
-            await store.save(cart)
-        except ConcurrencyConflict:
-            fresh = True
-            await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))
-            continue
-        return cart, result
-    raise ConcurrencyConflict("the cart kept changing; retry")
-
-
-async def _reopened(owner: Owner, store: CartStore) -> Cart | None:
-    """After a checkout (or a merge) the guest's cookie still names the retired cart: reuse its row."""
-    if owner.kind is not OwnerKind.GUEST:
-        return None
-    retired = await store.get(owner.id, fresh=True)
-    if retired is None or retired.owner != owner or not retired.retired:
-        return None
-    retired.reopen(now=retired.updated_at)
-    return retired
 
 
 def _new_cart(owner: Owner, *, ids: IdGenerator, clock: Clock, channel: Channel) -> Callable[[], Cart]:

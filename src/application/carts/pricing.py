@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
+from application.carts.errors import UnknownChannel
 from application.carts.ports import Adjustment, PromotionEngine, PromotionLine, PromotionRequest
 from application.carts.read_models import (
     AdjustmentView,
@@ -18,12 +19,11 @@ from application.carts.read_models import (
     StockStatus,
     TaxEstimate,
 )
-from application.catalog.handlers import offers
+from application.catalog.queries import offers
 from application.catalog.read_models import Offer
-from application.inventory.handlers import stock_statuses
+from application.inventory.queries import stock_statuses
 from domain.carts.cart import Cart, OwnerKind
 from domain.inventory.reservation import bundle_status
-from domain.shared.errors import InvalidInput
 from domain.shared.money import Money
 from domain.tax.rates import STANDARD, RateTable, tax_in, tax_on
 
@@ -40,10 +40,6 @@ class Channel:
 
 
 SOLD_OUT = "sold out"  # the reason a line gives when its stock cannot be held
-
-
-class UnknownChannel(InvalidInput):
-    """No sales channel by this name."""
 
 
 class Channels:

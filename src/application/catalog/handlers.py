@@ -1,4 +1,4 @@
-"""Catalog command handlers, the product-document projection and catalog queries."""
+"""Catalog command handlers and the product-document projection (the reads are in ``queries``)."""
 
 from __future__ import annotations
 
@@ -19,22 +19,18 @@ from application.catalog.commands import (
     VariantSpec,
 )
 from application.catalog.events import ProductDocumentChanged
-from application.catalog.listing import check_query
 from application.catalog.ports import CatalogUnitOfWork
 from application.catalog.read_models import (
     ComponentView,
     MediaView,
-    Offer,
     OptionView,
-    PriceView,
     ProductDocument,
-    ProductPage,
-    ProductQuery,
     SaleView,
     VariantView,
+    price_view,
 )
 from application.ports.clock import Clock, IdGenerator
-from domain.catalog.pricing import Price, PriceList, PriceListChanged, Sale, Tier, resolve_price
+from domain.catalog.pricing import Price, PriceList, PriceListChanged, Sale, Tier
 from domain.catalog.product import (
     CatalogError,
     Component,
@@ -202,16 +198,13 @@ async def set_prices(cmd: SetPrices, *, uow: Uow, clock: Clock) -> int:
 # and concurrent projectors all converge on the current truth (and equal a full rebuild).
 
 
-def _view(money: Money) -> PriceView:
-    return PriceView(amount=money.amount, currency=money.currency, display=money.display())
-
-
 def build_document(product: Product, price_lists: list[PriceList]) -> ProductDocument:
     generic = sorted((p for p in price_lists if p.channel is None), key=lambda p: p.currency)
     variants = []
     for variant in product.variants:
         prices = [
-            _view(Money(pl.prices[variant.sku].amount, pl.currency)) for pl in generic if variant.sku in pl.prices
+            price_view(Money(pl.prices[variant.sku].amount, pl.currency))
+            for pl in generic if variant.sku in pl.prices
         ]
         sales = [
             SaleView(amount=sale.amount, currency=pl.currency, display=Money(sale.amount, pl.currency).display(),
@@ -235,7 +228,7 @@ def build_document(product: Product, price_lists: list[PriceList]) -> ProductDoc
         status=product.status.value, options=[OptionView(name=o.name, values=list(o.values)) for o in product.options],
         variants=variants, attributes=attributes, category_ids=list(product.category_ids),
         media=[MediaView(url=m.url, alt=m.alt) for m in product.media],
-        price_from=[_view(Money(amount, currency)) for currency, amount in sorted(lowest.items())],
+        price_from=[price_view(Money(amount, currency)) for currency, amount in sorted(lowest.items())],
         version=product.version,
     )
 
@@ -286,66 +279,3 @@ async def rebuild_catalog(
         if progress:
             progress(min(start + page_size, len(product_ids)), len(product_ids))
     return len(product_ids)
-
-
-# Queries
-
-
-async def product_by_slug(slug: str, *, uow: Uow) -> ProductDocument | None:
-    """The storefront's view: only active products exist for shoppers."""
-    async with uow() as tx:
-        document = await tx.catalog_view.product_by_slug(slug)
-    return document if document is not None and document.status == ProductStatus.ACTIVE.value else None
-
-
-async def offers(
-    skus: list[str], *, currency: str, channel: str | None, at: datetime, uow: Uow,
-    quantities: dict[str, int] | None = None,
-) -> dict[str, Offer]:
-    """Current price and sellability of each SKU (the cart and checkout call this on every read)."""
-    async with uow() as tx:
-        price_lists = await tx.price_lists.for_skus(skus)
-        found: dict[str, Offer] = {}
-        for product_id in await tx.products.product_ids_for_skus(skus):
-            product = await tx.products.get(product_id)
-            for variant in product.variants:
-                if variant.sku not in skus:
-                    continue
-                price = resolve_price(price_lists, sku=variant.sku, currency=currency, channel=channel,
-                                      quantity=(quantities or {}).get(variant.sku, 1), at=at)
-                reason = None
-                if product.status is not ProductStatus.ACTIVE:
-                    reason = f"product is {product.status.value}"
-                elif price is None:
-                    reason = f"no price in {currency}"
-                found[variant.sku] = Offer(
-                    sku=variant.sku, product_id=product.id, name=product.name,
-                    unit_price=_view(price) if price else None, purchasable=reason is None, reason=reason,
-                    components=[ComponentView(sku=c.sku, quantity=c.quantity) for c in variant.components],
-                )
-    return found
-
-
-async def list_products(query: ProductQuery, *, uow: Uow) -> ProductPage:
-    check_query(query)
-    async with uow() as tx:
-        return await tx.catalog_view.list_products(query)
-
-
-async def bundle_components(skus: list[str], *, uow: Uow) -> dict[str, list[tuple[str, int]]]:
-    """For each bundle among ``skus``, its components and quantities (inventory holds those)."""
-    async with uow() as tx:
-        products = await tx.products.get_many(await tx.products.product_ids_for_skus(skus))
-    wanted = set(skus)
-    return {
-        v.sku: [(c.sku, c.quantity) for c in v.components]
-        for p in products for v in p.variants if v.sku in wanted and v.is_bundle
-    }
-
-
-async def variant_weights(skus: list[str], *, uow: Uow) -> dict[str, int]:
-    """Shipping weight in grams of each SKU (checkout quotes weight-banded rates with it)."""
-    async with uow() as tx:
-        products = await tx.products.get_many(await tx.products.product_ids_for_skus(skus))
-    wanted = set(skus)
-    return {v.sku: v.weight_grams for p in products for v in p.variants if v.sku in wanted}

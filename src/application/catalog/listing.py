@@ -7,14 +7,11 @@ from typing import Any
 
 import msgspec
 
+from application.catalog.errors import BadCursor
 from application.catalog.read_models import ProductDocument, ProductQuery
 from domain.shared.errors import InvalidInput
 
 SORTS = ("newest", "name", "price_asc", "price_desc")
-
-
-class BadCursor(InvalidInput):
-    pass
 
 
 def price_in(document: ProductDocument, currency: str) -> int | None:

@@ -7,11 +7,17 @@ from typing import Any
 
 import msgspec
 
+from domain.shared.money import Money
+
 
 class PriceView(msgspec.Struct, frozen=True, kw_only=True):
     amount: int
     currency: str
     display: str
+
+
+def price_view(money: Money) -> PriceView:
+    return PriceView(amount=money.amount, currency=money.currency, display=money.display())
 
 
 class SaleView(msgspec.Struct, frozen=True, kw_only=True):

@@ -9,11 +9,11 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from application.carts import handlers as carts
+from application.carts import queries as carts
 from application.carts.ports import CartStore, PromotionEngine
 from application.carts.pricing import Channels, price_cart
 from application.carts.read_models import CartView
-from application.catalog.handlers import variant_weights
+from application.catalog.queries import variant_weights
 from application.checkout.errors import CheckoutNotFound, EmptyCart
 from application.checkout.ports import CheckoutUnitOfWork
 from application.checkout.read_models import CheckoutView

@@ -9,7 +9,7 @@ from typing import Any, cast
 from application.carts.ports import CartStore, PromotionEngine
 from application.carts.pricing import SOLD_OUT, Channels, price_cart
 from application.carts.read_models import CartView
-from application.catalog.handlers import bundle_components
+from application.catalog.queries import bundle_components
 from application.checkout.commands import StartPayment
 from application.checkout.common import (
     NO_ESTIMATE,

@@ -7,7 +7,8 @@ import logging
 from collections.abc import Mapping
 from datetime import datetime
 
-from application.carts import handlers as carts
+from application.carts import queries as carts
+from application.carts.api import change as change_cart
 from application.carts.ports import CartStore
 from application.checkout.commands import PlaceOrder
 from application.checkout.common import Dispatch, Uow, load_checkout
@@ -165,7 +166,7 @@ async def _existing_order(uow: Uow, checkout: Checkout) -> Order | None:
 
 async def _retire_cart(store: CartStore, owner: Owner, clock: Clock) -> None:
     with contextlib.suppress(NotFound):
-        await carts.change(owner, store, lambda c: c.retire(now=clock.now()))
+        await change_cart(owner, store, lambda c: c.retire(now=clock.now()))
 
 
 async def _attach(uow: Uow, order_id: str, provider: str, payment: Payment, clock: Clock) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from application.carts import handlers as carts
+from application.carts import queries as carts
 from application.carts.ports import CartStore, PromotionEngine
 from application.carts.pricing import Channels
 from application.checkout.commands import (

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
+from application.customers.errors import TooManyAttempts
 from application.customers.ports import CustomerUnitOfWork, PasswordHasher, SessionStore
 from application.ports.addresses import AddressValidator
 from application.ports.clock import Clock, IdGenerator
@@ -29,12 +30,6 @@ SESSION_TTL = 14 * 24 * 3600
 RESET_TTL = timedelta(hours=1)
 SIGN_IN_PER_ACCOUNT = (5, 300)  # attempts per window (seconds)
 SIGN_IN_PER_IP = (100, 300)  # generous: shoppers share NAT addresses
-
-
-class TooManyAttempts(DomainError):
-    def __init__(self, retry_after: int) -> None:
-        super().__init__("too many sign-in attempts; retry later")
-        self.retry_after = retry_after
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -23,12 +23,11 @@ from application.inventory.commands import (
     TransferStock,
 )
 from application.inventory.ports import InventoryUnitOfWork, StockGate
-from application.inventory.read_models import Availability
 from application.ports.clock import Clock, IdGenerator
 from domain.inventory.audit import ReconciliationRun
 from domain.inventory.errors import InventoryError, OutOfStock
 from domain.inventory.reservation import Reservation, SkuPolicy
-from domain.inventory.stock import Location, Movement, StockChanged, StockItem
+from domain.inventory.stock import Location, StockChanged, StockItem
 
 logger = logging.getLogger(__name__)
 
@@ -237,49 +236,6 @@ async def reconcile(cmd: Reconcile, *, uow: Uow, gate: StockGate, clock: Clock, 
     return run
 
 
-# Queries (admin): read the write side directly; they are not on a hot path.
-
-
-async def stock_levels(sku: str, *, uow: Uow) -> tuple[list[StockItem], SkuPolicy]:
-    async with uow() as tx:
-        levels = await tx.stock.levels(sku)
-        policy = (await tx.stock.policies([sku])).get(sku, SkuPolicy(sku=sku))
-    return levels, policy
-
-
-async def stock_movements(sku: str, *, uow: Uow, limit: int = 100) -> list[Movement]:
-    async with uow() as tx:
-        return await tx.stock.movements(sku, limit)
-
-
-async def reservations_in_flight(*, uow: Uow, limit: int = 100) -> list[Reservation]:
-    async with uow() as tx:
-        return await tx.reservations.in_flight(limit)
-
-
-async def inventory_gauges(*, uow: Uow) -> tuple[int, int]:
-    """(reservations in flight, stock items drifting at the last reconciliation)."""
-    async with uow() as tx:
-        in_flight = await tx.reservations.count_in_flight()
-        last = await tx.reservations.last_run()
-    return in_flight, len(last.drift) if last else 0
-
-
 async def project_availability(event: StockChanged, uow: InventoryUnitOfWork) -> None:
     """Consumer: recompute from the current balance, so replays and reordering are harmless."""
     await uow.availability_view.refresh(event.sku)
-
-
-async def availability_of(skus: list[str], *, uow: Uow) -> dict[str, Availability]:
-    """The projected availability of ``skus``; a SKU inventory has never heard of is left out."""
-    async with uow() as tx:
-        return await tx.availability_view.get(skus)
-
-
-async def stock_statuses(skus: list[str], *, uow: Uow) -> dict[str, Availability]:
-    """Every asked SKU's availability as a reservation would decide it: a SKU that never had
-    stock is ``sold_out`` when tracked (``backorder`` / ``untracked`` by its policy), not unknown."""
-    if not skus:
-        return {}
-    async with uow() as tx:
-        return await tx.availability_view.get_all(skus)

@@ -10,7 +10,8 @@ from typing import Any
 import msgspec
 
 from application.inventory.commands import ReturnReservation, ShipReservation
-from application.orders.ports import OrderUnitOfWork
+from application.orders.errors import OrderNotVisible
+from application.orders.queries import Uow, reservation_of
 from application.orders.read_models import DailySales, OrderFilter, OrderPage, SalesDelta, sales_of, summary_of
 from application.orders.refunds import refund_money, return_gift_card
 from application.ports.clock import Clock, IdGenerator
@@ -28,14 +29,9 @@ from domain.orders.order import (
 )
 from domain.shared.errors import ConcurrencyConflict, InvalidInput, NotFound
 
-Uow = Callable[[], OrderUnitOfWork]
 Dispatch = Callable[[object], Awaitable[Any]]
 
 logger = logging.getLogger(__name__)
-
-
-class OrderNotVisible(NotFound):
-    pass
 
 
 class OrderView(msgspec.Struct, frozen=True, kw_only=True):
@@ -216,17 +212,6 @@ async def _load(uow: Uow, order_id: str) -> Order:
             return await tx.orders.get(order_id)
         except NotFound:
             raise OrderNotVisible(f"no order {order_id}") from None
-
-
-async def reservation_of(uow: Uow, order: Order) -> str | None:
-    """The stock hold of the order's checkout, if it still has one."""
-    async with uow() as tx:
-        try:
-            checkout = await tx.checkouts.get(order.checkout_id)  # type: ignore[attr-defined]
-        except NotFound:
-            return None
-    reservation_id: str | None = checkout.reservation_id
-    return reservation_id
 
 
 async def _return_stock(uow: Uow, order: Order, dispatch: Dispatch, actor: str) -> None:

@@ -9,7 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from application.inventory.commands import CommitReservation, ReleaseReservation
-from application.orders.handlers import Dispatch, Uow, reservation_of, transition
+from application.orders.handlers import Dispatch, transition
+from application.orders.queries import Uow, reservation_of
 from application.orders.refunds import refund_money, return_gift_card
 from application.ports.clock import Clock
 from application.ports.payments import PaymentGateway

@@ -7,11 +7,11 @@ adapter translates its own event names; nothing here knows them."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from application.orders.handlers import Dispatch, Uow, reservation_of
+from application.orders.queries import Uow, reservation_of
 from application.orders.stock import cancel_unpaid, release_hold
 from application.payments.commands import HandlePaymentEvent, ReconcilePayments
 from application.payments.policy import PAYMENT_HOLD
@@ -27,6 +27,8 @@ from application.ports.payments import (
 )
 from domain.orders.order import Order, OrderStatus
 from domain.shared.errors import DomainError, NotFound
+
+Dispatch = Callable[[object], Awaitable[Any]]
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, cast
 
-from application.catalog.handlers import offers
+from application.catalog.queries import offers
 from application.ports.clock import Clock, IdGenerator
 from application.promotions.codec import promotion_to_builtins
 from application.promotions.ports import Coupon, Limits, PromotionUnitOfWork

@@ -8,15 +8,6 @@ from typing import Protocol
 
 from application.ports.unit_of_work import UnitOfWork
 from domain.promotions.promotion import Promotion
-from domain.shared.errors import Conflict
-
-
-class CouponExhausted(Conflict):
-    """The coupon reached its usage limit (perhaps a moment ago, in another checkout)."""
-
-
-class PromotionExhausted(Conflict):
-    """The promotion reached its budget or redemption limit."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -11,6 +11,7 @@ import msgspec
 
 from application.analytics.ports import TrackingQueue
 from application.ports.clock import Clock, IdGenerator
+from application.search.errors import BadSearch
 from application.search.ports import (
     MARK_END,
     MARK_START,
@@ -23,16 +24,11 @@ from application.search.ports import (
 )
 from domain.analytics.tracking import Kind, TrackedEvent
 from domain.search.merchandising import MerchandisingRule, arrange, normalise
-from domain.shared.errors import InvalidInput
 
 logger = logging.getLogger(__name__)
 
 MAX_PAGE = 1000
 RULE_WINDOW = 200  # how many ranked hits rules may reorder
-
-
-class BadSearch(InvalidInput):
-    """The search request cannot be run as asked (a bad sort, an inverted price range)."""
 
 
 class Rescue(msgspec.Struct, frozen=True, kw_only=True):

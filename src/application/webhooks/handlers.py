@@ -17,6 +17,7 @@ import msgspec
 from application.ports.clock import Clock, IdGenerator
 from application.ports.outbox import OutboxMessage
 from application.ports.webhooks import WebhookRequest, WebhookSender, WebhookUnreachable
+from application.webhooks.errors import DeliveryFailed
 from application.webhooks.ports import WebhookQueue, WebhookUnitOfWork
 from domain.webhooks.signature import sign
 from domain.webhooks.subscription import (
@@ -33,10 +34,6 @@ Uow = Callable[[], WebhookUnitOfWork]
 ID_HEADER = "Emporium-Webhook-Id"
 TIMESTAMP_HEADER = "Emporium-Timestamp"
 SIGNATURE_HEADER = "Emporium-Signature"
-
-
-class DeliveryFailed(Exception):
-    """The subscriber answered non-2xx or not at all; raised so the broker retries."""
 
 
 # -- staff ------------------------------------------------------------------------------------

@@ -128,7 +128,7 @@ async def seed_demo(*, products: int = 0) -> None:
 async def _demo_stock(container: Container) -> None:
     """Stock for the demo products in a main warehouse, once."""
     from application.inventory.commands import AddLocation, ReceiveStock
-    from application.inventory.handlers import stock_levels
+    from application.inventory.queries import stock_levels
 
     bus = container.bus()
     await bus.handle(AddLocation(id="main", name="Main warehouse", priority=1))

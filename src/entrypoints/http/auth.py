@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
+from application.staff.errors import StaffForbidden, StaffUnauthenticated
 from application.staff.handlers import authenticate_staff
 from application.staff.ports import StaffToken
 from domain.staff.roles import Role, role_allows
@@ -17,16 +17,15 @@ from entrypoints.logging import actor_var
 async def staff_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     """401 without a valid token, 403 when the token's role is not among the handler's ``roles``."""
     scheme, _, token = connection.headers.get("authorization", "").partition(" ")
-    challenge = {"WWW-Authenticate": 'Bearer realm="admin"'}
     if scheme.lower() != "bearer" or not token.strip():
-        raise NotAuthorizedException("A staff bearer token is required", headers=challenge)
+        raise StaffUnauthenticated("A staff bearer token is required")  # answered with a Bearer challenge
     container = connection.app.state.container
     staff = await authenticate_staff(token.strip(), uow=container.uow_factory())
     if staff is None:
-        raise NotAuthorizedException("Unknown or revoked token", headers=challenge)
+        raise StaffUnauthenticated("Unknown or revoked token")
     required: frozenset[Role] = frozenset(handler.opt.get("roles", ()))
     if required and not role_allows(staff.role, required):
-        raise PermissionDeniedException(f"Role {staff.role.value} may not do this")
+        raise StaffForbidden(f"Role {staff.role.value} may not do this")
     connection.state.staff = staff
     actor_var.set(f"staff:{staff.id}")
 

@@ -12,7 +12,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from application.inventory.handlers import inventory_gauges
+from application.inventory.queries import inventory_gauges
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 

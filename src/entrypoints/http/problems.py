@@ -1,23 +1,44 @@
-"""RFC 9457 problem details: one table maps every error to a status and a stable type."""
+"""RFC 9457 problem details: one map from error class to a status and a stable type.
+
+An error resolves to the nearest class of its MRO found in ``ERRORS``, so the map's order does not matter:
+a subclass mapped on its own wins over its base wherever either is written. An error that resolves to a
+base class (not its own) reports a type derived from its own class name with the base's status and title.
+"""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from application.carts.handlers import CartNotFound, NotPurchasable, UnknownCoupon, UnknownSku
-from application.carts.pricing import UnknownChannel
-from application.checkout.errors import CartHasIssues, CheckoutNotFound, EmptyCart, UnknownPaymentProvider
-from application.customers.handlers import TooManyAttempts
+from application.analytics.errors import InvalidReportRange, TrackingRateLimited
+from application.carts.errors import CartNotFound, NotPurchasable, UnknownChannel, UnknownCoupon, UnknownSku
+from application.catalog.errors import (
+    CategoryPageNotFound,
+    CollectionPageNotFound,
+    ProductPageNotFound,
+    UnknownFilter,
+)
+from application.checkout.errors import (
+    CartHasIssues,
+    CheckoutNotFound,
+    CheckoutRecordNotFound,
+    EmptyCart,
+    IdempotencyKeyRequired,
+    UnknownPaymentProvider,
+)
+from application.customers.errors import SignInRequired, TooManyAttempts
 from application.messaging.bus import UnknownCommand
-from application.orders.handlers import OrderNotVisible
+from application.orders.errors import OrderNotVisible
+from application.payments.errors import UnknownWebhookProvider
+from application.ports.errors import Unavailable
 from application.ports.payments import PaymentError, WebhookRejected
-from application.promotions.ports import CouponExhausted, PromotionExhausted
-from application.search.queries import BadSearch
+from application.promotions.errors import CouponExhausted, PromotionExhausted
+from application.search.errors import BadSearch, UnknownSearchFilter
+from application.staff.errors import StaffForbidden, StaffUnauthenticated
 from domain.carts.cart import CartFull, CartRetired, LineNotFound, QuantityOutOfRange
 from domain.checkout.checkout import CartChanged, CheckoutClosed, CheckoutIncomplete
 from domain.customers.customer import EmailTaken, InvalidCredentials, InvalidResetToken, WeakPassword
@@ -35,60 +56,115 @@ logger = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://emporium.dev/problems/"
 
-# Most specific first: the first matching class wins.
-ERROR_TABLE: list[tuple[type[BaseException], int, str, str]] = [
-    (OutOfStock, 409, "out-of-stock", "Sold out"),
-    (BadSearch, 400, "bad-search", "Invalid search parameters"),
-    (TooManyAttempts, 429, "too-many-attempts", "Too many attempts"),
-    (InvalidCredentials, 401, "invalid-credentials", "Wrong e-mail or password"),
-    (EmailTaken, 409, "email-taken", "An account with this e-mail exists"),
-    (WeakPassword, 422, "weak-password", "The password is too weak"),
-    (InvalidResetToken, 400, "invalid-reset-token", "The reset link is invalid or has expired"),
-    (InvalidAddress, 422, "invalid-address", "The address is not valid for its country"),
-    (WebhookRejected, 400, "webhook-rejected", "Webhook signature or payload invalid"),
-    (PaymentError, 402, "payment-failed", "The payment provider refused"),
-    (ParseError, 422, "rule-parse-error", "The rule could not be read"),
-    (InsufficientBalance, 409, "gift-card-balance", "The gift card holds less than that"),
-    (GiftCardNotFound, 404, "gift-card-not-found", "No such gift card"),
-    (GiftCardError, 422, "gift-card", "The gift card cannot pay for this"),
-    (CouponExhausted, 409, "coupon-exhausted", "The coupon has been used up"),
-    (PromotionExhausted, 409, "promotion-exhausted", "The promotion reached its limit"),
-    (OrderNotVisible, 404, "order-not-found", "No such order"),
-    (CheckoutNotFound, 404, "checkout-not-found", "No such checkout"),
-    (EmptyCart, 422, "empty-cart", "The cart is empty"),
-    (CartHasIssues, 409, "cart-has-issues", "Some cart lines are unavailable"),
-    (CartChanged, 409, "cart-changed", "The cart changed after payment started"),
-    (CheckoutClosed, 409, "checkout-closed", "The checkout was placed"),
-    (CheckoutIncomplete, 422, "checkout-incomplete", "A checkout step is missing"),
-    (UnknownPaymentProvider, 422, "unknown-payment-provider", "Unknown payment provider"),
-    (UnsupportedDestination, 422, "unsupported-destination", "We do not ship there"),
-    (MethodNotOffered, 422, "shipping-method-not-offered", "Shipping method not offered"),
-    (InvalidTransition, 409, "invalid-transition", "The order's state does not allow this"),
-    (RefundTooLarge, 422, "refund-too-large", "Refund above what was captured"),
-    (UnknownChannel, 400, "unknown-channel", "No such sales channel"),
-    (CartNotFound, 404, "cart-not-found", "No cart"),
-    (LineNotFound, 404, "cart-line-not-found", "No such line in this cart"),
-    (UnknownSku, 422, "unknown-sku", "No product sells this SKU"),
-    (NotPurchasable, 422, "not-purchasable", "This SKU cannot be bought now"),
-    (UnknownCoupon, 422, "unknown-coupon", "This coupon code is not valid"),
-    (QuantityOutOfRange, 422, "quantity-out-of-range", "Quantity out of range"),
-    (CartFull, 422, "cart-full", "The cart is full"),
-    (CartRetired, 409, "cart-retired", "The cart was merged or checked out"),
-    (InsufficientStock, 409, "insufficient-stock", "Not enough stock"),
-    (ReservationClosed, 409, "reservation-closed", "The reservation is already closed"),
-    (ConcurrencyConflict, 409, "concurrency-conflict", "The resource changed; retry"),
-    (CurrencyMismatch, 422, "currency-mismatch", "Currencies do not match"),
-    (InvalidCurrency, 422, "invalid-currency", "Unsupported currency"),
-    (NotFound, 404, "not-found", "Not found"),
-    (Conflict, 409, "conflict", "Conflict"),
-    (InvalidInput, 422, "invalid-input", "Invalid input"),
-    (DomainError, 422, "domain-rule", "Request refused by a business rule"),
-]
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """How one error class is reported.
+
+    ``title=None``: the error's message is the title and there is no detail (the form the framework's HTTP
+    errors take, kept for the errors that replaced them in the controllers). ``detail=False``: the message
+    stays in the logs."""
+
+    status: int
+    slug: str
+    title: str | None
+    detail: bool = True
+
+
+# Any order: resolution walks the error's MRO (see ``resolve``).
+ERRORS: dict[type[BaseException], Problem] = {
+    # shared roots
+    DomainError: Problem(422, "domain-rule", "Request refused by a business rule"),
+    NotFound: Problem(404, "not-found", "Not found"),
+    Conflict: Problem(409, "conflict", "Conflict"),
+    InvalidInput: Problem(422, "invalid-input", "Invalid input"),
+    ConcurrencyConflict: Problem(409, "concurrency-conflict", "The resource changed; retry"),
+    CurrencyMismatch: Problem(422, "currency-mismatch", "Currencies do not match"),
+    InvalidCurrency: Problem(422, "invalid-currency", "Unsupported currency"),
+    InvalidAddress: Problem(422, "invalid-address", "The address is not valid for its country"),
+    Unavailable: Problem(503, "overloaded", "Service busy, retry shortly", detail=False),
+    # analytics
+    InvalidReportRange: Problem(400, "validation-error", "Invalid request"),
+    TrackingRateLimited: Problem(429, "too-many-requests", None),
+    # carts
+    CartNotFound: Problem(404, "cart-not-found", "No cart"),
+    LineNotFound: Problem(404, "cart-line-not-found", "No such line in this cart"),
+    UnknownSku: Problem(422, "unknown-sku", "No product sells this SKU"),
+    NotPurchasable: Problem(422, "not-purchasable", "This SKU cannot be bought now"),
+    UnknownCoupon: Problem(422, "unknown-coupon", "This coupon code is not valid"),
+    UnknownChannel: Problem(400, "unknown-channel", "No such sales channel"),
+    QuantityOutOfRange: Problem(422, "quantity-out-of-range", "Quantity out of range"),
+    CartFull: Problem(422, "cart-full", "The cart is full"),
+    CartRetired: Problem(409, "cart-retired", "The cart was merged or checked out"),
+    # catalog
+    UnknownFilter: Problem(400, "validation-error", "Invalid request"),
+    ProductPageNotFound: Problem(404, "not-found", None),
+    CategoryPageNotFound: Problem(404, "not-found", None),
+    CollectionPageNotFound: Problem(404, "not-found", None),
+    # checkout
+    CheckoutNotFound: Problem(404, "checkout-not-found", "No such checkout"),
+    CheckoutRecordNotFound: Problem(404, "checkout-not-found", "Not found"),
+    EmptyCart: Problem(422, "empty-cart", "The cart is empty"),
+    CartHasIssues: Problem(409, "cart-has-issues", "Some cart lines are unavailable"),
+    CartChanged: Problem(409, "cart-changed", "The cart changed after payment started"),
+    CheckoutClosed: Problem(409, "checkout-closed", "The checkout was placed"),
+    CheckoutIncomplete: Problem(422, "checkout-incomplete", "A checkout step is missing"),
+    UnknownPaymentProvider: Problem(422, "unknown-payment-provider", "Unknown payment provider"),
+    IdempotencyKeyRequired: Problem(400, "bad-request", None),
+    UnsupportedDestination: Problem(422, "unsupported-destination", "We do not ship there"),
+    MethodNotOffered: Problem(422, "shipping-method-not-offered", "Shipping method not offered"),
+    # customers
+    TooManyAttempts: Problem(429, "too-many-attempts", "Too many attempts"),
+    InvalidCredentials: Problem(401, "invalid-credentials", "Wrong e-mail or password"),
+    EmailTaken: Problem(409, "email-taken", "An account with this e-mail exists"),
+    WeakPassword: Problem(422, "weak-password", "The password is too weak"),
+    InvalidResetToken: Problem(400, "invalid-reset-token", "The reset link is invalid or has expired"),
+    SignInRequired: Problem(401, "unauthorized", None),
+    # gift cards
+    InsufficientBalance: Problem(409, "gift-card-balance", "The gift card holds less than that"),
+    GiftCardNotFound: Problem(404, "gift-card-not-found", "No such gift card"),
+    GiftCardError: Problem(422, "gift-card", "The gift card cannot pay for this"),
+    # inventory
+    OutOfStock: Problem(409, "out-of-stock", "Sold out"),
+    InsufficientStock: Problem(409, "insufficient-stock", "Not enough stock"),
+    ReservationClosed: Problem(409, "reservation-closed", "The reservation is already closed"),
+    # orders
+    OrderNotVisible: Problem(404, "order-not-found", "No such order"),
+    InvalidTransition: Problem(409, "invalid-transition", "The order's state does not allow this"),
+    RefundTooLarge: Problem(422, "refund-too-large", "Refund above what was captured"),
+    # payments
+    WebhookRejected: Problem(400, "webhook-rejected", "Webhook signature or payload invalid"),
+    PaymentError: Problem(402, "payment-failed", "The payment provider refused"),
+    UnknownWebhookProvider: Problem(404, "not-found", None),
+    # promotions
+    ParseError: Problem(422, "rule-parse-error", "The rule could not be read"),
+    CouponExhausted: Problem(409, "coupon-exhausted", "The coupon has been used up"),
+    PromotionExhausted: Problem(409, "promotion-exhausted", "The promotion reached its limit"),
+    # search
+    BadSearch: Problem(400, "bad-search", "Invalid search parameters"),
+    UnknownSearchFilter: Problem(400, "validation-error", "Invalid request"),
+    # staff
+    StaffUnauthenticated: Problem(401, "unauthorized", None),
+    StaffForbidden: Problem(403, "forbidden", None),
+}
+
+# Errors reported the way the framework reports a failed validation: with an (empty) list of field errors.
+_VALIDATION_ERRORS = (InvalidReportRange, UnknownFilter, UnknownSearchFilter)
+_STAFF_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="admin"'}
 
 
 def register_error(error: type[BaseException], status: int, slug: str, title: str) -> None:
-    """Contexts add their specific errors here (ahead of the generic ones)."""
-    ERROR_TABLE.insert(0, (error, status, slug, title))
+    """Contexts add their specific errors here (a subclass wins over its mapped bases wherever it is added)."""
+    ERRORS[error] = Problem(status, slug, title)
+
+
+def resolve(error_type: type[BaseException]) -> tuple[type[BaseException], Problem] | None:
+    """The nearest class of ``error_type``'s MRO that ``ERRORS`` maps, and how it is reported."""
+    for cls in error_type.__mro__:
+        found = ERRORS.get(cls)
+        if found is not None:
+            return cls, found
+    return None
 
 
 def problem(
@@ -107,22 +183,38 @@ def _error_slug(error: BaseException) -> str:
     return "".join("-" + c.lower() if c.isupper() else c for c in name).lstrip("-")
 
 
-def domain_error_handler(_: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:
-    for cls, status, slug, title in ERROR_TABLE:
-        if isinstance(error, cls):
-            specific = slug if cls is type(error) else _error_slug(error)
-            extra: dict[str, Any] = {}
-            headers = None
-            if isinstance(error, OutOfStock):
-                extra["skus"] = error.skus
-            if isinstance(error, InvalidAddress):
-                extra["errors"] = error.errors
-            if isinstance(error, ParseError):
-                extra["position"] = error.position
-            if isinstance(error, TooManyAttempts):
-                headers = {"Retry-After": str(error.retry_after)}
-            return problem(status, specific, title, str(error) or None, headers=headers, **extra)
-    return internal_error_handler(_, error)
+def _extras(error: BaseException) -> tuple[dict[str, Any], dict[str, str] | None]:
+    extra: dict[str, Any] = {}
+    headers: dict[str, str] | None = None
+    if isinstance(error, OutOfStock):
+        extra["skus"] = error.skus
+    if isinstance(error, InvalidAddress):
+        extra["errors"] = error.errors
+    if isinstance(error, ParseError):
+        extra["position"] = error.position
+    if isinstance(error, _VALIDATION_ERRORS):
+        extra["errors"] = []
+    if isinstance(error, TooManyAttempts | TrackingRateLimited | Unavailable):
+        headers = {"Retry-After": str(error.retry_after)}
+    if isinstance(error, StaffUnauthenticated):
+        headers = dict(_STAFF_CHALLENGE)
+    return extra, headers
+
+
+def error_handler(request: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:
+    resolved = resolve(type(error))
+    if resolved is None:
+        return internal_error_handler(request, error)
+    cls, found = resolved
+    slug = found.slug if cls is type(error) else _error_slug(error)
+    if found.title is None:
+        title, detail = str(error), None
+    else:
+        title, detail = found.title, (str(error) or None) if found.detail else None
+    if isinstance(error, Unavailable):
+        logger.warning("service unavailable: %s", error)
+    extra, headers = _extras(error)
+    return problem(found.status, slug, title, detail, headers=headers, **extra)
 
 
 def validation_handler(_: Request[Any, Any, Any], error: ValidationException) -> Response[dict[str, Any]]:
@@ -131,6 +223,7 @@ def validation_handler(_: Request[Any, Any, Any], error: ValidationException) ->
 
 
 def http_error_handler(_: Request[Any, Any, Any], error: HTTPException) -> Response[dict[str, Any]]:
+    """Errors the framework raises itself (404 for an unknown route, 405, 413 …)."""
     slug = {
         400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
         409: "conflict", 413: "payload-too-large", 429: "too-many-requests", 503: "unavailable",
@@ -139,25 +232,20 @@ def http_error_handler(_: Request[Any, Any, Any], error: HTTPException) -> Respo
     return problem(error.status_code, slug, str(error.detail), headers=headers or None)
 
 
-def pool_timeout_handler(_: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:
-    logger.warning("database pool exhausted: %s", error)
-    return problem(
-        503, "overloaded", "Service busy, retry shortly", headers={"Retry-After": "1"}
-    )
-
-
 def internal_error_handler(_: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:
     logger.error("unhandled error", exc_info=error)
     return problem(500, "internal-error", "Internal server error")
 
 
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
-    DomainError: domain_error_handler,
+    DomainError: error_handler,
+    Unavailable: error_handler,
     ValidationException: validation_handler,
     HTTPException: http_error_handler,
-    PoolTimeout: pool_timeout_handler,
     UnknownCommand: internal_error_handler,
     Exception: internal_error_handler,
 }
 
-__all__ = ["EXCEPTION_HANDLERS", "PROBLEM_JSON", "MediaType", "problem", "register_error"]
+__all__ = [
+    "ERRORS", "EXCEPTION_HANDLERS", "PROBLEM_JSON", "MediaType", "Problem", "problem", "register_error", "resolve",
+]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, post
-from litestar.exceptions import NotFoundException
 from litestar.params import PathParameter
 
 from application.payments.commands import HandlePaymentEvent
+from application.payments.errors import UnknownWebhookProvider
 from entrypoints.http.metrics import PAYMENT_FAILURES
 
 Provider = Annotated[str, PathParameter(pattern=r"^[a-z]{1,20}$")]
@@ -24,7 +24,7 @@ class WebhookController(Controller):
         container = request.app.state.container
         gateway = container.gateways().get(provider)
         if gateway is None:
-            raise NotFoundException(f"no payment provider {provider}")
+            raise UnknownWebhookProvider(f"no payment provider {provider}")
         payload = await request.body()
         event = gateway.verify_webhook(payload, request.headers.get("stripe-signature"))
         outcome = await container.bus().handle(HandlePaymentEvent(provider=provider, event=event))

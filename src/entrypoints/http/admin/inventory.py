@@ -11,7 +11,7 @@ from litestar.params import JSONBody, PathParameter, QueryParameter
 from msgspec import Meta
 
 from application.inventory import commands as c
-from application.inventory.handlers import reservations_in_flight, stock_levels, stock_movements
+from application.inventory.queries import reservations_in_flight, stock_levels, stock_movements
 from domain.staff.roles import Role
 from entrypoints.http.auth import current_staff, roles, staff_guard
 

@@ -9,9 +9,9 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, get
-from litestar.exceptions import ValidationException
 from litestar.params import QueryParameter
 
+from application.analytics.errors import InvalidReportRange
 from application.analytics.handlers import (
     funnel_report,
     promotions_report,
@@ -37,7 +37,7 @@ def as_csv(rows: list[dict[str, Any]]) -> str:
 
 def _check_range(start: date, end: date) -> None:
     if end < start or (end - start).days > MAX_RANGE_DAYS:
-        raise ValidationException(f"'to' must be on or after 'from' and within {MAX_RANGE_DAYS} days")
+        raise InvalidReportRange(f"'to' must be on or after 'from' and within {MAX_RANGE_DAYS} days")
 
 
 def _respond(rows: list[Any], output: str, *, single: bool = False) -> Response[Any]:

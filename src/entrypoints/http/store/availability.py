@@ -5,8 +5,8 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get
 from litestar.params import QueryParameter
 
-from application.catalog.handlers import bundle_components
-from application.inventory.handlers import availability_of
+from application.catalog.queries import bundle_components
+from application.inventory.queries import availability_of
 from application.inventory.read_models import Availability
 from domain.inventory.reservation import bundle_status
 

@@ -10,7 +10,7 @@ from litestar.params import JSONBody, PathParameter
 from msgspec import Meta
 
 from application.carts import commands as c
-from application.carts.handlers import CartNotFound
+from application.carts.errors import CartNotFound
 from application.carts.read_models import CartView
 from domain.carts.cart import MAX_LINE_QUANTITY, Owner
 from entrypoints.http.store.identity import Shopper, guest_owner, shopper

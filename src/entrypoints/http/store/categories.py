@@ -4,14 +4,14 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get
-from litestar.exceptions import NotFoundException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import PathParameter, QueryParameter
 
 from application.catalog.categories import CategoryNode, category_by_slug, category_tree
 from application.catalog.cdn import LISTINGS_KEY
 from application.catalog.collections import CollectionPage, collection_page
-from application.catalog.handlers import list_products
+from application.catalog.errors import CategoryPageNotFound, CollectionPageNotFound
+from application.catalog.queries import list_products
 from application.catalog.read_models import ProductPage, ProductQuery
 from entrypoints.http.caching import cacheable
 
@@ -45,7 +45,7 @@ class StoreCategoryController(Controller):
         uow = request.app.state.container.uow_factory()
         category = await category_by_slug(slug, uow=uow)
         if category is None:
-            raise NotFoundException(f"No category {slug!r}")
+            raise CategoryPageNotFound(f"No category {slug!r}")
         products = await list_products(
             ProductQuery(category_id=category.id, sort=sort, currency=currency, limit=limit, cursor=cursor), uow=uow
         )
@@ -64,5 +64,5 @@ class StoreCollectionController(Controller):
     ) -> Response[bytes]:
         found = await collection_page(slug, uow=request.app.state.container.uow_factory())
         if found is None:
-            raise NotFoundException(f"No collection {slug!r}")
+            raise CollectionPageNotFound(f"No collection {slug!r}")
         return cacheable(request, found, surrogate_keys=[f"collection-{slug}", LISTINGS_KEY])

@@ -6,13 +6,14 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, post, put
-from litestar.exceptions import HTTPException, NotAuthorizedException
 from litestar.params import JSONBody, PathParameter, QueryParameter
 from msgspec import Meta
 
-from application.carts.handlers import CartNotFound
+from application.carts.errors import CartNotFound
 from application.checkout import commands as c
+from application.checkout.errors import IdempotencyKeyRequired
 from application.checkout.read_models import CheckoutView, PlacedOrderView, ShippingOptionView
+from application.customers.errors import SignInRequired
 from application.orders.handlers import GetOrder, ListOrders, OrderView
 from application.orders.read_models import OrderFilter, OrderPage
 from domain.carts.cart import Owner
@@ -133,7 +134,7 @@ class StoreCheckoutController(Controller):
           summary="Place the order (Idempotency-Key required); Stripe returns the client secret")
     async def place(self, request: Request[Any, Any, Any], checkout_id: CheckoutId) -> PlacedOrderView:
         if not request.headers.get("idempotency-key"):
-            raise HTTPException(status_code=400, detail="placing an order needs an Idempotency-Key header")
+            raise IdempotencyKeyRequired("placing an order needs an Idempotency-Key header")
         placed: PlacedOrderView = await _bus(request).handle(
             c.PlaceOrder(owner=await _owner(request), checkout_id=checkout_id))
         return placed
@@ -151,7 +152,7 @@ class StoreOrderController(Controller):
     ) -> OrderPage:
         who = await shopper(request)
         if not who.customer_id:
-            raise NotAuthorizedException("sign in to see your orders")
+            raise SignInRequired("sign in to see your orders")
         page: OrderPage = await _bus(request).handle(
             ListOrders(filter=OrderFilter(customer_id=who.customer_id, cursor=cursor, limit=limit)))
         return page

@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post, put
-from litestar.exceptions import NotAuthorizedException
 from litestar.params import JSONBody, PathParameter
 from msgspec import Meta
 
@@ -14,6 +13,7 @@ from application.carts.commands import MergeGuestCart
 from application.carts.handlers import merge_view
 from application.carts.read_models import MergeView
 from application.customers import handlers as h
+from application.customers.errors import SignInRequired
 from domain.carts.cart import MergeReport, Owner
 from domain.customers.customer import Customer
 from domain.shared.address import Address
@@ -129,7 +129,7 @@ def _client_ip(request: Request[Any, Any, Any]) -> str:
 
 def _signed_in(who: Shopper) -> str:
     if not who.customer_id:
-        raise NotAuthorizedException("sign in first")
+        raise SignInRequired("sign in first")
     return who.customer_id
 
 

@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, post
-from litestar.exceptions import HTTPException
 from litestar.params import JSONBody
 from msgspec import Meta
 
+from application.analytics.errors import TrackingRateLimited
 from application.analytics.handlers import TrackEvents
 from domain.analytics.tracking import MAX_BATCH, Kind, TrackedEvent
 from entrypoints.http.store.identity import shopper
@@ -102,9 +102,7 @@ class StoreEventsController(Controller):
         client = request.client.host if request.client else "unknown"
         decision = await container.rate_limiter().hit(f"track:{client}", limit=PerMinute, window_seconds=60)
         if not decision.allowed:
-            raise HTTPException(
-                status_code=429, detail="Too many tracking requests", headers={"Retry-After": str(decision.retry_after)}
-            )
+            raise TrackingRateLimited("Too many tracking requests", retry_after=decision.retry_after)
         customer_id = (await shopper(request)).customer_id  # the signed-in customer, when there is one
         accepted = await container.bus().handle(TrackEvents(events=to_tracked(data, customer_id)))
         return Accepted(accepted=accepted)

@@ -3,12 +3,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get
-from litestar.exceptions import NotFoundException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import PathParameter, QueryParameter
 
 from application.catalog.cdn import LISTINGS_KEY
-from application.catalog.handlers import list_products, product_by_slug
+from application.catalog.errors import ProductPageNotFound, UnknownFilter
+from application.catalog.queries import list_products, product_by_slug
 from application.catalog.read_models import ProductDocument, ProductPage, ProductQuery
 from entrypoints.http.caching import MicroCache, cacheable, cacheable_rendered, render
 
@@ -38,7 +38,7 @@ class StoreProductController(Controller):
             if name.startswith("attr.") and len(name) > 5:
                 attributes[name[5:]] = value
             elif name not in KNOWN_PARAMETERS:
-                raise ValidationException(f"unknown filter {name!r}")
+                raise UnknownFilter(f"unknown filter {name!r}")
         page = await list_products(
             ProductQuery(category_id=category, attributes=attributes, currency=currency, min_price=min_price,
                          max_price=max_price, sort=sort, limit=limit, cursor=cursor),
@@ -59,6 +59,6 @@ class StoreProductController(Controller):
             rendered = None if document is None else render(document, (f"product-{document.id}",))
             cache.put(slug, rendered)
         if rendered is None:
-            raise NotFoundException(f"No product {slug!r}")
+            raise ProductPageNotFound(f"No product {slug!r}")
         return cacheable_rendered(request, rendered, surrogate_keys=list(rendered.surrogate_keys))
 

@@ -6,11 +6,11 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get
-from litestar.exceptions import ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import QueryParameter
 
 from application.catalog.cdn import LISTINGS_KEY
+from application.search.errors import UnknownSearchFilter
 from application.search.queries import MAX_PAGE, SearchRequest, SearchResponse, search, suggest
 from entrypoints.http.caching import cacheable
 
@@ -30,7 +30,7 @@ def _attributes(request: Request[Any, Any, Any], known: set[str]) -> dict[str, s
         if name.startswith("attr.") and 5 < len(name) <= 45 and len(value) <= 100:
             attributes[name[5:]] = value
         elif name not in known:
-            raise ValidationException(f"unknown filter {name!r}")
+            raise UnknownSearchFilter(f"unknown filter {name!r}")
     return attributes
 
 

@@ -1,0 +1,154 @@
+"""In-memory catalog fakes: products, price lists and the storefront's product read model."""
+
+from __future__ import annotations
+
+from adapters.memory.database import MemoryDatabase
+from application.catalog.listing import attribute_matches, decode_cursor, descending, encode_cursor, price_in, sort_key
+from application.catalog.read_models import ProductDocument, ProductPage, ProductQuery, summary
+from domain.catalog.pricing import PriceList
+from domain.catalog.product import DuplicateSku, DuplicateSlug, Product, ProductNotFound
+from domain.shared.errors import ConcurrencyConflict, Conflict, NotFound
+from domain.shared.events import Aggregate
+
+
+class MemoryProductRepository:
+    def __init__(self, data: MemoryDatabase, seen: list[Aggregate]) -> None:
+        self._data = data
+        self._seen = seen
+
+    def _check_unique(self, product: Product) -> None:
+        skus = {v.sku for v in product.variants}
+        for other in self._data.products.values():
+            if other.id == product.id:
+                continue
+            if skus & {v.sku for v in other.variants}:
+                raise DuplicateSku(f"SKU {sorted(skus & {v.sku for v in other.variants})[0]} exists")
+            if other.slug == product.slug:
+                raise DuplicateSlug(f"slug {product.slug} exists")
+
+    async def add(self, product: Product) -> None:
+        self._check_unique(product)
+        self._data.products[product.id] = product
+        self._data.saved_versions[product.id] = product.version
+        self._seen.append(product)
+
+    async def add_many(self, products: list[Product]) -> None:
+        for product in products:
+            await self.add(product)
+
+    async def get(self, product_id: str) -> Product:
+        try:
+            product = self._data.products[product_id]
+        except KeyError:
+            raise ProductNotFound(product_id) from None
+        self._seen.append(product)
+        return product
+
+    async def save(self, product: Product, *, expected_version: int) -> None:
+        stored = self._data.saved_versions.get(product.id, expected_version)
+        if stored != expected_version:
+            raise ConcurrencyConflict(f"product {product.id} changed meanwhile")
+        self._check_unique(product)
+        self._data.products[product.id] = product
+        self._data.saved_versions[product.id] = product.version
+
+    async def existing_skus(self, skus: list[str]) -> set[str]:
+        wanted = set(skus)
+        return {v.sku for p in self._data.products.values() for v in p.variants if v.sku in wanted}
+
+    async def product_ids_for_skus(self, skus: list[str]) -> list[str]:
+        wanted = set(skus)
+        return sorted(p.id for p in self._data.products.values() if any(v.sku in wanted for v in p.variants))
+
+    async def all_ids(self) -> list[str]:
+        return sorted(self._data.products)
+
+    async def get_many(self, product_ids: list[str]) -> list[Product]:
+        return [self._data.products[i] for i in product_ids if i in self._data.products]
+
+
+class MemoryPriceLists:
+    def __init__(self, data: MemoryDatabase, seen: list[Aggregate]) -> None:
+        self._data = data
+        self._seen = seen
+
+    async def add(self, price_list: PriceList) -> None:
+        for other in self._data.price_lists.values():
+            if (other.currency, other.channel) == (price_list.currency, price_list.channel):
+                raise Conflict(f"a {price_list.currency} list for channel {price_list.channel} exists")
+        self._data.price_lists[price_list.id] = price_list
+        self._seen.append(price_list)
+
+    async def get(self, price_list_id: str, *, skus: list[str]) -> PriceList:
+        try:
+            price_list = self._data.price_lists[price_list_id]
+        except KeyError:
+            raise NotFound(f"price list {price_list_id}") from None
+        self._seen.append(price_list)
+        return price_list
+
+    async def save(self, price_list: PriceList, *, expected_version: int) -> None:
+        price_list.changed.clear()
+        self._data.price_lists[price_list.id] = price_list
+
+    async def default_for(self, currency: str) -> PriceList | None:
+        for price_list in self._data.price_lists.values():
+            if price_list.currency == currency and price_list.channel is None:
+                self._seen.append(price_list)
+                return price_list
+        return None
+
+    async def for_skus(self, skus: list[str]) -> list[PriceList]:
+        # The fake keeps whole lists; the contract allows extra prices beyond ``skus``.
+        return sorted(self._data.price_lists.values(), key=lambda p: p.id)
+
+
+class MemoryCatalogReadModel:
+    def __init__(self, data: MemoryDatabase) -> None:
+        self._data = data
+
+    async def lock_product(self, product_id: str) -> None:
+        return None  # one unit of work at a time touches the fake
+
+    async def upsert_product(self, document: ProductDocument) -> bool:
+        self._data.product_documents[document.id] = document
+        return True
+
+    async def upsert_many(self, documents: list[ProductDocument]) -> None:
+        for document in documents:
+            self._data.product_documents[document.id] = document
+
+    async def product_by_id(self, product_id: str) -> ProductDocument | None:
+        return self._data.product_documents.get(product_id)
+
+    async def list_products(self, query: ProductQuery) -> ProductPage:
+        def matches(d: ProductDocument) -> bool:
+            price = price_in(d, query.currency)
+            return (
+                d.status == "active"
+                and (query.category_id is None or query.category_id in d.category_ids)
+                and all(attribute_matches(d.attributes.get(k), v) for k, v in query.attributes.items())
+                and (query.min_price is None or (price is not None and price >= query.min_price))
+                and (query.max_price is None or (price is not None and price <= query.max_price))
+            )
+
+        rows = sorted(
+            (d for d in self._data.product_documents.values() if matches(d)),
+            key=lambda d: sort_key(d, query), reverse=descending(query),
+        )
+        if query.cursor:
+            after = decode_cursor(query.cursor)
+            down = descending(query)
+            rows = [d for d in rows if (sort_key(d, query) < after if down else sort_key(d, query) > after)]
+        page = rows[: query.limit]
+        more = len(rows) > query.limit
+        return ProductPage(
+            items=[summary(d) for d in page],
+            next_cursor=encode_cursor(sort_key(page[-1], query)) if more and page else None,
+        )
+
+    async def product_by_slug(self, slug: str) -> ProductDocument | None:
+        for document in self._data.product_documents.values():
+            if document.slug == slug:
+                return document
+        return None

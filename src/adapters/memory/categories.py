@@ -1,0 +1,42 @@
+"""In-memory category tree and its storefront read model."""
+
+from __future__ import annotations
+
+from adapters.memory.database import MemoryDatabase
+from application.catalog.categories import CategoryNode, find, nest
+from domain.catalog.categories import Category, CategoryTree
+from domain.shared.events import Aggregate
+
+
+class MemoryCategories:
+    def __init__(self, data: MemoryDatabase, seen: list[Aggregate]) -> None:
+        self._data = data
+        self._seen = seen
+
+    async def tree(self) -> CategoryTree:
+        stored = self._data.extra.get("category_tree")
+        tree = CategoryTree(list(stored[1]), version=stored[0]) if stored else CategoryTree()
+        self._seen.append(tree)
+        return tree
+
+    async def save(self, tree: CategoryTree, *, expected_version: int) -> None:
+        self._data.extra["category_tree"] = (tree.version, list(tree.nodes.values()))
+
+
+class MemoryCategoryView:
+    def __init__(self, data: MemoryDatabase) -> None:
+        self._data = data
+
+    async def replace(self, categories: list[Category], version: int) -> bool:
+        current = self._data.extra.get("category_view")
+        if current is not None and current[0] >= version:
+            return False
+        self._data.extra["category_view"] = (version, categories)
+        return True
+
+    async def nodes(self) -> list[CategoryNode]:
+        current = self._data.extra.get("category_view")
+        return nest(current[1]) if current else []
+
+    async def by_slug(self, slug: str) -> CategoryNode | None:
+        return find(await self.nodes(), slug)

@@ -1,0 +1,47 @@
+"""In-memory collections and their storefront read model."""
+
+from __future__ import annotations
+
+from adapters.memory.database import MemoryDatabase
+from application.catalog.collections import CollectionEntry
+from domain.catalog.collections import Collection
+from domain.shared.errors import Conflict, NotFound
+from domain.shared.events import Aggregate
+
+
+class MemoryCollections:
+    def __init__(self, data: MemoryDatabase, seen: list[Aggregate]) -> None:
+        self._items: dict[str, Collection] = data.extra.setdefault("collections", {})
+        self._seen = seen
+
+    async def add(self, collection: Collection) -> None:
+        if any(c.slug == collection.slug for c in self._items.values()):
+            raise Conflict(f"a collection is already at {collection.slug!r}")
+        self._items[collection.id] = collection
+        self._seen.append(collection)
+
+    async def get(self, collection_id: str) -> Collection:
+        try:
+            collection = self._items[collection_id]
+        except KeyError:
+            raise NotFound(f"collection {collection_id}") from None
+        self._seen.append(collection)
+        return collection
+
+    async def save(self, collection: Collection, *, expected_version: int) -> None:
+        self._items[collection.id] = collection
+
+
+class MemoryCollectionView:
+    def __init__(self, data: MemoryDatabase) -> None:
+        self._entries: dict[str, CollectionEntry] = data.extra.setdefault("collection_view", {})
+
+    async def upsert(self, entry: CollectionEntry) -> bool:
+        current = self._entries.get(entry.id)
+        if current is not None and current.version >= entry.version:
+            return False
+        self._entries[entry.id] = entry
+        return True
+
+    async def by_slug(self, slug: str) -> CollectionEntry | None:
+        return next((e for e in self._entries.values() if e.slug == slug), None)

@@ -1,0 +1,52 @@
+"""The carts context's public write helper for other contexts: ``change`` applies a change to the
+owner's cart and saves it, reloading and re-applying on a concurrent save (checkout retires the cart
+with it after placing the order; the cart use cases in ``handlers`` use it too)."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable
+from typing import TypeVar
+
+from application.carts.errors import CartNotFound
+from application.carts.ports import CartStore
+from application.carts.queries import load
+from domain.carts.cart import Cart, Owner, OwnerKind
+from domain.shared.errors import ConcurrencyConflict
+
+ATTEMPTS = 30
+T = TypeVar("T")
+
+
+async def change(
+    owner: Owner, store: CartStore, mutate: Callable[[Cart], T], *, create: Callable[[], Cart] | None = None,
+) -> tuple[Cart, T]:
+    """Apply ``mutate`` to the owner's cart and save it; on a concurrent save, reload and re-apply."""
+    fresh = False
+    for attempt in range(ATTEMPTS):
+        cart = await load(owner, store, fresh=fresh)
+        if cart is None:
+            if create is None:
+                raise CartNotFound("no cart")
+            cart = await _reopened(owner, store) or create()
+        result = mutate(cart)
+        try:
+            await store.save(cart)
+        except ConcurrencyConflict:
+            fresh = True
+            await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+            continue
+        return cart, result
+    raise ConcurrencyConflict("the cart kept changing; retry")
+
+
+async def _reopened(owner: Owner, store: CartStore) -> Cart | None:
+    """After a checkout (or a merge) the guest's cookie still names the retired cart: reuse its row."""
+    if owner.kind is not OwnerKind.GUEST:
+        return None
+    retired = await store.get(owner.id, fresh=True)
+    if retired is None or retired.owner != owner or not retired.retired:
+        return None
+    retired.reopen(now=retired.updated_at)
+    return retired

@@ -1,0 +1,27 @@
+"""Catalog errors raised by the catalog use cases and storefront reads (the domain's stay in domain.catalog)."""
+
+from __future__ import annotations
+
+from domain.shared.errors import InvalidInput, NotFound
+
+__all__ = ["BadCursor", "CategoryPageNotFound", "CollectionPageNotFound", "ProductPageNotFound", "UnknownFilter"]
+
+
+class BadCursor(InvalidInput):
+    pass
+
+
+class UnknownFilter(InvalidInput):
+    """A product listing was asked to filter on a parameter it does not know."""
+
+
+class ProductPageNotFound(NotFound):
+    """No published product has this slug; the message is the problem's title."""
+
+
+class CategoryPageNotFound(NotFound):
+    """No category has this slug; the message is the problem's title."""
+
+
+class CollectionPageNotFound(NotFound):
+    """No collection has this slug; the message is the problem's title."""

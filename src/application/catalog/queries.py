@@ -1,0 +1,75 @@
+"""The catalog's published reads: what other contexts (carts, checkout, promotions) and the HTTP
+layer may ask of the catalog. Writes stay in ``handlers`` and reach the catalog through the bus."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from application.catalog.listing import check_query
+from application.catalog.ports import CatalogUnitOfWork
+from application.catalog.read_models import ComponentView, Offer, ProductDocument, ProductPage, ProductQuery, price_view
+from domain.catalog.pricing import resolve_price
+from domain.catalog.product import ProductStatus
+
+Uow = Callable[[], CatalogUnitOfWork]
+
+
+async def product_by_slug(slug: str, *, uow: Uow) -> ProductDocument | None:
+    """The storefront's view: only active products exist for shoppers."""
+    async with uow() as tx:
+        document = await tx.catalog_view.product_by_slug(slug)
+    return document if document is not None and document.status == ProductStatus.ACTIVE.value else None
+
+
+async def offers(
+    skus: list[str], *, currency: str, channel: str | None, at: datetime, uow: Uow,
+    quantities: dict[str, int] | None = None,
+) -> dict[str, Offer]:
+    """Current price and sellability of each SKU (the cart and checkout call this on every read)."""
+    async with uow() as tx:
+        price_lists = await tx.price_lists.for_skus(skus)
+        found: dict[str, Offer] = {}
+        for product_id in await tx.products.product_ids_for_skus(skus):
+            product = await tx.products.get(product_id)
+            for variant in product.variants:
+                if variant.sku not in skus:
+                    continue
+                price = resolve_price(price_lists, sku=variant.sku, currency=currency, channel=channel,
+                                      quantity=(quantities or {}).get(variant.sku, 1), at=at)
+                reason = None
+                if product.status is not ProductStatus.ACTIVE:
+                    reason = f"product is {product.status.value}"
+                elif price is None:
+                    reason = f"no price in {currency}"
+                found[variant.sku] = Offer(
+                    sku=variant.sku, product_id=product.id, name=product.name,
+                    unit_price=price_view(price) if price else None, purchasable=reason is None, reason=reason,
+                    components=[ComponentView(sku=c.sku, quantity=c.quantity) for c in variant.components],
+                )
+    return found
+
+
+async def list_products(query: ProductQuery, *, uow: Uow) -> ProductPage:
+    check_query(query)
+    async with uow() as tx:
+        return await tx.catalog_view.list_products(query)
+
+
+async def bundle_components(skus: list[str], *, uow: Uow) -> dict[str, list[tuple[str, int]]]:
+    """For each bundle among ``skus``, its components and quantities (inventory holds those)."""
+    async with uow() as tx:
+        products = await tx.products.get_many(await tx.products.product_ids_for_skus(skus))
+    wanted = set(skus)
+    return {
+        v.sku: [(c.sku, c.quantity) for c in v.components]
+        for p in products for v in p.variants if v.sku in wanted and v.is_bundle
+    }
+
+
+async def variant_weights(skus: list[str], *, uow: Uow) -> dict[str, int]:
+    """Shipping weight in grams of each SKU (checkout quotes weight-banded rates with it)."""
+    async with uow() as tx:
+        products = await tx.products.get_many(await tx.products.product_ids_for_skus(skus))
+    wanted = set(skus)
+    return {v.sku: v.weight_grams for p in products for v in p.variants if v.sku in wanted}
