@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,16 +13,13 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from tests.support.network import free_port
 from tests.support.orders import new_order
 from tests.support.waiting import GENEROUS
 
 __all__ = ["new_order"]  # re-exported: the notification tests take it from here
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # -- a webhook subscriber ------------------------------------------------------------------------

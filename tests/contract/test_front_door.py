@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,7 @@ import psycopg
 import pytest
 
 from tests.contract.processes import ROOT, log_tail
+from tests.support.network import free_port
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
@@ -36,10 +36,6 @@ pytestmark = pytest.mark.slow
 BOUND = 240.0  # generous: a busy 2-core machine; a quiet one starts in about 10 s
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _descendants(pid: int) -> set[int]:
@@ -91,7 +87,7 @@ def stack() -> Iterator[Stack]:
     # runs as 'nobody', who must reach its data folder.
     home = Path(tempfile.mkdtemp(prefix="emporium-front-door-"))
     home.chmod(0o755)
-    pg_port, redis_port, api_port = _free_port(), _free_port(), _free_port()
+    pg_port, redis_port, api_port = free_port(), free_port(), free_port()
     database_url = f"postgresql+psycopg://postgres@127.0.0.1:{pg_port}/emporium"
     env = dict(
         os.environ, EMPORIUM_HOME=str(home), DATABASE_URL=database_url,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -35,6 +34,7 @@ from application.ports.payments import (
     PaymentStatus,
     WebhookRejected,
 )
+from tests.support.network import free_port
 from tests.support.waiting import GENEROUS, report
 
 # stripe's HTTPXClient posts form bodies as ``data=bytes``, which httpx deprecates; not ours to fix.
@@ -98,10 +98,6 @@ def webhook_inbox() -> Iterator[tuple[WebhookInbox, str]]:
         httpd.server_close()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _skip_loudly(reason: str) -> None:
@@ -123,7 +119,7 @@ def localstripe(
 ) -> Iterator[LocalStripe]:
     inbox, webhook_url = webhook_inbox
     state = tmp_path_factory.mktemp("localstripe")
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = (state / "localstripe.log").open("wb")
     try:

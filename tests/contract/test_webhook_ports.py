@@ -15,7 +15,8 @@ from adapters.postgres.notifications import PostgresSentNotifications
 from application.ports.webhooks import WebhookRequest, WebhookUnreachable
 from domain.shared.errors import NotFound
 from domain.webhooks.subscription import Delivery, DeliveryStatus, Subscription
-from tests.contract.notify_support import free_port, subscriber_server
+from tests.contract.notify_support import subscriber_server
+from tests.support.network import free_port
 from tests.support.waiting import GENEROUS
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)

