@@ -8,7 +8,7 @@ from entrypoints.cli.services import ServiceError, postgres_address, redis_addre
 from entrypoints.settings import SettingsError
 
 
-def _database_hint(error: BaseException) -> str | None:
+def _database_hint(error: BaseException) -> str:
     from entrypoints.settings import get_settings
 
     text = str(getattr(error, "orig", None) or error)
@@ -31,7 +31,7 @@ def explain(error: BaseException) -> str:
         return str(error)
     module = type(error).__module__
     if module.startswith(("sqlalchemy", "psycopg")):
-        return _database_hint(error) or str(error)
+        return _database_hint(error)
     if module.startswith("redis"):
         from entrypoints.settings import get_settings
 

@@ -74,6 +74,7 @@ def stop_children(children: dict[str, subprocess.Popen[bytes]], grace: float = S
 def run_all(project_dir: Path, *, with_seed: bool = True) -> int:
     settings = get_settings()
     stopping = False
+    crashed = False  # a child exited on its own: the run ends with a failure status
 
     def request_stop(*_: object) -> None:
         nonlocal stopping
@@ -130,7 +131,7 @@ def run_all(project_dir: Path, *, with_seed: bool = True) -> int:
                 for name, child in children.items():
                     if child.poll() is not None:
                         print(f"{name} exited with {child.returncode}; stopping everything", flush=True)
-                        stopping = True
+                        stopping = crashed = True
                 time.sleep(0.1)
             stop_began = time.monotonic()
             took = stop_children(children)
@@ -144,4 +145,4 @@ def run_all(project_dir: Path, *, with_seed: bool = True) -> int:
         stop_children(children)
         print(f"emporium run: {error}", file=sys.stderr, flush=True)
         return 1
-    return 0
+    return 1 if crashed else 0
