@@ -13,6 +13,7 @@ from application.inventory import handlers as inventory
 from application.messaging.consumers import Consumer, ConsumerRegistry
 from application.orders import emails
 from application.orders import handlers as orders
+from application.orders.projections import project_order, project_sales
 from application.orders.stock import SecureOrderStock
 from application.ports.clock import Clock, IdGenerator
 from application.ports.notifier import Notifier
@@ -86,10 +87,10 @@ def build_registry(
     return ConsumerRegistry(
         [
             Consumer("order_projection")
-            .on(OrderPlaced.topic, orders.project_order).on(OrderPaid.topic, orders.project_order)
-            .on(OrderStatusChanged.topic, orders.project_order).on(OrderRefunded.topic, orders.project_order),
+            .on(OrderPlaced.topic, project_order).on(OrderPaid.topic, project_order)
+            .on(OrderStatusChanged.topic, project_order).on(OrderRefunded.topic, project_order),
             Consumer("sales_projection")
-            .on(OrderPaid.topic, orders.project_sales).on(OrderRefunded.topic, orders.project_sales),
+            .on(OrderPaid.topic, project_sales).on(OrderRefunded.topic, project_sales),
             Consumer("order_stock").on(OrderPlaced.topic, secure_stock).on(OrderPaid.topic, secure_stock)
             .on(OrderStatusChanged.topic, settle_stock),
             Consumer("cdn_purge").on(ProductDocumentChanged.topic, purge_on_change(cdn or _NoCdn())),

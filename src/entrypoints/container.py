@@ -61,6 +61,7 @@ from application.messaging.bus import MessageBus
 from application.messaging.relay import OutboxRelay
 from application.notifications import OnceNotifier
 from application.orders import handlers as orders
+from application.orders import queries as order_queries
 from application.orders import stock as order_stock
 from application.payments import commands as pay
 from application.payments import handlers as payments
@@ -171,11 +172,11 @@ def build_bus(
             promos.ListPromotions: functools.partial(promos.list_promotions, uow=uow),
             promos.AddCoupons: functools.partial(promos.add_coupons, uow=uow),
             promos.PreviewPromotion: functools.partial(promos.preview_promotion, uow=uow, clock=clock),
-            orders.GetOrder: functools.partial(orders.get_order, uow=uow),
+            order_queries.GetOrder: functools.partial(order_queries.get_order, uow=uow),
             giftcards.IssueGiftCard: functools.partial(giftcards.issue_gift_card, uow=uow, clock=clock),
             giftcards.GetGiftCard: functools.partial(giftcards.get_gift_card, uow=uow),
-            orders.ListOrders: functools.partial(orders.list_orders, uow=uow),
-            orders.SalesReport: functools.partial(orders.sales_report, uow=uow),
+            order_queries.ListOrders: functools.partial(order_queries.list_orders, uow=uow),
+            order_queries.SalesReport: functools.partial(order_queries.sales_report, uow=uow),
             orders.MarkPaid: functools.partial(orders.mark_paid, uow=uow, clock=clock),
             orders.FulfilOrder: functools.partial(orders.fulfil_order, **deps),
             orders.ShipOrder: functools.partial(orders.ship_order, uow=uow, clock=clock),

@@ -14,7 +14,8 @@ from adapters.system.clock import SystemClock
 from adapters.system.manual_payments import ManualPaymentGateway
 from application.messaging.consumers import deliver
 from application.orders import handlers as o
-from application.orders.read_models import OrderFilter
+from application.orders.projections import rebuild_order_views
+from application.orders.read_models import OrderFilter, summary_of
 from application.subscriptions import build_registry
 from domain.orders.order import Order, OrderLine, Totals
 from domain.shared.address import Address
@@ -82,7 +83,7 @@ async def test_projections_equal_a_rebuild_after_a_burst_of_concurrent_transitio
 
     projected = await snapshot(uow)
     assert {s.id for s in projected[0]} >= set(ids)
-    await o.rebuild_order_views(uow=uow)
+    await rebuild_order_views(uow=uow)
     rebuilt = await snapshot(uow)
     ours = ([s for s in projected[0] if s.id in ids], projected[1])
     theirs = ([s for s in rebuilt[0] if s.id in ids], rebuilt[1])
@@ -102,7 +103,7 @@ async def test_the_order_list_pages_newest_first_with_filters(harness, unique, l
         for n in range(7):
             order = an_order(f"{unique}-p{n}", 500 + n, "EUR", now - timedelta(minutes=n))
             await tx.orders.add(order)
-            await tx.order_views.put_summary(o.summary_of(order))
+            await tx.order_views.put_summary(summary_of(order))
         await tx.commit()
     seen, cursor = [], None
     while True:

@@ -1,97 +1,26 @@
-"""Order queries (and, in the orders context, staff actions)."""
+"""Staff actions on orders (pay, fulfil, ship, deliver, cancel, refund) and settling an order's stock.
+Reads (``GetOrder``, ``ListOrders``, ``SalesReport``) are in ``queries``; read-model consumers in ``projections``."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
-
-import msgspec
 
 from application.inventory.commands import ReturnReservation, ShipReservation
 from application.orders.errors import OrderNotVisible
-from application.orders.queries import Uow, reservation_of
-from application.orders.read_models import DailySales, OrderFilter, OrderPage, SalesDelta, sales_of, summary_of
+from application.orders.queries import OrderView, Uow, order_view, reservation_of
 from application.orders.refunds import refund_money, return_gift_card
 from application.ports.clock import Clock, IdGenerator
 from application.ports.payments import PaymentGateway, PaymentStatus
-from domain.carts.cart import Owner, OwnerKind
 from domain.inventory.errors import OutOfStock, ReservationClosed
-from domain.orders.order import (
-    AFTER_PAYMENT,
-    InvalidTransition,
-    Order,
-    OrderPaid,
-    OrderRefunded,
-    OrderStatus,
-    RefundTooLarge,
-)
-from domain.shared.errors import ConcurrencyConflict, InvalidInput, NotFound
+from domain.orders.order import AFTER_PAYMENT, InvalidTransition, Order, OrderStatus, RefundTooLarge
+from domain.shared.errors import ConcurrencyConflict, NotFound
 
 Dispatch = Callable[[object], Awaitable[Any]]
 
 logger = logging.getLogger(__name__)
-
-
-class OrderView(msgspec.Struct, frozen=True, kw_only=True):
-    id: str
-    number: str
-    status: str
-    email: str
-    customer_id: str | None
-    currency: str
-    totals: dict[str, Any]
-    lines: list[dict[str, Any]]
-    tax_lines: list[dict[str, Any]]
-    shipping_address: dict[str, Any]
-    billing_address: dict[str, Any]
-    shipping_method: str
-    payment_provider: str
-    payments: list[dict[str, Any]]
-    refunds: list[dict[str, Any]]
-    fulfilments: list[dict[str, Any]]
-    placed_at: str
-    timeline: list[dict[str, Any]] | None = None  # staff only
-    version: int
-
-
-def order_view(order: Order, *, with_timeline: bool) -> OrderView:
-    return OrderView(
-        id=order.id, number=order.number, status=order.status.value, email=order.email,
-        customer_id=order.customer_id, currency=order.totals.currency, totals=asdict(order.totals),
-        lines=[msgspec.to_builtins(line) for line in order.lines],
-        tax_lines=[asdict(t) for t in order.tax_lines], shipping_address=asdict(order.shipping_address),
-        billing_address=asdict(order.billing_address), shipping_method=order.shipping_method,
-        payment_provider=order.payment_provider, payments=[asdict(p) for p in order.payments],
-        refunds=[msgspec.to_builtins(r) for r in order.refunds],
-        fulfilments=[msgspec.to_builtins(f) for f in order.fulfilments],
-        placed_at=order.placed_at.isoformat(),
-        timeline=[msgspec.to_builtins(e) for e in order.timeline] if with_timeline else None,
-        version=order.version,
-    )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class GetOrder:
-    order_id: str
-    owner: Owner | None = None  # None: staff (with the timeline)
-
-
-async def get_order(query: GetOrder, *, uow: Uow) -> OrderView:
-    async with uow() as tx:
-        try:
-            order = await tx.orders.get(query.order_id)
-        except NotFound:
-            raise OrderNotVisible(f"no order {query.order_id}") from None
-        if query.owner is not None:
-            mine = (query.owner.kind is OwnerKind.CUSTOMER and order.customer_id == query.owner.id) or (
-                query.owner.kind is OwnerKind.GUEST
-                and (await tx.checkouts.get(order.checkout_id)).owner == query.owner  # type: ignore[attr-defined]
-            )
-            if not mine:
-                raise OrderNotVisible(f"no order {query.order_id}")
-    return order_view(order, with_timeline=query.owner is None)
 
 
 # -- staff actions --------------------------------------------------------------------------------
@@ -293,66 +222,3 @@ async def refund_order(
             o.refund(amount=amount, reference=reference, reason=command.reason, now=clock.now(), actor=command.actor)
 
     return order_view(await transition(uow, command.order_id, record), with_timeline=True)
-
-
-# -- read models ------------------------------------------------------------------------------------
-
-
-async def project_order(event: Any, tx: Any) -> None:
-    """Consumer of every order event: refresh the order's summary from the write side."""
-    order = await tx.orders.get(event.aggregate_id)
-    await tx.order_views.put_summary(summary_of(order))
-
-
-async def project_sales(event: Any, tx: Any) -> None:
-    """Consumer of OrderPaid and OrderRefunded: add to the day's sales (once per event)."""
-    order = await tx.orders.get(event.aggregate_id)
-    t = order.totals
-    if isinstance(event, OrderPaid):
-        await tx.order_views.add_sales(SalesDelta(
-            day=event.occurred_at.date(), currency=t.currency, orders=1, gross=t.total, discounts=t.discount,
-            tax=t.tax, shipping=t.shipping,
-        ))
-    elif isinstance(event, OrderRefunded):
-        await tx.order_views.add_sales(SalesDelta(day=event.occurred_at.date(), currency=t.currency,
-                                                  refunds=event.amount))
-
-
-async def rebuild_order_views(*, uow: Uow) -> int:
-    """Recompute every order read model from the write side (one transaction)."""
-    async with uow() as tx:
-        views = tx.order_views
-        await views.clear()
-        count = 0
-        for order in await tx.orders.all():
-            await views.put_summary(summary_of(order))
-            for delta in sales_of(order):
-                await views.add_sales(delta)
-            count += 1
-        await tx.commit()
-    return count
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ListOrders:
-    filter: OrderFilter
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SalesReport:
-    start: Any
-    end: Any
-
-
-async def list_orders(query: ListOrders, *, uow: Uow) -> OrderPage:
-    async with uow() as tx:
-        page: OrderPage = await tx.order_views.page(query.filter)
-    return page
-
-
-async def sales_report(query: SalesReport, *, uow: Uow) -> list[DailySales]:
-    if query.end < query.start or (query.end - query.start).days > 366:
-        raise InvalidInput("a sales report covers 1 to 366 days")
-    async with uow() as tx:
-        rows: list[DailySales] = await tx.order_views.sales(start=query.start, end=query.end)
-    return rows

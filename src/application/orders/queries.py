@@ -1,13 +1,22 @@
-"""The orders context's published reads for other contexts (payments finds the stock hold of an order
-with ``reservation_of``). Order changes stay in ``handlers`` and ``stock``."""
+"""The orders context's reads: one order (``GetOrder``), the order list (``ListOrders``), daily sales
+(``SalesReport``), their handlers and the ``OrderView`` they return, and what other contexts read
+(payments finds the stock hold of an order with ``reservation_of``). Order changes stay in
+``handlers`` and ``stock``; the read-model consumers are in ``projections``."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
 
+import msgspec
+
+from application.orders.errors import OrderNotVisible
 from application.orders.ports import OrderUnitOfWork
+from application.orders.read_models import DailySales, OrderFilter, OrderPage
+from domain.carts.cart import Owner, OwnerKind
 from domain.orders.order import Order
-from domain.shared.errors import NotFound
+from domain.shared.errors import InvalidInput, NotFound
 
 Uow = Callable[[], OrderUnitOfWork]
 
@@ -21,3 +30,88 @@ async def reservation_of(uow: Uow, order: Order) -> str | None:
             return None
     reservation_id: str | None = checkout.reservation_id
     return reservation_id
+
+
+class OrderView(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    number: str
+    status: str
+    email: str
+    customer_id: str | None
+    currency: str
+    totals: dict[str, Any]
+    lines: list[dict[str, Any]]
+    tax_lines: list[dict[str, Any]]
+    shipping_address: dict[str, Any]
+    billing_address: dict[str, Any]
+    shipping_method: str
+    payment_provider: str
+    payments: list[dict[str, Any]]
+    refunds: list[dict[str, Any]]
+    fulfilments: list[dict[str, Any]]
+    placed_at: str
+    timeline: list[dict[str, Any]] | None = None  # staff only
+    version: int
+
+
+def order_view(order: Order, *, with_timeline: bool) -> OrderView:
+    return OrderView(
+        id=order.id, number=order.number, status=order.status.value, email=order.email,
+        customer_id=order.customer_id, currency=order.totals.currency, totals=asdict(order.totals),
+        lines=[msgspec.to_builtins(line) for line in order.lines],
+        tax_lines=[asdict(t) for t in order.tax_lines], shipping_address=asdict(order.shipping_address),
+        billing_address=asdict(order.billing_address), shipping_method=order.shipping_method,
+        payment_provider=order.payment_provider, payments=[asdict(p) for p in order.payments],
+        refunds=[msgspec.to_builtins(r) for r in order.refunds],
+        fulfilments=[msgspec.to_builtins(f) for f in order.fulfilments],
+        placed_at=order.placed_at.isoformat(),
+        timeline=[msgspec.to_builtins(e) for e in order.timeline] if with_timeline else None,
+        version=order.version,
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GetOrder:
+    order_id: str
+    owner: Owner | None = None  # None: staff (with the timeline)
+
+
+async def get_order(query: GetOrder, *, uow: Uow) -> OrderView:
+    async with uow() as tx:
+        try:
+            order = await tx.orders.get(query.order_id)
+        except NotFound:
+            raise OrderNotVisible(f"no order {query.order_id}") from None
+        if query.owner is not None:
+            mine = (query.owner.kind is OwnerKind.CUSTOMER and order.customer_id == query.owner.id) or (
+                query.owner.kind is OwnerKind.GUEST
+                and (await tx.checkouts.get(order.checkout_id)).owner == query.owner  # type: ignore[attr-defined]
+            )
+            if not mine:
+                raise OrderNotVisible(f"no order {query.order_id}")
+    return order_view(order, with_timeline=query.owner is None)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ListOrders:
+    filter: OrderFilter
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SalesReport:
+    start: Any
+    end: Any
+
+
+async def list_orders(query: ListOrders, *, uow: Uow) -> OrderPage:
+    async with uow() as tx:
+        page: OrderPage = await tx.order_views.page(query.filter)
+    return page
+
+
+async def sales_report(query: SalesReport, *, uow: Uow) -> list[DailySales]:
+    if query.end < query.start or (query.end - query.start).days > 366:
+        raise InvalidInput("a sales report covers 1 to 366 days")
+    async with uow() as tx:
+        rows: list[DailySales] = await tx.order_views.sales(start=query.start, end=query.end)
+    return rows

@@ -91,7 +91,7 @@ def _bench(args: argparse.Namespace) -> int:
 
 def _rebuild(_: argparse.Namespace) -> int:
     from application.catalog.handlers import rebuild_catalog
-    from application.orders.handlers import rebuild_order_views
+    from application.orders.projections import rebuild_order_views
     from entrypoints.container import Container, close
 
     def progress(done: int, total: int) -> None:
@@ -207,7 +207,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as error:  # noqa: BLE001 - the one place every failure becomes one readable line
-        print(f"emporium {args.command}: {explain(error)}", file=sys.stderr)
+        # The command without its options: "emporium admin create-token: …".
+        words = [args.command, getattr(args, "admin_command", None) or getattr(args, "projections_command", None)]
+        print(f"emporium {' '.join(w for w in words if w)}: {explain(error)}", file=sys.stderr)
         return 1
 
 

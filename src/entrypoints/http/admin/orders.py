@@ -11,6 +11,7 @@ from litestar.params import JSONBody, PathParameter, QueryParameter
 from msgspec import Meta
 
 from application.orders import handlers as o
+from application.orders import queries as q
 from application.orders.read_models import OrderFilter, OrderPage
 from domain.staff.roles import Role
 from entrypoints.http.auth import current_staff, roles, staff_guard
@@ -66,50 +67,50 @@ class AdminOrderController(Controller):
         limit: Annotated[int, QueryParameter(name="limit", ge=1, le=200)] = 50,
         cursor: Annotated[str | None, QueryParameter(name="cursor", max_length=200)] = None,
     ) -> OrderPage:
-        page: OrderPage = await _bus(request).handle(o.ListOrders(filter=OrderFilter(
+        page: OrderPage = await _bus(request).handle(q.ListOrders(filter=OrderFilter(
             status=status, customer_id=customer_id, placed_from=placed_from, placed_to=placed_to,
             min_total=min_total, max_total=max_total, limit=limit, cursor=cursor,
         )))
         return page
 
     @get("/{order_id:str}", operation_id="admin_get_order", opt=SUPPORT, summary="The order and its timeline")
-    async def get_order(self, request: Request[Any, Any, Any], order_id: OrderId) -> o.OrderView:
-        view: o.OrderView = await _bus(request).handle(o.GetOrder(order_id=order_id))
+    async def get_order(self, request: Request[Any, Any, Any], order_id: OrderId) -> q.OrderView:
+        view: q.OrderView = await _bus(request).handle(q.GetOrder(order_id=order_id))
         return view
 
     @post("/{order_id:str}/mark-paid", operation_id="admin_mark_paid", opt=MONEY, status_code=200)
-    async def mark_paid(self, request: Request[Any, Any, Any], order_id: OrderId) -> o.OrderView:
-        view: o.OrderView = await _bus(request).handle(o.MarkPaid(order_id=order_id, actor=_actor(request)))
+    async def mark_paid(self, request: Request[Any, Any, Any], order_id: OrderId) -> q.OrderView:
+        view: q.OrderView = await _bus(request).handle(o.MarkPaid(order_id=order_id, actor=_actor(request)))
         return view
 
     @post("/{order_id:str}/fulfil", operation_id="admin_fulfil_order", opt=FULFILMENT, status_code=200)
     async def fulfil(self, request: Request[Any, Any, Any], order_id: OrderId,
-                     data: JSONBody[FulfilIn]) -> o.OrderView:
-        view: o.OrderView = await _bus(request).handle(
+                     data: JSONBody[FulfilIn]) -> q.OrderView:
+        view: q.OrderView = await _bus(request).handle(
             o.FulfilOrder(order_id=order_id, actor=_actor(request), lines=data.lines))
         return view
 
     @post("/{order_id:str}/ship", operation_id="admin_ship_order", opt=FULFILMENT, status_code=200)
-    async def ship(self, request: Request[Any, Any, Any], order_id: OrderId, data: JSONBody[ShipIn]) -> o.OrderView:
-        view: o.OrderView = await _bus(request).handle(o.ShipOrder(
+    async def ship(self, request: Request[Any, Any, Any], order_id: OrderId, data: JSONBody[ShipIn]) -> q.OrderView:
+        view: q.OrderView = await _bus(request).handle(o.ShipOrder(
             order_id=order_id, actor=_actor(request), carrier=data.carrier, tracking_number=data.tracking_number))
         return view
 
     @post("/{order_id:str}/deliver", operation_id="admin_deliver_order", opt=FULFILMENT, status_code=200)
-    async def deliver(self, request: Request[Any, Any, Any], order_id: OrderId) -> o.OrderView:
-        view: o.OrderView = await _bus(request).handle(o.DeliverOrder(order_id=order_id, actor=_actor(request)))
+    async def deliver(self, request: Request[Any, Any, Any], order_id: OrderId) -> q.OrderView:
+        view: q.OrderView = await _bus(request).handle(o.DeliverOrder(order_id=order_id, actor=_actor(request)))
         return view
 
     @post("/{order_id:str}/cancel", operation_id="admin_cancel_order", opt=MONEY, status_code=200)
     async def cancel(self, request: Request[Any, Any, Any], order_id: OrderId,
-                     data: JSONBody[CancelIn]) -> o.OrderView:
-        view: o.OrderView = await _bus(request).handle(
+                     data: JSONBody[CancelIn]) -> q.OrderView:
+        view: q.OrderView = await _bus(request).handle(
             o.CancelOrder(order_id=order_id, actor=_actor(request), reason=data.reason))
         return view
 
     @post("/{order_id:str}/refunds", operation_id="admin_refund_order", opt=MONEY, status_code=200)
     async def refund(self, request: Request[Any, Any, Any], order_id: OrderId,
-                     data: JSONBody[RefundIn]) -> o.OrderView:
-        view: o.OrderView = await _bus(request).handle(
+                     data: JSONBody[RefundIn]) -> q.OrderView:
+        view: q.OrderView = await _bus(request).handle(
             o.RefundOrder(order_id=order_id, actor=_actor(request), amount=data.amount, reason=data.reason))
         return view

@@ -19,7 +19,7 @@ from application.analytics.handlers import (
     top_products_report,
     top_viewed_report,
 )
-from application.orders.handlers import SalesReport
+from application.orders.queries import SalesReport
 from domain.staff.roles import Role
 from entrypoints.http.auth import roles, staff_guard
 

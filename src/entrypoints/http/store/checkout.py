@@ -14,7 +14,7 @@ from application.checkout import commands as c
 from application.checkout.errors import IdempotencyKeyRequired
 from application.checkout.read_models import CheckoutView, PlacedOrderView, ShippingOptionView
 from application.customers.errors import SignInRequired
-from application.orders.handlers import GetOrder, ListOrders, OrderView
+from application.orders.queries import GetOrder, ListOrders, OrderView
 from application.orders.read_models import OrderFilter, OrderPage
 from domain.carts.cart import Owner
 from domain.shared.address import Address
