@@ -24,12 +24,12 @@ import httpx
 from adapters.postgres.engine import make_engine
 from adapters.postgres.migrate import ensure_database, upgrade
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
-from adapters.system.clock import SystemClock, UuidIdGenerator
+from adapters.system.clock import UuidIdGenerator
 from application.catalog.commands import CreateProduct
 from application.catalog.handlers import project_product
 from benchmarks.flash_sale import bench_database_url
+from benchmarks.wiring import bench_bus
 from entrypoints.cli.processes import wait_http
-from entrypoints.container import build_bus
 
 PORT = 8099
 
@@ -37,7 +37,7 @@ PORT = 8099
 async def seed_product(database_url: str) -> str:
     engine = make_engine(database_url, pool_size=2)
     ids = UuidIdGenerator()
-    bus = build_bus(uow=lambda: PostgresUnitOfWork(engine, ids), clock=SystemClock(), ids=ids)
+    bus = bench_bus(engine)
     suffix = uuid.uuid4().hex[:8]
     product_id = await bus.handle(
         CreateProduct(name=f"Bench Shoe {suffix}", sku=f"BENCH-{suffix}", price_amount=9900, currency="EUR")

@@ -28,13 +28,11 @@ from sqlalchemy.engine import make_url
 from adapters.postgres.engine import make_engine, normalise_url
 from adapters.postgres.migrate import ensure_database, upgrade
 from adapters.postgres.outbox import libpq_dsn
-from adapters.postgres.unit_of_work import PostgresUnitOfWork
 from adapters.redis.client import make_redis
 from adapters.redis.stock_gate import RedisStockGate
-from adapters.system.clock import SystemClock, UuidIdGenerator
 from application.inventory import commands as c
+from benchmarks.wiring import bench_bus
 from domain.inventory.errors import OutOfStock
-from entrypoints.container import build_bus
 from entrypoints.settings import get_settings
 
 Ready = Callable[[], Awaitable[object]]
@@ -51,11 +49,7 @@ async def _now() -> None:
 
 
 def _bus(engine: Any, redis: Any, run: str) -> Any:
-    ids = UuidIdGenerator()
-    return build_bus(
-        uow=lambda: PostgresUnitOfWork(engine, ids), clock=SystemClock(), ids=ids,
-        gate=RedisStockGate(redis, prefix=f"bench:{run}:"),
-    )
+    return bench_bus(engine, redis=redis, gate=RedisStockGate(redis, prefix=f"bench:{run}:"))
 
 
 async def _stock_up(database_url: str, redis_url: str, run: str, units: int) -> None:

@@ -31,12 +31,12 @@ from adapters.postgres.engine import make_engine, normalise_url
 from adapters.postgres.migrate import ensure_database, upgrade
 from adapters.postgres.search import PostgresSearchIndex
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
-from adapters.system.clock import SystemClock, UuidIdGenerator
+from adapters.system.clock import UuidIdGenerator
 from application.catalog import commands as c
 from application.inventory import commands as inv
 from application.search.documents import SearchDocument
 from application.search.ports import IndexQuery
-from entrypoints.container import build_bus
+from benchmarks.wiring import bench_bus
 from entrypoints.settings import get_settings
 
 BRANDS = ["Alpen", "Borealis", "Cirrus", "Dune", "Ember", "Fjord", "Granite", "Harbor", "Ion", "Juniper"]
@@ -143,7 +143,7 @@ async def freshness(database_url: str, index: Any, rounds: int) -> tuple[list[fl
     """Seconds from commit to searchable: price changes, then stock changes (sold out)."""
     engine = make_engine(database_url, pool_size=2)
     ids = UuidIdGenerator()
-    bus = build_bus(uow=lambda: PostgresUnitOfWork(engine, ids), clock=SystemClock(), ids=ids)
+    bus = bench_bus(engine)
     tag = uuid.uuid4().hex[:8]
     sku = f"FRESH-{tag}"
     product_id = await bus.handle(c.CreateProduct(name=f"Freshness Probe {tag}", sku=sku, price_amount=1000,

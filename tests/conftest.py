@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator
 
 import pytest
 from hypothesis import HealthCheck, settings
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.postgres.engine import make_engine, normalise_url
+from adapters.postgres.engine import make_engine
 from adapters.postgres.migrate import ensure_database, upgrade
+from tests.support.database import REDIS_URL, database_url_for_tests
 
 # Property tests measure correctness, not speed: on a busy 2-core CI box a slow example is not a bug.
 settings.register_profile("emporium", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("emporium")
-
-BASE_DATABASE_URL = os.environ.get("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-TEST_DATABASE = os.environ.get("EMPORIUM_TEST_DATABASE", "emporium_test")
-REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-def database_url_for_tests() -> str:
-    return make_url(normalise_url(BASE_DATABASE_URL)).set(database=TEST_DATABASE).render_as_string(
-        hide_password=False
-    )
 
 
 @pytest.fixture(scope="session")

@@ -15,8 +15,7 @@ from adapters.postgres import tables as t
 from domain.analytics.tracking import Kind, TrackedEvent
 from domain.staff.roles import Role
 from entrypoints.http.app import create_app
-from tests.contract.http_support import make_container, settings_for
-from tests.contract.test_http_admin_products import token_for
+from tests.support.http_app import make_container, settings_for, token_for
 
 
 def tracked(kind: Kind, shopper: str, at: datetime | None = None) -> TrackedEvent:

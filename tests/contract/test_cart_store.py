@@ -1,9 +1,11 @@
-"""CartStore contract: the in-memory fake and Redis (hot) + PostgreSQL (durable) behave alike."""
+"""The CartStore contract (``CartStoreContract``): the in-memory fake and Redis (hot) + PostgreSQL (durable)
+behave alike."""
 
 from __future__ import annotations
 
 import asyncio
 import copy
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -24,7 +26,7 @@ from application.catalog.commands import CreateProduct
 from application.inventory.commands import SetSkuPolicy
 from domain.carts.cart import Cart, Owner
 from domain.shared.errors import ConcurrencyConflict
-from entrypoints.container import build_bus
+from tests.support.bus import build_bus
 
 GUEST_TTL, CUSTOMER_TTL = 600, 3600
 # A "short" TTL, far from both: long enough that no stall of a busy machine lets the key lapse (or
@@ -43,11 +45,120 @@ class World:
     ids: SequentialIds
 
 
-@pytest.fixture(params=["memory", "redis+postgres"])
-async def world(request, database_url, redis_url, unique):
-    clock = FakeClock()
-    ids = SequentialIds(unique)
-    if request.param == "memory":
+def new_cart(world: World, owner: Owner, cart_id: str | None = None) -> Cart:
+    now = world.clock.now()
+    return Cart(id=cart_id or world.ids.new_id(), owner=owner, currency="EUR", channel="web",
+                created_at=now, updated_at=now)
+
+
+class CartStoreContract:
+    """What every CartStore does alike. A subclass provides ``world``: a store of its kind with ways to look at
+    and disturb its hot copy."""
+
+    @pytest.fixture
+    def world(self):
+        raise NotImplementedError("a subclass provides the adapter under test")
+
+    async def test_save_bumps_the_version_and_a_stale_save_conflicts(self, world) -> None:
+        cart = new_cart(world, Owner.guest("g"))
+        cart = new_cart(world, Owner.guest(cart.id), cart.id)
+        cart.add(line_id="l1", sku="A", quantity=1, now=world.clock.now(), seen_unit_price=100)
+        await world.store.save(cart)
+        assert cart.version == 1
+        first, second = await world.store.get(cart.id), await world.store.get(cart.id)
+        first.set_quantity("l1", 2, now=world.clock.now())
+        await world.store.save(first)
+        second.set_quantity("l1", 5, now=world.clock.now())
+        with pytest.raises(ConcurrencyConflict):
+            await world.store.save(second)
+        stored = await world.store.get(cart.id)
+        assert (stored.version, stored.lines[0].quantity) == (2, 2)
+
+    async def test_a_second_first_save_of_one_cart_conflicts(self, world) -> None:
+        cart_id = world.ids.new_id()
+        await world.store.save(new_cart(world, Owner.guest(cart_id), cart_id))
+        with pytest.raises(ConcurrencyConflict):
+            await world.store.save(new_cart(world, Owner.guest(cart_id), cart_id))
+
+    async def test_a_flushed_cache_is_rebuilt_from_the_durable_copy(self, world) -> None:
+        cart_id = world.ids.new_id()
+        cart = new_cart(world, Owner.guest(cart_id), cart_id)
+        cart.add(line_id="l1", sku="A", quantity=3, now=world.clock.now(), seen_unit_price=100)
+        await world.store.save(cart)
+        await world.flush()
+        assert await world.ttl(cart_id) is None
+        restored = await world.store.get(cart_id)
+        assert (restored.version, [(x.sku, x.quantity) for x in restored.lines]) == (1, [("A", 3)])
+        assert await world.ttl(cart_id) is not None  # cached again
+
+    async def test_reading_refreshes_the_ttl_of_the_owner_kind(self, world) -> None:
+        guest_id = world.ids.new_id()
+        await world.store.save(new_cart(world, Owner.guest(guest_id), guest_id))
+        customer_cart = new_cart(world, Owner.customer(f"c-{guest_id}"))
+        await world.store.save(customer_cart)
+        for cart_id, ttl in ((guest_id, GUEST_TTL), (customer_cart.id, CUSTOMER_TTL)):
+            await world.expire_soon(cart_id)
+            assert await world.ttl(cart_id) <= SOON
+            await world.store.get(cart_id)
+            assert ttl - SOON <= await world.ttl(cart_id) <= ttl
+
+    async def test_a_customer_has_one_active_cart_found_from_any_device(self, world) -> None:
+        customer = f"cust-{world.ids.new_id()}"
+        cart = new_cart(world, Owner.customer(customer))
+        await world.store.save(cart)
+        await world.flush()  # a different API process / device with a cold cache
+        found = await world.store.for_customer(customer)
+        assert found is not None
+        assert found.id == cart.id
+        with pytest.raises(ConcurrencyConflict):
+            await world.store.save(new_cart(world, Owner.customer(customer)))
+        found.retire(now=world.clock.now())
+        await world.store.save(found)
+        assert await world.store.for_customer(customer) is None
+        await world.store.save(new_cart(world, Owner.customer(customer)))  # retired carts do not count
+        assert (await world.store.for_customer(customer)).id != cart.id
+
+    async def test_the_cache_never_goes_back_to_an_older_version(self, world) -> None:
+        cart_id = world.ids.new_id()
+        cart = new_cart(world, Owner.guest(cart_id), cart_id)
+        await world.store.save(cart)
+        old = copy.deepcopy(cart)
+        cart.add(line_id="l1", sku="A", quantity=1, now=world.clock.now(), seen_unit_price=None)
+        await world.store.save(cart)
+        await world.store._cache.put(old, ttl_seconds=GUEST_TTL)  # a slow process finishing late
+        assert (await world.store.get(cart_id)).version == 2
+
+    async def test_expired_carts_are_gone_from_the_durable_copy(self, world) -> None:
+        cart_id = world.ids.new_id()
+        await world.store.save(new_cart(world, Owner.guest(cart_id), cart_id))
+        await world.flush()
+        world.clock.advance(timedelta(seconds=GUEST_TTL + 1))
+        assert await world.store.get(cart_id) is None
+        assert await world.store._durable.purge_expired(now=world.clock.now()) >= 1
+
+    async def test_parallel_add_line_requests_on_one_cart_lose_no_line(self, world) -> None:
+        """Many adds of different SKUs at once (on PostgreSQL: separate connections in parallel)."""
+        bus = build_bus(uow=world.uow, clock=world.clock, ids=world.ids, cart_store=world.store)
+        skus = [f"P{world.ids.new_id()}" for _ in range(20)]
+        for sku in skus:
+            await bus.handle(CreateProduct(name=f"Product {sku}", sku=sku, price_amount=1000, currency="EUR",
+                                           status="active"))
+            await bus.handle(SetSkuPolicy(sku=sku, track_inventory=False))  # sold without counting stock
+        owner = Owner.customer(f"cust-{world.ids.new_id()}")
+        await bus.handle(c.AddCartLine(owner=owner, sku=skus[0], quantity=1))  # the cart exists
+        await asyncio.gather(*(bus.handle(c.AddCartLine(owner=owner, sku=sku, quantity=1)) for sku in skus))
+        await asyncio.gather(*(bus.handle(c.AddCartLine(owner=owner, sku=skus[0], quantity=1)) for _ in range(5)))
+        cart = await world.store.for_customer(owner.id, fresh=True)
+        quantities = {line.sku: line.quantity for line in cart.lines}
+        assert quantities == {skus[0]: 7, **dict.fromkeys(skus[1:], 1)}
+        assert cart.version == 1 + len(skus) + 5
+
+
+class TestMemoryCartStore(CartStoreContract):
+    @pytest.fixture
+    def world(self, unique) -> World:
+        clock = FakeClock()
+        ids = SequentialIds(unique)
         cache = MemoryCartCache()
         db = MemoryDatabase()
 
@@ -61,138 +172,36 @@ async def world(request, database_url, redis_url, unique):
             cache.remaining[cart_id] = SOON
 
         store = LayeredCartStore(MemoryDurableCarts(), cache, clock, guest_ttl=GUEST_TTL, customer_ttl=CUSTOMER_TTL)
-        yield World(store, clock, flush, ttl, expire_soon, lambda: MemoryUnitOfWork(db, ids), ids)
-        return
-    engine = make_engine(database_url, pool_size=30, max_overflow=0, pool_timeout=30)
-    redis = make_redis(redis_url)
-    prefix = f"test:{unique}:cart:"
-
-    async def flush() -> None:
-        keys = [k async for k in redis.scan_iter(match=f"{prefix}*")]
-        if keys:
-            await redis.delete(*keys)
-
-    async def ttl(cart_id: str) -> int | None:
-        value = await redis.ttl(prefix + cart_id)
-        return value if value > 0 else None
-
-    async def expire_soon(cart_id: str) -> None:
-        await redis.expire(prefix + cart_id, SOON)
-
-    store = LayeredCartStore(
-        PostgresDurableCarts(engine), RedisCartCache(redis, prefix=prefix), clock,
-        guest_ttl=GUEST_TTL, customer_ttl=CUSTOMER_TTL,
-    )
-    # Carts written by the durable adapter use the fake clock's time, so expiry is the test's to control.
-    yield World(store, clock, flush, ttl, expire_soon, lambda: PostgresUnitOfWork(engine, ids), ids)
-    await flush()
-    await redis.aclose()
-    await engine.dispose()
+        return World(store, clock, flush, ttl, expire_soon, lambda: MemoryUnitOfWork(db, ids), ids)
 
 
-def new_cart(world: World, owner: Owner, cart_id: str | None = None) -> Cart:
-    now = world.clock.now()
-    return Cart(id=cart_id or world.ids.new_id(), owner=owner, currency="EUR", channel="web",
-                created_at=now, updated_at=now)
+class TestRedisPostgresCartStore(CartStoreContract):
+    @pytest.fixture
+    async def world(self, database_url, redis_url, unique) -> AsyncIterator[World]:
+        clock = FakeClock()
+        ids = SequentialIds(unique)
+        engine = make_engine(database_url, pool_size=30, max_overflow=0, pool_timeout=30)
+        redis = make_redis(redis_url)
+        prefix = f"test:{unique}:cart:"
 
+        async def flush() -> None:
+            keys = [k async for k in redis.scan_iter(match=f"{prefix}*")]
+            if keys:
+                await redis.delete(*keys)
 
-async def test_save_bumps_the_version_and_a_stale_save_conflicts(world) -> None:
-    cart = new_cart(world, Owner.guest("g"))
-    cart = new_cart(world, Owner.guest(cart.id), cart.id)
-    cart.add(line_id="l1", sku="A", quantity=1, now=world.clock.now(), seen_unit_price=100)
-    await world.store.save(cart)
-    assert cart.version == 1
-    first, second = await world.store.get(cart.id), await world.store.get(cart.id)
-    first.set_quantity("l1", 2, now=world.clock.now())
-    await world.store.save(first)
-    second.set_quantity("l1", 5, now=world.clock.now())
-    with pytest.raises(ConcurrencyConflict):
-        await world.store.save(second)
-    stored = await world.store.get(cart.id)
-    assert (stored.version, stored.lines[0].quantity) == (2, 2)
+        async def ttl(cart_id: str) -> int | None:
+            value = await redis.ttl(prefix + cart_id)
+            return value if value > 0 else None
 
+        async def expire_soon(cart_id: str) -> None:
+            await redis.expire(prefix + cart_id, SOON)
 
-async def test_a_second_first_save_of_one_cart_conflicts(world) -> None:
-    cart_id = world.ids.new_id()
-    await world.store.save(new_cart(world, Owner.guest(cart_id), cart_id))
-    with pytest.raises(ConcurrencyConflict):
-        await world.store.save(new_cart(world, Owner.guest(cart_id), cart_id))
-
-
-async def test_a_flushed_cache_is_rebuilt_from_the_durable_copy(world) -> None:
-    cart_id = world.ids.new_id()
-    cart = new_cart(world, Owner.guest(cart_id), cart_id)
-    cart.add(line_id="l1", sku="A", quantity=3, now=world.clock.now(), seen_unit_price=100)
-    await world.store.save(cart)
-    await world.flush()
-    assert await world.ttl(cart_id) is None
-    restored = await world.store.get(cart_id)
-    assert (restored.version, [(x.sku, x.quantity) for x in restored.lines]) == (1, [("A", 3)])
-    assert await world.ttl(cart_id) is not None  # cached again
-
-
-async def test_reading_refreshes_the_ttl_of_the_owner_kind(world) -> None:
-    guest_id = world.ids.new_id()
-    await world.store.save(new_cart(world, Owner.guest(guest_id), guest_id))
-    customer_cart = new_cart(world, Owner.customer(f"c-{guest_id}"))
-    await world.store.save(customer_cart)
-    for cart_id, ttl in ((guest_id, GUEST_TTL), (customer_cart.id, CUSTOMER_TTL)):
-        await world.expire_soon(cart_id)
-        assert await world.ttl(cart_id) <= SOON
-        await world.store.get(cart_id)
-        assert ttl - SOON <= await world.ttl(cart_id) <= ttl
-
-
-async def test_a_customer_has_one_active_cart_found_from_any_device(world) -> None:
-    customer = f"cust-{world.ids.new_id()}"
-    cart = new_cart(world, Owner.customer(customer))
-    await world.store.save(cart)
-    await world.flush()  # a different API process / device with a cold cache
-    found = await world.store.for_customer(customer)
-    assert found is not None
-    assert found.id == cart.id
-    with pytest.raises(ConcurrencyConflict):
-        await world.store.save(new_cart(world, Owner.customer(customer)))
-    found.retire(now=world.clock.now())
-    await world.store.save(found)
-    assert await world.store.for_customer(customer) is None
-    await world.store.save(new_cart(world, Owner.customer(customer)))  # retired carts do not count
-    assert (await world.store.for_customer(customer)).id != cart.id
-
-
-async def test_the_cache_never_goes_back_to_an_older_version(world) -> None:
-    cart_id = world.ids.new_id()
-    cart = new_cart(world, Owner.guest(cart_id), cart_id)
-    await world.store.save(cart)
-    old = copy.deepcopy(cart)
-    cart.add(line_id="l1", sku="A", quantity=1, now=world.clock.now(), seen_unit_price=None)
-    await world.store.save(cart)
-    await world.store._cache.put(old, ttl_seconds=GUEST_TTL)  # a slow process finishing late
-    assert (await world.store.get(cart_id)).version == 2
-
-
-async def test_expired_carts_are_gone_from_the_durable_copy(world) -> None:
-    cart_id = world.ids.new_id()
-    await world.store.save(new_cart(world, Owner.guest(cart_id), cart_id))
-    await world.flush()
-    world.clock.advance(timedelta(seconds=GUEST_TTL + 1))
-    assert await world.store.get(cart_id) is None
-    assert await world.store._durable.purge_expired(now=world.clock.now()) >= 1
-
-
-async def test_parallel_add_line_requests_on_one_cart_lose_no_line(world) -> None:
-    """Many adds of different SKUs at once (on PostgreSQL: separate connections in parallel)."""
-    bus = build_bus(uow=world.uow, clock=world.clock, ids=world.ids, cart_store=world.store)
-    skus = [f"P{world.ids.new_id()}" for _ in range(20)]
-    for sku in skus:
-        await bus.handle(CreateProduct(name=f"Product {sku}", sku=sku, price_amount=1000, currency="EUR",
-                                       status="active"))
-        await bus.handle(SetSkuPolicy(sku=sku, track_inventory=False))  # sold without counting stock
-    owner = Owner.customer(f"cust-{world.ids.new_id()}")
-    await bus.handle(c.AddCartLine(owner=owner, sku=skus[0], quantity=1))  # the cart exists
-    await asyncio.gather(*(bus.handle(c.AddCartLine(owner=owner, sku=sku, quantity=1)) for sku in skus))
-    await asyncio.gather(*(bus.handle(c.AddCartLine(owner=owner, sku=skus[0], quantity=1)) for _ in range(5)))
-    cart = await world.store.for_customer(owner.id, fresh=True)
-    quantities = {line.sku: line.quantity for line in cart.lines}
-    assert quantities == {skus[0]: 7, **dict.fromkeys(skus[1:], 1)}
-    assert cart.version == 1 + len(skus) + 5
+        store = LayeredCartStore(
+            PostgresDurableCarts(engine), RedisCartCache(redis, prefix=prefix), clock,
+            guest_ttl=GUEST_TTL, customer_ttl=CUSTOMER_TTL,
+        )
+        # Carts written by the durable adapter use the fake clock's time, so expiry is the test's to control.
+        yield World(store, clock, flush, ttl, expire_soon, lambda: PostgresUnitOfWork(engine, ids), ids)
+        await flush()
+        await redis.aclose()
+        await engine.dispose()

@@ -11,7 +11,7 @@ from application.catalog.handlers import project_product
 from application.catalog.queries import list_products
 from application.catalog.read_models import ProductQuery
 from domain.shared.errors import InvalidInput
-from entrypoints.container import build_bus
+from tests.support.bus import build_bus
 
 
 @pytest.fixture
@@ -79,7 +79,7 @@ async def test_bad_queries_are_refused(harness) -> None:
 
 @pytest.fixture(scope="module")
 def client(database_url, redis_url):
-    from tests.contract.http_support import client_for, settings_for
+    from tests.support.http_app import client_for, settings_for
 
     with client_for(settings_for(database_url, redis_url)) as c:
         yield c

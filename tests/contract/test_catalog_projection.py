@@ -13,7 +13,7 @@ from application.messaging.consumers import deliver
 from application.subscriptions import build_registry
 from domain.catalog.pricing import PriceListChanged
 from domain.catalog.product import ProductSaved
-from entrypoints.container import build_bus
+from tests.support.bus import build_bus
 
 
 async def test_out_of_order_duplicate_concurrent_delivery_converges_to_a_rebuild(harness, unique) -> None:

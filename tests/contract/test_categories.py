@@ -7,7 +7,7 @@ import pytest
 from adapters.memory.clock import FakeClock
 from application.catalog.categories import AddCategory, MoveCategory, category_tree, project_categories
 from domain.catalog.categories import CategoryTreeChanged
-from entrypoints.container import build_bus
+from tests.support.bus import build_bus
 
 
 async def test_the_tree_projection_follows_moves_and_ignores_stale_snapshots(harness, unique) -> None:
@@ -34,9 +34,8 @@ async def test_category_pages_over_http(database_url, redis_url, engine, unique)
     from application.catalog.handlers import project_product
     from application.messaging.codec import event_from_builtins
     from domain.staff.roles import Role
-    from tests.contract.harness import PostgresHarness
-    from tests.contract.http_support import client_for, settings_for
-    from tests.contract.test_http_admin_products import token_for
+    from tests.support.harness import PostgresHarness
+    from tests.support.http_app import client_for, settings_for, token_for
 
     auth = {"Authorization": f"Bearer {await token_for(engine, Role.MERCHANDISER)}"}
     uow = lambda: PostgresUnitOfWork(engine, UuidIdGenerator())  # noqa: E731

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 
 import pytest
 
@@ -11,14 +10,7 @@ from adapters.memory.clock import SequentialIds
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
 from application.staff.handlers import authenticate_staff
 from domain.staff.roles import Role
-from tests.contract.processes import ROOT, service_env
-
-
-def emporium(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "entrypoints.cli", *args], env=env, cwd=ROOT, capture_output=True, text=True,
-        timeout=120, check=False,
-    )
+from tests.support.processes import emporium, service_env
 
 
 async def test_create_token_prints_a_working_owner_token(database_url, redis_url, engine) -> None:

@@ -8,9 +8,8 @@ from adapters.system.clock import UuidIdGenerator
 from application.catalog import commands as c
 from application.catalog.handlers import rebuild_catalog
 from application.search.ports import IndexQuery
-from tests.contract.processes import service_env
-from tests.contract.test_cli import emporium
-from tests.contract.test_outbox_to_read_model import bus_for
+from tests.support.delivery import bus_for
+from tests.support.processes import emporium, service_env
 
 
 async def test_reindex_shows_progress_and_fills_the_index(database_url, redis_url, engine, unique) -> None:

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.postgres import tables as t
 from domain.staff.roles import Role
-from tests.contract.http_support import client_for, settings_for, token_for
+from tests.support.http_app import client_for, settings_for, token_for
 
 
 @pytest.fixture(scope="module")

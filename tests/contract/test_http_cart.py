@@ -5,13 +5,12 @@ from __future__ import annotations
 import logging
 import uuid
 
-import httpx
 import pytest
 
 from domain.carts.cart import MAX_LINE_QUANTITY
 from domain.staff.roles import Role
-from tests.contract.http_support import client_for, set_stock_policy, settings_for
-from tests.contract.test_http_admin_products import token_for
+from tests.support.http_app import client_for, set_stock_policy, settings_for, token_for
+from tests.support.storefront import Browser
 
 PASSWORD = "correct horse 42"
 
@@ -22,36 +21,6 @@ def client(database_url: str, redis_url: str):
     settings = settings_for(database_url, redis_url, redis_key_prefix=f"test:{uuid.uuid4().hex[:8]}:")
     with client_for(settings, base_url="https://testserver.local") as c:
         yield c
-
-
-class Browser:
-    """One shopper's cookie jar on the shared test client (switched in for each request)."""
-
-    def __init__(self, client) -> None:
-        self.client = client
-        self.jar = httpx.Cookies()
-
-    def request(self, method: str, url: str, **kwargs):
-        self.client.cookies = self.jar
-        headers = dict(kwargs.pop("headers", {}))
-        csrf = self.jar.get("emporium_csrf")
-        if csrf and kwargs.pop("csrf", True):
-            headers["X-CSRF-Token"] = csrf
-        response = self.client.request(method, url, headers=headers, **kwargs)
-        self.jar = httpx.Cookies(self.client.cookies)
-        return response
-
-    def get(self, url, **kw):
-        return self.request("GET", url, **kw)
-
-    def post(self, url, **kw):
-        return self.request("POST", url, **kw)
-
-    def patch(self, url, **kw):
-        return self.request("PATCH", url, **kw)
-
-    def delete(self, url, **kw):
-        return self.request("DELETE", url, **kw)
 
 
 @pytest.fixture(scope="module")

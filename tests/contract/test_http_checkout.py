@@ -18,22 +18,16 @@ from application.messaging.consumers import deliver
 from application.orders.stock import SecureOrderStock
 from application.subscriptions import build_registry
 from domain.staff.roles import Role
-from tests.contract.harness import PostgresHarness
-from tests.contract.http_support import client_for, set_stock_policy, settings_for, stocked_products
-from tests.contract.test_http_admin_products import token_for
-from tests.contract.test_http_cart import Browser
-from tests.contract.test_payment_gateway import API_KEY, localstripe, webhook_inbox  # noqa: F401 - fixtures
+from tests.support.harness import PostgresHarness
+from tests.support.http_app import client_for, set_stock_policy, settings_for, stocked_products, token_for
+from tests.support.storefront import BERLIN, SAN_FRANCISCO, Browser, checkout_to
+from tests.support.stripe_double import API_KEY
 
 pytestmark = pytest.mark.filterwarnings("ignore:Use 'content=<...>' to upload raw bytes:DeprecationWarning")
 
-BERLIN = {"name": "Ada Lovelace", "line1": "Unter den Linden 1", "city": "Berlin", "postal_code": "10117",
-          "country": "DE"}
-SAN_FRANCISCO = {"name": "Grace Hopper", "line1": "1 Market St", "city": "San Francisco", "postal_code": "94105",
-                 "country": "US", "region": "CA"}
-
 
 @pytest.fixture(scope="module")
-def client(database_url: str, redis_url: str, localstripe):  # noqa: F811
+def client(database_url: str, redis_url: str, localstripe):
     settings = settings_for(
         database_url, redis_url, redis_key_prefix=f"test:{uuid.uuid4().hex[:8]}:",
         stripe_api_key=API_KEY, stripe_webhook_secret=localstripe.webhook_secret,
@@ -48,23 +42,6 @@ async def goods(client, engine) -> dict[str, str]:
     made = await stocked_products(client, engine, [("Boot", 5950, "EUR", 10), ("Hoodie", 4999, "USD", 10),
                                                    ("Scarf", 2500, "EUR", 1)])
     return {name: sku for name, (sku, _) in made.items()}
-
-
-def checkout_to(shopper: Browser, address: dict, method: str, provider: str) -> dict:
-    started = shopper.post("/store/checkout")
-    assert started.status_code == 201, started.text
-    checkout_id = started.json()["id"]
-    assert shopper.request("PUT", f"/store/checkout/{checkout_id}/contact",
-                           json={"email": "ada@example.com"}).status_code == 200
-    put = shopper.request("PUT", f"/store/checkout/{checkout_id}/address", json={"shipping": address})
-    assert put.status_code == 200, put.text
-    offered = [o["id"] for o in shopper.get(f"/store/checkout/{checkout_id}/shipping-options").json()]
-    assert method in offered
-    assert shopper.request("PUT", f"/store/checkout/{checkout_id}/shipping",
-                           json={"method_id": method}).status_code == 200
-    paying = shopper.post(f"/store/checkout/{checkout_id}/payment", json={"provider": provider})
-    assert paying.status_code == 200, paying.text
-    return paying.json()
 
 
 def test_germany_vat_inclusive_paid_on_invoice(client, goods) -> None:
@@ -82,7 +59,7 @@ def test_germany_vat_inclusive_paid_on_invoice(client, goods) -> None:
     assert Browser(client).get(f"/store/orders/{order['id']}").status_code == 404  # not yours
 
 
-async def test_california_sales_tax_on_top_paid_with_stripe(client, goods, localstripe, engine, caplog) -> None:  # noqa: F811
+async def test_california_sales_tax_on_top_paid_with_stripe(client, goods, localstripe, engine, caplog) -> None:
     shopper = Browser(client)
     shopper.post("/store/cart/lines", json={"sku": goods["Hoodie"], "quantity": 1}, headers={"X-Channel": "us"})
     checkout = checkout_to(shopper, SAN_FRANCISCO, "us-ground", "stripe")
@@ -271,6 +248,16 @@ async def test_a_customer_sees_their_order_history_and_staff_the_timeline(client
     listed = client.get("/admin/orders", headers=support, params={"status": "delivered", "limit": 200}).json()
     assert order_id in [o["id"] for o in listed["items"]]
 
+    # a staff note lands on the timeline; a blank one is a problem; nobody anonymous writes one
+    noted = client.post(f"/admin/orders/{order_id}/notes", headers=support, json={"text": "Left at the door"})
+    assert noted.status_code == 200, noted.text
+    assert noted.json()["timeline"][-1]["action"] == "staff_note"
+    assert noted.json()["timeline"][-1]["detail"] == "Left at the door"
+    blank = client.post(f"/admin/orders/{order_id}/notes", headers=support, json={"text": ""})
+    assert blank.status_code == 400
+    assert blank.headers["content-type"].startswith("application/problem+json")
+    assert client.post(f"/admin/orders/{order_id}/notes", json={"text": "anonymous"}).status_code == 401
+
 
 def failures_counted(client) -> float:
     for line in client.get("/metrics").text.splitlines():
@@ -279,7 +266,7 @@ def failures_counted(client) -> float:
     return 0.0
 
 
-async def test_a_declined_card_releases_the_hold_and_is_counted(client, goods, localstripe, engine) -> None:  # noqa: F811
+async def test_a_declined_card_releases_the_hold_and_is_counted(client, goods, localstripe, engine) -> None:
     shopper = Browser(client)
     shopper.post("/store/cart/lines", json={"sku": goods["Boot"], "quantity": 1})
     checkout = checkout_to(shopper, BERLIN, "eu-standard", "stripe")

@@ -7,8 +7,7 @@ from sqlalchemy import func, select
 
 from adapters.postgres import tables as t
 from domain.staff.roles import Role
-from tests.contract.http_support import client_for, settings_for
-from tests.contract.test_http_admin_products import token_for
+from tests.support.http_app import client_for, settings_for, token_for
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +95,7 @@ async def test_bundle_availability_is_the_minimum_over_its_components(client, en
     from application.inventory import commands as inv
     from application.inventory.handlers import project_availability
     from domain.inventory.stock import StockChanged
-    from entrypoints.container import build_bus
+    from tests.support.bus import build_bus
 
     ids = UuidIdGenerator()
     uow = lambda: PostgresUnitOfWork(engine, ids)  # noqa: E731

@@ -7,9 +7,8 @@ import uuid
 import pytest
 
 from domain.staff.roles import Role
-from tests.contract.http_support import client_for, set_stock_policy, settings_for
-from tests.contract.test_http_admin_products import token_for
-from tests.contract.test_http_cart import Browser
+from tests.support.http_app import client_for, set_stock_policy, settings_for, token_for
+from tests.support.storefront import Browser
 
 
 @pytest.fixture(scope="module")

@@ -17,9 +17,8 @@ from application.catalog import commands as c
 from application.catalog.handlers import project_product
 from application.search.indexer import index_products
 from domain.staff.roles import Role
-from entrypoints.container import build_bus
-from tests.contract.http_support import client_for, settings_for
-from tests.contract.test_http_admin_products import token_for
+from tests.support.bus import build_bus
+from tests.support.http_app import client_for, settings_for, token_for
 
 
 @pytest.fixture(scope="module")

@@ -6,13 +6,12 @@ import pytest
 
 from adapters.meilisearch.index import MeilisearchSearchIndex
 from application.search.documents import SearchDocument
-from tests.contract.http_support import client_for, settings_for
-from tests.contract.search_support import meilisearch  # noqa: F401 - fixture
+from tests.support.http_app import client_for, settings_for
 from tests.support.waiting import GENEROUS
 
 
 @pytest.fixture
-def meili_client(meilisearch, database_url, redis_url, unique):  # noqa: F811 - the imported fixture
+def meili_client(meilisearch, database_url, redis_url, unique):
     if isinstance(meilisearch, str):
         pytest.skip(meilisearch)
     settings = settings_for(database_url, redis_url, search_backend="meilisearch", meilisearch_url=meilisearch.url,
@@ -21,7 +20,7 @@ def meili_client(meilisearch, database_url, redis_url, unique):  # noqa: F811 - 
         yield client
 
 
-async def test_search_and_suggest_answer_from_meilisearch(meili_client, meilisearch, unique) -> None:  # noqa: F811
+async def test_search_and_suggest_answer_from_meilisearch(meili_client, meilisearch, unique) -> None:
     index = MeilisearchSearchIndex(meilisearch.url, api_key=meilisearch.master_key, index=f"http_{unique}",
                                    timeout=GENEROUS)
     try:

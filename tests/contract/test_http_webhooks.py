@@ -7,8 +7,7 @@ import uuid
 import pytest
 
 from domain.staff.roles import Role
-from tests.contract.http_support import client_for, settings_for
-from tests.contract.test_http_admin_products import token_for
+from tests.support.http_app import client_for, settings_for, token_for
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from domain.inventory.audit import InventoryDriftDetected
 from domain.inventory.errors import OutOfStock, ReservationClosed
 from domain.inventory.reservation import ReservationStatus, SkuPolicy
 from domain.inventory.stock import StockChanged
-from entrypoints.container import build_bus
+from tests.support.bus import build_bus
 
 
 class Inventory:

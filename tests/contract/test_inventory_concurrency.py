@@ -17,7 +17,7 @@ from adapters.system.clock import SystemClock, UuidIdGenerator
 from application.inventory import commands as c
 from application.inventory.ports import GateAnswer
 from domain.inventory.errors import OutOfStock
-from entrypoints.container import build_bus
+from tests.support.bus import build_bus
 
 pytestmark = pytest.mark.slow
 

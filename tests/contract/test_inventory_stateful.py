@@ -22,8 +22,8 @@ from application.inventory import commands as c
 from domain.inventory.reservation import ReservationStatus
 from domain.inventory.stock import fold
 from domain.shared.errors import DomainError
-from entrypoints.container import build_bus
-from tests.conftest import database_url_for_tests
+from tests.support.bus import build_bus
+from tests.support.database import database_url_for_tests
 
 SKUS = ["A", "B", "C"]
 LOCATIONS = ["near", "far"]

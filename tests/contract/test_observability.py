@@ -10,8 +10,7 @@ import pytest
 
 from domain.staff.roles import Role
 from entrypoints.logging import JsonFormatter, redact, request_id_var
-from tests.contract.http_support import client_for, settings_for
-from tests.contract.test_http_admin_products import token_for
+from tests.support.http_app import client_for, settings_for, token_for
 
 
 def _value(text: str, series: str) -> float:
@@ -93,7 +92,7 @@ async def test_reservations_in_flight_gauge_follows_the_database(client, engine,
     from adapters.postgres.unit_of_work import PostgresUnitOfWork
     from adapters.system.clock import SystemClock, UuidIdGenerator
     from application.inventory import commands as inv
-    from entrypoints.container import build_bus
+    from tests.support.bus import build_bus
 
     ids = UuidIdGenerator()
     bus = build_bus(uow=lambda: PostgresUnitOfWork(engine, ids), clock=SystemClock(), ids=ids, gate=MemoryStockGate())

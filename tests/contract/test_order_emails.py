@@ -18,8 +18,9 @@ from application.notifications import OnceNotifier
 from application.orders import emails
 from application.subscriptions import build_registry
 from domain.orders.order import OrderPlaced
-from tests.contract.harness import PostgresHarness
-from tests.contract.notify_support import Mailbox, new_order, smtp_server
+from tests.support.harness import PostgresHarness
+from tests.support.notify import Mailbox, smtp_server
+from tests.support.orders import new_order
 from tests.support.waiting import GENEROUS
 
 

@@ -20,7 +20,7 @@ from application.subscriptions import build_registry
 from domain.orders.order import Order, OrderLine, Totals
 from domain.shared.address import Address
 from domain.shared.errors import DomainError
-from entrypoints.container import build_bus
+from tests.support.bus import build_bus
 
 HOME = Address(name="Ada", line1="1 Main St", city="Berlin", postal_code="10117", country="DE")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from entrypoints.http.app import create_app
-from tests.contract.http_support import make_container, settings_for
+from tests.support.http_app import make_container, settings_for
 
 
 async def test_an_exhausted_pool_is_a_clean_503_with_retry_after(database_url, redis_url) -> None:

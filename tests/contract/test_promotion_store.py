@@ -1,8 +1,10 @@
-"""PromotionRepository contract on the fake and on PostgreSQL, with the coupon race on real connections."""
+"""The PromotionRepository contract (``PromotionStoreContract``) on the fake and on PostgreSQL, with the coupon
+race on real connections."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,19 +14,9 @@ from application.promotions.errors import CouponExhausted, PromotionExhausted
 from application.promotions.ports import Coupon, Limits, Redemption
 from domain.promotions.promotion import Promotion, PromotionTerms
 from domain.promotions.text import parse, render
-from tests.contract.harness import MemoryHarness, PostgresHarness
+from tests.support.harness import MemoryHarness, PostgresHarness
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
-
-
-@pytest.fixture(params=["memory", "postgres"])
-async def store(request, database_url):
-    if request.param == "memory":
-        yield MemoryHarness()
-        return
-    engine = make_engine(database_url, pool_size=40, max_overflow=0, pool_timeout=60)
-    yield PostgresHarness(engine)
-    await engine.dispose()
 
 
 async def published(store, unique: str, limits: Limits = Limits()) -> str:
@@ -49,87 +41,106 @@ async def redeem(store, order_id: str, **kwargs) -> bool:
         return False
 
 
-async def test_round_trip_and_live_window(store, unique) -> None:
-    promotion_id = await published(store, unique, Limits(max_redemptions=3, budget={"EUR": 5000}))
-    async with store.uow()() as tx:
-        promotion, limits = await tx.promotions.get(promotion_id)
-        live = [p.id for p, _, _ in await tx.promotions.live(NOW)]
-    assert (promotion.published.number, limits.max_redemptions, limits.budget) == (1, 3, {"EUR": 5000})
-    assert promotion_id in live
-    assert render_rule(promotion) == "when quantity(all) >= 1 then 10.00 EUR off order"
-
-
 def render_rule(promotion: Promotion) -> str:
     return render(promotion.published.terms.rule)
 
 
-async def test_a_single_use_code_raced_by_100_checkouts_redeems_once(store, unique) -> None:
-    promotion_id = await published(store, unique)
-    code = f"ONCE{unique}".upper()
-    async with store.uow()() as tx:
-        await tx.promotions.add_coupons([Coupon(code=code, promotion_id=promotion_id, usage_limit=1)])
-        await tx.commit()
-    results = await asyncio.gather(*(
-        redeem(store, f"order-{unique}-{n}", customer_key=f"c{n}", coupon_codes=[code],
-               redemptions=[Redemption(promotion_id=promotion_id, version=1, amount=1000, currency="EUR")])
-        for n in range(100)
-    ))
-    assert results.count(True) == 1
-    async with store.uow()() as tx:
-        assert (await tx.promotions.coupons([code]))[code].used == 1
-        [(_, _, usage)] = [row for row in await tx.promotions.live(NOW) if row[0].id == promotion_id]
-    assert (usage.redemptions, usage.spent) == (1, {"EUR": 1000})
+class PromotionStoreContract:
+    """What every PromotionRepository does alike. A subclass provides ``store``: units of work of its kind
+    (``store.uow()``), whose ``promotions`` is the repository under test."""
+
+    @pytest.fixture
+    def store(self):
+        raise NotImplementedError("a subclass provides the adapter under test")
+
+    async def test_round_trip_and_live_window(self, store, unique) -> None:
+        promotion_id = await published(store, unique, Limits(max_redemptions=3, budget={"EUR": 5000}))
+        async with store.uow()() as tx:
+            promotion, limits = await tx.promotions.get(promotion_id)
+            live = [p.id for p, _, _ in await tx.promotions.live(NOW)]
+        assert (promotion.published.number, limits.max_redemptions, limits.budget) == (1, 3, {"EUR": 5000})
+        assert promotion_id in live
+        assert render_rule(promotion) == "when quantity(all) >= 1 then 10.00 EUR off order"
+
+    async def test_a_single_use_code_raced_by_100_checkouts_redeems_once(self, store, unique) -> None:
+        promotion_id = await published(store, unique)
+        code = f"ONCE{unique}".upper()
+        async with store.uow()() as tx:
+            await tx.promotions.add_coupons([Coupon(code=code, promotion_id=promotion_id, usage_limit=1)])
+            await tx.commit()
+        results = await asyncio.gather(*(
+            redeem(store, f"order-{unique}-{n}", customer_key=f"c{n}", coupon_codes=[code],
+                   redemptions=[Redemption(promotion_id=promotion_id, version=1, amount=1000, currency="EUR")])
+            for n in range(100)
+        ))
+        assert results.count(True) == 1
+        async with store.uow()() as tx:
+            assert (await tx.promotions.coupons([code]))[code].used == 1
+            [(_, _, usage)] = [row for row in await tx.promotions.live(NOW) if row[0].id == promotion_id]
+        assert (usage.redemptions, usage.spent) == (1, {"EUR": 1000})
+
+    async def test_a_budget_is_never_overspent_under_a_race(self, store, unique) -> None:
+        promotion_id = await published(store, unique, Limits(budget={"EUR": 10_000}, per_customer=1))
+        results = await asyncio.gather(*(
+            redeem(store, f"order-{unique}-{n}", customer_key=f"c{n % 20}", coupon_codes=[],
+                   redemptions=[Redemption(promotion_id=promotion_id, version=1, amount=1000, currency="EUR")])
+            for n in range(40)
+        ))
+        assert results.count(True) == 10  # €100 budget / €10 each; each customer at most once
+        async with store.uow()() as tx:
+            [(_, _, usage)] = [row for row in await tx.promotions.live(NOW) if row[0].id == promotion_id]
+        assert usage.spent == {"EUR": 10_000}
+
+    async def test_a_per_customer_limit_holds_under_parallel_requests(self, store, unique) -> None:
+        promotion_id = await published(store, unique, Limits(per_customer=1))
+        code = f"PER{unique}".upper()
+        async with store.uow()() as tx:
+            await tx.promotions.add_coupons([Coupon(code=code, promotion_id=promotion_id, usage_limit=None,
+                                                    per_customer_limit=2)])
+            await tx.commit()
+        same_customer = await asyncio.gather(*(
+            redeem(store, f"order-{unique}-same-{n}", customer_key="customer:ada", coupon_codes=[],
+                   redemptions=[Redemption(promotion_id=promotion_id, version=1, amount=100, currency="EUR")])
+            for n in range(20)
+        ))
+        assert same_customer.count(True) == 1
+        coupon_uses = await asyncio.gather(*(
+            redeem(store, f"order-{unique}-coupon-{n}", customer_key="customer:bob", coupon_codes=[code],
+                   redemptions=[])
+            for n in range(20)
+        ))
+        assert coupon_uses.count(True) == 2
+
+    async def test_a_cancelled_order_gives_its_coupon_and_limits_back(self, store, unique) -> None:
+        promotion_id = await published(store, unique, Limits(per_customer=1, max_redemptions=1, budget={"EUR": 1000}))
+        code = f"BACK{unique}".upper()
+        async with store.uow()() as tx:
+            await tx.promotions.add_coupons([Coupon(code=code, promotion_id=promotion_id, usage_limit=1)])
+            await tx.commit()
+        taken = {"customer_key": "customer:ada", "coupon_codes": [code],
+                 "redemptions": [Redemption(promotion_id=promotion_id, version=1, amount=1000, currency="EUR")]}
+        assert await redeem(store, f"order-{unique}-1", **taken)
+        assert not await redeem(store, f"order-{unique}-2", **taken)
+        async with store.uow()() as tx:
+            await tx.promotions.release(f"order-{unique}-1")
+            await tx.promotions.release(f"order-{unique}-1")  # twice: given back once
+            await tx.commit()
+        assert await redeem(store, f"order-{unique}-3", **taken)
+        async with store.uow()() as tx:
+            assert (await tx.promotions.coupons([code]))[code].used == 1
+            [(_, _, usage)] = [row for row in await tx.promotions.live(NOW) if row[0].id == promotion_id]
+        assert (usage.redemptions, usage.spent) == (1, {"EUR": 1000})
 
 
-async def test_a_budget_is_never_overspent_under_a_race(store, unique) -> None:
-    promotion_id = await published(store, unique, Limits(budget={"EUR": 10_000}, per_customer=1))
-    results = await asyncio.gather(*(
-        redeem(store, f"order-{unique}-{n}", customer_key=f"c{n % 20}", coupon_codes=[],
-               redemptions=[Redemption(promotion_id=promotion_id, version=1, amount=1000, currency="EUR")])
-        for n in range(40)
-    ))
-    assert results.count(True) == 10  # €100 budget / €10 each; each customer at most once
-    async with store.uow()() as tx:
-        [(_, _, usage)] = [row for row in await tx.promotions.live(NOW) if row[0].id == promotion_id]
-    assert usage.spent == {"EUR": 10_000}
+class TestMemoryPromotionStore(PromotionStoreContract):
+    @pytest.fixture
+    def store(self) -> MemoryHarness:
+        return MemoryHarness()
 
 
-async def test_a_per_customer_limit_holds_under_parallel_requests(store, unique) -> None:
-    promotion_id = await published(store, unique, Limits(per_customer=1))
-    code = f"PER{unique}".upper()
-    async with store.uow()() as tx:
-        await tx.promotions.add_coupons([Coupon(code=code, promotion_id=promotion_id, usage_limit=None,
-                                                per_customer_limit=2)])
-        await tx.commit()
-    same_customer = await asyncio.gather(*(
-        redeem(store, f"order-{unique}-same-{n}", customer_key="customer:ada", coupon_codes=[],
-               redemptions=[Redemption(promotion_id=promotion_id, version=1, amount=100, currency="EUR")])
-        for n in range(20)
-    ))
-    assert same_customer.count(True) == 1
-    coupon_uses = await asyncio.gather(*(
-        redeem(store, f"order-{unique}-coupon-{n}", customer_key="customer:bob", coupon_codes=[code], redemptions=[])
-        for n in range(20)
-    ))
-    assert coupon_uses.count(True) == 2
-
-
-async def test_a_cancelled_order_gives_its_coupon_and_limits_back(store, unique) -> None:
-    promotion_id = await published(store, unique, Limits(per_customer=1, max_redemptions=1, budget={"EUR": 1000}))
-    code = f"BACK{unique}".upper()
-    async with store.uow()() as tx:
-        await tx.promotions.add_coupons([Coupon(code=code, promotion_id=promotion_id, usage_limit=1)])
-        await tx.commit()
-    taken = {"customer_key": "customer:ada", "coupon_codes": [code],
-             "redemptions": [Redemption(promotion_id=promotion_id, version=1, amount=1000, currency="EUR")]}
-    assert await redeem(store, f"order-{unique}-1", **taken)
-    assert not await redeem(store, f"order-{unique}-2", **taken)
-    async with store.uow()() as tx:
-        await tx.promotions.release(f"order-{unique}-1")
-        await tx.promotions.release(f"order-{unique}-1")  # twice: given back once
-        await tx.commit()
-    assert await redeem(store, f"order-{unique}-3", **taken)
-    async with store.uow()() as tx:
-        assert (await tx.promotions.coupons([code]))[code].used == 1
-        [(_, _, usage)] = [row for row in await tx.promotions.live(NOW) if row[0].id == promotion_id]
-    assert (usage.redemptions, usage.spent) == (1, {"EUR": 1000})
+class TestPostgresPromotionStore(PromotionStoreContract):
+    @pytest.fixture
+    async def store(self, database_url) -> AsyncIterator[PostgresHarness]:
+        engine = make_engine(database_url, pool_size=40, max_overflow=0, pool_timeout=60)
+        yield PostgresHarness(engine)
+        await engine.dispose()

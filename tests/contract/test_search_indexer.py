@@ -15,7 +15,7 @@ from application.search.ports import IndexQuery
 from application.subscriptions import build_registry
 from domain.search.merchandising import MerchandisingRule, Redirect, RuleKind, SynonymGroup
 from domain.shared.errors import Conflict
-from entrypoints.container import build_bus
+from tests.support.bus import build_bus
 
 
 @pytest.fixture

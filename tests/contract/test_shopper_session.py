@@ -21,10 +21,8 @@ from application.ports.outbox import OutboxMessage
 from application.subscriptions import build_registry
 from domain.staff.roles import Role
 from entrypoints.http.app import create_app
-from tests.contract.http_support import make_container, settings_for, stocked_products
-from tests.contract.test_http_admin_products import token_for
-from tests.contract.test_http_cart import Browser
-from tests.contract.test_http_checkout import BERLIN, checkout_to
+from tests.support.http_app import make_container, settings_for, stocked_products, token_for
+from tests.support.storefront import BERLIN, Browser, checkout_to
 
 CONSUMERS = ("analytics_facts", "sales_projection")
 

@@ -1,8 +1,9 @@
-"""StockGate contract on the in-memory fake and on Redis."""
+"""The StockGate contract (``StockGateContract``) on the in-memory fake and on Redis."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -11,61 +12,68 @@ from adapters.redis.client import make_redis
 from adapters.redis.stock_gate import RedisStockGate
 
 
-@pytest.fixture(params=["memory", "redis"])
-async def gate(request, redis_url, unique):
-    if request.param == "memory":
-        yield MemoryStockGate()
-        return
-    redis = make_redis(redis_url)
-    yield RedisStockGate(redis, prefix=f"test:{unique}:gate:")
-    keys = [k async for k in redis.scan_iter(match=f"test:{unique}:*")]
-    if keys:
-        await redis.delete(*keys)
-    await redis.aclose()
+class StockGateContract:
+    """What every StockGate does alike. A subclass provides ``gate``: an empty gate of its kind."""
+
+    @pytest.fixture
+    def gate(self):
+        raise NotImplementedError("a subclass provides the adapter under test")
+
+    async def test_unknown_skus_pass_through_and_are_not_counted(self, gate) -> None:
+        answer = await gate.try_take({"A": 1})
+        assert (answer.sold_out, answer.taken, answer.unknown) == ([], {}, ["A"])
+        await gate.give_back({"A": 5})  # no counter: nothing to give back to
+        assert (await gate.try_take({"A": 1})).unknown == ["A"]
+
+    async def test_a_multi_sku_take_is_all_or_nothing(self, gate) -> None:
+        await gate.refill({"A": 2, "B": 1})
+        assert (await gate.try_take({"A": 1, "B": 2})).sold_out == ["B"]
+        answer = await gate.try_take({"A": 2, "B": 1, "C": 1})
+        assert (answer.taken, answer.unknown) == ({"A": 2, "B": 1}, ["C"])
+        assert (await gate.try_take({"A": 1})).sold_out == ["A"]
+        await gate.give_back({"A": 1})
+        assert (await gate.try_take({"A": 1})).taken == {"A": 1}
+
+    async def test_refill_only_missing_never_overwrites_a_live_counter_and_none_ungates(self, gate) -> None:
+        await gate.refill({"A": 1})
+        await gate.refill({"A": 100, "B": 3}, only_missing=True)
+        assert (await gate.try_take({"A": 2})).sold_out == ["A"]
+        assert (await gate.try_take({"B": 3})).taken == {"B": 3}
+        await gate.refill({"A": None})
+        assert (await gate.try_take({"A": 50})).unknown == ["A"]
+
+    async def test_concurrent_takes_never_hand_out_more_than_the_counter(self, gate) -> None:
+        await gate.refill({"HOT": 10})
+        answers = await asyncio.gather(*(gate.try_take({"HOT": 1}) for _ in range(50)))
+        assert sum(1 for a in answers if a.taken) == 10
+        assert sum(1 for a in answers if a.sold_out) == 40
+
+    async def test_many_takes_in_one_call_are_answered_in_order(self, gate) -> None:
+        await gate.refill({"A": 3, "B": 1})
+        answers = await gate.try_take_many([{"A": 2}, {"A": 2}, {"A": 1, "B": 1}, {"B": 1, "C": 1}, {"C": 4}])
+        assert [(a.taken, a.sold_out, a.unknown) for a in answers] == [
+            ({"A": 2}, [], []),
+            ({}, ["A"], []),  # only one A left
+            ({"A": 1, "B": 1}, [], []),
+            ({}, ["B"], []),  # all or nothing: B is short, so nothing is taken
+            ({}, [], ["C"]),
+        ]
+        assert (await gate.try_take({"A": 1})).sold_out == ["A"]
+        assert await gate.try_take_many([]) == []
 
 
-async def test_unknown_skus_pass_through_and_are_not_counted(gate) -> None:
-    answer = await gate.try_take({"A": 1})
-    assert (answer.sold_out, answer.taken, answer.unknown) == ([], {}, ["A"])
-    await gate.give_back({"A": 5})  # no counter: nothing to give back to
-    assert (await gate.try_take({"A": 1})).unknown == ["A"]
+class TestMemoryStockGate(StockGateContract):
+    @pytest.fixture
+    def gate(self) -> MemoryStockGate:
+        return MemoryStockGate()
 
 
-async def test_a_multi_sku_take_is_all_or_nothing(gate) -> None:
-    await gate.refill({"A": 2, "B": 1})
-    assert (await gate.try_take({"A": 1, "B": 2})).sold_out == ["B"]
-    answer = await gate.try_take({"A": 2, "B": 1, "C": 1})
-    assert (answer.taken, answer.unknown) == ({"A": 2, "B": 1}, ["C"])
-    assert (await gate.try_take({"A": 1})).sold_out == ["A"]
-    await gate.give_back({"A": 1})
-    assert (await gate.try_take({"A": 1})).taken == {"A": 1}
-
-
-async def test_refill_only_missing_never_overwrites_a_live_counter_and_none_ungates(gate) -> None:
-    await gate.refill({"A": 1})
-    await gate.refill({"A": 100, "B": 3}, only_missing=True)
-    assert (await gate.try_take({"A": 2})).sold_out == ["A"]
-    assert (await gate.try_take({"B": 3})).taken == {"B": 3}
-    await gate.refill({"A": None})
-    assert (await gate.try_take({"A": 50})).unknown == ["A"]
-
-
-async def test_concurrent_takes_never_hand_out_more_than_the_counter(gate) -> None:
-    await gate.refill({"HOT": 10})
-    answers = await asyncio.gather(*(gate.try_take({"HOT": 1}) for _ in range(50)))
-    assert sum(1 for a in answers if a.taken) == 10
-    assert sum(1 for a in answers if a.sold_out) == 40
-
-
-async def test_many_takes_in_one_call_are_answered_in_order(gate) -> None:
-    await gate.refill({"A": 3, "B": 1})
-    answers = await gate.try_take_many([{"A": 2}, {"A": 2}, {"A": 1, "B": 1}, {"B": 1, "C": 1}, {"C": 4}])
-    assert [(a.taken, a.sold_out, a.unknown) for a in answers] == [
-        ({"A": 2}, [], []),
-        ({}, ["A"], []),  # only one A left
-        ({"A": 1, "B": 1}, [], []),
-        ({}, ["B"], []),  # all or nothing: B is short, so nothing is taken
-        ({}, [], ["C"]),
-    ]
-    assert (await gate.try_take({"A": 1})).sold_out == ["A"]
-    assert await gate.try_take_many([]) == []
+class TestRedisStockGate(StockGateContract):
+    @pytest.fixture
+    async def gate(self, redis_url, unique) -> AsyncIterator[RedisStockGate]:
+        redis = make_redis(redis_url)
+        yield RedisStockGate(redis, prefix=f"test:{unique}:gate:")
+        keys = [k async for k in redis.scan_iter(match=f"test:{unique}:*")]
+        if keys:
+            await redis.delete(*keys)
+        await redis.aclose()

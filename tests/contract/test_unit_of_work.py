@@ -1,4 +1,6 @@
-"""The unit-of-work contract: all or nothing, events in the outbox with the change, idempotent consumers."""
+"""The UnitOfWork contract (``UnitOfWorkContract``) on the in-memory fake and on PostgreSQL: all or nothing,
+events in the outbox with the change, idempotent consumers. Then what only the PostgreSQL one does: writes
+held back until the commit."""
 
 from __future__ import annotations
 
@@ -11,160 +13,177 @@ from domain.catalog.product import DuplicateSku, DuplicateSlug, ProductSaved
 from domain.shared.money import Money
 
 
-async def test_a_created_product_and_its_event_commit_together(harness, unique) -> None:
-    clock = FakeClock()
-    product_id = await create_product(
-        CreateProduct(name=f"Shoe {unique}", sku=f"SKU-{unique}", price_amount=4999, currency="EUR"),
-        uow=harness.uow(), clock=clock, ids=harness.ids,
-    )
-    async with harness.uow()() as tx:
-        product = await tx.products.get(product_id)
-        [eur] = [
-            p for p in await tx.price_lists.for_skus([f"SKU-{unique}"]) if p.currency == "EUR" and p.channel is None
-        ]
-    assert [v.sku for v in product.variants] == [f"SKU-{unique}"]
-    assert Money(eur.prices[f"SKU-{unique}"].amount, "EUR") == Money(4999, "EUR")
-    messages = await harness.outbox_for(product_id)
-    assert [m.topic for m in messages] == [ProductSaved.topic]
-    assert messages[0].payload["product"]["variants"][0]["sku"] == f"SKU-{unique}"
-    assert messages[0].aggregate_version == 1
+class UnitOfWorkContract:
+    """What every UnitOfWork does alike. A subclass provides ``harness``: units of work of its kind, with a
+    look at their outbox."""
 
+    @pytest.fixture
+    def harness(self):
+        raise NotImplementedError("a subclass provides the adapter under test")
 
-async def test_leaving_without_commit_writes_nothing(harness, unique) -> None:
-    from domain.catalog.product import Product, Variant
-
-    product = Product.create(
-        id=harness.ids.new_id(), name=f"Ghost {unique}", variants=(Variant(sku=f"G-{unique}"),),
-        now=FakeClock().now(),
-    )
-    with pytest.raises(RuntimeError):
+    async def test_a_created_product_and_its_event_commit_together(self, harness, unique) -> None:
+        clock = FakeClock()
+        product_id = await create_product(
+            CreateProduct(name=f"Shoe {unique}", sku=f"SKU-{unique}", price_amount=4999, currency="EUR"),
+            uow=harness.uow(), clock=clock, ids=harness.ids,
+        )
         async with harness.uow()() as tx:
-            await tx.products.add(product)
-            raise RuntimeError("crash before commit")
-    assert await harness.outbox_for(product.id) == []
-    from domain.catalog.product import ProductNotFound
+            product = await tx.products.get(product_id)
+            [eur] = [
+                p for p in await tx.price_lists.for_skus([f"SKU-{unique}"]) if p.currency == "EUR" and p.channel is None
+            ]
+        assert [v.sku for v in product.variants] == [f"SKU-{unique}"]
+        assert Money(eur.prices[f"SKU-{unique}"].amount, "EUR") == Money(4999, "EUR")
+        messages = await harness.outbox_for(product_id)
+        assert [m.topic for m in messages] == [ProductSaved.topic]
+        assert messages[0].payload["product"]["variants"][0]["sku"] == f"SKU-{unique}"
+        assert messages[0].aggregate_version == 1
 
-    async with harness.uow()() as tx:
-        with pytest.raises(ProductNotFound):
-            await tx.products.get(product.id)
+    async def test_leaving_without_commit_writes_nothing(self, harness, unique) -> None:
+        from domain.catalog.product import Product, Variant
 
-
-async def test_duplicate_sku_and_slug_are_conflicts_that_write_nothing(harness, unique) -> None:
-    deps = {"uow": harness.uow(), "clock": FakeClock(), "ids": harness.ids}
-    await create_product(
-        CreateProduct(name=f"A {unique}", sku=f"D-{unique}", price_amount=1, currency="EUR"), **deps
-    )
-    with pytest.raises(DuplicateSku):
-        await create_product(
-            CreateProduct(name=f"B {unique}", sku=f"D-{unique}", price_amount=1, currency="EUR"), **deps
+        product = Product.create(
+            id=harness.ids.new_id(), name=f"Ghost {unique}", variants=(Variant(sku=f"G-{unique}"),),
+            now=FakeClock().now(),
         )
-    with pytest.raises(DuplicateSlug):
+        with pytest.raises(RuntimeError):
+            async with harness.uow()() as tx:
+                await tx.products.add(product)
+                raise RuntimeError("crash before commit")
+        assert await harness.outbox_for(product.id) == []
+        from domain.catalog.product import ProductNotFound
+
+        async with harness.uow()() as tx:
+            with pytest.raises(ProductNotFound):
+                await tx.products.get(product.id)
+
+    async def test_duplicate_sku_and_slug_are_conflicts_that_write_nothing(self, harness, unique) -> None:
+        deps = {"uow": harness.uow(), "clock": FakeClock(), "ids": harness.ids}
         await create_product(
-            CreateProduct(name=f"A {unique}", sku=f"E-{unique}", price_amount=1, currency="EUR"), **deps
+            CreateProduct(name=f"A {unique}", sku=f"D-{unique}", price_amount=1, currency="EUR"), **deps
         )
+        with pytest.raises(DuplicateSku):
+            await create_product(
+                CreateProduct(name=f"B {unique}", sku=f"D-{unique}", price_amount=1, currency="EUR"), **deps
+            )
+        with pytest.raises(DuplicateSlug):
+            await create_product(
+                CreateProduct(name=f"A {unique}", sku=f"E-{unique}", price_amount=1, currency="EUR"), **deps
+            )
+
+    async def test_a_consumer_marks_an_event_processed_once(self, harness, unique) -> None:
+        async with harness.uow()() as tx:
+            assert await tx.processed.mark("projection", f"evt-{unique}") is True
+            await tx.commit()
+        async with harness.uow()() as tx:
+            assert await tx.processed.mark("projection", f"evt-{unique}") is False
+            assert await tx.processed.mark("other-consumer", f"evt-{unique}") is True
 
 
-async def test_a_consumer_marks_an_event_processed_once(harness, unique) -> None:
-    async with harness.uow()() as tx:
-        assert await tx.processed.mark("projection", f"evt-{unique}") is True
-        await tx.commit()
-    async with harness.uow()() as tx:
-        assert await tx.processed.mark("projection", f"evt-{unique}") is False
-        assert await tx.processed.mark("other-consumer", f"evt-{unique}") is True
+class TestMemoryUnitOfWork(UnitOfWorkContract):
+    @pytest.fixture
+    def harness(self, memory_harness):
+        return memory_harness
 
 
-async def test_writes_held_back_until_the_commit_fail_it_and_leave_nothing(engine, unique) -> None:
-    """The PostgreSQL unit of work sends hot-path writes together with COMMIT: what the database
-    refuses there surfaces from ``commit`` (a CHECK as IntegrityError, a unique index as a
-    Conflict) and nothing is kept."""
-    from datetime import UTC, datetime, timedelta
+class TestPostgresUnitOfWork(UnitOfWorkContract):
+    @pytest.fixture
+    def harness(self, postgres_harness):
+        return postgres_harness
 
-    from sqlalchemy import text
-    from sqlalchemy.exc import IntegrityError
+    # Beyond the contract: the PostgreSQL unit of work holds hot-path writes back and sends them with COMMIT.
 
-    from adapters.memory.clock import SequentialIds
-    from adapters.postgres.unit_of_work import PostgresUnitOfWork
-    from domain.inventory.reservation import Reservation
-    from domain.inventory.stock import Location
-    from domain.shared.errors import Conflict
+    async def test_writes_held_back_until_the_commit_fail_it_and_leave_nothing(self, engine, unique) -> None:
+        """The PostgreSQL unit of work sends hot-path writes together with COMMIT: what the database
+        refuses there surfaces from ``commit`` (a CHECK as IntegrityError, a unique index as a
+        Conflict) and nothing is kept."""
+        from datetime import UTC, datetime, timedelta
 
-    ids = SequentialIds()
+        from sqlalchemy import text
+        from sqlalchemy.exc import IntegrityError
 
-    def uow() -> PostgresUnitOfWork:
-        return PostgresUnitOfWork(engine, ids)
+        from adapters.memory.clock import SequentialIds
+        from adapters.postgres.unit_of_work import PostgresUnitOfWork
+        from domain.inventory.reservation import Reservation
+        from domain.inventory.stock import Location
+        from domain.shared.errors import Conflict
 
-    async def outbox_rows() -> int:
+        ids = SequentialIds()
+
+        def uow() -> PostgresUnitOfWork:
+            return PostgresUnitOfWork(engine, ids)
+
+        async def outbox_rows() -> int:
+            async with engine.connect() as conn:
+                return int(await conn.scalar(
+                    text("SELECT count(*) FROM outbox WHERE aggregate_id LIKE :a"), {"a": f"%{unique}%"}
+                ))
+
+        now = datetime(2026, 12, 1, tzinfo=UTC)
+        sku, location = f"UOW-{unique}", f"loc-{unique}"
+        async with uow() as tx:
+            await tx.stock.add_location(Location(id=location, name="Main"))
+            item = await tx.stock.get_or_create(sku, location)
+            item.receive(3, actor="ops", now=now)
+            held = Reservation.place(
+                id=f"r1-{unique}", reference=f"chk-{unique}", requested={sku: 1}, stock={sku: [item]}, policies={},
+                now=now, ttl=timedelta(minutes=5),
+            )
+            await tx.stock.save([item])
+            await tx.reservations.add_many([held])
+            await tx.commit()
+        committed_events = await outbox_rows()
+        assert committed_events > 0
+
+        async with uow() as tx:  # the CHECK on_hand >= reserved, the last line of defence
+            [item] = (await tx.stock.lock([sku]))[sku]
+            item.receive(1, actor="ops", now=now)
+            item.reserved = item.on_hand + 1  # what a bug in the domain would write
+            await tx.stock.save([item])
+            with pytest.raises(IntegrityError):
+                await tx.commit()
+
+        async with uow() as tx:  # a second active reservation for the same checkout: a conflict
+            [item] = (await tx.stock.lock([sku]))[sku]
+            twin = Reservation.place(
+                id=f"r2-{unique}", reference=f"chk-{unique}", requested={sku: 1}, stock={sku: [item]}, policies={},
+                now=now, ttl=timedelta(minutes=5),
+            )
+            await tx.stock.save([item])
+            await tx.reservations.add_many([twin])
+            with pytest.raises(Conflict, match="uq_reservations_active_reference"):
+                await tx.commit()
+
+        async with uow() as tx:
+            [item] = await tx.stock.levels(sku)
+            assert (item.on_hand, item.reserved) == (3, 1)
+            assert [m.kind.value for m in await tx.stock.movements(sku, 10)] == ["reserved", "received"]
+            holding = await tx.connection.scalars(
+                text("SELECT id FROM reservations WHERE reference = :r"), {"r": f"chk-{unique}"}
+            )
+            assert holding.all() == [f"r1-{unique}"]
+        assert await outbox_rows() == committed_events  # the refused transactions announced nothing
+
+    async def test_writes_staged_inside_a_savepoint_go_or_stay_with_it(self, engine) -> None:
+        from sqlalchemy import text
+
+        from adapters.postgres.pipeline import Flushing, Pipeline, StagedWriteFailed
+
         async with engine.connect() as conn:
-            return int(await conn.scalar(
-                text("SELECT count(*) FROM outbox WHERE aggregate_id LIKE :a"), {"a": f"%{unique}%"}
-            ))
-
-    now = datetime(2026, 12, 1, tzinfo=UTC)
-    sku, location = f"UOW-{unique}", f"loc-{unique}"
-    async with uow() as tx:
-        await tx.stock.add_location(Location(id=location, name="Main"))
-        item = await tx.stock.get_or_create(sku, location)
-        item.receive(3, actor="ops", now=now)
-        held = Reservation.place(
-            id=f"r1-{unique}", reference=f"chk-{unique}", requested={sku: 1}, stock={sku: [item]}, policies={},
-            now=now, ttl=timedelta(minutes=5),
-        )
-        await tx.stock.save([item])
-        await tx.reservations.add_many([held])
-        await tx.commit()
-    committed_events = await outbox_rows()
-    assert committed_events > 0
-
-    async with uow() as tx:  # the CHECK on_hand >= reserved, the last line of defence
-        [item] = (await tx.stock.lock([sku]))[sku]
-        item.receive(1, actor="ops", now=now)
-        item.reserved = item.on_hand + 1  # what a bug in the domain would write
-        await tx.stock.save([item])
-        with pytest.raises(IntegrityError):
-            await tx.commit()
-
-    async with uow() as tx:  # a second active reservation for the same checkout: a conflict
-        [item] = (await tx.stock.lock([sku]))[sku]
-        twin = Reservation.place(
-            id=f"r2-{unique}", reference=f"chk-{unique}", requested={sku: 1}, stock={sku: [item]}, policies={},
-            now=now, ttl=timedelta(minutes=5),
-        )
-        await tx.stock.save([item])
-        await tx.reservations.add_many([twin])
-        with pytest.raises(Conflict, match="uq_reservations_active_reference"):
-            await tx.commit()
-
-    async with uow() as tx:
-        [item] = await tx.stock.levels(sku)
-        assert (item.on_hand, item.reserved) == (3, 1)
-        assert [m.kind.value for m in await tx.stock.movements(sku, 10)] == ["reserved", "received"]
-        holding = await tx.connection.scalars(
-            text("SELECT id FROM reservations WHERE reference = :r"), {"r": f"chk-{unique}"}
-        )
-        assert holding.all() == [f"r1-{unique}"]
-    assert await outbox_rows() == committed_events  # the refused transactions announced nothing
-
-
-async def test_writes_staged_inside_a_savepoint_go_or_stay_with_it(engine) -> None:
-    from sqlalchemy import text
-
-    from adapters.postgres.pipeline import Flushing, Pipeline, StagedWriteFailed
-
-    async with engine.connect() as conn:
-        await conn.execute(text("CREATE TEMP TABLE staged_probe (n int NOT NULL)"))
-        pipeline = Pipeline(conn)
-        db = Flushing(conn, pipeline)
-        with pytest.raises(RuntimeError, match="undo"):
+            await conn.execute(text("CREATE TEMP TABLE staged_probe (n int NOT NULL)"))
+            pipeline = Pipeline(conn)
+            db = Flushing(conn, pipeline)
+            with pytest.raises(RuntimeError, match="undo"):
+                async with db.begin_nested():
+                    pipeline.stage("INSERT INTO staged_probe VALUES (%b)", (1,))
+                    raise RuntimeError("undo")
             async with db.begin_nested():
-                pipeline.stage("INSERT INTO staged_probe VALUES (%b)", (1,))
-                raise RuntimeError("undo")
-        async with db.begin_nested():
-            pipeline.stage("INSERT INTO staged_probe VALUES (%b)", (2,))
-        pipeline.stage("INSERT INTO staged_probe VALUES (%b)", (3,))
-        assert (await db.scalars(text("SELECT n FROM staged_probe ORDER BY n"))).all() == [2, 3]
+                pipeline.stage("INSERT INTO staged_probe VALUES (%b)", (2,))
+            pipeline.stage("INSERT INTO staged_probe VALUES (%b)", (3,))
+            assert (await db.scalars(text("SELECT n FROM staged_probe ORDER BY n"))).all() == [2, 3]
 
-        # A staged write the database refuses is reported as such, not as the next statement's error.
-        pipeline.stage("INSERT INTO staged_probe VALUES (%b)", (None,))
-        with pytest.raises(StagedWriteFailed, match="null value"):
-            await db.execute(text("SELECT 1"))
-        await conn.rollback()
+            # A staged write the database refuses is reported as such, not as the next statement's error.
+            pipeline.stage("INSERT INTO staged_probe VALUES (%b)", (None,))
+            with pytest.raises(StagedWriteFailed, match="null value"):
+                await db.execute(text("SELECT 1"))
+            await conn.rollback()

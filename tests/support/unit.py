@@ -25,7 +25,7 @@ from application.ports.outbox import OutboxMessage, OutboxStore
 from domain.carts.cart import Owner
 from domain.orders.order import Order
 from domain.shared.address import Address
-from entrypoints.container import build_bus
+from tests.support.bus import build_bus
 
 Uow = Callable[[], Any]
 

@@ -17,7 +17,7 @@ from application.inventory import commands as inv
 from application.inventory.commands import SetSkuPolicy
 from domain.carts.cart import MAX_LINE_QUANTITY, Cart, LineNotFound, Owner, QuantityOutOfRange
 from domain.inventory.errors import OutOfStock
-from entrypoints.container import build_bus
+from tests.support.bus import build_bus
 
 GUEST = Owner.guest("guest-token-1")
 OTHER = Owner.guest("guest-token-2")

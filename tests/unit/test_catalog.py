@@ -15,7 +15,7 @@ from domain.catalog.pricing import Price, PriceList, Sale, Tier, resolve_price
 from domain.catalog.product import CatalogError, DuplicateSku, Option, Product, Variant
 from domain.shared.errors import NotFound
 from domain.shared.money import InvalidCurrency, Money
-from entrypoints.container import build_bus
+from tests.support.bus import build_bus
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 SIZES = (Option(name="size", values=("S", "M", "L")), Option(name="colour", values=("red", "blue")))

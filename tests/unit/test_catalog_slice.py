@@ -15,7 +15,7 @@ from application.subscriptions import build_registry
 from domain.catalog.pricing import PriceListChanged
 from domain.catalog.product import CatalogError, ProductSaved
 from domain.shared.money import InvalidCurrency
-from entrypoints.container import build_bus
+from tests.support.bus import build_bus
 from tests.support.unit import peek_outbox, was_processed
 
 

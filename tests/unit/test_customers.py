@@ -15,7 +15,7 @@ from application.customers import handlers as h
 from application.customers.errors import TooManyAttempts
 from domain.customers.customer import EmailTaken, InvalidCredentials, InvalidResetToken, WeakPassword
 from domain.shared.address import Address, InvalidAddress
-from entrypoints.container import build_bus
+from tests.support.bus import build_bus
 from tests.support.unit import peek_outbox
 
 PASSWORD = "correct horse 42"

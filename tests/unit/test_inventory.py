@@ -23,7 +23,7 @@ from domain.inventory.errors import (
 from domain.inventory.reservation import BACKORDER, Reservation, SkuPolicy, availability_status
 from domain.inventory.stock import MovementKind, StockItem, fold
 from domain.shared.errors import Conflict
-from entrypoints.container import build_bus
+from tests.support.bus import build_bus
 from tests.support.unit import tracked_skus
 
 

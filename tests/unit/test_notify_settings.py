@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from adapters.memory.customers import LoggingNotifier
+from adapters.smtp.logging import LoggingNotifier
 from adapters.system.clock import SystemClock
 from application.notifications import OnceNotifier
 from entrypoints.container import make_notifier

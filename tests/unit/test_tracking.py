@@ -9,7 +9,7 @@ from adapters.memory.clock import FakeClock, SequentialIds
 from adapters.memory.store import MemoryDatabase, MemoryUnitOfWork
 from application.analytics.handlers import TrackEvents, funnel_report
 from domain.analytics.tracking import Kind, TrackedEvent, TrackingError, check_batch
-from entrypoints.container import build_bus
+from tests.support.bus import build_bus
 
 CLOCK = FakeClock()
 

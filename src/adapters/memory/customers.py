@@ -60,13 +60,6 @@ class MemorySentNotifications:
         self.keys.setdefault(key, to)
 
 
-class LoggingNotifier:
-    """The development notifier: logs the template and recipient (never the context: it holds tokens)."""
-
-    async def send(self, notification: Notification) -> None:
-        logger.info("notification %s to %s", notification.template, notification.to)
-
-
 class MemoryCustomers:
     def __init__(self, data: dict[str, Any], seen: list[Aggregate]) -> None:
         self._rows: dict[str, Customer] = data.setdefault("customers", {})

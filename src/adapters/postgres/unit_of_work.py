@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
-from typing import Self
+from typing import Generic, Self, TypeVar, cast, overload
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
@@ -31,6 +32,8 @@ from application.ports.clock import IdGenerator
 from domain.shared.errors import Conflict
 from domain.shared.events import Aggregate, DomainEvent
 
+R = TypeVar("R")
+
 
 class PostgresProcessedEvents:
     def __init__(self, conn: AsyncConnection) -> None:
@@ -48,41 +51,72 @@ class PostgresProcessedEvents:
         return result.first() is not None
 
 
+class _Repository(Generic[R]):
+    """A repository of the unit of work, built the first time a use case touches it in a transaction."""
+
+    def __init__(self, build: Callable[[PostgresUnitOfWork], R]) -> None:
+        self._build = build
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, uow: None, owner: type) -> Self: ...
+
+    @overload
+    def __get__(self, uow: PostgresUnitOfWork, owner: type) -> R: ...
+
+    def __get__(self, uow: PostgresUnitOfWork | None, owner: type) -> R | Self:
+        if uow is None:
+            return self
+        built = uow._repositories
+        if self._name not in built:
+            built[self._name] = self._build(uow)
+        return cast(R, built[self._name])
+
+
 class PostgresUnitOfWork:
+    products = _Repository(lambda u: PostgresProductRepository(u._flushing, u._seen))
+    price_lists = _Repository(lambda u: PostgresPriceLists(u._flushing, u._seen))
+    categories = _Repository(lambda u: PostgresCategories(u._flushing, u._seen))
+    category_view = _Repository(lambda u: PostgresCategoryView(u._flushing))
+    collections = _Repository(lambda u: PostgresCollections(u._flushing, u._seen))
+    collection_view = _Repository(lambda u: PostgresCollectionView(u._flushing))
+    staff_tokens = _Repository(lambda u: PostgresStaffTokens(u._flushing))
+    processed = _Repository(lambda u: PostgresProcessedEvents(u._flushing))
+    catalog_view = _Repository(lambda u: PostgresCatalogReadModel(u._flushing))
+    analytics = _Repository(lambda u: PostgresAnalyticsStore(u._flushing))
+    stock = _Repository(lambda u: PostgresStockRepository(u._flushing, u._seen, u._pipeline))
+    reservations = _Repository(lambda u: PostgresReservationRepository(u._flushing, u._seen, u._pipeline))
+    availability_view = _Repository(lambda u: PostgresAvailabilityView(u._flushing))
+    merchandising = _Repository(lambda u: PostgresMerchandising(u._flushing))
+    customers = _Repository(lambda u: PostgresCustomers(u._flushing, u._seen))
+    password_resets = _Repository(lambda u: PostgresPasswordResets(u._flushing))
+    checkouts = _Repository(lambda u: PostgresCheckouts(u._flushing, u._seen))
+    orders = _Repository(lambda u: PostgresOrders(u._flushing, u._seen))
+    order_views = _Repository(lambda u: PostgresOrderViews(u._flushing))
+    gift_cards = _Repository(lambda u: PostgresGiftCards(u._flushing, u._seen))
+    promotions = _Repository(lambda u: PostgresPromotions(u._flushing, u._seen))
+    webhooks = _Repository(lambda u: PostgresWebhooks(u._flushing))
+
     def __init__(self, engine: AsyncEngine, ids: IdGenerator) -> None:
         self._engine = engine
         self._ids = ids
         self._conn: AsyncConnection | None = None
+        self._seen: list[Aggregate] = []
+        self._recorded: list[DomainEvent] = []
+        self._repositories: dict[str, object] = {}
+        self._pipeline: Pipeline
+        self._flushing: AsyncConnection  # a Flushing proxy: repositories see this transaction's staged writes
 
     async def __aenter__(self) -> Self:
         self._conn = await self._engine.connect()
         await self._conn.begin()
-        self._seen: list[Aggregate] = []
-        self._recorded: list[DomainEvent] = []
+        self._seen = []
+        self._recorded = []
         self._pipeline = pipeline = Pipeline(self._conn)
-        conn = Flushing(self._conn, pipeline)  # every repository reads this transaction's staged writes
-        self.products = PostgresProductRepository(conn, self._seen)
-        self.price_lists = PostgresPriceLists(conn, self._seen)
-        self.categories = PostgresCategories(conn, self._seen)
-        self.category_view = PostgresCategoryView(conn)
-        self.collections = PostgresCollections(conn, self._seen)
-        self.collection_view = PostgresCollectionView(conn)
-        self.staff_tokens = PostgresStaffTokens(conn)
-        self.processed = PostgresProcessedEvents(conn)
-        self.catalog_view = PostgresCatalogReadModel(conn)
-        self.analytics = PostgresAnalyticsStore(conn)
-        self.stock = PostgresStockRepository(conn, self._seen, pipeline)
-        self.reservations = PostgresReservationRepository(conn, self._seen, pipeline)
-        self.availability_view = PostgresAvailabilityView(conn)
-        self.merchandising = PostgresMerchandising(conn)
-        self.customers = PostgresCustomers(conn, self._seen)
-        self.password_resets = PostgresPasswordResets(conn)
-        self.checkouts = PostgresCheckouts(conn, self._seen)
-        self.orders = PostgresOrders(conn, self._seen)
-        self.order_views = PostgresOrderViews(conn)
-        self.gift_cards = PostgresGiftCards(conn, self._seen)
-        self.promotions = PostgresPromotions(conn, self._seen)
-        self.webhooks = PostgresWebhooks(conn)
+        self._flushing = cast(AsyncConnection, Flushing(self._conn, pipeline))
+        self._repositories = {}
         return self
 
     @property

@@ -8,20 +8,22 @@ from datetime import date
 
 from application.analytics.ports import AnalyticsUnitOfWork, TrackingQueue
 from application.analytics.reports import Funnel, ProductSales, ProductViews, PromotionImpact, TermCount
+from application.messaging.registry import Command, handler
 from application.ports.clock import Clock
 from application.ports.outbox import OutboxMessage
 from domain.analytics.tracking import TrackedEvent, check_batch
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class TrackEvents:
+class TrackEvents(Command[int]):
     events: list[TrackedEvent]
 
 
-async def track_events(cmd: TrackEvents, *, queue: TrackingQueue, clock: Clock) -> int:
+@handler
+async def track_events(cmd: TrackEvents, *, tracking_queue: TrackingQueue, clock: Clock) -> int:
     """Check the batch now (so the client hears about bad input), store it later in a worker."""
     check_batch(cmd.events, now=clock.now())
-    await queue.submit(cmd.events)
+    await tracking_queue.submit(cmd.events)
     return len(cmd.events)
 
 

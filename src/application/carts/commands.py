@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from domain.carts.cart import Owner
+from application.carts.read_models import CartView
+from application.messaging.registry import Command
+from domain.carts.cart import Cart, MergeReport, Owner
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class AddCartLine:
+class AddCartLine(Command[Cart]):
     owner: Owner
     sku: str
     quantity: int
@@ -16,33 +18,33 @@ class AddCartLine:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ChangeCartLine:
+class ChangeCartLine(Command[Cart]):
     owner: Owner
     line_id: str
     quantity: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class RemoveCartLine:
+class RemoveCartLine(Command[Cart]):
     owner: Owner
     line_id: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ApplyCoupon:
+class ApplyCoupon(Command[Cart]):
     owner: Owner
     code: str
     channel: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class RemoveCoupon:
+class RemoveCoupon(Command[Cart]):
     owner: Owner
     code: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class MergeGuestCart:
+class MergeGuestCart(Command[MergeReport]):
     """On sign-in: the guest cart's lines move into the customer's cart; the guest cart retires."""
 
     guest: Owner
@@ -50,7 +52,7 @@ class MergeGuestCart:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ViewCart:
+class ViewCart(Command[CartView]):
     """A query: the owner's cart priced now (an empty cart when there is none)."""
 
     owner: Owner | None

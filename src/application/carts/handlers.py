@@ -23,6 +23,7 @@ from application.carts.pricing import Channel, Channels, empty_view, price_cart,
 from application.carts.queries import load
 from application.carts.read_models import CartView, MergeView
 from application.catalog.queries import offers
+from application.messaging.registry import handler
 from application.ports.clock import Clock, IdGenerator
 from domain.carts.cart import Cart, MergeReport, Owner, OwnerKind, normalise_code
 from domain.inventory.errors import OutOfStock
@@ -39,11 +40,12 @@ def _new_cart(owner: Owner, *, ids: IdGenerator, clock: Clock, channel: Channel)
     return create
 
 
+@handler
 async def add_line(
-    command: AddCartLine, *, store: CartStore, uow: Any, clock: Clock, ids: IdGenerator, channels: Channels,
+    command: AddCartLine, *, cart_store: CartStore, uow: Any, clock: Clock, ids: IdGenerator, channels: Channels,
 ) -> Cart:
     now = clock.now()
-    existing = await load(command.owner, store)
+    existing = await load(command.owner, cart_store)
     channel = channels.get(existing.channel if existing else command.channel)
     found = await offers([command.sku], currency=channel.currency, channel=channel.name, at=now, uow=uow)
     offer = found.get(command.sku)
@@ -56,7 +58,7 @@ async def add_line(
     seen = offer.unit_price.amount
     line_id = ids.new_id()
     cart, _ = await change(
-        command.owner, store,
+        command.owner, cart_store,
         lambda cart: cart.add(line_id=line_id, sku=command.sku, quantity=command.quantity, now=now,
                               seen_unit_price=seen),
         create=_new_cart(command.owner, ids=ids, clock=clock, channel=channel),
@@ -64,20 +66,25 @@ async def add_line(
     return cart
 
 
-async def change_line(command: ChangeCartLine, *, store: CartStore, clock: Clock) -> Cart:
+@handler
+async def change_line(command: ChangeCartLine, *, cart_store: CartStore, clock: Clock) -> Cart:
     now = clock.now()
-    cart, _ = await change(command.owner, store, lambda c: c.set_quantity(command.line_id, command.quantity, now=now))
+    cart, _ = await change(
+        command.owner, cart_store, lambda c: c.set_quantity(command.line_id, command.quantity, now=now),
+    )
     return cart
 
 
-async def remove_line(command: RemoveCartLine, *, store: CartStore, clock: Clock) -> Cart:
+@handler
+async def remove_line(command: RemoveCartLine, *, cart_store: CartStore, clock: Clock) -> Cart:
     now = clock.now()
-    cart, _ = await change(command.owner, store, lambda c: c.remove(command.line_id, now=now))
+    cart, _ = await change(command.owner, cart_store, lambda c: c.remove(command.line_id, now=now))
     return cart
 
 
+@handler
 async def apply_coupon(
-    command: ApplyCoupon, *, store: CartStore, clock: Clock, ids: IdGenerator, promotions: PromotionEngine,
+    command: ApplyCoupon, *, cart_store: CartStore, clock: Clock, ids: IdGenerator, promotions: PromotionEngine,
     channels: Channels,
 ) -> Cart:
     channel = channels.get(command.channel)
@@ -86,28 +93,30 @@ async def apply_coupon(
     if not await promotions.coupon_exists(code, at=now):
         raise UnknownCoupon(f"coupon {code} is not valid")
     cart, _ = await change(
-        command.owner, store, lambda c: c.apply_coupon(code, now=now),
+        command.owner, cart_store, lambda c: c.apply_coupon(code, now=now),
         create=_new_cart(command.owner, ids=ids, clock=clock, channel=channel),
     )
     return cart
 
 
-async def remove_coupon(command: RemoveCoupon, *, store: CartStore, clock: Clock) -> Cart:
+@handler
+async def remove_coupon(command: RemoveCoupon, *, cart_store: CartStore, clock: Clock) -> Cart:
     now = clock.now()
-    cart, _ = await change(command.owner, store, lambda c: c.remove_coupon(command.code, now=now))
+    cart, _ = await change(command.owner, cart_store, lambda c: c.remove_coupon(command.code, now=now))
     return cart
 
 
+@handler
 async def merge_guest_cart(
-    command: MergeGuestCart, *, store: CartStore, clock: Clock, ids: IdGenerator, channels: Channels,
+    command: MergeGuestCart, *, cart_store: CartStore, clock: Clock, ids: IdGenerator, channels: Channels,
 ) -> MergeReport:
     """Move the guest cart into the customer's. Idempotent: a retired or missing guest cart merges nothing."""
     fresh = False
     for attempt in range(ATTEMPTS):
-        guest = await load(command.guest, store, fresh=fresh)
+        guest = await load(command.guest, cart_store, fresh=fresh)
         if guest is None or (guest.is_empty and not guest.coupon_codes):
             return MergeReport()
-        customer = await load(command.customer, store, fresh=fresh)
+        customer = await load(command.customer, cart_store, fresh=fresh)
         now = clock.now()
         if customer is None:
             # The guest cart's contents become the customer's new cart (the guest cart still retires,
@@ -115,7 +124,7 @@ async def merge_guest_cart(
             customer = _new_cart(command.customer, ids=ids, clock=clock, channel=channels.get(guest.channel))()
         report = customer.absorb(guest, now=now, new_line_id=[ids.new_id() for _ in guest.lines])
         try:
-            await store.save(customer, guest)
+            await cart_store.save(customer, guest)
         except ConcurrencyConflict:
             fresh = True
             await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))
@@ -124,11 +133,12 @@ async def merge_guest_cart(
     raise ConcurrencyConflict("the carts kept changing; retry")
 
 
+@handler
 async def view_cart(
-    query: ViewCart, *, store: CartStore, uow: Any, promotions: PromotionEngine, clock: Clock,
+    query: ViewCart, *, cart_store: CartStore, uow: Any, promotions: PromotionEngine, clock: Clock,
     channels: Channels, rates: RateTable,
 ) -> CartView:
-    cart = await load(query.owner, store) if query.owner is not None else None
+    cart = await load(query.owner, cart_store) if query.owner is not None else None
     if cart is None:
         return empty_view(channels.get(query.channel))
     return await price_cart(

@@ -8,6 +8,7 @@ from typing import Protocol
 
 import msgspec
 
+from application.messaging.registry import Command, handler
 from application.ports.clock import Clock, IdGenerator
 from application.ports.unit_of_work import UnitOfWork
 from domain.catalog.categories import Category, CategoryTree, CategoryTreeChanged
@@ -45,7 +46,7 @@ class CategoryUnitOfWork(UnitOfWork, Protocol):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class AddCategory:
+class AddCategory(Command[str]):
     name: str
     slug: str | None = None
     parent_id: str | None = None
@@ -53,12 +54,13 @@ class AddCategory:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class MoveCategory:
+class MoveCategory(Command[None]):
     category_id: str
     parent_id: str | None
     position: int | None = None
 
 
+@handler
 async def add_category(cmd: AddCategory, *, uow: Callable[[], CategoryUnitOfWork], clock: Clock,
                        ids: IdGenerator) -> str:
     category_id = ids.new_id()
@@ -72,6 +74,7 @@ async def add_category(cmd: AddCategory, *, uow: Callable[[], CategoryUnitOfWork
     return category_id
 
 
+@handler
 async def move_category(cmd: MoveCategory, *, uow: Callable[[], CategoryUnitOfWork], clock: Clock) -> None:
     async with uow() as tx:
         tree = await tx.categories.tree()

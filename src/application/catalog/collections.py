@@ -10,6 +10,7 @@ import msgspec
 
 from application.catalog.ports import CatalogUnitOfWork
 from application.catalog.read_models import ProductSummary, summary
+from application.messaging.registry import Command, handler
 from application.ports.clock import Clock, IdGenerator
 from domain.catalog.collections import Collection, CollectionChanged
 from domain.catalog.product import slugify
@@ -54,13 +55,13 @@ class CollectionPage(msgspec.Struct, frozen=True, kw_only=True):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CreateCollection:
+class CreateCollection(Command[str]):
     name: str
     slug: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ArrangeCollection:
+class ArrangeCollection(Command[int]):
     collection_id: str
     product_ids: list[str]
 
@@ -68,6 +69,7 @@ class ArrangeCollection:
 Uow = Callable[[], CollectionUnitOfWork]
 
 
+@handler
 async def create_collection(cmd: CreateCollection, *, uow: Uow, clock: Clock, ids: IdGenerator) -> str:
     collection = Collection.create(id=ids.new_id(), name=cmd.name, slug=cmd.slug or slugify(cmd.name),
                                    now=clock.now())
@@ -77,6 +79,7 @@ async def create_collection(cmd: CreateCollection, *, uow: Uow, clock: Clock, id
     return collection.id
 
 
+@handler
 async def arrange_collection(cmd: ArrangeCollection, *, uow: Uow, clock: Clock) -> int:
     async with uow() as tx:
         collection = await tx.collections.get(cmd.collection_id)

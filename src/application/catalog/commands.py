@@ -4,6 +4,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from application.messaging.registry import Command
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class VariantSpec:
@@ -15,7 +17,7 @@ class VariantSpec:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CreateProduct:
+class CreateProduct(Command[str]):
     """Either the simple form (``sku`` + ``price_amount`` + ``currency``: one variant, priced in the
     currency's default list, active at once) or the full form (options, variants; a draft)."""
 
@@ -33,7 +35,7 @@ class CreateProduct:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class UpdateProduct:
+class UpdateProduct(Command[int]):
     product_id: str
     expected_version: int | None = None
     name: str | None = None
@@ -46,13 +48,13 @@ class UpdateProduct:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class AddVariant:
+class AddVariant(Command[int]):
     product_id: str
     variant: VariantSpec
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CreatePriceList:
+class CreatePriceList(Command[str]):
     name: str
     currency: str
     channel: str | None = None
@@ -69,13 +71,13 @@ class PriceSpec:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SetPrices:
+class SetPrices(Command[int]):
     price_list_id: str
     prices: list[PriceSpec]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class UpdateVariant:
+class UpdateVariant(Command[int]):
     product_id: str
     sku: str
     weight_grams: int | None = None
@@ -83,7 +85,7 @@ class UpdateVariant:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class AddOptionValue:
+class AddOptionValue(Command[int]):
     product_id: str
     option: str
     value: str

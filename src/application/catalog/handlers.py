@@ -29,6 +29,7 @@ from application.catalog.read_models import (
     VariantView,
     price_view,
 )
+from application.messaging.registry import handler
 from application.ports.clock import Clock, IdGenerator
 from domain.catalog.pricing import Price, PriceList, PriceListChanged, Sale, Tier
 from domain.catalog.product import (
@@ -79,6 +80,7 @@ async def _check_components(tx: CatalogUnitOfWork, variants: list[Variant]) -> N
         raise CatalogError(f"bundle components do not exist: {', '.join(sorted(missing))}")
 
 
+@handler
 async def create_product(cmd: CreateProduct, *, uow: Uow, clock: Clock, ids: IdGenerator) -> str:
     simple = cmd.sku is not None
     if simple and (cmd.variants or cmd.options):
@@ -131,6 +133,7 @@ async def _change_product(
     return product.version
 
 
+@handler
 async def update_product(cmd: UpdateProduct, *, uow: Uow, clock: Clock) -> int:
     now = clock.now()
 
@@ -148,6 +151,7 @@ async def update_product(cmd: UpdateProduct, *, uow: Uow, clock: Clock) -> int:
     return await _change_product(uow, cmd.product_id, change, expected_version=cmd.expected_version)
 
 
+@handler
 async def add_variant(cmd: AddVariant, *, uow: Uow, clock: Clock) -> int:
     variant = _variant(cmd.variant)
 
@@ -158,6 +162,7 @@ async def add_variant(cmd: AddVariant, *, uow: Uow, clock: Clock) -> int:
     return await _change_product(uow, cmd.product_id, change)
 
 
+@handler
 async def add_option_value(cmd: AddOptionValue, *, uow: Uow, clock: Clock) -> int:
     async def change(_: CatalogUnitOfWork, product: Product) -> None:
         product.add_option_value(cmd.option, cmd.value, now=clock.now())
@@ -165,6 +170,7 @@ async def add_option_value(cmd: AddOptionValue, *, uow: Uow, clock: Clock) -> in
     return await _change_product(uow, cmd.product_id, change)
 
 
+@handler
 async def update_variant(cmd: UpdateVariant, *, uow: Uow, clock: Clock) -> int:
     async def change(_: CatalogUnitOfWork, product: Product) -> None:
         product.update_variant(cmd.sku, weight_grams=cmd.weight_grams, barcode=cmd.barcode, now=clock.now())
@@ -172,6 +178,7 @@ async def update_variant(cmd: UpdateVariant, *, uow: Uow, clock: Clock) -> int:
     return await _change_product(uow, cmd.product_id, change)
 
 
+@handler
 async def create_price_list(cmd: CreatePriceList, *, uow: Uow, ids: IdGenerator) -> str:
     price_list = PriceList(id=ids.new_id(), name=cmd.name, currency=cmd.currency, channel=cmd.channel)
     async with uow() as tx:
@@ -180,6 +187,7 @@ async def create_price_list(cmd: CreatePriceList, *, uow: Uow, ids: IdGenerator)
     return price_list.id
 
 
+@handler
 async def set_prices(cmd: SetPrices, *, uow: Uow, clock: Clock) -> int:
     prices = [_price(spec) for spec in cmd.prices]
     async with uow() as tx:

@@ -80,7 +80,12 @@ class CatalogReadModel(Protocol):
         ...
 
 
-class CatalogUnitOfWork(UnitOfWork, Protocol):
+class ProductReads(UnitOfWork, Protocol):
+    """The slice other contexts read through ``catalog.queries``: products and their prices."""
+
     products: ProductRepository
     price_lists: PriceListRepository
+
+
+class CatalogUnitOfWork(ProductReads, Protocol):
     catalog_view: CatalogReadModel

@@ -7,12 +7,13 @@ from collections.abc import Callable
 from datetime import datetime
 
 from application.catalog.listing import check_query
-from application.catalog.ports import CatalogUnitOfWork
+from application.catalog.ports import CatalogUnitOfWork, ProductReads
 from application.catalog.read_models import ComponentView, Offer, ProductDocument, ProductPage, ProductQuery, price_view
 from domain.catalog.pricing import resolve_price
 from domain.catalog.product import ProductStatus
 
 Uow = Callable[[], CatalogUnitOfWork]
+Reads = Callable[[], ProductReads]
 
 
 async def product_by_slug(slug: str, *, uow: Uow) -> ProductDocument | None:
@@ -23,7 +24,7 @@ async def product_by_slug(slug: str, *, uow: Uow) -> ProductDocument | None:
 
 
 async def offers(
-    skus: list[str], *, currency: str, channel: str | None, at: datetime, uow: Uow,
+    skus: list[str], *, currency: str, channel: str | None, at: datetime, uow: Reads,
     quantities: dict[str, int] | None = None,
 ) -> dict[str, Offer]:
     """Current price and sellability of each SKU (the cart and checkout call this on every read)."""
@@ -56,7 +57,7 @@ async def list_products(query: ProductQuery, *, uow: Uow) -> ProductPage:
         return await tx.catalog_view.list_products(query)
 
 
-async def bundle_components(skus: list[str], *, uow: Uow) -> dict[str, list[tuple[str, int]]]:
+async def bundle_components(skus: list[str], *, uow: Reads) -> dict[str, list[tuple[str, int]]]:
     """For each bundle among ``skus``, its components and quantities (inventory holds those)."""
     async with uow() as tx:
         products = await tx.products.get_many(await tx.products.product_ids_for_skus(skus))
@@ -67,7 +68,7 @@ async def bundle_components(skus: list[str], *, uow: Uow) -> dict[str, list[tupl
     }
 
 
-async def variant_weights(skus: list[str], *, uow: Uow) -> dict[str, int]:
+async def variant_weights(skus: list[str], *, uow: Reads) -> dict[str, int]:
     """Shipping weight in grams of each SKU (checkout quotes weight-banded rates with it)."""
     async with uow() as tx:
         products = await tx.products.get_many(await tx.products.product_ids_for_skus(skus))

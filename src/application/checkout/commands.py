@@ -4,30 +4,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from application.checkout.read_models import CheckoutView, PlacedOrderView, ShippingOptionView
+from application.messaging.registry import Command
 from domain.carts.cart import Owner
 from domain.shared.address import Address
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class StartCheckout:
+class StartCheckout(Command[CheckoutView]):
     owner: Owner
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class GetCheckout:
+class GetCheckout(Command[CheckoutView]):
     owner: Owner
     checkout_id: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SetContact:
+class SetContact(Command[CheckoutView]):
     owner: Owner
     checkout_id: str
     email: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SetAddress:
+class SetAddress(Command[CheckoutView]):
     owner: Owner
     checkout_id: str
     shipping: Address
@@ -35,20 +37,20 @@ class SetAddress:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ShippingOptions:
+class ShippingOptions(Command[list[ShippingOptionView]]):
     owner: Owner
     checkout_id: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ChooseShipping:
+class ChooseShipping(Command[CheckoutView]):
     owner: Owner
     checkout_id: str
     method_id: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class StartPayment:
+class StartPayment(Command[CheckoutView]):
     owner: Owner
     checkout_id: str
     provider: str
@@ -56,6 +58,6 @@ class StartPayment:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PlaceOrder:
+class PlaceOrder(Command[PlacedOrderView]):
     owner: Owner
     checkout_id: str

@@ -4,7 +4,7 @@ hold, and pricing the checkout's cart for its parcel."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -18,6 +18,7 @@ from application.checkout.errors import CheckoutNotFound, EmptyCart
 from application.checkout.ports import CheckoutUnitOfWork
 from application.checkout.read_models import CheckoutView
 from application.inventory.commands import ReleaseReservation
+from application.messaging.registry import Dispatch
 from domain.carts.cart import Owner
 from domain.checkout.checkout import Checkout, CheckoutIncomplete
 from domain.inventory.errors import ReservationClosed
@@ -26,7 +27,6 @@ from domain.shared.errors import NotFound
 from domain.tax.rates import RateTable
 
 Uow = Callable[[], CheckoutUnitOfWork]
-Dispatch = Callable[[object], Awaitable[Any]]
 NO_ESTIMATE = RateTable()  # price_cart's cart-page estimate; checkout computes the real tax itself
 
 

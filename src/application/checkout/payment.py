@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, replace
-from typing import Any, cast
+from typing import Any
 
 from application.carts.ports import CartStore, PromotionEngine
 from application.carts.pricing import SOLD_OUT, Channels, price_cart
@@ -13,7 +13,6 @@ from application.catalog.queries import bundle_components
 from application.checkout.commands import StartPayment
 from application.checkout.common import (
     NO_ESTIMATE,
-    Dispatch,
     Uow,
     load_checkout,
     parcel_of,
@@ -25,6 +24,7 @@ from application.checkout.errors import CartHasIssues, UnknownPaymentProvider
 from application.checkout.ports import ShippingRates, Taxable, TaxCalculator
 from application.checkout.read_models import CheckoutView
 from application.inventory.commands import ReserveStock
+from application.messaging.registry import Dispatch, handler
 from application.ports.clock import Clock
 from application.ports.payments import PaymentGateway
 from domain.checkout.checkout import Checkout, CheckoutIncomplete, Snapshot
@@ -34,8 +34,9 @@ from domain.shipping.rates import MethodNotOffered
 from domain.tax.discounts import tax_bases
 
 
+@handler
 async def start_payment(
-    command: StartPayment, *, uow: Uow, store: CartStore, promotions: PromotionEngine, channels: Channels,
+    command: StartPayment, *, uow: Uow, cart_store: CartStore, promotions: PromotionEngine, channels: Channels,
     shipping: ShippingRates, tax: TaxCalculator, gateways: Mapping[str, PaymentGateway], clock: Clock,
     dispatch: Dispatch, reservation_ttl: int,
 ) -> CheckoutView:
@@ -46,7 +47,7 @@ async def start_payment(
     if checkout.next_step not in ("payment", "place"):
         raise CheckoutIncomplete(f"the {checkout.next_step} step is missing")
     now = clock.now()
-    cart, priced = await priced_cart(checkout, store=store, uow=uow, promotions=promotions, channels=channels,
+    cart, priced = await priced_cart(checkout, store=cart_store, uow=uow, promotions=promotions, channels=channels,
                                      at=now)
     unavailable = [line for line in priced.lines if not line.available]
     if unavailable and all(line.reason == SOLD_OUT for line in unavailable):
@@ -65,7 +66,7 @@ async def start_payment(
     if command.gift_card and snapshot.total > 0:
         snapshot = await _with_gift_card(uow, snapshot, command.gift_card, checkout.currency)
 
-    components = await bundle_components([line.sku for line in priced.lines], uow=cast(Any, uow))
+    components = await bundle_components([line.sku for line in priced.lines], uow=uow)
     holds: list[tuple[str, int]] = []
     for line in priced.lines:
         for sku, per_unit in components.get(line.sku, [(line.sku, 1)]):
@@ -131,7 +132,7 @@ async def _snapshot(priced: CartView, cart_version: int, shipping_amount: int, m
 async def _with_gift_card(uow: Uow, snapshot: Snapshot, code: str, currency: str) -> Snapshot:
     code = code.strip().upper()
     async with uow() as tx:
-        card = await tx.gift_cards.get(code)  # type: ignore[attr-defined]
+        card = await tx.gift_cards.get(code)
     if card.currency != currency:
         raise GiftCardError(f"this gift card is in {card.currency}, the order in {currency}")
     if card.disabled or card.balance <= 0:

@@ -11,9 +11,10 @@ from application.carts import queries as carts
 from application.carts.api import change as change_cart
 from application.carts.ports import CartStore
 from application.checkout.commands import PlaceOrder
-from application.checkout.common import Dispatch, Uow, load_checkout
+from application.checkout.common import Uow, load_checkout
 from application.checkout.read_models import PlacedOrderView
 from application.inventory.commands import CommitReservation, ExtendReservation
+from application.messaging.registry import Dispatch, handler
 from application.payments.policy import PAYMENT_HOLD
 from application.ports.clock import Clock, IdGenerator
 from application.ports.payments import Payment, PaymentGateway, PaymentRequest
@@ -51,11 +52,14 @@ def _order_from(checkout: Checkout, order_id: str, now: datetime) -> Order:
         billing_address=checkout.billing_address or checkout.shipping_address,
         shipping_method=snap.shipping_method, payment_provider=checkout.payment_provider or "manual",
         gift_card_code=snap.gift_card_code, gift_card_amount=snap.gift_card_amount,
+        reservation_id=checkout.reservation_id,
+        guest_id=checkout.owner.id if checkout.owner.kind is OwnerKind.GUEST else None,
     )
 
 
+@handler
 async def place_order(
-    command: PlaceOrder, *, uow: Uow, store: CartStore, gateways: Mapping[str, PaymentGateway], clock: Clock,
+    command: PlaceOrder, *, uow: Uow, cart_store: CartStore, gateways: Mapping[str, PaymentGateway], clock: Clock,
     ids: IdGenerator, dispatch: Dispatch,
 ) -> PlacedOrderView:
     """Create the one order of this checkout and its one payment. Safe to repeat: a second call (a
@@ -63,7 +67,7 @@ async def place_order(
     checkout = await load_checkout(uow, command.owner, command.checkout_id)
     order = await _existing_order(uow, checkout)
     if order is None:
-        cart = await carts.load(command.owner, store, fresh=True)
+        cart = await carts.load(command.owner, cart_store, fresh=True)
         now = clock.now()
         try:
             async with uow() as tx:
@@ -74,7 +78,7 @@ async def place_order(
                 order = _order_from(current, current.order_id, now)
                 # Coupon and promotion limits, counted in the order's own transaction: a single-use
                 # code raced by many checkouts is redeemed by exactly one of them.
-                await tx.promotions.redeem(  # type: ignore[attr-defined]
+                await tx.promotions.redeem(
                     order_id=order.id, customer_key=_customer_key(current),
                     coupon_codes=list(current.snapshot.coupon_codes if current.snapshot else ()),
                     redemptions=_redemptions(current),
@@ -82,10 +86,10 @@ async def place_order(
                 if order.gift_card_code:
                     # Spent in the order's transaction, under the card's row lock: a card raced by two
                     # checkouts pays for one of them; the other gets InsufficientBalance and no order.
-                    card = await tx.gift_cards.get(order.gift_card_code)  # type: ignore[attr-defined]
+                    card = await tx.gift_cards.get(order.gift_card_code)
                     card_version = card.version
                     card.redeem(order.gift_card_amount, reference=order.id, now=now)
-                    await tx.gift_cards.save(card, expected_version=card_version)  # type: ignore[attr-defined]
+                    await tx.gift_cards.save(card, expected_version=card_version)
                 if order.totals.total == order.gift_card_amount:  # nothing left to pay (a gift card, a free order)
                     order.pay(reference=f"giftcard:{order.gift_card_code}" if order.gift_card_code
                               else f"free:{order.id}", amount=0, now=now, actor="system")
@@ -102,7 +106,7 @@ async def place_order(
                 raise
         else:
             if cart is not None:
-                await _retire_cart(store, command.owner, clock)
+                await _retire_cart(cart_store, command.owner, clock)
     due = order.totals.total - order.gift_card_amount
     if due == 0 or order.status is not OrderStatus.PENDING:
         # Nothing to pay, or already paid or cancelled: a retried place must never open a new payment.

@@ -3,8 +3,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from application.catalog.ports import ProductReads
+from application.customers.ports import CustomerRepository
+from application.giftcards.ports import GiftCardRepository
 from application.orders.ports import OrderRepository
-from application.ports.unit_of_work import UnitOfWork
+from application.promotions.ports import PromotionRepository
 from domain.checkout.checkout import Checkout
 from domain.orders.order import TaxLine
 from domain.shipping.rates import Option
@@ -20,9 +23,15 @@ class CheckoutRepository(Protocol):
     async def save(self, checkout: Checkout, *, expected_version: int) -> None: ...
 
 
-class CheckoutUnitOfWork(UnitOfWork, Protocol):
+class CheckoutUnitOfWork(ProductReads, Protocol):
+    """What checkout uses: its own checkouts, the orders it places, the products it holds stock
+    for, the customer's e-mail, and the promotion uses and gift-card money it takes with the order."""
+
     checkouts: CheckoutRepository
     orders: OrderRepository
+    customers: CustomerRepository
+    promotions: PromotionRepository
+    gift_cards: GiftCardRepository
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

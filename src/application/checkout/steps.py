@@ -13,10 +13,11 @@ from application.checkout.commands import (
     ShippingOptions,
     StartCheckout,
 )
-from application.checkout.common import Dispatch, Uow, change_checkout, load_checkout, parcel_of, priced_cart, view
+from application.checkout.common import Uow, change_checkout, load_checkout, parcel_of, priced_cart, view
 from application.checkout.errors import EmptyCart
 from application.checkout.ports import ShippingRates
 from application.checkout.read_models import CheckoutView, ShippingOptionView
+from application.messaging.registry import Dispatch, handler
 from application.ports.addresses import AddressValidator
 from application.ports.clock import Clock, IdGenerator
 from domain.carts.cart import OwnerKind
@@ -25,16 +26,17 @@ from domain.customers.customer import normalise_email
 from domain.shipping.rates import MethodNotOffered
 
 
+@handler
 async def start_checkout(
-    command: StartCheckout, *, uow: Uow, store: CartStore, clock: Clock, ids: IdGenerator,
+    command: StartCheckout, *, uow: Uow, cart_store: CartStore, clock: Clock, ids: IdGenerator,
 ) -> CheckoutView:
-    cart = await carts.load(command.owner, store)
+    cart = await carts.load(command.owner, cart_store)
     if cart is None or cart.is_empty:
         raise EmptyCart("the cart is empty")
     email = None
     if command.owner.kind is OwnerKind.CUSTOMER:
         async with uow() as tx:
-            email = (await tx.customers.get(command.owner.id)).email  # type: ignore[attr-defined]
+            email = (await tx.customers.get(command.owner.id)).email
     checkout = Checkout.start(
         checkout_id=ids.new_id(), owner=command.owner, cart_id=cart.id, currency=cart.currency,
         channel=cart.channel, email=email, now=clock.now(),
@@ -46,10 +48,12 @@ async def start_checkout(
     return view(checkout)
 
 
+@handler
 async def get_checkout(query: GetCheckout, *, uow: Uow) -> CheckoutView:
     return view(await load_checkout(uow, query.owner, query.checkout_id))
 
 
+@handler
 async def set_contact(command: SetContact, *, uow: Uow, clock: Clock, dispatch: Dispatch) -> CheckoutView:
     email = normalise_email(command.email)
     now = clock.now()
@@ -57,6 +61,7 @@ async def set_contact(command: SetContact, *, uow: Uow, clock: Clock, dispatch: 
                                       lambda c: c.set_contact(email, now=now), dispatch))
 
 
+@handler
 async def set_address(
     command: SetAddress, *, uow: Uow, clock: Clock, addresses: AddressValidator, shipping: ShippingRates,
     dispatch: Dispatch,
@@ -72,12 +77,13 @@ async def set_address(
                                       lambda c: c.set_address(ship_to, bill_to, now=now), dispatch))
 
 
+@handler
 async def shipping_options(
-    query: ShippingOptions, *, uow: Uow, store: CartStore, promotions: PromotionEngine, channels: Channels,
+    query: ShippingOptions, *, uow: Uow, cart_store: CartStore, promotions: PromotionEngine, channels: Channels,
     shipping: ShippingRates, clock: Clock,
 ) -> list[ShippingOptionView]:
     checkout = await load_checkout(uow, query.owner, query.checkout_id)
-    _, priced = await priced_cart(checkout, store=store, uow=uow, promotions=promotions, channels=channels,
+    _, priced = await priced_cart(checkout, store=cart_store, uow=uow, promotions=promotions, channels=channels,
                                   at=clock.now())
     options = await shipping.options(**await parcel_of(checkout, priced, uow))
     return [
@@ -87,12 +93,13 @@ async def shipping_options(
     ]
 
 
+@handler
 async def choose_shipping(
-    command: ChooseShipping, *, uow: Uow, store: CartStore, promotions: PromotionEngine, channels: Channels,
+    command: ChooseShipping, *, uow: Uow, cart_store: CartStore, promotions: PromotionEngine, channels: Channels,
     shipping: ShippingRates, clock: Clock, dispatch: Dispatch,
 ) -> CheckoutView:
     checkout = await load_checkout(uow, command.owner, command.checkout_id)
-    _, priced = await priced_cart(checkout, store=store, uow=uow, promotions=promotions, channels=channels,
+    _, priced = await priced_cart(checkout, store=cart_store, uow=uow, promotions=promotions, channels=channels,
                                   at=clock.now())
     offered = await shipping.options(**await parcel_of(checkout, priced, uow))
     if command.method_id not in {o.method.id for o in offered}:

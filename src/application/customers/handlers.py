@@ -10,6 +10,7 @@ from typing import Any
 
 from application.customers.errors import TooManyAttempts
 from application.customers.ports import CustomerUnitOfWork, PasswordHasher, SessionStore
+from application.messaging.registry import Command, handler
 from application.ports.addresses import AddressValidator
 from application.ports.clock import Clock, IdGenerator
 from application.ports.notifier import Notification, Notifier
@@ -33,7 +34,7 @@ SIGN_IN_PER_IP = (100, 300)  # generous: shoppers share NAT addresses
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class RegisterCustomer:
+class RegisterCustomer(Command[Customer]):
     email: str
     password: str
     name: str
@@ -41,7 +42,7 @@ class RegisterCustomer:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SignIn:
+class SignIn(Command["SignedIn"]):
     email: str
     password: str
     client_ip: str
@@ -54,31 +55,31 @@ class SignedIn:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SignOut:
+class SignOut(Command[None]):
     token: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CurrentCustomer:
+class CurrentCustomer(Command[str | None]):
     """A query: whose session is this token (sliding its expiry)?"""
 
     token: str | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class GetProfile:
+class GetProfile(Command[Customer]):
     customer_id: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class UpdateProfile:
+class UpdateProfile(Command[Customer]):
     customer_id: str
     name: str | None = None
     marketing_opt_in: bool | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class AddAddress:
+class AddAddress(Command[tuple[Customer, str]]):
     customer_id: str
     address: Address
     default_shipping: bool = False
@@ -86,24 +87,24 @@ class AddAddress:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ReplaceAddress:
+class ReplaceAddress(Command[Customer]):
     customer_id: str
     address: Address
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class RemoveAddress:
+class RemoveAddress(Command[Customer]):
     customer_id: str
     address_id: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class RequestPasswordReset:
+class RequestPasswordReset(Command[None]):
     email: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ResetPassword:
+class ResetPassword(Command[None]):
     token: str
     password: str
 
@@ -112,6 +113,7 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+@handler
 async def register(
     command: RegisterCustomer, *, uow: Uow, clock: Clock, ids: IdGenerator, hasher: PasswordHasher,
 ) -> Customer:
@@ -137,6 +139,7 @@ def _dummy_hash(hasher: PasswordHasher) -> str:
     return _DUMMY[id(hasher)]
 
 
+@handler
 async def sign_in(
     command: SignIn, *, uow: Uow, hasher: PasswordHasher, sessions: SessionStore, limiter: RateLimiter,
 ) -> SignedIn:
@@ -168,16 +171,19 @@ async def sign_in(
     return SignedIn(customer_id=customer.id, token=token)
 
 
+@handler
 async def sign_out(command: SignOut, *, sessions: SessionStore) -> None:
     await sessions.revoke(command.token)
 
 
+@handler
 async def current_customer(query: CurrentCustomer, *, sessions: SessionStore) -> str | None:
     if not query.token:
         return None
     return await sessions.customer_of(query.token, ttl_seconds=SESSION_TTL)
 
 
+@handler
 async def profile(query: GetProfile, *, uow: Uow) -> Customer:
     async with uow() as tx:
         return await tx.customers.get(query.customer_id)
@@ -194,6 +200,7 @@ async def _change(uow: Uow, customer_id: str, change: Callable[[Customer], Any])
     return customer
 
 
+@handler
 async def update_profile(command: UpdateProfile, *, uow: Uow) -> Customer:
     return await _change(
         uow, command.customer_id,
@@ -201,6 +208,7 @@ async def update_profile(command: UpdateProfile, *, uow: Uow) -> Customer:
     )
 
 
+@handler
 async def add_address(
     command: AddAddress, *, uow: Uow, ids: IdGenerator, addresses: AddressValidator,
 ) -> tuple[Customer, str]:
@@ -213,15 +221,18 @@ async def add_address(
     return customer, address.id
 
 
+@handler
 async def replace_address(command: ReplaceAddress, *, uow: Uow, addresses: AddressValidator) -> Customer:
     address = replace(addresses.normalise(command.address), id=command.address.id)
     return await _change(uow, command.customer_id, lambda c: c.replace_address(address))
 
 
+@handler
 async def remove_address(command: RemoveAddress, *, uow: Uow) -> Customer:
     return await _change(uow, command.customer_id, lambda c: c.remove_address(command.address_id))
 
 
+@handler
 async def request_password_reset(
     command: RequestPasswordReset, *, uow: Uow, clock: Clock, ids: IdGenerator, notifier: Notifier,
     limiter: RateLimiter,
@@ -248,6 +259,7 @@ async def request_password_reset(
     ))
 
 
+@handler
 async def reset_password(
     command: ResetPassword, *, uow: Uow, clock: Clock, hasher: PasswordHasher, sessions: SessionStore,
 ) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from application.giftcards.ports import GiftCardUnitOfWork
+from application.messaging.registry import Command, handler
 from application.ports.clock import Clock
 from domain.giftcards.giftcard import GiftCard
 
@@ -16,14 +17,14 @@ ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class IssueGiftCard:
+class IssueGiftCard(Command[dict[str, Any]]):
     amount: int
     currency: str
     actor: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class GetGiftCard:
+class GetGiftCard(Command[dict[str, Any]]):
     code: str
 
 
@@ -41,6 +42,7 @@ def card_view(card: GiftCard) -> dict[str, Any]:
     }
 
 
+@handler
 async def issue_gift_card(command: IssueGiftCard, *, uow: Uow, clock: Clock) -> dict[str, Any]:
     card = GiftCard.issue(code=new_code(), amount=command.amount, currency=command.currency, actor=command.actor,
                           now=clock.now())
@@ -50,6 +52,7 @@ async def issue_gift_card(command: IssueGiftCard, *, uow: Uow, clock: Clock) -> 
     return card_view(card)
 
 
+@handler
 async def get_gift_card(query: GetGiftCard, *, uow: Uow) -> dict[str, Any]:
     async with uow() as tx:
         return card_view(await tx.gift_cards.get(query.code.strip().upper()))

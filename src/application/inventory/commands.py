@@ -2,16 +2,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from application.messaging.registry import Command
+from domain.inventory.audit import ReconciliationRun
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class AddLocation:
+class AddLocation(Command[str]):
     id: str
     name: str
     priority: int = 100
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SetSkuPolicy:
+class SetSkuPolicy(Command[None]):
     sku: str
     track_inventory: bool = True
     allow_backorder: bool = False
@@ -20,7 +23,7 @@ class SetSkuPolicy:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ReceiveStock:
+class ReceiveStock(Command[int]):
     sku: str
     location_id: str
     quantity: int
@@ -29,7 +32,7 @@ class ReceiveStock:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class AdjustStock:
+class AdjustStock(Command[int]):
     sku: str
     location_id: str
     delta: int
@@ -38,7 +41,7 @@ class AdjustStock:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class TransferStock:
+class TransferStock(Command[str]):
     sku: str
     from_location: str
     to_location: str
@@ -47,7 +50,7 @@ class TransferStock:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ReserveStock:
+class ReserveStock(Command[str]):
     """Hold units for a checkout (``reference``). Lines of the same SKU add up; bundles arrive
     already expanded into their components."""
 
@@ -57,29 +60,29 @@ class ReserveStock:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ExtendReservation:
+class ExtendReservation(Command[None]):
     reservation_id: str
     seconds: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CommitReservation:
+class CommitReservation(Command[bool]):
     reservation_id: str
     reclaim: bool = False  # a late payment: re-take the units if the hold lapsed (OutOfStock if gone)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ReleaseReservation:
+class ReleaseReservation(Command[bool]):
     reservation_id: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Reconcile:
+class Reconcile(Command[ReconciliationRun]):
     batch_size: int = 500
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ShipReservation:
+class ShipReservation(Command[bool]):
     """The order left the warehouse: its committed units go out of on-hand (once)."""
 
     reservation_id: str
@@ -87,7 +90,7 @@ class ShipReservation:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ReturnReservation:
+class ReturnReservation(Command[bool]):
     """An order was cancelled or sent back: release its hold, put its committed units back on
     sale, or its shipped units back on hand (once)."""
 

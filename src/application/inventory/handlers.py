@@ -23,6 +23,7 @@ from application.inventory.commands import (
     TransferStock,
 )
 from application.inventory.ports import InventoryUnitOfWork, StockGate
+from application.messaging.registry import handler
 from application.ports.clock import Clock, IdGenerator
 from domain.inventory.audit import ReconciliationRun
 from domain.inventory.errors import InventoryError, OutOfStock
@@ -34,6 +35,7 @@ logger = logging.getLogger(__name__)
 Uow = Callable[[], InventoryUnitOfWork]
 
 
+@handler
 async def add_location(cmd: AddLocation, *, uow: Uow) -> str:
     if not cmd.id.strip() or not cmd.name.strip():
         raise InventoryError("a location needs an id and a name")
@@ -43,6 +45,7 @@ async def add_location(cmd: AddLocation, *, uow: Uow) -> str:
     return cmd.id
 
 
+@handler
 async def set_sku_policy(cmd: SetSkuPolicy, *, uow: Uow, gate: StockGate) -> None:
     if cmd.low_stock_threshold < 0:
         raise InventoryError("the low-stock threshold cannot be negative")
@@ -73,6 +76,7 @@ async def _refill_gate(uow: Uow, gate: StockGate, skus: list[str], *, only_missi
         logger.warning("stock gate refill failed for %s", skus, exc_info=True)
 
 
+@handler
 async def receive_stock(cmd: ReceiveStock, *, uow: Uow, gate: StockGate, clock: Clock) -> int:
     async with uow() as tx:
         item = await tx.stock.get_or_create(cmd.sku, cmd.location_id)
@@ -83,6 +87,7 @@ async def receive_stock(cmd: ReceiveStock, *, uow: Uow, gate: StockGate, clock: 
     return item.on_hand
 
 
+@handler
 async def adjust_stock(cmd: AdjustStock, *, uow: Uow, gate: StockGate, clock: Clock) -> int:
     async with uow() as tx:
         item = await tx.stock.get_or_create(cmd.sku, cmd.location_id)
@@ -93,6 +98,7 @@ async def adjust_stock(cmd: AdjustStock, *, uow: Uow, gate: StockGate, clock: Cl
     return item.on_hand
 
 
+@handler
 async def transfer_stock(cmd: TransferStock, *, uow: Uow, gate: StockGate, clock: Clock, ids: IdGenerator) -> str:
     if cmd.from_location == cmd.to_location:
         raise InventoryError("a transfer needs two different locations")
@@ -110,8 +116,9 @@ async def transfer_stock(cmd: TransferStock, *, uow: Uow, gate: StockGate, clock
     return reference
 
 
+@handler
 async def reserve_stock(
-    cmd: ReserveStock, *, gate: StockGate, batcher: ReservationBatcher, uow: Uow, default_ttl: int
+    cmd: ReserveStock, *, gate: StockGate, batcher: ReservationBatcher, uow: Uow, reservation_ttl: int
 ) -> str:
     requested: dict[str, int] = {}
     for sku, quantity in cmd.lines:
@@ -126,7 +133,7 @@ async def reserve_stock(
         raise OutOfStock(answer.sold_out)  # answered by the gate: PostgreSQL never saw this buyer
     try:
         reservation_id = await batcher.reserve(
-            cmd.reference, requested, timedelta(seconds=cmd.ttl_seconds or default_ttl)
+            cmd.reference, requested, timedelta(seconds=cmd.ttl_seconds or reservation_ttl)
         )
     except BaseException as error:
         await gate.give_back(answer.taken)
@@ -138,6 +145,7 @@ async def reserve_stock(
     return reservation_id
 
 
+@handler
 async def extend_reservation(cmd: ExtendReservation, *, uow: Uow, clock: Clock) -> None:
     if cmd.seconds <= 0:
         raise InventoryError("extend by a positive number of seconds")
@@ -173,6 +181,7 @@ async def _close(
     return done
 
 
+@handler
 async def commit_reservation(cmd: CommitReservation, *, uow: Uow, clock: Clock, gate: StockGate) -> bool:
     """Payment succeeded: the held units are sold (``reclaim``: re-taken first if the hold lapsed)."""
 
@@ -184,16 +193,19 @@ async def commit_reservation(cmd: CommitReservation, *, uow: Uow, clock: Clock, 
     return await _close(uow, gate, cmd.reservation_id, commit)
 
 
+@handler
 async def ship_reservation(cmd: ShipReservation, *, uow: Uow, gate: StockGate, clock: Clock) -> bool:
     return await _close(uow, gate, cmd.reservation_id,
                         lambda r, items: r.ship(items, actor=cmd.actor, now=clock.now()))
 
 
+@handler
 async def return_reservation(cmd: ReturnReservation, *, uow: Uow, gate: StockGate, clock: Clock) -> bool:
     return await _close(uow, gate, cmd.reservation_id,
                         lambda r, items: r.give_back(items, actor=cmd.actor, now=clock.now()))
 
 
+@handler
 async def release_reservation(cmd: ReleaseReservation, *, uow: Uow, gate: StockGate, clock: Clock) -> bool:
     return await _close(uow, gate, cmd.reservation_id, lambda r, items: r.release(items, now=clock.now()))
 
@@ -220,6 +232,7 @@ async def expire_due(*, uow: Uow, gate: StockGate, clock: Clock, batch_size: int
     return expired
 
 
+@handler
 async def reconcile(cmd: Reconcile, *, uow: Uow, gate: StockGate, clock: Clock, ids: IdGenerator) -> ReconciliationRun:
     """The minute job: expire due holds, check ledger = balance, resynchronise the gate."""
     expired = await expire_due(uow=uow, gate=gate, clock=clock, batch_size=cmd.batch_size)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
+
+from application.messaging.registry import Command
 
 logger = logging.getLogger(__name__)
 
+R = TypeVar("R")
 CommandHandler = Callable[[Any], Awaitable[Any]]
 
 
@@ -16,7 +19,8 @@ class UnknownCommand(LookupError):
 
 
 class MessageBus:
-    """Dispatches a command to its single handler and returns what the handler returns.
+    """Dispatches a command to its single handler and returns what the handler returns, typed by
+    the command (``handle(AddCartLine(...))`` is a ``CartView``).
 
     Unlike an in-process event bus, domain events are not dispatched here: the unit of
     work writes them to the outbox in the command's transaction and the relay delivers
@@ -26,17 +30,25 @@ class MessageBus:
     def __init__(self, handlers: Mapping[type, CommandHandler]) -> None:
         self._handlers = dict(handlers)
 
-    async def handle(self, command: object) -> Any:
+    async def handle(self, command: Command[R]) -> R:
         try:
             handler = self._handlers[type(command)]
         except KeyError:
             raise UnknownCommand(type(command).__name__) from None
         logger.debug("handling %s", type(command).__name__)
-        return await handler(command)
+        result: R = await handler(command)
+        return result
 
     def handles(self, command_type: type) -> bool:
         return command_type in self._handlers
 
+    def handler_for(self, command_type: type) -> CommandHandler:
+        return self._handlers[command_type]
+
+    @property
+    def command_types(self) -> frozenset[type]:
+        return frozenset(self._handlers)
+
     def register(self, handlers: Mapping[type, CommandHandler]) -> None:
-        """Add handlers (the composition root binds handlers that dispatch through this bus)."""
+        """Add handlers (the bootstrap binds handlers that dispatch through this bus)."""
         self._handlers.update(handlers)

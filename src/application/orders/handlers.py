@@ -9,16 +9,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from application.inventory.commands import ReturnReservation, ShipReservation
+from application.messaging.registry import Command, Dispatch, handler
 from application.orders.errors import OrderNotVisible
-from application.orders.queries import OrderView, Uow, order_view, reservation_of
+from application.orders.queries import OrderView, Uow, order_view
 from application.orders.refunds import refund_money, return_gift_card
 from application.ports.clock import Clock, IdGenerator
 from application.ports.payments import PaymentGateway, PaymentStatus
 from domain.inventory.errors import OutOfStock, ReservationClosed
 from domain.orders.order import AFTER_PAYMENT, InvalidTransition, Order, OrderStatus, RefundTooLarge
 from domain.shared.errors import ConcurrencyConflict, NotFound
-
-Dispatch = Callable[[object], Awaitable[Any]]
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class MarkPaid:
+class MarkPaid(Command[OrderView]):
     """Staff record that a manual (invoice, cash on delivery) order was paid."""
 
     order_id: str
@@ -35,14 +34,14 @@ class MarkPaid:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class FulfilOrder:
+class FulfilOrder(Command[OrderView]):
     order_id: str
     actor: str
     lines: dict[str, int] | None = None  # line id -> quantity; None: everything left
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ShipOrder:
+class ShipOrder(Command[OrderView]):
     order_id: str
     actor: str
     carrier: str
@@ -50,7 +49,7 @@ class ShipOrder:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SettleOrderStock:
+class SettleOrderStock(Command[str]):
     """Bring the order's stock in line with where the order is (the outbox consumer of its status
     changes): shipped units leave on-hand; an order that ended unshipped puts its units back on sale."""
 
@@ -58,20 +57,20 @@ class SettleOrderStock:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class DeliverOrder:
+class DeliverOrder(Command[OrderView]):
     order_id: str
     actor: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CancelOrder:
+class CancelOrder(Command[OrderView]):
     order_id: str
     actor: str
     reason: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class RefundOrder:
+class RefundOrder(Command[OrderView]):
     order_id: str
     actor: str
     amount: int
@@ -105,6 +104,7 @@ async def transition(
     raise ConcurrencyConflict(f"order {order_id} kept changing; retry")
 
 
+@handler
 async def mark_paid(command: MarkPaid, *, uow: Uow, clock: Clock) -> OrderView:
     def change(order: Order) -> None:
         if order.payment_provider != "manual":
@@ -115,6 +115,7 @@ async def mark_paid(command: MarkPaid, *, uow: Uow, clock: Clock) -> OrderView:
     return order_view(await transition(uow, command.order_id, change), with_timeline=True)
 
 
+@handler
 async def fulfil_order(command: FulfilOrder, *, uow: Uow, clock: Clock, ids: IdGenerator) -> OrderView:
     def change(order: Order) -> None:
         lines = command.lines or {k: v for k, v in order.unfulfilled().items() if v > 0}
@@ -123,12 +124,14 @@ async def fulfil_order(command: FulfilOrder, *, uow: Uow, clock: Clock, ids: IdG
     return order_view(await transition(uow, command.order_id, change), with_timeline=True)
 
 
+@handler
 async def ship_order(command: ShipOrder, *, uow: Uow, clock: Clock) -> OrderView:
     return order_view(await transition(uow, command.order_id, lambda o: o.ship(
         carrier=command.carrier, tracking_number=command.tracking_number, now=clock.now(), actor=command.actor,
     )), with_timeline=True)
 
 
+@handler
 async def deliver_order(command: DeliverOrder, *, uow: Uow, clock: Clock) -> OrderView:
     return order_view(await transition(uow, command.order_id, lambda o: o.deliver(now=clock.now(),
                                                                                    actor=command.actor)),
@@ -144,10 +147,11 @@ async def _load(uow: Uow, order_id: str) -> Order:
 
 
 async def _return_stock(uow: Uow, order: Order, dispatch: Dispatch, actor: str) -> None:
-    if reservation_id := await reservation_of(uow, order):
+    if reservation_id := order.reservation_id:
         await dispatch(ReturnReservation(reservation_id=reservation_id, actor=actor))
 
 
+@handler
 async def settle_order_stock(command: SettleOrderStock, *, uow: Uow, dispatch: Dispatch) -> str:
     """Idempotent (a reservation ships once and comes back once), so redelivered or reordered
     status events are harmless; it also finishes a cancellation whose own return was lost."""
@@ -155,7 +159,7 @@ async def settle_order_stock(command: SettleOrderStock, *, uow: Uow, dispatch: D
     shipped = any(f.shipped_at for f in order.fulfilments)
     if not shipped and order.status not in (OrderStatus.CANCELLED, OrderStatus.REFUNDED):
         return "nothing-to-do"
-    reservation_id = await reservation_of(uow, order)
+    reservation_id = order.reservation_id
     if reservation_id is None:
         return "no-hold"
     if not shipped:
@@ -171,6 +175,7 @@ async def settle_order_stock(command: SettleOrderStock, *, uow: Uow, dispatch: D
     return "shipped" if moved else "already-settled"
 
 
+@handler
 async def cancel_order(
     command: CancelOrder, *, uow: Uow, clock: Clock, gateways: Mapping[str, PaymentGateway], dispatch: Dispatch,
 ) -> OrderView:
@@ -204,6 +209,7 @@ async def cancel_order(
     return order_view(order, with_timeline=True)
 
 
+@handler
 async def refund_order(
     command: RefundOrder, *, uow: Uow, clock: Clock, gateways: Mapping[str, PaymentGateway],
 ) -> OrderView:

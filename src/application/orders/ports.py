@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from application.giftcards.ports import GiftCardRepository
 from application.orders.read_models import OrderViews
 from application.ports.unit_of_work import UnitOfWork
+from application.promotions.ports import PromotionRepository
 from domain.orders.order import Order
 
 
@@ -34,5 +36,10 @@ class OrderRepository(Protocol):
 
 
 class OrderUnitOfWork(UnitOfWork, Protocol):
+    """What orders use: the orders and their views, and the gift-card money and promotion uses
+    an order gives back when it is cancelled."""
+
     orders: OrderRepository
     order_views: OrderViews
+    gift_cards: GiftCardRepository
+    promotions: PromotionRepository

@@ -9,8 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from application.inventory.commands import CommitReservation, ReleaseReservation
-from application.orders.handlers import Dispatch, transition
-from application.orders.queries import Uow, reservation_of
+from application.messaging.registry import Command, Dispatch, handler
+from application.orders.handlers import transition
+from application.orders.queries import Uow
 from application.orders.refunds import refund_money, return_gift_card
 from application.ports.clock import Clock
 from application.ports.payments import PaymentGateway
@@ -24,7 +25,7 @@ STOCK_LOST = "stock_lost"  # the timeline note that records the decision to canc
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SecureOrderStock:
+class SecureOrderStock(Command[str]):
     """Commit the order's stock hold (after payment, or at once for manual payment)."""
 
     order_id: str
@@ -35,6 +36,7 @@ async def release_hold(dispatch: Dispatch, reservation_id: str) -> None:
         await dispatch(ReleaseReservation(reservation_id=reservation_id))
 
 
+@handler
 async def secure_order_stock(
     command: SecureOrderStock, *, uow: Uow, dispatch: Dispatch, gateways: Mapping[str, PaymentGateway],
     clock: Clock,
@@ -49,7 +51,7 @@ async def secure_order_stock(
     manual_pending = order.status is OrderStatus.PENDING and order.payment_provider == "manual"
     if order.status is not OrderStatus.PAID and not manual_pending:
         return "nothing-to-do"
-    reservation_id = await reservation_of(uow, order)
+    reservation_id = order.reservation_id
     if reservation_id is None:
         return "no-hold"
     if not order.noted(STOCK_LOST):
@@ -81,7 +83,7 @@ async def secure_order_stock(
                 continue
             if refund_reference is None:
                 await return_gift_card(tx, order, clock=clock)
-            await tx.promotions.release(order.id)  # type: ignore[attr-defined]
+            await tx.promotions.release(order.id)
             await tx.commit()
             return "cancelled"
     raise ConcurrencyConflict(f"order {command.order_id} kept changing; the consumer retries")
@@ -98,8 +100,8 @@ async def cancel_unpaid(uow: Uow, order_id: str, clock: Clock, dispatch: Dispatc
         order.cancel(now=clock.now(), actor="system:reconciler", reason=reason)
         await tx.orders.save(order, expected_version=loaded)
         await return_gift_card(tx, order, clock=clock)
-        await tx.promotions.release(order.id)  # type: ignore[attr-defined]
+        await tx.promotions.release(order.id)
         await tx.commit()
-    reservation_id = await reservation_of(uow, order)
+    reservation_id = order.reservation_id
     if reservation_id:
         await release_hold(dispatch, reservation_id)

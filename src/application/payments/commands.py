@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from application.messaging.registry import Command
 from application.ports.payments import PaymentEvent
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class HandlePaymentEvent:
+class HandlePaymentEvent(Command[str]):
     """A verified provider event, already translated by the provider's adapter."""
 
     provider: str  # the key the gateway is configured under
@@ -16,7 +17,7 @@ class HandlePaymentEvent:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ReconcilePayments:
+class ReconcilePayments(Command[dict[str, int]]):
     """Ask the provider about orders still waiting on an online payment, and settle them."""
 
     older_than_seconds: int = 300

@@ -7,11 +7,12 @@ adapter translates its own event names; nothing here knows them."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from application.orders.queries import Uow, reservation_of
+from application.messaging.registry import Dispatch, handler
+from application.orders.queries import Uow
 from application.orders.stock import cancel_unpaid, release_hold
 from application.payments.commands import HandlePaymentEvent, ReconcilePayments
 from application.payments.policy import PAYMENT_HOLD
@@ -28,13 +29,12 @@ from application.ports.payments import (
 from domain.orders.order import Order, OrderStatus
 from domain.shared.errors import DomainError, NotFound
 
-Dispatch = Callable[[object], Awaitable[Any]]
-
 logger = logging.getLogger(__name__)
 
 RECONCILED_SUCCESS = "reconcile.succeeded"  # the ``type`` of a success the reconciler read from the provider
 
 
+@handler
 async def handle_payment_event(
     command: HandlePaymentEvent, *, uow: Uow, clock: Clock, dispatch: Dispatch,
     gateways: Mapping[str, PaymentGateway],
@@ -88,7 +88,7 @@ async def handle_payment_event(
             await tx.commit()
     if orphan:
         return await _refund_orphan(command.provider, event, uow=uow, clock=clock, gateways=gateways)
-    reservation_id = await reservation_of(uow, order)
+    reservation_id = order.reservation_id
     if outcome == "failed" and reservation_id:
         await release_hold(dispatch, reservation_id)  # the stock goes back on sale
     return outcome
@@ -125,6 +125,7 @@ async def _refund_orphan(provider: str, event: PaymentEvent, *, uow: Uow, clock:
     return "orphan-refunded"
 
 
+@handler
 async def reconcile_payments(
     command: ReconcilePayments, *, uow: Uow, gateways: Mapping[str, PaymentGateway], clock: Clock,
     dispatch: Dispatch,

@@ -7,12 +7,13 @@ import string
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from application.catalog.queries import offers
+from application.messaging.registry import Command, handler
 from application.ports.clock import Clock, IdGenerator
 from application.promotions.codec import promotion_to_builtins
-from application.promotions.ports import Coupon, Limits, PromotionUnitOfWork
+from application.promotions.ports import Coupon, Limits, PreviewUnitOfWork, PromotionUnitOfWork
 from domain.carts.cart import normalise_code
 from domain.promotions.engine import ActivePromotion, PricingContext, PricingLine, price
 from domain.promotions.errors import PromotionError
@@ -45,7 +46,7 @@ class TermsInput:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CreatePromotion:
+class CreatePromotion(Command[dict[str, Any]]):
     terms: TermsInput
     limits: Limits = field(default_factory=Limits)
     starts_at: datetime | None = None
@@ -53,41 +54,41 @@ class CreatePromotion:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class EditPromotion:
+class EditPromotion(Command[dict[str, Any]]):
     promotion_id: str
     terms: TermsInput
     limits: Limits | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PublishPromotion:
+class PublishPromotion(Command[dict[str, Any]]):
     promotion_id: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SchedulePromotion:
+class SchedulePromotion(Command[dict[str, Any]]):
     promotion_id: str
     starts_at: datetime | None
     ends_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ArchivePromotion:
+class ArchivePromotion(Command[dict[str, Any]]):
     promotion_id: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class GetPromotion:
+class GetPromotion(Command[dict[str, Any]]):
     promotion_id: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ListPromotions:
+class ListPromotions(Command[list[dict[str, Any]]]):
     pass
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class AddCoupons:
+class AddCoupons(Command[list[str]]):
     """Register given codes, or generate ``generate`` random ones (``prefix`` + 10 characters)."""
 
     promotion_id: str
@@ -99,7 +100,7 @@ class AddCoupons:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PreviewPromotion:
+class PreviewPromotion(Command[dict[str, Any]]):
     """Price a given cart with the promotion's draft (or latest) version alone, before publishing."""
 
     promotion_id: str
@@ -128,6 +129,7 @@ def _terms(command_terms: TermsInput) -> PromotionTerms:
         raise InvalidInput(str(error)) from None
 
 
+@handler
 async def create_promotion(command: CreatePromotion, *, uow: Uow, clock: Clock, ids: IdGenerator) -> dict[str, Any]:
     promotion = Promotion.create(id=ids.new_id(), terms=_terms(command.terms), now=clock.now(),
                                  starts_at=command.starts_at, ends_at=command.ends_at)
@@ -163,6 +165,7 @@ async def _change(uow: Uow, promotion_id: str, change: Callable[[Promotion, Limi
     return promotion_view(promotion, limits)
 
 
+@handler
 async def edit_promotion(command: EditPromotion, *, uow: Uow, clock: Clock) -> dict[str, Any]:
     terms = _terms(command.terms)
 
@@ -173,6 +176,7 @@ async def edit_promotion(command: EditPromotion, *, uow: Uow, clock: Clock) -> d
     return await _change(uow, command.promotion_id, change)
 
 
+@handler
 async def publish_promotion(command: PublishPromotion, *, uow: Uow, clock: Clock) -> dict[str, Any]:
     def change(promotion: Promotion, limits: Limits) -> Limits:
         promotion.publish(now=clock.now())
@@ -181,6 +185,7 @@ async def publish_promotion(command: PublishPromotion, *, uow: Uow, clock: Clock
     return await _change(uow, command.promotion_id, change)
 
 
+@handler
 async def schedule_promotion(command: SchedulePromotion, *, uow: Uow, clock: Clock) -> dict[str, Any]:
     def change(promotion: Promotion, limits: Limits) -> Limits:
         promotion.schedule(starts_at=command.starts_at, ends_at=command.ends_at, now=clock.now())
@@ -189,6 +194,7 @@ async def schedule_promotion(command: SchedulePromotion, *, uow: Uow, clock: Clo
     return await _change(uow, command.promotion_id, change)
 
 
+@handler
 async def archive_promotion(command: ArchivePromotion, *, uow: Uow, clock: Clock) -> dict[str, Any]:
     def change(promotion: Promotion, limits: Limits) -> Limits:
         promotion.archive(now=clock.now())
@@ -197,12 +203,14 @@ async def archive_promotion(command: ArchivePromotion, *, uow: Uow, clock: Clock
     return await _change(uow, command.promotion_id, change)
 
 
+@handler
 async def get_promotion(query: GetPromotion, *, uow: Uow) -> dict[str, Any]:
     async with uow() as tx:
         promotion, limits = await tx.promotions.get(query.promotion_id)
     return promotion_view(promotion, limits)
 
 
+@handler
 async def list_promotions(query: ListPromotions, *, uow: Uow) -> list[dict[str, Any]]:
     async with uow() as tx:
         promotions = await tx.promotions.all()
@@ -211,6 +219,7 @@ async def list_promotions(query: ListPromotions, *, uow: Uow) -> list[dict[str, 
              "latest_version": p.versions[-1].number} for p in promotions]
 
 
+@handler
 async def add_coupons(command: AddCoupons, *, uow: Uow) -> list[str]:
     if command.generate < 0 or command.generate > 10_000:
         raise InvalidInput("generate between 0 and 10,000 codes at once")
@@ -235,14 +244,17 @@ async def add_coupons(command: AddCoupons, *, uow: Uow) -> list[str]:
     return codes
 
 
-async def preview_promotion(command: PreviewPromotion, *, uow: Uow, clock: Clock) -> dict[str, Any]:
+@handler
+async def preview_promotion(
+    command: PreviewPromotion, *, uow: Callable[[], PreviewUnitOfWork], clock: Clock,
+) -> dict[str, Any]:
     now = clock.now()
     skus = [sku for sku, _ in command.lines]
-    found = await offers(skus, currency=command.currency, channel=None, at=now, uow=cast(Any, uow),
+    found = await offers(skus, currency=command.currency, channel=None, at=now, uow=uow,
                          quantities=dict(command.lines))
     async with uow() as tx:
         promotion, _ = await tx.promotions.get(command.promotion_id)
-        products = {p.id: p for p in await tx.products.get_many(  # type: ignore[attr-defined]
+        products = {p.id: p for p in await tx.products.get_many(
             sorted({o.product_id for o in found.values()}))}
     version = promotion.versions[-1]
     candidate = promotion.active() if promotion.draft is None else None

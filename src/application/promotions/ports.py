@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from application.catalog.ports import ProductReads
 from application.ports.unit_of_work import UnitOfWork
 from domain.promotions.promotion import Promotion
 
@@ -85,3 +86,7 @@ class PromotionRepository(Protocol):
 
 class PromotionUnitOfWork(UnitOfWork, Protocol):
     promotions: PromotionRepository
+
+
+class PreviewUnitOfWork(PromotionUnitOfWork, ProductReads, Protocol):
+    """A preview prices real products under a promotion."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from application.messaging.registry import Command, handler
 from application.ports.clock import IdGenerator
 from application.search.ports import MerchandisingUnitOfWork, SearchIndex
 from domain.search.merchandising import MerchandisingRule, Redirect, SynonymGroup
@@ -14,17 +15,17 @@ Uow = Callable[[], MerchandisingUnitOfWork]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class AddSynonymGroup:
+class AddSynonymGroup(Command[str]):
     terms: list[str]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class RemoveSynonymGroup:
+class RemoveSynonymGroup(Command[None]):
     group_id: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class AddRule:
+class AddRule(Command[str]):
     kind: str
     product_ids: list[str]
     query: str | None = None
@@ -32,18 +33,18 @@ class AddRule:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class RemoveRule:
+class RemoveRule(Command[None]):
     rule_id: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class AddRedirect:
+class AddRedirect(Command[str]):
     query: str
     url: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class RemoveRedirect:
+class RemoveRedirect(Command[None]):
     redirect_id: str
 
 
@@ -55,23 +56,26 @@ async def sync_synonyms(*, uow: Uow, index: SearchIndex) -> int:
     return len(groups)
 
 
-async def add_synonym_group(cmd: AddSynonymGroup, *, uow: Uow, ids: IdGenerator, index: SearchIndex) -> str:
+@handler
+async def add_synonym_group(cmd: AddSynonymGroup, *, uow: Uow, ids: IdGenerator, search_index: SearchIndex) -> str:
     group = SynonymGroup.create(id=ids.new_id(), terms=cmd.terms)
     async with uow() as tx:
         await tx.merchandising.add_synonym_group(group)
         await tx.commit()
-    await sync_synonyms(uow=uow, index=index)
+    await sync_synonyms(uow=uow, index=search_index)
     return group.id
 
 
-async def remove_synonym_group(cmd: RemoveSynonymGroup, *, uow: Uow, index: SearchIndex) -> None:
+@handler
+async def remove_synonym_group(cmd: RemoveSynonymGroup, *, uow: Uow, search_index: SearchIndex) -> None:
     async with uow() as tx:
         if not await tx.merchandising.remove_synonym_group(cmd.group_id):
             raise NotFound(f"no synonym group {cmd.group_id}")
         await tx.commit()
-    await sync_synonyms(uow=uow, index=index)
+    await sync_synonyms(uow=uow, index=search_index)
 
 
+@handler
 async def add_rule(cmd: AddRule, *, uow: Uow, ids: IdGenerator) -> str:
     rule = MerchandisingRule.create(id=ids.new_id(), kind=cmd.kind, product_ids=cmd.product_ids, query=cmd.query,
                                     category_id=cmd.category_id)
@@ -81,6 +85,7 @@ async def add_rule(cmd: AddRule, *, uow: Uow, ids: IdGenerator) -> str:
     return rule.id
 
 
+@handler
 async def remove_rule(cmd: RemoveRule, *, uow: Uow) -> None:
     async with uow() as tx:
         if not await tx.merchandising.remove_rule(cmd.rule_id):
@@ -88,6 +93,7 @@ async def remove_rule(cmd: RemoveRule, *, uow: Uow) -> None:
         await tx.commit()
 
 
+@handler
 async def add_redirect(cmd: AddRedirect, *, uow: Uow, ids: IdGenerator) -> str:
     redirect = Redirect.create(id=ids.new_id(), query=cmd.query, url=cmd.url)
     async with uow() as tx:
@@ -96,6 +102,7 @@ async def add_redirect(cmd: AddRedirect, *, uow: Uow, ids: IdGenerator) -> str:
     return redirect.id
 
 
+@handler
 async def remove_redirect(cmd: RemoveRedirect, *, uow: Uow) -> None:
     async with uow() as tx:
         if not await tx.merchandising.remove_redirect(cmd.redirect_id):

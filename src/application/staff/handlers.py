@@ -6,13 +6,14 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from application.messaging.registry import Command, handler
 from application.ports.clock import Clock, IdGenerator
 from application.staff.ports import StaffToken, StaffUnitOfWork
 from domain.staff.roles import Role
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class IssueStaffToken:
+class IssueStaffToken(Command["IssuedToken"]):
     name: str
     role: Role
 
@@ -29,6 +30,7 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+@handler
 async def issue_staff_token(
     cmd: IssueStaffToken, *, uow: Callable[[], StaffUnitOfWork], clock: Clock, ids: IdGenerator
 ) -> IssuedToken:

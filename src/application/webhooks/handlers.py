@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import msgspec
 
+from application.messaging.registry import Command, handler
 from application.ports.clock import Clock, IdGenerator
 from application.ports.outbox import OutboxMessage
 from application.ports.webhooks import WebhookRequest, WebhookSender, WebhookUnreachable
@@ -40,22 +41,23 @@ SIGNATURE_HEADER = "Emporium-Signature"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CreateSubscription:
+class CreateSubscription(Command[Subscription]):
     url: str
     topics: list[str]
     secret: str | None = None  # None: one is generated (and shown once, in the answer)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class RemoveSubscription:
+class RemoveSubscription(Command[None]):
     subscription_id: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ReplayDelivery:
+class ReplayDelivery(Command[Delivery]):
     delivery_id: str
 
 
+@handler
 async def create_subscription(
     command: CreateSubscription, *, uow: Uow, clock: Clock, ids: IdGenerator,
 ) -> Subscription:
@@ -69,6 +71,7 @@ async def create_subscription(
     return subscription
 
 
+@handler
 async def remove_subscription(command: RemoveSubscription, *, uow: Uow) -> None:
     async with uow() as tx:
         await tx.webhooks.deactivate(command.subscription_id)
@@ -86,6 +89,7 @@ async def list_deliveries(subscription_id: str, *, uow: Uow, limit: int = 100) -
         return await tx.webhooks.deliveries(subscription_id, limit=limit)
 
 
+@handler
 async def replay_delivery(command: ReplayDelivery, *, uow: Uow, clock: Clock) -> Delivery:
     """Schedule the delivery again; the receiver sees the same ``Emporium-Webhook-Id``."""
     async with uow() as tx:

@@ -182,6 +182,8 @@ class Order(Aggregate):
     payment_provider: str = "manual"
     gift_card_code: str | None = None
     gift_card_amount: int = 0  # paid from a gift card when the order was placed
+    reservation_id: str | None = None  # the checkout's stock hold: committed or released with the order
+    guest_id: str | None = None  # the guest who placed it (a customer's orders carry ``customer_id``)
     payments: list[PaymentRecord] = field(default_factory=list)
     refunds: list[RefundRecord] = field(default_factory=list)
     fulfilments: list[Fulfilment] = field(default_factory=list)
@@ -334,6 +336,8 @@ class Order(Aggregate):
         A partly refunded order (a goodwill refund, say) still ships."""
         if self.status not in (S.PAID, S.PARTIALLY_REFUNDED):
             raise InvalidTransition(f"cannot fulfil an order that is {self.status.value}")
+        if not lines:
+            raise InvalidInput("a fulfilment packs at least one unit")
         remaining = self.unfulfilled()
         for line_id, quantity in lines.items():
             if quantity <= 0 or quantity > remaining.get(line_id, 0):

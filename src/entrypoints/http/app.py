@@ -21,6 +21,7 @@ from entrypoints.http.admin.reports import ReportsController
 from entrypoints.http.admin.search import AdminSearchController
 from entrypoints.http.admin.webhooks import AdminWebhookController
 from entrypoints.http.caching import MicroCache
+from entrypoints.http.dependencies import DEPENDENCIES
 from entrypoints.http.health import HealthController
 from entrypoints.http.idempotency import idempotency_middleware
 from entrypoints.http.metrics import MetricsController
@@ -85,6 +86,7 @@ def create_app(container: Container | None = None, *, configure_logs: bool = Tru
         route_handlers=ROUTE_HANDLERS,
         state=State({"documents": MicroCache(ttl=settings.document_cache_seconds)}),
         lifespan=[lifespan],
+        dependencies=DEPENDENCIES,
         middleware=[observe_middleware, csrf_middleware, idempotency_middleware],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(

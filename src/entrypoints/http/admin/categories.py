@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
-from litestar import Controller, Request, post, put
+from litestar import Controller, post, put
 from litestar.params import JSONBody, PathParameter
 from msgspec import Meta
 
@@ -12,6 +12,7 @@ from application.catalog.collections import ArrangeCollection, CreateCollection
 from domain.staff.roles import Role
 from entrypoints.http.admin.products import Name, Slug, Strict
 from entrypoints.http.auth import roles, staff_guard
+from entrypoints.http.dependencies import Bus
 
 CategoryId = Annotated[str, Meta(max_length=64)]
 Position = Annotated[int, Meta(ge=0, le=10_000)]
@@ -39,8 +40,8 @@ class AdminCategoryController(Controller):
     guards = [staff_guard]
 
     @post("/", operation_id="admin_add_category", opt=roles(Role.MERCHANDISER), status_code=201)
-    async def add(self, request: Request[Any, Any, Any], data: JSONBody[CategoryIn]) -> CategoryCreated:
-        category_id = await request.app.state.container.bus().handle(
+    async def add(self, bus: Bus, data: JSONBody[CategoryIn]) -> CategoryCreated:
+        category_id = await bus.handle(
             AddCategory(name=data.name, slug=data.slug, parent_id=data.parent_id, position=data.position)
         )
         return CategoryCreated(id=category_id)
@@ -48,10 +49,10 @@ class AdminCategoryController(Controller):
     @post("/{category_id:str}/move", operation_id="admin_move_category", opt=roles(Role.MERCHANDISER),
           status_code=204)
     async def move(
-        self, request: Request[Any, Any, Any], category_id: Annotated[str, PathParameter(max_length=64)],
+        self, bus: Bus, category_id: Annotated[str, PathParameter(max_length=64)],
         data: JSONBody[MoveIn],
     ) -> None:
-        await request.app.state.container.bus().handle(
+        await bus.handle(
             MoveCategory(category_id=category_id, parent_id=data.parent_id, position=data.position)
         )
 
@@ -76,18 +77,18 @@ class AdminCollectionController(Controller):
     guards = [staff_guard]
 
     @post("/", operation_id="admin_create_collection", opt=roles(Role.MERCHANDISER), status_code=201)
-    async def create(self, request: Request[Any, Any, Any], data: JSONBody[CollectionIn]) -> CategoryCreated:
-        collection_id = await request.app.state.container.bus().handle(
+    async def create(self, bus: Bus, data: JSONBody[CollectionIn]) -> CategoryCreated:
+        collection_id = await bus.handle(
             CreateCollection(name=data.name, slug=data.slug)
         )
         return CategoryCreated(id=collection_id)
 
     @put("/{collection_id:str}/products", operation_id="admin_arrange_collection", opt=roles(Role.MERCHANDISER))
     async def arrange(
-        self, request: Request[Any, Any, Any], collection_id: Annotated[str, PathParameter(max_length=64)],
+        self, bus: Bus, collection_id: Annotated[str, PathParameter(max_length=64)],
         data: JSONBody[ArrangeIn],
     ) -> CollectionSaved:
-        version = await request.app.state.container.bus().handle(
+        version = await bus.handle(
             ArrangeCollection(collection_id=collection_id, product_ids=data.product_ids)
         )
         return CollectionSaved(id=collection_id, version=version)

@@ -14,6 +14,7 @@ from application.inventory import commands as c
 from application.inventory.queries import reservations_in_flight, stock_levels, stock_movements
 from domain.staff.roles import Role
 from entrypoints.http.auth import current_staff, roles, staff_guard
+from entrypoints.http.dependencies import Bus
 
 Sku = Annotated[str, PathParameter(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 LocationId = Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
@@ -113,8 +114,8 @@ class InventoryController(Controller):
     guards = [staff_guard]
 
     @post("/locations", operation_id="admin_add_location", opt=FULFILMENT, status_code=201)
-    async def add_location(self, request: Request[Any, Any, Any], data: JSONBody[LocationIn]) -> dict[str, str]:
-        await request.app.state.container.bus().handle(c.AddLocation(id=data.id, name=data.name,
+    async def add_location(self, bus: Bus, data: JSONBody[LocationIn]) -> dict[str, str]:
+        await bus.handle(c.AddLocation(id=data.id, name=data.name,
                                                                      priority=data.priority))
         return {"id": data.id}
 
@@ -134,29 +135,33 @@ class InventoryController(Controller):
         return await levels_of(request, sku)
 
     @put("/{sku:str}/policy", operation_id="admin_set_stock_policy", opt=FULFILMENT)
-    async def set_policy(self, request: Request[Any, Any, Any], sku: Sku, data: JSONBody[PolicyIn]) -> Levels:
-        await request.app.state.container.bus().handle(c.SetSkuPolicy(sku=sku, **msgspec.structs.asdict(data)))
+    async def set_policy(self, bus: Bus, request: Request[Any, Any, Any],
+                               sku: Sku, data: JSONBody[PolicyIn]) -> Levels:
+        await bus.handle(c.SetSkuPolicy(sku=sku, **msgspec.structs.asdict(data)))
         return await levels_of(request, sku)
 
     @post("/{sku:str}/receive", operation_id="admin_receive_stock", opt=FULFILMENT)
-    async def receive(self, request: Request[Any, Any, Any], sku: Sku, data: JSONBody[ReceiveIn]) -> Levels:
-        await request.app.state.container.bus().handle(
+    async def receive(self, bus: Bus, request: Request[Any, Any, Any],
+                            sku: Sku, data: JSONBody[ReceiveIn]) -> Levels:
+        await bus.handle(
             c.ReceiveStock(sku=sku, location_id=data.location_id, quantity=data.quantity,
                            actor=current_staff(request).id, reference=data.reference)
         )
         return await levels_of(request, sku)
 
     @post("/{sku:str}/adjust", operation_id="admin_adjust_stock", opt=FULFILMENT)
-    async def adjust(self, request: Request[Any, Any, Any], sku: Sku, data: JSONBody[AdjustIn]) -> Levels:
-        await request.app.state.container.bus().handle(
+    async def adjust(self, bus: Bus, request: Request[Any, Any, Any],
+                           sku: Sku, data: JSONBody[AdjustIn]) -> Levels:
+        await bus.handle(
             c.AdjustStock(sku=sku, location_id=data.location_id, delta=data.delta, reason=data.reason,
                           actor=current_staff(request).id)
         )
         return await levels_of(request, sku)
 
     @post("/{sku:str}/transfer", operation_id="admin_transfer_stock", opt=FULFILMENT)
-    async def transfer(self, request: Request[Any, Any, Any], sku: Sku, data: JSONBody[TransferIn]) -> Levels:
-        await request.app.state.container.bus().handle(
+    async def transfer(self, bus: Bus, request: Request[Any, Any, Any],
+                             sku: Sku, data: JSONBody[TransferIn]) -> Levels:
+        await bus.handle(
             c.TransferStock(sku=sku, from_location=data.from_location, to_location=data.to_location,
                             quantity=data.quantity, actor=current_staff(request).id)
         )

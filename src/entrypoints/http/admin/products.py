@@ -6,13 +6,14 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, patch, post, put
+from litestar import Controller, patch, post, put
 from litestar.params import JSONBody, PathParameter
 from msgspec import UNSET, Meta, UnsetType
 
 from application.catalog import commands as c
 from domain.staff.roles import Role
 from entrypoints.http.auth import roles, staff_guard
+from entrypoints.http.dependencies import Bus
 
 Sku = Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", max_length=64)]
 Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}$")]
@@ -146,8 +147,8 @@ class AdminProductController(Controller):
     guards = [staff_guard]
 
     @post("/products", operation_id="admin_create_product", opt=MERCHANDISER, status_code=201)
-    async def create(self, request: Request[Any, Any, Any], data: JSONBody[ProductCreate]) -> Created:
-        product_id = await request.app.state.container.bus().handle(
+    async def create(self, bus: Bus, data: JSONBody[ProductCreate]) -> Created:
+        product_id = await bus.handle(
             c.CreateProduct(
                 name=data.name, sku=data.sku, price_amount=data.price, currency=data.currency, slug=data.slug,
                 description=data.description, status=data.status,
@@ -159,9 +160,9 @@ class AdminProductController(Controller):
 
     @patch("/products/{product_id:str}", operation_id="admin_update_product", opt=MERCHANDISER)
     async def update(
-        self, request: Request[Any, Any, Any], product_id: Id, data: JSONBody[ProductUpdate]
+        self, bus: Bus, product_id: Id, data: JSONBody[ProductUpdate]
     ) -> Saved:
-        version = await request.app.state.container.bus().handle(
+        version = await bus.handle(
             c.UpdateProduct(
                 product_id=product_id, expected_version=_unset(data.expected_version), name=_unset(data.name),
                 slug=_unset(data.slug), description=_unset(data.description), status=_unset(data.status),
@@ -173,18 +174,18 @@ class AdminProductController(Controller):
         return Saved(id=product_id, version=version)
 
     @post("/products/{product_id:str}/variants", operation_id="admin_add_variant", opt=MERCHANDISER, status_code=201)
-    async def add_variant(self, request: Request[Any, Any, Any], product_id: Id, data: JSONBody[VariantIn]) -> Saved:
-        version = await request.app.state.container.bus().handle(
+    async def add_variant(self, bus: Bus, product_id: Id, data: JSONBody[VariantIn]) -> Saved:
+        version = await bus.handle(
             c.AddVariant(product_id=product_id, variant=_variant(data))
         )
         return Saved(id=product_id, version=version)
 
     @patch("/products/{product_id:str}/variants/{sku:str}", operation_id="admin_update_variant", opt=MERCHANDISER)
     async def update_variant(
-        self, request: Request[Any, Any, Any], product_id: Id, sku: Annotated[str, PathParameter(max_length=64)],
+        self, bus: Bus, product_id: Id, sku: Annotated[str, PathParameter(max_length=64)],
         data: JSONBody[VariantUpdate],
     ) -> Saved:
-        version = await request.app.state.container.bus().handle(
+        version = await bus.handle(
             c.UpdateVariant(product_id=product_id, sku=sku, weight_grams=_unset(data.weight_grams),
                             barcode=_unset(data.barcode))
         )
@@ -193,24 +194,24 @@ class AdminProductController(Controller):
     @post("/products/{product_id:str}/options/{option:str}/values", operation_id="admin_add_option_value",
           opt=MERCHANDISER, status_code=201)
     async def add_option_value(
-        self, request: Request[Any, Any, Any], product_id: Id, option: Annotated[str, PathParameter(max_length=100)],
+        self, bus: Bus, product_id: Id, option: Annotated[str, PathParameter(max_length=100)],
         data: JSONBody[OptionValueIn],
     ) -> Saved:
-        version = await request.app.state.container.bus().handle(
+        version = await bus.handle(
             c.AddOptionValue(product_id=product_id, option=option, value=data.value)
         )
         return Saved(id=product_id, version=version)
 
     @post("/price-lists", operation_id="admin_create_price_list", opt=MERCHANDISER, status_code=201)
-    async def create_price_list(self, request: Request[Any, Any, Any], data: JSONBody[PriceListIn]) -> Created:
-        price_list_id = await request.app.state.container.bus().handle(
+    async def create_price_list(self, bus: Bus, data: JSONBody[PriceListIn]) -> Created:
+        price_list_id = await bus.handle(
             c.CreatePriceList(name=data.name, currency=data.currency, channel=data.channel)
         )
         return Created(id=price_list_id)
 
     @put("/price-lists/{price_list_id:str}/prices", operation_id="admin_set_prices", opt=MERCHANDISER)
-    async def set_prices(self, request: Request[Any, Any, Any], price_list_id: Id, data: JSONBody[PricesIn]) -> Saved:
-        version = await request.app.state.container.bus().handle(
+    async def set_prices(self, bus: Bus, price_list_id: Id, data: JSONBody[PricesIn]) -> Saved:
+        version = await bus.handle(
             c.SetPrices(
                 price_list_id=price_list_id,
                 prices=[

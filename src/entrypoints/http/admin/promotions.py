@@ -15,6 +15,7 @@ from application.promotions import handlers as p
 from application.promotions.ports import Limits
 from domain.staff.roles import Role
 from entrypoints.http.auth import current_staff, roles, staff_guard
+from entrypoints.http.dependencies import Bus
 
 MERCHANDISER = roles(Role.MERCHANDISER)
 PromotionId = Annotated[str, PathParameter(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
@@ -92,9 +93,6 @@ class PreviewIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     shipping: Annotated[int, Meta(ge=0)] = 0
 
 
-def _bus(request: Request[Any, Any, Any]) -> Any:
-    return request.app.state.container.bus()
-
 
 class AdminPromotionController(Controller):
     path = "/admin/promotions"
@@ -103,55 +101,48 @@ class AdminPromotionController(Controller):
 
     @post("/", operation_id="admin_create_promotion", opt=MERCHANDISER, status_code=201,
           summary="A new promotion, as a draft (the rule in its text form)")
-    async def create(self, request: Request[Any, Any, Any], data: JSONBody[PromotionIn]) -> dict[str, Any]:
-        view: dict[str, Any] = await _bus(request).handle(p.CreatePromotion(
+    async def create(self, bus: Bus, data: JSONBody[PromotionIn]) -> dict[str, Any]:
+        return await bus.handle(p.CreatePromotion(
             terms=data.to_input(), limits=data.limits.to_limits() if data.limits else Limits(),
             starts_at=data.starts_at, ends_at=data.ends_at,
         ))
-        return view
 
     @get("/", operation_id="admin_list_promotions", opt=MERCHANDISER)
-    async def list_all(self, request: Request[Any, Any, Any]) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = await _bus(request).handle(p.ListPromotions())
-        return found
+    async def list_all(self, bus: Bus, request: Request[Any, Any, Any]) -> list[dict[str, Any]]:
+        return await bus.handle(p.ListPromotions())
 
     @get("/{promotion_id:str}", operation_id="admin_get_promotion", opt=MERCHANDISER, summary="With all versions")
-    async def get_one(self, request: Request[Any, Any, Any], promotion_id: PromotionId) -> dict[str, Any]:
-        view: dict[str, Any] = await _bus(request).handle(p.GetPromotion(promotion_id=promotion_id))
-        return view
+    async def get_one(self, bus: Bus, promotion_id: PromotionId) -> dict[str, Any]:
+        return await bus.handle(p.GetPromotion(promotion_id=promotion_id))
 
     @put("/{promotion_id:str}", operation_id="admin_edit_promotion", opt=MERCHANDISER,
          summary="Edit the draft; editing a published promotion starts a new version")
-    async def edit(self, request: Request[Any, Any, Any], promotion_id: PromotionId,
+    async def edit(self, bus: Bus, promotion_id: PromotionId,
                    data: JSONBody[EditIn]) -> dict[str, Any]:
-        view: dict[str, Any] = await _bus(request).handle(p.EditPromotion(
+        return await bus.handle(p.EditPromotion(
             promotion_id=promotion_id, terms=data.to_input(), limits=data.limits.to_limits() if data.limits else None,
         ))
-        return view
 
     @post("/{promotion_id:str}/publish", operation_id="admin_publish_promotion", opt=MERCHANDISER, status_code=200)
-    async def publish(self, request: Request[Any, Any, Any], promotion_id: PromotionId) -> dict[str, Any]:
-        view: dict[str, Any] = await _bus(request).handle(p.PublishPromotion(promotion_id=promotion_id))
-        return view
+    async def publish(self, bus: Bus, promotion_id: PromotionId) -> dict[str, Any]:
+        return await bus.handle(p.PublishPromotion(promotion_id=promotion_id))
 
     @post("/{promotion_id:str}/schedule", operation_id="admin_schedule_promotion", opt=MERCHANDISER,
           status_code=200)
-    async def schedule(self, request: Request[Any, Any, Any], promotion_id: PromotionId,
+    async def schedule(self, bus: Bus, promotion_id: PromotionId,
                        data: JSONBody[ScheduleIn]) -> dict[str, Any]:
-        view: dict[str, Any] = await _bus(request).handle(
+        return await bus.handle(
             p.SchedulePromotion(promotion_id=promotion_id, starts_at=data.starts_at, ends_at=data.ends_at))
-        return view
 
     @post("/{promotion_id:str}/archive", operation_id="admin_archive_promotion", opt=MERCHANDISER, status_code=200)
-    async def archive(self, request: Request[Any, Any, Any], promotion_id: PromotionId) -> dict[str, Any]:
-        view: dict[str, Any] = await _bus(request).handle(p.ArchivePromotion(promotion_id=promotion_id))
-        return view
+    async def archive(self, bus: Bus, promotion_id: PromotionId) -> dict[str, Any]:
+        return await bus.handle(p.ArchivePromotion(promotion_id=promotion_id))
 
     @post("/{promotion_id:str}/coupons", operation_id="admin_add_coupons", opt=MERCHANDISER, status_code=201,
           summary="Register codes or generate a set")
-    async def coupons(self, request: Request[Any, Any, Any], promotion_id: PromotionId,
+    async def coupons(self, bus: Bus, promotion_id: PromotionId,
                       data: JSONBody[CouponsIn]) -> dict[str, list[str]]:
-        codes: list[str] = await _bus(request).handle(p.AddCoupons(
+        codes = await bus.handle(p.AddCoupons(
             promotion_id=promotion_id, codes=tuple(data.codes), generate=data.generate, prefix=data.prefix,
             usage_limit=data.usage_limit, per_customer_limit=data.per_customer_limit,
         ))
@@ -159,14 +150,13 @@ class AdminPromotionController(Controller):
 
     @post("/{promotion_id:str}/preview", operation_id="admin_preview_promotion", opt=MERCHANDISER, status_code=200,
           summary="Price a cart with the draft (or latest) version, before publishing")
-    async def preview(self, request: Request[Any, Any, Any], promotion_id: PromotionId,
+    async def preview(self, bus: Bus, promotion_id: PromotionId,
                       data: JSONBody[PreviewIn]) -> dict[str, Any]:
-        view: dict[str, Any] = await _bus(request).handle(p.PreviewPromotion(
+        return await bus.handle(p.PreviewPromotion(
             promotion_id=promotion_id, lines=tuple((x.sku, x.quantity) for x in data.lines), currency=data.currency,
             coupon_codes=tuple(data.coupon_codes), customer_groups=tuple(data.customer_groups),
             first_order=data.first_order, shipping=data.shipping,
         ))
-        return view
 
 
 class GiftCardIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -180,15 +170,14 @@ class AdminGiftCardController(Controller):
     guards = [staff_guard]
 
     @post("/", operation_id="admin_issue_gift_card", opt=MERCHANDISER, status_code=201)
-    async def issue(self, request: Request[Any, Any, Any], data: JSONBody[GiftCardIn]) -> dict[str, Any]:
-        card: dict[str, Any] = await _bus(request).handle(IssueGiftCard(
+    async def issue(self, bus: Bus, request: Request[Any, Any, Any],
+                          data: JSONBody[GiftCardIn]) -> dict[str, Any]:
+        return await bus.handle(IssueGiftCard(
             amount=data.amount, currency=data.currency, actor=f"staff:{current_staff(request).id}"))
-        return card
 
     @get("/{code:str}", operation_id="admin_get_gift_card", opt=roles(Role.MERCHANDISER, Role.SUPPORT),
          summary="Balance and the ledger of redemptions and refunds")
     async def get_card(
-        self, request: Request[Any, Any, Any], code: Annotated[str, PathParameter(max_length=32)],
+        self, bus: Bus, code: Annotated[str, PathParameter(max_length=32)],
     ) -> dict[str, Any]:
-        card: dict[str, Any] = await _bus(request).handle(GetGiftCard(code=code))
-        return card
+        return await bus.handle(GetGiftCard(code=code))

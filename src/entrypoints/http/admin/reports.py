@@ -22,6 +22,7 @@ from application.analytics.handlers import (
 from application.orders.queries import SalesReport
 from domain.staff.roles import Role
 from entrypoints.http.auth import roles, staff_guard
+from entrypoints.http.dependencies import Bus
 
 MAX_RANGE_DAYS = 366
 Currency = Annotated[str | None, QueryParameter(pattern="^[A-Z]{3}$")]
@@ -95,15 +96,15 @@ class ReportsController(Controller):
 
     @get("/sales", operation_id="admin_report_sales", opt=roles(Role.SUPPORT))
     async def sales(
-        self,
-        request: Request[Any, Any, Any],
+        self, bus: Bus,
+
         start: Annotated[date, QueryParameter(name="from")],
         end: Annotated[date, QueryParameter(name="to")],
         output: Annotated[Literal["json", "csv"], QueryParameter(name="format")] = "json",
     ) -> Response[Any]:
         """Sales per day per currency: gross, discounts, tax, shipping, refunds and net."""
         _check_range(start, end)
-        rows = await request.app.state.container.bus().handle(SalesReport(start=start, end=end))
+        rows = await bus.handle(SalesReport(start=start, end=end))
         return _respond(rows, output)
 
     @get("/top-products", operation_id="admin_report_top_products", opt=roles(Role.SUPPORT, Role.MERCHANDISER))

@@ -13,6 +13,7 @@ from application.search import merchandising as m
 from domain.staff.roles import Role
 from entrypoints.http.admin.products import Strict
 from entrypoints.http.auth import roles, staff_guard
+from entrypoints.http.dependencies import Bus
 
 MERCHANDISER = roles(Role.MERCHANDISER)
 Term = Annotated[str, Meta(min_length=1, max_length=100)]
@@ -81,29 +82,29 @@ class AdminSearchController(Controller):
         )
 
     @post("/synonyms", operation_id="admin_add_synonym_group", opt=MERCHANDISER, status_code=201)
-    async def add_synonyms(self, request: Request[Any, Any, Any], data: JSONBody[SynonymGroupIn]) -> Created:
-        return Created(id=await request.app.state.container.bus().handle(m.AddSynonymGroup(terms=data.terms)))
+    async def add_synonyms(self, bus: Bus, data: JSONBody[SynonymGroupIn]) -> Created:
+        return Created(id=await bus.handle(m.AddSynonymGroup(terms=data.terms)))
 
     @delete("/synonyms/{group_id:str}", operation_id="admin_remove_synonym_group", opt=MERCHANDISER,
             status_code=204)
-    async def remove_synonyms(self, request: Request[Any, Any, Any], group_id: Id) -> None:
-        await request.app.state.container.bus().handle(m.RemoveSynonymGroup(group_id=group_id))
+    async def remove_synonyms(self, bus: Bus, group_id: Id) -> None:
+        await bus.handle(m.RemoveSynonymGroup(group_id=group_id))
 
     @post("/rules", operation_id="admin_add_search_rule", opt=MERCHANDISER, status_code=201)
-    async def add_rule(self, request: Request[Any, Any, Any], data: JSONBody[RuleIn]) -> Created:
+    async def add_rule(self, bus: Bus, data: JSONBody[RuleIn]) -> Created:
         rule = m.AddRule(kind=data.kind, product_ids=data.product_ids, query=data.query, category_id=data.category_id)
-        return Created(id=await request.app.state.container.bus().handle(rule))
+        return Created(id=await bus.handle(rule))
 
     @delete("/rules/{rule_id:str}", operation_id="admin_remove_search_rule", opt=MERCHANDISER, status_code=204)
-    async def remove_rule(self, request: Request[Any, Any, Any], rule_id: Id) -> None:
-        await request.app.state.container.bus().handle(m.RemoveRule(rule_id=rule_id))
+    async def remove_rule(self, bus: Bus, rule_id: Id) -> None:
+        await bus.handle(m.RemoveRule(rule_id=rule_id))
 
     @post("/redirects", operation_id="admin_add_search_redirect", opt=MERCHANDISER, status_code=201)
-    async def add_redirect(self, request: Request[Any, Any, Any], data: JSONBody[RedirectIn]) -> Created:
-        return Created(id=await request.app.state.container.bus().handle(m.AddRedirect(query=data.query,
+    async def add_redirect(self, bus: Bus, data: JSONBody[RedirectIn]) -> Created:
+        return Created(id=await bus.handle(m.AddRedirect(query=data.query,
                                                                                           url=data.url)))
 
     @delete("/redirects/{redirect_id:str}", operation_id="admin_remove_search_redirect", opt=MERCHANDISER,
             status_code=204)
-    async def remove_redirect(self, request: Request[Any, Any, Any], redirect_id: Id) -> None:
-        await request.app.state.container.bus().handle(m.RemoveRedirect(redirect_id=redirect_id))
+    async def remove_redirect(self, bus: Bus, redirect_id: Id) -> None:
+        await bus.handle(m.RemoveRedirect(redirect_id=redirect_id))

@@ -15,6 +15,7 @@ from domain.staff.roles import Role
 from domain.webhooks.subscription import Delivery, Subscription
 from entrypoints.http.admin.products import Strict
 from entrypoints.http.auth import roles, staff_guard
+from entrypoints.http.dependencies import Bus
 
 OWNER = roles(Role.OWNER)
 Id = Annotated[str, PathParameter(max_length=64)]
@@ -72,9 +73,9 @@ class AdminWebhookController(Controller):
     guards = [staff_guard]
 
     @post("/", operation_id="admin_create_webhook", opt=OWNER, status_code=201)
-    async def create(self, request: Request[Any, Any, Any], data: JSONBody[WebhookCreate]) -> Webhook:
+    async def create(self, bus: Bus, data: JSONBody[WebhookCreate]) -> Webhook:
         command = w.CreateSubscription(url=data.url, topics=data.event_types, secret=data.secret)
-        created = await request.app.state.container.bus().handle(command)
+        created = await bus.handle(command)
         return webhook(created, with_secret=data.secret is None)
 
     @get("/", operation_id="admin_list_webhooks", opt=OWNER)
@@ -82,8 +83,8 @@ class AdminWebhookController(Controller):
         return [webhook(s) for s in await w.list_subscriptions(uow=request.app.state.container.uow_factory())]
 
     @delete("/{webhook_id:str}", operation_id="admin_delete_webhook", opt=OWNER, status_code=204)
-    async def remove(self, request: Request[Any, Any, Any], webhook_id: Id) -> None:
-        await request.app.state.container.bus().handle(w.RemoveSubscription(subscription_id=webhook_id))
+    async def remove(self, bus: Bus, webhook_id: Id) -> None:
+        await bus.handle(w.RemoveSubscription(subscription_id=webhook_id))
 
     @get("/{webhook_id:str}/deliveries", operation_id="admin_list_webhook_deliveries", opt=OWNER)
     async def deliveries(self, request: Request[Any, Any, Any], webhook_id: Id) -> list[WebhookDelivery]:
@@ -92,6 +93,6 @@ class AdminWebhookController(Controller):
 
     @post("/deliveries/{delivery_id:str}/replay", operation_id="admin_replay_webhook_delivery", opt=OWNER,
           status_code=202)
-    async def replay(self, request: Request[Any, Any, Any], delivery_id: Id) -> WebhookDelivery:
-        replayed = await request.app.state.container.bus().handle(w.ReplayDelivery(delivery_id=delivery_id))
+    async def replay(self, bus: Bus, delivery_id: Id) -> WebhookDelivery:
+        replayed = await bus.handle(w.ReplayDelivery(delivery_id=delivery_id))
         return delivery(replayed)

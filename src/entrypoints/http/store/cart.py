@@ -13,6 +13,7 @@ from application.carts import commands as c
 from application.carts.errors import CartNotFound
 from application.carts.read_models import CartView
 from domain.carts.cart import MAX_LINE_QUANTITY, Owner
+from entrypoints.http.dependencies import Bus
 from entrypoints.http.store.identity import Shopper, guest_owner, shopper
 
 Sku = Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
@@ -35,8 +36,9 @@ class CouponBody(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     code: Code
 
 
-async def _answer(request: Request[Any, Any, Any], who: Shopper, status: int = 200) -> Response[CartView]:
-    view = await request.app.state.container.bus().handle(c.ViewCart(owner=who.owner, channel=_channel(request)))
+async def _answer(bus: Bus, request: Request[Any, Any, Any], who: Shopper, status: int = 200,
+                  ) -> Response[CartView]:
+    view = await bus.handle(c.ViewCart(owner=who.owner, channel=_channel(request)))
     return Response(view, status_code=status, cookies=who.new_cookies)
 
 
@@ -45,50 +47,53 @@ class StoreCartController(Controller):
     tags = ["store: cart"]
 
     @get("/", operation_id="store_get_cart", summary="The cart, priced now")
-    async def get_cart(self, request: Request[Any, Any, Any]) -> Response[CartView]:
-        return await _answer(request, await shopper(request))
+    async def get_cart(self, bus: Bus, request: Request[Any, Any, Any]) -> Response[CartView]:
+        return await _answer(bus, request, await shopper(request))
 
     @post("/lines", operation_id="store_add_cart_line", summary=f"Add a SKU (same SKU adds up, ≤ {MAX_LINE_QUANTITY})")
-    async def add_line(self, request: Request[Any, Any, Any], data: JSONBody[AddLine]) -> Response[CartView]:
+    async def add_line(self, bus: Bus, request: Request[Any, Any, Any],
+                             data: JSONBody[AddLine]) -> Response[CartView]:
         who = await shopper(request)
         owner = guest_owner(request, who)
-        await request.app.state.container.bus().handle(c.AddCartLine(
+        await bus.handle(c.AddCartLine(
             owner=owner, sku=data.sku, quantity=data.quantity, channel=_channel(request),
         ))
-        return await _answer(request, who, status=201)
+        return await _answer(bus, request, who, status=201)
 
     @patch("/lines/{line_id:str}", operation_id="store_change_cart_line")
     async def change_line(
-        self, request: Request[Any, Any, Any], line_id: LineId, data: JSONBody[ChangeLine],
+        self, bus: Bus, request: Request[Any, Any, Any], line_id: LineId, data: JSONBody[ChangeLine],
     ) -> Response[CartView]:
         who = await shopper(request)
-        await request.app.state.container.bus().handle(
+        await bus.handle(
             c.ChangeCartLine(owner=_owner(who), line_id=line_id, quantity=data.quantity)
         )
-        return await _answer(request, who)
+        return await _answer(bus, request, who)
 
     @delete("/lines/{line_id:str}", operation_id="store_remove_cart_line", status_code=200)
-    async def remove_line(self, request: Request[Any, Any, Any], line_id: LineId) -> Response[CartView]:
+    async def remove_line(self, bus: Bus, request: Request[Any, Any, Any],
+                                line_id: LineId) -> Response[CartView]:
         who = await shopper(request)
-        await request.app.state.container.bus().handle(c.RemoveCartLine(owner=_owner(who), line_id=line_id))
-        return await _answer(request, who)
+        await bus.handle(c.RemoveCartLine(owner=_owner(who), line_id=line_id))
+        return await _answer(bus, request, who)
 
     @post("/coupons", operation_id="store_apply_coupon")
-    async def apply_coupon(self, request: Request[Any, Any, Any], data: JSONBody[CouponBody]) -> Response[CartView]:
+    async def apply_coupon(self, bus: Bus, request: Request[Any, Any, Any],
+                                 data: JSONBody[CouponBody]) -> Response[CartView]:
         who = await shopper(request)
         owner = guest_owner(request, who)
-        await request.app.state.container.bus().handle(
+        await bus.handle(
             c.ApplyCoupon(owner=owner, code=data.code, channel=_channel(request))
         )
-        return await _answer(request, who)
+        return await _answer(bus, request, who)
 
     @delete("/coupons/{code:str}", operation_id="store_remove_coupon", status_code=200)
     async def remove_coupon(
-        self, request: Request[Any, Any, Any], code: Annotated[str, PathParameter(max_length=64)],
+        self, bus: Bus, request: Request[Any, Any, Any], code: Annotated[str, PathParameter(max_length=64)],
     ) -> Response[CartView]:
         who = await shopper(request)
-        await request.app.state.container.bus().handle(c.RemoveCoupon(owner=_owner(who), code=code))
-        return await _answer(request, who)
+        await bus.handle(c.RemoveCoupon(owner=_owner(who), code=code))
+        return await _answer(bus, request, who)
 
 
 def _channel(request: Request[Any, Any, Any]) -> str | None:

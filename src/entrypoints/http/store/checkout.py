@@ -18,6 +18,7 @@ from application.orders.queries import GetOrder, ListOrders, OrderView
 from application.orders.read_models import OrderFilter, OrderPage
 from domain.carts.cart import Owner
 from domain.shared.address import Address
+from entrypoints.http.dependencies import Bus
 from entrypoints.http.store.identity import shopper
 
 CheckoutId = Annotated[str, PathParameter(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
@@ -67,77 +68,67 @@ async def _owner(request: Request[Any, Any, Any]) -> Owner:
     return who.owner
 
 
-def _bus(request: Request[Any, Any, Any]) -> Any:
-    return request.app.state.container.bus()
-
 
 class StoreCheckoutController(Controller):
     path = "/store/checkout"
     tags = ["store: checkout"]
 
     @post("/", operation_id="store_start_checkout", summary="Start a checkout from the current cart")
-    async def start(self, request: Request[Any, Any, Any]) -> CheckoutView:
-        view: CheckoutView = await _bus(request).handle(c.StartCheckout(owner=await _owner(request)))
-        return view
+    async def start(self, bus: Bus, request: Request[Any, Any, Any]) -> CheckoutView:
+        return await bus.handle(c.StartCheckout(owner=await _owner(request)))
 
     @get("/{checkout_id:str}", operation_id="store_get_checkout", summary="Resume: the checkout and its next step")
-    async def get_checkout(self, request: Request[Any, Any, Any], checkout_id: CheckoutId) -> CheckoutView:
-        view: CheckoutView = await _bus(request).handle(
+    async def get_checkout(self, bus: Bus, request: Request[Any, Any, Any],
+                                 checkout_id: CheckoutId) -> CheckoutView:
+        return await bus.handle(
             c.GetCheckout(owner=await _owner(request), checkout_id=checkout_id))
-        return view
 
     @put("/{checkout_id:str}/contact", operation_id="store_checkout_contact")
     async def contact(
-        self, request: Request[Any, Any, Any], checkout_id: CheckoutId, data: JSONBody[Contact],
+        self, bus: Bus, request: Request[Any, Any, Any], checkout_id: CheckoutId, data: JSONBody[Contact],
     ) -> CheckoutView:
-        view: CheckoutView = await _bus(request).handle(
+        return await bus.handle(
             c.SetContact(owner=await _owner(request), checkout_id=checkout_id, email=data.email))
-        return view
 
     @put("/{checkout_id:str}/address", operation_id="store_checkout_address")
     async def address(
-        self, request: Request[Any, Any, Any], checkout_id: CheckoutId, data: JSONBody[Addresses],
+        self, bus: Bus, request: Request[Any, Any, Any], checkout_id: CheckoutId, data: JSONBody[Addresses],
     ) -> CheckoutView:
-        view: CheckoutView = await _bus(request).handle(c.SetAddress(
+        return await bus.handle(c.SetAddress(
             owner=await _owner(request), checkout_id=checkout_id, shipping=data.shipping.to_address(),
             billing=data.billing.to_address() if data.billing else None,
         ))
-        return view
 
     @get("/{checkout_id:str}/shipping-options", operation_id="store_checkout_shipping_options")
     async def shipping_options(
-        self, request: Request[Any, Any, Any], checkout_id: CheckoutId,
+        self, bus: Bus, request: Request[Any, Any, Any], checkout_id: CheckoutId,
     ) -> list[ShippingOptionView]:
-        options: list[ShippingOptionView] = await _bus(request).handle(
+        return await bus.handle(
             c.ShippingOptions(owner=await _owner(request), checkout_id=checkout_id))
-        return options
 
     @put("/{checkout_id:str}/shipping", operation_id="store_checkout_shipping")
     async def shipping(
-        self, request: Request[Any, Any, Any], checkout_id: CheckoutId, data: JSONBody[ShippingChoice],
+        self, bus: Bus, request: Request[Any, Any, Any], checkout_id: CheckoutId, data: JSONBody[ShippingChoice],
     ) -> CheckoutView:
-        view: CheckoutView = await _bus(request).handle(
+        return await bus.handle(
             c.ChooseShipping(owner=await _owner(request), checkout_id=checkout_id, method_id=data.method_id))
-        return view
 
     @post("/{checkout_id:str}/payment", operation_id="store_checkout_payment", status_code=200,
           summary="Freeze the priced cart and hold the stock; nothing is charged yet")
     async def payment(
-        self, request: Request[Any, Any, Any], checkout_id: CheckoutId, data: JSONBody[PaymentChoice],
+        self, bus: Bus, request: Request[Any, Any, Any], checkout_id: CheckoutId, data: JSONBody[PaymentChoice],
     ) -> CheckoutView:
-        view: CheckoutView = await _bus(request).handle(
+        return await bus.handle(
             c.StartPayment(owner=await _owner(request), checkout_id=checkout_id, provider=data.provider,
                            gift_card=data.gift_card))
-        return view
 
     @post("/{checkout_id:str}/place", operation_id="store_checkout_place", status_code=201,
           summary="Place the order (Idempotency-Key required); Stripe returns the client secret")
-    async def place(self, request: Request[Any, Any, Any], checkout_id: CheckoutId) -> PlacedOrderView:
+    async def place(self, bus: Bus, request: Request[Any, Any, Any], checkout_id: CheckoutId) -> PlacedOrderView:
         if not request.headers.get("idempotency-key"):
             raise IdempotencyKeyRequired("placing an order needs an Idempotency-Key header")
-        placed: PlacedOrderView = await _bus(request).handle(
+        return await bus.handle(
             c.PlaceOrder(owner=await _owner(request), checkout_id=checkout_id))
-        return placed
 
 
 class StoreOrderController(Controller):
@@ -146,18 +137,16 @@ class StoreOrderController(Controller):
 
     @get("/", operation_id="store_list_orders", summary="My order history (signed-in customers), newest first")
     async def history(
-        self, request: Request[Any, Any, Any],
+        self, bus: Bus, request: Request[Any, Any, Any],
         cursor: Annotated[str | None, QueryParameter(name="cursor", max_length=200)] = None,
         limit: Annotated[int, QueryParameter(name="limit", ge=1, le=100)] = 20,
     ) -> OrderPage:
         who = await shopper(request)
         if not who.customer_id:
             raise SignInRequired("sign in to see your orders")
-        page: OrderPage = await _bus(request).handle(
+        return await bus.handle(
             ListOrders(filter=OrderFilter(customer_id=who.customer_id, cursor=cursor, limit=limit)))
-        return page
 
     @get("/{order_id:str}", operation_id="store_get_order", summary="One of my orders")
-    async def get_order(self, request: Request[Any, Any, Any], order_id: CheckoutId) -> OrderView:
-        view: OrderView = await _bus(request).handle(GetOrder(order_id=order_id, owner=await _owner(request)))
-        return view
+    async def get_order(self, bus: Bus, request: Request[Any, Any, Any], order_id: CheckoutId) -> OrderView:
+        return await bus.handle(GetOrder(order_id=order_id, owner=await _owner(request)))

@@ -17,6 +17,7 @@ from application.customers.errors import SignInRequired
 from domain.carts.cart import MergeReport, Owner
 from domain.customers.customer import Customer
 from domain.shared.address import Address
+from entrypoints.http.dependencies import Bus
 from entrypoints.http.store.identity import (
     Shopper,
     session_cookies,
@@ -134,9 +135,8 @@ def _signed_in(who: Shopper) -> str:
 
 
 async def _start_session(
-    request: Request[Any, Any, Any], who: Shopper, email: str, password: str, status: int,
+    bus: Bus, request: Request[Any, Any, Any], who: Shopper, email: str, password: str, status: int,
 ) -> Response[SessionView]:
-    bus = request.app.state.container.bus()
     signed = await bus.handle(h.SignIn(email=email, password=password, client_ip=_client_ip(request)))
     if who.session_token:
         await bus.handle(h.SignOut(token=who.session_token))
@@ -156,41 +156,45 @@ class StoreCustomerController(Controller):
     tags = ["store: customers"]
 
     @post("/store/customers", operation_id="store_register", summary="Register (and sign in)")
-    async def register(self, request: Request[Any, Any, Any], data: JSONBody[Registration]) -> Response[SessionView]:
+    async def register(self, bus: Bus, request: Request[Any, Any, Any],
+                             data: JSONBody[Registration]) -> Response[SessionView]:
         who = await shopper(request)
-        await request.app.state.container.bus().handle(h.RegisterCustomer(
+        await bus.handle(h.RegisterCustomer(
             email=data.email, password=data.password, name=data.name, marketing_opt_in=data.marketing_opt_in,
         ))
-        return await _start_session(request, who, data.email, data.password, status=201)
+        return await _start_session(bus, request, who, data.email, data.password, status=201)
 
     @post("/store/session", operation_id="store_sign_in", summary="Sign in; the guest cart merges into yours")
-    async def sign_in(self, request: Request[Any, Any, Any], data: JSONBody[Credentials]) -> Response[SessionView]:
-        return await _start_session(request, await shopper(request), data.email, data.password, status=200)
+    async def sign_in(self, bus: Bus, request: Request[Any, Any, Any],
+                            data: JSONBody[Credentials]) -> Response[SessionView]:
+        return await _start_session(bus, request, await shopper(request), data.email, data.password, status=200)
 
     @delete("/store/session", operation_id="store_sign_out", status_code=204)
-    async def sign_out(self, request: Request[Any, Any, Any]) -> Response[None]:
+    async def sign_out(self, bus: Bus, request: Request[Any, Any, Any]) -> Response[None]:
         who = await shopper(request)
         if who.session_token:
-            await request.app.state.container.bus().handle(h.SignOut(token=who.session_token))
+            await bus.handle(h.SignOut(token=who.session_token))
         return Response(None, status_code=204, cookies=signed_out_cookies(request))
 
     @get("/store/customers/me", operation_id="store_me")
-    async def me(self, request: Request[Any, Any, Any]) -> CustomerView:
+    async def me(self, bus: Bus, request: Request[Any, Any, Any]) -> CustomerView:
         customer_id = _signed_in(await shopper(request))
-        return customer_view(await request.app.state.container.bus().handle(h.GetProfile(customer_id=customer_id)))
+        return customer_view(await bus.handle(h.GetProfile(customer_id=customer_id)))
 
     @patch("/store/customers/me", operation_id="store_update_me")
-    async def update_me(self, request: Request[Any, Any, Any], data: JSONBody[ProfileChange]) -> CustomerView:
+    async def update_me(self, bus: Bus, request: Request[Any, Any, Any],
+                              data: JSONBody[ProfileChange]) -> CustomerView:
         customer_id = _signed_in(await shopper(request))
-        customer = await request.app.state.container.bus().handle(
+        customer = await bus.handle(
             h.UpdateProfile(customer_id=customer_id, name=data.name, marketing_opt_in=data.marketing_opt_in)
         )
         return customer_view(customer)
 
     @post("/store/customers/me/addresses", operation_id="store_add_address")
-    async def add_address(self, request: Request[Any, Any, Any], data: JSONBody[AddressBody]) -> CustomerView:
+    async def add_address(self, bus: Bus, request: Request[Any, Any, Any],
+                                data: JSONBody[AddressBody]) -> CustomerView:
         customer_id = _signed_in(await shopper(request))
-        customer, _ = await request.app.state.container.bus().handle(h.AddAddress(
+        customer, _ = await bus.handle(h.AddAddress(
             customer_id=customer_id, address=data.to_address(), default_shipping=data.default_shipping,
             default_billing=data.default_billing,
         ))
@@ -198,28 +202,30 @@ class StoreCustomerController(Controller):
 
     @put("/store/customers/me/addresses/{address_id:str}", operation_id="store_replace_address")
     async def replace_address(
-        self, request: Request[Any, Any, Any], address_id: AddressId, data: JSONBody[AddressBody],
+        self, bus: Bus, request: Request[Any, Any, Any], address_id: AddressId, data: JSONBody[AddressBody],
     ) -> CustomerView:
         customer_id = _signed_in(await shopper(request))
-        customer = await request.app.state.container.bus().handle(
+        customer = await bus.handle(
             h.ReplaceAddress(customer_id=customer_id, address=data.to_address(address_id))
         )
         return customer_view(customer)
 
     @delete("/store/customers/me/addresses/{address_id:str}", operation_id="store_remove_address", status_code=200)
-    async def remove_address(self, request: Request[Any, Any, Any], address_id: AddressId) -> CustomerView:
+    async def remove_address(self, bus: Bus, request: Request[Any, Any, Any],
+                                   address_id: AddressId) -> CustomerView:
         customer_id = _signed_in(await shopper(request))
-        customer = await request.app.state.container.bus().handle(
+        customer = await bus.handle(
             h.RemoveAddress(customer_id=customer_id, address_id=address_id)
         )
         return customer_view(customer)
 
     @post("/store/password-resets", operation_id="store_request_password_reset", status_code=202)
-    async def request_reset(self, request: Request[Any, Any, Any], data: JSONBody[ResetRequest]) -> dict[str, str]:
-        await request.app.state.container.bus().handle(h.RequestPasswordReset(email=data.email))
+    async def request_reset(self, bus: Bus, data: JSONBody[ResetRequest]) -> dict[str, str]:
+        await bus.handle(h.RequestPasswordReset(email=data.email))
         return {"status": "if the address has an account, a reset link is on its way"}
 
     @post("/store/password-resets/confirm", operation_id="store_reset_password", status_code=204)
-    async def confirm_reset(self, request: Request[Any, Any, Any], data: JSONBody[ResetConfirm]) -> Response[None]:
-        await request.app.state.container.bus().handle(h.ResetPassword(token=data.token, password=data.password))
+    async def confirm_reset(self, bus: Bus, request: Request[Any, Any, Any],
+                                  data: JSONBody[ResetConfirm]) -> Response[None]:
+        await bus.handle(h.ResetPassword(token=data.token, password=data.password))
         return Response(None, status_code=204, cookies=signed_out_cookies(request))

@@ -27,8 +27,8 @@ import httpx
 import psycopg
 import pytest
 
-from tests.contract.processes import ROOT, log_tail
 from tests.support.network import free_port
+from tests.support.processes import ROOT, log_tail
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow

@@ -6,57 +6,22 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-import redis
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.dramatiq.broker import QUEUE, DramatiqPublisher, make_broker
+from adapters.dramatiq.broker import DramatiqPublisher, make_broker
 from adapters.postgres import tables as t
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
 from adapters.system.clock import SystemClock, UuidIdGenerator
 from application.catalog.commands import CreateProduct
 from domain.catalog.product import ProductSaved
-from entrypoints.container import build_bus
-from tests.contract.harness import PostgresHarness
-from tests.contract.http_support import client_for, settings_for
-from tests.contract.processes import (
-    eventually,
-    relay_process,
-    running,
-    service_env,
-    skip_outbox_backlog,
-    worker_process,
-)
+from tests.support.bus import build_bus
+from tests.support.delivery import bus_for, document_version, processed_count, queue_drained
+from tests.support.harness import PostgresHarness
+from tests.support.http_app import client_for, settings_for
+from tests.support.processes import relay_process, running, service_env, skip_outbox_backlog, worker_process
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.slow
-
-
-def bus_for(engine: AsyncEngine):
-    ids = UuidIdGenerator()
-    return build_bus(uow=lambda: PostgresUnitOfWork(engine, ids), clock=SystemClock(), ids=ids)
-
-
-async def document_version(engine: AsyncEngine, product_id: str) -> int | None:
-    async with engine.connect() as conn:
-        return await conn.scalar(select(t.read_products.c.version).where(t.read_products.c.id == product_id))
-
-
-async def processed_count(engine: AsyncEngine, event_id: str, consumer: str = "catalog_projection") -> int:
-    async with engine.connect() as conn:
-        value = await conn.scalar(
-            select(func.count())
-            .select_from(t.processed_events)
-            .where(t.processed_events.c.event_id == event_id, t.processed_events.c.consumer == consumer)
-        )
-    return int(value or 0)
-
-
-def queue_drained(redis_url: str, namespace: str) -> bool:
-    client = redis.Redis.from_url(redis_url)
-    try:
-        return client.hlen(f"{namespace}:{QUEUE}.msgs") == 0
-    finally:
-        client.close()
 
 
 @pytest.fixture(scope="module")

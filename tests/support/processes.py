@@ -1,4 +1,4 @@
-"""Start the real relay and Dramatiq worker as separate processes for end-to-end tests."""
+"""Real processes for tests: the relay and the Dramatiq worker for end-to-end tests, the `emporium` CLI."""
 
 from __future__ import annotations
 
@@ -14,8 +14,6 @@ from pathlib import Path
 import psycopg
 
 from tests.support.waiting import GENEROUS, eventually, report
-
-__all__ = ["GENEROUS", "eventually"]  # re-exported: the end-to-end tests import them from here
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,6 +36,14 @@ def service_env(database_url: str, redis_url: str, namespace: str, **extra: str)
     )
     env.update(extra)
     return env
+
+
+def emporium(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """One `emporium` command, run to its end (the CLI on the test database, with ``env`` from ``service_env``)."""
+    return subprocess.run(
+        [sys.executable, "-m", "entrypoints.cli", *args], env=env, cwd=ROOT, capture_output=True, text=True,
+        timeout=120, check=False,
+    )
 
 
 def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:

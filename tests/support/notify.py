@@ -1,4 +1,4 @@
-"""Helpers for the webhook and e-mail tests: an order to talk about, a subscriber server, an SMTP server."""
+"""Servers for the webhook and e-mail tests: a webhook subscriber and an SMTP server on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -14,13 +14,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 
 from tests.support.network import free_port
-from tests.support.orders import new_order
 from tests.support.waiting import GENEROUS
-
-__all__ = ["new_order"]  # re-exported: the notification tests take it from here
-
-
-
 
 # -- a webhook subscriber ------------------------------------------------------------------------
 

@@ -20,12 +20,11 @@ from application.webhooks.handlers import ID_HEADER, SIGNATURE_HEADER, TIMESTAMP
 from domain.orders.order import OrderStatusChanged
 from domain.staff.roles import Role
 from domain.webhooks.signature import verify_signature
-from tests.contract.http_support import client_for, settings_for
-from tests.contract.notify_support import subscriber_server
-from tests.contract.processes import (
+from tests.support.http_app import client_for, settings_for, token_for
+from tests.support.notify import subscriber_server
+from tests.support.processes import (
     RELAY_READY,
     WORKER_READY,
-    eventually,
     ready,
     relay_process,
     running,
@@ -33,7 +32,7 @@ from tests.contract.processes import (
     skip_outbox_backlog,
     worker_process,
 )
-from tests.contract.test_http_admin_products import token_for
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.slow
 

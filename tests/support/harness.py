@@ -1,4 +1,4 @@
-"""Adapters under test: each contract suite is parametrised over these harnesses."""
+"""The unit-of-work adapters under test: the in-memory fake and PostgreSQL, with a look at their outbox."""
 
 from __future__ import annotations
 

@@ -23,10 +23,10 @@ from adapters.system.clock import UuidIdGenerator
 from application.catalog import commands as c
 from application.inventory import commands as inv
 from application.search.ports import IndexQuery
-from tests.contract.processes import (
+from tests.support.delivery import bus_for
+from tests.support.processes import (
     RELAY_READY,
     WORKER_READY,
-    eventually,
     ready,
     relay_process,
     running,
@@ -34,7 +34,7 @@ from tests.contract.processes import (
     skip_outbox_backlog,
     worker_process,
 )
-from tests.contract.test_outbox_to_read_model import bus_for
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.slow
 PROMISE = 2.0

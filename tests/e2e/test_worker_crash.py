@@ -11,11 +11,11 @@ import pytest
 
 from application.catalog.commands import CreateProduct
 from domain.catalog.product import ProductSaved
-from tests.contract.harness import PostgresHarness
-from tests.contract.processes import (
+from tests.support.delivery import bus_for, document_version, processed_count, queue_drained
+from tests.support.harness import PostgresHarness
+from tests.support.processes import (
     RELAY_READY,
     WORKER_READY,
-    eventually,
     ready,
     relay_process,
     running,
@@ -24,7 +24,7 @@ from tests.contract.processes import (
     stop,
     worker_process,
 )
-from tests.contract.test_outbox_to_read_model import bus_for, document_version, processed_count, queue_drained
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.slow
 
@@ -47,7 +47,7 @@ async def test_a_worker_killed_before_ack_still_converges(
     print(f"outbox rows of earlier tests left unpublished: {skip_outbox_backlog(database_url)}")
     relay_log, crash_log, worker_log = tmp_path / "relay.log", tmp_path / "crash-worker.log", tmp_path / "worker.log"
     relay = relay_process(env, relay_log)
-    crashing = worker_process(env, crash_log, module="tests.contract.crashing_worker")
+    crashing = worker_process(env, crash_log, module="tests.support.crashing_worker")
     with running(relay, crashing):
         await ready(relay, relay_log, RELAY_READY)
         await ready(crashing, crash_log, WORKER_READY)

@@ -1,0 +1,113 @@
+"""Bootstrap: find every ``@handler`` in the application and bind it to what it asks for.
+
+The adapters come in as arguments (the composition root passes the real ones, tests pass
+fakes from ``tests/support``); the application's own services built on them (the guarded
+stock gate, the reservation batcher, the promotion engine) are made here. Each handler's
+keyword parameters are injected by name — a handler asking for something nobody provides
+fails here, at start-up, not on its first request.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import inspect
+import pkgutil
+from collections.abc import Callable, Iterator, Mapping
+from types import ModuleType
+from typing import Any
+
+import application
+from application.analytics.ports import TrackingQueue
+from application.carts.ports import CartStore, PromotionEngine
+from application.carts.pricing import Channels
+from application.checkout.ports import ShippingRates, TaxCalculator
+from application.customers.ports import PasswordHasher, SessionStore
+from application.inventory.batching import ReservationBatcher
+from application.inventory.gate_cache import GroupedGate, SoldOutMemory
+from application.inventory.ports import StockGate
+from application.messaging.bus import CommandHandler, MessageBus
+from application.messaging.registry import Command, is_handler
+from application.ports.addresses import AddressValidator
+from application.ports.clock import Clock, IdGenerator
+from application.ports.notifier import Notifier
+from application.ports.payments import PaymentGateway
+from application.ports.rate_limit import RateLimiter
+from application.promotions.engine import StoredPromotions
+from application.search.ports import SearchIndex
+from domain.tax.rates import RateTable
+
+
+class WiringError(LookupError):
+    """A handler asks for a dependency nobody provides, or two handlers claim one command."""
+
+
+def bootstrap(
+    *, uow: Callable[[], Any], clock: Clock, ids: IdGenerator, gate: StockGate, cart_store: CartStore,
+    sessions: SessionStore, hasher: PasswordHasher, notifier: Notifier, limiter: RateLimiter,
+    addresses: AddressValidator, channels: Channels, gateways: Mapping[str, PaymentGateway],
+    shipping: ShippingRates, tax: TaxCalculator, search_index: SearchIndex, tracking_queue: TrackingQueue,
+    promotions: PromotionEngine | None = None, reservation_ttl: int = 600,
+) -> MessageBus:
+    """A bus with every handler bound to the given adapters."""
+    bus = MessageBus({})
+    dependencies: dict[str, object] = {
+        "uow": uow, "clock": clock, "ids": ids, "cart_store": cart_store, "sessions": sessions,
+        "hasher": hasher, "notifier": notifier, "limiter": limiter, "addresses": addresses,
+        "channels": channels, "gateways": gateways, "shipping": shipping, "tax": tax,
+        "search_index": search_index, "tracking_queue": tracking_queue, "reservation_ttl": reservation_ttl,
+        "gate": SoldOutMemory(GroupedGate(gate)),
+        "batcher": ReservationBatcher(uow, clock, ids),
+        "promotions": promotions or StoredPromotions(uow),
+        "rates": RateTable(),
+        "dispatch": bus.handle,
+    }
+    bus.register(bind(handlers(), dependencies))
+    return bus
+
+
+def handlers() -> dict[type[Command[Any]], Callable[..., Any]]:
+    """Every ``@handler`` of the application, by the command it handles (exactly one each)."""
+    found: dict[type[Command[Any]], Callable[..., Any]] = {}
+    for module in _modules():
+        for fn in vars(module).values():
+            if not is_handler(fn) or fn.__module__ != module.__name__:
+                continue
+            command = command_of(fn)
+            if command in found:
+                raise WiringError(f"{command.__name__} has two handlers: {_name(found[command])} and {_name(fn)}")
+            found[command] = fn
+    return found
+
+
+def command_of(fn: Callable[..., Any]) -> type[Command[Any]]:
+    """The command type a handler's first parameter is annotated with."""
+    first = next(iter(inspect.signature(fn).parameters.values()))
+    annotation = first.annotation
+    if isinstance(annotation, str):
+        annotation = eval(annotation, fn.__globals__)  # noqa: S307 — a name from the handler's own module
+    if not (isinstance(annotation, type) and issubclass(annotation, Command)):
+        raise WiringError(f"{_name(fn)}: its first parameter must be annotated with a Command subclass")
+    return annotation
+
+
+def bind(found: Mapping[type, Callable[..., Any]], dependencies: Mapping[str, object]) -> dict[type, CommandHandler]:
+    bound: dict[type, CommandHandler] = {}
+    for command, fn in found.items():
+        wanted = {}
+        for parameter in list(inspect.signature(fn).parameters.values())[1:]:
+            if parameter.name in dependencies:
+                wanted[parameter.name] = dependencies[parameter.name]
+            elif parameter.default is inspect.Parameter.empty:
+                raise WiringError(f"{_name(fn)} asks for {parameter.name!r}, which nothing provides")
+        bound[command] = functools.partial(fn, **wanted)
+    return bound
+
+
+def _modules() -> Iterator[ModuleType]:
+    for info in pkgutil.walk_packages(application.__path__, prefix="application."):
+        yield importlib.import_module(info.name)
+
+
+def _name(fn: Callable[..., Any]) -> str:
+    return f"{fn.__module__}.{fn.__qualname__}"

@@ -1,0 +1,64 @@
+"""Data migrations on a real PostgreSQL: rows written under the previous revision come out right."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Connection, create_engine, text
+from sqlalchemy.engine import make_url
+
+from adapters.postgres.engine import normalise_url
+from adapters.postgres.migrate import ensure_database, upgrade
+from tests.support.database import database_url_for_tests
+
+
+@pytest.fixture
+def scratch_url() -> Iterator[str]:
+    base = make_url(normalise_url(database_url_for_tests()))
+    url = base.set(database=f"{base.database}_migrations").render_as_string(hide_password=False)
+    ensure_database(url, recreate=True)
+    yield url
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _checkout(conn: Connection, checkout_id: str, owner: str, reservation_id: str | None) -> None:
+    conn.execute(
+        text("INSERT INTO checkouts (id, owner, state, version, data, updated_at) "
+             "VALUES (:id, :owner, 'placed', 3, CAST(:data AS jsonb), :at)"),
+        {"id": checkout_id, "owner": owner, "data": json.dumps({"id": checkout_id, "reservation_id": reservation_id}),
+         "at": datetime.now(UTC)},
+    )
+
+
+def _order(conn: Connection, order_id: str, checkout_id: str) -> None:
+    conn.execute(
+        text("INSERT INTO orders (id, number, checkout_id, customer_id, email, status, currency, total, "
+             "payment_provider, payment_references, placed_at, version, data) VALUES (:id, :id, :checkout, NULL, "
+             "'ada@example.com', 'pending', 'EUR', 100, 'manual', '[]', :at, 1, CAST(:data AS jsonb))"),
+        {"id": order_id, "checkout": checkout_id, "at": datetime.now(UTC), "data": json.dumps({"id": order_id})},
+    )
+
+
+def test_0017_gives_each_order_its_hold_and_its_guest(scratch_url: str) -> None:
+    upgrade(scratch_url, "0016")
+    engine = create_engine(normalise_url(scratch_url))
+    with engine.begin() as conn:
+        _checkout(conn, "c-guest", "guest:g-1", "r-1")
+        _checkout(conn, "c-customer", "customer:cu-1", "r-2")
+        _checkout(conn, "c-no-hold", "guest:g-2", None)
+        for order_id, checkout_id in (("o-guest", "c-guest"), ("o-customer", "c-customer"),
+                                      ("o-no-hold", "c-no-hold")):
+            _order(conn, order_id, checkout_id)
+    upgrade(scratch_url)
+    with engine.connect() as conn:
+        rows = {r.id: r.data for r in conn.execute(text("SELECT id, data FROM orders"))}
+    engine.dispose()
+    assert rows["o-guest"] == {"id": "o-guest", "reservation_id": "r-1", "guest_id": "g-1"}
+    assert rows["o-customer"] == {"id": "o-customer", "reservation_id": "r-2", "guest_id": None}
+    assert rows["o-no-hold"] == {"id": "o-no-hold", "reservation_id": None, "guest_id": "g-2"}

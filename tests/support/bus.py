@@ -1,0 +1,46 @@
+"""The application's bus over fakes: every adapter the caller does not give is the in-memory one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adapters.memory.analytics import InlineTrackingQueue
+from adapters.memory.carts import MemoryCartCache, MemoryDurableCarts
+from adapters.memory.customers import MemorySessionStore
+from adapters.memory.inventory import MemoryStockGate
+from adapters.memory.rate_limit import MemoryRateLimiter
+from adapters.memory.search import MemorySearchIndex
+from adapters.smtp.logging import LoggingNotifier
+from adapters.system.addresses import I18nAddressValidator
+from adapters.system.manual_payments import ManualPaymentGateway
+from adapters.system.passwords import Argon2Hasher
+from adapters.system.shipping import TableShippingRates
+from adapters.system.tax import RateTableTax
+from application.bootstrap import bootstrap
+from application.carts.pricing import Channels
+from application.carts.store import LayeredCartStore
+from application.messaging.bus import MessageBus
+
+
+def build_bus(
+    uow: Any, clock: Any, ids: Any, tracking_queue: Any = None, gate: Any = None, reservation_ttl: int = 600,
+    *, cart_store: Any = None, promotions: Any = None, sessions: Any = None, hasher: Any = None,
+    notifier: Any = None, limiter: Any = None, addresses: Any = None, channels: Channels | None = None,
+    gateways: dict[str, Any] | None = None, shipping: Any = None, tax: Any = None, search_index: Any = None,
+) -> MessageBus:
+    return bootstrap(
+        uow=uow, clock=clock, ids=ids, reservation_ttl=reservation_ttl, promotions=promotions,
+        tracking_queue=tracking_queue or InlineTrackingQueue(uow),
+        gate=gate or MemoryStockGate(),
+        cart_store=cart_store or LayeredCartStore(MemoryDurableCarts(), MemoryCartCache(), clock),
+        sessions=sessions or MemorySessionStore(),
+        hasher=hasher or Argon2Hasher(),
+        notifier=notifier or LoggingNotifier(),
+        limiter=limiter or MemoryRateLimiter(clock.now),
+        addresses=addresses or I18nAddressValidator(),
+        channels=channels or Channels(),
+        gateways=gateways or {"manual": ManualPaymentGateway()},
+        shipping=shipping or TableShippingRates(),
+        tax=tax or RateTableTax(),
+        search_index=search_index or MemorySearchIndex(),
+    )

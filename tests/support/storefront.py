@@ -1,0 +1,58 @@
+"""A shopper on the storefront over HTTP: a cookie jar of their own, and a checkout walked to payment."""
+
+from __future__ import annotations
+
+import httpx
+
+BERLIN = {"name": "Ada Lovelace", "line1": "Unter den Linden 1", "city": "Berlin", "postal_code": "10117",
+          "country": "DE"}
+SAN_FRANCISCO = {"name": "Grace Hopper", "line1": "1 Market St", "city": "San Francisco", "postal_code": "94105",
+                 "country": "US", "region": "CA"}
+
+
+class Browser:
+    """One shopper's cookie jar on the shared test client (switched in for each request)."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+        self.jar = httpx.Cookies()
+
+    def request(self, method: str, url: str, **kwargs):
+        self.client.cookies = self.jar
+        headers = dict(kwargs.pop("headers", {}))
+        csrf = self.jar.get("emporium_csrf")
+        if csrf and kwargs.pop("csrf", True):
+            headers["X-CSRF-Token"] = csrf
+        response = self.client.request(method, url, headers=headers, **kwargs)
+        self.jar = httpx.Cookies(self.client.cookies)
+        return response
+
+    def get(self, url, **kw):
+        return self.request("GET", url, **kw)
+
+    def post(self, url, **kw):
+        return self.request("POST", url, **kw)
+
+    def patch(self, url, **kw):
+        return self.request("PATCH", url, **kw)
+
+    def delete(self, url, **kw):
+        return self.request("DELETE", url, **kw)
+
+
+def checkout_to(shopper: Browser, address: dict, method: str, provider: str) -> dict:
+    """The shopper's cart through every checkout step up to a started payment; the checkout as answered."""
+    started = shopper.post("/store/checkout")
+    assert started.status_code == 201, started.text
+    checkout_id = started.json()["id"]
+    assert shopper.request("PUT", f"/store/checkout/{checkout_id}/contact",
+                           json={"email": "ada@example.com"}).status_code == 200
+    put = shopper.request("PUT", f"/store/checkout/{checkout_id}/address", json={"shipping": address})
+    assert put.status_code == 200, put.text
+    offered = [o["id"] for o in shopper.get(f"/store/checkout/{checkout_id}/shipping-options").json()]
+    assert method in offered
+    assert shopper.request("PUT", f"/store/checkout/{checkout_id}/shipping",
+                           json={"method_id": method}).status_code == 200
+    paying = shopper.post(f"/store/checkout/{checkout_id}/payment", json={"provider": provider})
+    assert paying.status_code == 200, paying.text
+    return paying.json()
