@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from datetime import UTC, datetime
 
 import pytest
 
@@ -18,9 +19,33 @@ async def test_create_token_prints_a_working_owner_token(database_url, redis_url
     assert result.returncode == 0, result.stderr
     token = result.stdout.strip().splitlines()[-1]
     assert token.startswith("emp_")
-    staff = await authenticate_staff(token, uow=lambda: PostgresUnitOfWork(engine, SequentialIds()))
+    staff = await authenticate_staff(token, uow=lambda: PostgresUnitOfWork(engine, SequentialIds()),
+                                     now=datetime.now(UTC))
     assert staff is not None
     assert staff.role is Role.OWNER
+
+
+async def test_tokens_are_listed_without_their_secret_and_revoked_at_once(database_url, redis_url, engine) -> None:
+    env = service_env(database_url, redis_url, "cli")
+    created = emporium(env, "admin", "create-token", "--role", "support", "--name", "temp-desk", "--days", "7")
+    assert created.returncode == 0, created.stderr
+    token = created.stdout.strip().splitlines()[-1]
+    uow = lambda: PostgresUnitOfWork(engine, SequentialIds())  # noqa: E731
+    staff = await authenticate_staff(token, uow=uow, now=datetime.now(UTC))
+    assert staff is not None
+    listed = emporium(env, "admin", "list-tokens")
+    assert listed.returncode == 0, listed.stderr
+    (line,) = [row for row in listed.stdout.splitlines() if row.startswith(staff.id)]
+    assert "support" in line
+    assert "temp-desk" in line
+    assert f"expires {staff.expires_at:%Y-%m-%d}" in line
+    assert token not in listed.stdout
+    assert staff.token_hash not in listed.stdout
+    assert emporium(env, "admin", "revoke-token", staff.id).returncode == 0
+    assert await authenticate_staff(token, uow=uow, now=datetime.now(UTC)) is None
+    again = emporium(env, "admin", "revoke-token", staff.id)
+    assert again.returncode == 1
+    assert "no active staff token" in again.stderr
 
 
 def test_migrate_is_idempotent_and_bad_roles_are_refused(database_url, redis_url) -> None:

@@ -8,6 +8,8 @@ The catalog fakes are in ``catalog``, ``categories`` and ``collections``.
 from __future__ import annotations
 
 import copy
+import dataclasses
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
@@ -39,7 +41,18 @@ class MemoryStaffTokens:
         self._data.staff_tokens[token.token_hash] = token
 
     async def by_hash(self, token_hash: str) -> StaffToken | None:
-        return self._data.staff_tokens.get(token_hash)
+        token = self._data.staff_tokens.get(token_hash)
+        return token if token is not None and token.revoked_at is None else None
+
+    async def all(self) -> list[StaffToken]:
+        return sorted(self._data.staff_tokens.values(), key=lambda token: (token.created_at, token.id))
+
+    async def revoke(self, token_id: str, at: datetime) -> bool:
+        for key, token in self._data.staff_tokens.items():
+            if token.id == token_id and token.revoked_at is None:
+                self._data.staff_tokens[key] = dataclasses.replace(token, revoked_at=at)
+                return True
+        return False
 
 
 class MemoryProcessedEvents:

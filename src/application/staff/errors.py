@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from domain.shared.errors import DomainError
+from domain.shared.errors import DomainError, NotFound
 
-__all__ = ["StaffForbidden", "StaffUnauthenticated"]
+__all__ = ["StaffForbidden", "StaffTokenNotFound", "StaffUnauthenticated"]
 
 
 class StaffUnauthenticated(DomainError):
@@ -13,3 +13,7 @@ class StaffUnauthenticated(DomainError):
 
 class StaffForbidden(DomainError):
     """The staff member's role may not do this; the message is the problem's title."""
+
+
+class StaffTokenNotFound(NotFound):
+    """No such token, or it is revoked already."""

@@ -71,12 +71,50 @@ def _create_token(args: argparse.Namespace) -> int:
     async def issue() -> str:
         container = Container()
         try:
-            issued = await container.bus().handle(IssueStaffToken(name=args.name, role=Role(args.role)))
-            return str(issued.token)
+            issued = await container.bus().handle(
+                IssueStaffToken(name=args.name, role=Role(args.role), days=args.days))
+            return issued.token
         finally:
             await close(container)
 
     print(asyncio.run(issue()))
+    return 0
+
+
+def _list_tokens(args: argparse.Namespace) -> int:
+    from application.staff.handlers import ListStaffTokens
+    from entrypoints.container import Container, close
+
+    async def listed() -> list[str]:
+        container = Container()
+        try:
+            now = container.clock().now()
+            return [
+                f"{t.id}  {t.role.value:<12}  {t.name:<20}  created {t.created_at:%Y-%m-%d}  "
+                + (f"revoked {t.revoked_at:%Y-%m-%d}" if t.revoked_at else
+                   f"expires {t.expires_at:%Y-%m-%d}" + ("" if t.valid_at(now) else " (expired)"))
+                for t in await container.bus().handle(ListStaffTokens())
+            ]
+        finally:
+            await close(container)
+
+    print("\n".join(asyncio.run(listed())) or "no staff tokens")
+    return 0
+
+
+def _revoke_token(args: argparse.Namespace) -> int:
+    from application.staff.handlers import RevokeStaffToken
+    from entrypoints.container import Container, close
+
+    async def revoke() -> None:
+        container = Container()
+        try:
+            await container.bus().handle(RevokeStaffToken(token_id=args.token_id))
+        finally:
+            await close(container)
+
+    asyncio.run(revoke())
+    print(f"revoked {args.token_id}")
     return 0
 
 
@@ -193,7 +231,13 @@ def build_parser() -> argparse.ArgumentParser:
     token = admin_sub.add_parser("create-token", help="issue a staff bearer token and print it")
     token.add_argument("--role", required=True, choices=["owner", "merchandiser", "fulfilment", "support"])
     token.add_argument("--name", default="cli")
+    token.add_argument("--days", type=int, default=90, help="days until the token expires (1-365, default 90)")
     token.set_defaults(func=_create_token)
+    listing = admin_sub.add_parser("list-tokens", help="list staff tokens: id, role, name, expiry (never the secret)")
+    listing.set_defaults(func=_list_tokens)
+    revoking = admin_sub.add_parser("revoke-token", help="revoke a staff token at once")
+    revoking.add_argument("token_id")
+    revoking.set_defaults(func=_revoke_token)
     return parser
 
 

@@ -20,9 +20,9 @@ async def staff_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: B
     if scheme.lower() != "bearer" or not token.strip():
         raise StaffUnauthenticated("A staff bearer token is required")  # answered with a Bearer challenge
     container = connection.app.state.container
-    staff = await authenticate_staff(token.strip(), uow=container.uow_factory())
+    staff = await authenticate_staff(token.strip(), uow=container.uow_factory(), now=container.clock().now())
     if staff is None:
-        raise StaffUnauthenticated("Unknown or revoked token")
+        raise StaffUnauthenticated("Unknown, expired or revoked token")
     required: frozenset[Role] = frozenset(handler.opt.get("roles", ()))
     if required and not role_allows(staff.role, required):
         raise StaffForbidden(f"Role {staff.role.value} may not do this")
