@@ -215,7 +215,10 @@ async def test_a_customer_sees_their_order_history_and_staff_the_timeline(client
     order_id = placed.json()["order_id"]
     support = {"Authorization": f"Bearer {await token_for(engine, Role.SUPPORT)}"}
     fulfilment = {"Authorization": f"Bearer {await token_for(engine, Role.FULFILMENT)}"}
-    assert client.post(f"/admin/orders/{order_id}/mark-paid", headers=support).status_code == 200
+    evidence = {"evidence": "transfer 2026-06-01 ref 4411"}
+    assert client.post(f"/admin/orders/{order_id}/mark-paid", headers=support, json=evidence).status_code == 403
+    assert client.post(f"/admin/orders/{order_id}/mark-paid", headers=fulfilment, json={}).status_code == 400
+    assert client.post(f"/admin/orders/{order_id}/mark-paid", headers=fulfilment, json=evidence).status_code == 200
     assert client.post(f"/admin/orders/{order_id}/fulfil", headers=fulfilment, json={}).status_code == 200
     assert client.post(f"/admin/orders/{order_id}/ship", headers=support,
                        json={"carrier": "DHL", "tracking_number": "1"}).status_code == 403  # not their job
@@ -242,7 +245,8 @@ async def test_a_customer_sees_their_order_history_and_staff_the_timeline(client
     assert Browser(client).get("/store/orders").status_code == 401
     timeline = client.get(f"/admin/orders/{order_id}", headers=support).json()["timeline"]
     assert [(e["action"], e["to_status"]) for e in timeline] == [
-        ("placed", "pending"), ("payment_started", "pending"), ("pay", "paid"), ("fulfil", "fulfilled"),
+        ("placed", "pending"), ("payment_started", "pending"), ("pay", "paid"), ("payment_evidence", "paid"),
+        ("fulfil", "fulfilled"),
         ("ship", "shipped"), ("deliver", "delivered"),
     ]
     listed = client.get("/admin/orders", headers=support, params={"status": "delivered", "limit": 200}).json()

@@ -56,7 +56,7 @@ async def test_projections_equal_a_rebuild_after_a_burst_of_concurrent_transitio
 
     async def life(n: int, order_id: str) -> None:
         actor = "staff:test"
-        steps = [o.MarkPaid(order_id=order_id, actor=actor)]
+        steps = [o.MarkPaid(order_id=order_id, actor=actor, evidence="receipt 1")]
         if n % 3 == 0:
             steps += [o.FulfilOrder(order_id=order_id, actor=actor),
                       o.ShipOrder(order_id=order_id, actor=actor, carrier="DHL", tracking_number=str(n))]

@@ -96,6 +96,7 @@ async def test_a_scripted_session_gives_funnel_and_sales_figures_and_replays_cou
     client, engine, shop, unique
 ) -> None:
     support = {"Authorization": f"Bearer {await token_for(engine, Role.SUPPORT)}"}
+    fulfilment = {"Authorization": f"Bearer {await token_for(engine, Role.FULFILMENT)}"}
     today = datetime.now(UTC).date()
     # Around today, so a run across midnight still sees every event.
     window = f"from={today - timedelta(days=1)}&to={today + timedelta(days=1)}"
@@ -132,7 +133,8 @@ async def test_a_scripted_session_gives_funnel_and_sales_figures_and_replays_cou
     bo_order = _buy(Browser(client), [(sock, 1)])
     di_order = _buy(Browser(client), [(sock, 3)])
     for paid in (ada_order, di_order):
-        marked = client.post(f"/admin/orders/{paid}/mark-paid", headers=support)
+        marked = client.post(f"/admin/orders/{paid}/mark-paid", headers=fulfilment,
+                             json={"evidence": f"bank transfer for {paid}"})
         assert marked.status_code == 200, marked.text
     refunded = client.post(f"/admin/orders/{di_order}/refunds", headers=support,
                            json={"amount": 200, "reason": "one sock had a hole"})

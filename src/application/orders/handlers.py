@@ -17,9 +17,10 @@ from application.ports.clock import Clock, IdGenerator
 from application.ports.payments import PaymentGateway, PaymentStatus
 from domain.inventory.errors import OutOfStock, ReservationClosed
 from domain.orders.order import AFTER_PAYMENT, InvalidTransition, Order, OrderStatus, RefundTooLarge
-from domain.shared.errors import ConcurrencyConflict, NotFound
+from domain.shared.errors import ConcurrencyConflict, InvalidInput, NotFound
 
 logger = logging.getLogger(__name__)
+MAX_EVIDENCE = 200
 
 
 # -- staff actions --------------------------------------------------------------------------------
@@ -27,10 +28,12 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MarkPaid(Command[OrderView]):
-    """Staff record that a manual (invoice, cash on delivery) order was paid."""
+    """Staff record that a manual (invoice, cash on delivery) order was paid, naming the evidence
+    (a bank transfer's reference, a receipt number): it goes on the timeline beside the payment."""
 
     order_id: str
     actor: str
+    evidence: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -109,8 +112,13 @@ async def mark_paid(command: MarkPaid, *, uow: Uow, clock: Clock) -> OrderView:
     def change(order: Order) -> None:
         if order.payment_provider != "manual":
             raise InvalidTransition("online payments are confirmed by the provider, not by staff")
+        evidence = command.evidence.strip()
+        if not evidence or len(evidence) > MAX_EVIDENCE:
+            raise InvalidInput(f"name the evidence of payment in 1 to {MAX_EVIDENCE} characters")
         reference = order.payments[0].reference if order.payments else f"manual-{order.id}"
-        order.pay(reference=reference, amount=order.totals.total, now=clock.now(), actor=command.actor)
+        now = clock.now()
+        order.pay(reference=reference, amount=order.totals.total, now=now, actor=command.actor)
+        order.note(action="payment_evidence", detail=evidence, now=now, actor=command.actor)
 
     return order_view(await transition(uow, command.order_id, change), with_timeline=True)
 

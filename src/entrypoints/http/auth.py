@@ -24,7 +24,7 @@ async def staff_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: B
     if staff is None:
         raise StaffUnauthenticated("Unknown, expired or revoked token")
     required: frozenset[Role] = frozenset(handler.opt.get("roles", ()))
-    if required and not role_allows(staff.role, required):
+    if not role_allows(staff.role, required):  # a route naming no role is the owner's: fail closed
         raise StaffForbidden(f"Role {staff.role.value} may not do this")
     connection.state.staff = staff
     actor_var.set(f"staff:{staff.id}")
@@ -36,5 +36,6 @@ def current_staff(connection: ASGIConnection[Any, Any, Any, Any]) -> StaffToken:
 
 
 def roles(*allowed: Role) -> dict[str, Any]:
-    """Handler ``opt`` naming the roles allowed (the owner is always allowed)."""
+    """Handler ``opt`` naming the roles allowed (the owner is always allowed; a route naming none is
+    the owner's alone)."""
     return {"roles": allowed}

@@ -35,6 +35,10 @@ class ShipIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     tracking_number: Annotated[str, Meta(min_length=1, max_length=64)]
 
 
+class MarkPaidIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    evidence: Annotated[str, Meta(min_length=1, max_length=200)]  # a transfer reference, a receipt number
+
+
 class CancelIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     reason: Annotated[str, Meta(min_length=1, max_length=500)]
 
@@ -78,9 +82,11 @@ class AdminOrderController(Controller):
     async def get_order(self, bus: Bus, order_id: OrderId) -> q.OrderView:
         return await bus.handle(q.GetOrder(order_id=order_id))
 
-    @post("/{order_id:str}/mark-paid", operation_id="admin_mark_paid", opt=MONEY, status_code=200)
-    async def mark_paid(self, request: Request[Any, Any, Any], bus: Bus, order_id: OrderId) -> q.OrderView:
-        return await bus.handle(o.MarkPaid(order_id=order_id, actor=_actor(request)))
+    @post("/{order_id:str}/mark-paid", operation_id="admin_mark_paid", opt=FULFILMENT, status_code=200,
+          summary="Record that a manual order was paid, naming the evidence (fulfilment or owner)")
+    async def mark_paid(self, request: Request[Any, Any, Any], bus: Bus, order_id: OrderId,
+                        data: JSONBody[MarkPaidIn]) -> q.OrderView:
+        return await bus.handle(o.MarkPaid(order_id=order_id, actor=_actor(request), evidence=data.evidence))
 
     @post("/{order_id:str}/fulfil", operation_id="admin_fulfil_order", opt=FULFILMENT, status_code=200)
     async def fulfil(self, request: Request[Any, Any, Any], bus: Bus, order_id: OrderId,

@@ -18,6 +18,7 @@ from entrypoints.http.auth import current_staff, roles, staff_guard
 from entrypoints.http.dependencies import Bus
 
 MERCHANDISER = roles(Role.MERCHANDISER)
+OWNER = roles(Role.OWNER)
 PromotionId = Annotated[str, PathParameter(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 Code = Annotated[str, Meta(min_length=1, max_length=64)]
 Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}$")]
@@ -169,7 +170,8 @@ class AdminGiftCardController(Controller):
     tags = ["admin: gift cards"]
     guards = [staff_guard]
 
-    @post("/", operation_id="admin_issue_gift_card", opt=MERCHANDISER, status_code=201)
+    @post("/", operation_id="admin_issue_gift_card", opt=OWNER, status_code=201,
+          summary="Issue a gift card (money: the owner's)")
     async def issue(self, bus: Bus, request: Request[Any, Any, Any],
                           data: JSONBody[GiftCardIn]) -> dict[str, Any]:
         return await bus.handle(IssueGiftCard(

@@ -1,0 +1,109 @@
+"""Every admin operation in the OpenAPI document × anonymous, a bogus token and each staff role,
+against a matrix written here by hand (not read from the code it checks).
+
+A cell is "allow" (any answer but 401/403: the request may still be refused as a bad request or
+an unknown id) or "deny" (403; 401 for anonymous and bogus). An operation the document lists and
+the matrix does not — or the other way round — fails the test, so a new route must take a side.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from domain.staff.roles import Role
+from tests.support.http_app import client_for, settings_for, token_for
+
+O, M, F, S = "owner", "merchandiser", "fulfilment", "support"
+
+# operation id -> the roles allowed (the owner is listed explicitly: the matrix is the specification)
+EXPECTED: dict[str, set[str]] = {
+    # catalog: merchandisers
+    "admin_create_product": {O, M}, "admin_update_product": {O, M}, "admin_add_variant": {O, M},
+    "admin_update_variant": {O, M}, "admin_add_option_value": {O, M}, "admin_create_price_list": {O, M},
+    "admin_set_prices": {O, M}, "admin_add_category": {O, M}, "admin_move_category": {O, M},
+    "admin_create_collection": {O, M}, "admin_arrange_collection": {O, M},
+    # promotions and search merchandising: merchandisers
+    "admin_list_promotions": {O, M}, "admin_create_promotion": {O, M}, "admin_get_promotion": {O, M},
+    "admin_edit_promotion": {O, M}, "admin_publish_promotion": {O, M}, "admin_schedule_promotion": {O, M},
+    "admin_archive_promotion": {O, M}, "admin_add_coupons": {O, M}, "admin_preview_promotion": {O, M},
+    "admin_search_merchandising": {O, M}, "admin_add_synonym_group": {O, M},
+    "admin_remove_synonym_group": {O, M}, "admin_add_search_rule": {O, M}, "admin_remove_search_rule": {O, M},
+    "admin_add_search_redirect": {O, M}, "admin_remove_search_redirect": {O, M},
+    # gift cards: money — issuing is the owner's; support and merchandisers may look one up
+    "admin_issue_gift_card": {O}, "admin_get_gift_card": {O, M, S},
+    # inventory: fulfilment
+    "admin_add_location": {O, F}, "admin_stock_levels": {O, F}, "admin_reservations_in_flight": {O, F},
+    "admin_set_stock_policy": {O, F}, "admin_receive_stock": {O, F}, "admin_adjust_stock": {O, F},
+    "admin_transfer_stock": {O, F}, "admin_stock_movements": {O, F},
+    # orders: support and fulfilment read; the goods are fulfilment's; refunds and cancels are support's;
+    # marking a manual order paid takes fulfilment (who saw the money) or the owner, never support alone
+    "admin_list_orders": {O, S, F}, "admin_get_order": {O, S, F}, "admin_add_order_note": {O, S, F},
+    "admin_mark_paid": {O, F}, "admin_fulfil_order": {O, F}, "admin_ship_order": {O, F},
+    "admin_deliver_order": {O, F}, "admin_cancel_order": {O, S}, "admin_refund_order": {O, S},
+    # reports
+    "admin_report_sales": {O, S}, "admin_report_funnel": {O, S}, "admin_report_promotions": {O, S, M},
+    "admin_report_search_terms": {O, S, M}, "admin_report_top_products": {O, S, M},
+    "admin_report_top_viewed": {O, S, M},
+    # outbound webhooks: the owner's alone
+    "admin_list_webhooks": {O}, "admin_create_webhook": {O}, "admin_delete_webhook": {O},
+    "admin_list_webhook_deliveries": {O}, "admin_replay_webhook_delivery": {O},
+}
+
+# Cells that must never open, whatever else changes.
+MUST_DENY = [
+    ("admin_set_prices", S), ("admin_create_price_list", S), ("admin_update_variant", S),
+    ("admin_issue_gift_card", M), ("admin_issue_gift_card", S), ("admin_mark_paid", S),
+    ("admin_create_webhook", M), ("admin_refund_order", M), ("admin_refund_order", F),
+]
+
+
+def _operations(schema: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
+    for path, item in schema["paths"].items():
+        if not path.startswith("/admin"):
+            continue
+        for method, operation in item.items():
+            if method in {"get", "post", "put", "patch", "delete"}:
+                yield operation["operationId"], method.upper(), path
+
+
+@pytest.fixture(scope="module")
+def client(database_url: str, redis_url: str) -> Iterator[Any]:
+    with client_for(settings_for(database_url, redis_url)) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+async def tokens(engine: Any) -> dict[str, str]:
+    return {role.value: await token_for(engine, role) for role in Role}
+
+
+def test_the_matrix_keeps_its_must_deny_cells() -> None:
+    assert all(role not in EXPECTED[operation] for operation, role in MUST_DENY)
+    assert all(O in allowed for allowed in EXPECTED.values())
+
+
+def test_every_admin_operation_answers_each_caller_as_the_matrix_says(client: Any, tokens: dict[str, str]) -> None:
+    operations = sorted(_operations(client.get("/schema/openapi.json").json()))
+    assert sorted(op for op, _, _ in operations) == sorted(EXPECTED), "every admin operation takes a side"
+    wrong = []
+    callers = {"anonymous": None, "bogus": "emp_not-a-token", **tokens}
+    for operation, method, path in operations:
+        url = re.sub(r"\{[^}]+\}", "zz-none", path)
+        for caller, token in callers.items():
+            headers = {"Authorization": f"Bearer {token}"} if token else {}
+            body = {} if method in {"POST", "PUT", "PATCH"} else None
+            status = client.request(method, url, headers=headers, json=body).status_code
+            if caller in {"anonymous", "bogus"}:
+                ok = status == 401
+            elif caller in EXPECTED[operation]:
+                ok = status not in {401, 403}
+            else:
+                ok = status == 403
+            if not ok:
+                wrong.append(f"{operation} {method} {url} as {caller}: {status}")
+    print(f"{len(operations)} operations × {len(callers)} callers checked")
+    assert wrong == []
