@@ -24,7 +24,7 @@ class StoreProductController(Controller):
     async def list_products(
         self,
         request: Request[Any, Any, Any],
-        category: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        category: Annotated[str | None, QueryParameter(pattern=r"^[A-Za-z0-9_-]{1,64}$")] = None,  # an id
         currency: Annotated[str, QueryParameter(pattern=r"^[A-Z]{3}$")] = "EUR",
         min_price: Annotated[int | None, QueryParameter(ge=0)] = None,
         max_price: Annotated[int | None, QueryParameter(ge=0)] = None,
