@@ -1,6 +1,6 @@
 """The UnitOfWork contract (``UnitOfWorkContract``) on the in-memory fake and on PostgreSQL: all or nothing,
-events in the outbox with the change, idempotent consumers. Then what only the PostgreSQL one does: writes
-held back until the commit."""
+events in the outbox with the change, idempotent consumers, optimistic saves (each repository remembers the
+version it loaded). Then what only the PostgreSQL one does: writes held back until the commit."""
 
 from __future__ import annotations
 
@@ -9,8 +9,20 @@ import pytest
 from adapters.memory.clock import FakeClock
 from application.catalog.commands import CreateProduct
 from application.catalog.handlers import create_product
+from application.messaging.retry import retry_on_conflict
+from application.ports.errors import NotLoaded
 from domain.catalog.product import DuplicateSku, DuplicateSlug, ProductSaved
+from domain.shared.errors import ConcurrencyConflict
 from domain.shared.money import Money
+from tests.support.orders import new_order
+from tests.support.versioned import KINDS, NOW, RACED, Versioned
+
+
+async def seeded(harness, kind: Versioned, unique: str) -> str:
+    async with harness.uow()() as tx:
+        key = await kind.seed(tx, unique)
+        await tx.commit()
+    return key
 
 
 class UnitOfWorkContract:
@@ -78,6 +90,103 @@ class UnitOfWorkContract:
         async with harness.uow()() as tx:
             assert await tx.processed.mark("projection", f"evt-{unique}") is False
             assert await tx.processed.mark("other-consumer", f"evt-{unique}") is True
+
+    # Optimistic saves: the aggregate bumps its version, the repository remembers the one it loaded.
+
+    @pytest.mark.parametrize("kind", KINDS, ids=str)
+    async def test_a_save_is_remembered_so_the_next_change_in_the_same_unit_of_work_saves_too(
+        self, harness, unique, kind: Versioned,
+    ) -> None:
+        key = await seeded(harness, kind, unique)
+        async with harness.uow()() as tx:
+            aggregate = await kind.load(tx, key)
+            for n in (1, 2):
+                kind.change(aggregate, n)
+                await kind.save(tx, aggregate)
+            await tx.commit()
+            kind.change(aggregate, 3)  # and after a commit, in the same unit of work
+            await kind.save(tx, aggregate)
+            await tx.commit()
+        async with harness.uow()() as tx:
+            stored = await kind.load(tx, key)
+        assert (kind.look(stored), stored.version) == (kind.look(aggregate), aggregate.version)
+
+    @pytest.mark.parametrize("kind", RACED, ids=str)
+    async def test_a_save_after_someone_else_saved_is_refused_and_theirs_stays(
+        self, harness, unique, kind: Versioned,
+    ) -> None:
+        key = await seeded(harness, kind, unique)
+        async with harness.uow()() as slow:
+            mine = await kind.load(slow, key)
+            async with harness.uow()() as fast:
+                theirs = await kind.load(fast, key)
+                kind.change(theirs, 1)
+                await kind.save(fast, theirs)
+                await fast.commit()
+            kind.change(mine, 2)
+            with pytest.raises(ConcurrencyConflict):
+                await kind.save(slow, mine)
+        async with harness.uow()() as tx:
+            stored = await kind.load(tx, key)
+        assert (kind.look(stored), stored.version) == (kind.look(theirs), theirs.version)
+
+    @pytest.mark.parametrize("kind", RACED, ids=str)
+    async def test_an_unchanged_aggregate_has_nothing_to_write_so_its_save_conflicts_with_nothing(
+        self, harness, unique, kind: Versioned,
+    ) -> None:
+        key = await seeded(harness, kind, unique)
+        async with harness.uow()() as slow:
+            mine = await kind.load(slow, key)
+            async with harness.uow()() as fast:
+                theirs = await kind.load(fast, key)
+                kind.change(theirs, 1)
+                await kind.save(fast, theirs)
+                await fast.commit()
+            await kind.save(slow, mine)  # a use case whose change turned out to change nothing
+        async with harness.uow()() as tx:
+            stored = await kind.load(tx, key)
+        assert (kind.look(stored), stored.version) == (kind.look(theirs), theirs.version)
+
+    @pytest.mark.parametrize("kind", KINDS, ids=str)
+    async def test_saving_what_this_unit_of_work_never_loaded_is_a_bug_it_refuses(
+        self, harness, unique, kind: Versioned,
+    ) -> None:
+        key = await seeded(harness, kind, unique)
+        async with harness.uow()() as elsewhere:
+            aggregate = await kind.load(elsewhere, key)
+        kind.change(aggregate, 1)
+        async with harness.uow()() as tx:
+            with pytest.raises(NotLoaded):
+                await kind.save(tx, aggregate)
+
+    async def test_a_transaction_that_lost_a_race_runs_again_on_what_won(self, harness, unique) -> None:
+        order = new_order(unique)
+        async with harness.uow()() as tx:
+            await tx.orders.add(order)
+            await tx.commit()
+        runs = 0
+
+        async def note_it() -> None:
+            nonlocal runs
+            runs += 1
+            async with harness.uow()() as tx:
+                mine = await tx.orders.get(order.id)
+                if runs == 1:  # another clerk saves between our load and our save
+                    async with harness.uow()() as other:
+                        theirs = await other.orders.get(order.id)
+                        theirs.note(action="theirs", detail="", now=NOW, actor="staff:other")
+                        await other.orders.save(theirs)
+                        await other.commit()
+                mine.note(action="mine", detail="", now=NOW, actor="staff:me")
+                await tx.orders.save(mine)
+                await tx.commit()
+
+        await retry_on_conflict(note_it)
+        async with harness.uow()() as tx:
+            stored = await tx.orders.get(order.id)
+        assert runs == 2
+        assert [e.action for e in stored.timeline][-2:] == ["theirs", "mine"]
+        assert stored.version == order.version + 2
 
 
 class TestMemoryUnitOfWork(UnitOfWorkContract):

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 from adapters.memory.database import MemoryDatabase
+from adapters.memory.versions import MemoryVersions
 from application.catalog.listing import attribute_matches, decode_cursor, descending, encode_cursor, price_in, sort_key
 from application.catalog.read_models import ProductDocument, ProductPage, ProductQuery, summary
 from domain.catalog.pricing import PriceList
 from domain.catalog.product import DuplicateSku, DuplicateSlug, Product, ProductNotFound
-from domain.shared.errors import ConcurrencyConflict, Conflict, NotFound
+from domain.shared.errors import Conflict, NotFound
 from domain.shared.events import Aggregate
 
 
 class MemoryProductRepository:
-    def __init__(self, data: MemoryDatabase, seen: list[Aggregate]) -> None:
+    def __init__(self, data: MemoryDatabase, seen: list[Aggregate], versions: MemoryVersions) -> None:
         self._data = data
         self._seen = seen
+        self._versions = versions
+
+    def _track(self, product: Product) -> Product:
+        self._seen.append(product)
+        self._versions.remember("product", product.id, product.version)
+        return product
 
     def _check_unique(self, product: Product) -> None:
         skus = {v.sku for v in product.variants}
@@ -29,8 +36,7 @@ class MemoryProductRepository:
     async def add(self, product: Product) -> None:
         self._check_unique(product)
         self._data.products[product.id] = product
-        self._data.saved_versions[product.id] = product.version
-        self._seen.append(product)
+        self._track(product)
 
     async def add_many(self, products: list[Product]) -> None:
         for product in products:
@@ -41,16 +47,16 @@ class MemoryProductRepository:
             product = self._data.products[product_id]
         except KeyError:
             raise ProductNotFound(product_id) from None
-        self._seen.append(product)
-        return product
+        return self._track(product)
 
-    async def save(self, product: Product, *, expected_version: int) -> None:
-        stored = self._data.saved_versions.get(product.id, expected_version)
-        if stored != expected_version:
-            raise ConcurrencyConflict(f"product {product.id} changed meanwhile")
+    async def save(self, product: Product) -> None:
+        stored = self._versions.database.products.get(product.id)
+        if not self._versions.changed("product", product.id, product.version,
+                                      stored=None if stored is None else stored.version):
+            return  # unchanged since it was loaded
         self._check_unique(product)
         self._data.products[product.id] = product
-        self._data.saved_versions[product.id] = product.version
+        self._versions.saved("product", product.id, product.version)
 
     async def existing_skus(self, skus: list[str]) -> set[str]:
         wanted = set(skus)
@@ -64,38 +70,47 @@ class MemoryProductRepository:
         return sorted(self._data.products)
 
     async def get_many(self, product_ids: list[str]) -> list[Product]:
-        return [self._data.products[i] for i in product_ids if i in self._data.products]
+        return [self._track(self._data.products[i]) for i in product_ids if i in self._data.products]
 
 
 class MemoryPriceLists:
-    def __init__(self, data: MemoryDatabase, seen: list[Aggregate]) -> None:
+    def __init__(self, data: MemoryDatabase, seen: list[Aggregate], versions: MemoryVersions) -> None:
         self._data = data
         self._seen = seen
+        self._versions = versions
+
+    def _track(self, price_list: PriceList) -> PriceList:
+        self._seen.append(price_list)
+        self._versions.remember("price list", price_list.id, price_list.version)
+        return price_list
 
     async def add(self, price_list: PriceList) -> None:
         for other in self._data.price_lists.values():
             if (other.currency, other.channel) == (price_list.currency, price_list.channel):
                 raise Conflict(f"a {price_list.currency} list for channel {price_list.channel} exists")
         self._data.price_lists[price_list.id] = price_list
-        self._seen.append(price_list)
+        self._track(price_list)
 
     async def get(self, price_list_id: str, *, skus: list[str]) -> PriceList:
         try:
             price_list = self._data.price_lists[price_list_id]
         except KeyError:
             raise NotFound(f"price list {price_list_id}") from None
-        self._seen.append(price_list)
-        return price_list
+        return self._track(price_list)
 
-    async def save(self, price_list: PriceList, *, expected_version: int) -> None:
+    async def save(self, price_list: PriceList) -> None:
+        stored = self._versions.database.price_lists.get(price_list.id)
+        if not self._versions.changed("price list", price_list.id, price_list.version,
+                                      stored=None if stored is None else stored.version):
+            return  # unchanged since it was loaded
         price_list.changed.clear()
         self._data.price_lists[price_list.id] = price_list
+        self._versions.saved("price list", price_list.id, price_list.version)
 
     async def default_for(self, currency: str) -> PriceList | None:
         for price_list in self._data.price_lists.values():
             if price_list.currency == currency and price_list.channel is None:
-                self._seen.append(price_list)
-                return price_list
+                return self._track(price_list)
         return None
 
     async def for_skus(self, skus: list[str]) -> list[PriceList]:

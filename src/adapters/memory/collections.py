@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from adapters.memory.database import MemoryDatabase
+from adapters.memory.versions import MemoryVersions
 from application.catalog.collections import CollectionEntry
 from domain.catalog.collections import Collection
 from domain.shared.errors import Conflict, NotFound
@@ -10,15 +11,17 @@ from domain.shared.events import Aggregate
 
 
 class MemoryCollections:
-    def __init__(self, data: MemoryDatabase, seen: list[Aggregate]) -> None:
+    def __init__(self, data: MemoryDatabase, seen: list[Aggregate], versions: MemoryVersions) -> None:
         self._items: dict[str, Collection] = data.extra.setdefault("collections", {})
         self._seen = seen
+        self._versions = versions
 
     async def add(self, collection: Collection) -> None:
         if any(c.slug == collection.slug for c in self._items.values()):
             raise Conflict(f"a collection is already at {collection.slug!r}")
         self._items[collection.id] = collection
         self._seen.append(collection)
+        self._versions.remember("collection", collection.id, collection.version)
 
     async def get(self, collection_id: str) -> Collection:
         try:
@@ -26,10 +29,16 @@ class MemoryCollections:
         except KeyError:
             raise NotFound(f"collection {collection_id}") from None
         self._seen.append(collection)
+        self._versions.remember("collection", collection.id, collection.version)
         return collection
 
-    async def save(self, collection: Collection, *, expected_version: int) -> None:
+    async def save(self, collection: Collection) -> None:
+        stored = self._versions.database.extra.get("collections", {}).get(collection.id)
+        if not self._versions.changed("collection", collection.id, collection.version,
+                                      stored=None if stored is None else stored.version):
+            return  # unchanged since it was loaded
         self._items[collection.id] = collection
+        self._versions.saved("collection", collection.id, collection.version)
 
 
 class MemoryCollectionView:

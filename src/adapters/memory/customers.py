@@ -8,9 +8,9 @@ import secrets
 from datetime import datetime
 from typing import Any
 
+from adapters.memory.versions import MemoryVersions
 from application.ports.notifier import Notification
 from domain.customers.customer import Customer, CustomerNotFound, EmailTaken
-from domain.shared.errors import ConcurrencyConflict
 from domain.shared.events import Aggregate
 
 logger = logging.getLogger(__name__)
@@ -61,15 +61,17 @@ class MemorySentNotifications:
 
 
 class MemoryCustomers:
-    def __init__(self, data: dict[str, Any], seen: list[Aggregate]) -> None:
+    def __init__(self, data: dict[str, Any], seen: list[Aggregate], versions: MemoryVersions) -> None:
         self._rows: dict[str, Customer] = data.setdefault("customers", {})
         self._seen = seen
+        self._versions = versions
 
     async def add(self, customer: Customer) -> None:
         if any(c.email == customer.email for c in self._rows.values()):
             raise EmailTaken("an account with this e-mail exists")
         self._rows[customer.id] = copy.deepcopy(customer)
         self._seen.append(customer)
+        self._versions.remember("customer", customer.id, customer.version)
 
     async def get(self, customer_id: str) -> Customer:
         try:
@@ -78,6 +80,7 @@ class MemoryCustomers:
             raise CustomerNotFound(customer_id) from None
         customer.events = []  # events staged with the stored copy were written at its commit
         self._seen.append(customer)
+        self._versions.remember("customer", customer.id, customer.version)
         return customer
 
     async def by_email(self, email: str) -> Customer | None:
@@ -86,10 +89,13 @@ class MemoryCustomers:
                 return await self.get(customer.id)
         return None
 
-    async def save(self, customer: Customer, *, expected_version: int) -> None:
-        if self._rows[customer.id].version != expected_version:
-            raise ConcurrencyConflict(f"customer {customer.id} changed since it was read")
+    async def save(self, customer: Customer) -> None:
+        stored = self._versions.database.extra.get("customers", {}).get(customer.id)
+        if not self._versions.changed("customer", customer.id, customer.version,
+                                      stored=None if stored is None else stored.version):
+            return  # unchanged since it was loaded
         self._rows[customer.id] = copy.deepcopy(customer)
+        self._versions.saved("customer", customer.id, customer.version)
 
 
 class MemoryPasswordResets:

@@ -19,7 +19,6 @@ class MemoryDatabase:
     """Everything the fakes persist, in plain dicts."""
 
     products: dict[str, Product] = field(default_factory=dict)
-    saved_versions: dict[str, int] = field(default_factory=dict)
     price_lists: dict[str, PriceList] = field(default_factory=dict)
     staff_tokens: dict[str, StaffToken] = field(default_factory=dict)
     outbox: list[OutboxMessage] = field(default_factory=list)

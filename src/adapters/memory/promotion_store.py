@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from adapters.memory.versions import MemoryVersions
 from application.promotions.errors import CouponExhausted, PromotionExhausted
 from application.promotions.ports import (
     Coupon,
@@ -16,12 +17,12 @@ from application.promotions.ports import (
 )
 from domain.promotions.errors import PromotionNotFound
 from domain.promotions.promotion import Promotion, PromotionStatus
-from domain.shared.errors import ConcurrencyConflict, Conflict
+from domain.shared.errors import Conflict
 from domain.shared.events import Aggregate
 
 
 class MemoryPromotions:
-    def __init__(self, data: dict[str, Any], seen: list[Aggregate]) -> None:
+    def __init__(self, data: dict[str, Any], seen: list[Aggregate], versions: MemoryVersions) -> None:
         self._rows: dict[str, tuple[Promotion, Limits]] = data.setdefault("promotions", {})
         self._usage: dict[str, Usage] = data.setdefault("promotion_usage", {})
         self._per_customer: dict[tuple[str, str], int] = data.setdefault("promotion_customer_usage", {})
@@ -29,10 +30,12 @@ class MemoryPromotions:
         self._coupon_customer: dict[tuple[str, str], int] = data.setdefault("coupon_customer_usage", {})
         self._redeemed: dict[str, tuple[str, list[str], list[Redemption]]] = data.setdefault("redeemed_orders", {})
         self._seen = seen
+        self._versions = versions
 
     async def add(self, promotion: Promotion, limits: Limits) -> None:
         self._rows[promotion.id] = (copy.deepcopy(promotion), limits)
         self._seen.append(promotion)
+        self._versions.remember("promotion", promotion.id, promotion.version)
 
     async def get(self, promotion_id: str) -> tuple[Promotion, Limits]:
         try:
@@ -42,12 +45,16 @@ class MemoryPromotions:
         promotion = copy.deepcopy(promotion)
         promotion.events = []  # events staged with the stored copy were written at its commit
         self._seen.append(promotion)
+        self._versions.remember("promotion", promotion.id, promotion.version)
         return promotion, limits
 
-    async def save(self, promotion: Promotion, limits: Limits, *, expected_version: int) -> None:
-        if self._rows[promotion.id][0].version != expected_version:
-            raise ConcurrencyConflict(f"promotion {promotion.id} changed since it was read")
+    async def save(self, promotion: Promotion, limits: Limits) -> None:
+        stored = self._versions.database.extra.get("promotions", {}).get(promotion.id)
+        if not self._versions.changed("promotion", promotion.id, promotion.version,
+                                      stored=None if stored is None else stored[0].version):
+            return  # unchanged since it was loaded (limits change only with an edit, which bumps it)
         self._rows[promotion.id] = (copy.deepcopy(promotion), limits)
+        self._versions.saved("promotion", promotion.id, promotion.version)
 
     async def all(self) -> list[Promotion]:
         return [copy.deepcopy(p) for p, _ in self._rows.values()]

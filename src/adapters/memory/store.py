@@ -24,6 +24,7 @@ from adapters.memory.inventory import MemoryAvailabilityView, MemoryReservationR
 from adapters.memory.orders import MemoryCheckouts, MemoryOrders, MemoryOrderViews
 from adapters.memory.promotion_store import MemoryPromotions
 from adapters.memory.search import MemoryMerchandising
+from adapters.memory.versions import MemoryVersions
 from adapters.memory.webhooks import MemoryWebhooks
 from application.messaging.codec import event_to_builtins
 from application.ports.outbox import OutboxMessage
@@ -77,11 +78,12 @@ class MemoryUnitOfWork:
         self._work = copy.deepcopy(self._committed)
         self._seen: list[Aggregate] = []
         self._recorded: list[DomainEvent] = []
-        self.products = MemoryProductRepository(self._work, self._seen)
-        self.price_lists = MemoryPriceLists(self._work, self._seen)
-        self.categories = MemoryCategories(self._work, self._seen)
+        self._versions = versions = MemoryVersions(self._committed)
+        self.products = MemoryProductRepository(self._work, self._seen, versions)
+        self.price_lists = MemoryPriceLists(self._work, self._seen, versions)
+        self.categories = MemoryCategories(self._work, self._seen, versions)
         self.category_view = MemoryCategoryView(self._work)
-        self.collections = MemoryCollections(self._work, self._seen)
+        self.collections = MemoryCollections(self._work, self._seen, versions)
         self.collection_view = MemoryCollectionView(self._work)
         self.staff_tokens = MemoryStaffTokens(self._work)
         self.processed = MemoryProcessedEvents(self._work)
@@ -91,13 +93,13 @@ class MemoryUnitOfWork:
         self.reservations = MemoryReservationRepository(self._work.inventory, self._seen)
         self.availability_view = MemoryAvailabilityView(self._work)
         self.merchandising = MemoryMerchandising(self._work)
-        self.customers = MemoryCustomers(self._work.extra, self._seen)
+        self.customers = MemoryCustomers(self._work.extra, self._seen, versions)
         self.password_resets = MemoryPasswordResets(self._work.extra)
-        self.checkouts = MemoryCheckouts(self._work.extra, self._seen)
-        self.orders = MemoryOrders(self._work.extra, self._seen)
+        self.checkouts = MemoryCheckouts(self._work.extra, self._seen, versions)
+        self.orders = MemoryOrders(self._work.extra, self._seen, versions)
         self.order_views = MemoryOrderViews(self._work.extra)
-        self.gift_cards = MemoryGiftCards(self._work.extra, self._seen)
-        self.promotions = MemoryPromotions(self._work.extra, self._seen)
+        self.gift_cards = MemoryGiftCards(self._work.extra, self._seen, versions)
+        self.promotions = MemoryPromotions(self._work.extra, self._seen, versions)
         self.webhooks = MemoryWebhooks(self._work.extra)
         return self
 
@@ -134,6 +136,7 @@ class MemoryUnitOfWork:
                 )
             )
         self._committed.__dict__.update(copy.deepcopy(self._work).__dict__)
+        self._versions.rebase()
         self.committed = True
 
     async def rollback(self) -> None:

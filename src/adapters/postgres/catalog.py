@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.postgres import tables as t
 from adapters.postgres.repositories import constraint_name
+from adapters.postgres.versions import LoadedVersions
 from domain.catalog.product import (
     AttributeValue,
     Component,
@@ -60,6 +61,7 @@ class PostgresProductRepository:
     def __init__(self, conn: AsyncConnection, seen: list[Aggregate]) -> None:
         self._conn = conn
         self._seen = seen
+        self._versions = LoadedVersions("product")
 
     def _row(self, product: Product) -> dict[str, Any]:
         return {
@@ -102,6 +104,7 @@ class PostgresProductRepository:
 
         await self._guarded(write)
         self._seen.append(product)
+        self._versions.remember(product.id, product.version)
 
     async def add_many(self, products: list[Product]) -> None:
         async def write() -> None:
@@ -116,17 +119,24 @@ class PostgresProductRepository:
 
         await self._guarded(write)
         self._seen.extend(products)
+        for product in products:
+            self._versions.remember(product.id, product.version)
 
-    async def save(self, product: Product, *, expected_version: int) -> None:
+    async def save(self, product: Product) -> None:
+        expected = self._versions.expected(product.id)
+        if product.version == expected:
+            return  # unchanged since it was loaded
+
         async def write() -> None:
             result = await self._conn.execute(
-                update(_p).where(_p.c.id == product.id, _p.c.version == expected_version).values(**self._row(product))
+                update(_p).where(_p.c.id == product.id, _p.c.version == expected).values(**self._row(product))
             )
             if result.rowcount != 1:
                 raise ConcurrencyConflict(f"product {product.id} changed since it was read")
             await self._write_variants(product)
 
         await self._guarded(write)
+        self._versions.remember(product.id, product.version)
 
     async def get(self, product_id: str) -> Product:
         row = (await self._conn.execute(select(_p).where(_p.c.id == product_id))).first()
@@ -137,6 +147,7 @@ class PostgresProductRepository:
         ).all()
         product = self._product(row, list(variants))
         self._seen.append(product)
+        self._versions.remember(product.id, product.version)
         return product
 
     @staticmethod
@@ -175,4 +186,8 @@ class PostgresProductRepository:
         by_product: dict[str, list[Any]] = {}
         for variant in variants:
             by_product.setdefault(variant.product_id, []).append(variant)
-        return [self._product(row, by_product.get(row.id, [])) for row in rows]
+        products = [self._product(row, by_product.get(row.id, [])) for row in rows]
+        self._seen.extend(products)
+        for product in products:
+            self._versions.remember(product.id, product.version)
+        return products

@@ -8,6 +8,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.postgres import tables as t
+from adapters.postgres.versions import LoadedVersions
 from application.catalog.categories import CategoryNode, find, nest
 from domain.catalog.categories import TREE_ID, Category, CategoryTree
 from domain.shared.errors import ConcurrencyConflict
@@ -20,6 +21,7 @@ class PostgresCategories:
     def __init__(self, conn: AsyncConnection, seen: list[Aggregate]) -> None:
         self._conn = conn
         self._seen = seen
+        self._versions = LoadedVersions("category tree")
 
     async def tree(self) -> CategoryTree:
         version = await self._conn.scalar(
@@ -31,16 +33,21 @@ class PostgresCategories:
             version=int(version or 0),
         )
         self._seen.append(tree)
+        self._versions.remember(TREE_ID, tree.version)
         return tree
 
-    async def save(self, tree: CategoryTree, *, expected_version: int) -> None:
+    async def save(self, tree: CategoryTree) -> None:
+        expected = self._versions.expected(TREE_ID)
+        if tree.version == expected:
+            return  # unchanged since it was loaded
         result = await self._conn.execute(
             update(t.category_tree)
-            .where(t.category_tree.c.id == TREE_ID, t.category_tree.c.version == expected_version)
+            .where(t.category_tree.c.id == TREE_ID, t.category_tree.c.version == expected)
             .values(version=tree.version)
         )
         if result.rowcount != 1:
             raise ConcurrencyConflict("the category tree changed meanwhile")
+        self._versions.remember(TREE_ID, tree.version)
         await self._conn.execute(delete(t.categories))
         if tree.nodes:
             await self._conn.execute(

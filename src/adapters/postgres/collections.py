@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.postgres import tables as t
+from adapters.postgres.versions import LoadedVersions
 from application.catalog.collections import CollectionEntry
 from domain.catalog.collections import Collection
 from domain.shared.errors import ConcurrencyConflict, Conflict, NotFound
@@ -19,6 +20,7 @@ class PostgresCollections:
     def __init__(self, conn: AsyncConnection, seen: list[Aggregate]) -> None:
         self._conn = conn
         self._seen = seen
+        self._versions = LoadedVersions("collection")
 
     async def add(self, collection: Collection) -> None:
         try:
@@ -30,6 +32,7 @@ class PostgresCollections:
         except IntegrityError:
             raise Conflict(f"a collection is already at {collection.slug!r}") from None
         self._seen.append(collection)
+        self._versions.remember(collection.id, collection.version)
 
     async def get(self, collection_id: str) -> Collection:
         row = (
@@ -40,16 +43,21 @@ class PostgresCollections:
         collection = Collection(id=row.id, name=row.name, slug=row.slug, product_ids=list(row.product_ids),
                                 version=row.version)
         self._seen.append(collection)
+        self._versions.remember(collection.id, collection.version)
         return collection
 
-    async def save(self, collection: Collection, *, expected_version: int) -> None:
+    async def save(self, collection: Collection) -> None:
+        expected = self._versions.expected(collection.id)
+        if collection.version == expected:
+            return  # unchanged since it was loaded
         result = await self._conn.execute(
             update(t.collections)
-            .where(t.collections.c.id == collection.id, t.collections.c.version == expected_version)
+            .where(t.collections.c.id == collection.id, t.collections.c.version == expected)
             .values(name=collection.name, product_ids=collection.product_ids, version=collection.version)
         )
         if result.rowcount != 1:
             raise ConcurrencyConflict(f"collection {collection.id} changed meanwhile")
+        self._versions.remember(collection.id, collection.version)
 
 
 class PostgresCollectionView:

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.postgres import tables as t
+from adapters.postgres.versions import LoadedVersions
 from domain.customers.customer import Customer, CustomerNotFound, EmailTaken
 from domain.shared.address import Address
 from domain.shared.errors import ConcurrencyConflict
@@ -34,6 +35,7 @@ class PostgresCustomers:
     def __init__(self, conn: AsyncConnection, seen: list[Aggregate]) -> None:
         self._conn = conn
         self._seen = seen
+        self._versions = LoadedVersions("customer")
 
     async def add(self, customer: Customer) -> None:
         try:
@@ -42,6 +44,7 @@ class PostgresCustomers:
         except IntegrityError:
             raise EmailTaken("an account with this e-mail exists") from None
         self._seen.append(customer)
+        self._versions.remember(customer.id, customer.version)
 
     async def get(self, customer_id: str) -> Customer:
         row = (await self._conn.execute(select(_cu).where(_cu.c.id == customer_id))).first()
@@ -61,14 +64,19 @@ class PostgresCustomers:
             default_billing=row.default_billing, marketing_opt_in=row.marketing_opt_in, version=row.version,
         )
         self._seen.append(customer)
+        self._versions.remember(customer.id, customer.version)
         return customer
 
-    async def save(self, customer: Customer, *, expected_version: int) -> None:
+    async def save(self, customer: Customer) -> None:
+        expected = self._versions.expected(customer.id)
+        if customer.version == expected:
+            return  # unchanged since it was loaded
         result = await self._conn.execute(
-            update(_cu).where(_cu.c.id == customer.id, _cu.c.version == expected_version).values(**_row(customer))
+            update(_cu).where(_cu.c.id == customer.id, _cu.c.version == expected).values(**_row(customer))
         )
         if result.rowcount != 1:
             raise ConcurrencyConflict(f"customer {customer.id} changed since it was read")
+        self._versions.remember(customer.id, customer.version)
 
 
 class PostgresPasswordResets:

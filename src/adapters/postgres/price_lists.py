@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.postgres import tables as t
+from adapters.postgres.versions import LoadedVersions
 from domain.catalog.pricing import Price, PriceList, Sale, Tier
 from domain.shared.errors import ConcurrencyConflict, Conflict, NotFound
 from domain.shared.events import Aggregate
@@ -21,6 +22,7 @@ class PostgresPriceLists:
     def __init__(self, conn: AsyncConnection, seen: list[Aggregate]) -> None:
         self._conn = conn
         self._seen = seen
+        self._versions = LoadedVersions("price list")
 
     async def _write_prices(self, price_list: PriceList) -> None:
         """Upsert the prices that changed and delete the ones removed: never rewrite the whole list."""
@@ -64,15 +66,20 @@ class PostgresPriceLists:
             raise Conflict(f"a {price_list.currency} price list for this channel exists") from None
         await self._write_prices(price_list)
         self._seen.append(price_list)
+        self._versions.remember(price_list.id, price_list.version)
 
-    async def save(self, price_list: PriceList, *, expected_version: int) -> None:
+    async def save(self, price_list: PriceList) -> None:
+        expected = self._versions.expected(price_list.id)
+        if price_list.version == expected:
+            return  # unchanged since it was loaded
         result = await self._conn.execute(
-            update(_pl).where(_pl.c.id == price_list.id, _pl.c.version == expected_version)
+            update(_pl).where(_pl.c.id == price_list.id, _pl.c.version == expected)
             .values(name=price_list.name, version=price_list.version)
         )
         if result.rowcount != 1:
             raise ConcurrencyConflict(f"price list {price_list.id} changed since it was read")
         await self._write_prices(price_list)
+        self._versions.remember(price_list.id, price_list.version)
 
     async def _load(self, rows: list[Any], skus: list[str] | None) -> list[PriceList]:
         if not rows:
@@ -104,6 +111,7 @@ class PostgresPriceLists:
             raise NotFound(f"price list {price_list_id}")
         [price_list] = await self._load(rows, skus)
         self._seen.append(price_list)
+        self._versions.remember(price_list.id, price_list.version)
         return price_list
 
     async def default_for(self, currency: str) -> PriceList | None:
@@ -114,6 +122,8 @@ class PostgresPriceLists:
         ).all()
         lists = await self._load(rows, [])
         self._seen.extend(lists)
+        for price_list in lists:
+            self._versions.remember(price_list.id, price_list.version)
         return lists[0] if lists else None
 
     async def for_skus(self, skus: list[str]) -> list[PriceList]:

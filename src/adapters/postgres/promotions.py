@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.postgres import tables as t
+from adapters.postgres.versions import LoadedVersions
 from application.promotions.codec import promotion_from_builtins, promotion_to_builtins
 from application.promotions.errors import CouponExhausted, PromotionExhausted
 from application.promotions.ports import (
@@ -41,6 +42,7 @@ class PostgresPromotions:
     def __init__(self, conn: AsyncConnection, seen: list[Aggregate]) -> None:
         self._conn = conn
         self._seen = seen
+        self._versions = LoadedVersions("promotion")
 
     @staticmethod
     def _row(promotion: Promotion, limits: Limits) -> dict[str, Any]:
@@ -53,6 +55,7 @@ class PostgresPromotions:
         await self._conn.execute(insert(_p).values(id=promotion.id, **self._row(promotion, limits)))
         await self._conn.execute(insert(_u).values(promotion_id=promotion.id))
         self._seen.append(promotion)
+        self._versions.remember(promotion.id, promotion.version)
 
     async def get(self, promotion_id: str) -> tuple[Promotion, Limits]:
         row = (await self._conn.execute(select(_p.c.data, _p.c.limits).where(_p.c.id == promotion_id))).first()
@@ -60,15 +63,20 @@ class PostgresPromotions:
             raise PromotionNotFound(f"no promotion {promotion_id}")
         promotion = promotion_from_builtins(row.data)
         self._seen.append(promotion)
+        self._versions.remember(promotion.id, promotion.version)
         return promotion, _limits_from(row.limits)
 
-    async def save(self, promotion: Promotion, limits: Limits, *, expected_version: int) -> None:
+    async def save(self, promotion: Promotion, limits: Limits) -> None:
+        expected = self._versions.expected(promotion.id)
+        if promotion.version == expected:
+            return  # unchanged since it was loaded (limits change only with an edit, which bumps it)
         result = await self._conn.execute(
-            update(_p).where(_p.c.id == promotion.id, _p.c.version == expected_version)
+            update(_p).where(_p.c.id == promotion.id, _p.c.version == expected)
             .values(**self._row(promotion, limits))
         )
         if result.rowcount != 1:
             raise ConcurrencyConflict(f"promotion {promotion.id} changed since it was read")
+        self._versions.remember(promotion.id, promotion.version)
 
     async def all(self) -> list[Promotion]:
         rows = (await self._conn.execute(select(_p.c.data).order_by(_p.c.id))).all()

@@ -4,41 +4,39 @@ with it after placing the order; the cart use cases in ``handlers`` use it too).
 
 from __future__ import annotations
 
-import asyncio
-import random
 from collections.abc import Callable
 from typing import TypeVar
 
 from application.carts.errors import CartNotFound
 from application.carts.ports import CartStore
 from application.carts.queries import load
+from application.messaging.retry import retry_on_conflict
 from domain.carts.cart import Cart, Owner, OwnerKind
-from domain.shared.errors import ConcurrencyConflict
 
-ATTEMPTS = 30
+ATTEMPTS = 30  # many shoppers' tabs may race on one cart: more tries than a staff action gets
 T = TypeVar("T")
 
 
 async def change(
     owner: Owner, store: CartStore, mutate: Callable[[Cart], T], *, create: Callable[[], Cart] | None = None,
 ) -> tuple[Cart, T]:
-    """Apply ``mutate`` to the owner's cart and save it; on a concurrent save, reload and re-apply."""
+    """Apply ``mutate`` to the owner's cart and save it; on a concurrent save, reload (past the cache)
+    and re-apply (``retry_on_conflict``)."""
     fresh = False
-    for attempt in range(ATTEMPTS):
+
+    async def attempt() -> tuple[Cart, T]:
+        nonlocal fresh
         cart = await load(owner, store, fresh=fresh)
+        fresh = True  # a retry reads the durable copy: the cached one may be what was stale
         if cart is None:
             if create is None:
                 raise CartNotFound("no cart")
             cart = await _reopened(owner, store) or create()
         result = mutate(cart)
-        try:
-            await store.save(cart)
-        except ConcurrencyConflict:
-            fresh = True
-            await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))
-            continue
+        await store.save(cart)
         return cart, result
-    raise ConcurrencyConflict("the cart kept changing; retry")
+
+    return await retry_on_conflict(attempt, attempts=ATTEMPTS)
 
 
 async def _reopened(owner: Owner, store: CartStore) -> Cart | None:

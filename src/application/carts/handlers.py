@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import random
 from collections.abc import Callable
 from typing import Any
 
@@ -24,10 +22,10 @@ from application.carts.queries import load
 from application.carts.read_models import CartView, MergeView
 from application.catalog.queries import offers
 from application.messaging.registry import handler
+from application.messaging.retry import retry_on_conflict
 from application.ports.clock import Clock, IdGenerator
 from domain.carts.cart import Cart, MergeReport, Owner, OwnerKind, normalise_code
 from domain.inventory.errors import OutOfStock
-from domain.shared.errors import ConcurrencyConflict
 from domain.tax.rates import RateTable
 
 
@@ -112,25 +110,24 @@ async def merge_guest_cart(
 ) -> MergeReport:
     """Move the guest cart into the customer's. Idempotent: a retired or missing guest cart merges nothing."""
     fresh = False
-    for attempt in range(ATTEMPTS):
+
+    async def attempt() -> MergeReport:
+        nonlocal fresh
         guest = await load(command.guest, cart_store, fresh=fresh)
         if guest is None or (guest.is_empty and not guest.coupon_codes):
             return MergeReport()
         customer = await load(command.customer, cart_store, fresh=fresh)
+        fresh = True  # a retry reads the durable copies: the cached ones may be what was stale
         now = clock.now()
         if customer is None:
             # The guest cart's contents become the customer's new cart (the guest cart still retires,
             # so the cookie can never reach the customer's cart).
             customer = _new_cart(command.customer, ids=ids, clock=clock, channel=channels.get(guest.channel))()
         report = customer.absorb(guest, now=now, new_line_id=[ids.new_id() for _ in guest.lines])
-        try:
-            await cart_store.save(customer, guest)
-        except ConcurrencyConflict:
-            fresh = True
-            await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))
-            continue
+        await cart_store.save(customer, guest)
         return report
-    raise ConcurrencyConflict("the carts kept changing; retry")
+
+    return await retry_on_conflict(attempt, attempts=ATTEMPTS)
 
 
 @handler

@@ -37,6 +37,7 @@ class Channel:
     tax_country: str = "DE"
     tax_region: str | None = None
     prices_include_tax: bool = True
+    pay_later: bool = False  # the merchant offers pay-later (manual) payment in this channel
 
 
 SOLD_OUT = "sold out"  # the reason a line gives when its stock cannot be held
@@ -60,13 +61,16 @@ class Channels:
 
     @classmethod
     def parse(cls, spec: str) -> Channels:
-        """``"web:EUR:DE:incl,us:USD:US-CA:excl"`` — name, currency, tax country[-region], price convention."""
+        """``"web:EUR:DE:incl:pay-later,us:USD:US-CA:excl"`` — name, currency, tax country[-region], price
+        convention, and ``pay-later`` where the channel offers pay-later (manual) payment."""
         channels = []
         for part in filter(None, (p.strip() for p in spec.split(","))):
-            name, currency, place, convention = part.split(":")
+            name, currency, place, convention, *flags = part.split(":")
+            if set(flags) - {"pay-later"}:
+                raise ValueError(f"unknown channel flag in {part!r} (only 'pay-later')")
             country, _, region = place.partition("-")
             channels.append(Channel(name=name, currency=currency, tax_country=country, tax_region=region or None,
-                                    prices_include_tax=convention == "incl"))
+                                    prices_include_tax=convention == "incl", pay_later="pay-later" in flags))
         return cls(channels)
 
 

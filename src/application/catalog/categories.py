@@ -27,7 +27,7 @@ class CategoryRepository(Protocol):
         """The whole tree, locked for this transaction."""
         ...
 
-    async def save(self, tree: CategoryTree, *, expected_version: int) -> None: ...
+    async def save(self, tree: CategoryTree) -> None: ...
 
 
 class CategoryView(Protocol):
@@ -66,10 +66,9 @@ async def add_category(cmd: AddCategory, *, uow: Callable[[], CategoryUnitOfWork
     category_id = ids.new_id()
     async with uow() as tx:
         tree = await tx.categories.tree()
-        loaded = tree.version
         tree.add(id=category_id, name=cmd.name, slug=cmd.slug or slugify(cmd.name), parent_id=cmd.parent_id,
                  position=cmd.position, now=clock.now())
-        await tx.categories.save(tree, expected_version=loaded)
+        await tx.categories.save(tree)
         await tx.commit()
     return category_id
 
@@ -78,9 +77,8 @@ async def add_category(cmd: AddCategory, *, uow: Callable[[], CategoryUnitOfWork
 async def move_category(cmd: MoveCategory, *, uow: Callable[[], CategoryUnitOfWork], clock: Clock) -> None:
     async with uow() as tx:
         tree = await tx.categories.tree()
-        loaded = tree.version
         tree.move(cmd.category_id, parent_id=cmd.parent_id, position=cmd.position, now=clock.now())
-        await tx.categories.save(tree, expected_version=loaded)
+        await tx.categories.save(tree)
         await tx.commit()
 
 

@@ -24,7 +24,7 @@ class CollectionRepository(Protocol):
 
     async def get(self, collection_id: str) -> Collection: ...
 
-    async def save(self, collection: Collection, *, expected_version: int) -> None: ...
+    async def save(self, collection: Collection) -> None: ...
 
 
 class CollectionEntry(msgspec.Struct, frozen=True, kw_only=True):
@@ -87,9 +87,8 @@ async def arrange_collection(cmd: ArrangeCollection, *, uow: Uow, clock: Clock) 
         missing = [p for p in cmd.product_ids if p not in known]
         if missing:
             raise NotFound(f"no product {', '.join(missing[:5])}")
-        loaded = collection.version
         collection.arrange(cmd.product_ids, now=clock.now())
-        await tx.collections.save(collection, expected_version=loaded)
+        await tx.collections.save(collection)
         await tx.commit()
     return collection.version
 

@@ -30,6 +30,7 @@ from application.catalog.read_models import (
     price_view,
 )
 from application.messaging.registry import handler
+from application.messaging.retry import expect_version
 from application.ports.clock import Clock, IdGenerator
 from domain.catalog.pricing import Price, PriceList, PriceListChanged, Sale, Tier
 from domain.catalog.product import (
@@ -43,7 +44,7 @@ from domain.catalog.product import (
     ProductStatus,
     Variant,
 )
-from domain.shared.errors import ConcurrencyConflict, NotFound
+from domain.shared.errors import NotFound
 from domain.shared.money import Money
 
 Uow = Callable[[], CatalogUnitOfWork]
@@ -110,9 +111,8 @@ async def create_product(cmd: CreateProduct, *, uow: Uow, clock: Clock, ids: IdG
                 price_list.set_prices([Price(sku=cmd.sku, amount=price.amount)], now=now)
                 await tx.price_lists.add(price_list)
             else:
-                expected = price_list.version
                 price_list.set_prices([Price(sku=cmd.sku, amount=price.amount)], now=now)
-                await tx.price_lists.save(price_list, expected_version=expected)
+                await tx.price_lists.save(price_list)
         await tx.commit()
     return product.id
 
@@ -121,14 +121,13 @@ async def _change_product(
     uow: Uow, product_id: str, change: Callable[[CatalogUnitOfWork, Product], Awaitable[None]],
     *, expected_version: int | None = None,
 ) -> int:
-    """Load, change through the aggregate, save optimistically, commit; the new version."""
+    """Load, change through the aggregate, save optimistically, commit; the new version. ``expected_version``
+    is the client's (If-Match style): checked against the version loaded."""
     async with uow() as tx:
         product = await tx.products.get(product_id)
-        loaded = product.version
-        if expected_version is not None and expected_version != loaded:
-            raise ConcurrencyConflict(f"product {product.id} is at version {loaded}, not {expected_version}")
+        expect_version(product, expected_version, what="product")
         await change(tx, product)
-        await tx.products.save(product, expected_version=loaded)
+        await tx.products.save(product)
         await tx.commit()
     return product.version
 
@@ -195,9 +194,8 @@ async def set_prices(cmd: SetPrices, *, uow: Uow, clock: Clock) -> int:
         unknown = {p.sku for p in prices} - await tx.products.existing_skus([p.sku for p in prices])
         if unknown:
             raise NotFound(f"no variant with SKU {', '.join(sorted(unknown))}")
-        loaded = price_list.version
         price_list.set_prices(prices, now=clock.now())
-        await tx.price_lists.save(price_list, expected_version=loaded)
+        await tx.price_lists.save(price_list)
         await tx.commit()
     return price_list.version
 

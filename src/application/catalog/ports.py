@@ -21,8 +21,8 @@ class ProductRepository(Protocol):
         """The product, or ``ProductNotFound``."""
         ...
 
-    async def save(self, product: Product, *, expected_version: int) -> None:
-        """Write a changed product unless someone else saved it since (``ConcurrencyConflict``)."""
+    async def save(self, product: Product) -> None:
+        """Write a changed product unless someone else saved it since it was loaded (``ConcurrencyConflict``)."""
         ...
 
     async def existing_skus(self, skus: list[str]) -> set[str]: ...
@@ -45,8 +45,8 @@ class PriceListRepository(Protocol):
         """The list, locked, holding the prices of ``skus`` only (lists can be huge)."""
         ...
 
-    async def save(self, price_list: PriceList, *, expected_version: int) -> None:
-        """Write the header and the prices named in ``price_list.changed``."""
+    async def save(self, price_list: PriceList) -> None:
+        """Write the header and the prices named in ``price_list.changed`` (optimistic, as every ``save``)."""
         ...
 
     async def default_for(self, currency: str) -> PriceList | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["Unavailable"]
+__all__ = ["NotLoaded", "Unavailable"]
 
 
 class Unavailable(Exception):
@@ -11,3 +11,8 @@ class Unavailable(Exception):
     def __init__(self, message: str = "", *, retry_after: int = 1) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class NotLoaded(LookupError):
+    """A repository was asked to save an aggregate its unit of work never loaded or added (a bug: the
+    save has no version to expect)."""

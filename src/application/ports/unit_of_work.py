@@ -21,7 +21,15 @@ class ProcessedEvents(Protocol):
 class UnitOfWork(Protocol):
     """One transaction. Events of every aggregate seen by a repository are written to the
     outbox by ``commit``, in the same transaction as the change that caused them.
-    Leaving the block without ``commit`` rolls back."""
+    Leaving the block without ``commit`` rolls back.
+
+    Optimistic saves: each repository remembers the version of every aggregate it loaded or
+    added in this unit of work. ``save(aggregate)`` writes it only if its version moved since,
+    and only where the stored version is still the remembered one (``ConcurrencyConflict``
+    otherwise: someone else saved it meanwhile); then it remembers the new version, so a
+    second change in the same unit of work saves too. Saving an aggregate the unit of work
+    never loaded raises ``NotLoaded``. ``application.messaging.retry.retry_on_conflict`` runs
+    a whole transaction again after a conflict."""
 
     processed: ProcessedEvents
 

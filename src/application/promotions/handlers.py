@@ -157,9 +157,8 @@ async def _register_term_codes(tx: Any, promotion: Promotion) -> None:
 async def _change(uow: Uow, promotion_id: str, change: Callable[[Promotion, Limits], Limits]) -> dict[str, Any]:
     async with uow() as tx:
         promotion, limits = await tx.promotions.get(promotion_id)
-        loaded = promotion.version
         limits = change(promotion, limits)
-        await tx.promotions.save(promotion, limits, expected_version=loaded)
+        await tx.promotions.save(promotion, limits)
         await _register_term_codes(tx, promotion)
         await tx.commit()
     return promotion_view(promotion, limits)

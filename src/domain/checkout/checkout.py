@@ -90,7 +90,7 @@ class Checkout(Aggregate):
     def start(cls, *, checkout_id: str, owner: Owner, cart_id: str, currency: str, channel: str,
               email: str | None, now: datetime) -> Checkout:
         checkout = cls(id=checkout_id, owner=owner, cart_id=cart_id, currency=currency, channel=channel,
-                       created_at=now, updated_at=now, email=email)
+                       created_at=now, updated_at=now, email=email, version=1)
         checkout._record(CheckoutStarted(
             aggregate_id=checkout_id, aggregate_version=1, occurred_at=now, cart_id=cart_id,
             customer_id=owner.id if owner.kind.value == "customer" else None,
@@ -120,6 +120,7 @@ class Checkout(Aggregate):
         self.snapshot = None
         self.reservation_id = None
         self.updated_at = now
+        self.version += 1
         return released
 
     def set_contact(self, email: str, *, now: datetime) -> str | None:
@@ -154,6 +155,7 @@ class Checkout(Aggregate):
         self.snapshot = snapshot
         self.reservation_id = reservation_id
         self.updated_at = now
+        self.version += 1
 
     def place(self, *, order_id: str, cart_version: int, now: datetime) -> None:
         if self.state is CheckoutState.PLACED:
@@ -165,3 +167,4 @@ class Checkout(Aggregate):
         self.state = CheckoutState.PLACED
         self.order_id = order_id
         self.updated_at = now
+        self.version += 1

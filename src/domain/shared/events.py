@@ -41,7 +41,8 @@ def known_topics() -> frozenset[str]:
 
 
 class Aggregate:
-    """Mixin for aggregates: a version for optimistic saves and a list of pending events."""
+    """Mixin for aggregates: a version for optimistic saves and a list of pending events. The
+    aggregate's own methods bump ``version`` (once per change); handlers and repositories never set it."""
 
     version: int
     events: list[DomainEvent]

@@ -159,13 +159,12 @@ async def _generate(container: Container, count: int) -> int:
                         price_list = PriceList(id=f"default-{currency.lower()}", name=f"Default {currency}",
                                                currency=currency)
                         await tx.price_lists.add(price_list)
-                    loaded = price_list.version
                     price_list.set_prices(
                         [Price(sku=sku, amount=amount * numerator // denominator // 100 * 100 + 99)
                          for _, prices in fresh for sku, amount in prices.items()],
                         now=clock.now(),
                     )
-                    await tx.price_lists.save(price_list, expected_version=loaded)
+                    await tx.price_lists.save(price_list)
                 await tx.commit()
             created += len(fresh)
         show(min(start + BATCH, count), count)
