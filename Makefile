@@ -28,8 +28,10 @@ install: $(RUNTIME)
 
 install-dev: $(DEV)
 
+# Development mode (the built-in secret key, an open /metrics): settings default to production, where
+# the API refuses that key. Set EMPORIUM_ENVIRONMENT=production and EMPORIUM_SECRET_KEY to try production.
 run: install
-	$(BIN)/emporium run
+	EMPORIUM_ENVIRONMENT=$${EMPORIUM_ENVIRONMENT:-development} $(BIN)/emporium run
 
 lint: install-dev
 	$(BIN)/ruff check src tests benchmarks
@@ -53,3 +55,12 @@ test: lint typecheck imports pytest
 
 clean:
 	rm -rf $(VENV) .emporium .pytest_cache .mypy_cache .ruff_cache
+
+# Mutation testing of the domain (docs/testing.md); not part of `make test`, it takes long.
+# `make mutation` scores every module of src/domain, `make mutation MODULE=src/domain/shared/money.py` one;
+# it fails when a module scores under 90 %. MUTATION_CHILDREN is how many mutants run at once.
+MODULE ?= src/domain
+MUTATION_CHILDREN ?= 1
+.PHONY: mutation
+mutation: install-dev
+	$(BIN)/python -m tests.mutation.gate --children $(MUTATION_CHILDREN) $(MODULE)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator
 
@@ -12,6 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.postgres.engine import make_engine
 from adapters.postgres.migrate import ensure_database, upgrade
 from tests.support.database import REDIS_URL, database_url_for_tests
+
+# The tests run in development mode, and say so: settings default to production, where the API refuses
+# the development secret. Every process a test starts inherits this (tests/security/test_config.py
+# sets production explicitly where it checks that refusal).
+os.environ["EMPORIUM_ENVIRONMENT"] = "development"
 
 # Property tests measure correctness, not speed: on a busy 2-core CI box a slow example is not a bug.
 settings.register_profile("emporium", deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -23,11 +23,13 @@ from application.carts.ports import CartStore, PromotionEngine
 from application.carts.pricing import Channels
 from application.checkout.ports import ShippingRates, TaxCalculator
 from application.customers.ports import PasswordHasher, SessionStore
+from application.customers.throttle import AuthLimits
 from application.inventory.batching import ReservationBatcher
 from application.inventory.gate_cache import GroupedGate, SoldOutMemory
 from application.inventory.ports import StockGate
 from application.messaging.bus import CommandHandler, MessageBus
 from application.messaging.registry import Command, is_handler
+from application.payments.pay_later import PayLater
 from application.ports.addresses import AddressValidator
 from application.ports.clock import Clock, IdGenerator
 from application.ports.notifier import Notifier
@@ -35,6 +37,7 @@ from application.ports.payments import PaymentGateway
 from application.ports.rate_limit import RateLimiter
 from application.promotions.engine import StoredPromotions
 from application.search.ports import SearchIndex
+from application.webhooks.targets import WebhookTargets
 from domain.tax.rates import RateTable
 
 
@@ -47,7 +50,8 @@ def bootstrap(
     sessions: SessionStore, hasher: PasswordHasher, notifier: Notifier, limiter: RateLimiter,
     addresses: AddressValidator, channels: Channels, gateways: Mapping[str, PaymentGateway],
     shipping: ShippingRates, tax: TaxCalculator, search_index: SearchIndex, tracking_queue: TrackingQueue,
-    promotions: PromotionEngine | None = None, reservation_ttl: int = 600,
+    promotions: PromotionEngine | None = None, reservation_ttl: int = 600, pay_later: PayLater | None = None,
+    webhook_targets: WebhookTargets, auth_limits: AuthLimits | None = None,
 ) -> MessageBus:
     """A bus with every handler bound to the given adapters."""
     bus = MessageBus({})
@@ -60,7 +64,10 @@ def bootstrap(
         "batcher": ReservationBatcher(uow, clock, ids),
         "promotions": promotions or StoredPromotions(uow),
         "rates": RateTable(),
+        "pay_later": pay_later or PayLater(),
+        "webhook_targets": webhook_targets,
         "dispatch": bus.handle,
+        "auth_limits": auth_limits or AuthLimits(),
     }
     bus.register(bind(handlers(), dependencies))
     return bus

@@ -3,35 +3,27 @@
 from __future__ import annotations
 
 import functools
-import operator
-from typing import Any
 
 from dependency_injector import containers, providers
 
 from adapters.dramatiq.broker import DramatiqPublisher, make_broker
 from adapters.dramatiq.tracking import DramatiqTrackingQueue
 from adapters.dramatiq.webhooks import DramatiqWebhookQueue
-from adapters.http.cdn import HttpCdnPurger, LoggingCdnPurger
+from adapters.http.resolver import SystemResolver
 from adapters.http.webhooks import HttpxWebhookSender
 from adapters.meilisearch.index import MeilisearchSearchIndex
 from adapters.postgres.carts import PostgresDurableCarts
 from adapters.postgres.engine import make_engine
 from adapters.postgres.idempotency import PostgresIdempotencyStore
-from adapters.postgres.notifications import PostgresSentNotifications
 from adapters.postgres.outbox import PostgresOutboxStore
-from adapters.postgres.search import PostgresSearchIndex
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
 from adapters.redis.carts import RedisCartCache
 from adapters.redis.client import make_redis
 from adapters.redis.rate_limit import RedisRateLimiter
 from adapters.redis.sessions import RedisSessionStore
 from adapters.redis.stock_gate import RedisStockGate
-from adapters.smtp.logging import LoggingNotifier
-from adapters.smtp.notifier import SmtpNotifier
-from adapters.stripe.payments import StripePaymentGateway
 from adapters.system.addresses import I18nAddressValidator
 from adapters.system.clock import SystemClock, UuidIdGenerator
-from adapters.system.manual_payments import ManualPaymentGateway
 from adapters.system.passwords import Argon2Hasher
 from adapters.system.shipping import TableShippingRates
 from adapters.system.tax import RateTableTax
@@ -39,35 +31,18 @@ from application.bootstrap import bootstrap
 from application.carts.pricing import Channels
 from application.carts.store import LayeredCartStore
 from application.messaging.relay import OutboxRelay
-from application.notifications import OnceNotifier
 from application.subscriptions import build_registry
+from application.webhooks.targets import WebhookTargets
+from entrypoints.factories import (
+    make_auth_limits,
+    make_cdn,
+    make_gateways,
+    make_notifier,
+    make_pay_later,
+    make_search_index,
+    redis_keys,
+)
 from entrypoints.settings import Settings, get_settings
-
-
-def make_notifier(settings: Settings, engine: Any, clock: Any) -> Any:
-    """SMTP (each keyed e-mail at most once, by the ``sent_emails`` log) when a host is configured."""
-    if not settings.smtp_host:
-        return LoggingNotifier()
-    smtp = SmtpNotifier(
-        settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_from, user=settings.smtp_user,
-        password=settings.smtp_password, starttls=settings.smtp_starttls,
-    )
-    return OnceNotifier(smtp, PostgresSentNotifications(engine), clock)
-
-
-def make_gateways(settings: Settings) -> dict[str, Any]:
-    """The manual provider always; Stripe when a key is configured."""
-    gateways: dict[str, Any] = {"manual": ManualPaymentGateway()}
-    if settings.stripe_api_key:
-        gateways["stripe"] = StripePaymentGateway(
-            settings.stripe_api_key, settings.stripe_webhook_secret, api_base=settings.stripe_api_base or None,
-        )
-    return gateways
-
-
-def _keys(settings: Any, kind: str) -> providers.Provider[str]:
-    """Redis keys of one kind under the configured prefix (two shops may share a Redis)."""
-    return providers.Callable(operator.add, settings.redis_key_prefix, kind)
 
 
 class Container(containers.DeclarativeContainer):
@@ -86,36 +61,35 @@ class Container(containers.DeclarativeContainer):
         maintenance_chance=s.broker_maintenance_chance,
     )
     uow_factory = providers.Callable(functools.partial, PostgresUnitOfWork, engine, ids)
-    cdn = providers.Singleton(
-        lambda s: HttpCdnPurger(s.cdn_purge_url, token=s.cdn_purge_token) if s.cdn_purge_url else LoggingCdnPurger(),
-        settings,
-    )
+    cdn = providers.Singleton(make_cdn, settings)
     tracking_queue = providers.Singleton(DramatiqTrackingQueue, broker)
-    rate_limiter = providers.Singleton(RedisRateLimiter, redis, prefix=_keys(s, "rl:"))
+    rate_limiter = providers.Singleton(RedisRateLimiter, redis, prefix=redis_keys(s, "rl:"))
     stock_gate = providers.Singleton(RedisStockGate, redis)
     cart_store = providers.Singleton(
         LayeredCartStore, providers.Singleton(PostgresDurableCarts, engine),
-        providers.Singleton(RedisCartCache, redis, prefix=_keys(s, "cart:")), clock,
+        providers.Singleton(RedisCartCache, redis, prefix=redis_keys(s, "cart:")), clock,
         guest_ttl=s.guest_cart_ttl_seconds, customer_ttl=s.customer_cart_ttl_seconds,
     )
-    sessions = providers.Singleton(RedisSessionStore, redis, prefix=_keys(s, "session:"))
+    sessions = providers.Singleton(RedisSessionStore, redis, prefix=redis_keys(s, "session:"))
+    hasher = providers.Singleton(Argon2Hasher, threads=s.password_hash_threads)
     notifier = providers.Singleton(make_notifier, settings, engine, clock)
     webhook_queue = providers.Singleton(DramatiqWebhookQueue, broker)
-    webhook_sender = providers.Singleton(HttpxWebhookSender, timeout=s.webhook_timeout_seconds)
+    webhook_targets = providers.Singleton(
+        WebhookTargets, providers.Singleton(SystemResolver), allow_http=s.webhook_allow_http,
+        allowed_hosts=s.webhook_allowed_hosts,
+    )
+    webhook_sender = providers.Singleton(HttpxWebhookSender, webhook_targets, timeout=s.webhook_timeout_seconds)
     channels = providers.Singleton(Channels.parse, s.channels)
     gateways = providers.Singleton(make_gateways, settings)
-    search_index = providers.Singleton(
-        lambda s, engine: MeilisearchSearchIndex(s.meilisearch_url, api_key=s.meilisearch_key,
-                                                 index=s.meilisearch_index)
-        if s.search_backend == "meilisearch" else PostgresSearchIndex(engine),
-        settings, engine,
-    )
+    search_index = providers.Singleton(make_search_index, settings, engine)
     bus = providers.Singleton(
         bootstrap, uow=uow_factory, clock=clock, ids=ids, gate=stock_gate, cart_store=cart_store, sessions=sessions,
-        hasher=providers.Singleton(Argon2Hasher), notifier=notifier, limiter=rate_limiter,
+        hasher=hasher, notifier=notifier, limiter=rate_limiter,
         addresses=providers.Singleton(I18nAddressValidator), channels=channels, gateways=gateways,
         shipping=providers.Singleton(TableShippingRates), tax=providers.Singleton(RateTableTax),
         search_index=search_index, tracking_queue=tracking_queue, reservation_ttl=s.reservation_ttl_seconds,
+        auth_limits=providers.Singleton(make_auth_limits, settings), webhook_targets=webhook_targets,
+        pay_later=providers.Singleton(make_pay_later, settings),
     )
     consumers = providers.Singleton(
         build_registry, cdn=cdn, dispatch=bus.provided.handle, search=search_index, search_language=s.search_language,

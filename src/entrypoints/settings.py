@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 from functools import cache
+from typing import Literal
 
 import msgspec
+
+DEVELOPMENT_SECRET = "dev-only-secret-change-me"  # noqa: S105 - refused outside development mode
+MIN_SECRET_LENGTH = 32
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -33,8 +37,22 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     meilisearch_index: str = "products"
     log_level: str = "INFO"
     log_json: bool = True
-    secret_key: str = "dev-only-secret-change-me"  # noqa: S105 - overridden by EMPORIUM_SECRET_KEY in production
-    environment: str = "development"
+    # Production unless told otherwise: `make run` and the tests set EMPORIUM_ENVIRONMENT=development.
+    # In production the API refuses to start with the development secret (see ``refuse_insecure``).
+    environment: Literal["production", "development"] = "production"
+    secret_key: str = DEVELOPMENT_SECRET  # signs cart cookies and CSRF tokens: EMPORIUM_SECRET_KEY
+    # Key rotation: comma-separated keys that still verify (never sign). Put the new key in
+    # EMPORIUM_SECRET_KEY and the previous one here until the cookies it signed have expired.
+    old_secret_keys: str = ""
+    # Browser origins of a headless storefront on another origin (comma-separated, "https://shop.example.com"):
+    # they get CORS with credentials and the cookies become SameSite=None; Secure. Empty: same origin only.
+    allowed_origins: str = ""
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto count (comma-separated addresses or networks, "*"
+    # for any). Empty: nobody's; the client address is the connection's.
+    trusted_proxies: str = ""
+    # /metrics answers only a scrape with "Authorization: Bearer <token>"; with no token it is served
+    # in development mode only.
+    metrics_token: str = ""
     stripe_api_key: str = ""  # empty: Stripe is not offered, only the manual provider
     stripe_webhook_secret: str = ""
     stripe_api_base: str = ""  # a Stripe test double (localstripe) in tests; empty: api.stripe.com
@@ -42,22 +60,46 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     cookie_secure: bool = True  # cart/session cookies are Secure; browsers accept them on http://localhost
     guest_cart_ttl_seconds: int = 7 * 24 * 3600
     customer_cart_ttl_seconds: int = 30 * 24 * 3600
+    # Sign-up, sign-in and password reset limits; application/customers/throttle.py states the rule.
+    auth_sign_ins_per_ip: int = 100  # per client address and auth_ip_window_seconds (generous: shared NAT)
+    auth_sign_ups_per_ip: int = 20
+    auth_resets_per_ip: int = 20
+    auth_ip_window_seconds: int = 300
+    auth_free_attempts: int = 5  # per account and address (and per e-mail for sign-up) before delays start
+    auth_account_free_attempts: int = 20  # per account, shared by the addresses it never signed in from
+    auth_first_delay_seconds: int = 30  # then doubling per attempt…
+    auth_max_delay_seconds: int = 900  # …up to this short block
+    password_hash_threads: int = 0  # argon2 hashes computed at once, off the event loop; 0: one per CPU
     # Sales channels: name:currency:tax country[-region]:incl|excl (prices with or without tax). The
     # first is the default; a storefront picks another with the X-Channel header. The tax place is
-    # where cart estimates assume delivery until checkout knows the address.
-    channels: str = "web:EUR:DE:incl,us:USD:US-CA:excl,uk:GBP:GB:incl"
+    # where cart estimates assume delivery until checkout knows the address. ``:pay-later`` after a
+    # channel offers pay-later (manual: invoice, cash on delivery) payment there.
+    channels: str = "web:EUR:DE:incl:pay-later,us:USD:US-CA:excl,uk:GBP:GB:incl"
+    # Pay later (manual): open orders and units one shopper may hold, and hours until an unpaid one is cancelled.
+    pay_later_max_open_orders: int = 2
+    pay_later_max_open_units: int = 10
+    pay_later_deadline_hours: int = 72
     # E-mail: an empty host logs notifications instead of sending them.
     smtp_host: str = ""
     smtp_port: int = 25
     smtp_user: str = ""
     smtp_password: str = ""
     smtp_from: str = "Emporium <shop@localhost>"
-    smtp_starttls: bool = True  # upgrade when the server offers STARTTLS
+    # TLS is verified against the system's CAs (or smtp_cafile). STARTTLS is used when the server offers it,
+    # and required whenever a user is set: credentials never travel in plain text.
+    smtp_starttls: bool = True
+    smtp_implicit_tls: bool = False  # TLS from the first byte ("SMTPS"); always on port 465
+    smtp_cafile: str = ""  # a CA bundle to trust instead of the system's (a private mail relay, tests)
     # Outbound webhooks: attempts are 1 + max_retries, spaced min_backoff·2^n ms (with jitter) up to max.
     webhook_timeout_seconds: float = 10.0
     webhook_max_retries: int = 12
     webhook_min_backoff_ms: int = 10_000
     webhook_max_backoff_ms: int = 3_600_000
+    # Tests and local development only, never production: plain http:// webhook URLs, and exact
+    # host:port entries (comma-separated, e.g. "127.0.0.1:8765") exempt from the blocked-address check
+    # (a local receiver). Every other loopback, private or link-local address stays refused.
+    webhook_allow_http: bool = False
+    webhook_allowed_hosts: str = ""
 
 
 _ENV = {
@@ -69,6 +111,26 @@ _ENV = {
 
 class SettingsError(ValueError):
     """An environment variable holds a value its setting cannot take."""
+
+
+def secret_keys(settings: Settings) -> list[str]:
+    """The signing key first, then the retired ones that still verify."""
+    return [settings.secret_key, *(k.strip() for k in settings.old_secret_keys.split(",") if k.strip())]
+
+
+def refuse_insecure(settings: Settings) -> None:
+    """Outside development mode, refuse the development secret and short keys (the API calls this at start)."""
+    if settings.environment == "development":
+        return
+    for name, keys in (("EMPORIUM_SECRET_KEY", [settings.secret_key]),
+                       ("EMPORIUM_OLD_SECRET_KEYS", secret_keys(settings)[1:])):
+        for key in keys:
+            if key == DEVELOPMENT_SECRET or len(key) < MIN_SECRET_LENGTH:
+                raise SettingsError(
+                    f"{name} must be a random secret of at least {MIN_SECRET_LENGTH} characters in production "
+                    "(e.g. `python3 -c 'import secrets; print(secrets.token_urlsafe(48))'`), "
+                    "or set EMPORIUM_ENVIRONMENT=development on a development machine"
+                )
 
 
 def from_environ(environ: dict[str, str] | None = None) -> Settings:

@@ -40,6 +40,7 @@ async def test_webhook_subscriptions_are_managed_by_the_owner_only(client, engin
 @pytest.mark.parametrize(("body", "status", "slug"), [
     ({"url": "https://hooks.example.com/x", "event_types": ["orders.nope.v1"]}, 422, "invalid-subscription"),
     ({"url": "ftp://hooks.example.com/x", "event_types": ["*"]}, 422, "invalid-subscription"),
+    ({"url": "https://127.0.0.1:5432/x", "event_types": ["*"]}, 422, "invalid-subscription"),  # no SSRF
     ({"url": "https://hooks.example.com/x", "event_types": ["*"], "secret": "short"}, 400, "validation-error"),
     ({"url": "https://hooks.example.com/x", "event_types": ["*"], "extra": 1}, 400, "validation-error"),
 ])

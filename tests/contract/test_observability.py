@@ -19,15 +19,19 @@ def _value(text: str, series: str) -> float:
     return float(match.group(1))
 
 
+METRICS_TOKEN = "scrape-" + "m" * 32
+SCRAPE = {"Authorization": f"Bearer {METRICS_TOKEN}"}  # /metrics answers the configured scraper only
+
+
 @pytest.fixture(scope="module")
 def client(database_url: str, redis_url: str):
-    with client_for(settings_for(database_url, redis_url)) as c:
+    with client_for(settings_for(database_url, redis_url, metrics_token=METRICS_TOKEN)) as c:
         yield c
 
 
 def test_metrics_expose_the_operational_series(client) -> None:
     client.get("/health/live")
-    text = client.get("/metrics").text
+    text = client.get("/metrics", headers=SCRAPE).text
     for name in (
         "emporium_http_requests_total", "emporium_http_request_duration_seconds_bucket",
         "emporium_outbox_backlog", "emporium_outbox_lag_seconds", "emporium_broker_queue_depth",
@@ -38,7 +42,7 @@ def test_metrics_expose_the_operational_series(client) -> None:
 
 async def test_request_counters_and_outbox_backlog_move_with_traffic(client, engine, unique) -> None:
     series = 'emporium_http_requests_total{method="GET",route="/store/products/{slug}",status="404"}'
-    before = client.get("/metrics").text
+    before = client.get("/metrics", headers=SCRAPE).text
     start = _value(before, series) if series in before else 0.0
     for _ in range(3):
         client.get(f"/store/products/missing-{unique}")
@@ -50,7 +54,7 @@ async def test_request_counters_and_outbox_backlog_move_with_traffic(client, eng
         headers={"Authorization": f"Bearer {token}"},
     )
     assert created.status_code == 201
-    after = client.get("/metrics").text
+    after = client.get("/metrics", headers=SCRAPE).text
     assert _value(after, series) == start + 3
     assert _value(after, "emporium_outbox_backlog") >= backlog_before + 1  # no relay runs in this module
 
@@ -98,6 +102,6 @@ async def test_reservations_in_flight_gauge_follows_the_database(client, engine,
     bus = build_bus(uow=lambda: PostgresUnitOfWork(engine, ids), clock=SystemClock(), ids=ids, gate=MemoryStockGate())
     await bus.handle(inv.AddLocation(id=f"m-{unique}", name="m"))
     await bus.handle(inv.ReceiveStock(sku=f"G-{unique}", location_id=f"m-{unique}", quantity=3, actor="t"))
-    before = _value(client.get("/metrics").text, "emporium_reservations_in_flight")
+    before = _value(client.get("/metrics", headers=SCRAPE).text, "emporium_reservations_in_flight")
     await bus.handle(inv.ReserveStock(reference=unique, lines=[(f"G-{unique}", 1)]))
-    assert _value(client.get("/metrics").text, "emporium_reservations_in_flight") == before + 1
+    assert _value(client.get("/metrics", headers=SCRAPE).text, "emporium_reservations_in_flight") == before + 1

@@ -1,6 +1,7 @@
 """One suite per port, run on the fake and on the real adapter: the webhook sender (``WebhookSenderContract``:
-recording fake / httpx), the webhook store (``WebhookStoreContract``: memory / PostgreSQL) and the
-sent-notification log (``SentNotificationsContract``: memory / PostgreSQL)."""
+recording fake / httpx), the resolver it checks names through (``ResolverContract``: static table / the
+system's), the webhook store (``WebhookStoreContract``: memory / PostgreSQL) and the sent-notification log
+(``SentNotificationsContract``: memory / PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from adapters.http.resolver import SystemResolver
 from adapters.http.webhooks import HttpxWebhookSender
 from adapters.memory.customers import MemorySentNotifications
+from adapters.memory.resolver import StaticResolver
 from adapters.memory.webhooks import RecordingWebhookSender
 from adapters.postgres.notifications import PostgresSentNotifications
 from application.ports.webhooks import WebhookRequest, WebhookUnreachable
+from application.webhooks.errors import HostNotFound
+from application.webhooks.targets import WebhookTargets
 from domain.shared.errors import NotFound
 from domain.webhooks.subscription import Delivery, DeliveryStatus, Subscription
 from tests.support.network import free_port
@@ -29,34 +34,69 @@ NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
 class WebhookSenderContract:
     """What every WebhookSender does alike. A subclass provides ``sender_and_url``: a sender whose subscriber
-    fails once then succeeds, the subscriber's URL, and a sender for a URL nobody listens on."""
+    fails once then succeeds, the subscriber's URL, and a sender with a URL nobody listens on."""
 
     @pytest.fixture
     def sender_and_url(self):
         raise NotImplementedError("a subclass provides the adapter under test")
 
     async def test_the_sender_reports_the_status_and_raises_without_a_response(self, sender_and_url) -> None:
-        sender, url, unreachable = sender_and_url
+        sender, url, unreachable, closed_url = sender_and_url
         request = WebhookRequest(url=url, body=b'{"id":"e"}', headers={"Emporium-Webhook-Id": "e"})
         assert await sender.send(request) == 500
         assert await sender.send(request) == 200
         with pytest.raises(WebhookUnreachable):
-            await unreachable.send(WebhookRequest(url=f"http://127.0.0.1:{free_port()}/closed", body=b"{}"))
+            await unreachable.send(WebhookRequest(url=closed_url, body=b"{}"))
 
 
 class TestRecordingWebhookSender(WebhookSenderContract):
     @pytest.fixture
     def sender_and_url(self):
-        return RecordingWebhookSender([500]), "http://127.0.0.1:9/ok", RecordingWebhookSender([0])
+        return RecordingWebhookSender([500]), "http://127.0.0.1:9/ok", RecordingWebhookSender([0]), "http://x.test/"
 
 
 class TestHttpxWebhookSender(WebhookSenderContract):
     @pytest.fixture
-    async def sender_and_url(self) -> AsyncIterator[tuple[HttpxWebhookSender, str, HttpxWebhookSender]]:
-        sender = HttpxWebhookSender(timeout=GENEROUS)  # a slow answer on a busy machine is still an answer
+    async def sender_and_url(self) -> AsyncIterator[tuple[HttpxWebhookSender, str, HttpxWebhookSender, str]]:
+        closed = free_port()
         with subscriber_server(failures=1) as subscriber:
-            yield sender, subscriber.url, sender
-        await sender.aclose()
+            # Loopback is refused unless allow-listed, host:port exactly (tests and development only).
+            subscriber_port = subscriber.url.split(":")[2].split("/")[0]
+            targets = WebhookTargets(SystemResolver(), allow_http=True,
+                                     allowed_hosts=f"127.0.0.1:{subscriber_port},127.0.0.1:{closed}")
+            sender = HttpxWebhookSender(targets, timeout=GENEROUS)  # a slow answer on a busy machine is an answer
+            yield sender, subscriber.url, sender, f"http://127.0.0.1:{closed}/closed"
+            await sender.aclose()
+
+
+# -- Resolver (where the webhook policy looks names up) ------------------------------------------------
+
+
+class ResolverContract:
+    """What every Resolver does alike. A subclass provides ``resolver``: one that knows ``localhost``."""
+
+    @pytest.fixture
+    def resolver(self):
+        raise NotImplementedError("a subclass provides the adapter under test")
+
+    async def test_a_name_resolves_to_its_addresses_and_an_unknown_one_to_none(self, resolver) -> None:
+        addresses = await resolver.resolve("localhost", 443)
+        assert addresses
+        assert set(addresses) & {"127.0.0.1", "::1"}
+        with pytest.raises(HostNotFound):
+            await resolver.resolve("nowhere.invalid", 443)  # .invalid never resolves (RFC 6761)
+
+
+class TestStaticResolver(ResolverContract):
+    @pytest.fixture
+    def resolver(self) -> StaticResolver:
+        return StaticResolver({"localhost": [["127.0.0.1", "::1"]]})
+
+
+class TestSystemResolver(ResolverContract):
+    @pytest.fixture
+    def resolver(self) -> SystemResolver:
+        return SystemResolver()
 
 
 # -- WebhookStore (the unit of work's ``webhooks``) --------------------------------------------------

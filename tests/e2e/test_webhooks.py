@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -52,17 +53,22 @@ async def test_a_failing_subscriber_gets_the_event_once_signed_and_a_replay_carr
     database_url, redis_url, engine, tmp_path: Path, unique,
 ) -> None:
     namespace = f"emporium-webhooks-{unique}"
-    env = service_env(
-        database_url, redis_url, namespace,
-        EMPORIUM_WEBHOOK_MIN_BACKOFF_MS="200", EMPORIUM_WEBHOOK_MAX_BACKOFF_MS="1000", EMPORIUM_WEBHOOK_MAX_RETRIES="5",
-        # A subscriber slow to answer on a busy machine must not count as a failed attempt (and a retry).
-        EMPORIUM_WEBHOOK_TIMEOUT_SECONDS="120",
-    )
     owner = {"Authorization": f"Bearer {await token_for(engine, Role.OWNER)}"}
     support = {"Authorization": f"Bearer {await token_for(engine, Role.SUPPORT)}"}
-    settings = settings_for(database_url, redis_url, broker_namespace=namespace,
-                            redis_key_prefix=f"test:{uuid.uuid4().hex[:8]}:")
-    with subscriber_server(failures=2) as subscriber, client_for(settings) as client:
+    with ExitStack() as stack:
+        subscriber = stack.enter_context(subscriber_server(failures=2))
+        # Loopback is a blocked address: the test-only allow-list admits this one receiver, host:port exactly.
+        local = {"webhook_allow_http": "true", "webhook_allowed_hosts": subscriber.url.split("/")[2]}
+        env = service_env(
+            database_url, redis_url, namespace, EMPORIUM_WEBHOOK_MIN_BACKOFF_MS="200",
+            EMPORIUM_WEBHOOK_MAX_BACKOFF_MS="1000", EMPORIUM_WEBHOOK_MAX_RETRIES="5",
+            # A subscriber slow to answer on a busy machine must not count as a failed attempt (and a retry).
+            EMPORIUM_WEBHOOK_TIMEOUT_SECONDS="120", **{f"EMPORIUM_{k.upper()}": v for k, v in local.items()},
+        )
+        settings = settings_for(database_url, redis_url, broker_namespace=namespace,
+                                redis_key_prefix=f"test:{uuid.uuid4().hex[:8]}:", webhook_allow_http=True,
+                                webhook_allowed_hosts=local["webhook_allowed_hosts"])
+        client = stack.enter_context(client_for(settings))
         body = {"url": subscriber.url, "event_types": [OrderStatusChanged.topic], "secret": SECRET}
         assert client.post("/admin/webhooks", json=body, headers=support).status_code == 403
         created = client.post("/admin/webhooks", json=body, headers=owner)

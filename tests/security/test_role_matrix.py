@@ -17,40 +17,40 @@ import pytest
 from domain.staff.roles import Role
 from tests.support.http_app import client_for, settings_for, token_for
 
-O, M, F, S = "owner", "merchandiser", "fulfilment", "support"
+OWN, M, F, S = "owner", "merchandiser", "fulfilment", "support"
 
 # operation id -> the roles allowed (the owner is listed explicitly: the matrix is the specification)
 EXPECTED: dict[str, set[str]] = {
     # catalog: merchandisers
-    "admin_create_product": {O, M}, "admin_update_product": {O, M}, "admin_add_variant": {O, M},
-    "admin_update_variant": {O, M}, "admin_add_option_value": {O, M}, "admin_create_price_list": {O, M},
-    "admin_set_prices": {O, M}, "admin_add_category": {O, M}, "admin_move_category": {O, M},
-    "admin_create_collection": {O, M}, "admin_arrange_collection": {O, M},
+    "admin_create_product": {OWN, M}, "admin_update_product": {OWN, M}, "admin_add_variant": {OWN, M},
+    "admin_update_variant": {OWN, M}, "admin_add_option_value": {OWN, M}, "admin_create_price_list": {OWN, M},
+    "admin_set_prices": {OWN, M}, "admin_add_category": {OWN, M}, "admin_move_category": {OWN, M},
+    "admin_create_collection": {OWN, M}, "admin_arrange_collection": {OWN, M},
     # promotions and search merchandising: merchandisers
-    "admin_list_promotions": {O, M}, "admin_create_promotion": {O, M}, "admin_get_promotion": {O, M},
-    "admin_edit_promotion": {O, M}, "admin_publish_promotion": {O, M}, "admin_schedule_promotion": {O, M},
-    "admin_archive_promotion": {O, M}, "admin_add_coupons": {O, M}, "admin_preview_promotion": {O, M},
-    "admin_search_merchandising": {O, M}, "admin_add_synonym_group": {O, M},
-    "admin_remove_synonym_group": {O, M}, "admin_add_search_rule": {O, M}, "admin_remove_search_rule": {O, M},
-    "admin_add_search_redirect": {O, M}, "admin_remove_search_redirect": {O, M},
+    "admin_list_promotions": {OWN, M}, "admin_create_promotion": {OWN, M}, "admin_get_promotion": {OWN, M},
+    "admin_edit_promotion": {OWN, M}, "admin_publish_promotion": {OWN, M}, "admin_schedule_promotion": {OWN, M},
+    "admin_archive_promotion": {OWN, M}, "admin_add_coupons": {OWN, M}, "admin_preview_promotion": {OWN, M},
+    "admin_search_merchandising": {OWN, M}, "admin_add_synonym_group": {OWN, M},
+    "admin_remove_synonym_group": {OWN, M}, "admin_add_search_rule": {OWN, M}, "admin_remove_search_rule": {OWN, M},
+    "admin_add_search_redirect": {OWN, M}, "admin_remove_search_redirect": {OWN, M},
     # gift cards: money — issuing is the owner's; support and merchandisers may look one up
-    "admin_issue_gift_card": {O}, "admin_get_gift_card": {O, M, S},
+    "admin_issue_gift_card": {OWN}, "admin_get_gift_card": {OWN, M, S},
     # inventory: fulfilment
-    "admin_add_location": {O, F}, "admin_stock_levels": {O, F}, "admin_reservations_in_flight": {O, F},
-    "admin_set_stock_policy": {O, F}, "admin_receive_stock": {O, F}, "admin_adjust_stock": {O, F},
-    "admin_transfer_stock": {O, F}, "admin_stock_movements": {O, F},
+    "admin_add_location": {OWN, F}, "admin_stock_levels": {OWN, F}, "admin_reservations_in_flight": {OWN, F},
+    "admin_set_stock_policy": {OWN, F}, "admin_receive_stock": {OWN, F}, "admin_adjust_stock": {OWN, F},
+    "admin_transfer_stock": {OWN, F}, "admin_stock_movements": {OWN, F},
     # orders: support and fulfilment read; the goods are fulfilment's; refunds and cancels are support's;
     # marking a manual order paid takes fulfilment (who saw the money) or the owner, never support alone
-    "admin_list_orders": {O, S, F}, "admin_get_order": {O, S, F}, "admin_add_order_note": {O, S, F},
-    "admin_mark_paid": {O, F}, "admin_fulfil_order": {O, F}, "admin_ship_order": {O, F},
-    "admin_deliver_order": {O, F}, "admin_cancel_order": {O, S}, "admin_refund_order": {O, S},
+    "admin_list_orders": {OWN, S, F}, "admin_get_order": {OWN, S, F}, "admin_add_order_note": {OWN, S, F},
+    "admin_mark_paid": {OWN, F}, "admin_fulfil_order": {OWN, F}, "admin_ship_order": {OWN, F},
+    "admin_deliver_order": {OWN, F}, "admin_cancel_order": {OWN, S}, "admin_refund_order": {OWN, S},
     # reports
-    "admin_report_sales": {O, S}, "admin_report_funnel": {O, S}, "admin_report_promotions": {O, S, M},
-    "admin_report_search_terms": {O, S, M}, "admin_report_top_products": {O, S, M},
-    "admin_report_top_viewed": {O, S, M},
+    "admin_report_sales": {OWN, S}, "admin_report_funnel": {OWN, S}, "admin_report_promotions": {OWN, S, M},
+    "admin_report_search_terms": {OWN, S, M}, "admin_report_top_products": {OWN, S, M},
+    "admin_report_top_viewed": {OWN, S, M},
     # outbound webhooks: the owner's alone
-    "admin_list_webhooks": {O}, "admin_create_webhook": {O}, "admin_delete_webhook": {O},
-    "admin_list_webhook_deliveries": {O}, "admin_replay_webhook_delivery": {O},
+    "admin_list_webhooks": {OWN}, "admin_create_webhook": {OWN}, "admin_delete_webhook": {OWN},
+    "admin_list_webhook_deliveries": {OWN}, "admin_replay_webhook_delivery": {OWN},
 }
 
 # Cells that must never open, whatever else changes.
@@ -83,7 +83,7 @@ async def tokens(engine: Any) -> dict[str, str]:
 
 def test_the_matrix_keeps_its_must_deny_cells() -> None:
     assert all(role not in EXPECTED[operation] for operation, role in MUST_DENY)
-    assert all(O in allowed for allowed in EXPECTED.values())
+    assert all(OWN in allowed for allowed in EXPECTED.values())
 
 
 def test_every_admin_operation_answers_each_caller_as_the_matrix_says(client: Any, tokens: dict[str, str]) -> None:

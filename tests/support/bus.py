@@ -9,6 +9,7 @@ from adapters.memory.carts import MemoryCartCache, MemoryDurableCarts
 from adapters.memory.customers import MemorySessionStore
 from adapters.memory.inventory import MemoryStockGate
 from adapters.memory.rate_limit import MemoryRateLimiter
+from adapters.memory.resolver import StaticResolver
 from adapters.memory.search import MemorySearchIndex
 from adapters.smtp.logging import LoggingNotifier
 from adapters.system.addresses import I18nAddressValidator
@@ -20,6 +21,7 @@ from application.bootstrap import bootstrap
 from application.carts.pricing import Channels
 from application.carts.store import LayeredCartStore
 from application.messaging.bus import MessageBus
+from application.webhooks.targets import WebhookTargets
 
 
 def build_bus(
@@ -27,6 +29,7 @@ def build_bus(
     *, cart_store: Any = None, promotions: Any = None, sessions: Any = None, hasher: Any = None,
     notifier: Any = None, limiter: Any = None, addresses: Any = None, channels: Channels | None = None,
     gateways: dict[str, Any] | None = None, shipping: Any = None, tax: Any = None, search_index: Any = None,
+    webhook_targets: Any = None,
 ) -> MessageBus:
     return bootstrap(
         uow=uow, clock=clock, ids=ids, reservation_ttl=reservation_ttl, promotions=promotions,
@@ -38,9 +41,10 @@ def build_bus(
         notifier=notifier or LoggingNotifier(),
         limiter=limiter or MemoryRateLimiter(clock.now),
         addresses=addresses or I18nAddressValidator(),
-        channels=channels or Channels(),
+        channels=channels or Channels.parse("web:EUR:DE:incl:pay-later"),
         gateways=gateways or {"manual": ManualPaymentGateway()},
         shipping=shipping or TableShippingRates(),
         tax=tax or RateTableTax(),
         search_index=search_index or MemorySearchIndex(),
+        webhook_targets=webhook_targets or WebhookTargets(StaticResolver({})),  # names resolve to nothing
     )

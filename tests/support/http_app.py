@@ -24,7 +24,7 @@ from entrypoints.settings import Settings
 def settings_for(database_url: str, redis_url: str, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "database_url": database_url, "redis_url": redis_url, "log_json": False,
-        "broker_namespace": "emporium-test",
+        "broker_namespace": "emporium-test", "environment": "development",  # the development secret is fine
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -56,7 +56,7 @@ def build_shop() -> Shop:
 
     bus = build_bus(
         uow=uow, clock=clock, ids=ids, cart_store=store,
-        channels=Channels.parse("web:EUR:DE:incl,us:USD:US-CA:excl"),
+        channels=Channels.parse("web:EUR:DE:incl:pay-later,us:USD:US-CA:excl:pay-later"),
         gateways={"manual": ManualPaymentGateway(), "stripe": card},
     )
     return Shop(bus=bus, uow=uow, clock=clock, card=card, outbox=MemoryOutboxStore(db))

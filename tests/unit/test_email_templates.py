@@ -11,6 +11,7 @@ from adapters.smtp.notifier import KEY_HEADER, SmtpNotifier
 from adapters.smtp.templates import TemplateRenderer, UnknownTemplate
 from application.notifications import OnceNotifier
 from application.orders import emails
+from application.orders.emails import greeting
 from application.ports.notifier import Notification
 from tests.support.orders import new_order
 
@@ -76,3 +77,14 @@ async def test_the_once_notifier_sends_a_key_once() -> None:
     await notifier.send(Notification(to="a@example.com", template="order_confirmation", key="k:2"))
     assert [n.key for n in inner.sent] == ["k:1", "k:2"]
     assert set(log.keys) == {"k:1", "k:2"}
+
+
+@pytest.mark.parametrize(("name", "greeted"), [
+    ("Ada Lovelace", "Ada Lovelace"),
+    ("x" * 40, "x" * 40),
+    ("x" * 41, "x" * 40 + "…"),
+    ("Claim your prize now at https://evil.example/win before midnight", "Claim your prize now at…"),
+    ("Ada\n\nLovelace", "Ada Lovelace"),
+])
+def test_the_greeting_carries_at_most_forty_characters_of_the_shoppers_name(name: str, greeted: str) -> None:
+    assert greeting(name) == greeted

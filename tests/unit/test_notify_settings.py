@@ -5,7 +5,7 @@ from __future__ import annotations
 from adapters.smtp.logging import LoggingNotifier
 from adapters.system.clock import SystemClock
 from application.notifications import OnceNotifier
-from entrypoints.container import make_notifier
+from entrypoints.factories import make_notifier
 from entrypoints.settings import from_environ
 
 
@@ -13,9 +13,10 @@ def test_an_smtp_host_selects_the_once_only_smtp_notifier() -> None:
     settings = from_environ({
         "EMPORIUM_SMTP_HOST": "mail.example.com", "EMPORIUM_SMTP_PORT": "2525", "EMPORIUM_SMTP_USER": "shop",
         "EMPORIUM_SMTP_PASSWORD": "pw", "EMPORIUM_SMTP_FROM": "Shop <shop@example.com>",
-        "EMPORIUM_SMTP_STARTTLS": "false",
+        "EMPORIUM_SMTP_IMPLICIT_TLS": "true", "EMPORIUM_SMTP_CAFILE": "/etc/ssl/relay-ca.pem",
     })
-    assert (settings.smtp_host, settings.smtp_port, settings.smtp_starttls) == ("mail.example.com", 2525, False)
+    assert (settings.smtp_host, settings.smtp_port, settings.smtp_starttls) == ("mail.example.com", 2525, True)
+    assert (settings.smtp_implicit_tls, settings.smtp_cafile) == (True, "/etc/ssl/relay-ca.pem")
     assert isinstance(make_notifier(settings, engine=None, clock=SystemClock()), OnceNotifier)
 
 

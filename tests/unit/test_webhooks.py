@@ -9,6 +9,7 @@ import pytest
 
 from adapters.memory.clock import SequentialIds
 from adapters.memory.outbox import MemoryOutboxStore
+from adapters.memory.resolver import StaticResolver
 from adapters.memory.store import MemoryDatabase, MemoryUnitOfWork
 from adapters.memory.webhooks import RecordingWebhookQueue, RecordingWebhookSender
 from application.messaging.consumers import deliver
@@ -16,12 +17,14 @@ from application.ports.outbox import OutboxMessage
 from application.subscriptions import build_registry
 from application.webhooks import handlers as w
 from application.webhooks.errors import DeliveryFailed
+from application.webhooks.targets import WebhookTargets
 from domain.webhooks.signature import sign, verify_signature
 from domain.webhooks.subscription import DeliveryStatus, InvalidSubscription, Subscription
 from tests.support.unit import peek_outbox
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 SECRET = "whsec-0123456789abcdef"
+TARGETS = WebhookTargets(StaticResolver({}))  # the test names resolve to nothing: checked again at send
 
 
 class FixedClock:
@@ -83,9 +86,9 @@ async def _setup(
         return MemoryUnitOfWork(db, ids)
 
     await w.create_subscription(w.CreateSubscription(url="https://x.test/h", topics=["*"], secret=SECRET),
-                                uow=uow, clock=clock, ids=ids)
+                                uow=uow, clock=clock, ids=ids, webhook_targets=TARGETS)
     await w.create_subscription(w.CreateSubscription(url="https://y.test/h", topics=["orders.order_placed.v1"]),
-                                uow=uow, clock=clock, ids=ids)
+                                uow=uow, clock=clock, ids=ids, webhook_targets=TARGETS)
     return MemoryOutboxStore(db), uow, RecordingWebhookSender(statuses), RecordingWebhookQueue()
 
 

@@ -5,20 +5,28 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from adapters.memory.versions import MemoryVersions
 from application.orders.errors import OrderNotFound
 from application.orders.read_models import DailySales, OrderPage
 from application.orders.views import cursor_after, matches, next_cursor
 from domain.checkout.checkout import Checkout
 from domain.orders.order import Order, OrderStatus
-from domain.shared.errors import ConcurrencyConflict, Conflict, NotFound
+from domain.shared.errors import Conflict, NotFound
 from domain.shared.events import Aggregate
 
 
 class _Versioned:
-    def __init__(self, rows: dict[str, Any], seen: list[Aggregate], label: str) -> None:
+    def __init__(self, rows: dict[str, Any], seen: list[Aggregate], versions: MemoryVersions, table: str,
+                 label: str) -> None:
         self._rows = rows
         self._seen = seen
+        self._versions = versions
+        self._table = table
         self._label = label
+
+    def _track(self, item: Any) -> None:
+        self._seen.append(item)
+        self._versions.remember(self._label, item.id, item.version)
 
     def _get(self, key: str) -> Any:
         try:
@@ -26,40 +34,43 @@ class _Versioned:
         except KeyError:
             raise (OrderNotFound if self._label == "order" else NotFound)(f"no {self._label} {key}") from None
         found.events = []  # stored copies may hold events staged before their commit; those were written
-        self._seen.append(found)
+        self._track(found)
         return found
 
-    def _save(self, item: Any, expected_version: int) -> None:
-        if self._rows[item.id].version != expected_version:
-            raise ConcurrencyConflict(f"{self._label} {item.id} changed since it was read")
+    def _save(self, item: Any) -> None:
+        stored = self._versions.database.extra.get(self._table, {}).get(item.id)
+        if not self._versions.changed(self._label, item.id, item.version,
+                                      stored=None if stored is None else stored.version):
+            return  # unchanged since it was loaded
         self._rows[item.id] = copy.deepcopy(item)
+        self._versions.saved(self._label, item.id, item.version)
 
 
 class MemoryCheckouts(_Versioned):
-    def __init__(self, data: dict[str, Any], seen: list[Aggregate]) -> None:
-        super().__init__(data.setdefault("checkouts", {}), seen, "checkout")
+    def __init__(self, data: dict[str, Any], seen: list[Aggregate], versions: MemoryVersions) -> None:
+        super().__init__(data.setdefault("checkouts", {}), seen, versions, "checkouts", "checkout")
 
     async def add(self, checkout: Checkout) -> None:
         self._rows[checkout.id] = copy.deepcopy(checkout)
-        self._seen.append(checkout)
+        self._track(checkout)
 
     async def get(self, checkout_id: str) -> Checkout:
         found: Checkout = self._get(checkout_id)
         return found
 
-    async def save(self, checkout: Checkout, *, expected_version: int) -> None:
-        self._save(checkout, expected_version)
+    async def save(self, checkout: Checkout) -> None:
+        self._save(checkout)
 
 
 class MemoryOrders(_Versioned):
-    def __init__(self, data: dict[str, Any], seen: list[Aggregate]) -> None:
-        super().__init__(data.setdefault("orders", {}), seen, "order")
+    def __init__(self, data: dict[str, Any], seen: list[Aggregate], versions: MemoryVersions) -> None:
+        super().__init__(data.setdefault("orders", {}), seen, versions, "orders", "order")
 
     async def add(self, order: Order) -> None:
         if any(o.checkout_id == order.checkout_id for o in self._rows.values()):
             raise Conflict(f"checkout {order.checkout_id} already has an order")
         self._rows[order.id] = copy.deepcopy(order)
-        self._seen.append(order)
+        self._track(order)
 
     async def get(self, order_id: str) -> Order:
         found: Order = self._get(order_id)
@@ -73,14 +84,26 @@ class MemoryOrders(_Versioned):
         found = next((o.id for o in self._rows.values() if o.has_payment(reference)), None)
         return await self.get(found) if found else None
 
-    async def save(self, order: Order, *, expected_version: int) -> None:
-        self._save(order, expected_version)
+    async def save(self, order: Order) -> None:
+        self._save(order)
 
     async def all(self) -> list[Order]:
         return [copy.deepcopy(o) for o in self._rows.values()]
 
     async def count_for_customer(self, customer_id: str) -> int:
         return sum(1 for o in self._rows.values() if o.customer_id == customer_id)
+
+    async def unpaid(
+        self, *, provider: str, email: str | None, customer_id: str | None, guest_id: str | None,
+    ) -> list[Order]:
+        found = sorted(
+            (o for o in self._rows.values()
+             if o.status is OrderStatus.PENDING and o.payment_provider == provider
+             and ((email and o.email == email) or (customer_id and o.customer_id == customer_id)
+                  or (guest_id and o.guest_id == guest_id))),
+            key=lambda o: o.placed_at,
+        )
+        return [await self.get(o.id) for o in found]
 
     async def pending_payments(self, *, provider: str, placed_before: Any, limit: int) -> list[Order]:
         found = sorted(

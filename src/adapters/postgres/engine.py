@@ -45,6 +45,9 @@ def make_engine(
         pool_timeout=pool_timeout,
         pool_pre_ping=True,
         pool_use_lifo=True,
+        # An error message never carries the statement's values (password hashes, tokens, addresses):
+        # they would reach the logs with it.
+        hide_parameters=True,
         json_serializer=_json_dumps,
         json_deserializer=msgspec.json.decode,
     )

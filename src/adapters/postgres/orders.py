@@ -6,12 +6,13 @@ from datetime import date, datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import delete, func, insert, select, tuple_, update
+from sqlalchemy import delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.postgres import tables as t
+from adapters.postgres.versions import LoadedVersions
 from application.checkout.errors import CheckoutRecordNotFound
 from application.messaging.codec import aggregate_from_builtins, aggregate_to_builtins
 from application.orders.errors import OrderNotFound
@@ -29,6 +30,7 @@ class PostgresCheckouts:
     def __init__(self, conn: AsyncConnection, seen: list[Aggregate]) -> None:
         self._conn = conn
         self._seen = seen
+        self._versions = LoadedVersions("checkout")
 
     @staticmethod
     def _row(checkout: Checkout) -> dict[str, Any]:
@@ -40,6 +42,7 @@ class PostgresCheckouts:
     async def add(self, checkout: Checkout) -> None:
         await self._conn.execute(insert(_co).values(id=checkout.id, **self._row(checkout)))
         self._seen.append(checkout)
+        self._versions.remember(checkout.id, checkout.version)
 
     async def get(self, checkout_id: str) -> Checkout:
         row = (await self._conn.execute(select(_co.c.data).where(_co.c.id == checkout_id))).first()
@@ -47,20 +50,26 @@ class PostgresCheckouts:
             raise CheckoutRecordNotFound(f"no checkout {checkout_id}")
         checkout = aggregate_from_builtins(row.data, Checkout)
         self._seen.append(checkout)
+        self._versions.remember(checkout.id, checkout.version)
         return checkout
 
-    async def save(self, checkout: Checkout, *, expected_version: int) -> None:
+    async def save(self, checkout: Checkout) -> None:
+        expected = self._versions.expected(checkout.id)
+        if checkout.version == expected:
+            return  # unchanged since it was loaded
         result = await self._conn.execute(
-            update(_co).where(_co.c.id == checkout.id, _co.c.version == expected_version).values(**self._row(checkout))
+            update(_co).where(_co.c.id == checkout.id, _co.c.version == expected).values(**self._row(checkout))
         )
         if result.rowcount != 1:
             raise ConcurrencyConflict(f"checkout {checkout.id} changed since it was read")
+        self._versions.remember(checkout.id, checkout.version)
 
 
 class PostgresOrders:
     def __init__(self, conn: AsyncConnection, seen: list[Aggregate]) -> None:
         self._conn = conn
         self._seen = seen
+        self._versions = LoadedVersions("order")
 
     @staticmethod
     def _row(order: Order) -> dict[str, Any]:
@@ -79,10 +88,12 @@ class PostgresOrders:
         except IntegrityError:
             raise Conflict(f"checkout {order.checkout_id} already has an order") from None
         self._seen.append(order)
+        self._versions.remember(order.id, order.version)
 
     def _load(self, row: Any) -> Order:
         order = aggregate_from_builtins(row.data, Order)
         self._seen.append(order)
+        self._versions.remember(order.id, order.version)
         return order
 
     async def get(self, order_id: str) -> Order:
@@ -101,12 +112,16 @@ class PostgresOrders:
         )).first()
         return self._load(row) if row else None
 
-    async def save(self, order: Order, *, expected_version: int) -> None:
+    async def save(self, order: Order) -> None:
+        expected = self._versions.expected(order.id)
+        if order.version == expected:
+            return  # unchanged since it was loaded
         result = await self._conn.execute(
-            update(_o).where(_o.c.id == order.id, _o.c.version == expected_version).values(**self._row(order))
+            update(_o).where(_o.c.id == order.id, _o.c.version == expected).values(**self._row(order))
         )
         if result.rowcount != 1:
             raise ConcurrencyConflict(f"order {order.id} changed since it was read")
+        self._versions.remember(order.id, order.version)
 
     async def all(self) -> list[Order]:
         rows = (await self._conn.execute(select(_o.c.data).order_by(_o.c.placed_at))).all()
@@ -116,6 +131,23 @@ class PostgresOrders:
         return int(await self._conn.scalar(
             select(func.count()).select_from(_o).where(_o.c.customer_id == customer_id)
         ) or 0)
+
+    async def unpaid(
+        self, *, provider: str, email: str | None, customer_id: str | None, guest_id: str | None,
+    ) -> list[Order]:
+        whose = [_o.c.email == email] if email else []
+        if customer_id:
+            whose.append(_o.c.customer_id == customer_id)
+        if guest_id:
+            whose.append(_o.c.data["guest_id"].astext == guest_id)
+        if not whose:
+            return []
+        rows = (await self._conn.execute(
+            select(_o.c.data)
+            .where(_o.c.status == OrderStatus.PENDING.value, _o.c.payment_provider == provider, or_(*whose))
+            .order_by(_o.c.placed_at)
+        )).all()
+        return [self._load(row) for row in rows]
 
     async def pending_payments(self, *, provider: str, placed_before: datetime, limit: int) -> list[Order]:
         rows = (await self._conn.execute(

@@ -1,10 +1,19 @@
-"""Fixed-window rate limiting: one atomic INCR (+EXPIRE on the first hit) per attempt."""
+"""Rate limiting in Redis, each decision one atomic script call.
+
+Fixed windows: INCR (+EXPIRE on the first hit). Throttles: one hash per key (attempts, last counted
+attempt, not-before, in milliseconds of the adapter's clock); the script checks, counts and sets the
+next delay in one step, so concurrent attempts cannot all slip past the check before any is counted.
+"""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+from datetime import UTC, datetime
+
 from redis.asyncio import Redis
 
-from application.ports.rate_limit import RateDecision
+from application.ports.rate_limit import RateDecision, Throttle
 
 _HIT = """
 local count = redis.call('INCR', KEYS[1])
@@ -12,12 +21,37 @@ if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return {count, redis.call('TTL', KEYS[1])}
 """
 
+# ARGV: now, free, first delay, max delay, window (ms). Mirrors Throttle.delay_after.
+_THROTTLE = """
+local now = tonumber(ARGV[1])
+local state = redis.call('HMGET', KEYS[1], 'n', 'last', 'nb')
+local n = tonumber(state[1]) or 0
+local last = tonumber(state[2]) or now
+local nb = tonumber(state[3]) or 0
+local window = tonumber(ARGV[5])
+if now - last >= window and now >= nb then n = 0 end
+if now < nb then return {0, nb - now} end
+n = n + 1
+local delay = 0
+local free = tonumber(ARGV[2])
+if n >= free then delay = math.min(tonumber(ARGV[3]) * 2 ^ math.min(n - free, 32), tonumber(ARGV[4])) end
+redis.call('HSET', KEYS[1], 'n', n, 'last', now, 'nb', now + delay)
+redis.call('PEXPIRE', KEYS[1], window + delay)
+return {1, 0}
+"""
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
 
 class RedisRateLimiter:
-    def __init__(self, redis: Redis, *, prefix: str = "emporium:rl:") -> None:
+    def __init__(self, redis: Redis, *, prefix: str = "emporium:rl:", now: Callable[[], datetime] = _utc_now) -> None:
         self._redis = redis
         self._prefix = prefix
+        self._now = now
         self._script = redis.register_script(_HIT)
+        self._throttle = redis.register_script(_THROTTLE)
 
     async def hit(self, key: str, *, limit: int, window_seconds: int) -> RateDecision:
         count, ttl = await self._script(keys=[self._prefix + key], args=[window_seconds])
@@ -33,3 +67,16 @@ class RedisRateLimiter:
         if count is None or int(count) < limit:
             return RateDecision(True, 0)
         return RateDecision(False, max(int(ttl), 1))
+
+    async def throttle(self, key: str, *, policy: Throttle) -> RateDecision:
+        now_ms = int(self._now().timestamp() * 1000)
+        allowed, wait_ms = await self._throttle(keys=[self._prefix + key], args=[
+            now_ms, policy.free, policy.first_delay_seconds * 1000, policy.max_delay_seconds * 1000,
+            policy.window_seconds * 1000,
+        ])
+        if int(allowed):
+            return RateDecision(True, 0)
+        return RateDecision(False, max(math.ceil(int(wait_ms) / 1000), 1))
+
+    async def clear(self, key: str) -> None:
+        await self._redis.delete(self._prefix + key)

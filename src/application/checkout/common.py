@@ -64,10 +64,8 @@ async def change_checkout(uow: Uow, owner: Owner, checkout_id: str, change: Call
         checkout = await tx.checkouts.get(checkout_id)
         if checkout.owner != owner:
             raise CheckoutNotFound(f"no checkout {checkout_id}")
-        loaded = checkout.version
         released = change(checkout)
-        checkout.version = loaded + 1
-        await tx.checkouts.save(checkout, expected_version=loaded)
+        await tx.checkouts.save(checkout)
         await tx.commit()
     if released:
         await release_hold(dispatch, released)

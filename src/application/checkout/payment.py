@@ -25,6 +25,8 @@ from application.checkout.ports import ShippingRates, Taxable, TaxCalculator
 from application.checkout.read_models import CheckoutView
 from application.inventory.commands import ReserveStock
 from application.messaging.registry import Dispatch, handler
+from application.messaging.retry import expect_version
+from application.payments.pay_later import PAY_LATER, PayLater, check_pay_later
 from application.ports.clock import Clock
 from application.ports.payments import PaymentGateway
 from domain.checkout.checkout import Checkout, CheckoutIncomplete, Snapshot
@@ -38,7 +40,7 @@ from domain.tax.discounts import tax_bases
 async def start_payment(
     command: StartPayment, *, uow: Uow, cart_store: CartStore, promotions: PromotionEngine, channels: Channels,
     shipping: ShippingRates, tax: TaxCalculator, gateways: Mapping[str, PaymentGateway], clock: Clock,
-    dispatch: Dispatch, reservation_ttl: int,
+    dispatch: Dispatch, reservation_ttl: int, pay_later: PayLater,
 ) -> CheckoutView:
     """Price the cart for the address, freeze it, and hold the stock. Nothing is charged yet."""
     if command.provider not in gateways:
@@ -55,6 +57,9 @@ async def start_payment(
     if unavailable:
         raise CartHasIssues("some cart lines are unavailable; review the cart")
     channel = channels.get(checkout.channel)
+    if command.provider == PAY_LATER:
+        await check_pay_later(pay_later, channel=channel, owner=checkout.owner, email=checkout.email,
+                              units=sum(line.quantity for line in priced.lines), uow=uow)
     parcel = await parcel_of(checkout, priced, uow)
     option = next((o for o in await shipping.options(**parcel) if o.method.id == checkout.shipping_method), None)
     if option is None:
@@ -78,11 +83,11 @@ async def start_payment(
     try:
         async with uow() as tx:
             current = await tx.checkouts.get(checkout.id)
+            expect_version(current, checkout.version, what="checkout")  # priced as loaded above, not as changed since
             previous = current.reservation_id
             current.begin_payment(provider=command.provider, snapshot=snapshot, reservation_id=reservation_id,
                                   now=now)
-            current.version = checkout.version + 1
-            await tx.checkouts.save(current, expected_version=checkout.version)
+            await tx.checkouts.save(current)
             await tx.commit()
     except BaseException:
         await release_hold(dispatch, reservation_id)  # nobody will pay for this hold

@@ -15,6 +15,8 @@ from application.checkout.common import Uow, load_checkout
 from application.checkout.read_models import PlacedOrderView
 from application.inventory.commands import CommitReservation, ExtendReservation
 from application.messaging.registry import Dispatch, handler
+from application.messaging.retry import retry_on_conflict
+from application.payments.pay_later import PAY_LATER, PayLater
 from application.payments.policy import PAYMENT_HOLD
 from application.ports.clock import Clock, IdGenerator
 from application.ports.payments import Payment, PaymentGateway, PaymentRequest
@@ -23,7 +25,7 @@ from domain.carts.cart import Owner, OwnerKind
 from domain.checkout.checkout import Checkout, CheckoutClosed
 from domain.inventory.errors import ReservationClosed
 from domain.orders.order import AppliedPromotion, Order, OrderLine, OrderStatus, TaxLine, Totals
-from domain.shared.errors import ConcurrencyConflict, Conflict, NotFound
+from domain.shared.errors import Conflict, NotFound
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +62,7 @@ def _order_from(checkout: Checkout, order_id: str, now: datetime) -> Order:
 @handler
 async def place_order(
     command: PlaceOrder, *, uow: Uow, cart_store: CartStore, gateways: Mapping[str, PaymentGateway], clock: Clock,
-    ids: IdGenerator, dispatch: Dispatch,
+    ids: IdGenerator, dispatch: Dispatch, pay_later: PayLater,
 ) -> PlacedOrderView:
     """Create the one order of this checkout and its one payment. Safe to repeat: a second call (a
     retry, a race) finds the order and the same payment (the provider's idempotency key is the order)."""
@@ -72,7 +74,6 @@ async def place_order(
         try:
             async with uow() as tx:
                 current = await tx.checkouts.get(checkout.id)
-                loaded = current.version
                 current.place(order_id=ids.new_id(), cart_version=cart.version if cart else -1, now=now)
                 assert current.order_id is not None
                 order = _order_from(current, current.order_id, now)
@@ -87,15 +88,13 @@ async def place_order(
                     # Spent in the order's transaction, under the card's row lock: a card raced by two
                     # checkouts pays for one of them; the other gets InsufficientBalance and no order.
                     card = await tx.gift_cards.get(order.gift_card_code)
-                    card_version = card.version
                     card.redeem(order.gift_card_amount, reference=order.id, now=now)
-                    await tx.gift_cards.save(card, expected_version=card_version)
+                    await tx.gift_cards.save(card)
                 if order.totals.total == order.gift_card_amount:  # nothing left to pay (a gift card, a free order)
                     order.pay(reference=f"giftcard:{order.gift_card_code}" if order.gift_card_code
                               else f"free:{order.id}", amount=0, now=now, actor="system")
                 await tx.orders.add(order)
-                current.version = loaded + 1
-                await tx.checkouts.save(current, expected_version=loaded)
+                await tx.checkouts.save(current)
                 await tx.commit()
             checkout = current
         except (Conflict, CheckoutClosed):  # ConcurrencyConflict is a Conflict too
@@ -123,7 +122,7 @@ async def place_order(
     ))
     await _attach(uow, order.id, order.payment_provider, payment, clock)
     if checkout.reservation_id:
-        if order.payment_provider == "manual":
+        if order.payment_provider == PAY_LATER:
             await _commit_stock(dispatch, checkout.reservation_id)
         else:
             try:
@@ -136,6 +135,7 @@ async def place_order(
         order_id=order.id, number=order.number, status=order.status.value, total=order.totals.total,
         currency=order.totals.currency, payment_provider=order.payment_provider, payment_reference=payment.reference,
         client_secret=payment.client_secret,
+        pay_by=pay_later.pay_by(order.placed_at).isoformat() if order.payment_provider == PAY_LATER else None,
     )
 
 
@@ -175,21 +175,16 @@ async def _retire_cart(store: CartStore, owner: Owner, clock: Clock) -> None:
 
 async def _attach(uow: Uow, order_id: str, provider: str, payment: Payment, clock: Clock) -> None:
     """Record the provider's payment on the order (``provider``: the key the gateway is configured under)."""
-    for _ in range(5):
+
+    async def attach() -> None:
         async with uow() as tx:
             order = await tx.orders.get(order_id)
-            if order.has_payment(payment.reference):
-                return
-            loaded = order.version
-            order.attach_payment(provider=provider, reference=payment.reference, now=clock.now(),
-                                 actor="system")
-            try:
-                await tx.orders.save(order, expected_version=loaded)
-                await tx.commit()
-                return
-            except ConcurrencyConflict:
-                continue
-    raise ConcurrencyConflict(f"order {order_id} kept changing")
+            # Once per reference: a retried place finds it recorded, changes nothing and writes nothing.
+            order.attach_payment(provider=provider, reference=payment.reference, now=clock.now(), actor="system")
+            await tx.orders.save(order)
+            await tx.commit()
+
+    await retry_on_conflict(attach)
 
 
 async def _commit_stock(dispatch: Dispatch, reservation_id: str) -> bool:

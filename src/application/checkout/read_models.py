@@ -40,3 +40,4 @@ class PlacedOrderView(msgspec.Struct, frozen=True, kw_only=True):
     payment_provider: str
     payment_reference: str | None
     client_secret: str | None = None  # Stripe Elements confirms the payment with it
+    pay_by: str | None = None  # pay later: the deadline, after which the order is cancelled

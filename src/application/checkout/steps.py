@@ -41,7 +41,6 @@ async def start_checkout(
         checkout_id=ids.new_id(), owner=command.owner, cart_id=cart.id, currency=cart.currency,
         channel=cart.channel, email=email, now=clock.now(),
     )
-    checkout.version = 1
     async with uow() as tx:
         await tx.checkouts.add(checkout)
         await tx.commit()

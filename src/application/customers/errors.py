@@ -8,8 +8,10 @@ __all__ = ["SignInRequired", "TooManyAttempts"]
 
 
 class TooManyAttempts(DomainError):
-    def __init__(self, retry_after: int) -> None:
-        super().__init__("too many sign-in attempts; retry later")
+    """Refused before any password was checked: wait ``retry_after`` seconds (``throttle.py``)."""
+
+    def __init__(self, retry_after: int, *, what: str = "sign-in") -> None:
+        super().__init__(f"too many {what} attempts; retry in {retry_after} s")
         self.retry_after = retry_after
 
 

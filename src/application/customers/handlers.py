@@ -8,8 +8,8 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
-from application.customers.errors import TooManyAttempts
 from application.customers.ports import CustomerUnitOfWork, PasswordHasher, SessionStore
+from application.customers.throttle import AuthLimits, admit_reset, admit_sign_in, admit_sign_up, signed_in
 from application.messaging.registry import Command, handler
 from application.ports.addresses import AddressValidator
 from application.ports.clock import Clock, IdGenerator
@@ -29,8 +29,6 @@ Uow = Callable[[], CustomerUnitOfWork]
 
 SESSION_TTL = 14 * 24 * 3600
 RESET_TTL = timedelta(hours=1)
-SIGN_IN_PER_ACCOUNT = (5, 300)  # attempts per window (seconds)
-SIGN_IN_PER_IP = (100, 300)  # generous: shoppers share NAT addresses
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,6 +37,7 @@ class RegisterCustomer(Command[Customer]):
     password: str
     name: str
     marketing_opt_in: bool = False
+    client_ip: str = ""  # the HTTP layer always says; empty (seeding, tests): limited per e-mail only
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -101,12 +100,14 @@ class RemoveAddress(Command[Customer]):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RequestPasswordReset(Command[None]):
     email: str
+    client_ip: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ResetPassword(Command[None]):
     token: str
     password: str
+    client_ip: str = ""
 
 
 def token_hash(token: str) -> str:
@@ -116,11 +117,14 @@ def token_hash(token: str) -> str:
 @handler
 async def register(
     command: RegisterCustomer, *, uow: Uow, clock: Clock, ids: IdGenerator, hasher: PasswordHasher,
+    limiter: RateLimiter, auth_limits: AuthLimits,
 ) -> Customer:
+    """Counted per address and per e-mail before the password is hashed (``throttle.py``)."""
     check_password_strength(command.password)
+    await admit_sign_up(limiter, auth_limits, email=normalise_email(command.email), client_ip=command.client_ip)
     customer = Customer.register(
         customer_id=ids.new_id(), email=command.email, name=command.name,
-        password_hash=hasher.hash(command.password), now=clock.now(),
+        password_hash=await hasher.hash(command.password), now=clock.now(),
     )
     customer.update_profile(marketing_opt_in=command.marketing_opt_in)
     async with uow() as tx:
@@ -132,43 +136,41 @@ async def register(
 _DUMMY: dict[int, str] = {}
 
 
-def _dummy_hash(hasher: PasswordHasher) -> str:
+async def _dummy_hash(hasher: PasswordHasher) -> str:
     """A hash to verify against for unknown e-mails (same cost as a real check); made once per hasher."""
     if id(hasher) not in _DUMMY:
-        _DUMMY[id(hasher)] = hasher.hash("not-a-real-password-0")
+        _DUMMY[id(hasher)] = await hasher.hash("not-a-real-password-0")
     return _DUMMY[id(hasher)]
 
 
 @handler
 async def sign_in(
     command: SignIn, *, uow: Uow, hasher: PasswordHasher, sessions: SessionStore, limiter: RateLimiter,
+    auth_limits: AuthLimits,
 ) -> SignedIn:
-    """Rate limited per account and per client IP; an unknown e-mail costs as much as a wrong password."""
+    """Counted and throttled before the password is verified (``throttle.py``); an unknown e-mail costs as
+    much as a wrong password. No transaction is open while a hash runs: no connection waits on one."""
     try:
         email = normalise_email(command.email)
     except DomainError:
         raise InvalidCredentials("wrong e-mail or password") from None
-    # Per IP every attempt counts; per account only failures do (a lock-out after repeated guesses).
-    account_key = f"signin:account:{token_hash(email)}"
-    ip = await limiter.hit(f"signin:ip:{command.client_ip}", limit=SIGN_IN_PER_IP[0], window_seconds=SIGN_IN_PER_IP[1])
-    account = await limiter.check(account_key, limit=SIGN_IN_PER_ACCOUNT[0], window_seconds=SIGN_IN_PER_ACCOUNT[1])
-    for decision in (ip, account):
-        if not decision.allowed:
-            raise TooManyAttempts(decision.retry_after)
+    await admit_sign_in(limiter, auth_limits, email=email, client_ip=command.client_ip)
     async with uow() as tx:
-        customer = await tx.customers.by_email(email)
-        valid = hasher.verify(customer.password_hash if customer else _dummy_hash(hasher), command.password)
-        if customer is None or not valid:
-            await limiter.hit(account_key, limit=SIGN_IN_PER_ACCOUNT[0], window_seconds=SIGN_IN_PER_ACCOUNT[1])
-            raise InvalidCredentials("wrong e-mail or password")
-        if hasher.needs_rehash(customer.password_hash):
-            loaded = customer.version
-            customer.password_hash = hasher.hash(command.password)
-            customer.version += 1
-            await tx.customers.save(customer, expected_version=loaded)
-            await tx.commit()
-    token = await sessions.create(customer.id, ttl_seconds=SESSION_TTL)
-    return SignedIn(customer_id=customer.id, token=token)
+        found = await tx.customers.by_email(email)
+    verified = found.password_hash if found else await _dummy_hash(hasher)
+    valid = await hasher.verify(verified, command.password)
+    if found is None or not valid:
+        raise InvalidCredentials("wrong e-mail or password")
+    if hasher.needs_rehash(verified):
+        rehashed = await hasher.hash(command.password)
+        async with uow() as tx:
+            customer = await tx.customers.get(found.id)
+            if customer.rehash_password(was=verified, now_hash=rehashed):  # False: a reset won meanwhile
+                await tx.customers.save(customer)
+                await tx.commit()
+    await signed_in(limiter, auth_limits, email=email, client_ip=command.client_ip)
+    token = await sessions.create(found.id, ttl_seconds=SESSION_TTL)
+    return SignedIn(customer_id=found.id, token=token)
 
 
 @handler
@@ -192,10 +194,8 @@ async def profile(query: GetProfile, *, uow: Uow) -> Customer:
 async def _change(uow: Uow, customer_id: str, change: Callable[[Customer], Any]) -> Customer:
     async with uow() as tx:
         customer = await tx.customers.get(customer_id)
-        loaded = customer.version
         change(customer)
-        customer.version = loaded + 1
-        await tx.customers.save(customer, expected_version=loaded)
+        await tx.customers.save(customer)
         await tx.commit()
     return customer
 
@@ -235,9 +235,11 @@ async def remove_address(command: RemoveAddress, *, uow: Uow) -> Customer:
 @handler
 async def request_password_reset(
     command: RequestPasswordReset, *, uow: Uow, clock: Clock, ids: IdGenerator, notifier: Notifier,
-    limiter: RateLimiter,
+    limiter: RateLimiter, auth_limits: AuthLimits,
 ) -> None:
-    """Always answers the same way, so the endpoint does not reveal which e-mails have accounts."""
+    """Always answers the same way, so the endpoint does not reveal which e-mails have accounts (only an
+    address past its limit is told to wait)."""
+    await admit_reset(limiter, auth_limits, client_ip=command.client_ip)
     try:
         email = normalise_email(command.email)
     except DomainError:
@@ -262,18 +264,19 @@ async def request_password_reset(
 @handler
 async def reset_password(
     command: ResetPassword, *, uow: Uow, clock: Clock, hasher: PasswordHasher, sessions: SessionStore,
+    limiter: RateLimiter, auth_limits: AuthLimits,
 ) -> None:
-    """One-time: the token is consumed in the same transaction as the new password hash."""
+    """One-time: the token is consumed in the same transaction as the new password hash (hashed only for
+    a valid token, so per account the issued tokens bound the hashes)."""
     check_password_strength(command.password)
+    await admit_reset(limiter, auth_limits, client_ip=command.client_ip)
     now = clock.now()
     async with uow() as tx:
         customer_id = await tx.password_resets.consume(token_hash(command.token), now=now)
         if customer_id is None:
             raise InvalidResetToken("the reset link is invalid or has expired")
         customer = await tx.customers.get(customer_id)
-        loaded = customer.version
-        customer.change_password(hasher.hash(command.password), now=now)
-        customer.version = loaded + 1
-        await tx.customers.save(customer, expected_version=loaded)
+        customer.change_password(await hasher.hash(command.password), now=now)
+        await tx.customers.save(customer)
         await tx.commit()
     await sessions.revoke_all(customer_id)

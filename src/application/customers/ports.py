@@ -18,8 +18,8 @@ class CustomerRepository(Protocol):
 
     async def by_email(self, email: str) -> Customer | None: ...
 
-    async def save(self, customer: Customer, *, expected_version: int) -> None:
-        """Write the changed customer unless it changed since (``ConcurrencyConflict``)."""
+    async def save(self, customer: Customer) -> None:
+        """Write the changed customer unless it changed since it was loaded (``ConcurrencyConflict``)."""
         ...
 
 
@@ -37,11 +37,15 @@ class CustomerUnitOfWork(UnitOfWork, Protocol):
 
 
 class PasswordHasher(Protocol):
-    def hash(self, password: str) -> str: ...
+    """Slow on purpose (CPU-bound): ``hash`` and ``verify`` run off the event loop, in a bounded pool."""
 
-    def verify(self, password_hash: str, password: str) -> bool: ...
+    async def hash(self, password: str) -> str: ...
 
-    def needs_rehash(self, password_hash: str) -> bool: ...
+    async def verify(self, password_hash: str, password: str) -> bool: ...
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        """Whether the hash was made with other parameters (cheap: it only parses them)."""
+        ...
 
 
 class SessionStore(Protocol):

@@ -26,10 +26,22 @@ def _money(amount: int, currency: str) -> str:
     return Money(amount, currency).display()
 
 
+GREETING_CHARACTERS = 40  # the shopper chose this text: a mail to any address must not carry a message
+
+
+def greeting(name: str) -> str:
+    """The first word-bounded ``GREETING_CHARACTERS`` of the shopper's name, on one line."""
+    text = " ".join(name.split())
+    if len(text) <= GREETING_CHARACTERS:
+        return text
+    head = text[:GREETING_CHARACTERS]
+    return (head.rsplit(" ", 1)[0] if " " in head else head) + "…"
+
+
 def order_context(order: Order) -> dict[str, Any]:
     currency = order.totals.currency
     return {
-        "name": order.shipping_address.name or order.email,
+        "name": greeting(order.shipping_address.name or order.email),
         "order_number": order.number,
         "order_id": order.id,
         "subtotal": _money(order.totals.subtotal, currency),

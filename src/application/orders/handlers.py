@@ -10,6 +10,7 @@ from typing import Any
 
 from application.inventory.commands import ReturnReservation, ShipReservation
 from application.messaging.registry import Command, Dispatch, handler
+from application.messaging.retry import retry_on_conflict
 from application.orders.errors import OrderNotVisible
 from application.orders.queries import OrderView, Uow, order_view
 from application.orders.refunds import refund_money, return_gift_card
@@ -17,7 +18,7 @@ from application.ports.clock import Clock, IdGenerator
 from application.ports.payments import PaymentGateway, PaymentStatus
 from domain.inventory.errors import OutOfStock, ReservationClosed
 from domain.orders.order import AFTER_PAYMENT, InvalidTransition, Order, OrderStatus, RefundTooLarge
-from domain.shared.errors import ConcurrencyConflict, InvalidInput, NotFound
+from domain.shared.errors import InvalidInput, NotFound
 
 logger = logging.getLogger(__name__)
 MAX_EVIDENCE = 200
@@ -84,27 +85,23 @@ async def transition(
     uow: Uow, order_id: str, change: Callable[[Order], Any],
     also: Callable[[Order, Any], Awaitable[None]] | None = None,
 ) -> Order:
-    """Load, apply, save; a concurrent save makes it reload and re-check the transition (a few times).
-    ``also`` writes what must commit with the change (in the same transaction)."""
-    for _ in range(3):
+    """Load, apply, save, commit; a concurrent save makes it reload and re-check the transition
+    (``retry_on_conflict``). ``also`` writes what must commit with the change (in the same transaction)."""
+
+    async def attempt() -> Order:
         async with uow() as tx:
             try:
                 order = await tx.orders.get(order_id)
             except NotFound:
                 raise OrderNotVisible(f"no order {order_id}") from None
-            loaded = order.version
             change(order)
-            if order.version == loaded:
-                return order
-            try:
-                await tx.orders.save(order, expected_version=loaded)
-            except ConcurrencyConflict:
-                continue
+            await tx.orders.save(order)  # writes nothing when the change changed nothing
             if also is not None:
                 await also(order, tx)
             await tx.commit()
             return order
-    raise ConcurrencyConflict(f"order {order_id} kept changing; retry")
+
+    return await retry_on_conflict(attempt)
 
 
 @handler

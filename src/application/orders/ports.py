@@ -22,7 +22,7 @@ class OrderRepository(Protocol):
 
     async def by_payment(self, reference: str) -> Order | None: ...
 
-    async def save(self, order: Order, *, expected_version: int) -> None: ...
+    async def save(self, order: Order) -> None: ...
 
     async def count_for_customer(self, customer_id: str) -> int: ...
 
@@ -30,16 +30,27 @@ class OrderRepository(Protocol):
         """Every order (rebuilds of the read models)."""
         ...
 
+    async def unpaid(
+        self, *, provider: str, email: str | None, customer_id: str | None, guest_id: str | None,
+    ) -> list[Order]:
+        """Pending orders of ``provider`` placed by this customer or guest, or to this e-mail address."""
+        ...
+
     async def pending_payments(self, *, provider: str, placed_before: object, limit: int) -> list[Order]:
         """Pending orders of ``provider`` placed before a moment (the reconciler's work list)."""
         ...
 
 
-class OrderUnitOfWork(UnitOfWork, Protocol):
+class OrderReads(UnitOfWork, Protocol):
+    """The slice other contexts read orders through."""
+
+    orders: OrderRepository
+
+
+class OrderUnitOfWork(OrderReads, Protocol):
     """What orders use: the orders and their views, and the gift-card money and promotion uses
     an order gives back when it is cancelled."""
 
-    orders: OrderRepository
     order_views: OrderViews
     gift_cards: GiftCardRepository
     promotions: PromotionRepository

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from application.inventory.commands import CommitReservation, ReleaseReservation
 from application.messaging.registry import Command, Dispatch, handler
+from application.messaging.retry import retry_on_conflict
 from application.orders.handlers import transition
 from application.orders.queries import Uow
 from application.orders.refunds import refund_money, return_gift_card
@@ -17,7 +18,6 @@ from application.ports.clock import Clock
 from application.ports.payments import PaymentGateway
 from domain.inventory.errors import OutOfStock, ReservationClosed
 from domain.orders.order import OrderStatus
-from domain.shared.errors import ConcurrencyConflict
 
 logger = logging.getLogger(__name__)
 
@@ -69,24 +69,22 @@ async def secure_order_stock(
         parts = await refund_money(order, order.refundable, key=f"stock-gone-{order.id}", uow=uow,
                                    gateways=gateways, clock=clock)
         refund_reference = "+".join(reference for reference, _ in parts)
-    for _ in range(5):
+
+    async def cancel() -> str:
         async with uow() as tx:
-            order = await tx.orders.get(command.order_id)
-            if order.status not in (OrderStatus.PAID, OrderStatus.PENDING):
+            current = await tx.orders.get(command.order_id)
+            if current.status not in (OrderStatus.PAID, OrderStatus.PENDING):
                 return "cancelled"
-            loaded = order.version
-            order.cancel(now=clock.now(), actor="system", reason="sold out before the order was secured",
-                         refund_reference=refund_reference)
-            try:
-                await tx.orders.save(order, expected_version=loaded)
-            except ConcurrencyConflict:
-                continue
+            current.cancel(now=clock.now(), actor="system", reason="sold out before the order was secured",
+                           refund_reference=refund_reference)
+            await tx.orders.save(current)
             if refund_reference is None:
-                await return_gift_card(tx, order, clock=clock)
-            await tx.promotions.release(order.id)
+                await return_gift_card(tx, current, clock=clock)
+            await tx.promotions.release(current.id)
             await tx.commit()
             return "cancelled"
-    raise ConcurrencyConflict(f"order {command.order_id} kept changing; the consumer retries")
+
+    return await retry_on_conflict(cancel)  # still conflicting after that: the consumer retries
 
 
 async def cancel_unpaid(uow: Uow, order_id: str, clock: Clock, dispatch: Dispatch, *, reason: str) -> None:
@@ -96,9 +94,8 @@ async def cancel_unpaid(uow: Uow, order_id: str, clock: Clock, dispatch: Dispatc
         order = await tx.orders.get(order_id)
         if order.status is not OrderStatus.PENDING:
             return
-        loaded = order.version
         order.cancel(now=clock.now(), actor="system:reconciler", reason=reason)
-        await tx.orders.save(order, expected_version=loaded)
+        await tx.orders.save(order)
         await return_gift_card(tx, order, clock=clock)
         await tx.promotions.release(order.id)
         await tx.commit()

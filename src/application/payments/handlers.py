@@ -15,6 +15,7 @@ from application.messaging.registry import Dispatch, handler
 from application.orders.queries import Uow
 from application.orders.stock import cancel_unpaid, release_hold
 from application.payments.commands import HandlePaymentEvent, ReconcilePayments
+from application.payments.pay_later import PAY_LATER, PayLater
 from application.payments.policy import PAYMENT_HOLD
 from application.ports.clock import Clock
 from application.ports.payments import (
@@ -56,7 +57,6 @@ async def handle_payment_event(
             await tx.commit()  # remember the event; the reconciler looks at orphaned payments
             logger.warning("payment event %s for unknown payment %s", event.id, event.payment_reference)
             return "unknown-payment"
-        loaded = order.version
         outcome = "ignored"
         try:
             if isinstance(event, PaymentSucceeded):
@@ -83,8 +83,7 @@ async def handle_payment_event(
             order.note(action=f"unapplied:{event.type}", detail=f"{event.id}: {error}", now=now, actor=actor)
             outcome = "noted"
         if not orphan:
-            if order.version != loaded:
-                await tx.orders.save(order, expected_version=loaded)
+            await tx.orders.save(order)  # writes nothing when the event changed nothing
             await tx.commit()
     if orphan:
         return await _refund_orphan(command.provider, event, uow=uow, clock=clock, gateways=gateways)
@@ -116,10 +115,9 @@ async def _refund_orphan(provider: str, event: PaymentEvent, *, uow: Uow, clock:
             return "duplicate"
         order = await _order_of_event(tx, event)
         if order is not None:
-            loaded = order.version
             order.note(action="orphan_payment_refunded", detail=f"{reference} {event.amount} -> {refund.reference}",
                        now=clock.now(), actor=f"{provider}:webhook")
-            await tx.orders.save(order, expected_version=loaded)
+            await tx.orders.save(order)
         await tx.commit()
     logger.warning("refunded payment %s: its order could no longer take it", reference)
     return "orphan-refunded"
@@ -128,21 +126,32 @@ async def _refund_orphan(provider: str, event: PaymentEvent, *, uow: Uow, clock:
 @handler
 async def reconcile_payments(
     command: ReconcilePayments, *, uow: Uow, gateways: Mapping[str, PaymentGateway], clock: Clock,
-    dispatch: Dispatch,
+    dispatch: Dispatch, pay_later: PayLater,
 ) -> dict[str, int]:
     """The safety net for lost webhooks: for each pending online order, the provider's word is
     applied as if its webhook had arrived (same handler, deduplicated by a synthetic event id).
     Paid → the order is paid (its stock secured by the OrderPaid consumer); cancelled at the
     provider, or still unpaid once its stock hold is long gone → voided at the provider and the
-    order cancelled. Every pending order therefore leaves the work list, and one bad order never
-    stops the run."""
+    order cancelled. A pay-later (manual) order not paid by its deadline is cancelled too, so its
+    units go back on sale. Every pending order therefore leaves the work list, and one bad order
+    never stops the run."""
     counts = {"paid": 0, "cancelled": 0, "waiting": 0, "errors": 0}
     now = clock.now()
     before = now - timedelta(seconds=command.older_than_seconds)
     abandoned = now - PAYMENT_HOLD - timedelta(minutes=10)
     for provider, gateway in gateways.items():
-        if provider == "manual":
-            continue  # invoices are settled by staff, not by a provider
+        if provider == PAY_LATER:  # staff settle invoices; the reconciler only enforces the deadline
+            overdue = now - pay_later.deadline
+            async with uow() as tx:
+                late = await tx.orders.pending_payments(provider=provider, placed_before=overdue, limit=command.limit)
+            for order in late:
+                try:  # no money moved, so nothing to void at a provider
+                    await cancel_unpaid(uow, order.id, clock, dispatch, reason="not paid by the deadline")
+                    counts["cancelled"] += 1
+                except Exception:
+                    logger.exception("cancelling overdue order %s failed", order.id)
+                    counts["errors"] += 1
+            continue
         async with uow() as tx:
             waiting = await tx.orders.pending_payments(provider=provider, placed_before=before, limit=command.limit)
         for order in waiting:
@@ -170,10 +179,15 @@ async def _reconcile_order(order: Order, provider: str, gateway: PaymentGateway,
         (await gateway.retrieve(r.reference)).status is PaymentStatus.CANCELED for r in order.payments
     ]) if order.payments else False
     if cancelled or order.placed_at < abandoned:
-        for record in order.payments:
-            current = await gateway.retrieve(record.reference)
-            if current.status not in (PaymentStatus.CANCELED, PaymentStatus.SUCCEEDED):
-                await gateway.cancel(record.reference)  # void it: it must never be paid later
+        await _void(order, gateway)
         await cancel_unpaid(uow, order.id, clock, dispatch, reason="payment cancelled or abandoned")
         return "cancelled"
     return "waiting"
+
+
+async def _void(order: Order, gateway: PaymentGateway) -> None:
+    """Cancel every open payment of the order at its provider: it must never be paid later."""
+    for record in order.payments:
+        current = await gateway.retrieve(record.reference)
+        if current.status not in (PaymentStatus.CANCELED, PaymentStatus.SUCCEEDED):
+            await gateway.cancel(record.reference)

@@ -18,8 +18,9 @@ from application.messaging.registry import Command, handler
 from application.ports.clock import Clock, IdGenerator
 from application.ports.outbox import OutboxMessage
 from application.ports.webhooks import WebhookRequest, WebhookSender, WebhookUnreachable
-from application.webhooks.errors import DeliveryFailed
+from application.webhooks.errors import DeliveryFailed, TargetRefused
 from application.webhooks.ports import WebhookQueue, WebhookUnitOfWork
+from application.webhooks.targets import WebhookTargets
 from domain.webhooks.signature import sign
 from domain.webhooks.subscription import (
     Delivery,
@@ -59,8 +60,11 @@ class ReplayDelivery(Command[Delivery]):
 
 @handler
 async def create_subscription(
-    command: CreateSubscription, *, uow: Uow, clock: Clock, ids: IdGenerator,
+    command: CreateSubscription, *, uow: Uow, clock: Clock, ids: IdGenerator, webhook_targets: WebhookTargets,
 ) -> Subscription:
+    # What the sender would refuse (plain http, credentials, an internal address …) is refused now,
+    # naming the field; the sender checks again on every attempt, whatever the name resolves to then.
+    await webhook_targets.check_registration(command.url)
     subscription = Subscription.create(
         id=ids.new_id(), url=command.url, topics=command.topics, secret=command.secret or ids.new_secret(),
         now=clock.now(),
@@ -162,7 +166,8 @@ def signed_request(delivery: Delivery, subscription: Subscription, *, timestamp:
 
 
 async def send_delivery(delivery_id: str, *, uow: Uow, sender: WebhookSender, clock: Clock) -> bool:
-    """One attempt. False when there was nothing to do (delivered already, or unsubscribed);
+    """One attempt. False when there was nothing to do (delivered already, or unsubscribed) or when the
+    target is refused (a blocked address, plain http …: logged and failed at once, never retried);
     ``DeliveryFailed`` after a logged failed attempt, so the broker retries with backoff.
 
     At least once, not exactly once: a replay requested while a retry is still due, or a broker
@@ -180,15 +185,23 @@ async def send_delivery(delivery_id: str, *, uow: Uow, sender: WebhookSender, cl
     request = signed_request(delivery, subscription, timestamp=int(clock.now().timestamp()))
     status: int | None = None
     error = ""
+    refused = False
     try:
         status = await sender.send(request)
+    except TargetRefused as exc:
+        error, refused = exc.reason, True
     except WebhookUnreachable as exc:
         error = str(exc) or type(exc).__name__
     async with uow() as tx:
         delivery = await tx.webhooks.get_delivery(delivery_id, lock=True)
         ok = delivery.record_attempt(status_code=status, error=error, now=clock.now())
+        if refused:
+            delivery.give_up()
         await tx.webhooks.save_delivery(delivery)
         await tx.commit()
+    if refused:
+        logger.warning("webhook delivery %s refused (%s): subscription %s", delivery_id, error, subscription.id)
+        return False
     if not ok:
         raise DeliveryFailed(f"delivery {delivery_id} attempt {delivery.attempts}: {delivery.last_error}")
     return True

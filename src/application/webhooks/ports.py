@@ -40,6 +40,12 @@ class WebhookUnitOfWork(UnitOfWork, Protocol):
     webhooks: WebhookStore
 
 
+class Resolver(Protocol):
+    async def resolve(self, host: str, port: int) -> list[str]:
+        """Every address ``host`` resolves to, as text (IPv4 or IPv6); ``HostNotFound`` when there is none."""
+        ...
+
+
 class WebhookQueue(Protocol):
     async def enqueue(self, delivery_id: str) -> None:
         """Hand a committed delivery to the sender (at least once; the sender skips delivered ones)."""

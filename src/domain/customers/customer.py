@@ -106,10 +106,21 @@ class Customer(Aggregate):
             self.name = name
         if marketing_opt_in is not None:
             self.marketing_opt_in = marketing_opt_in
+        self.version += 1
 
     def change_password(self, password_hash: str, *, now: datetime) -> None:
         self.password_hash = password_hash
-        self._record(PasswordChanged(aggregate_id=self.id, aggregate_version=self.version + 1, occurred_at=now))
+        self.version += 1
+        self._record(PasswordChanged(aggregate_id=self.id, aggregate_version=self.version, occurred_at=now))
+
+    def rehash_password(self, *, was: str, now_hash: str) -> bool:
+        """Store a stronger hash of the same password (no event: nothing changed for the customer).
+        False, and no change, when the hash is no longer ``was`` (a reset replaced it meanwhile)."""
+        if self.password_hash != was:
+            return False
+        self.password_hash = now_hash
+        self.version += 1
+        return True
 
     def address(self, address_id: str) -> Address:
         for address in self.addresses:
@@ -125,10 +136,12 @@ class Customer(Aggregate):
             self.default_shipping = address.id
         if default_billing or self.default_billing is None:
             self.default_billing = address.id
+        self.version += 1
 
     def replace_address(self, address: Address) -> None:
         self.address(address.id)
         self.addresses = [address if a.id == address.id else a for a in self.addresses]
+        self.version += 1
 
     def remove_address(self, address_id: str) -> None:
         self.address(address_id)
@@ -138,6 +151,7 @@ class Customer(Aggregate):
             self.default_shipping = first
         if self.default_billing == address_id:
             self.default_billing = first
+        self.version += 1
 
     def set_defaults(self, *, shipping: str | None = None, billing: str | None = None) -> None:
         if shipping is not None:
@@ -146,6 +160,7 @@ class Customer(Aggregate):
         if billing is not None:
             self.address(billing)
             self.default_billing = billing
+        self.version += 1
 
 
 def with_id(address: Address, address_id: str) -> Address:

@@ -8,12 +8,25 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from entrypoints.cli.errors import explain
 from entrypoints.cli.processes import worker_command
-from entrypoints.settings import get_settings
+from entrypoints.settings import Settings, get_settings, refuse_insecure
 
 PROJECT_DIR = Path(os.environ.get("EMPORIUM_HOME", Path.cwd()))
+
+
+def uvicorn_options(settings: Settings, workers: int = 1) -> dict[str, Any]:
+    """How ``serve`` runs uvicorn. Our logging only (no uvicorn config, no access log: the app logs
+    requests). ``X-Forwarded-For``/``-Proto`` count only from ``EMPORIUM_TRUSTED_PROXIES`` (uvicorn
+    would otherwise trust them from 127.0.0.1, or whatever ``FORWARDED_ALLOW_IPS`` says)."""
+    proxies = [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
+    return {
+        "factory": True, "host": settings.host, "port": settings.port, "workers": workers, "log_config": None,
+        "access_log": False, "timeout_graceful_shutdown": 5, "proxy_headers": bool(proxies),
+        "forwarded_allow_ips": proxies or [],
+    }
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -22,12 +35,9 @@ def _serve(args: argparse.Namespace) -> int:
     from entrypoints.logging import configure_logging
 
     settings = get_settings()
+    refuse_insecure(settings)  # before uvicorn starts: one readable line, not a failed worker
     configure_logging(settings.log_level, json_lines=settings.log_json)
-    uvicorn.run(
-        "entrypoints.http.app:create_app", factory=True, host=settings.host,
-        port=settings.port, workers=args.workers, log_config=None, access_log=False,
-        timeout_graceful_shutdown=5,
-    )
+    uvicorn.run("entrypoints.http.app:create_app", **uvicorn_options(settings, args.workers))
     return 0
 
 
@@ -118,9 +128,18 @@ def _revoke_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _development_mode() -> None:
+    """``run`` and ``bench`` are for a development machine: development mode unless the environment
+    says otherwise (the processes they start inherit it). ``serve`` alone defaults to production."""
+    if not os.environ.get("EMPORIUM_ENVIRONMENT"):
+        os.environ["EMPORIUM_ENVIRONMENT"] = "development"
+    get_settings.cache_clear()
+
+
 def _bench(args: argparse.Namespace) -> int:
     import importlib
 
+    _development_mode()
     # Benchmarks live under benchmarks/ in the project (not installed); run them from there.
     sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
     module = importlib.import_module(f"benchmarks.{args.name.replace('-', '_')}")
@@ -178,6 +197,7 @@ def _reindex(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from entrypoints.cli.supervisor import run_all
 
+    _development_mode()
     return run_all(PROJECT_DIR, with_seed=not args.no_seed)
 
 
@@ -222,7 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     reindex.set_defaults(func=_reindex)
 
     bench = sub.add_parser("bench", help="run a benchmark under benchmarks/ and print its figures")
-    bench.add_argument("name", choices=["flash-sale", "catalog-get", "search"])
+    bench.add_argument("name", choices=["flash-sale", "catalog-get", "search", "auth-flood"])
     bench.add_argument("rest", nargs=argparse.REMAINDER)
     bench.set_defaults(func=_bench)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from entrypoints.cli.processes import wait_http, worker_command
 from entrypoints.cli.services import ServiceError, services
-from entrypoints.settings import get_settings
+from entrypoints.settings import get_settings, refuse_insecure
 
 STOP_GRACE = 2.0  # seconds the children get to finish in-flight work before SIGKILL
 HEALTH_TIMEOUT = 60.0
@@ -73,6 +73,10 @@ def stop_children(children: dict[str, subprocess.Popen[bytes]], grace: float = S
 
 def run_all(project_dir: Path, *, with_seed: bool = True) -> int:
     settings = get_settings()
+    refuse_insecure(settings)  # before anything starts
+    if settings.environment == "development":
+        print("development mode (EMPORIUM_ENVIRONMENT=development): the built-in secret key signs cookies and "
+              "/metrics is open; never expose this to the internet", flush=True)
     stopping = False
     crashed = False  # a child exited on its own: the run ends with a failure status
 

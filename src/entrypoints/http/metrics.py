@@ -7,12 +7,17 @@ workers use PROMETHEUS_MULTIPROC_DIR — not wired yet).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hmac
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from litestar import Controller, Request, Response, get
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from application.inventory.queries import inventory_gauges
+from entrypoints.http.problems import problem
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -44,6 +49,37 @@ RECONCILIATION_DRIFT = Gauge(
 PAYMENT_FAILURES = Counter(
     "emporium_payment_failures_total", "Failed payment attempts by provider", ["provider"], registry=REGISTRY
 )
+# How late the API's event loop runs a timer: CPU work on the loop (or a starved process) shows up here
+# before it shows up as slow requests. Sampled by ``loop_lag_sampler``, which the app's lifespan runs.
+LOOP_LAG = Histogram(
+    "emporium_event_loop_lag_seconds", "How late the event loop ran a timer due every LOOP_LAG_INTERVAL",
+    registry=REGISTRY, buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+LOOP_LAG_LAST = Gauge("emporium_event_loop_lag_last_seconds", "The latest event loop lag sample", registry=REGISTRY)
+LOOP_LAG_INTERVAL = 0.1
+
+
+async def sample_loop_lag(interval: float = LOOP_LAG_INTERVAL) -> None:
+    """Forever: sleep ``interval`` and record how much later than that the loop woke up."""
+    loop = asyncio.get_running_loop()
+    while True:
+        due = loop.time() + interval
+        await asyncio.sleep(interval)
+        lag = max(0.0, loop.time() - due)
+        LOOP_LAG.observe(lag)
+        LOOP_LAG_LAST.set(lag)
+
+
+@asynccontextmanager
+async def loop_lag_sampler(_app: object) -> AsyncIterator[None]:
+    """A Litestar lifespan: the loop-lag sampler runs while the app does."""
+    task = asyncio.create_task(sample_loop_lag(), name="loop-lag-sampler")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def refresh_operational_gauges(container: Any) -> None:
@@ -68,13 +104,26 @@ async def refresh_operational_gauges(container: Any) -> None:
     await asyncio.gather(outbox(), queues(), inventory(), return_exceptions=True)
 
 
+def _scraper(request: Request[Any, Any, Any]) -> bool:
+    """The scrape carries the configured token; with none configured, only development mode serves."""
+    settings = request.app.state.container.settings()
+    if not settings.metrics_token:
+        return bool(settings.environment == "development")
+    sent = request.headers.get("authorization", "")
+    return hmac.compare_digest(sent.encode(), f"Bearer {settings.metrics_token}".encode())
+
+
 class MetricsController(Controller):
     path = "/metrics"
     tags = ["operations"]
     include_in_schema = False
 
     @get("/", operation_id="metrics")
-    async def metrics(self, request: Request[Any, Any, Any]) -> Response[bytes]:
+    async def metrics(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        if not _scraper(request):
+            return problem(401, "unauthorized", "Metrics need the scrape token",
+                           "send Authorization: Bearer <EMPORIUM_METRICS_TOKEN>",
+                           headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
         await refresh_operational_gauges(request.app.state.container)
         return Response(
             generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"}

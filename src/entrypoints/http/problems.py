@@ -226,7 +226,8 @@ def http_error_handler(_: Request[Any, Any, Any], error: HTTPException) -> Respo
     """Errors the framework raises itself (404 for an unknown route, 405, 413 …)."""
     slug = {
         400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
-        409: "conflict", 413: "payload-too-large", 429: "too-many-requests", 503: "unavailable",
+        409: "conflict", 413: "payload-too-large", 415: "unsupported-media-type", 429: "too-many-requests",
+        503: "unavailable",
     }.get(error.status_code, "http-error")
     headers = dict(error.headers or {})
     return problem(error.status_code, slug, str(error.detail), headers=headers or None)

@@ -16,6 +16,7 @@ from application.orders.notes import AddOrderNote
 from application.orders.read_models import OrderFilter, OrderPage
 from domain.staff.roles import Role
 from entrypoints.http.auth import current_staff, roles, staff_guard
+from entrypoints.http.decoding import MULTILINE
 from entrypoints.http.dependencies import Bus
 
 OrderId = Annotated[str, PathParameter(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
@@ -44,7 +45,7 @@ class CancelIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class NoteIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    text: Annotated[str, Meta(min_length=1, max_length=1000)]
+    text: Annotated[str, Meta(min_length=1, max_length=1000), MULTILINE]
 
 
 class RefundIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -13,6 +13,7 @@ from msgspec import UNSET, Meta, UnsetType
 from application.catalog import commands as c
 from domain.staff.roles import Role
 from entrypoints.http.auth import roles, staff_guard
+from entrypoints.http.decoding import MULTILINE
 from entrypoints.http.dependencies import Bus
 
 Sku = Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", max_length=64)]
@@ -20,7 +21,7 @@ Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}$")]
 MinorUnits = Annotated[int, Meta(ge=0, le=10**12)]
 Slug = Annotated[str, Meta(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=200)]
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
-Text = Annotated[str, Meta(max_length=20_000)]
+Text = Annotated[str, Meta(max_length=20_000), MULTILINE]  # keeps its line breaks
 Status = Annotated[str, Meta(pattern=r"^(draft|active|archived)$")]
 AttributeName = Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 Attribute = str | int | float | bool | list[str]

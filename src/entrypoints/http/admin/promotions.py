@@ -15,6 +15,7 @@ from application.promotions import handlers as p
 from application.promotions.ports import Limits
 from domain.staff.roles import Role
 from entrypoints.http.auth import current_staff, roles, staff_guard
+from entrypoints.http.decoding import MULTILINE
 from entrypoints.http.dependencies import Bus
 
 MERCHANDISER = roles(Role.MERCHANDISER)
@@ -41,7 +42,7 @@ class LimitsIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 class TermsIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     name: Annotated[str, Meta(min_length=1, max_length=200)]
-    rule: Annotated[str, Meta(min_length=1, max_length=4000)]
+    rule: Annotated[str, Meta(min_length=1, max_length=4000), MULTILINE]
     priority: int = 0
     exclusive_group: Annotated[str, Meta(max_length=64)] | None = None
     not_combinable_with: list[str] = []

@@ -73,7 +73,7 @@ class AdminWebhookController(Controller):
     guards = [staff_guard]
 
     @post("/", operation_id="admin_create_webhook", opt=OWNER, status_code=201)
-    async def create(self, bus: Bus, data: JSONBody[WebhookCreate]) -> Webhook:
+    async def create(self, request: Request[Any, Any, Any], bus: Bus, data: JSONBody[WebhookCreate]) -> Webhook:
         command = w.CreateSubscription(url=data.url, topics=data.event_types, secret=data.secret)
         created = await bus.handle(command)
         return webhook(created, with_secret=data.secret is None)

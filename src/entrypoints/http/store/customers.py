@@ -161,6 +161,7 @@ class StoreCustomerController(Controller):
         who = await shopper(request)
         await bus.handle(h.RegisterCustomer(
             email=data.email, password=data.password, name=data.name, marketing_opt_in=data.marketing_opt_in,
+            client_ip=_client_ip(request),
         ))
         return await _start_session(bus, request, who, data.email, data.password, status=201)
 
@@ -220,12 +221,13 @@ class StoreCustomerController(Controller):
         return customer_view(customer)
 
     @post("/store/password-resets", operation_id="store_request_password_reset", status_code=202)
-    async def request_reset(self, bus: Bus, data: JSONBody[ResetRequest]) -> dict[str, str]:
-        await bus.handle(h.RequestPasswordReset(email=data.email))
+    async def request_reset(self, bus: Bus, request: Request[Any, Any, Any],
+                            data: JSONBody[ResetRequest]) -> dict[str, str]:
+        await bus.handle(h.RequestPasswordReset(email=data.email, client_ip=_client_ip(request)))
         return {"status": "if the address has an account, a reset link is on its way"}
 
     @post("/store/password-resets/confirm", operation_id="store_reset_password", status_code=204)
     async def confirm_reset(self, bus: Bus, request: Request[Any, Any, Any],
                                   data: JSONBody[ResetConfirm]) -> Response[None]:
-        await bus.handle(h.ResetPassword(token=data.token, password=data.password))
+        await bus.handle(h.ResetPassword(token=data.token, password=data.password, client_ip=_client_ip(request)))
         return Response(None, status_code=204, cookies=signed_out_cookies(request))

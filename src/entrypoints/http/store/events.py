@@ -13,6 +13,7 @@ from msgspec import Meta
 from application.analytics.errors import TrackingRateLimited
 from application.analytics.handlers import TrackEvents
 from domain.analytics.tracking import MAX_BATCH, Kind, TrackedEvent
+from entrypoints.http.decoding import BEACON
 from entrypoints.http.store.identity import shopper
 
 Id = Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
@@ -96,7 +97,8 @@ class StoreEventsController(Controller):
     path = "/store/events"
     tags = ["store: analytics"]
 
-    @post("/", operation_id="store_track_events", status_code=202)
+    # navigator.sendBeacon sends its JSON as text/plain: accepted here, and only here (append-only analytics).
+    @post("/", operation_id="store_track_events", status_code=202, opt={BEACON: True})
     async def track(self, request: Request[Any, Any, Any], data: JSONBody[EventBatch]) -> Accepted:
         container = request.app.state.container
         client = request.client.host if request.client else "unknown"

@@ -1,0 +1,79 @@
+"""Adapters and policies chosen or shaped by settings: what the container's providers call."""
+
+from __future__ import annotations
+
+import operator
+from datetime import timedelta
+from typing import Any
+
+from dependency_injector import providers
+
+from adapters.http.cdn import HttpCdnPurger, LoggingCdnPurger
+from adapters.meilisearch.index import MeilisearchSearchIndex
+from adapters.postgres.notifications import PostgresSentNotifications
+from adapters.postgres.search import PostgresSearchIndex
+from adapters.smtp.logging import LoggingNotifier
+from adapters.smtp.notifier import SmtpNotifier
+from adapters.stripe.payments import StripePaymentGateway
+from adapters.system.manual_payments import ManualPaymentGateway
+from application.customers.throttle import AuthLimits
+from application.notifications import OnceNotifier
+from application.payments.pay_later import PayLater
+from entrypoints.settings import Settings
+
+
+def make_notifier(settings: Settings, engine: Any, clock: Any) -> Any:
+    """SMTP (each keyed e-mail at most once, by the ``sent_emails`` log) when a host is configured."""
+    if not settings.smtp_host:
+        return LoggingNotifier()
+    smtp = SmtpNotifier(
+        settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_from, user=settings.smtp_user,
+        password=settings.smtp_password, starttls=settings.smtp_starttls,
+        implicit_tls=settings.smtp_implicit_tls, cafile=settings.smtp_cafile,
+    )
+    return OnceNotifier(smtp, PostgresSentNotifications(engine), clock)
+
+
+def make_gateways(settings: Settings) -> dict[str, Any]:
+    """The manual provider always; Stripe when a key is configured."""
+    gateways: dict[str, Any] = {"manual": ManualPaymentGateway()}
+    if settings.stripe_api_key:
+        gateways["stripe"] = StripePaymentGateway(
+            settings.stripe_api_key, settings.stripe_webhook_secret, api_base=settings.stripe_api_base or None,
+        )
+    return gateways
+
+
+def make_search_index(settings: Settings, engine: Any) -> Any:
+    if settings.search_backend == "meilisearch":
+        return MeilisearchSearchIndex(settings.meilisearch_url, api_key=settings.meilisearch_key,
+                                      index=settings.meilisearch_index)
+    return PostgresSearchIndex(engine)
+
+
+def make_cdn(settings: Settings) -> Any:
+    """Purges sent to the configured CDN or edge; logged only when none is configured."""
+    if settings.cdn_purge_url:
+        return HttpCdnPurger(settings.cdn_purge_url, token=settings.cdn_purge_token)
+    return LoggingCdnPurger()
+
+
+def make_auth_limits(settings: Settings) -> AuthLimits:
+    s = settings
+    return AuthLimits(
+        sign_ins_per_ip=s.auth_sign_ins_per_ip, sign_ups_per_ip=s.auth_sign_ups_per_ip,
+        resets_per_ip=s.auth_resets_per_ip, ip_window_seconds=s.auth_ip_window_seconds,
+        free_attempts=s.auth_free_attempts, account_free_attempts=s.auth_account_free_attempts,
+        first_delay_seconds=s.auth_first_delay_seconds, max_delay_seconds=s.auth_max_delay_seconds,
+    )
+
+
+def make_pay_later(settings: Settings) -> PayLater:
+    return PayLater(max_open_orders=settings.pay_later_max_open_orders,
+                    max_open_units=settings.pay_later_max_open_units,
+                    deadline=timedelta(hours=settings.pay_later_deadline_hours))
+
+
+def redis_keys(settings: Any, kind: str) -> providers.Provider[str]:
+    """Redis keys of one kind under the configured prefix (two shops may share a Redis)."""
+    return providers.Callable(operator.add, settings.redis_key_prefix, kind)
