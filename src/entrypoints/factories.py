@@ -71,7 +71,8 @@ def make_auth_limits(settings: Settings) -> AuthLimits:
 def make_pay_later(settings: Settings) -> PayLater:
     return PayLater(max_open_orders=settings.pay_later_max_open_orders,
                     max_open_units=settings.pay_later_max_open_units,
-                    deadline=timedelta(hours=settings.pay_later_deadline_hours))
+                    deadline=timedelta(hours=settings.pay_later_deadline_hours),
+                    per_address_per_day=settings.pay_later_per_address_per_day)
 
 
 def redis_keys(settings: Any, kind: str) -> providers.Provider[str]:

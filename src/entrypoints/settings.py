@@ -79,6 +79,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     pay_later_max_open_orders: int = 2
     pay_later_max_open_units: int = 10
     pay_later_deadline_hours: int = 72
+    pay_later_per_address_per_day: int = 10  # pay-later payments started from one client address
     # E-mail: an empty host logs notifications instead of sending them.
     smtp_host: str = ""
     smtp_port: int = 25
@@ -119,9 +120,15 @@ def secret_keys(settings: Settings) -> list[str]:
 
 
 def refuse_insecure(settings: Settings) -> None:
-    """Outside development mode, refuse the development secret and short keys (the API calls this at start)."""
+    """Outside development mode, refuse the development secret, short keys and the webhook test exemptions
+    (the API calls this at start)."""
     if settings.environment == "development":
         return
+    if settings.webhook_allow_http or settings.webhook_allowed_hosts:
+        raise SettingsError(
+            "EMPORIUM_WEBHOOK_ALLOW_HTTP and EMPORIUM_WEBHOOK_ALLOWED_HOSTS open webhooks to plain http and "
+            "local addresses: tests and development only, never production"
+        )
     for name, keys in (("EMPORIUM_SECRET_KEY", [settings.secret_key]),
                        ("EMPORIUM_OLD_SECRET_KEYS", secret_keys(settings)[1:])):
         for key in keys:

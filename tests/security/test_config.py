@@ -43,6 +43,14 @@ def test_the_app_refuses_to_start_in_production_with_the_development_secret(data
     refuse_insecure(settings_for(database_url, redis_url, environment="development", secret_key=DEVELOPMENT_SECRET))
 
 
+@pytest.mark.parametrize("exemption", [{"webhook_allow_http": True}, {"webhook_allowed_hosts": "127.0.0.1:8765"}])
+def test_the_webhook_test_exemptions_are_refused_in_production(database_url, redis_url, exemption) -> None:
+    settings = settings_for(database_url, redis_url, environment="production", secret_key=STRONG, **exemption)
+    with pytest.raises(SettingsError, match="never production"):
+        refuse_insecure(settings)
+    refuse_insecure(settings_for(database_url, redis_url, environment="development", **exemption))
+
+
 @pytest.mark.slow
 def test_emporium_serve_refuses_the_development_secret_in_production(database_url, redis_url) -> None:
     env = service_env(database_url, redis_url, "cli", EMPORIUM_ENVIRONMENT="production", EMPORIUM_SECRET_KEY="",

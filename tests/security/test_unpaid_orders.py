@@ -34,6 +34,14 @@ def client(database_url: str, redis_url: str) -> Iterator[Any]:
 
 
 @pytest.fixture
+def strict_client(database_url: str, redis_url: str) -> Iterator[Any]:
+    settings = settings_for(database_url, redis_url, redis_key_prefix=f"test:{uuid.uuid4().hex[:8]}:",
+                            pay_later_per_address_per_day=3)
+    with client_for(settings, base_url="https://testserver.local") as client:
+        yield client
+
+
+@pytest.fixture
 async def goods(client: Any, engine: Any) -> dict[str, str]:
     made = await stocked_products(client, engine, [("Boot", 5950, "EUR", 200), ("Cap", 1500, "USD", 50)])
     return {name: sku for name, (sku, _) in made.items()}
@@ -118,3 +126,14 @@ async def test_an_invoice_not_paid_by_its_deadline_is_cancelled_and_its_units_go
     assert "not paid by the deadline" in order.timeline[-1]["detail"]
     await shop.bus.handle(SettleOrderStock(order_id=order_id))  # the OrderStatusChanged consumer
     assert await available(shop.uow, "BOOT-1") == 5
+
+
+async def test_one_address_rotating_cookies_and_e_mails_gets_a_few_pay_later_orders_a_day(
+    strict_client: Any, engine: Any,
+) -> None:
+    boots = (await stocked_products(strict_client, engine, [("Boot", 5950, "EUR", 20)]))["Boot"][0]
+    answers = []
+    for n in range(4):  # every shopper new: cookies, cart, e-mail; the address stays
+        _, paying = _to_payment(Browser(strict_client), boots, 1, email=f"bot{n}-{uuid.uuid4().hex[:6]}@example.com")
+        answers.append(paying.status_code)
+    assert answers == [200, 200, 200, 409]

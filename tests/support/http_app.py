@@ -25,6 +25,9 @@ def settings_for(database_url: str, redis_url: str, **overrides: object) -> Sett
     values: dict[str, object] = {
         "database_url": database_url, "redis_url": redis_url, "log_json": False,
         "broker_namespace": "emporium-test", "environment": "development",  # the development secret is fine
+        # Every in-process test client is one address ("testclient"): the per-address pay-later count
+        # would add up across the whole run. tests/security/test_unpaid_orders.py checks it.
+        "pay_later_per_address_per_day": 1_000_000,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

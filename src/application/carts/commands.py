@@ -35,6 +35,7 @@ class ApplyCoupon(Command[Cart]):
     owner: Owner
     code: str
     channel: str | None = None
+    client_ip: str | None = None  # guesses are counted per cart owner and per address
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

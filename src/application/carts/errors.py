@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from domain.carts.cart import CartError
-from domain.shared.errors import InvalidInput, NotFound
+from domain.shared.errors import DomainError, InvalidInput, NotFound
 
 __all__ = ["CartNotFound", "NotPurchasable", "UnknownChannel", "UnknownCoupon", "UnknownSku"]
 
@@ -26,3 +26,11 @@ class UnknownCoupon(CartError):
 
 class UnknownChannel(InvalidInput):
     """No sales channel by this name."""
+
+
+class CouponGuessesLimited(DomainError):
+    """Too many coupon codes tried: wait ``retry_after`` seconds before the next one."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many coupon codes tried; retry in {retry_after} s")
+        self.retry_after = retry_after

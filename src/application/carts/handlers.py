@@ -15,7 +15,7 @@ from application.carts.commands import (
     RemoveCoupon,
     ViewCart,
 )
-from application.carts.errors import NotPurchasable, UnknownCoupon, UnknownSku
+from application.carts.errors import CouponGuessesLimited, NotPurchasable, UnknownCoupon, UnknownSku
 from application.carts.ports import CartStore, PromotionEngine
 from application.carts.pricing import Channel, Channels, empty_view, price_cart, stock_of
 from application.carts.queries import load
@@ -24,9 +24,12 @@ from application.catalog.queries import offers
 from application.messaging.registry import handler
 from application.messaging.retry import retry_on_conflict
 from application.ports.clock import Clock, IdGenerator
+from application.ports.rate_limit import RateLimiter, Throttle
 from domain.carts.cart import Cart, MergeReport, Owner, OwnerKind, normalise_code
 from domain.inventory.errors import OutOfStock
 from domain.tax.rates import RateTable
+
+COUPON_GUESSES = Throttle(free=10, first_delay_seconds=2, max_delay_seconds=300, window_seconds=900)
 
 
 def _new_cart(owner: Owner, *, ids: IdGenerator, clock: Clock, channel: Channel) -> Callable[[], Cart]:
@@ -83,11 +86,17 @@ async def remove_line(command: RemoveCartLine, *, cart_store: CartStore, clock: 
 @handler
 async def apply_coupon(
     command: ApplyCoupon, *, cart_store: CartStore, clock: Clock, ids: IdGenerator, promotions: PromotionEngine,
-    channels: Channels,
+    channels: Channels, limiter: RateLimiter,
 ) -> Cart:
     channel = channels.get(command.channel)
     now = clock.now()
     code = normalise_code(command.code)
+    # Every try counts, before the code is looked up: a script guessing codes slows down at once.
+    for key in (f"coupon:{command.owner.kind.value}:{command.owner.id}",
+                *([f"coupon-ip:{command.client_ip}"] if command.client_ip else [])):
+        decision = await limiter.throttle(key, policy=COUPON_GUESSES)
+        if not decision.allowed:
+            raise CouponGuessesLimited(decision.retry_after)
     if not await promotions.coupon_exists(code, at=now):
         raise UnknownCoupon(f"coupon {code} is not valid")
     cart, _ = await change(

@@ -55,6 +55,7 @@ class StartPayment(Command[CheckoutView]):
     checkout_id: str
     provider: str
     gift_card: str | None = None  # pays what it holds; the provider pays the rest
+    client_ip: str | None = None  # pay-later starts are also counted per address
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -29,6 +29,7 @@ from application.messaging.retry import expect_version
 from application.payments.pay_later import PAY_LATER, PayLater, check_pay_later
 from application.ports.clock import Clock
 from application.ports.payments import PaymentGateway
+from application.ports.rate_limit import RateLimiter
 from domain.checkout.checkout import Checkout, CheckoutIncomplete, Snapshot
 from domain.giftcards.giftcard import GiftCardError
 from domain.inventory.errors import OutOfStock
@@ -40,7 +41,7 @@ from domain.tax.discounts import tax_bases
 async def start_payment(
     command: StartPayment, *, uow: Uow, cart_store: CartStore, promotions: PromotionEngine, channels: Channels,
     shipping: ShippingRates, tax: TaxCalculator, gateways: Mapping[str, PaymentGateway], clock: Clock,
-    dispatch: Dispatch, reservation_ttl: int, pay_later: PayLater,
+    dispatch: Dispatch, reservation_ttl: int, pay_later: PayLater, limiter: RateLimiter,
 ) -> CheckoutView:
     """Price the cart for the address, freeze it, and hold the stock. Nothing is charged yet."""
     if command.provider not in gateways:
@@ -59,7 +60,8 @@ async def start_payment(
     channel = channels.get(checkout.channel)
     if command.provider == PAY_LATER:
         await check_pay_later(pay_later, channel=channel, owner=checkout.owner, email=checkout.email,
-                              units=sum(line.quantity for line in priced.lines), uow=uow)
+                              units=sum(line.quantity for line in priced.lines), uow=uow, limiter=limiter,
+                              client_ip=command.client_ip)
     parcel = await parcel_of(checkout, priced, uow)
     option = next((o for o in await shipping.options(**parcel) if o.method.id == checkout.shipping_method), None)
     if option is None:

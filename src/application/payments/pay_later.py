@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from application.carts.pricing import Channel
 from application.orders.ports import OrderReads
 from application.payments.errors import PayLaterNotOffered, TooManyUnpaidOrders
+from application.ports.rate_limit import RateLimiter
 from domain.carts.cart import Owner, OwnerKind
 
 PAY_LATER = "manual"  # the provider that pays later
@@ -26,6 +27,7 @@ class PayLater:
     max_open_orders: int = 2
     max_open_units: int = 10
     deadline: timedelta = timedelta(days=3)
+    per_address_per_day: int = 10  # pay-later payments started from one client address in 24 hours
 
     def pay_by(self, placed_at: datetime) -> datetime:
         return placed_at + self.deadline
@@ -33,12 +35,18 @@ class PayLater:
 
 async def check_pay_later(
     policy: PayLater, *, channel: Channel, owner: Owner, email: str | None, units: int,
-    uow: Callable[[], OrderReads],
+    uow: Callable[[], OrderReads], limiter: RateLimiter, client_ip: str | None,
 ) -> None:
     """Refuse a pay-later payment the channel does not offer, or one over the shopper's open limits
-    (counted over the customer or guest, and over the e-mail address, whichever holds more)."""
+    (counted over the customer or guest, and over the e-mail address, whichever holds more), or one
+    of too many started from one client address (a script rotating cookies and addresses)."""
     if not channel.pay_later:
         raise PayLaterNotOffered(f"the {channel.name} channel takes no pay-later payment; pay online")
+    if client_ip:
+        started = await limiter.hit(f"pay-later-ip:{client_ip}", limit=policy.per_address_per_day,
+                                    window_seconds=24 * 3600)
+        if not started.allowed:
+            raise TooManyUnpaidOrders("too many pay-later orders from this address today: pay online")
     async with uow() as tx:
         open_orders = await tx.orders.unpaid(
             provider=PAY_LATER, email=email,

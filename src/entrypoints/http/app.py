@@ -30,6 +30,7 @@ from entrypoints.http.health import HealthController
 from entrypoints.http.idempotency import idempotency_middleware
 from entrypoints.http.metrics import MetricsController, loop_lag_sampler
 from entrypoints.http.middleware import observe_middleware
+from entrypoints.http.openapi import document_problems
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 from entrypoints.http.store.availability import StoreAvailabilityController
 from entrypoints.http.store.cart import StoreCartController
@@ -104,7 +105,7 @@ def create_app(container: Container | None = None, *, configure_logs: bool = Tru
         finally:
             await close(container)
 
-    return Litestar(
+    app = Litestar(
         route_handlers=ROUTE_HANDLERS,
         state=State({"documents": MicroCache(ttl=settings.document_cache_seconds)}),
         lifespan=[lifespan, loop_lag_sampler],
@@ -128,3 +129,5 @@ def create_app(container: Container | None = None, *, configure_logs: bool = Tru
         ),
         debug=False,
     )
+    document_problems(app.openapi_schema)
+    return app

@@ -15,7 +15,14 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
 from application.analytics.errors import InvalidReportRange, TrackingRateLimited
-from application.carts.errors import CartNotFound, NotPurchasable, UnknownChannel, UnknownCoupon, UnknownSku
+from application.carts.errors import (
+    CartNotFound,
+    CouponGuessesLimited,
+    NotPurchasable,
+    UnknownChannel,
+    UnknownCoupon,
+    UnknownSku,
+)
 from application.catalog.errors import (
     CategoryPageNotFound,
     CollectionPageNotFound,
@@ -115,6 +122,7 @@ ERRORS: dict[type[BaseException], Problem] = {
     MethodNotOffered: Problem(422, "shipping-method-not-offered", "Shipping method not offered"),
     # customers
     TooManyAttempts: Problem(429, "too-many-attempts", "Too many attempts"),
+    CouponGuessesLimited: Problem(429, "too-many-coupon-guesses", "Too many coupon codes tried"),
     InvalidCredentials: Problem(401, "invalid-credentials", "Wrong e-mail or password"),
     EmailTaken: Problem(409, "email-taken", "An account with this e-mail exists"),
     WeakPassword: Problem(422, "weak-password", "The password is too weak"),
@@ -194,7 +202,7 @@ def _extras(error: BaseException) -> tuple[dict[str, Any], dict[str, str] | None
         extra["position"] = error.position
     if isinstance(error, _VALIDATION_ERRORS):
         extra["errors"] = []
-    if isinstance(error, TooManyAttempts | TrackingRateLimited | Unavailable):
+    if isinstance(error, TooManyAttempts | TrackingRateLimited | Unavailable | CouponGuessesLimited):
         headers = {"Retry-After": str(error.retry_after)}
     if isinstance(error, StaffUnauthenticated):
         headers = dict(_STAFF_CHALLENGE)

@@ -24,6 +24,7 @@ from application.ports.outbox import OutboxMessage
 from application.webhooks import handlers as webhooks
 from entrypoints.container import Container
 from entrypoints.logging import configure_logging
+from entrypoints.settings import refuse_insecure
 from entrypoints.worker.scheduler import (
     MAINTENANCE_QUEUE,
     PRUNE_ACTOR,
@@ -34,6 +35,7 @@ from entrypoints.worker.scheduler import (
 
 logger = logging.getLogger(__name__)
 container = Container()
+refuse_insecure(container.settings())  # the worker sends webhooks: never with the test exemptions in production
 _settings = container.settings()
 configure_logging(_settings.log_level, json_lines=_settings.log_json)
 broker = container.broker()

@@ -83,7 +83,8 @@ class StoreCartController(Controller):
         who = await shopper(request)
         owner = guest_owner(request, who)
         await bus.handle(
-            c.ApplyCoupon(owner=owner, code=data.code, channel=_channel(request))
+            c.ApplyCoupon(owner=owner, code=data.code, channel=_channel(request),
+                          client_ip=request.client.host if request.client else None)
         )
         return await _answer(bus, request, who)
 

@@ -120,7 +120,7 @@ class StoreCheckoutController(Controller):
     ) -> CheckoutView:
         return await bus.handle(
             c.StartPayment(owner=await _owner(request), checkout_id=checkout_id, provider=data.provider,
-                           gift_card=data.gift_card))
+                           gift_card=data.gift_card, client_ip=request.client.host if request.client else None))
 
     @post("/{checkout_id:str}/place", operation_id="store_checkout_place", status_code=201,
           summary="Place the order (Idempotency-Key required); Stripe returns the client secret")
