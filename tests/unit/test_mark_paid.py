@@ -7,6 +7,7 @@ import pytest
 from application.carts import commands as cart
 from application.catalog.commands import CreateProduct
 from application.checkout import commands as co
+from application.giftcards.handlers import IssueGiftCard
 from application.orders.handlers import MarkPaid
 from application.orders.queries import GetOrder
 from domain.orders.order import InvalidTransition
@@ -54,3 +55,16 @@ async def test_a_card_order_is_never_marked_paid_by_staff() -> None:
     shop, order_id = await _placed(provider="stripe")
     with pytest.raises(InvalidTransition):
         await shop.bus.handle(MarkPaid(order_id=order_id, actor="staff:f1", evidence="trust me"))
+
+
+async def test_an_invoice_partly_paid_by_gift_card_is_marked_paid_for_the_rest() -> None:
+    shop = build_shop()
+    await shop.bus.handle(CreateProduct(name="Shoe", sku="SHOE-1", price_amount=5950, currency="EUR", status="active"))
+    await stock(shop.bus, "SHOE-1", 5)
+    gift = await shop.bus.handle(IssueGiftCard(amount=2000, currency="EUR", actor="staff:1"))
+    await shop.bus.handle(cart.AddCartLine(owner=GUEST, sku="SHOE-1", quantity=1))
+    checkout_id, _ = await ready_to_pay(shop.bus, GUEST, gift_card=gift["code"])
+    order_id = (await shop.bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))).order_id
+    view = await shop.bus.handle(MarkPaid(order_id=order_id, actor="staff:f1", evidence="transfer ref 77"))
+    assert view.status == "paid"
+    assert view.payments[-1]["amount"] == view.totals["total"] - 2000  # the invoice was the rest

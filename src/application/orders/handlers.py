@@ -114,7 +114,7 @@ async def mark_paid(command: MarkPaid, *, uow: Uow, clock: Clock) -> OrderView:
             raise InvalidInput(f"name the evidence of payment in 1 to {MAX_EVIDENCE} characters")
         reference = order.payments[0].reference if order.payments else f"manual-{order.id}"
         now = clock.now()
-        order.pay(reference=reference, amount=order.totals.total, now=now, actor=command.actor)
+        order.pay(reference=reference, amount=order.totals.total - order.gift_card_amount, now=now, actor=command.actor)
         order.note(action="payment_evidence", detail=evidence, now=now, actor=command.actor)
 
     return order_view(await transition(uow, command.order_id, change), with_timeline=True)
