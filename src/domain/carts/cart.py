@@ -188,6 +188,8 @@ class Cart:
         """
         if guest.id == self.id:
             return MergeReport()
+        if guest.retired:  # merged already: its lines must not be added a second time
+            raise CartRetired(f"cart {guest.id} is retired")
         self._touch(now)
         added, combined, capped, skipped = [], [], [], []
         ids = iter(new_line_id)
@@ -205,7 +207,7 @@ class Cart:
                 capped.append(line.sku)
                 total = self.line_limit
             combined.append(line.sku)
-            merged = replace(existing, quantity=total, seen_unit_price=existing.seen_unit_price)
+            merged = replace(existing, quantity=total)  # the price seen here stays
             self.lines = [merged if x.id == existing.id else x for x in self.lines]
         coupons = []
         for code in guest.coupon_codes:

@@ -248,18 +248,21 @@ class Product(Aggregate):
         attributes: dict[str, AttributeValue] | None = None, category_ids: tuple[str, ...] | None = None,
         media: tuple[Media, ...] | None = None,
     ) -> None:
-        """Change descriptive fields; anything left ``None`` stays as it is."""
-        if name is not None:
-            if not name.strip():
-                raise CatalogError("a product needs a name")
-            self.name = name.strip()
+        """Change descriptive fields; anything left ``None`` stays as it is. All or nothing: every
+        value is checked before any is set."""
+        if name is not None and not name.strip():
+            raise CatalogError("a product needs a name")
         if slug is not None:
             check_slug(slug)
+        if attributes is not None:
+            _check_attributes(attributes)
+        if name is not None:
+            self.name = name.strip()
+        if slug is not None:
             self.slug = slug
         if description is not None:
             self.description = description
         if attributes is not None:
-            _check_attributes(attributes)
             self.attributes = dict(attributes)
         if category_ids is not None:
             self.category_ids = category_ids

@@ -110,6 +110,8 @@ class GiftCard(Aggregate):
 
     def refund(self, amount: int, *, reference: str, key: str, now: datetime) -> None:
         """Put money back that ``reference`` spent; never more than it spent; once per ``key``."""
+        if not key:  # issues and redemptions carry no key: an empty one would match them and be ignored
+            raise GiftCardError("a refund needs its own reference")
         if any(e.key == key for e in self.ledger):
             return
         if amount <= 0:

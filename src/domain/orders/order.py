@@ -220,11 +220,11 @@ class Order(Aggregate):
             "customer_id": self.customer_id, "currency": self.totals.currency, "status": self.status.value,
         }
 
-    def _log(self, now: datetime, actor: str, action: str, before: OrderStatus | None, after: OrderStatus | None,
-             detail: str = "") -> None:
+    def _log(self, now: datetime, actor: str, action: str, before: OrderStatus | None, after: OrderStatus,
+             detail: str) -> None:
         self.timeline.append(TimelineEntry(
             at=now, actor=actor, action=action, from_status=before.value if before else None,
-            to_status=after.value if after else None, detail=detail,
+            to_status=after.value, detail=detail,
         ))
 
     def _move(self, to: OrderStatus, *, allowed_from: frozenset[OrderStatus] | set[OrderStatus], action: str,

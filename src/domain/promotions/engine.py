@@ -249,8 +249,9 @@ def _result(context: PricingContext, candidates: list[ActivePromotion], run: _Ru
         sums: dict[tuple[int | None, Level], int] = {}
         for effect in run.taken.get(key, []):
             sums[(effect.line, effect.level)] = sums.get((effect.line, effect.level), 0) + effect.amount
-        for (line, level), amount in sorted(sums.items(), key=lambda item: (item[0][0] is None, item[0][0] or 0,
-                                                                            item[0][1].value)):
+        # each line's (and shipping's) list gets its entries by level; the lists are separate, so only the
+        # level orders them
+        for (line, level), amount in sorted(sums.items(), key=lambda item: item[0][1].value):
             applied = Applied(promotion_id=key[0], version=key[1], amount=amount, level=level)
             if line is None:
                 shipping.append(applied)

@@ -20,13 +20,13 @@ class DomainEvent:
 
     def __init_subclass__(cls) -> None:
         # No super() call: ``dataclass(slots=True)`` rebuilds the class, which breaks the
-        # zero-argument form; the rebuilt class re-registers here and replaces the draft.
+        # zero-argument form; the rebuilt class re-registers here and replaces the draft. While it is
+        # being rebuilt its ``__qualname__`` is only its name (dataclasses restores it afterwards), so
+        # the draft and the rebuilt class are matched by module and name.
         topic = cls.__dict__.get("topic", "")
         if topic:
             previous = _REGISTRY.get(topic)
-            if previous is not None and (previous.__module__, previous.__qualname__) != (
-                cls.__module__, cls.__qualname__,
-            ):
+            if previous is not None and (previous.__module__, previous.__name__) != (cls.__module__, cls.__name__):
                 raise TypeError(f"duplicate event topic {topic!r}")
             _REGISTRY[topic] = cls
 

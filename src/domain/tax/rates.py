@@ -40,22 +40,24 @@ def tax_on(net: int, rate: TaxRate) -> int:
     return round_minor(Fraction(net) * rate.fraction)
 
 
-def _eu(country: str, standard: int, reduced: int, name: str = "VAT") -> list[TaxRate]:
-    return [
-        TaxRate(country=country, region=None, tax_class=STANDARD, basis_points=standard, name=name),
-        TaxRate(country=country, region=None, tax_class=REDUCED, basis_points=reduced, name=f"{name} reduced"),
-    ]
-
-
 SEEDED_RATES: tuple[TaxRate, ...] = (
-    *_eu("DE", 1900, 700, "MwSt"),
-    *_eu("FR", 2000, 550, "TVA"),
-    *_eu("NL", 2100, 900, "BTW"),
-    *_eu("IT", 2200, 1000, "IVA"),
-    *_eu("ES", 2100, 1000, "IVA"),
-    *_eu("AT", 2000, 1000, "USt"),
-    *_eu("IE", 2300, 1350),
-    *_eu("GB", 2000, 500),
+    # European VAT: a standard and a reduced rate per country
+    TaxRate(country="DE", region=None, tax_class=STANDARD, basis_points=1900, name="MwSt"),
+    TaxRate(country="DE", region=None, tax_class=REDUCED, basis_points=700, name="MwSt reduced"),
+    TaxRate(country="FR", region=None, tax_class=STANDARD, basis_points=2000, name="TVA"),
+    TaxRate(country="FR", region=None, tax_class=REDUCED, basis_points=550, name="TVA reduced"),
+    TaxRate(country="NL", region=None, tax_class=STANDARD, basis_points=2100, name="BTW"),
+    TaxRate(country="NL", region=None, tax_class=REDUCED, basis_points=900, name="BTW reduced"),
+    TaxRate(country="IT", region=None, tax_class=STANDARD, basis_points=2200, name="IVA"),
+    TaxRate(country="IT", region=None, tax_class=REDUCED, basis_points=1000, name="IVA reduced"),
+    TaxRate(country="ES", region=None, tax_class=STANDARD, basis_points=2100, name="IVA"),
+    TaxRate(country="ES", region=None, tax_class=REDUCED, basis_points=1000, name="IVA reduced"),
+    TaxRate(country="AT", region=None, tax_class=STANDARD, basis_points=2000, name="USt"),
+    TaxRate(country="AT", region=None, tax_class=REDUCED, basis_points=1000, name="USt reduced"),
+    TaxRate(country="IE", region=None, tax_class=STANDARD, basis_points=2300, name="VAT"),
+    TaxRate(country="IE", region=None, tax_class=REDUCED, basis_points=1350, name="VAT reduced"),
+    TaxRate(country="GB", region=None, tax_class=STANDARD, basis_points=2000, name="VAT"),
+    TaxRate(country="GB", region=None, tax_class=REDUCED, basis_points=500, name="VAT reduced"),
     TaxRate(country="US", region="CA", tax_class=STANDARD, basis_points=725, name="CA sales tax"),
     TaxRate(country="US", region="NY", tax_class=STANDARD, basis_points=400, name="NY sales tax"),
     TaxRate(country="US", region="TX", tax_class=STANDARD, basis_points=625, name="TX sales tax"),

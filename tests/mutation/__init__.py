@@ -1,0 +1,1 @@
+"""Mutation testing of the domain: `make mutation` (docs/testing.md)."""
