@@ -13,154 +13,34 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
 from typing import Any
 
+from domain.orders.errors import InvalidTransition, RefundTooLarge
+from domain.orders.events import OrderEvent, OrderPaid, OrderPlaced, OrderRefunded, OrderStatusChanged
+from domain.orders.records import (
+    AFTER_PAYMENT,
+    AppliedPromotion,
+    Fulfilment,
+    OrderLine,
+    OrderStatus,
+    PaymentRecord,
+    RefundRecord,
+    TaxLine,
+    TimelineEntry,
+    Totals,
+)
 from domain.shared.address import Address
-from domain.shared.errors import Conflict, InvalidInput
+from domain.shared.errors import InvalidInput
 from domain.shared.events import Aggregate, DomainEvent
 
-
-class OrderStatus(Enum):
-    PENDING = "pending"
-    PAID = "paid"
-    FULFILLED = "fulfilled"
-    SHIPPED = "shipped"
-    DELIVERED = "delivered"
-    CANCELLED = "cancelled"
-    PARTIALLY_REFUNDED = "partially_refunded"
-    REFUNDED = "refunded"
-    DISPUTED = "disputed"
+__all__ = [  # the records and events live beside the aggregate; this module stays the one to import
+    "AFTER_PAYMENT", "AppliedPromotion", "Fulfilment", "InvalidTransition", "Order", "OrderEvent", "OrderLine",
+    "OrderPaid", "OrderPlaced", "OrderRefunded", "OrderStatus", "OrderStatusChanged", "PaymentRecord",
+    "RefundRecord", "RefundTooLarge", "TaxLine", "TimelineEntry", "Totals",
+]
 
 
 S = OrderStatus
-AFTER_PAYMENT = frozenset({S.PAID, S.FULFILLED, S.SHIPPED, S.DELIVERED, S.PARTIALLY_REFUNDED})
-
-
-class InvalidTransition(Conflict):
-    """The order's state does not allow this (shipping a cancelled order, paying twice …)."""
-
-
-class RefundTooLarge(InvalidInput):
-    """A refund above what was captured and not yet refunded."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AppliedPromotion:
-    promotion_id: str
-    version: int
-    amount: int
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class OrderLine:
-    id: str
-    sku: str
-    product_id: str
-    name: str
-    quantity: int
-    unit_price: int
-    subtotal: int
-    discount: int
-    tax: int
-    total: int
-    promotions: tuple[AppliedPromotion, ...] = ()
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TaxLine:
-    name: str
-    basis_points: int
-    amount: int
-    applies_to: str  # a line id or "shipping"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Totals:
-    currency: str
-    subtotal: int
-    discount: int
-    shipping: int
-    tax: int
-    total: int
-    prices_include_tax: bool
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TimelineEntry:
-    at: datetime
-    actor: str
-    action: str
-    from_status: str | None
-    to_status: str | None
-    detail: str = ""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PaymentRecord:
-    provider: str
-    reference: str
-    amount: int
-    status: str  # pending | succeeded | failed
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RefundRecord:
-    reference: str
-    amount: int
-    reason: str
-    at: datetime
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Fulfilment:
-    id: str
-    lines: tuple[tuple[str, int], ...]  # (order line id, quantity)
-    carrier: str = ""
-    tracking_number: str = ""
-    shipped_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class OrderEvent(DomainEvent):
-    customer_id: str | None
-    currency: str
-    status: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class OrderPlaced(OrderEvent):
-    topic = "orders.order_placed.v1"
-    email: str
-    checkout_id: str
-    total: int
-    subtotal: int
-    discount: int
-    shipping: int
-    tax: int
-    lines: tuple[tuple[str, int, int], ...]  # (sku, quantity, line total)
-    promotions: tuple[tuple[str, int, int], ...]  # (promotion id, version, amount)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class OrderPaid(OrderEvent):
-    topic = "orders.order_paid.v1"
-    amount: int
-    payment_reference: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class OrderStatusChanged(OrderEvent):
-    topic = "orders.order_status_changed.v1"
-    from_status: str
-    action: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class OrderRefunded(OrderEvent):
-    topic = "orders.order_refunded.v1"
-    amount: int
-    refund_reference: str
 
 
 @dataclass(kw_only=True)
