@@ -10,9 +10,9 @@ from random import Random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from domain.promotions.checks import amount_in
 from domain.promotions.effects import Level, allocate
 from domain.promotions.engine import ActivePromotion, PricingContext, price
-from domain.promotions.rules import amount_in
 from domain.shared.money import round_minor
 from tests.support.promotion_strategies import contexts, promotion_lists
 

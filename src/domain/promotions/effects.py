@@ -15,9 +15,9 @@ from enum import Enum
 from fractions import Fraction
 from typing import assert_never
 
+from domain.promotions.checks import FULL, amount_in
 from domain.promotions.context import PricingContext, PricingLine
 from domain.promotions.rules import (
-    FULL,
     Action,
     AllLines,
     Always,
@@ -46,7 +46,6 @@ from domain.promotions.rules import (
     QuantityAtLeast,
     Selector,
     SubtotalAtLeast,
-    amount_in,
 )
 from domain.shared.money import Rounding, round_minor
 

@@ -23,10 +23,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import product
 
+from domain.promotions.checks import amount_in, check_amounts
 from domain.promotions.context import PricingContext, PricingLine
 from domain.promotions.effects import Effect, Ledger, Level, allocate, effects_of, holds
 from domain.promotions.errors import InvalidPricingInput, InvalidRule
-from domain.promotions.rules import Rule, amount_in, check_amounts
+from domain.promotions.rules import Rule
 from domain.shared.money import Money
 
 __all__ = [

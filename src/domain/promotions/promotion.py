@@ -10,9 +10,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
 
+from domain.promotions.checks import check_amounts
 from domain.promotions.engine import ActivePromotion
 from domain.promotions.errors import PromotionError, PromotionStateConflict
-from domain.promotions.rules import Rule, check_amounts
+from domain.promotions.rules import Rule
 from domain.shared.events import Aggregate, DomainEvent
 from domain.shared.money import Money
 

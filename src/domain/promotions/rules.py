@@ -10,45 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from domain.promotions.checks import check_amounts, check_count, check_percent, check_text
 from domain.promotions.errors import InvalidRule
 from domain.shared.money import Money, is_currency
-
-FULL = 10_000  # basis points in 100 %
-
-
-def _check_text(value: str, what: str) -> None:
-    if not value or value != value.strip():
-        raise InvalidRule(f"{what} must be non-empty text without surrounding spaces, got {value!r}")
-
-
-def _check_percent(basis_points: int) -> None:
-    if isinstance(basis_points, bool) or not isinstance(basis_points, int) or not 1 <= basis_points <= FULL:
-        raise InvalidRule(f"a percentage is 1..10000 basis points (0.01 %..100 %), got {basis_points!r}")
-
-
-def _check_count(value: int, what: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidRule(f"{what} must be a positive integer, got {value!r}")
-
-
-def check_amounts(amounts: tuple[Money, ...], what: str, *, allow_zero: bool = False) -> None:
-    if not amounts:
-        raise InvalidRule(f"{what} needs an amount in at least one currency")
-    currencies = [m.currency for m in amounts]
-    if len(set(currencies)) != len(currencies):
-        raise InvalidRule(f"{what} names a currency twice: {currencies}")
-    lowest = 0 if allow_zero else 1
-    if any(m.amount < lowest for m in amounts):
-        raise InvalidRule(f"{what} must be {'zero or more' if allow_zero else 'positive'}")
-
-
-def amount_in(amounts: tuple[Money, ...], currency: str) -> int | None:
-    """The minor units set for ``currency``, or ``None`` when the rule says nothing about it."""
-    for money in amounts:
-        if money.currency == currency:
-            return money.amount
-    return None
-
 
 # --- line selectors ------------------------------------------------------------------------------
 
@@ -58,7 +22,7 @@ class BySku:
     sku: str
 
     def __post_init__(self) -> None:
-        _check_text(self.sku, "a SKU")
+        check_text(self.sku, "a SKU")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,7 +30,7 @@ class ByProduct:
     product_id: str
 
     def __post_init__(self) -> None:
-        _check_text(self.product_id, "a product id")
+        check_text(self.product_id, "a product id")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -74,7 +38,7 @@ class ByCategory:
     category_id: str
 
     def __post_init__(self) -> None:
-        _check_text(self.category_id, "a category id")
+        check_text(self.category_id, "a category id")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -83,8 +47,8 @@ class ByAttribute:
     value: str
 
     def __post_init__(self) -> None:
-        _check_text(self.name, "an attribute name")
-        _check_text(self.value, "an attribute value")
+        check_text(self.name, "an attribute name")
+        check_text(self.value, "an attribute value")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -118,7 +82,7 @@ class QuantityAtLeast:
     minimum: int
 
     def __post_init__(self) -> None:
-        _check_count(self.minimum, "a minimum quantity")
+        check_count(self.minimum, "a minimum quantity")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -126,7 +90,7 @@ class CustomerInGroup:
     group: str
 
     def __post_init__(self) -> None:
-        _check_text(self.group, "a customer group")
+        check_text(self.group, "a customer group")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -141,7 +105,7 @@ class CouponPresent:
     code: str
 
     def __post_init__(self) -> None:
-        _check_text(self.code, "a coupon code")
+        check_text(self.code, "a coupon code")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -158,7 +122,7 @@ class ChannelIs:
     channel: str
 
     def __post_init__(self) -> None:
-        _check_text(self.channel, "a channel")
+        check_text(self.channel, "a channel")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -215,7 +179,7 @@ class PercentOffLines:
     lines: Selector
 
     def __post_init__(self) -> None:
-        _check_percent(self.basis_points)
+        check_percent(self.basis_points)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -234,7 +198,7 @@ class PercentOffOrder:
     basis_points: int
 
     def __post_init__(self) -> None:
-        _check_percent(self.basis_points)
+        check_percent(self.basis_points)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -257,11 +221,11 @@ class BuyXGetY:
     limit: int | None = None
 
     def __post_init__(self) -> None:
-        _check_count(self.buy, "'buy'")
-        _check_count(self.get, "'get'")
-        _check_percent(self.basis_points)
+        check_count(self.buy, "'buy'")
+        check_count(self.get, "'get'")
+        check_percent(self.basis_points)
         if self.limit is not None:
-            _check_count(self.limit, "a limit")
+            check_count(self.limit, "a limit")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -284,7 +248,7 @@ class PercentOffShipping:
     basis_points: int
 
     def __post_init__(self) -> None:
-        _check_percent(self.basis_points)
+        check_percent(self.basis_points)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -27,9 +27,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import assert_never
 
-from domain.promotions.parser import BARE_TEXT, parse, parse_condition
+from domain.promotions.checks import FULL
+from domain.promotions.parser import parse, parse_condition
 from domain.promotions.rules import (
-    FULL,
     Action,
     AllLines,
     Always,
@@ -60,6 +60,7 @@ from domain.promotions.rules import (
     Selector,
     SubtotalAtLeast,
 )
+from domain.promotions.scanner import BARE_TEXT
 from domain.shared.money import Money, currency_exponent
 
 __all__ = ["parse", "parse_condition", "render", "render_action", "render_condition", "render_selector"]

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from domain.promotions.checks import FULL, amount_in, check_amounts
 from domain.promotions.errors import InvalidRule
 from domain.promotions.rules import (
-    FULL,
     AllLines,
     Always,
     AmountOffLines,
@@ -35,8 +35,6 @@ from domain.promotions.rules import (
     QuantityAtLeast,
     Rule,
     SubtotalAtLeast,
-    amount_in,
-    check_amounts,
 )
 from domain.shared.money import Money
 
