@@ -4,6 +4,7 @@ at the same concurrency — in the same run.
 
     .venv/bin/emporium bench flash-sale --units 500 --buyers 5000 --concurrency 64
     .venv/bin/emporium bench flash-sale --processes 2   # the buyers split over two API processes
+    .venv/bin/emporium bench flash-sale --http          # through the real storefront (flash_sale_http.py)
 
 With ``--processes N`` each side runs in N processes (``concurrency / N`` clients each), started
 together: the reservation groups of different processes then race for the stock row the way
@@ -206,6 +207,10 @@ def bench_database_url() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if argv and "--http" in argv:  # through the real storefront: benchmarks/flash_sale_http.py
+        from benchmarks.flash_sale_http import main as over_http
+
+        return over_http([a for a in argv if a != "--http"])
     parser = argparse.ArgumentParser(prog="emporium bench flash-sale")
     parser.add_argument("--units", type=int, default=500)
     parser.add_argument("--buyers", type=int, default=5000)

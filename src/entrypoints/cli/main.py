@@ -34,6 +34,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from entrypoints.logging import configure_logging
 
+    os.environ.setdefault("PGAPPNAME", "emporium-api")  # who is who in pg_stat_activity and the statement log
     settings = get_settings()
     refuse_insecure(settings)  # before uvicorn starts: one readable line, not a failed worker
     configure_logging(settings.log_level, json_lines=settings.log_json)
@@ -42,6 +43,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
+    os.environ.setdefault("PGAPPNAME", "emporium-worker")
     os.execv(sys.executable, worker_command(args.processes, args.threads, schedule=not args.no_schedule))  # noqa: S606
 
 
@@ -50,6 +52,7 @@ def _relay(_: argparse.Namespace) -> int:
     from entrypoints.logging import configure_logging
     from entrypoints.worker.relay import run_relay
 
+    os.environ.setdefault("PGAPPNAME", "emporium-relay")
     settings = get_settings()
     configure_logging(settings.log_level, json_lines=settings.log_json)
     asyncio.run(run_relay(Container()))
