@@ -2,31 +2,48 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-SUM := $(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+LOCKS := requirements/lock.txt requirements/lock-dev.txt
+SUM := $(shell cat pyproject.toml $(LOCKS) | cksum | cut -d' ' -f1)
 RUNTIME := $(VENV)/.runtime-$(SUM)
 DEV := $(VENV)/.dev-$(SUM)
 
-.PHONY: run test lint typecheck imports pytest install install-dev clean bench meilisearch
+.PHONY: run test lint typecheck imports pytest install install-dev lock clean bench meilisearch
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # `make run` installs what the product needs (with the embedded servers); `make test` adds the test tools.
-$(RUNTIME): pyproject.toml | $(BIN)/python
-	@started=$$(date +%s); $(BIN)/python -m pip install --quiet -e '.[embedded]' && \
+# Both install exactly the lock files' pins, every file checked against the lock's hashes, and then the
+# project itself without dependencies. The package index alone is asked (PIP_INDEX_URL if set, else
+# PyPI): a machine's pip configuration may add wheel directories or indexes whose builds of a release
+# are not the files the lock names.
+LOCKED_PIP := env -u PIP_FIND_LINKS -u PIP_EXTRA_INDEX_URL PIP_CONFIG_FILE=/dev/null $(BIN)/python -m pip install --quiet
+
+$(RUNTIME): pyproject.toml requirements/lock.txt | $(BIN)/python
+	@started=$$(date +%s); $(LOCKED_PIP) --require-hashes -r requirements/lock.txt && \
+	  $(LOCKED_PIP) --no-deps --no-build-isolation -e . && \
 	  echo "installed the runtime in $$(( $$(date +%s) - started )) s"
 	rm -f $(VENV)/.runtime-* $(VENV)/.installed-*
 	touch $(RUNTIME)
 
-$(DEV): $(RUNTIME)
-	$(BIN)/python -m pip install --quiet -e '.[dev,embedded]'
+$(DEV): $(RUNTIME) requirements/lock-dev.txt
+	$(LOCKED_PIP) --require-hashes -r requirements/lock-dev.txt
 	rm -f $(VENV)/.dev-*
 	touch $(DEV)
 
 install: $(RUNTIME)
 
 install-dev: $(DEV)
+
+# `make lock` writes the lock files again after pyproject.toml or requirements/build.in changed, keeping
+# every pin that still fits; `make lock UPGRADE=1` takes the newest release allowed of everything.
+# The runtime lock comes first; the dev lock adds the test tools to exactly its pins.
+COMPILE := $(BIN)/uv pip compile --quiet --generate-hashes --universal --python-version 3.11 \
+	--custom-compile-command 'make lock' $(if $(UPGRADE),--upgrade) pyproject.toml requirements/build.in
+lock: install-dev
+	$(COMPILE) --extra embedded -o requirements/lock.txt
+	$(COMPILE) --extra embedded --extra dev -c requirements/lock.txt -o requirements/lock-dev.txt
 
 # Development mode (the built-in secret key, an open /metrics): settings default to production, where
 # the API refuses that key. Set EMPORIUM_ENVIRONMENT=production and EMPORIUM_SECRET_KEY to try production.
