@@ -21,6 +21,7 @@ import application
 from application.analytics.ports import TrackingQueue
 from application.carts.ports import CartStore, PromotionEngine
 from application.carts.pricing import Channels
+from application.catalog.snapshot import CatalogReads, CatalogSnapshot
 from application.checkout.ports import ShippingRates, TaxCalculator
 from application.customers.ports import PasswordHasher, SessionStore
 from application.customers.throttle import AuthLimits
@@ -52,9 +53,12 @@ def bootstrap(
     shipping: ShippingRates, tax: TaxCalculator, search_index: SearchIndex, tracking_queue: TrackingQueue,
     promotions: PromotionEngine | None = None, reservation_ttl: int = 600, pay_later: PayLater | None = None,
     webhook_targets: WebhookTargets, auth_limits: AuthLimits | None = None,
+    catalog: CatalogReads | None = None,
 ) -> MessageBus:
-    """A bus with every handler bound to the given adapters."""
+    """A bus with every handler bound to the given adapters. ``catalog``: where carts read products
+    and prices (the composition root keeps them between catalog changes; by default, the database)."""
     bus = MessageBus({})
+    catalog = catalog or CatalogSnapshot(uow)
     dependencies: dict[str, object] = {
         "uow": uow, "clock": clock, "ids": ids, "cart_store": cart_store, "sessions": sessions,
         "hasher": hasher, "notifier": notifier, "limiter": limiter, "addresses": addresses,
@@ -62,7 +66,8 @@ def bootstrap(
         "search_index": search_index, "tracking_queue": tracking_queue, "reservation_ttl": reservation_ttl,
         "gate": SoldOutMemory(GroupedGate(gate)),
         "batcher": ReservationBatcher(uow, clock, ids),
-        "promotions": promotions or StoredPromotions(uow),
+        "catalog": catalog,
+        "promotions": promotions or StoredPromotions(uow, catalog),
         "rates": RateTable(),
         "pay_later": pay_later or PayLater(),
         "webhook_targets": webhook_targets,
@@ -92,7 +97,9 @@ def command_of(fn: Callable[..., Any]) -> type[Command[Any]]:
     first = next(iter(inspect.signature(fn).parameters.values()))
     annotation = first.annotation
     if isinstance(annotation, str):
-        annotation = eval(annotation, fn.__globals__)  # noqa: S307 — a name from the handler's own module
+        # The handler's own module, also under a functools.wraps wrapper (a tracer, a mutation trampoline).
+        module_globals = inspect.unwrap(fn).__globals__
+        annotation = eval(annotation, module_globals)  # noqa: S307 — a name from the handler's own module
     if not (isinstance(annotation, type) and issubclass(annotation, Command)):
         raise WiringError(f"{_name(fn)}: its first parameter must be annotated with a Command subclass")
     return annotation

@@ -14,10 +14,10 @@ from adapters.http.webhooks import HttpxWebhookSender
 from adapters.meilisearch.index import MeilisearchSearchIndex
 from adapters.postgres.carts import PostgresDurableCarts
 from adapters.postgres.engine import make_engine
-from adapters.postgres.idempotency import PostgresIdempotencyStore
 from adapters.postgres.outbox import PostgresOutboxStore
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
 from adapters.redis.carts import RedisCartCache
+from adapters.redis.catalog_version import RedisCatalogVersion
 from adapters.redis.client import make_redis
 from adapters.redis.rate_limit import RedisRateLimiter
 from adapters.redis.sessions import RedisSessionStore
@@ -30,13 +30,16 @@ from adapters.system.tax import RateTableTax
 from application.bootstrap import bootstrap
 from application.carts.pricing import Channels
 from application.carts.store import LayeredCartStore
+from application.catalog.snapshot import CatalogSnapshot
 from application.messaging.relay import OutboxRelay
 from application.subscriptions import build_registry
 from application.webhooks.targets import WebhookTargets
 from entrypoints.factories import (
+    catalog_changes,
     make_auth_limits,
     make_cdn,
     make_gateways,
+    make_idempotency_store,
     make_notifier,
     make_pay_later,
     make_search_index,
@@ -60,7 +63,12 @@ class Container(containers.DeclarativeContainer):
         make_broker, s.redis_url, namespace=s.broker_namespace, heartbeat_timeout_ms=s.worker_heartbeat_timeout_ms,
         maintenance_chance=s.broker_maintenance_chance,
     )
-    uow_factory = providers.Callable(functools.partial, PostgresUnitOfWork, engine, ids)
+    catalog_version = providers.Singleton(RedisCatalogVersion, redis, key=redis_keys(s, "catalog-version"))
+    uow_factory = providers.Callable(
+        functools.partial, PostgresUnitOfWork, engine, ids,
+        providers.Callable(catalog_changes, catalog_version),
+    )
+    catalog = providers.Singleton(CatalogSnapshot, uow_factory, catalog_version)
     cdn = providers.Singleton(make_cdn, settings)
     tracking_queue = providers.Singleton(DramatiqTrackingQueue, broker)
     rate_limiter = providers.Singleton(RedisRateLimiter, redis, prefix=redis_keys(s, "rl:"))
@@ -89,14 +97,14 @@ class Container(containers.DeclarativeContainer):
         shipping=providers.Singleton(TableShippingRates), tax=providers.Singleton(RateTableTax),
         search_index=search_index, tracking_queue=tracking_queue, reservation_ttl=s.reservation_ttl_seconds,
         auth_limits=providers.Singleton(make_auth_limits, settings), webhook_targets=webhook_targets,
-        pay_later=providers.Singleton(make_pay_later, settings),
+        pay_later=providers.Singleton(make_pay_later, settings), catalog=catalog,
     )
     consumers = providers.Singleton(
         build_registry, cdn=cdn, dispatch=bus.provided.handle, search=search_index, search_language=s.search_language,
         notifier=notifier, webhook_queue=webhook_queue, clock=clock, ids=ids,
     )
     outbox_store = providers.Singleton(PostgresOutboxStore, engine)
-    idempotency_store = providers.Singleton(PostgresIdempotencyStore, engine)
+    idempotency_store = providers.Singleton(make_idempotency_store, settings, engine, redis)
     publisher = providers.Singleton(DramatiqPublisher, broker)
     relay = providers.Singleton(
         OutboxRelay, outbox_store, publisher, consumers, poll_interval=s.relay_poll_interval,

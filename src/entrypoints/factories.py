@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import operator
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -10,12 +11,15 @@ from dependency_injector import providers
 
 from adapters.http.cdn import HttpCdnPurger, LoggingCdnPurger
 from adapters.meilisearch.index import MeilisearchSearchIndex
+from adapters.postgres.idempotency import PostgresIdempotencyStore
 from adapters.postgres.notifications import PostgresSentNotifications
 from adapters.postgres.search import PostgresSearchIndex
+from adapters.redis.idempotency import RedisIdempotencyStore
 from adapters.smtp.logging import LoggingNotifier
 from adapters.smtp.notifier import SmtpNotifier
 from adapters.stripe.payments import StripePaymentGateway
 from adapters.system.manual_payments import ManualPaymentGateway
+from application.catalog.snapshot import CatalogSnapshot
 from application.customers.throttle import AuthLimits
 from application.notifications import OnceNotifier
 from application.payments.pay_later import PayLater
@@ -44,6 +48,22 @@ def make_gateways(settings: Settings) -> dict[str, Any]:
     return gateways
 
 
+def catalog_changes(version: Any) -> Callable[[list[str]], Awaitable[None]]:
+    """What a unit of work calls after each commit: bump the catalog version when products or prices changed."""
+
+    async def committed(topics: list[str]) -> None:
+        if CatalogSnapshot.concerns(topics):
+            await version.bump()
+
+    return committed
+
+
+def make_idempotency_store(settings: Settings, engine: Any, redis: Any) -> Any:
+    if settings.idempotency_store == "postgres":
+        return PostgresIdempotencyStore(engine)
+    return RedisIdempotencyStore(redis, prefix=settings.redis_key_prefix)
+
+
 def make_search_index(settings: Settings, engine: Any) -> Any:
     if settings.search_backend == "meilisearch":
         return MeilisearchSearchIndex(settings.meilisearch_url, api_key=settings.meilisearch_key,
@@ -63,6 +83,7 @@ def make_auth_limits(settings: Settings) -> AuthLimits:
     return AuthLimits(
         sign_ins_per_ip=s.auth_sign_ins_per_ip, sign_ups_per_ip=s.auth_sign_ups_per_ip,
         resets_per_ip=s.auth_resets_per_ip, ip_window_seconds=s.auth_ip_window_seconds,
+        resets_per_account=s.auth_resets_per_account, reset_window_seconds=s.auth_reset_window_seconds,
         free_attempts=s.auth_free_attempts, account_free_attempts=s.auth_account_free_attempts,
         first_delay_seconds=s.auth_first_delay_seconds, max_delay_seconds=s.auth_max_delay_seconds,
     )

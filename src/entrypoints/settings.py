@@ -57,6 +57,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     stripe_webhook_secret: str = ""
     stripe_api_base: str = ""  # a Stripe test double (localstripe) in tests; empty: api.stripe.com
     redis_key_prefix: str = "emporium:"  # rate limits, sessions and carts in Redis
+    # Where Idempotency-Key claims and replays live: "redis" (no PostgreSQL round trip on the hot path;
+    # run Redis with AOF to keep them across a restart) or "postgres".
+    idempotency_store: Literal["redis", "postgres"] = "redis"
     cookie_secure: bool = True  # cart/session cookies are Secure; browsers accept them on http://localhost
     guest_cart_ttl_seconds: int = 7 * 24 * 3600
     customer_cart_ttl_seconds: int = 30 * 24 * 3600
@@ -65,6 +68,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     auth_sign_ups_per_ip: int = 20
     auth_resets_per_ip: int = 20
     auth_ip_window_seconds: int = 300
+    auth_resets_per_account: int = 3  # reset e-mails to one account per auth_reset_window_seconds, all addresses
+    auth_reset_window_seconds: int = 3600
     auth_free_attempts: int = 5  # per account and address (and per e-mail for sign-up) before delays start
     auth_account_free_attempts: int = 20  # per account, shared by the addresses it never signed in from
     auth_first_delay_seconds: int = 30  # then doubling per attempt…

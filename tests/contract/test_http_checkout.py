@@ -172,6 +172,26 @@ async def test_fifty_parallel_places_with_one_key_make_one_order_and_one_payment
     assert reused.status_code == 422
 
 
+def test_a_refused_request_keeps_no_answer_under_its_key_and_a_success_replays(client, goods) -> None:
+    """A refusal changed nothing, so nothing is stored: the same key then runs the corrected request.
+    An answer that changed something replays byte for byte, without running again."""
+    shopper = Browser(client)
+    assert shopper.post("/store/cart/lines", json={"sku": goods["Boot"], "quantity": 1}).status_code == 201
+    key = {"Idempotency-Key": f"add-{uuid.uuid4().hex}"}  # per cart: the cart cookie is set from here on
+    refused = shopper.post("/store/cart/lines", json={"sku": "NO-SUCH-SKU", "quantity": 1}, headers=key)
+    assert refused.status_code == 422, refused.text
+    added = shopper.post("/store/cart/lines", json={"sku": goods["Boot"], "quantity": 1}, headers=key)
+    assert added.status_code == 201, added.text
+    again = shopper.post("/store/cart/lines", json={"sku": goods["Boot"], "quantity": 1}, headers=key)
+    assert again.status_code == 201
+    assert again.headers.get("idempotent-replayed") == "true"
+    assert again.content == added.content
+    lines = {line["sku"]: line["quantity"] for line in shopper.get("/store/cart").json()["lines"]}
+    assert lines[goods["Boot"]] == 2  # one unit before, one added once under the key
+    other = shopper.post("/store/cart/lines", json={"sku": goods["Boot"], "quantity": 2}, headers=key)
+    assert other.status_code == 422  # the key now belongs to the request that changed the cart
+
+
 def test_problems_change_nothing_and_charge_nothing(client, goods) -> None:
     shopper = Browser(client)
     shopper.post("/store/cart/lines", json={"sku": goods["Scarf"], "quantity": 1})

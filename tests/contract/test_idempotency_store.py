@@ -1,14 +1,17 @@
-"""The IdempotencyStore contract (``IdempotencyStoreContract``) on the in-memory fake and on PostgreSQL:
+"""The IdempotencyStore contract (``IdempotencyStoreContract``) on the in-memory fake, Redis and PostgreSQL:
 one claim runs, repeats replay, a dead claim is taken over."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from adapters.memory.idempotency import MemoryIdempotencyStore
 from adapters.postgres.idempotency import PostgresIdempotencyStore
+from adapters.redis.client import make_redis
+from adapters.redis.idempotency import RedisIdempotencyStore
 from application.ports.idempotency import Claim, StoredResponse
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
@@ -59,3 +62,29 @@ class TestPostgresIdempotencyStore(IdempotencyStoreContract):
     @pytest.fixture
     def store(self, engine) -> PostgresIdempotencyStore:
         return PostgresIdempotencyStore(engine)
+
+
+class TestRedisIdempotencyStore(IdempotencyStoreContract):
+    @pytest.fixture
+    async def store(self, redis_url, unique) -> AsyncIterator[RedisIdempotencyStore]:
+        redis = make_redis(redis_url)
+        yield RedisIdempotencyStore(redis, prefix=f"test:{unique}:")
+        keys = [k async for k in redis.scan_iter(match=f"test:{unique}:*")]
+        if keys:
+            await redis.delete(*keys)
+        await redis.aclose()
+
+    async def test_a_finished_key_is_kept_for_two_days_and_a_running_claim_for_minutes(
+        self, store, redis_url, unique,
+    ) -> None:
+        await store.claim(scope="s", key="running", request_hash="a", now=NOW)
+        await store.claim(scope="s", key="done", request_hash="a", now=NOW)
+        await store.finish(scope="s", key="done", response=StoredResponse(status=200, headers=[], body=b"{}"))
+        redis = make_redis(redis_url)
+        try:
+            running = await redis.ttl(f"test:{unique}:idem:s:running")
+            done = await redis.ttl(f"test:{unique}:idem:s:done")
+        finally:
+            await redis.aclose()
+        assert 0 < running <= 600
+        assert 24 * 3600 < done <= 48 * 3600

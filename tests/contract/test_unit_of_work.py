@@ -69,6 +69,27 @@ class UnitOfWorkContract:
             with pytest.raises(ProductNotFound):
                 await tx.products.get(product.id)
 
+    async def test_a_variant_that_requires_online_payment_is_stored_and_changed_as_such(self, harness, unique) -> None:
+        from domain.catalog.product import Product, Variant
+
+        now = FakeClock().now()
+        online, any_way = f"ON-{unique}", f"ANY-{unique}"
+        product = Product.create(id=harness.ids.new_id(), name=f"Drop {unique}", now=now,
+                                 variants=(Variant(sku=online, requires_online_payment=True), Variant(sku=any_way)))
+        async with harness.uow()() as tx:
+            await tx.products.add(product)
+            await tx.commit()
+        async with harness.uow()() as tx:
+            loaded = await tx.products.get(product.id)
+            assert [v.requires_online_payment for v in loaded.variants] == [True, False]
+            loaded.update_variant(online, requires_online_payment=False, now=now)
+            loaded.update_variant(any_way, requires_online_payment=True, now=now)
+            await tx.products.save(loaded)
+            await tx.commit()
+        async with harness.uow()() as tx:
+            [again] = await tx.products.get_many([product.id])
+        assert [(v.sku, v.requires_online_payment) for v in again.variants] == [(online, False), (any_way, True)]
+
     async def test_duplicate_sku_and_slug_are_conflicts_that_write_nothing(self, harness, unique) -> None:
         deps = {"uow": harness.uow(), "clock": FakeClock(), "ids": harness.ids}
         await create_product(
@@ -296,3 +317,26 @@ class TestPostgresUnitOfWork(UnitOfWorkContract):
             with pytest.raises(StagedWriteFailed, match="null value"):
                 await db.execute(text("SELECT 1"))
             await conn.rollback()
+
+    async def test_after_a_commit_the_topics_it_wrote_are_told_and_a_rollback_tells_nothing(
+        self, engine, unique,
+    ) -> None:
+        """The catalog version is bumped from here: after the COMMIT, with the topics of the events written."""
+        from adapters.memory.clock import SequentialIds
+        from adapters.postgres.unit_of_work import PostgresUnitOfWork
+
+        heard: list[list[str]] = []
+
+        async def committed(topics: list[str]) -> None:
+            heard.append(topics)
+
+        uow = lambda: PostgresUnitOfWork(engine, SequentialIds(unique), committed)  # noqa: E731
+        await create_product(CreateProduct(name=f"Told {unique}", sku=f"TOLD-{unique}", price_amount=100,
+                                           currency="EUR"), uow=uow, clock=FakeClock(NOW), ids=SequentialIds(unique))
+        assert heard
+        assert all(isinstance(topic, str) for topics in heard for topic in topics)
+        assert any("catalog.product_saved.v1" in topics for topics in heard)
+        told = len(heard)
+        async with uow() as tx:  # a unit of work that writes nothing and ends without commit
+            await tx.products.product_ids_for_skus([f"TOLD-{unique}"])
+        assert len(heard) == told

@@ -21,7 +21,8 @@ from application.orders.handlers import SettleOrderStock
 from application.orders.queries import GetOrder
 from application.orders.stock import SecureOrderStock
 from application.payments.commands import ReconcilePayments
-from tests.support.http_app import client_for, settings_for, stocked_products
+from domain.staff.roles import Role
+from tests.support.http_app import client_for, settings_for, stocked_products, token_for
 from tests.support.storefront import BERLIN, SAN_FRANCISCO, Browser
 from tests.support.unit import GUEST, available, build_shop, ready_to_pay, stock
 
@@ -101,6 +102,30 @@ def test_pay_later_is_refused_where_the_channel_does_not_offer_it(client: Any, g
                             address=SAN_FRANCISCO, method="us-ground")
     assert paying.status_code == 422, paying.text
     assert paying.json()["type"].endswith("/pay-later-not-offered")
+
+
+async def test_a_sku_the_merchandiser_marks_online_only_is_refused_pay_later_with_a_problem(
+    client: Any, engine: Any,
+) -> None:
+    sku, product_id = (await stocked_products(client, engine, [("Sneaker", 19900, "EUR", 10)]))["Sneaker"]
+    merchandiser = {"Authorization": f"Bearer {await token_for(engine, Role.MERCHANDISER)}"}
+
+    def mark(value: bool) -> None:
+        marked = client.patch(f"/admin/products/{product_id}/variants/{sku}", headers=merchandiser,
+                              json={"requires_online_payment": value})
+        assert marked.status_code == 200, marked.text
+
+    mark(True)
+    _, refused = _to_payment(Browser(client), sku, 1, email=f"drop-{uuid.uuid4().hex[:6]}@example.com")
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    problem = refused.json()
+    assert problem["type"].endswith("/online-payment-required")
+    assert problem["skus"] == [sku]
+    assert "pay online" in problem["detail"]
+    mark(False)
+    _, accepted = _to_payment(Browser(client), sku, 1, email=f"drop-{uuid.uuid4().hex[:6]}@example.com")
+    assert accepted.status_code == 200, accepted.text
 
 
 async def test_an_invoice_not_paid_by_its_deadline_is_cancelled_and_its_units_go_back() -> None:

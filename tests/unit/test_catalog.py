@@ -11,6 +11,7 @@ from adapters.memory.store import MemoryDatabase, MemoryUnitOfWork
 from application.catalog import commands as c
 from application.catalog.handlers import rebuild_catalog
 from application.catalog.queries import offers, product_by_slug
+from application.catalog.snapshot import CatalogSnapshot
 from domain.catalog.pricing import Price, PriceList, Sale, Tier, resolve_price
 from domain.catalog.product import CatalogError, DuplicateSku, Option, Product, Variant
 from domain.shared.errors import NotFound
@@ -131,8 +132,8 @@ async def test_a_full_product_with_variants_prices_and_a_bundle(world) -> None:
     assert [(p.amount, p.currency) for p in document.price_from] == [(9900, "EUR")]
     assert document.attributes == {"brand": "Emporium", "waterproof": True}
 
-    found = await offers(["SHOE-41", "KIT", "SOCK"], currency="EUR", channel="web", at=NOW, uow=uow,
-                         quantities={"SHOE-41": 2})
+    found = await offers(["SHOE-41", "KIT", "SOCK"], currency="EUR", channel="web", at=NOW,
+                         catalog=CatalogSnapshot(uow), quantities={"SHOE-41": 2})
     assert found["SHOE-41"].unit_price is not None
     assert found["SHOE-41"].unit_price.amount == 9000
     assert (found["KIT"].purchasable, found["KIT"].reason) == (False, "no price in EUR")

@@ -88,3 +88,21 @@ def test_the_production_container_binds_no_fake() -> None:
     }
     assert fakes == set()
     assert bus.command_types == frozenset(handlers())
+
+
+def test_a_handler_behind_a_wrapping_decorator_is_wired_to_the_command_of_its_own_module() -> None:
+    # The command's name resolves only in the handler's module, not in the module of the wrapper.
+    module: dict[str, Any] = {"Command": Command}
+    exec(  # a module of its own, built here
+        "from __future__ import annotations\n"
+        "class Ping(Command[None]):\n    pass\n"
+        "async def ping(cmd: Ping) -> None:\n    return None\n",
+        module,
+    )
+
+    @functools.wraps(module["ping"])
+    async def traced(*args: Any, **kwargs: Any) -> None:
+        return await module["ping"](*args, **kwargs)  # type: ignore[no-any-return]
+
+    assert "Ping" not in globals()
+    assert command_of(traced) is module["Ping"]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.postgres import tables as t
 from application.carts.codec import cart_from_builtins, cart_to_builtins
@@ -24,14 +25,14 @@ class PostgresDurableCarts:
         self._engine = engine
 
     async def get(self, cart_id: str, *, now: datetime) -> Cart | None:
-        async with self._engine.connect() as conn:
+        async with _reading(self._engine) as conn:
             row = (await conn.execute(
                 select(_c.c.data, _c.c.version).where(_c.c.id == cart_id, _c.c.expires_at > now)
             )).first()
         return self._cart(row) if row else None
 
     async def for_customer(self, customer_id: str, *, now: datetime) -> Cart | None:
-        async with self._engine.connect() as conn:
+        async with _reading(self._engine) as conn:
             row = (await conn.execute(
                 select(_c.c.data, _c.c.version)
                 .where(_c.c.customer_id == customer_id, _c.c.retired.is_(False), _c.c.expires_at > now)
@@ -77,3 +78,10 @@ class PostgresDurableCarts:
         async with self._engine.begin() as conn:
             result = await conn.execute(delete(_c).where(_c.c.expires_at <= now))
         return int(result.rowcount or 0)
+
+
+@asynccontextmanager
+async def _reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """One read, outside any transaction: no BEGIN and no ROLLBACK around it."""
+    async with engine.connect() as conn:
+        yield await conn.execution_options(isolation_level="AUTOCOMMIT")

@@ -72,18 +72,20 @@ class PostgresProductRepository:
             "media": [{"url": m.url, "alt": m.alt} for m in product.media], "version": product.version,
         }
 
+    @staticmethod
+    def _variant_rows(product: Product) -> list[dict[str, Any]]:
+        return [
+            {"sku": v.sku, "product_id": product.id, "position": n, "option_values": v.option_values,
+             "weight_grams": v.weight_grams, "barcode": v.barcode,
+             "components": [{"sku": c.sku, "quantity": c.quantity} for c in v.components],
+             "requires_online_payment": v.requires_online_payment}
+            for n, v in enumerate(product.variants)
+        ]
+
     async def _write_variants(self, product: Product) -> None:
         await self._conn.execute(delete(_v).where(_v.c.product_id == product.id))
         if product.variants:
-            await self._conn.execute(
-                insert(_v),
-                [
-                    {"sku": v.sku, "product_id": product.id, "position": n, "option_values": v.option_values,
-                     "weight_grams": v.weight_grams, "barcode": v.barcode,
-                     "components": [{"sku": c.sku, "quantity": c.quantity} for c in v.components]}
-                    for n, v in enumerate(product.variants)
-                ],
-            )
+            await self._conn.execute(insert(_v), self._variant_rows(product))
 
     async def _guarded(self, action: Any) -> None:
         try:
@@ -109,12 +111,7 @@ class PostgresProductRepository:
     async def add_many(self, products: list[Product]) -> None:
         async def write() -> None:
             await self._conn.execute(insert(_p), [{"id": p.id, **self._row(p)} for p in products])
-            variants = [
-                {"sku": v.sku, "product_id": p.id, "position": n, "option_values": v.option_values,
-                 "weight_grams": v.weight_grams, "barcode": v.barcode,
-                 "components": [{"sku": c.sku, "quantity": c.quantity} for c in v.components]}
-                for p in products for n, v in enumerate(p.variants)
-            ]
+            variants = [row for p in products for row in self._variant_rows(p)]
             await self._conn.execute(insert(_v), variants)
 
         await self._guarded(write)
@@ -157,7 +154,8 @@ class PostgresProductRepository:
             options=tuple(Option(name=o["name"], values=tuple(o["values"])) for o in row.options),
             variants=tuple(
                 Variant(sku=v.sku, option_values=dict(v.option_values), weight_grams=v.weight_grams, barcode=v.barcode,
-                        components=tuple(Component(sku=c["sku"], quantity=c["quantity"]) for c in v.components))
+                        components=tuple(Component(sku=c["sku"], quantity=c["quantity"]) for c in v.components),
+                        requires_online_payment=v.requires_online_payment)
                 for v in variants
             ),
             attributes=_decode_attributes(row.attributes), category_ids=tuple(row.category_ids),

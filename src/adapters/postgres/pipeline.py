@@ -21,6 +21,7 @@ from typing import Any
 import msgspec
 import psycopg
 from psycopg.rows import namedtuple_row
+from sqlalchemy import Select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -34,9 +35,27 @@ def json_rows(rows: list[dict[str, Any]]) -> str:
 
 
 class Pipeline:
-    def __init__(self, conn: AsyncConnection) -> None:
+    """``lazy``: the connection is in autocommit mode and reads outside any transaction; the
+    transaction opens (psycopg sends BEGIN with the next statement) only before the first write or
+    lock — a unit of work that only reads costs no BEGIN and no ROLLBACK."""
+
+    def __init__(self, conn: AsyncConnection, *, lazy: bool = False) -> None:
         self._conn = conn
         self._staged: list[tuple[str, Params]] = []
+        self._lazy = lazy
+        self._begun = not lazy
+
+    async def begin(self) -> None:
+        """Before a write or a lock: from here on the statements share one transaction."""
+        if not self._begun:
+            await (await self._driver()).set_autocommit(False)
+            self._begun = True
+
+    async def ended(self) -> None:
+        """After COMMIT or ROLLBACK: reads go outside any transaction again."""
+        if self._lazy and self._begun:
+            await (await self._driver()).set_autocommit(True)
+            self._begun = False
 
     def stage(self, sql: str, params: Params) -> None:
         self._staged.append((sql, params))
@@ -48,6 +67,7 @@ class Pipeline:
 
     async def query(self, *queries: tuple[str, Params]) -> list[list[Any]]:
         """Send the staged writes, then ``queries``, in one round trip; the rows of each query."""
+        await self.begin()  # staged writes, or hand-written SQL that may lock (FOR UPDATE)
         driver = await self._driver()
         staged, self._staged = self._staged, []
         cursors = []
@@ -70,6 +90,8 @@ class Pipeline:
     async def commit(self) -> None:
         """The staged writes and COMMIT in one round trip (the caller then closes the
         SQLAlchemy transaction, which finds nothing left to do on the server)."""
+        if self._staged:
+            await self.begin()
         driver = await self._driver()
         staged, self._staged = self._staged, []
         try:
@@ -109,16 +131,21 @@ class Flushing:
         except DBAPIError as error:
             raise StagedWriteFailed(str(error.orig)) from error
 
-    async def execute(self, statement: Any, parameters: Any = None) -> Any:
+    async def _before(self, statement: Any) -> None:
         await self._flush()
+        if not _plain_read(statement):
+            await self._pipeline.begin()
+
+    async def execute(self, statement: Any, parameters: Any = None) -> Any:
+        await self._before(statement)
         return await self._conn.execute(statement, parameters)
 
     async def scalar(self, statement: Any, parameters: Any = None) -> Any:
-        await self._flush()
+        await self._before(statement)
         return await self._conn.scalar(statement, parameters)
 
     async def scalars(self, statement: Any, parameters: Any = None) -> Any:
-        await self._flush()
+        await self._before(statement)
         return await self._conn.scalars(statement, parameters)
 
     @asynccontextmanager
@@ -126,6 +153,7 @@ class Flushing:
         """A SAVEPOINT after the staged writes; what is staged inside it is sent before it is
         released, or dropped with it when it rolls back."""
         await self._flush()
+        await self._pipeline.begin()
         async with self._conn.begin_nested() as savepoint:
             try:
                 yield savepoint
@@ -133,6 +161,12 @@ class Flushing:
                 self._pipeline.discard()
                 raise
             await self._flush()
+
+
+def _plain_read(statement: Any) -> bool:
+    """A SELECT that takes no lock: it may run outside the transaction. Anything else — a write, a
+    ``FOR UPDATE``, hand-written SQL (an advisory lock) — opens the transaction first."""
+    return isinstance(statement, Select) and statement._for_update_arg is None
 
 
 class StagedWriteFailed(RuntimeError):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Generic, Self, TypeVar, cast, overload
 
@@ -99,9 +99,13 @@ class PostgresUnitOfWork:
     promotions = _Repository(lambda u: PostgresPromotions(u._flushing, u._seen))
     webhooks = _Repository(lambda u: PostgresWebhooks(u._flushing))
 
-    def __init__(self, engine: AsyncEngine, ids: IdGenerator) -> None:
+    def __init__(self, engine: AsyncEngine, ids: IdGenerator,
+                 committed: Callable[[list[str]], Awaitable[None]] | None = None) -> None:
+        """``committed`` hears the topics of the events each commit wrote (after the commit): the
+        catalog version is bumped that way, with no wait on the outbox."""
         self._engine = engine
         self._ids = ids
+        self._committed = committed
         self._conn: AsyncConnection | None = None
         self._seen: list[Aggregate] = []
         self._recorded: list[DomainEvent] = []
@@ -110,11 +114,14 @@ class PostgresUnitOfWork:
         self._flushing: AsyncConnection  # a Flushing proxy: repositories see this transaction's staged writes
 
     async def __aenter__(self) -> Self:
-        self._conn = await self._engine.connect()
+        # Reads run outside any transaction (READ COMMITTED gives each statement its own snapshot
+        # either way); the pipeline opens the transaction before the first write or lock. A unit of
+        # work that only reads then costs no BEGIN and no ROLLBACK.
+        self._conn = await (await self._engine.connect()).execution_options(isolation_level="AUTOCOMMIT")
         await self._conn.begin()
         self._seen = []
         self._recorded = []
-        self._pipeline = pipeline = Pipeline(self._conn)
+        self._pipeline = pipeline = Pipeline(self._conn, lazy=True)
         self._flushing = cast(AsyncConnection, Flushing(self._conn, pipeline))
         self._repositories = {}
         return self
@@ -163,12 +170,16 @@ class PostgresUnitOfWork:
             # reservation from another process): the caller may retry or report the conflict.
             raise Conflict(f"a concurrent change conflicts with this one ({constraint_name(error)})") from error
         await conn.commit()  # nothing left to do on the server: closes SQLAlchemy's transaction
+        await self._pipeline.ended()
         await conn.begin()
+        if events and self._committed is not None:
+            await self._committed([e.topic for e in events])
 
     async def rollback(self) -> None:
         conn = self.connection
         self._pipeline.discard()
         await conn.rollback()
+        await self._pipeline.ended()
         await conn.begin()
 
 

@@ -21,6 +21,7 @@ from application.carts.pricing import Channel, Channels, empty_view, price_cart,
 from application.carts.queries import load
 from application.carts.read_models import CartView, MergeView
 from application.catalog.queries import offers
+from application.catalog.snapshot import CatalogReads
 from application.messaging.registry import handler
 from application.messaging.retry import retry_on_conflict
 from application.ports.clock import Clock, IdGenerator
@@ -43,12 +44,13 @@ def _new_cart(owner: Owner, *, ids: IdGenerator, clock: Clock, channel: Channel)
 
 @handler
 async def add_line(
-    command: AddCartLine, *, cart_store: CartStore, uow: Any, clock: Clock, ids: IdGenerator, channels: Channels,
+    command: AddCartLine, *, cart_store: CartStore, uow: Any, catalog: CatalogReads, clock: Clock, ids: IdGenerator,
+    channels: Channels,
 ) -> Cart:
     now = clock.now()
     existing = await load(command.owner, cart_store)
     channel = channels.get(existing.channel if existing else command.channel)
-    found = await offers([command.sku], currency=channel.currency, channel=channel.name, at=now, uow=uow)
+    found = await offers([command.sku], currency=channel.currency, channel=channel.name, at=now, catalog=catalog)
     offer = found.get(command.sku)
     if offer is None:
         raise UnknownSku(f"no product sells SKU {command.sku!r}")
@@ -141,14 +143,15 @@ async def merge_guest_cart(
 
 @handler
 async def view_cart(
-    query: ViewCart, *, cart_store: CartStore, uow: Any, promotions: PromotionEngine, clock: Clock,
-    channels: Channels, rates: RateTable,
+    query: ViewCart, *, cart_store: CartStore, uow: Any, catalog: CatalogReads, promotions: PromotionEngine,
+    clock: Clock, channels: Channels, rates: RateTable,
 ) -> CartView:
     cart = await load(query.owner, cart_store) if query.owner is not None else None
     if cart is None:
         return empty_view(channels.get(query.channel))
     return await price_cart(
-        cart, uow=uow, promotions=promotions, channel=channels.get(cart.channel), rates=rates, at=clock.now(),
+        cart, uow=uow, catalog=catalog, promotions=promotions, channel=channels.get(cart.channel), rates=rates,
+        at=clock.now(),
     )
 
 

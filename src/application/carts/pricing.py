@@ -21,6 +21,7 @@ from application.carts.read_models import (
 )
 from application.catalog.queries import offers
 from application.catalog.read_models import Offer
+from application.catalog.snapshot import CatalogReads
 from application.inventory.queries import stock_statuses
 from domain.carts.cart import Cart, OwnerKind
 from domain.inventory.reservation import bundle_status
@@ -108,12 +109,13 @@ async def stock_of(skus: list[str], found: dict[str, Offer], *, uow: Any) -> dic
 
 
 async def price_cart(
-    cart: Cart, *, uow: Any, promotions: PromotionEngine, channel: Channel, rates: RateTable, at: datetime,
-    shipping: int = 0,
+    cart: Cart, *, uow: Any, catalog: CatalogReads, promotions: PromotionEngine, channel: Channel, rates: RateTable,
+    at: datetime, shipping: int = 0,
 ) -> CartView:
     skus = cart.skus
     quantities = {line.sku: line.quantity for line in cart.lines}
-    found = await offers(skus, currency=cart.currency, channel=cart.channel, at=at, uow=uow, quantities=quantities)
+    found = await offers(skus, currency=cart.currency, channel=cart.channel, at=at, catalog=catalog,
+                         quantities=quantities)
     stock = await stock_of(skus, found, uow=uow)
 
     priced: list[PromotionLine] = []

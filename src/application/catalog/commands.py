@@ -14,6 +14,7 @@ class VariantSpec:
     weight_grams: int = 0
     barcode: str | None = None
     components: list[tuple[str, int]] = field(default_factory=list)
+    requires_online_payment: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -82,6 +83,7 @@ class UpdateVariant(Command[int]):
     sku: str
     weight_grams: int | None = None
     barcode: str | None = None
+    requires_online_payment: bool | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

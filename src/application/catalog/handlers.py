@@ -54,6 +54,7 @@ def _variant(spec: VariantSpec) -> Variant:
     return Variant(
         sku=spec.sku, option_values=dict(spec.option_values), weight_grams=spec.weight_grams, barcode=spec.barcode,
         components=tuple(Component(sku=s, quantity=q) for s, q in spec.components),
+        requires_online_payment=spec.requires_online_payment,
     )
 
 
@@ -172,7 +173,8 @@ async def add_option_value(cmd: AddOptionValue, *, uow: Uow, clock: Clock) -> in
 @handler
 async def update_variant(cmd: UpdateVariant, *, uow: Uow, clock: Clock) -> int:
     async def change(_: CatalogUnitOfWork, product: Product) -> None:
-        product.update_variant(cmd.sku, weight_grams=cmd.weight_grams, barcode=cmd.barcode, now=clock.now())
+        product.update_variant(cmd.sku, weight_grams=cmd.weight_grams, barcode=cmd.barcode,
+                               requires_online_payment=cmd.requires_online_payment, now=clock.now())
 
     return await _change_product(uow, cmd.product_id, change)
 
@@ -222,6 +224,7 @@ def build_document(product: Product, price_lists: list[PriceList]) -> ProductDoc
                 sku=variant.sku, option_values=dict(variant.option_values), weight_grams=variant.weight_grams,
                 barcode=variant.barcode, prices=prices, sales=sales,
                 components=[ComponentView(sku=c.sku, quantity=c.quantity) for c in variant.components],
+                requires_online_payment=variant.requires_online_payment,
             )
         )
     lowest: dict[str, int] = {}

@@ -9,6 +9,7 @@ from datetime import datetime
 from application.catalog.listing import check_query
 from application.catalog.ports import CatalogUnitOfWork, ProductReads
 from application.catalog.read_models import ComponentView, Offer, ProductDocument, ProductPage, ProductQuery, price_view
+from application.catalog.snapshot import CatalogReads
 from domain.catalog.pricing import resolve_price
 from domain.catalog.product import ProductStatus
 
@@ -24,30 +25,30 @@ async def product_by_slug(slug: str, *, uow: Uow) -> ProductDocument | None:
 
 
 async def offers(
-    skus: list[str], *, currency: str, channel: str | None, at: datetime, uow: Reads,
+    skus: list[str], *, currency: str, channel: str | None, at: datetime, catalog: CatalogReads,
     quantities: dict[str, int] | None = None,
 ) -> dict[str, Offer]:
     """Current price and sellability of each SKU (the cart and checkout call this on every read)."""
-    async with uow() as tx:
-        price_lists = await tx.price_lists.for_skus(skus)
-        found: dict[str, Offer] = {}
-        for product_id in await tx.products.product_ids_for_skus(skus):
-            product = await tx.products.get(product_id)
-            for variant in product.variants:
-                if variant.sku not in skus:
-                    continue
-                price = resolve_price(price_lists, sku=variant.sku, currency=currency, channel=channel,
-                                      quantity=(quantities or {}).get(variant.sku, 1), at=at)
-                reason = None
-                if product.status is not ProductStatus.ACTIVE:
-                    reason = f"product is {product.status.value}"
-                elif price is None:
-                    reason = f"no price in {currency}"
-                found[variant.sku] = Offer(
-                    sku=variant.sku, product_id=product.id, name=product.name,
-                    unit_price=price_view(price) if price else None, purchasable=reason is None, reason=reason,
-                    components=[ComponentView(sku=c.sku, quantity=c.quantity) for c in variant.components],
-                )
+    kept = await catalog.lookup(skus)
+    price_lists = list(kept.price_lists)
+    wanted = set(skus)
+    found: dict[str, Offer] = {}
+    for product in kept.products:
+        for variant in product.variants:
+            if variant.sku not in wanted:
+                continue
+            price = resolve_price(price_lists, sku=variant.sku, currency=currency, channel=channel,
+                                  quantity=(quantities or {}).get(variant.sku, 1), at=at)
+            reason = None
+            if product.status is not ProductStatus.ACTIVE:
+                reason = f"product is {product.status.value}"
+            elif price is None:
+                reason = f"no price in {currency}"
+            found[variant.sku] = Offer(
+                sku=variant.sku, product_id=product.id, name=product.name,
+                unit_price=price_view(price) if price else None, purchasable=reason is None, reason=reason,
+                components=[ComponentView(sku=c.sku, quantity=c.quantity) for c in variant.components],
+            )
     return found
 
 
@@ -57,10 +58,9 @@ async def list_products(query: ProductQuery, *, uow: Uow) -> ProductPage:
         return await tx.catalog_view.list_products(query)
 
 
-async def bundle_components(skus: list[str], *, uow: Reads) -> dict[str, list[tuple[str, int]]]:
+async def bundle_components(skus: list[str], *, catalog: CatalogReads) -> dict[str, list[tuple[str, int]]]:
     """For each bundle among ``skus``, its components and quantities (inventory holds those)."""
-    async with uow() as tx:
-        products = await tx.products.get_many(await tx.products.product_ids_for_skus(skus))
+    products = (await catalog.lookup(skus)).products
     wanted = set(skus)
     return {
         v.sku: [(c.sku, c.quantity) for c in v.components]
@@ -68,9 +68,24 @@ async def bundle_components(skus: list[str], *, uow: Reads) -> dict[str, list[tu
     }
 
 
-async def variant_weights(skus: list[str], *, uow: Reads) -> dict[str, int]:
+async def requiring_online_payment(skus: list[str], *, catalog: CatalogReads) -> list[str]:
+    """The SKUs among ``skus`` that only an online payment may buy (never pay-later): the variant says so,
+    or it is a bundle one of whose components does (a pay-later order would hold that component)."""
+    variants = {v.sku: v for p in (await catalog.lookup(skus)).products for v in p.variants}
+    parts = sorted({c.sku for sku in skus if sku in variants for c in variants[sku].components} - set(variants))
+    if parts:
+        variants.update({v.sku: v for p in (await catalog.lookup(parts)).products for v in p.variants})
+
+    def online_only(sku: str) -> bool:
+        variant = variants.get(sku)
+        return variant is not None and (variant.requires_online_payment or any(
+            c.sku in variants and variants[c.sku].requires_online_payment for c in variant.components))
+
+    return sorted({sku for sku in skus if online_only(sku)})
+
+
+async def variant_weights(skus: list[str], *, catalog: CatalogReads) -> dict[str, int]:
     """Shipping weight in grams of each SKU (checkout quotes weight-banded rates with it)."""
-    async with uow() as tx:
-        products = await tx.products.get_many(await tx.products.product_ids_for_skus(skus))
+    products = (await catalog.lookup(skus)).products
     wanted = set(skus)
     return {v.sku: v.weight_grams for p in products for v in p.variants if v.sku in wanted}

@@ -47,6 +47,7 @@ class VariantView(msgspec.Struct, frozen=True, kw_only=True):
     prices: list[PriceView]
     sales: list[SaleView] = []
     availability: str | None = None  # filled by the inventory projection in a later step
+    requires_online_payment: bool = False  # pay-later cannot buy it: the storefront says "pay online"
 
 
 class MediaView(msgspec.Struct, frozen=True, kw_only=True):

@@ -14,6 +14,7 @@ from application.carts.ports import CartStore, PromotionEngine
 from application.carts.pricing import Channels, price_cart
 from application.carts.read_models import CartView
 from application.catalog.queries import variant_weights
+from application.catalog.snapshot import CatalogReads
 from application.checkout.errors import CheckoutNotFound, EmptyCart
 from application.checkout.ports import CheckoutUnitOfWork
 from application.checkout.read_models import CheckoutView
@@ -77,11 +78,11 @@ async def release_hold(dispatch: Dispatch, reservation_id: str) -> None:
         await dispatch(ReleaseReservation(reservation_id=reservation_id))
 
 
-async def parcel_of(checkout: Checkout, priced: CartView, uow: Any) -> dict[str, Any]:
+async def parcel_of(checkout: Checkout, priced: CartView, catalog: CatalogReads) -> dict[str, Any]:
     address = checkout.shipping_address
     if address is None:
         raise CheckoutIncomplete("give an address first")
-    weights = await variant_weights([line.sku for line in priced.lines], uow=uow)
+    weights = await variant_weights([line.sku for line in priced.lines], catalog=catalog)
     return {
         "country": address.country, "region": address.region, "currency": checkout.currency,
         "goods": priced.subtotal - priced.discount,
@@ -89,12 +90,12 @@ async def parcel_of(checkout: Checkout, priced: CartView, uow: Any) -> dict[str,
     }
 
 
-async def priced_cart(checkout: Checkout, *, store: CartStore, uow: Any, promotions: PromotionEngine,
-                       channels: Channels, at: datetime) -> tuple[Any, CartView]:
+async def priced_cart(checkout: Checkout, *, store: CartStore, uow: Any, catalog: CatalogReads,
+                      promotions: PromotionEngine, channels: Channels, at: datetime) -> tuple[Any, CartView]:
     cart = await carts.load(checkout.owner, store, fresh=True)
     if cart is None or cart.id != checkout.cart_id or cart.is_empty:
         raise EmptyCart("the cart of this checkout is empty or gone")
-    priced = await price_cart(cart, uow=uow, promotions=promotions, channel=channels.get(cart.channel),
+    priced = await price_cart(cart, uow=uow, catalog=catalog, promotions=promotions, channel=channels.get(cart.channel),
                               rates=NO_ESTIMATE, at=at)
     return cart, priced
 

@@ -9,7 +9,8 @@ from typing import Any
 from application.carts.ports import CartStore, PromotionEngine
 from application.carts.pricing import SOLD_OUT, Channels, price_cart
 from application.carts.read_models import CartView
-from application.catalog.queries import bundle_components
+from application.catalog.queries import bundle_components, requiring_online_payment
+from application.catalog.snapshot import CatalogReads
 from application.checkout.commands import StartPayment
 from application.checkout.common import (
     NO_ESTIMATE,
@@ -39,7 +40,8 @@ from domain.tax.discounts import tax_bases
 
 @handler
 async def start_payment(
-    command: StartPayment, *, uow: Uow, cart_store: CartStore, promotions: PromotionEngine, channels: Channels,
+    command: StartPayment, *, uow: Uow, catalog: CatalogReads, cart_store: CartStore, promotions: PromotionEngine,
+    channels: Channels,
     shipping: ShippingRates, tax: TaxCalculator, gateways: Mapping[str, PaymentGateway], clock: Clock,
     dispatch: Dispatch, reservation_ttl: int, pay_later: PayLater, limiter: RateLimiter,
 ) -> CheckoutView:
@@ -50,8 +52,8 @@ async def start_payment(
     if checkout.next_step not in ("payment", "place"):
         raise CheckoutIncomplete(f"the {checkout.next_step} step is missing")
     now = clock.now()
-    cart, priced = await priced_cart(checkout, store=cart_store, uow=uow, promotions=promotions, channels=channels,
-                                     at=now)
+    cart, priced = await priced_cart(checkout, store=cart_store, uow=uow, catalog=catalog, promotions=promotions,
+                                     channels=channels, at=now)
     unavailable = [line for line in priced.lines if not line.available]
     if unavailable and all(line.reason == SOLD_OUT for line in unavailable):
         raise OutOfStock(sorted({line.sku for line in unavailable}))  # what the stock hold would answer
@@ -59,21 +61,22 @@ async def start_payment(
         raise CartHasIssues("some cart lines are unavailable; review the cart")
     channel = channels.get(checkout.channel)
     if command.provider == PAY_LATER:
+        online_only = await requiring_online_payment([line.sku for line in priced.lines], catalog=catalog)
         await check_pay_later(pay_later, channel=channel, owner=checkout.owner, email=checkout.email,
                               units=sum(line.quantity for line in priced.lines), uow=uow, limiter=limiter,
-                              client_ip=command.client_ip)
-    parcel = await parcel_of(checkout, priced, uow)
+                              client_ip=command.client_ip, online_only=online_only)
+    parcel = await parcel_of(checkout, priced, catalog)
     option = next((o for o in await shipping.options(**parcel) if o.method.id == checkout.shipping_method), None)
     if option is None:
         raise MethodNotOffered("the chosen shipping method is no longer offered for this cart; choose again")
     # Priced again with the shipping price known: free or discounted shipping is a promotion too.
-    priced = await price_cart(cart, uow=uow, promotions=promotions, channel=channel, rates=NO_ESTIMATE, at=now,
-                              shipping=option.amount)
+    priced = await price_cart(cart, uow=uow, catalog=catalog, promotions=promotions, channel=channel,
+                              rates=NO_ESTIMATE, at=now, shipping=option.amount)
     snapshot = await _snapshot(priced, cart.version, option.amount, option.method.id, checkout, channel, tax)
     if command.gift_card and snapshot.total > 0:
         snapshot = await _with_gift_card(uow, snapshot, command.gift_card, checkout.currency)
 
-    components = await bundle_components([line.sku for line in priced.lines], uow=uow)
+    components = await bundle_components([line.sku for line in priced.lines], catalog=catalog)
     holds: list[tuple[str, int]] = []
     for line in priced.lines:
         for sku, per_unit in components.get(line.sku, [(line.sku, 1)]):

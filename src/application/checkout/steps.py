@@ -5,6 +5,7 @@ from __future__ import annotations
 from application.carts import queries as carts
 from application.carts.ports import CartStore, PromotionEngine
 from application.carts.pricing import Channels
+from application.catalog.snapshot import CatalogReads
 from application.checkout.commands import (
     ChooseShipping,
     GetCheckout,
@@ -78,13 +79,14 @@ async def set_address(
 
 @handler
 async def shipping_options(
-    query: ShippingOptions, *, uow: Uow, cart_store: CartStore, promotions: PromotionEngine, channels: Channels,
-    shipping: ShippingRates, clock: Clock,
+    query: ShippingOptions, *, uow: Uow, catalog: CatalogReads, cart_store: CartStore, promotions: PromotionEngine,
+    channels: Channels, shipping: ShippingRates, clock: Clock,
 ) -> list[ShippingOptionView]:
     checkout = await load_checkout(uow, query.owner, query.checkout_id)
-    _, priced = await priced_cart(checkout, store=cart_store, uow=uow, promotions=promotions, channels=channels,
+    _, priced = await priced_cart(checkout, store=cart_store, uow=uow, catalog=catalog, promotions=promotions,
+                                  channels=channels,
                                   at=clock.now())
-    options = await shipping.options(**await parcel_of(checkout, priced, uow))
+    options = await shipping.options(**await parcel_of(checkout, priced, catalog))
     return [
         ShippingOptionView(id=o.method.id, name=o.method.name, amount=o.amount, currency=o.method.currency,
                            days=o.method.days)
@@ -94,13 +96,14 @@ async def shipping_options(
 
 @handler
 async def choose_shipping(
-    command: ChooseShipping, *, uow: Uow, cart_store: CartStore, promotions: PromotionEngine, channels: Channels,
-    shipping: ShippingRates, clock: Clock, dispatch: Dispatch,
+    command: ChooseShipping, *, uow: Uow, catalog: CatalogReads, cart_store: CartStore, promotions: PromotionEngine,
+    channels: Channels, shipping: ShippingRates, clock: Clock, dispatch: Dispatch,
 ) -> CheckoutView:
     checkout = await load_checkout(uow, command.owner, command.checkout_id)
-    _, priced = await priced_cart(checkout, store=cart_store, uow=uow, promotions=promotions, channels=channels,
+    _, priced = await priced_cart(checkout, store=cart_store, uow=uow, catalog=catalog, promotions=promotions,
+                                  channels=channels,
                                   at=clock.now())
-    offered = await shipping.options(**await parcel_of(checkout, priced, uow))
+    offered = await shipping.options(**await parcel_of(checkout, priced, catalog))
     if command.method_id not in {o.method.id for o in offered}:
         raise MethodNotOffered(f"shipping method {command.method_id!r} is not offered for this address and cart")
     now = clock.now()

@@ -9,7 +9,14 @@ from datetime import timedelta
 from typing import Any
 
 from application.customers.ports import CustomerUnitOfWork, PasswordHasher, SessionStore
-from application.customers.throttle import AuthLimits, admit_reset, admit_sign_in, admit_sign_up, signed_in
+from application.customers.throttle import (
+    AuthLimits,
+    admit_reset,
+    admit_sign_in,
+    admit_sign_up,
+    reset_email_allowed,
+    signed_in,
+)
 from application.messaging.registry import Command, handler
 from application.ports.addresses import AddressValidator
 from application.ports.clock import Clock, IdGenerator
@@ -238,13 +245,13 @@ async def request_password_reset(
     limiter: RateLimiter, auth_limits: AuthLimits,
 ) -> None:
     """Always answers the same way, so the endpoint does not reveal which e-mails have accounts (only an
-    address past its limit is told to wait)."""
+    address past its limit is told to wait). Counted per address and per account (``throttle.py``)."""
     await admit_reset(limiter, auth_limits, client_ip=command.client_ip)
     try:
         email = normalise_email(command.email)
     except DomainError:
         return
-    if not (await limiter.hit(f"reset:{token_hash(email)}", limit=3, window_seconds=3600)).allowed:
+    if not await reset_email_allowed(limiter, auth_limits, email=email):
         return
     async with uow() as tx:
         customer = await tx.customers.by_email(email)

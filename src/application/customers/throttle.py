@@ -15,8 +15,13 @@ The rule (``AuthLimits`` holds the numbers; the settings ``auth_*`` set them):
   An address the account signed in from within ``known_address_days`` skips it: during such an attack
   the owner still gets in from home, and only a device on a new address waits.
 - Sign-up is throttled per e-mail (every address together) the same way, so a flood of sign-ups with
-  a taken e-mail hashes only a few passwords. A reset's new password is hashed only for a valid
-  one-time token, and reset requests per e-mail keep their silent limit (the handler's).
+  a taken e-mail hashes only a few passwords.
+- Password reset requests are counted per client address (refused past the limit) and per account,
+  every address together: ``resets_per_account`` reset e-mails per ``reset_window_seconds``. Past the
+  account's allowance a request is answered as every other one and sends nothing, so the answer never
+  tells whether the e-mail has an account; the count is taken for every well-formed e-mail, known or
+  not. A reset's new password is hashed only for a valid one-time token, so per account the tokens
+  this allowance issues also bound the hashes; confirmations are counted per client address.
 
 A refusal raises ``TooManyAttempts`` with the seconds to wait (a 429 with ``Retry-After``).
 """
@@ -36,6 +41,8 @@ class AuthLimits:
     sign_ups_per_ip: int = 20
     resets_per_ip: int = 20
     ip_window_seconds: int = 300
+    resets_per_account: int = 3  # reset e-mails to one account (every client address together) per window
+    reset_window_seconds: int = 3600
     free_attempts: int = 5
     account_free_attempts: int = 20
     first_delay_seconds: int = 30
@@ -98,3 +105,11 @@ async def admit_sign_up(limiter: RateLimiter, limits: AuthLimits, *, email: str,
 async def admit_reset(limiter: RateLimiter, limits: AuthLimits, *, client_ip: str) -> None:
     """Requests and confirmations of password resets, per client address."""
     await _per_ip(limiter, "reset", client_ip, limits.resets_per_ip, limits.ip_window_seconds)
+
+
+async def reset_email_allowed(limiter: RateLimiter, limits: AuthLimits, *, email: str) -> bool:
+    """Count a reset request for ``email``'s account: whether it may be sent another reset e-mail now
+    (``False``: answer as usual and send nothing)."""
+    decision = await limiter.hit(f"reset:account:{account_key(email)}", limit=limits.resets_per_account,
+                                 window_seconds=limits.reset_window_seconds)
+    return decision.allowed

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from domain.shared.errors import Conflict, InvalidInput, NotFound
 
-__all__ = ["PayLaterNotOffered", "TooManyUnpaidOrders", "UnknownWebhookProvider"]
+__all__ = ["OnlinePaymentRequired", "PayLaterNotOffered", "TooManyUnpaidOrders", "UnknownWebhookProvider"]
 
 
 class UnknownWebhookProvider(NotFound):
@@ -13,6 +13,14 @@ class UnknownWebhookProvider(NotFound):
 
 class PayLaterNotOffered(InvalidInput):
     """The sales channel takes no pay-later (manual) payment; the message is the problem's title."""
+
+
+class OnlinePaymentRequired(PayLaterNotOffered):
+    """The cart holds SKUs that only an online payment may buy; ``skus`` names them."""
+
+    def __init__(self, skus: list[str]) -> None:
+        self.skus = skus
+        super().__init__(f"pay online: {', '.join(skus)} cannot be paid later")
 
 
 class TooManyUnpaidOrders(Conflict):

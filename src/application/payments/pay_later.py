@@ -1,19 +1,20 @@
 """Pay later (the manual provider: invoice, cash on delivery) promises stock before any money moves.
 
-So it is offered only where the merchant switched it on for the sales channel, a shopper may keep
-only a few such orders (and units) open at once, and an order not paid by its deadline is cancelled
-by the payment reconciler, which puts its units back on sale.
+So it is offered only where the merchant switched it on for the sales channel and never for SKUs
+that require online payment, a shopper may keep only a few such orders (and units) open at once, and
+an order not paid by its deadline is cancelled by the payment reconciler, which puts its units back
+on sale.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from application.carts.pricing import Channel
 from application.orders.ports import OrderReads
-from application.payments.errors import PayLaterNotOffered, TooManyUnpaidOrders
+from application.payments.errors import OnlinePaymentRequired, PayLaterNotOffered, TooManyUnpaidOrders
 from application.ports.rate_limit import RateLimiter
 from domain.carts.cart import Owner, OwnerKind
 
@@ -35,13 +36,16 @@ class PayLater:
 
 async def check_pay_later(
     policy: PayLater, *, channel: Channel, owner: Owner, email: str | None, units: int,
-    uow: Callable[[], OrderReads], limiter: RateLimiter, client_ip: str | None,
+    uow: Callable[[], OrderReads], limiter: RateLimiter, client_ip: str | None, online_only: Collection[str] = (),
 ) -> None:
-    """Refuse a pay-later payment the channel does not offer, or one over the shopper's open limits
-    (counted over the customer or guest, and over the e-mail address, whichever holds more), or one
-    of too many started from one client address (a script rotating cookies and addresses)."""
+    """Refuse a pay-later payment the channel does not offer, or one for a cart holding ``online_only``
+    SKUs (those that require online payment), or one over the shopper's open limits (counted over the
+    customer or guest, and over the e-mail address, whichever holds more), or one of too many started
+    from one client address (a script rotating cookies and addresses)."""
     if not channel.pay_later:
         raise PayLaterNotOffered(f"the {channel.name} channel takes no pay-later payment; pay online")
+    if online_only:
+        raise OnlinePaymentRequired(sorted(online_only))
     if client_ip:
         started = await limiter.hit(f"pay-later-ip:{client_ip}", limit=policy.per_address_per_day,
                                     window_seconds=24 * 3600)

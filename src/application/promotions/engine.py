@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from application.carts.ports import Adjustment, PromotionOutcome, PromotionRequest
+from application.catalog.snapshot import CatalogReads
 from domain.promotions.engine import ActivePromotion, PricingContext, PricingLine, price
 from domain.shared.errors import NotFound
 from domain.shared.money import Money
@@ -31,8 +32,9 @@ def coupon_used_up(coupon: Any) -> bool:
 
 
 class StoredPromotions:
-    def __init__(self, uow: Callable[[], Any]) -> None:
+    def __init__(self, uow: Callable[[], Any], catalog: CatalogReads | None = None) -> None:
         self._uow = uow
+        self._catalog = catalog
 
     async def coupon_exists(self, code: str, *, at: datetime) -> bool:
         async with self._uow() as tx:
@@ -48,7 +50,8 @@ class StoredPromotions:
             live = await tx.promotions.live(request.at)
             coupons = await tx.promotions.coupons(codes) if codes else {}
             gated = await tx.promotions.coupon_gated([p.id for p, _, _ in live]) if live else set()
-            products = {p.id: p for p in await tx.products.get_many(sorted({x.product_id for x in request.lines}))}
+            if self._catalog is None:
+                products = {p.id: p for p in await tx.products.get_many(sorted({x.product_id for x in request.lines}))}
             groups: frozenset[str] = frozenset()
             first_order = False
             used: dict[str, int] = {}
@@ -61,6 +64,8 @@ class StoredPromotions:
                 first_order = not await tx.orders.count_for_customer(request.customer_id)
                 used = await tx.promotions.customer_usage([p.id for p, _, _ in live],
                                                           f"customer:{request.customer_id}")
+        if self._catalog is not None:  # the products the cart's lines sell, as the cart was priced with them
+            products = {p.id: p for p in (await self._catalog.lookup([x.sku for x in request.lines])).products}
         rejected: dict[str, str] = {}
         usable: dict[str, str] = {}  # code -> promotion id
         for code in codes:

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from application.catalog.queries import offers
+from application.catalog.snapshot import CatalogReads
 from application.messaging.registry import Command, handler
 from application.ports.clock import Clock, IdGenerator
 from application.promotions.codec import promotion_to_builtins
@@ -245,11 +246,11 @@ async def add_coupons(command: AddCoupons, *, uow: Uow) -> list[str]:
 
 @handler
 async def preview_promotion(
-    command: PreviewPromotion, *, uow: Callable[[], PreviewUnitOfWork], clock: Clock,
+    command: PreviewPromotion, *, uow: Callable[[], PreviewUnitOfWork], catalog: CatalogReads, clock: Clock,
 ) -> dict[str, Any]:
     now = clock.now()
     skus = [sku for sku, _ in command.lines]
-    found = await offers(skus, currency=command.currency, channel=None, at=now, uow=uow,
+    found = await offers(skus, currency=command.currency, channel=None, at=now, catalog=catalog,
                          quantities=dict(command.lines))
     async with uow() as tx:
         promotion, _ = await tx.promotions.get(command.promotion_id)

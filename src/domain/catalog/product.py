@@ -63,6 +63,7 @@ class Variant:
     weight_grams: int = 0
     barcode: str | None = None
     components: tuple[Component, ...] = ()
+    requires_online_payment: bool = False  # pay-later (invoice, cash on delivery) cannot buy it
 
     @property
     def is_bundle(self) -> bool:
@@ -226,12 +227,14 @@ class Product(Aggregate):
         raise CatalogError(f"the product has no option {option_name!r}")
 
     def update_variant(self, sku: str, *, now: datetime, weight_grams: int | None = None,
-                       barcode: str | None = None) -> None:
+                       barcode: str | None = None, requires_online_payment: bool | None = None) -> None:
         current = self.variant(sku)
         changed = replace(
             current,
             weight_grams=current.weight_grams if weight_grams is None else weight_grams,
             barcode=current.barcode if barcode is None else barcode,
+            requires_online_payment=(current.requires_online_payment if requires_online_payment is None
+                                     else requires_online_payment),
         )
         self._check_variant(changed, ignore_sku=sku)
         self.variants = tuple(changed if v.sku == sku else v for v in self.variants)

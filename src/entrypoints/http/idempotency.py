@@ -3,9 +3,10 @@
 The first request with a key (per caller: session, cart cookie or bearer token) runs and its
 response is stored; the same key with the same request replays that response; with a different
 request it is refused (422); while the first is still running, a duplicate waits for it a
-little, then gets 409. A request that fails on our side (5xx) or answers "try again" (409, 429)
-releases the key so a retry runs; a claim whose process died is taken over after 2 minutes.
-Keys are kept at least 24 hours (pruned daily).
+little, then gets 409. Only an answer that changed something (2xx, 3xx) is stored: a refusal (4xx)
+changed nothing and a failure on our side (5xx) may have changed nothing, so either releases the
+key and a retry runs again. A claim whose process died is taken over after 2 minutes. Keys are
+kept at least 24 hours. The store is Redis by default (``EMPORIUM_IDEMPOTENCY_STORE``).
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 WAIT_SECONDS = 10.0
 # Set-Cookie is not stored: session tokens stay out of the table (the first response set them).
 _REPLAYED_HEADERS = frozenset({b"content-type", b"location", b"etag"})
-_NOT_STORED = frozenset({409, 429})  # "try again" answers: a retry with the same key must run again
 
 
 def _caller(request: Request[Any, Any, Any]) -> str:
@@ -108,7 +108,9 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
         except BaseException:
             await store.abandon(scope=caller, key=key)
             raise
-        if status >= 500 or status in _NOT_STORED:
+        if status >= 400:
+            # Nothing changed (a refusal, a validation error, sold out) or it failed on our side: a retry
+            # runs again and answers what is true then. Only a response that changed something is kept.
             await store.abandon(scope=caller, key=key)
         else:
             await store.finish(scope=caller, key=key,

@@ -40,7 +40,7 @@ from application.checkout.errors import (
 from application.customers.errors import SignInRequired, TooManyAttempts
 from application.messaging.bus import UnknownCommand
 from application.orders.errors import OrderNotVisible
-from application.payments.errors import UnknownWebhookProvider
+from application.payments.errors import OnlinePaymentRequired, UnknownWebhookProvider
 from application.ports.errors import Unavailable
 from application.ports.payments import PaymentError, WebhookRejected
 from application.promotions.errors import CouponExhausted, PromotionExhausted
@@ -144,6 +144,7 @@ ERRORS: dict[type[BaseException], Problem] = {
     WebhookRejected: Problem(400, "webhook-rejected", "Webhook signature or payload invalid"),
     PaymentError: Problem(402, "payment-failed", "The payment provider refused"),
     UnknownWebhookProvider: Problem(404, "not-found", None),
+    OnlinePaymentRequired: Problem(422, "online-payment-required", "These items must be paid online"),
     # promotions
     ParseError: Problem(422, "rule-parse-error", "The rule could not be read"),
     CouponExhausted: Problem(409, "coupon-exhausted", "The coupon has been used up"),
@@ -194,7 +195,7 @@ def _error_slug(error: BaseException) -> str:
 def _extras(error: BaseException) -> tuple[dict[str, Any], dict[str, str] | None]:
     extra: dict[str, Any] = {}
     headers: dict[str, str] | None = None
-    if isinstance(error, OutOfStock):
+    if isinstance(error, OutOfStock | OnlinePaymentRequired):
         extra["skus"] = error.skus
     if isinstance(error, InvalidAddress):
         extra["errors"] = error.errors

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
@@ -13,6 +14,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -42,6 +44,7 @@ product_variants = Table(
     Column("weight_grams", Integer, nullable=False),
     Column("barcode", String(64)),
     Column("components", JSONB, nullable=False),
+    Column("requires_online_payment", Boolean, nullable=False, server_default=false()),
 )
 
 price_lists = Table(

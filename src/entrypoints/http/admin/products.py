@@ -49,6 +49,7 @@ class VariantIn(Strict):
     weight_grams: Annotated[int, Meta(ge=0, le=10**7)] = 0
     barcode: Annotated[str, Meta(max_length=64)] | None = None
     components: list[ComponentIn] = []
+    requires_online_payment: bool = False  # pay-later (manual) payment is refused for carts holding it
 
 
 class MediaIn(Strict):
@@ -86,6 +87,7 @@ class ProductUpdate(Strict):
 class VariantUpdate(Strict):
     weight_grams: Annotated[int, Meta(ge=0, le=10**7)] | UnsetType = UNSET
     barcode: Annotated[str, Meta(max_length=64)] | UnsetType = UNSET
+    requires_online_payment: bool | UnsetType = UNSET
 
 
 class OptionValueIn(Strict):
@@ -131,7 +133,8 @@ class Saved(msgspec.Struct, kw_only=True):
 
 def _variant(v: VariantIn) -> c.VariantSpec:
     return c.VariantSpec(sku=v.sku, option_values=v.option_values, weight_grams=v.weight_grams, barcode=v.barcode,
-                         components=[(x.sku, x.quantity) for x in v.components])
+                         components=[(x.sku, x.quantity) for x in v.components],
+                         requires_online_payment=v.requires_online_payment)
 
 
 def _attributes(values: dict[str, Attribute]) -> dict[str, Any]:
@@ -188,7 +191,7 @@ class AdminProductController(Controller):
     ) -> Saved:
         version = await bus.handle(
             c.UpdateVariant(product_id=product_id, sku=sku, weight_grams=_unset(data.weight_grams),
-                            barcode=_unset(data.barcode))
+                            barcode=_unset(data.barcode), requires_online_payment=_unset(data.requires_online_payment))
         )
         return Saved(id=product_id, version=version)
 

@@ -21,8 +21,9 @@ class StoreAvailabilityController(Controller):
         request: Request[Any, Any, Any],
         skus: Annotated[list[str], QueryParameter(name="sku", min_items=1, max_items=100)],
     ) -> Response[list[Availability]]:
-        uow = request.app.state.container.uow_factory()
-        bundles = await bundle_components(skus, uow=uow)
+        container = request.app.state.container
+        uow = container.uow_factory()
+        bundles = await bundle_components(skus, catalog=container.catalog())
         parts = sorted({c for components in bundles.values() for c, _ in components})
         found = await availability_of([*skus, *parts], uow=uow)
         body = [

@@ -1,0 +1,95 @@
+"""Idempotency keys in Redis: one round trip to claim, one to finish, none on PostgreSQL.
+
+A key is a hash ``{prefix}idem:{scope}:{key}`` holding the request's fingerprint and the time it was
+claimed, then the stored response. One Lua script decides a claim atomically (new, running, replay,
+mismatch, or a dead claim taken over once its lease ran out). A running claim lives at most
+``CLAIM_TTL`` (its process may have died); a finished one is kept ``KEEP`` (at least the 24 hours
+clients are promised). Same rules as the PostgreSQL store, checked by one contract suite.
+
+What Redis does not keep across a restart without persistence is lost: a retry after that runs
+again. Every storefront step is safe to run twice (``place`` finds its order through the checkout,
+payments are keyed by the order), which is why the hot path can afford it; run Redis with AOF where
+a replayed cart add must never add twice.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from redis.asyncio import Redis
+
+from application.ports.idempotency import Claim, ClaimResult, StoredResponse
+
+LEASE = timedelta(minutes=2)
+CLAIM_TTL_SECONDS = 600
+KEEP_SECONDS = 48 * 3600
+
+# KEYS[1] the key; ARGV: fingerprint, now (epoch seconds), lease (seconds), claim ttl (seconds)
+_CLAIM = """
+local entry = redis.call('HMGET', KEYS[1], 'h', 't', 's', 'hd', 'b')
+if not entry[1] then
+  redis.call('HSET', KEYS[1], 'h', ARGV[1], 't', ARGV[2])
+  redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
+  return {'new'}
+end
+if entry[1] ~= ARGV[1] then return {'mismatch'} end
+if entry[3] then return {'replay', entry[3], entry[4], entry[5]} end
+if tonumber(entry[2]) < tonumber(ARGV[2]) - tonumber(ARGV[3]) then
+  redis.call('HSET', KEYS[1], 't', ARGV[2])
+  redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
+  return {'new'}
+end
+return {'running'}
+"""
+# Forget a claim that has no response (a finished key is kept).
+_ABANDON = """
+if redis.call('HEXISTS', KEYS[1], 's') == 0 then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+class RedisIdempotencyStore:
+    def __init__(self, redis: Redis, *, prefix: str = "emporium:") -> None:
+        self._redis = redis
+        self._prefix = f"{prefix}idem:"
+        self._claim: Any = redis.register_script(_CLAIM)
+        self._abandon: Any = redis.register_script(_ABANDON)
+
+    def _key(self, scope: str, key: str) -> str:
+        return f"{self._prefix}{scope}:{key}"
+
+    async def claim(self, *, scope: str, key: str, request_hash: str, now: datetime) -> ClaimResult:
+        answer = await self._claim(keys=[self._key(scope, key)],
+                                   args=[request_hash, now.timestamp(), LEASE.total_seconds(), CLAIM_TTL_SECONDS])
+        kind = _text(answer[0])
+        if kind == "replay":
+            headers = [(str(k), str(v)) for k, v in json.loads(_text(answer[2]))]
+            return ClaimResult(claim=Claim.REPLAY, response=StoredResponse(
+                status=int(answer[1]), headers=headers, body=bytes(answer[3])))
+        return ClaimResult(claim=Claim(kind))
+
+    async def finish(self, *, scope: str, key: str, response: StoredResponse) -> None:
+        name = self._key(scope, key)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(name, mapping={"s": response.status, "hd": json.dumps(response.headers), "b": response.body})
+            pipe.expire(name, KEEP_SECONDS)
+            await pipe.execute()
+
+    async def abandon(self, *, scope: str, key: str) -> None:
+        await self._abandon(keys=[self._key(scope, key)])
+
+    async def prune(self, *, before: datetime) -> int:
+        """Keys expire by themselves; this removes any claimed before ``before`` now (the daily job's rule)."""
+        removed = 0
+        cutoff = before.timestamp()
+        async for name in self._redis.scan_iter(match=f"{self._prefix}*", count=1000):
+            claimed = await self._redis.hget(name, "t")
+            if claimed is not None and float(_text(claimed)) < cutoff:
+                removed += int(await self._redis.delete(name))
+        return removed
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)

@@ -1,0 +1,145 @@
+"""The catalog a cart needs, kept between catalog changes (``CatalogSnapshot``): what a lookup reads
+from the database and when it reads again."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from adapters.memory.catalog_version import MemoryCatalogVersion
+from adapters.memory.clock import FakeClock, SequentialIds
+from adapters.memory.store import MemoryDatabase, MemoryUnitOfWork
+from application.catalog import commands as c
+from application.catalog.queries import offers
+from application.catalog.snapshot import CatalogSnapshot
+from tests.support.bus import build_bus
+
+NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
+
+
+class Counting:
+    """A unit-of-work factory that counts the units of work opened (each one a database visit)."""
+
+    def __init__(self, uow) -> None:
+        self.uow = uow
+        self.opened = 0
+
+    def __call__(self):
+        self.opened += 1
+        return self.uow()
+
+
+class Ticking:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def shop():
+    db = MemoryDatabase()
+    ids = SequentialIds()
+    uow = lambda: MemoryUnitOfWork(db, ids)  # noqa: E731
+    return uow, build_bus(uow=uow, clock=FakeClock(NOW), ids=ids)
+
+
+async def _price(snapshot: CatalogSnapshot, sku: str) -> int:
+    found = await offers([sku], currency="EUR", channel="web", at=NOW, catalog=snapshot)
+    assert found[sku].unit_price is not None
+    return found[sku].unit_price.amount
+
+
+async def test_a_second_lookup_of_the_same_skus_reads_nothing_while_the_version_stands(shop) -> None:
+    uow, bus = shop
+    await bus.handle(c.CreateProduct(name="Runner", sku="RUN-1", price_amount=9900, currency="EUR"))
+    reads, version = Counting(uow), MemoryCatalogVersion()
+    snapshot = CatalogSnapshot(reads, version)
+    assert await _price(snapshot, "RUN-1") == 9900
+    assert await _price(snapshot, "RUN-1") == 9900
+    assert reads.opened == 1
+    await _price(snapshot, "RUN-1")
+    assert reads.opened == 1
+
+
+async def test_a_new_catalog_version_drops_what_was_kept_and_the_new_price_shows(shop) -> None:
+    uow, bus = shop
+    await bus.handle(c.CreateProduct(name="Runner", sku="RUN-1", price_amount=9900, currency="EUR"))
+    reads, version = Counting(uow), MemoryCatalogVersion()
+    snapshot = CatalogSnapshot(reads, version)
+    assert await _price(snapshot, "RUN-1") == 9900
+    async with uow() as tx:
+        default_list = next(p for p in await tx.price_lists.for_skus(["RUN-1"]) if p.currency == "EUR")
+    await bus.handle(c.SetPrices(price_list_id=default_list.id, prices=[c.PriceSpec(sku="RUN-1", amount=7900)]))
+    assert await _price(snapshot, "RUN-1") == 9900  # no bump yet: still the kept list
+    await version.bump()
+    assert await _price(snapshot, "RUN-1") == 7900
+    assert reads.opened == 2
+
+
+async def test_without_a_known_version_every_lookup_reads_the_database(shop) -> None:
+    uow, bus = shop
+    await bus.handle(c.CreateProduct(name="Runner", sku="RUN-1", price_amount=9900, currency="EUR"))
+
+    class Unknown:
+        async def current(self) -> int | None:
+            return None  # Redis away
+
+        async def bump(self) -> None:
+            return None
+
+    for snapshot in (CatalogSnapshot(reads := Counting(uow), Unknown()), CatalogSnapshot(reads2 := Counting(uow))):
+        await _price(snapshot, "RUN-1")
+        await _price(snapshot, "RUN-1")
+    assert (reads.opened, reads2.opened) == (2, 2)
+
+
+async def test_what_is_kept_ages_out_after_max_age_even_without_a_bump(shop) -> None:
+    uow, bus = shop
+    await bus.handle(c.CreateProduct(name="Runner", sku="RUN-1", price_amount=9900, currency="EUR"))
+    reads, clock = Counting(uow), Ticking()
+    snapshot = CatalogSnapshot(reads, MemoryCatalogVersion(), max_age=60.0, monotonic=clock)
+    await _price(snapshot, "RUN-1")
+    clock.now = 60.0  # at the bound: still kept
+    await _price(snapshot, "RUN-1")
+    assert reads.opened == 1
+    clock.now = 60.5
+    await _price(snapshot, "RUN-1")
+    assert reads.opened == 2
+
+
+async def test_the_least_recently_used_sku_set_goes_first_when_full(shop) -> None:
+    uow, bus = shop
+    for sku in ("A-1", "B-1", "C-1"):
+        await bus.handle(c.CreateProduct(name=f"Item {sku}", sku=sku, price_amount=1000, currency="EUR"))
+    reads = Counting(uow)
+    snapshot = CatalogSnapshot(reads, MemoryCatalogVersion(), max_entries=2)
+    for sku in ("A-1", "B-1", "A-1", "C-1"):  # A-1 used again: B-1 is the least recent when C-1 comes
+        await _price(snapshot, sku)
+    assert reads.opened == 3
+    await _price(snapshot, "A-1")
+    assert reads.opened == 3
+    await _price(snapshot, "B-1")
+    assert reads.opened == 4
+
+
+async def test_the_same_skus_in_another_order_are_the_same_lookup(shop) -> None:
+    uow, bus = shop
+    for sku in ("A-1", "B-1"):
+        await bus.handle(c.CreateProduct(name=f"Item {sku}", sku=sku, price_amount=1000, currency="EUR"))
+    reads = Counting(uow)
+    snapshot = CatalogSnapshot(reads, MemoryCatalogVersion())
+    first = await snapshot.lookup(["A-1", "B-1"])
+    second = await snapshot.lookup(["B-1", "A-1", "B-1"])
+    assert first is second
+    assert sorted(v.sku for p in first.products for v in p.variants) == ["A-1", "B-1"]
+    assert reads.opened == 1
+
+
+def test_only_product_and_price_list_commits_concern_the_catalog() -> None:
+    assert CatalogSnapshot.concerns(["orders.order_placed.v1", "catalog.product_saved.v1"])
+    assert CatalogSnapshot.concerns(["catalog.price_list_changed.v1"])
+    assert not CatalogSnapshot.concerns(["inventory.stock_reserved.v1", "catalog.category_tree_changed.v1"])
+    assert not CatalogSnapshot.concerns([])
