@@ -134,6 +134,14 @@ def _database_url(workers: int) -> str:
 
 
 async def _seed(database_url: str, run: str, units: int) -> tuple[str, str]:
+    """A warehouse, the sale's product with ``units`` units and a second one for uncontended buyers."""
+    skus = (f"FLASH-{run}", f"SOLO-{run}")
+    for sku, quantity in zip(skus, (units, 50), strict=True):
+        await _seed_one(database_url, run, sku, quantity)
+    return skus
+
+
+async def _seed_one(database_url: str, run: str, sku: str, quantity: int) -> None:
     from adapters.postgres.engine import make_engine
     from adapters.redis.client import make_redis
     from application.catalog.commands import CreateProduct
@@ -143,14 +151,14 @@ async def _seed(database_url: str, run: str, units: int) -> tuple[str, str]:
 
     engine, redis = make_engine(database_url, pool_size=2), make_redis(get_settings().redis_url)
     bus = bench_bus(engine, redis=redis)
-    await bus.handle(c.AddLocation(id=f"warehouse-{run}", name="Warehouse"))
-    skus = (f"FLASH-{run}", f"SOLO-{run}")
-    for sku, quantity in zip(skus, (units, 50), strict=True):
-        await bus.handle(CreateProduct(name=f"Sneaker {sku}", sku=sku, price_amount=12900, currency="EUR"))
-        await bus.handle(c.ReceiveStock(sku=sku, location_id=f"warehouse-{run}", quantity=quantity, actor="bench"))
+    with psycopg.connect(_dsn(database_url)) as conn:
+        known = conn.execute("SELECT 1 FROM inventory_locations WHERE id = %s", (f"warehouse-{run}",)).fetchone()
+    if known is None:
+        await bus.handle(c.AddLocation(id=f"warehouse-{run}", name="Warehouse"))
+    await bus.handle(CreateProduct(name=f"Sneaker {sku}", sku=sku, price_amount=12900, currency="EUR"))
+    await bus.handle(c.ReceiveStock(sku=sku, location_id=f"warehouse-{run}", quantity=quantity, actor="bench"))
     await redis.aclose()
     await engine.dispose()
-    return skus
 
 
 def _dsn(database_url: str) -> str:

@@ -72,7 +72,7 @@ class Container(containers.DeclarativeContainer):
     cdn = providers.Singleton(make_cdn, settings)
     tracking_queue = providers.Singleton(DramatiqTrackingQueue, broker)
     rate_limiter = providers.Singleton(RedisRateLimiter, redis, prefix=redis_keys(s, "rl:"))
-    stock_gate = providers.Singleton(RedisStockGate, redis)
+    stock_gate = providers.Singleton(RedisStockGate, redis, prefix=redis_keys(s, "gate:"))
     cart_store = providers.Singleton(
         LayeredCartStore, providers.Singleton(PostgresDurableCarts, engine),
         providers.Singleton(RedisCartCache, redis, prefix=redis_keys(s, "cart:")), clock,

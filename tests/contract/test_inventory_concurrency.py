@@ -31,6 +31,9 @@ class OpenGate:
     async def try_take_many(self, requests: list[dict[str, int]]) -> list[GateAnswer]:
         return [await self.try_take(requested) for requested in requests]
 
+    async def short(self, requested: dict[str, int]) -> list[str]:
+        return []
+
     async def give_back(self, units: dict[str, int]) -> None:
         return None
 

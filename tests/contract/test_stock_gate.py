@@ -42,6 +42,13 @@ class StockGateContract:
         await gate.refill({"A": None})
         assert (await gate.try_take({"A": 50})).unknown == ["A"]
 
+    async def test_short_names_the_skus_a_take_would_refuse_and_takes_nothing(self, gate) -> None:
+        await gate.refill({"A": 2, "B": 0})
+        assert await gate.short({"A": 2, "B": 1, "C": 9}) == ["B"]  # C has no counter: not short
+        assert await gate.short({"A": 3}) == ["A"]
+        assert await gate.short({}) == []
+        assert (await gate.try_take({"A": 2})).taken == {"A": 2}  # short() took nothing
+
     async def test_concurrent_takes_never_hand_out_more_than_the_counter(self, gate) -> None:
         await gate.refill({"HOT": 10})
         answers = await asyncio.gather(*(gate.try_take({"HOT": 1}) for _ in range(50)))

@@ -205,6 +205,9 @@ class MemoryStockGate:
             self.counters[sku] -= quantity
         return GateAnswer(taken=known, unknown=sorted(set(requested) - set(known)))
 
+    async def short(self, requested: dict[str, int]) -> list[str]:
+        return sorted(sku for sku, q in requested.items() if sku in self.counters and self.counters[sku] < q)
+
     async def give_back(self, units: dict[str, int]) -> None:
         async with self._lock:
             for sku, quantity in units.items():

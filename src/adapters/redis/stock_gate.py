@@ -83,6 +83,14 @@ class RedisStockGate:
             answers.append(GateAnswer(taken=taken, unknown=named))
         return answers
 
+    async def short(self, requested: dict[str, int]) -> list[str]:
+        skus = sorted(requested)
+        if not skus:
+            return []
+        values = await self._redis.mget([self._key(s) for s in skus])
+        return [sku for sku, value in zip(skus, values, strict=True)
+                if value is not None and int(value) < requested[sku]]
+
     async def give_back(self, units: dict[str, int]) -> None:
         if units:
             skus = sorted(units)

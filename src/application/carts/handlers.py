@@ -22,6 +22,7 @@ from application.carts.queries import load
 from application.carts.read_models import CartView, MergeView
 from application.catalog.queries import offers
 from application.catalog.snapshot import CatalogReads
+from application.inventory.ports import StockGate
 from application.messaging.registry import handler
 from application.messaging.retry import retry_on_conflict
 from application.ports.clock import Clock, IdGenerator
@@ -44,9 +45,13 @@ def _new_cart(owner: Owner, *, ids: IdGenerator, clock: Clock, channel: Channel)
 
 @handler
 async def add_line(
-    command: AddCartLine, *, cart_store: CartStore, uow: Any, catalog: CatalogReads, clock: Clock, ids: IdGenerator,
-    channels: Channels,
+    command: AddCartLine, *, cart_store: CartStore, uow: Any, catalog: CatalogReads, gate: StockGate, clock: Clock,
+    ids: IdGenerator, channels: Channels,
 ) -> Cart:
+    # Sold out at the stock gate (in-process memory, else one Redis read): refused before any database,
+    # whether or not the availability projection has caught up.
+    if await gate.short({command.sku: command.quantity}):
+        raise OutOfStock([command.sku])
     now = clock.now()
     existing = await load(command.owner, cart_store)
     channel = channels.get(existing.channel if existing else command.channel)

@@ -55,6 +55,15 @@ class SoldOutMemory:
             answers[n] = answer
         return [answer for answer in answers if answer is not None]
 
+    async def short(self, requested: dict[str, int]) -> list[str]:
+        remembered = self._remembered(requested)
+        if remembered:
+            return remembered
+        short = await self._inner.short(requested)
+        if short:
+            self._note(requested, GateAnswer(sold_out=short))
+        return short
+
     def _note(self, requested: dict[str, int], answer: GateAnswer) -> None:
         until = self._monotonic() + self._ttl
         for sku in answer.sold_out:
@@ -92,6 +101,9 @@ class GroupedGate:
 
     async def try_take_many(self, requests: list[dict[str, int]]) -> list[GateAnswer]:
         return await self._inner.try_take_many(requests)
+
+    async def short(self, requested: dict[str, int]) -> list[str]:
+        return await self._inner.short(requested)
 
     async def give_back(self, units: dict[str, int]) -> None:
         await self._inner.give_back(units)

@@ -141,6 +141,11 @@ class StockGate(Protocol):
         """``try_take`` for each request in order, in one round trip."""
         ...
 
+    async def short(self, requested: dict[str, int]) -> list[str]:
+        """The SKUs whose counter holds fewer units than asked, taking nothing (a SKU without a
+        counter is not short): a cart refuses a sold-out SKU with this, before any database."""
+        ...
+
     async def give_back(self, units: dict[str, int]) -> None:
         """Return units to counters that exist (a failed or released hold)."""
         ...

@@ -1,0 +1,146 @@
+"""A flash sale through the real storefront: `emporium serve --workers 2`, the worker and the relay as
+real processes, buyers over HTTP exactly as a storefront drives them (the bench's buyer: one
+connection, cookie jar and loopback address each, an Idempotency-Key on every unsafe call).
+
+What is asserted is correctness and cost at PostgreSQL, never time: every unit sold once and every buyer
+told the truth (the database audited afterwards), one winning buyer's statements and transactions as
+PostgreSQL's own statement log counts them, and a sold-out cart add that reaches no database at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from benchmarks import flash_sale_http as sale
+from benchmarks.buyer import Buyer, source_address
+from sqlalchemy.engine import make_url
+
+from adapters.postgres.migrate import ensure_database, upgrade
+from tests.support.network import free_port
+from tests.support.processes import relay_process, service_env, start, stop, worker_process
+from tests.support.statement_log import StatementLog
+from tests.support.waiting import GENEROUS, wait_until
+
+pytestmark = pytest.mark.slow
+
+UNITS, BUYERS, CLIENTS = 30, 300, 32
+# One winning buyer's seven requests (add, checkout, contact, address, shipping, payment, place), every
+# unsafe call keyed, as PostgreSQL logs them. Today's figures with a little room; the issue's target is
+# 30 statements and 7 transactions (docs/benchmarks.md says where the rest goes). Lower them as the
+# write path gets leaner; never raise them.
+MAX_STATEMENTS, MAX_TRANSACTIONS = 85, 12
+
+
+@dataclass(frozen=True)
+class Shop:
+    host: str
+    port: int
+    url: str
+    dsn: str
+    log: StatementLog
+    run: str
+    flash: str
+    solo: str
+    method: str
+
+
+@pytest.fixture(scope="module")
+def shop(database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
+    url = make_url(database_url)
+    own = url.set(database=f"{url.database}_sale").render_as_string(hide_password=False)
+    ensure_database(own, recreate=True)  # a database of its own: its statement log is this test's alone
+    upgrade(own)
+    run = uuid.uuid4().hex[:8]
+    flash, solo = asyncio.run(sale._seed(own, run, UNITS))
+    dsn = sale._dsn(own)
+    port = free_port()
+    logs = Path(tmp_path_factory.mktemp("sale"))
+    env = service_env(own, redis_url, f"sale-{run}", EMPORIUM_PORT=str(port),
+                      EMPORIUM_REDIS_KEY_PREFIX=f"test:{run}:", EMPORIUM_LOG_LEVEL="WARNING")
+    with StatementLog(dsn, make_url(own).database or "") as log:
+        procs = [start([sys.executable, "-m", "entrypoints.cli", "serve", "--workers", "2"], env, logs / "api.log"),
+                 worker_process(env, logs / "worker.log"), relay_process(env, logs / "relay.log")]
+        try:
+            base = f"http://127.0.0.1:{port}"
+
+            def live() -> bool:
+                assert all(p.poll() is None for p in procs), (logs / "api.log").read_text(errors="replace")[-3000:]
+                try:
+                    return httpx.get(f"{base}/health/live", timeout=2).status_code == 200
+                except httpx.TransportError:
+                    return False
+
+            wait_until(live, GENEROUS, what="emporium serve --workers 2 to answer")
+            sale._wait_caught_up(dsn, (flash, solo), timeout=GENEROUS)
+            method = sale._shipping_method("127.0.0.1", port, run, solo)
+            yield Shop("127.0.0.1", port, own, dsn, log, run, flash, solo, method)
+        finally:
+            for proc in procs:
+                stop(proc)
+
+
+def _buy(shop: Shop, number: int, sku: str, run: str | None = None) -> dict:
+    buyer = Buyer(number, shop.host, shop.port, source_address(number), run or shop.run)
+    return asyncio.run(buyer.shop(sku, shop.method, sale.PROVIDER)).__dict__
+
+
+def test_one_winning_buyers_flow_stays_within_its_statement_and_transaction_budget(shop: Shop) -> None:
+    for n in range(2):  # both API workers warm (pools, prepared statements, the catalog kept)
+        assert _buy(shop, 800_000 + n, shop.solo, f"{shop.run}w")["order_id"]
+    offset = shop.log.mark()
+    bought = _buy(shop, 800_100, shop.solo, f"{shop.run}m")
+    assert bought["order_id"], bought
+    seen = shop.log.since(offset, "emporium-api")
+    print(f"one winning buyer: {seen.count} statements, {seen.transactions} transactions\n{seen.summary()}")
+    assert seen.count <= MAX_STATEMENTS
+    assert seen.transactions <= MAX_TRANSACTIONS
+
+
+def test_a_sale_sells_every_unit_once_and_tells_every_buyer_the_truth(shop: Shop) -> None:
+    async def race() -> list[dict]:
+        queue = iter(range(BUYERS))
+        outcomes: list[dict] = []
+
+        async def client() -> None:
+            for number in queue:
+                buyer = Buyer(number, shop.host, shop.port, source_address(number), shop.run)
+                outcomes.append((await buyer.shop(shop.flash, shop.method, sale.PROVIDER)).__dict__)
+
+        await asyncio.gather(*(client() for _ in range(CLIENTS)))
+        return outcomes
+
+    outcomes = asyncio.run(race())
+    sale._wait_settled(shop.dsn, shop.flash, timeout=GENEROUS)
+    told_yes = {o["order_id"] for o in outcomes if o["order_id"]}
+    audit = sale._audit(shop.dsn, shop.flash, UNITS, told_yes)
+    errors = [o["error"] for o in outcomes if o["error"]]
+    print(f"{len(told_yes)} orders, {sum(1 for o in outcomes if o['sold_out_at'])} told sold out, "
+          f"{sum(o['retries'] for o in outcomes)} retries; audit {audit}")
+    assert errors == []  # every loser was told "sold out", nobody got an error
+    assert len(told_yes) == UNITS
+    assert (audit["orders"], audit["units_sold"]) == (UNITS, UNITS)
+    assert (audit["oversold"], audit["ghost"], audit["lost"]) == (0, 0, 0)
+    assert audit["reservations_active"] == 0
+    assert audit["ledger_equals_balance"]
+    assert audit["availability_read_model"] == audit["availability_from_stock"] == 0
+    assert all(o["sold_out_at"] for o in outcomes if not o["order_id"])
+
+
+def test_a_sold_out_cart_add_reaches_no_database(shop: Shop) -> None:
+    gone = f"GONE-{shop.run}"
+    asyncio.run(sale._seed_one(shop.url, shop.run, gone, 1))
+    sale._wait_caught_up(shop.dsn, (gone,), timeout=GENEROUS)
+    assert _buy(shop, 700_000, gone)["order_id"]  # the last unit: the stock gate now counts 0
+    for n in range(1, 3):  # once per API worker, whichever takes the connection
+        offset = shop.log.mark()
+        refused = _buy(shop, 700_000 + n, gone)
+        assert refused["sold_out_at"] == "add", refused
+        seen = shop.log.since(offset, "emporium-api")
+        assert seen.count == 0, seen.summary()
