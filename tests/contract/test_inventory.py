@@ -218,3 +218,28 @@ async def test_placement_reads_locked_stock_policies_and_references_already_hold
     assert ground.policies[inv.sku].low_stock_threshold == 4
     assert f"{inv.sku}-none" not in ground.policies
     assert ground.held == {f"{inv.sku}-held"}
+
+
+async def test_a_repeated_commit_or_release_answers_without_waiting_for_the_stock_rows(inv, harness) -> None:
+    """The request commits a pay-later hold and the outbox consumer commits it again: the second answers
+    from the reservation's own row, even while someone else holds the SKU's stock rows (a sale's
+    hottest rows) locked."""
+    import asyncio
+
+    await inv.bus.handle(c.ReceiveStock(sku=inv.sku, location_id=inv.main, quantity=5, actor="ops"))
+    sold = await inv.bus.handle(c.ReserveStock(reference=f"{inv.sku}-sold", lines=[(inv.sku, 1)]))
+    dropped = await inv.bus.handle(c.ReserveStock(reference=f"{inv.sku}-dropped", lines=[(inv.sku, 1)]))
+    assert await inv.bus.handle(c.CommitReservation(reservation_id=sold)) is True
+    assert await inv.bus.handle(c.ReleaseReservation(reservation_id=dropped)) is True
+    if harness.name == "memory":
+        assert await inv.bus.handle(c.CommitReservation(reservation_id=sold)) is False
+        assert await inv.bus.handle(c.ReleaseReservation(reservation_id=dropped)) is False
+        return
+    async with harness.engine.begin() as holder:  # another transaction sits on the stock rows
+        await holder.execute(text("SELECT 1 FROM stock_items WHERE sku = :s FOR UPDATE"), {"s": inv.sku})
+        again = await asyncio.wait_for(asyncio.gather(
+            inv.bus.handle(c.CommitReservation(reservation_id=sold)),
+            inv.bus.handle(c.ReleaseReservation(reservation_id=dropped)),
+        ), timeout=60)  # generous: it must simply not wait for the holder, which never lets go first
+    assert again == [False, False]
+    assert (await inv.levels())[inv.main] == (5, 0, 1)

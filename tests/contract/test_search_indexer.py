@@ -72,6 +72,50 @@ async def test_price_stock_and_status_changes_reach_the_index(harness, index, un
     assert (await index.search(IndexQuery(category_id=f"boots-{unique}"))).total == 0
 
 
+async def test_stock_moving_between_some_and_more_leaves_the_index_alone_and_selling_out_updates_it(
+    harness, index, unique,
+) -> None:
+    """A sale's every unit need not reindex its product: only a change between none and some can change
+    whether it is on sale. Selling the last unit does, and so does a restock."""
+
+    class Counting:
+        def __init__(self, inner) -> None:
+            self.inner, self.upserts = inner, 0
+
+        async def upsert(self, documents, *, wait: bool = False) -> None:
+            self.upserts += 1
+            await self.inner.upsert(documents, wait=wait)
+
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
+
+    counted = Counting(index)
+    bus = build_bus(uow=harness.uow(), clock=FakeClock(), ids=harness.ids)
+    registry = build_registry(search=counted)
+    sku, location = f"IDX-{unique}", f"loc-{unique}"
+    product_id = await bus.handle(c.CreateProduct(name=f"Trail Runner {unique}", sku=sku, price_amount=9900,
+                                                  currency="EUR"))
+    await bus.handle(c.UpdateProduct(product_id=product_id, category_ids=[f"run-{unique}"]))
+    await bus.handle(inv.AddLocation(id=location, name="Main"))
+    await bus.handle(inv.ReceiveStock(sku=sku, location_id=location, quantity=3, actor="test"))
+    seen: set[str] = set()
+    await run_consumers(harness, registry, [product_id, f"{sku}@{location}"], seen)
+    on_sale = IndexQuery(category_id=f"run-{unique}", in_stock=True)
+    assert (await index.search(on_sale)).total == 1
+
+    before = counted.upserts
+    first = await bus.handle(inv.ReserveStock(reference=f"a-{unique}", lines=[(sku, 2)]))
+    await run_consumers(harness, registry, [f"{sku}@{location}"], seen)
+    assert counted.upserts == before  # 3 -> 1 available: still on sale, nothing to reindex
+    await bus.handle(inv.ReserveStock(reference=f"b-{unique}", lines=[(sku, 1)]))
+    await run_consumers(harness, registry, [f"{sku}@{location}"], seen)
+    assert counted.upserts == before + 1
+    assert (await index.search(on_sale)).total == 0  # the last unit held: off sale
+    await bus.handle(inv.ReleaseReservation(reservation_id=first))
+    await run_consumers(harness, registry, [f"{sku}@{location}"], seen)
+    assert (await index.search(on_sale)).total == 1  # units back: on sale again
+
+
 async def test_reindex_rebuilds_only_active_products(harness, index, unique) -> None:
     bus = build_bus(uow=harness.uow(), clock=FakeClock(), ids=harness.ids)
     for n in range(3):

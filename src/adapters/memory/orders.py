@@ -61,6 +61,9 @@ class MemoryCheckouts(_Versioned):
     async def save(self, checkout: Checkout) -> None:
         self._save(checkout)
 
+    def track(self, checkout: Checkout) -> None:
+        self._track(checkout)
+
 
 class MemoryOrders(_Versioned):
     def __init__(self, data: dict[str, Any], seen: list[Aggregate], versions: MemoryVersions) -> None:

@@ -64,6 +64,10 @@ class PostgresCheckouts:
             raise ConcurrencyConflict(f"checkout {checkout.id} changed since it was read")
         self._versions.remember(checkout.id, checkout.version)
 
+    def track(self, checkout: Checkout) -> None:
+        self._seen.append(checkout)
+        self._versions.remember(checkout.id, checkout.version)
+
 
 class PostgresOrders:
     def __init__(self, conn: AsyncConnection, seen: list[Aggregate]) -> None:

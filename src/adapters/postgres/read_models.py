@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from typing import Any
 
 import msgspec
-from sqlalchemy import String, column, func, select, text, tuple_, values
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import String, bindparam, column, func, select, text, tuple_
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.postgres import tables as t
@@ -129,7 +129,10 @@ class PostgresAvailabilityView:
             return {}
         a, p, s = t.read_availability, t.inventory_policies, t.stock_items
         # One statement: the projected row where there is one, else the stock and policy it would be made of.
-        asked = values(column("sku", String), name="asked").data([(sku,) for sku in wanted])
+        # The SKUs as one array parameter (not a VALUES list): the statement's text, and so SQLAlchemy's
+        # compiled form and the server's prepared statement, is the same whatever the SKUs.
+        asked = func.unnest(bindparam("skus", wanted, type_=ARRAY(String))).table_valued(
+            column("sku", String)).render_derived(name="asked")
         on_shelf = (
             select(s.c.sku, func.sum(s.c.on_hand - s.c.reserved - s.c.committed).label("available"))
             .where(s.c.sku.in_(wanted)).group_by(s.c.sku).subquery("on_shelf")

@@ -19,15 +19,22 @@ T = TypeVar("T")
 
 async def change(
     owner: Owner, store: CartStore, mutate: Callable[[Cart], T], *, create: Callable[[], Cart] | None = None,
+    new_owner: bool = False,
 ) -> tuple[Cart, T]:
     """Apply ``mutate`` to the owner's cart and save it; on a concurrent save, reload (past the cache)
-    and re-apply (``retry_on_conflict``)."""
+    and re-apply (``retry_on_conflict``). ``new_owner``: the owner was minted by this request, so the
+    first attempt creates the cart without looking for one (a conflict then still reloads)."""
     fresh = False
+    first = True
 
     async def attempt() -> tuple[Cart, T]:
-        nonlocal fresh
-        cart = await load(owner, store, fresh=fresh)
+        nonlocal fresh, first
+        known_absent, first = first and new_owner and create is not None, False
+        cart = None if known_absent else await load(owner, store, fresh=fresh)
         fresh = True  # a retry reads the durable copy: the cached one may be what was stale
+        if known_absent:
+            assert create is not None
+            cart = create()
         if cart is None:
             if create is None:
                 raise CartNotFound("no cart")

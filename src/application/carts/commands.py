@@ -15,6 +15,7 @@ class AddCartLine(Command[Cart]):
     sku: str
     quantity: int
     channel: str | None = None  # for a new cart: the storefront's channel (default when None)
+    new_owner: bool = False  # a guest minted by this very request: no cart can exist yet
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

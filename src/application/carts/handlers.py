@@ -53,7 +53,7 @@ async def add_line(
     if await gate.short({command.sku: command.quantity}):
         raise OutOfStock([command.sku])
     now = clock.now()
-    existing = await load(command.owner, cart_store)
+    existing = None if command.new_owner else await load(command.owner, cart_store)
     channel = channels.get(existing.channel if existing else command.channel)
     found = await offers([command.sku], currency=channel.currency, channel=channel.name, at=now, catalog=catalog)
     offer = found.get(command.sku)
@@ -69,7 +69,7 @@ async def add_line(
         command.owner, cart_store,
         lambda cart: cart.add(line_id=line_id, sku=command.sku, quantity=command.quantity, now=now,
                               seen_unit_price=seen),
-        create=_new_cart(command.owner, ids=ids, clock=clock, channel=channel),
+        create=_new_cart(command.owner, ids=ids, clock=clock, channel=channel), new_owner=command.new_owner,
     )
     return cart
 

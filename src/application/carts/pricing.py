@@ -110,13 +110,15 @@ async def stock_of(skus: list[str], found: dict[str, Offer], *, uow: Any) -> dic
 
 async def price_cart(
     cart: Cart, *, uow: Any, catalog: CatalogReads, promotions: PromotionEngine, channel: Channel, rates: RateTable,
-    at: datetime, shipping: int = 0,
+    at: datetime, shipping: int = 0, stock: dict[str, StockStatus] | None = None,
 ) -> CartView:
+    """``stock``: the lines' stock as this request already read it (a cart priced twice reads it once)."""
     skus = cart.skus
     quantities = {line.sku: line.quantity for line in cart.lines}
     found = await offers(skus, currency=cart.currency, channel=cart.channel, at=at, catalog=catalog,
                          quantities=quantities)
-    stock = await stock_of(skus, found, uow=uow)
+    if stock is None or not set(skus) <= set(stock):
+        stock = await stock_of(skus, found, uow=uow)
 
     priced: list[PromotionLine] = []
     reasons: dict[str, str | None] = {}

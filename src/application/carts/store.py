@@ -47,6 +47,12 @@ class LayeredCartStore:
             logger.warning("cart cache read failed, using the durable copy: %s", error)
             return None
 
+    async def _touched(self, cart_id: str) -> None:
+        try:
+            await self._cache.first_touch_today(cart_id)
+        except Exception as error:  # noqa: BLE001 - at worst the expiry is written once more today
+            logger.warning("cart cache write failed for %s: %s", cart_id, error)
+
     async def _remember(self, cart: Cart) -> None:
         try:
             await self._cache.put(cart, ttl_seconds=self.ttl_of(cart))
@@ -87,8 +93,11 @@ class LayeredCartStore:
         now = self._clock.now()
         await self._durable.save([(cart, now + timedelta(seconds=self.ttl_of(cart))) for cart in carts])
         for cart in carts:
+            created = cart.version == 0
             cart.version += 1
             await self._remember(cart)
+            if created:  # its expiry was just written: no need to push it back on today's first read
+                await self._touched(cart.id)
 
     async def purge_expired(self) -> int:
         """Delete durable copies past their expiry (the cache expires on its own)."""

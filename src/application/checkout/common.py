@@ -20,6 +20,7 @@ from application.checkout.ports import CheckoutUnitOfWork
 from application.checkout.read_models import CheckoutView
 from application.inventory.commands import ReleaseReservation
 from application.messaging.registry import Dispatch
+from application.messaging.retry import retry_on_conflict
 from domain.carts.cart import Owner
 from domain.checkout.checkout import Checkout, CheckoutIncomplete
 from domain.inventory.errors import ReservationClosed
@@ -60,14 +61,27 @@ async def load_checkout(uow: Uow, owner: Owner, checkout_id: str) -> Checkout:
 
 
 async def change_checkout(uow: Uow, owner: Owner, checkout_id: str, change: Callable[[Checkout], str | None],
-                          dispatch: Dispatch) -> Checkout:
-    async with uow() as tx:
-        checkout = await tx.checkouts.get(checkout_id)
-        if checkout.owner != owner:
-            raise CheckoutNotFound(f"no checkout {checkout_id}")
-        released = change(checkout)
-        await tx.checkouts.save(checkout)
-        await tx.commit()
+                          dispatch: Dispatch, *, loaded: Checkout | None = None) -> Checkout:
+    """Apply ``change`` and save. ``loaded``: the checkout as this request already read it (no second
+    read); should someone have saved it since, the change is applied again to a fresh read."""
+    first = loaded
+
+    async def attempt() -> tuple[Checkout, str | None]:
+        nonlocal first
+        async with uow() as tx:
+            if first is not None:
+                checkout, first = first, None
+                tx.checkouts.track(checkout)
+            else:
+                checkout = await tx.checkouts.get(checkout_id)
+            if checkout.owner != owner:
+                raise CheckoutNotFound(f"no checkout {checkout_id}")
+            released = change(checkout)
+            await tx.checkouts.save(checkout)
+            await tx.commit()
+        return checkout, released
+
+    checkout, released = await retry_on_conflict(attempt)
     if released:
         await release_hold(dispatch, released)
     return checkout
@@ -92,7 +106,9 @@ async def parcel_of(checkout: Checkout, priced: CartView, catalog: CatalogReads)
 
 async def priced_cart(checkout: Checkout, *, store: CartStore, uow: Any, catalog: CatalogReads,
                       promotions: PromotionEngine, channels: Channels, at: datetime) -> tuple[Any, CartView]:
-    cart = await carts.load(checkout.owner, store, fresh=True)
+    # The cached copy: it is never older than a save that succeeded, and place compares the frozen
+    # cart version with the durable copy (a cart changed since payment is refused there).
+    cart = await carts.load(checkout.owner, store)
     if cart is None or cart.id != checkout.cart_id or cart.is_empty:
         raise EmptyCart("the cart of this checkout is empty or gone")
     priced = await price_cart(cart, uow=uow, catalog=catalog, promotions=promotions, channel=channels.get(cart.channel),

@@ -26,7 +26,6 @@ from application.checkout.ports import ShippingRates, Taxable, TaxCalculator
 from application.checkout.read_models import CheckoutView
 from application.inventory.commands import ReserveStock
 from application.messaging.registry import Dispatch, handler
-from application.messaging.retry import expect_version
 from application.payments.pay_later import PAY_LATER, PayLater, check_pay_later
 from application.ports.clock import Clock
 from application.ports.payments import PaymentGateway
@@ -71,7 +70,8 @@ async def start_payment(
         raise MethodNotOffered("the chosen shipping method is no longer offered for this cart; choose again")
     # Priced again with the shipping price known: free or discounted shipping is a promotion too.
     priced = await price_cart(cart, uow=uow, catalog=catalog, promotions=promotions, channel=channel,
-                              rates=NO_ESTIMATE, at=now, shipping=option.amount)
+                              rates=NO_ESTIMATE, at=now, shipping=option.amount,
+                              stock={line.sku: line.stock for line in priced.lines})
     snapshot = await _snapshot(priced, cart.version, option.amount, option.method.id, checkout, channel, tax)
     if command.gift_card and snapshot.total > 0:
         snapshot = await _with_gift_card(uow, snapshot, command.gift_card, checkout.currency)
@@ -87,8 +87,8 @@ async def start_payment(
                                                  ttl_seconds=reservation_ttl))
     try:
         async with uow() as tx:
-            current = await tx.checkouts.get(checkout.id)
-            expect_version(current, checkout.version, what="checkout")  # priced as loaded above, not as changed since
+            current = checkout
+            tx.checkouts.track(current)  # priced as loaded above: a save since makes this one conflict
             previous = current.reservation_id
             current.begin_payment(provider=command.provider, snapshot=snapshot, reservation_id=reservation_id,
                                   now=now)

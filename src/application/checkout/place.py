@@ -73,7 +73,8 @@ async def place_order(
         now = clock.now()
         try:
             async with uow() as tx:
-                current = await tx.checkouts.get(checkout.id)
+                current = checkout
+                tx.checkouts.track(current)  # as read above: a concurrent place makes this save conflict
                 current.place(order_id=ids.new_id(), cart_version=cart.version if cart else -1, now=now)
                 assert current.order_id is not None
                 order = _order_from(current, current.order_id, now)

@@ -22,6 +22,11 @@ class CheckoutRepository(Protocol):
 
     async def save(self, checkout: Checkout) -> None: ...
 
+    def track(self, checkout: Checkout) -> None:
+        """Take a checkout read by an earlier unit of work, as it was read: saving it writes only if
+        nobody saved it since (``ConcurrencyConflict`` otherwise), as if this unit of work had read it."""
+        ...
+
 
 class CheckoutUnitOfWork(ProductReads, Protocol):
     """What checkout uses: its own checkouts, the orders it places, the products it holds stock

@@ -74,7 +74,8 @@ async def set_address(
                            goods=0, weight_grams=0)
     now = clock.now()
     return view(await change_checkout(uow, command.owner, command.checkout_id,
-                                      lambda c: c.set_address(ship_to, bill_to, now=now), dispatch))
+                                      lambda c: c.set_address(ship_to, bill_to, now=now), dispatch,
+                                      loaded=checkout))
 
 
 @handler
@@ -108,4 +109,5 @@ async def choose_shipping(
         raise MethodNotOffered(f"shipping method {command.method_id!r} is not offered for this address and cart")
     now = clock.now()
     return view(await change_checkout(uow, command.owner, command.checkout_id,
-                                      lambda c: c.choose_shipping(command.method_id, now=now), dispatch))
+                                      lambda c: c.choose_shipping(command.method_id, now=now), dispatch,
+                                      loaded=checkout))

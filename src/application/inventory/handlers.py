@@ -27,7 +27,7 @@ from application.messaging.registry import handler
 from application.ports.clock import Clock, IdGenerator
 from domain.inventory.audit import ReconciliationRun
 from domain.inventory.errors import InventoryError, OutOfStock
-from domain.inventory.reservation import Reservation, SkuPolicy
+from domain.inventory.reservation import Reservation, ReservationStatus, SkuPolicy
 from domain.inventory.stock import Location, StockChanged, StockItem
 
 logger = logging.getLogger(__name__)
@@ -162,12 +162,19 @@ Key = tuple[str, str]  # (sku, location)
 
 async def _close(
     uow: Uow, gate: StockGate, reservation_id: str, close: Callable[[Reservation, dict[Key, StockItem]], bool],
+    already: frozenset[ReservationStatus] = frozenset(),
 ) -> bool:
     """Lock the reservation and its stock rows, close it one way, save both in one transaction;
     when that changed what is available (units back on sale, or a lapsed hold re-taken), correct
-    the gate's counters. A commit or a shipment moves units the gate no longer counted."""
+    the gate's counters. A commit or a shipment moves units the gate no longer counted.
+
+    A reservation already closed this way (``already``: a repeated commit, an outbox consumer after
+    the request did it) is answered from its own row: the stock rows — the hottest rows of a sale —
+    are not locked for nothing."""
     async with uow() as tx:
         reservation = await tx.reservations.get(reservation_id)
+        if reservation.status in already:
+            return False
         items = await tx.stock.lock_keys(reservation.stock_keys())
         before = {key: item.available for key, item in items.items()}
         done = close(reservation, items)
@@ -190,7 +197,8 @@ async def commit_reservation(cmd: CommitReservation, *, uow: Uow, clock: Clock, 
             return reservation.reclaim_and_commit(items, now=clock.now())
         return reservation.commit(items, now=clock.now())
 
-    return await _close(uow, gate, cmd.reservation_id, commit)
+    return await _close(uow, gate, cmd.reservation_id, commit,
+                        already=frozenset({ReservationStatus.COMMITTED, ReservationStatus.SHIPPED}))
 
 
 @handler
@@ -207,7 +215,8 @@ async def return_reservation(cmd: ReturnReservation, *, uow: Uow, gate: StockGat
 
 @handler
 async def release_reservation(cmd: ReleaseReservation, *, uow: Uow, gate: StockGate, clock: Clock) -> bool:
-    return await _close(uow, gate, cmd.reservation_id, lambda r, items: r.release(items, now=clock.now()))
+    return await _close(uow, gate, cmd.reservation_id, lambda r, items: r.release(items, now=clock.now()),
+                        already=frozenset({ReservationStatus.RELEASED, ReservationStatus.EXPIRED}))
 
 
 async def expire_due(*, uow: Uow, gate: StockGate, clock: Clock, batch_size: int = 500) -> int:

@@ -65,10 +65,15 @@ def on_document_changed(
 def on_stock_changed(
     index: SearchIndex, *, language: str = "english"
 ) -> Callable[[StockChanged, Any], Awaitable[None]]:
-    """Consumer of stock changes: the ``in_stock`` flag. The availability row is recomputed here
-    (idempotently) rather than read, since its own consumer may not have run yet."""
+    """Consumer of stock changes: the ``in_stock`` flag, so only a change that crossed zero at its
+    location. The availability row is recomputed here (idempotently) rather than read, since its own
+    consumer may not have run yet."""
 
     async def handle(event: StockChanged, tx: IndexerUnitOfWork) -> None:
+        if not event.crossed_zero:
+            # Some units here before and after: whether the SKU is on sale cannot have changed, so its
+            # product's search document has not (a sale's every unit would otherwise reindex it).
+            return
         await tx.availability_view.refresh(event.sku)
         product_ids = await tx.products.product_ids_for_skus([event.sku])
         await _serialised(product_ids, tx)

@@ -57,6 +57,16 @@ class StockChanged(DomainEvent):
     reserved: int
     kind: str
     committed: int = 0
+    # Units available here before the transaction's first change (None in events recorded before it was
+    # carried): whether this change crossed zero, i.e. could change whether the SKU is on sale at all.
+    available_before: int | None = None
+
+    @property
+    def crossed_zero(self) -> bool:
+        """Whether this location went from none available to some, or from some to none (or unknown)."""
+        if self.available_before is None:
+            return True
+        return (self.available_before > 0) != (self.on_hand - self.reserved - self.committed > 0)
 
 
 def fold(movements: list[Movement]) -> tuple[int, int, int]:
@@ -89,6 +99,7 @@ class StockItem(Aggregate):
         self.events = []
         self.movements: list[Movement] = []
         self._changed: tuple[str, datetime] | None = None  # last movement kind and time, not yet announced
+        self._available_before = self.available  # as of the first movement not yet announced
 
     @property
     def available(self) -> int:
@@ -98,6 +109,8 @@ class StockItem(Aggregate):
         self, kind: MovementKind, on_hand_delta: int, reserved_delta: int, committed_delta: int = 0, *,
         actor: str, reason: str, reference: str, now: datetime,
     ) -> None:
+        if self._changed is None:
+            self._available_before = self.available
         on_hand, reserved = self.on_hand + on_hand_delta, self.reserved + reserved_delta
         committed = self.committed + committed_delta
         if reserved < 0 or committed < 0 or on_hand < reserved + committed:
@@ -185,7 +198,7 @@ class StockItem(Aggregate):
             StockChanged(
                 aggregate_id=f"{self.sku}@{self.location_id}", aggregate_version=self.version, occurred_at=at,
                 sku=self.sku, location_id=self.location_id, on_hand=self.on_hand, reserved=self.reserved, kind=kind,
-                committed=self.committed,
+                committed=self.committed, available_before=self._available_before,
             )
         ]
 

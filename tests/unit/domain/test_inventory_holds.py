@@ -437,7 +437,7 @@ def test_receiving_adds_to_on_hand_and_records_the_movement_and_one_event() -> N
     assert stock.pull_movements() == []
     assert stock.pull_events() == [StockChanged(
         aggregate_id="A@main", aggregate_version=2, occurred_at=T1, sku="A", location_id="main", on_hand=6,
-        reserved=0, kind="received", committed=0)]
+        reserved=0, kind="received", committed=0, available_before=0)]
     assert stock.pull_events() == []
     assert StockChanged.topic == "inventory.stock_changed.v1"
 
@@ -450,6 +450,38 @@ def test_the_one_stock_event_carries_the_final_balance_and_the_last_kind() -> No
     assert isinstance(event, StockChanged)
     assert (event.on_hand, event.reserved, event.committed, event.kind, event.occurred_at) == (10, 1, 2, "committed",
                                                                                               T1)
+
+
+def test_the_stock_event_carries_what_was_available_before_the_transactions_first_change() -> None:
+    stock = item(on_hand=10, reserved=2, committed=1)
+    stock.reserve(3, reservation_id="r1", now=T0)
+    stock.commit(1, reservation_id="r1", now=T1)
+    (event,) = stock.pull_events()
+    assert event.available_before == 7  # 10 - 2 - 1, before both changes
+    stock.reserve(1, reservation_id="r2", now=T1)
+    (event,) = stock.pull_events()
+    assert event.available_before == 4  # the next transaction starts from where the last one ended
+
+
+@pytest.mark.parametrize(
+    ("before", "on_hand", "reserved", "committed", "crossed"),
+    [
+        (5, 5, 2, 0, False),  # some before, some after: on sale throughout
+        (3, 5, 2, 3, True),  # the last units held or sold: sold out here now
+        (1, 5, 4, 0, False),  # down to the last unit, still on sale
+        (0, 5, 4, 0, True),  # units back on sale
+        (0, 0, 0, 0, False),  # none before, none after
+        (-1, 5, 5, 0, False),  # none (short) before, none after
+        (None, 5, 0, 0, True),  # an event that does not say: assume it did
+    ],
+)
+def test_a_stock_change_crossed_zero_only_when_the_location_went_between_none_and_some(
+    before: int | None, on_hand: int, reserved: int, committed: int, crossed: bool,
+) -> None:
+    event = StockChanged(aggregate_id="A@main", aggregate_version=1, occurred_at=T0, sku="A", location_id="main",
+                         on_hand=on_hand, reserved=reserved, committed=committed, kind="reserved",
+                         available_before=before)
+    assert event.crossed_zero is crossed
 
 
 @pytest.mark.parametrize("quantity", [0, -1, True, 2.0])

@@ -54,9 +54,10 @@ class StoreCartController(Controller):
     async def add_line(self, bus: Bus, request: Request[Any, Any, Any],
                              data: JSONBody[AddLine]) -> Response[CartView]:
         who = await shopper(request)
+        minted = who.owner is None
         owner = guest_owner(request, who)
         await bus.handle(c.AddCartLine(
-            owner=owner, sku=data.sku, quantity=data.quantity, channel=_channel(request),
+            owner=owner, sku=data.sku, quantity=data.quantity, channel=_channel(request), new_owner=minted,
         ))
         return await _answer(bus, request, who, status=201)
 
