@@ -117,6 +117,7 @@ class Outcome:
     ended: float = 0.0
     requests: int = 0
     retries: int = 0
+    retried: dict[str, int] = field(default_factory=dict)  # why: "dropped", "503 overloaded", …
     steps: list[tuple[str, float]] = field(default_factory=list)  # (step, seconds)
 
 
@@ -161,6 +162,7 @@ class Buyer:
             try:
                 answer = await self.connection.request(method, path, self._headers(method, step), payload)
             except (Dropped, OSError):
+                self._retried("dropped")
                 continue
             self._remember(answer)
             if (
@@ -168,10 +170,14 @@ class Buyer:
                 or answer.status == 429
                 or (answer.status == 409 and answer.problem_type == "idempotency-key-in-use")
             ):
+                self._retried(f"{answer.status} {answer.problem_type}")
                 continue
             self.outcome.steps.append((step, time.perf_counter() - started))
             return answer
         raise Dropped(f"{step}: no answer after {TRIES} tries")
+
+    def _retried(self, why: str) -> None:
+        self.outcome.retried[why] = self.outcome.retried.get(why, 0) + 1
 
     async def shop(self, sku: str, shipping_method: str, provider: str) -> Outcome:
         """The seven steps of a guest buying one unit; stops at the first refusal."""

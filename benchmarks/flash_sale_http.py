@@ -427,6 +427,8 @@ def _figures(
         "sold_out_answers": sold_out_at,
         "errors": errors,
         "retries": sum(o["retries"] for o in outcomes),
+        "retried": {why: sum(o["retried"].get(why, 0) for o in outcomes)
+                    for why in sorted({w for o in outcomes for w in o["retried"]})},
         "uncontended_flow_ms": statistics.median(solo_flows) * 1000 if solo_flows else None,
         "generator_cpu_share": generator_cpu / (wall * cores),
         "server_cpu_share": server_cpu / (wall * cores),
@@ -452,7 +454,7 @@ def _print(f: dict[str, Any]) -> None:
         ),
         ("sold-out answers, by step", json.dumps(f["sold_out_answers"])),
         ("errors", json.dumps(f["errors"]) if f["errors"] else "0"),
-        ("retries needed", str(f["retries"])),
+        ("retries needed", f"{f['retries']} {json.dumps(f['retried'])}" if f["retried"] else "0"),
         ("orders / units sold", f"{f['orders']} / {f['units_sold']}  (told yes: {f['told_yes']})"),
         ("oversold / ghost / lost", f"{f['oversold']} / {f['ghost']} / {f['lost']}"),
         ("reservations still active", str(f["reservations_active"])),

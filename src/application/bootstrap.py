@@ -28,6 +28,7 @@ from application.customers.throttle import AuthLimits
 from application.inventory.batching import ReservationBatcher
 from application.inventory.gate_cache import GroupedGate, SoldOutMemory
 from application.inventory.ports import StockGate
+from application.inventory.queries import StockStatuses
 from application.messaging.bus import CommandHandler, MessageBus
 from application.messaging.registry import Command, is_handler
 from application.payments.pay_later import PayLater
@@ -53,7 +54,7 @@ def bootstrap(
     shipping: ShippingRates, tax: TaxCalculator, search_index: SearchIndex, tracking_queue: TrackingQueue,
     promotions: PromotionEngine | None = None, reservation_ttl: int = 600, pay_later: PayLater | None = None,
     webhook_targets: WebhookTargets, auth_limits: AuthLimits | None = None,
-    catalog: CatalogReads | None = None,
+    catalog: CatalogReads | None = None, stock_status_ttl: float = 0.0,
 ) -> MessageBus:
     """A bus with every handler bound to the given adapters. ``catalog``: where carts read products
     and prices (the composition root keeps them between catalog changes; by default, the database)."""
@@ -67,6 +68,7 @@ def bootstrap(
         "gate": SoldOutMemory(GroupedGate(gate)),
         "batcher": ReservationBatcher(uow, clock, ids),
         "catalog": catalog,
+        "statuses": StockStatuses(uow, ttl=stock_status_ttl),
         "promotions": promotions or StoredPromotions(uow, catalog),
         "rates": RateTable(),
         "pay_later": pay_later or PayLater(),

@@ -60,6 +60,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Where Idempotency-Key claims and replays live: "redis" (no PostgreSQL round trip on the hot path;
     # run Redis with AOF to keep them across a restart) or "postgres".
     idempotency_store: Literal["redis", "postgres"] = "redis"
+    # How long a serving process keeps the stock status a cart shows (a sale's buyers all ask about one
+    # SKU); what is sold is decided by the stock hold, never by it. 0: read on every request.
+    stock_status_ttl_seconds: float = 0.5
     cookie_secure: bool = True  # cart/session cookies are Secure; browsers accept them on http://localhost
     guest_cart_ttl_seconds: int = 7 * 24 * 3600
     customer_cart_ttl_seconds: int = 30 * 24 * 3600

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from application.carts.api import ATTEMPTS, change
 from application.carts.commands import (
@@ -23,6 +22,7 @@ from application.carts.read_models import CartView, MergeView
 from application.catalog.queries import offers
 from application.catalog.snapshot import CatalogReads
 from application.inventory.ports import StockGate
+from application.inventory.queries import StockStatuses
 from application.messaging.registry import handler
 from application.messaging.retry import retry_on_conflict
 from application.ports.clock import Clock, IdGenerator
@@ -45,8 +45,8 @@ def _new_cart(owner: Owner, *, ids: IdGenerator, clock: Clock, channel: Channel)
 
 @handler
 async def add_line(
-    command: AddCartLine, *, cart_store: CartStore, uow: Any, catalog: CatalogReads, gate: StockGate, clock: Clock,
-    ids: IdGenerator, channels: Channels,
+    command: AddCartLine, *, cart_store: CartStore, statuses: StockStatuses, catalog: CatalogReads, gate: StockGate,
+    clock: Clock, ids: IdGenerator, channels: Channels,
 ) -> Cart:
     # Sold out at the stock gate (in-process memory, else one Redis read): refused before any database,
     # whether or not the availability projection has caught up.
@@ -61,7 +61,7 @@ async def add_line(
         raise UnknownSku(f"no product sells SKU {command.sku!r}")
     if not offer.purchasable or offer.unit_price is None:
         raise NotPurchasable(f"{command.sku} cannot be bought: {offer.reason}")
-    if (await stock_of([command.sku], found, uow=uow))[command.sku] == "sold_out":
+    if (await stock_of([command.sku], found, statuses=statuses))[command.sku] == "sold_out":
         raise OutOfStock([command.sku])  # what paying for it would answer
     seen = offer.unit_price.amount
     line_id = ids.new_id()
@@ -148,15 +148,15 @@ async def merge_guest_cart(
 
 @handler
 async def view_cart(
-    query: ViewCart, *, cart_store: CartStore, uow: Any, catalog: CatalogReads, promotions: PromotionEngine,
-    clock: Clock, channels: Channels, rates: RateTable,
+    query: ViewCart, *, cart_store: CartStore, statuses: StockStatuses, catalog: CatalogReads,
+    promotions: PromotionEngine, clock: Clock, channels: Channels, rates: RateTable,
 ) -> CartView:
     cart = await load(query.owner, cart_store) if query.owner is not None else None
     if cart is None:
         return empty_view(channels.get(query.channel))
     return await price_cart(
-        cart, uow=uow, catalog=catalog, promotions=promotions, channel=channels.get(cart.channel), rates=rates,
-        at=clock.now(),
+        cart, statuses=statuses, catalog=catalog, promotions=promotions, channel=channels.get(cart.channel),
+        rates=rates, at=clock.now(),
     )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import cast
 
 from application.carts.errors import UnknownChannel
 from application.carts.ports import Adjustment, PromotionEngine, PromotionLine, PromotionRequest
@@ -22,7 +22,7 @@ from application.carts.read_models import (
 from application.catalog.queries import offers
 from application.catalog.read_models import Offer
 from application.catalog.snapshot import CatalogReads
-from application.inventory.queries import stock_statuses
+from application.inventory.queries import StockStatuses
 from domain.carts.cart import Cart, OwnerKind
 from domain.inventory.reservation import bundle_status
 from domain.shared.money import Money
@@ -92,7 +92,7 @@ def empty_view(channel: Channel) -> CartView:
     )
 
 
-async def stock_of(skus: list[str], found: dict[str, Offer], *, uow: Any) -> dict[str, StockStatus]:
+async def stock_of(skus: list[str], found: dict[str, Offer], *, statuses: StockStatuses) -> dict[str, StockStatus]:
     """What inventory says of each SKU now, as the payment's stock hold will decide it: a SKU
     that never had stock is sold out unless its policy says backorder or untracked, and a bundle
     (no stock of its own; the hold takes its components) is as available as its scarcest
@@ -100,7 +100,7 @@ async def stock_of(skus: list[str], found: dict[str, Offer], *, uow: Any) -> dic
     bundles = {sku: found[sku].components for sku in skus if sku in found and found[sku].components}
     asked = [sku for sku in skus if sku not in bundles]
     asked += sorted({c.sku for components in bundles.values() for c in components} - set(asked))
-    known = await stock_statuses(asked, uow=uow)
+    known = await statuses(asked) if asked else {}
     return {
         sku: cast(StockStatus, bundle_status([known[c.sku].status for c in bundles[sku]])
                   if sku in bundles else known[sku].status)
@@ -109,8 +109,8 @@ async def stock_of(skus: list[str], found: dict[str, Offer], *, uow: Any) -> dic
 
 
 async def price_cart(
-    cart: Cart, *, uow: Any, catalog: CatalogReads, promotions: PromotionEngine, channel: Channel, rates: RateTable,
-    at: datetime, shipping: int = 0, stock: dict[str, StockStatus] | None = None,
+    cart: Cart, *, statuses: StockStatuses, catalog: CatalogReads, promotions: PromotionEngine, channel: Channel,
+    rates: RateTable, at: datetime, shipping: int = 0, stock: dict[str, StockStatus] | None = None,
 ) -> CartView:
     """``stock``: the lines' stock as this request already read it (a cart priced twice reads it once)."""
     skus = cart.skus
@@ -118,7 +118,7 @@ async def price_cart(
     found = await offers(skus, currency=cart.currency, channel=cart.channel, at=at, catalog=catalog,
                          quantities=quantities)
     if stock is None or not set(skus) <= set(stock):
-        stock = await stock_of(skus, found, uow=uow)
+        stock = await stock_of(skus, found, statuses=statuses)
 
     priced: list[PromotionLine] = []
     reasons: dict[str, str | None] = {}

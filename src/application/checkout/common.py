@@ -19,6 +19,7 @@ from application.checkout.errors import CheckoutNotFound, EmptyCart
 from application.checkout.ports import CheckoutUnitOfWork
 from application.checkout.read_models import CheckoutView
 from application.inventory.commands import ReleaseReservation
+from application.inventory.queries import StockStatuses
 from application.messaging.registry import Dispatch
 from application.messaging.retry import retry_on_conflict
 from domain.carts.cart import Owner
@@ -104,14 +105,15 @@ async def parcel_of(checkout: Checkout, priced: CartView, catalog: CatalogReads)
     }
 
 
-async def priced_cart(checkout: Checkout, *, store: CartStore, uow: Any, catalog: CatalogReads,
+async def priced_cart(checkout: Checkout, *, store: CartStore, statuses: StockStatuses, catalog: CatalogReads,
                       promotions: PromotionEngine, channels: Channels, at: datetime) -> tuple[Any, CartView]:
     # The cached copy: it is never older than a save that succeeded, and place compares the frozen
     # cart version with the durable copy (a cart changed since payment is refused there).
     cart = await carts.load(checkout.owner, store)
     if cart is None or cart.id != checkout.cart_id or cart.is_empty:
         raise EmptyCart("the cart of this checkout is empty or gone")
-    priced = await price_cart(cart, uow=uow, catalog=catalog, promotions=promotions, channel=channels.get(cart.channel),
+    priced = await price_cart(cart, statuses=statuses, catalog=catalog, promotions=promotions,
+                              channel=channels.get(cart.channel),
                               rates=NO_ESTIMATE, at=at)
     return cart, priced
 

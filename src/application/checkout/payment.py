@@ -25,6 +25,7 @@ from application.checkout.errors import CartHasIssues, UnknownPaymentProvider
 from application.checkout.ports import ShippingRates, Taxable, TaxCalculator
 from application.checkout.read_models import CheckoutView
 from application.inventory.commands import ReserveStock
+from application.inventory.queries import StockStatuses
 from application.messaging.registry import Dispatch, handler
 from application.payments.pay_later import PAY_LATER, PayLater, check_pay_later
 from application.ports.clock import Clock
@@ -39,7 +40,8 @@ from domain.tax.discounts import tax_bases
 
 @handler
 async def start_payment(
-    command: StartPayment, *, uow: Uow, catalog: CatalogReads, cart_store: CartStore, promotions: PromotionEngine,
+    command: StartPayment, *, uow: Uow, statuses: StockStatuses, catalog: CatalogReads, cart_store: CartStore,
+    promotions: PromotionEngine,
     channels: Channels,
     shipping: ShippingRates, tax: TaxCalculator, gateways: Mapping[str, PaymentGateway], clock: Clock,
     dispatch: Dispatch, reservation_ttl: int, pay_later: PayLater, limiter: RateLimiter,
@@ -51,7 +53,8 @@ async def start_payment(
     if checkout.next_step not in ("payment", "place"):
         raise CheckoutIncomplete(f"the {checkout.next_step} step is missing")
     now = clock.now()
-    cart, priced = await priced_cart(checkout, store=cart_store, uow=uow, catalog=catalog, promotions=promotions,
+    cart, priced = await priced_cart(checkout, store=cart_store, statuses=statuses, catalog=catalog,
+                                     promotions=promotions,
                                      channels=channels, at=now)
     unavailable = [line for line in priced.lines if not line.available]
     if unavailable and all(line.reason == SOLD_OUT for line in unavailable):
@@ -69,7 +72,7 @@ async def start_payment(
     if option is None:
         raise MethodNotOffered("the chosen shipping method is no longer offered for this cart; choose again")
     # Priced again with the shipping price known: free or discounted shipping is a promotion too.
-    priced = await price_cart(cart, uow=uow, catalog=catalog, promotions=promotions, channel=channel,
+    priced = await price_cart(cart, statuses=statuses, catalog=catalog, promotions=promotions, channel=channel,
                               rates=NO_ESTIMATE, at=now, shipping=option.amount,
                               stock={line.sku: line.stock for line in priced.lines})
     snapshot = await _snapshot(priced, cart.version, option.amount, option.method.id, checkout, channel, tax)

@@ -18,6 +18,7 @@ from application.checkout.common import Uow, change_checkout, load_checkout, par
 from application.checkout.errors import EmptyCart
 from application.checkout.ports import ShippingRates
 from application.checkout.read_models import CheckoutView, ShippingOptionView
+from application.inventory.queries import StockStatuses
 from application.messaging.registry import Dispatch, handler
 from application.ports.addresses import AddressValidator
 from application.ports.clock import Clock, IdGenerator
@@ -80,13 +81,12 @@ async def set_address(
 
 @handler
 async def shipping_options(
-    query: ShippingOptions, *, uow: Uow, catalog: CatalogReads, cart_store: CartStore, promotions: PromotionEngine,
-    channels: Channels, shipping: ShippingRates, clock: Clock,
+    query: ShippingOptions, *, uow: Uow, statuses: StockStatuses, catalog: CatalogReads, cart_store: CartStore,
+    promotions: PromotionEngine, channels: Channels, shipping: ShippingRates, clock: Clock,
 ) -> list[ShippingOptionView]:
     checkout = await load_checkout(uow, query.owner, query.checkout_id)
-    _, priced = await priced_cart(checkout, store=cart_store, uow=uow, catalog=catalog, promotions=promotions,
-                                  channels=channels,
-                                  at=clock.now())
+    _, priced = await priced_cart(checkout, store=cart_store, statuses=statuses, catalog=catalog,
+                                  promotions=promotions, channels=channels, at=clock.now())
     options = await shipping.options(**await parcel_of(checkout, priced, catalog))
     return [
         ShippingOptionView(id=o.method.id, name=o.method.name, amount=o.amount, currency=o.method.currency,
@@ -97,13 +97,12 @@ async def shipping_options(
 
 @handler
 async def choose_shipping(
-    command: ChooseShipping, *, uow: Uow, catalog: CatalogReads, cart_store: CartStore, promotions: PromotionEngine,
-    channels: Channels, shipping: ShippingRates, clock: Clock, dispatch: Dispatch,
+    command: ChooseShipping, *, uow: Uow, statuses: StockStatuses, catalog: CatalogReads, cart_store: CartStore,
+    promotions: PromotionEngine, channels: Channels, shipping: ShippingRates, clock: Clock, dispatch: Dispatch,
 ) -> CheckoutView:
     checkout = await load_checkout(uow, command.owner, command.checkout_id)
-    _, priced = await priced_cart(checkout, store=cart_store, uow=uow, catalog=catalog, promotions=promotions,
-                                  channels=channels,
-                                  at=clock.now())
+    _, priced = await priced_cart(checkout, store=cart_store, statuses=statuses, catalog=catalog,
+                                  promotions=promotions, channels=channels, at=clock.now())
     offered = await shipping.options(**await parcel_of(checkout, priced, catalog))
     if command.method_id not in {o.method.id for o in offered}:
         raise MethodNotOffered(f"shipping method {command.method_id!r} is not offered for this address and cart")

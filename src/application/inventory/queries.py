@@ -3,6 +3,7 @@ HTTP layer and the metrics ask of inventory. Changes go through the bus to ``han
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from application.inventory.ports import InventoryUnitOfWork
@@ -11,6 +12,39 @@ from domain.inventory.reservation import Reservation, SkuPolicy
 from domain.inventory.stock import Movement, StockItem
 
 Uow = Callable[[], InventoryUnitOfWork]
+
+
+class StockStatuses:
+    """``stock_statuses`` as a cart shows them, kept ``ttl`` seconds in this process: in a sale every
+    buyer's cart asks about the same SKU, and one read per process and ``ttl`` answers them all. The
+    shown status may lag that long; what is sold is decided by the stock hold (gate and PostgreSQL),
+    never by it. ``ttl=0``: every call reads."""
+
+    def __init__(self, uow: Uow, *, ttl: float = 0.0, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._uow = uow
+        self._ttl = ttl
+        self._monotonic = monotonic
+        self._kept: dict[str, tuple[Availability, float]] = {}
+
+    async def __call__(self, skus: list[str]) -> dict[str, Availability]:
+        now = self._monotonic()
+        found = {}
+        missing = []
+        for sku in skus:
+            kept = self._kept.get(sku)
+            if kept is not None and kept[1] > now:
+                found[sku] = kept[0]
+            else:
+                missing.append(sku)
+        if missing:
+            read = await stock_statuses(missing, uow=self._uow)
+            if self._ttl > 0:
+                if len(self._kept) > 50_000:
+                    self._kept.clear()
+                until = now + self._ttl
+                self._kept.update({sku: (availability, until) for sku, availability in read.items()})
+            found.update(read)
+        return found
 
 
 async def availability_of(skus: list[str], *, uow: Uow) -> dict[str, Availability]:
