@@ -21,7 +21,7 @@ import application
 from application.analytics.ports import TrackingQueue
 from application.carts.ports import CartStore, PromotionEngine
 from application.carts.pricing import Channels
-from application.catalog.snapshot import CatalogReads, CatalogSnapshot
+from application.catalog.snapshot import CatalogReads, CatalogSnapshot, CatalogVersion
 from application.checkout.ports import ShippingRates, TaxCalculator
 from application.customers.ports import PasswordHasher, SessionStore
 from application.customers.throttle import AuthLimits
@@ -55,6 +55,7 @@ def bootstrap(
     promotions: PromotionEngine | None = None, reservation_ttl: int = 600, pay_later: PayLater | None = None,
     webhook_targets: WebhookTargets, auth_limits: AuthLimits | None = None,
     catalog: CatalogReads | None = None, stock_status_ttl: float = 0.0,
+    catalog_version: CatalogVersion | None = None, live_promotions_ttl: float = 0.0,
 ) -> MessageBus:
     """A bus with every handler bound to the given adapters. ``catalog``: where carts read products
     and prices (the composition root keeps them between catalog changes; by default, the database)."""
@@ -69,7 +70,7 @@ def bootstrap(
         "batcher": ReservationBatcher(uow, clock, ids),
         "catalog": catalog,
         "statuses": StockStatuses(uow, ttl=stock_status_ttl),
-        "promotions": promotions or StoredPromotions(uow, catalog),
+        "promotions": promotions or StoredPromotions(uow, catalog, version=catalog_version, ttl=live_promotions_ttl),
         "rates": RateTable(),
         "pay_later": pay_later or PayLater(),
         "webhook_targets": webhook_targets,

@@ -98,7 +98,8 @@ class Container(containers.DeclarativeContainer):
         search_index=search_index, tracking_queue=tracking_queue, reservation_ttl=s.reservation_ttl_seconds,
         auth_limits=providers.Singleton(make_auth_limits, settings), webhook_targets=webhook_targets,
         pay_later=providers.Singleton(make_pay_later, settings), catalog=catalog,
-        stock_status_ttl=s.stock_status_ttl_seconds,
+        stock_status_ttl=s.stock_status_ttl_seconds, catalog_version=catalog_version,
+        live_promotions_ttl=s.live_promotions_ttl_seconds,
     )
     consumers = providers.Singleton(
         build_registry, cdn=cdn, dispatch=bus.provided.handle, search=search_index, search_language=s.search_language,

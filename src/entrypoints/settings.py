@@ -63,6 +63,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # How long a serving process keeps the stock status a cart shows (a sale's buyers all ask about one
     # SKU); what is sold is decided by the stock hold, never by it. 0: read on every request.
     stock_status_ttl_seconds: float = 0.5
+    # Likewise the live promotions (a promotion saved anywhere drops them at once through the catalog
+    # version); their limits are counted in the order's transaction. 0: read on every request.
+    live_promotions_ttl_seconds: float = 0.5
     cookie_secure: bool = True  # cart/session cookies are Secure; browsers accept them on http://localhost
     guest_cart_ttl_seconds: int = 7 * 24 * 3600
     customer_cart_ttl_seconds: int = 30 * 24 * 3600

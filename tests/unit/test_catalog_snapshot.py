@@ -138,8 +138,9 @@ async def test_the_same_skus_in_another_order_are_the_same_lookup(shop) -> None:
     assert reads.opened == 1
 
 
-def test_only_product_and_price_list_commits_concern_the_catalog() -> None:
+def test_only_product_price_list_and_promotion_commits_concern_the_catalog() -> None:
     assert CatalogSnapshot.concerns(["orders.order_placed.v1", "catalog.product_saved.v1"])
     assert CatalogSnapshot.concerns(["catalog.price_list_changed.v1"])
+    assert CatalogSnapshot.concerns(["promotions.promotion_published.v1"])
     assert not CatalogSnapshot.concerns(["inventory.stock_reserved.v1", "catalog.category_tree_changed.v1"])
     assert not CatalogSnapshot.concerns([])

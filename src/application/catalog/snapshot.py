@@ -24,8 +24,9 @@ from application.catalog.ports import ProductReads
 from domain.catalog.pricing import PriceList
 from domain.catalog.product import Product
 
-# Commits that change what a lookup answers (the outbox topics of products and price lists).
-CATALOG_TOPICS = ("catalog.product_saved.", "catalog.price_list_changed.")
+# Commits that change what a lookup answers (the outbox topics of products and price lists), and the
+# live promotions the promotion engine keeps under the same version.
+CATALOG_TOPICS = ("catalog.product_saved.", "catalog.price_list_changed.", "promotions.")
 
 
 class CatalogVersion(Protocol):

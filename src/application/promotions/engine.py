@@ -8,13 +8,14 @@ rest. A promotion that has coupons applies only with one of its codes entered.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from application.carts.ports import Adjustment, PromotionOutcome, PromotionRequest
-from application.catalog.snapshot import CatalogReads
+from application.catalog.snapshot import CatalogReads, CatalogVersion
 from domain.promotions.engine import ActivePromotion, PricingContext, PricingLine, price
 from domain.shared.errors import NotFound
 from domain.shared.money import Money
@@ -32,9 +33,32 @@ def coupon_used_up(coupon: Any) -> bool:
 
 
 class StoredPromotions:
-    def __init__(self, uow: Callable[[], Any], catalog: CatalogReads | None = None) -> None:
+    """``ttl``: the live promotions (with their limits, usage and whether they need a coupon) are kept
+    that long in this process, and dropped at once when the shared ``version`` moves (a promotion
+    saved anywhere bumps it): a sale's every cart read need not read them. Limits are still counted
+    where they are spent, in the order's transaction. ``ttl=0``: read on every request."""
+
+    def __init__(self, uow: Callable[[], Any], catalog: CatalogReads | None = None, *,
+                 version: CatalogVersion | None = None, ttl: float = 0.0,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self._uow = uow
         self._catalog = catalog
+        self._version = version
+        self._ttl = ttl
+        self._monotonic = monotonic
+        self._kept: tuple[int, float, list[Any], set[str]] | None = None
+
+    async def _live(self, at: datetime) -> tuple[list[Any], set[str]]:
+        version = await self._version.current() if self._version is not None and self._ttl > 0 else None
+        kept = self._kept
+        if version is not None and kept is not None and kept[0] == version and kept[1] > self._monotonic():
+            return kept[2], kept[3]
+        async with self._uow() as tx:
+            live = await tx.promotions.live(at)
+            gated = await tx.promotions.coupon_gated([p.id for p, _, _ in live]) if live else set()
+        if version is not None:
+            self._kept = (version, self._monotonic() + self._ttl, live, gated)
+        return live, gated
 
     async def coupon_exists(self, code: str, *, at: datetime) -> bool:
         async with self._uow() as tx:
@@ -46,24 +70,27 @@ class StoredPromotions:
 
     async def apply(self, request: PromotionRequest) -> PromotionOutcome:
         codes = list(request.coupon_codes)
-        async with self._uow() as tx:
-            live = await tx.promotions.live(request.at)
-            coupons = await tx.promotions.coupons(codes) if codes else {}
-            gated = await tx.promotions.coupon_gated([p.id for p, _, _ in live]) if live else set()
-            if self._catalog is None:
-                products = {p.id: p for p in await tx.products.get_many(sorted({x.product_id for x in request.lines}))}
-            groups: frozenset[str] = frozenset()
-            first_order = False
-            used: dict[str, int] = {}
-            if request.customer_id:
-                try:
-                    customer = await tx.customers.get(request.customer_id)
-                    groups = frozenset(customer.groups)
-                except NotFound:  # an unknown customer simply has no groups
-                    groups = frozenset()
-                first_order = not await tx.orders.count_for_customer(request.customer_id)
-                used = await tx.promotions.customer_usage([p.id for p, _, _ in live],
-                                                          f"customer:{request.customer_id}")
+        live, gated = await self._live(request.at)
+        coupons: dict[str, Any] = {}
+        groups: frozenset[str] = frozenset()
+        first_order = False
+        used: dict[str, int] = {}
+        products: dict[str, Any] = {}
+        if codes or request.customer_id or (self._catalog is None and request.lines):
+            async with self._uow() as tx:  # what only this shopper's cart needs: codes, groups, own usage
+                coupons = await tx.promotions.coupons(codes) if codes else {}
+                if self._catalog is None:
+                    products = {p.id: p for p in await tx.products.get_many(
+                        sorted({x.product_id for x in request.lines}))}
+                if request.customer_id:
+                    try:
+                        customer = await tx.customers.get(request.customer_id)
+                        groups = frozenset(customer.groups)
+                    except NotFound:  # an unknown customer simply has no groups
+                        groups = frozenset()
+                    first_order = not await tx.orders.count_for_customer(request.customer_id)
+                    used = await tx.promotions.customer_usage([p.id for p, _, _ in live],
+                                                              f"customer:{request.customer_id}")
         if self._catalog is not None:  # the products the cart's lines sell, as the cart was priced with them
             products = {p.id: p for p in (await self._catalog.lookup([x.sku for x in request.lines])).products}
         rejected: dict[str, str] = {}
