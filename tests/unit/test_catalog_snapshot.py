@@ -14,28 +14,9 @@ from application.catalog import commands as c
 from application.catalog.queries import offers
 from application.catalog.snapshot import CatalogSnapshot
 from tests.support.bus import build_bus
+from tests.support.counting import CountingUow, HandClock
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
-
-
-class Counting:
-    """A unit-of-work factory that counts the units of work opened (each one a database visit)."""
-
-    def __init__(self, uow) -> None:
-        self.uow = uow
-        self.opened = 0
-
-    def __call__(self):
-        self.opened += 1
-        return self.uow()
-
-
-class Ticking:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -55,7 +36,7 @@ async def _price(snapshot: CatalogSnapshot, sku: str) -> int:
 async def test_a_second_lookup_of_the_same_skus_reads_nothing_while_the_version_stands(shop) -> None:
     uow, bus = shop
     await bus.handle(c.CreateProduct(name="Runner", sku="RUN-1", price_amount=9900, currency="EUR"))
-    reads, version = Counting(uow), MemoryCatalogVersion()
+    reads, version = CountingUow(uow), MemoryCatalogVersion()
     snapshot = CatalogSnapshot(reads, version)
     assert await _price(snapshot, "RUN-1") == 9900
     assert await _price(snapshot, "RUN-1") == 9900
@@ -67,7 +48,7 @@ async def test_a_second_lookup_of_the_same_skus_reads_nothing_while_the_version_
 async def test_a_new_catalog_version_drops_what_was_kept_and_the_new_price_shows(shop) -> None:
     uow, bus = shop
     await bus.handle(c.CreateProduct(name="Runner", sku="RUN-1", price_amount=9900, currency="EUR"))
-    reads, version = Counting(uow), MemoryCatalogVersion()
+    reads, version = CountingUow(uow), MemoryCatalogVersion()
     snapshot = CatalogSnapshot(reads, version)
     assert await _price(snapshot, "RUN-1") == 9900
     async with uow() as tx:
@@ -90,7 +71,8 @@ async def test_without_a_known_version_every_lookup_reads_the_database(shop) -> 
         async def bump(self) -> None:
             return None
 
-    for snapshot in (CatalogSnapshot(reads := Counting(uow), Unknown()), CatalogSnapshot(reads2 := Counting(uow))):
+    reads, reads2 = CountingUow(uow), CountingUow(uow)
+    for snapshot in (CatalogSnapshot(reads, Unknown()), CatalogSnapshot(reads2)):
         await _price(snapshot, "RUN-1")
         await _price(snapshot, "RUN-1")
     assert (reads.opened, reads2.opened) == (2, 2)
@@ -99,7 +81,7 @@ async def test_without_a_known_version_every_lookup_reads_the_database(shop) -> 
 async def test_what_is_kept_ages_out_after_max_age_even_without_a_bump(shop) -> None:
     uow, bus = shop
     await bus.handle(c.CreateProduct(name="Runner", sku="RUN-1", price_amount=9900, currency="EUR"))
-    reads, clock = Counting(uow), Ticking()
+    reads, clock = CountingUow(uow), HandClock(0.0)
     snapshot = CatalogSnapshot(reads, MemoryCatalogVersion(), max_age=60.0, monotonic=clock)
     await _price(snapshot, "RUN-1")
     clock.now = 60.0  # at the bound: still kept
@@ -114,7 +96,7 @@ async def test_the_least_recently_used_sku_set_goes_first_when_full(shop) -> Non
     uow, bus = shop
     for sku in ("A-1", "B-1", "C-1"):
         await bus.handle(c.CreateProduct(name=f"Item {sku}", sku=sku, price_amount=1000, currency="EUR"))
-    reads = Counting(uow)
+    reads = CountingUow(uow)
     snapshot = CatalogSnapshot(reads, MemoryCatalogVersion(), max_entries=2)
     for sku in ("A-1", "B-1", "A-1", "C-1"):  # A-1 used again: B-1 is the least recent when C-1 comes
         await _price(snapshot, sku)
@@ -129,7 +111,7 @@ async def test_the_same_skus_in_another_order_are_the_same_lookup(shop) -> None:
     uow, bus = shop
     for sku in ("A-1", "B-1"):
         await bus.handle(c.CreateProduct(name=f"Item {sku}", sku=sku, price_amount=1000, currency="EUR"))
-    reads = Counting(uow)
+    reads = CountingUow(uow)
     snapshot = CatalogSnapshot(reads, MemoryCatalogVersion())
     first = await snapshot.lookup(["A-1", "B-1"])
     second = await snapshot.lookup(["B-1", "A-1", "B-1"])

@@ -11,26 +11,10 @@ from application.catalog.snapshot import CatalogSnapshot
 from application.promotions import handlers as p
 from application.promotions.engine import StoredPromotions
 from application.promotions.ports import Limits
+from tests.support.counting import CountingUow, HandClock
 from tests.support.unit import build_shop
 
 RULE = "when quantity(all) >= 1 then 20% off lines(all)"
-
-
-class Counting:
-    def __init__(self, uow) -> None:
-        self.uow, self.opened = uow, 0
-
-    def __call__(self):
-        self.opened += 1
-        return self.uow()
-
-
-class Ticking:
-    def __init__(self) -> None:
-        self.now = 10.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 async def _world():
@@ -55,7 +39,7 @@ async def _publish(bus) -> str:
 async def test_a_guest_cart_without_coupons_reads_no_promotion_while_they_are_kept() -> None:
     bus, uow, clock, product_id = await _world()
     await _publish(bus)
-    reads, version, ticking = Counting(uow), MemoryCatalogVersion(), Ticking()
+    reads, version, ticking = CountingUow(uow), MemoryCatalogVersion(), HandClock(10.0)
     engine = StoredPromotions(reads, CatalogSnapshot(uow), version=version, ttl=0.5, monotonic=ticking)
     first = await engine.apply(_request(product_id, clock.now()))
     second = await engine.apply(_request(product_id, clock.now()))
@@ -65,7 +49,7 @@ async def test_a_guest_cart_without_coupons_reads_no_promotion_while_they_are_ke
 
 async def test_a_promotion_saved_anywhere_shows_at_once_and_age_reads_them_again() -> None:
     bus, uow, clock, product_id = await _world()
-    reads, version, ticking = Counting(uow), MemoryCatalogVersion(), Ticking()
+    reads, version, ticking = CountingUow(uow), MemoryCatalogVersion(), HandClock(10.0)
     engine = StoredPromotions(reads, CatalogSnapshot(uow), version=version, ttl=0.5, monotonic=ticking)
     assert (await engine.apply(_request(product_id, clock.now()))).adjustments == ()
     await _publish(bus)
@@ -81,14 +65,14 @@ async def test_a_promotion_saved_anywhere_shows_at_once_and_age_reads_them_again
 async def test_a_shopper_with_a_coupon_or_an_account_still_reads_what_is_theirs_and_ttl_zero_keeps_nothing() -> None:
     bus, uow, clock, product_id = await _world()
     await _publish(bus)
-    reads = Counting(uow)
+    reads = CountingUow(uow)
     engine = StoredPromotions(reads, CatalogSnapshot(uow), version=MemoryCatalogVersion(), ttl=0.5,
-                              monotonic=Ticking())
+                              monotonic=HandClock(10.0))
     await engine.apply(_request(product_id, clock.now()))
     await engine.apply(_request(product_id, clock.now(), codes=("NOPE",)))
     await engine.apply(_request(product_id, clock.now(), customer="cust-1"))
     assert reads.opened == 3  # the live list once, then each shopper's own reads
-    every_time = Counting(uow)
+    every_time = CountingUow(uow)
     plain = StoredPromotions(every_time, CatalogSnapshot(uow))
     await plain.apply(_request(product_id, clock.now()))
     await plain.apply(_request(product_id, clock.now()))

@@ -10,25 +10,9 @@ from adapters.memory.store import MemoryDatabase, MemoryUnitOfWork
 from application.inventory import commands as c
 from application.inventory.queries import StockStatuses
 from tests.support.bus import build_bus
+from tests.support.counting import CountingUow, HandClock
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
-
-
-class Counting:
-    def __init__(self, uow) -> None:
-        self.uow, self.opened = uow, 0
-
-    def __call__(self):
-        self.opened += 1
-        return self.uow()
-
-
-class Ticking:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 async def _shop():
@@ -42,7 +26,7 @@ async def _shop():
 
 async def test_within_the_ttl_one_read_answers_every_cart_and_after_it_the_status_is_read_again() -> None:
     uow, bus = await _shop()
-    reads, clock = Counting(uow), Ticking()
+    reads, clock = CountingUow(uow), HandClock(100.0)
     statuses = StockStatuses(reads, ttl=0.5, monotonic=clock)
     assert (await statuses(["A"]))["A"].status != "sold_out"
     await bus.handle(c.ReserveStock(reference="r", lines=[("A", 1)]))
@@ -56,7 +40,7 @@ async def test_within_the_ttl_one_read_answers_every_cart_and_after_it_the_statu
 
 async def test_only_the_skus_not_kept_are_read_and_ttl_zero_keeps_nothing() -> None:
     uow, _ = await _shop()
-    reads, clock = Counting(uow), Ticking()
+    reads, clock = CountingUow(uow), HandClock(100.0)
     statuses = StockStatuses(reads, ttl=0.5, monotonic=clock)
     await statuses(["A"])
     found = await statuses(["A", "B"])
@@ -65,7 +49,7 @@ async def test_only_the_skus_not_kept_are_read_and_ttl_zero_keeps_nothing() -> N
     assert reads.opened == 2
     await statuses(["A", "B"])
     assert reads.opened == 2
-    fresh = Counting(uow)
+    fresh = CountingUow(uow)
     every_time = StockStatuses(fresh)
     await every_time(["A"])
     await every_time(["A"])
