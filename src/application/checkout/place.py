@@ -94,6 +94,11 @@ async def place_order(
                 if order.totals.total == order.gift_card_amount:  # nothing left to pay (a gift card, a free order)
                     order.pay(reference=f"giftcard:{order.gift_card_code}" if order.gift_card_code
                               else f"free:{order.id}", amount=0, now=now, actor="system")
+                elif order.payment_provider == PAY_LATER:
+                    # Pay later asks no provider (its reference comes from the order id): the payment is
+                    # recorded in the order's own transaction, not in a second one after it.
+                    local = await gateways[PAY_LATER].create(_payment_request(order))
+                    order.attach_payment(provider=PAY_LATER, reference=local.reference, now=now, actor="system")
                 await tx.orders.add(order)
                 await tx.checkouts.save(current)
                 await tx.commit()
@@ -117,11 +122,9 @@ async def place_order(
             payment_reference=next((p.reference for p in order.payments), None),
         )
     gateway = gateways[order.payment_provider]
-    payment = await gateway.create(PaymentRequest(
-        order_id=order.id, amount=due, currency=order.totals.currency,
-        idempotency_key=f"order-{order.id}", email=order.email, description=f"Order {order.number}",
-    ))
-    await _attach(uow, order.id, order.payment_provider, payment, clock)
+    payment = await gateway.create(_payment_request(order))
+    if not order.has_payment(payment.reference):
+        await _attach(uow, order.id, order.payment_provider, payment, clock)
     if checkout.reservation_id:
         if order.payment_provider == PAY_LATER:
             await _commit_stock(dispatch, checkout.reservation_id)
@@ -137,6 +140,14 @@ async def place_order(
         currency=order.totals.currency, payment_provider=order.payment_provider, payment_reference=payment.reference,
         client_secret=payment.client_secret,
         pay_by=pay_later.pay_by(order.placed_at).isoformat() if order.payment_provider == PAY_LATER else None,
+    )
+
+
+def _payment_request(order: Order) -> PaymentRequest:
+    """What the provider is asked for: what is due after any gift card; the order is its idempotency key."""
+    return PaymentRequest(
+        order_id=order.id, amount=order.totals.total - order.gift_card_amount, currency=order.totals.currency,
+        idempotency_key=f"order-{order.id}", email=order.email, description=f"Order {order.number}",
     )
 
 
