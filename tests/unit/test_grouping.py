@@ -123,9 +123,28 @@ async def test_the_sold_out_memory_answers_what_it_knows_and_asks_the_gate_once_
     assert (await memory.try_take({"HOT": 2})).sold_out == ["HOT"]  # now remembered for 2+ units
     answers = await memory.try_take_many([{"HOT": 3}, {"HOT": 1}, {"COLD": 2}, {"HOT": 1}])
     assert [(a.taken, a.sold_out) for a in answers] == [
-        ({}, ["HOT"]), ({"HOT": 1}, []), ({"COLD": 2}, []), ({}, ["HOT"]),
+        ({}, ["HOT"]),
+        ({"HOT": 1}, []),
+        ({"COLD": 2}, []),
+        ({}, ["HOT"]),
     ]
     assert Counting.calls == 2  # the single take, then one call for the three it did not know
     clock[0] = 2.0
     assert (await memory.try_take({"HOT": 1})).sold_out == ["HOT"]
     assert Counting.calls == 3  # the memory had expired: the gate was asked again
+
+
+async def test_the_sold_out_memory_covers_exactly_the_quantity_refused_and_forgets_exactly_at_its_ttl() -> None:
+    from application.inventory.gate_cache import SoldOutMemory
+
+    inner = MemoryStockGate()
+    clock = [10.0]
+    memory = SoldOutMemory(inner, ttl=0.25, monotonic=lambda: clock[0])
+    await memory.refill({"HOT": 2})
+    assert (await memory.try_take({"HOT": 3})).sold_out == ["HOT"]  # short for 3 or more, until 10.25
+    await inner.refill({"HOT": 10})  # a restock the memory has not heard of
+    clock[0] = 10.2
+    assert (await memory.try_take({"HOT": 3})).sold_out == ["HOT"]  # the very quantity refused: from memory
+    assert (await memory.try_take({"HOT": 2})).taken == {"HOT": 2}  # fewer: the gate is asked
+    clock[0] = 10.25
+    assert (await memory.try_take({"HOT": 3})).taken == {"HOT": 3}  # the memory ends exactly at its ttl

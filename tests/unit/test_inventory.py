@@ -11,6 +11,7 @@ from adapters.memory.inventory import MemoryStockGate
 from adapters.memory.outbox import MemoryOutboxStore
 from adapters.memory.store import MemoryDatabase, MemoryUnitOfWork
 from application.inventory import commands as c
+from application.inventory.ports import GateAnswer
 from application.inventory.queries import reservations_in_flight, stock_levels, stock_movements
 from domain.inventory.errors import (
     InsufficientStock,
@@ -240,7 +241,8 @@ async def test_untracked_and_backorder_skus(world) -> None:
     rid = await world.bus.handle(c.ReserveStock(reference="chk-1", lines=[("EBOOK", 3), ("PREORDER", 4)]))
     reservation = await world.reservation(rid)
     assert [(line.sku, line.location_id, line.quantity) for line in reservation.lines] == [
-        ("PREORDER", "main", 1), ("PREORDER", BACKORDER, 3),
+        ("PREORDER", "main", 1),
+        ("PREORDER", BACKORDER, 3),
     ]
     assert await world.balance("PREORDER") == (1, 1, 0)
     assert await world.bus.handle(c.CommitReservation(reservation_id=rid)) is True
@@ -270,6 +272,97 @@ async def test_an_optimistic_gate_is_corrected_by_the_database(world) -> None:
 async def test_unknown_reservation(world) -> None:
     with pytest.raises(ReservationNotFound):
         await world.bus.handle(c.CommitReservation(reservation_id="nope"))
+
+
+@pytest.mark.parametrize(("location_id", "name"), [(" ", "Main"), ("main", " "), ("", "")])
+async def test_a_location_needs_both_an_id_and_a_name(world, location_id, name) -> None:
+    with pytest.raises(InventoryError, match=r"^a location needs an id and a name$"):
+        await world.bus.handle(c.AddLocation(id=location_id, name=name))
+
+
+@pytest.mark.parametrize("quantity", [0, -1, True, 1.5])
+async def test_a_reservation_line_needs_a_positive_whole_number_of_units(world, quantity) -> None:
+    await world.bus.handle(c.ReceiveStock(sku="TEE", location_id="main", quantity=5, actor="ops"))
+    with pytest.raises(InventoryError, match=r"^quantity for TEE must be a positive whole number$"):
+        await world.bus.handle(c.ReserveStock(reference="chk-1", lines=[("TEE", quantity)]))
+    assert await world.balance("TEE") == (5, 0, 0)
+    assert world.gate.counters["TEE"] == 5
+
+
+class CountingGate(MemoryStockGate):
+    """Records every take it is asked for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[dict[str, int]] = []
+
+    async def try_take_many(self, requests: list[dict[str, int]]) -> list[GateAnswer]:
+        self.asked.extend(requests)
+        return await super().try_take_many(requests)
+
+
+@pytest.mark.parametrize("quantity", [0, -1, True, 1.5])
+async def test_a_malformed_reservation_line_is_refused_before_the_stock_gate_is_asked(quantity) -> None:
+    db, ids, gate = MemoryDatabase(), SequentialIds(), CountingGate()
+    bus = build_bus(uow=lambda: MemoryUnitOfWork(db, ids), clock=FakeClock(), ids=ids, gate=gate, reservation_ttl=600)
+    with pytest.raises(InventoryError, match=r"^quantity for TEE must be a positive whole number$"):
+        await bus.handle(c.ReserveStock(reference="chk-1", lines=[("TEE", quantity)]))
+    assert gate.asked == []
+
+
+async def test_a_reservation_of_one_unit_is_a_reservation(world) -> None:
+    await world.bus.handle(c.ReceiveStock(sku="TEE", location_id="main", quantity=5, actor="ops"))
+    await world.bus.handle(c.ReserveStock(reference="chk-1", lines=[("TEE", 1)]))
+    assert await world.balance("TEE") == (5, 1, 0)
+
+
+async def test_a_sku_policy_is_stored_as_given_and_a_low_stock_threshold_of_zero_is_allowed(world) -> None:
+    await world.bus.handle(c.SetSkuPolicy(sku="TEE", low_stock_threshold=0, show_quantity=True, allow_backorder=True))
+    _, policy = await stock_levels("TEE", uow=world.uow)
+    assert policy == SkuPolicy(
+        sku="TEE", track_inventory=True, allow_backorder=True, low_stock_threshold=0, show_quantity=True
+    )
+    _, unknown = await stock_levels("CAP", uow=world.uow)
+    assert unknown == SkuPolicy(sku="CAP")
+
+
+async def test_a_negative_low_stock_threshold_is_refused_and_changes_nothing(world) -> None:
+    with pytest.raises(InventoryError, match=r"^the low-stock threshold cannot be negative$"):
+        await world.bus.handle(c.SetSkuPolicy(sku="TEE", low_stock_threshold=-1))
+    _, policy = await stock_levels("TEE", uow=world.uow)
+    assert policy == SkuPolicy(sku="TEE")
+
+
+async def test_a_hold_is_extended_by_one_second_or_more_never_by_zero(world) -> None:
+    await world.bus.handle(c.ReceiveStock(sku="TEE", location_id="main", quantity=1, actor="ops"))
+    rid = await world.bus.handle(c.ReserveStock(reference="chk-1", lines=[("TEE", 1)], ttl_seconds=60))
+    world.clock.advance(timedelta(seconds=59.5))
+    with pytest.raises(InventoryError, match=r"^extend by a positive number of seconds$"):
+        await world.bus.handle(c.ExtendReservation(reservation_id=rid, seconds=0))
+    await world.bus.handle(c.ExtendReservation(reservation_id=rid, seconds=1))
+    assert (await world.reservation(rid)).expires_at == world.clock.now() + timedelta(seconds=1)
+
+
+async def test_a_transfer_within_one_location_is_refused_naming_why(world) -> None:
+    await world.bus.handle(c.ReceiveStock(sku="TEE", location_id="main", quantity=2, actor="ops"))
+    with pytest.raises(InventoryError, match=r"^a transfer needs two different locations$"):
+        await world.bus.handle(
+            c.TransferStock(sku="TEE", from_location="main", to_location="main", quantity=1, actor="ops")
+        )
+    assert await world.balance("TEE") == (2, 0, 0)
+
+
+async def test_a_transfer_records_who_moved_what_and_when_on_both_sides(world) -> None:
+    await world.bus.handle(c.ReceiveStock(sku="TEE", location_id="main", quantity=4, actor="ops"))
+    world.clock.advance(timedelta(minutes=5))
+    reference = await world.bus.handle(
+        c.TransferStock(sku="TEE", from_location="main", to_location="store", quantity=3, actor="clerk")
+    )
+    moved = [m for m in await stock_movements("TEE", uow=world.uow) if m.reference == reference]
+    assert sorted((m.location_id, m.kind.value, m.on_hand_delta, m.actor, m.occurred_at) for m in moved) == [
+        ("main", "transferred_out", -3, "clerk", world.clock.now()),
+        ("store", "transferred_in", 3, "clerk", world.clock.now()),
+    ]
 
 
 def test_stock_item_invariant_and_status_rules() -> None:

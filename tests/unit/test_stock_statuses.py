@@ -54,3 +54,16 @@ async def test_only_the_skus_not_kept_are_read_and_ttl_zero_keeps_nothing() -> N
     await every_time(["A"])
     await every_time(["A"])
     assert fresh.opened == 2
+
+
+async def test_the_kept_statuses_are_dropped_only_once_more_than_fifty_thousand_are_kept() -> None:
+    uow, _ = await _shop()
+    reads, clock = CountingUow(uow), HandClock(100.0)
+    statuses = StockStatuses(reads, ttl=60.0, monotonic=clock)
+    await statuses([f"S{n}" for n in range(50_000)])
+    await statuses(["NEW-1"])  # 50,000 kept is not more than 50,000: NEW-1 is kept beside them
+    await statuses(["S0"])
+    assert reads.opened == 2  # S0 still kept
+    await statuses(["NEW-2"])  # 50,001 kept: all dropped before NEW-2 is kept
+    await statuses(["S0"])
+    assert reads.opened == 4

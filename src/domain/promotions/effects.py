@@ -47,9 +47,7 @@ from domain.promotions.rules import (
     Selector,
     SubtotalAtLeast,
 )
-from domain.shared.money import Rounding, round_minor
-
-ROUNDING = Rounding.HALF_EVEN
+from domain.shared.money import round_minor
 
 
 def allocate(total: Fraction | int, weights: Sequence[Fraction | int]) -> list[int]:
@@ -58,12 +56,10 @@ def allocate(total: Fraction | int, weights: Sequence[Fraction | int]) -> list[i
     The rounded total is capped at the floor of the weights' sum, so a discount never exceeds what
     it discounts. Ties in remainders go to the earlier weight, which keeps results deterministic.
     """
-    whole = sum(weights, Fraction(0))
+    whole = sum(weights)
     if whole <= 0:
         return [0] * len(weights)
-    rounded = min(round_minor(Fraction(total), ROUNDING), math.floor(whole))
-    if rounded <= 0:
-        return [0] * len(weights)
+    rounded = max(0, min(round_minor(Fraction(total)), math.floor(whole)))  # round_minor: half to even
     exact = [Fraction(rounded) * w / whole for w in weights]
     parts = [math.floor(e) for e in exact]
     short = rounded - sum(parts)
@@ -172,8 +168,8 @@ def _spread(total: Fraction | int, weights: Mapping[int, Fraction | int], level:
 
 
 def _matching(selector: Selector, context: PricingContext, ledger: Ledger) -> dict[int, int]:
-    return {i: ledger.lines[i] for i, line in enumerate(context.lines)
-            if ledger.lines[i] > 0 and matches(selector, line)}
+    # A line with nothing left payable weighs 0: allocate never hands it a part.
+    return {i: ledger.lines[i] for i, line in enumerate(context.lines) if matches(selector, line)}
 
 
 def _buy_x_get_y(action: BuyXGetY, context: PricingContext, ledger: Ledger) -> list[Effect]:
@@ -194,7 +190,7 @@ def _buy_x_get_y(action: BuyXGetY, context: PricingContext, ledger: Ledger) -> l
             break
         picked[i] = unit_value * taken
         free -= taken
-    total = sum(picked.values(), Fraction(0)) * action.basis_points / FULL
+    total = sum(picked.values()) * Fraction(action.basis_points, FULL)
     return _spread(total, picked, Level.LINE)
 
 
@@ -224,14 +220,14 @@ def _bundle(action: BundlePrice, context: PricingContext, ledger: Ledger) -> lis
     )
     savings: dict[int, Fraction] = {}
     while (chosen := _fill(action.components, pool, context)) is not None:
-        value = sum((pool[n][0] for n in chosen), Fraction(0))
+        value = sum(pool[n][0] for n in chosen)
         if value <= price:
             break
         for n in chosen:
             unit_value, i = pool[n]
             savings[i] = savings.get(i, Fraction(0)) + unit_value * (value - price) / value
         pool = [unit for n, unit in enumerate(pool) if n not in chosen]
-    return _spread(sum(savings.values(), Fraction(0)), savings, Level.LINE)
+    return _spread(sum(savings.values()), savings, Level.LINE)
 
 
 def effects_of(action: Action, context: PricingContext, ledger: Ledger) -> list[Effect]:

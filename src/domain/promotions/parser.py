@@ -54,13 +54,12 @@ class _Parser(Scanner):
         self.expect_word("when")
         when = self.condition()
         self.expect_word("then")
-        start = self.pos
         actions = [self.action()]
         while self.accept_word("and"):
             actions.append(self.action())
         if not self.at_end():
             raise self.fail(f"expected 'and' and another action or the end{self.found()}")
-        return self.build(lambda: Rule(when=when, then=tuple(actions)), start)
+        return Rule(when=when, then=tuple(actions))  # one action at least: nothing here to refuse
 
     def build(self, make: Callable[[], _T], start: int) -> _T:
         """Run a node constructor; a rule it refuses becomes a ParseError at ``start``."""
@@ -72,18 +71,16 @@ class _Parser(Scanner):
             raise self.fail(str(error), start) from None
 
     def condition(self) -> Condition:
-        start = self.pos
         items = [self.conjunct()]
         while self.accept_word("or"):
             items.append(self.conjunct())
-        return items[0] if len(items) == 1 else self.build(lambda: Or(items=tuple(items)), start)
+        return items[0] if len(items) == 1 else Or(items=tuple(items))
 
     def conjunct(self) -> Condition:
-        start = self.pos
         items = [self.unary()]
         while self.accept_word("and"):
             items.append(self.unary())
-        return items[0] if len(items) == 1 else self.build(lambda: And(items=tuple(items)), start)
+        return items[0] if len(items) == 1 else And(items=tuple(items))
 
     def unary(self) -> Condition:
         if self.accept_word("not"):

@@ -80,6 +80,7 @@ class Scanner:
         return found.group()
 
     def integer(self) -> int:
+        self.skip_space()
         start = self.pos
         digits = self.match(re.compile(r"[0-9]+"), "a whole number")
         value = int(digits)
@@ -122,7 +123,7 @@ class Scanner:
         whole, _, fraction = number.partition(".")
         if len(fraction) > 2:
             raise self.fail("a percentage has at most two decimals", start)
-        return int(whole) * 100 + int(fraction.ljust(2, "0") or "0")
+        return int(whole) * 100 + int(fraction.ljust(2, "0"))
 
     def money(self) -> Money:
         self.skip_space()

@@ -78,8 +78,8 @@ def _percent(basis_points: int) -> str:
 
 
 def _money(money: Money) -> str:
-    exponent = currency_exponent(money.currency)
-    return f"{format(Decimal(money.amount).scaleb(-exponent), f'.{exponent}f')} {money.currency}"
+    # scaleb keeps every digit of the coefficient: 5000 at exponent 2 reads 50.00, 12000 at exponent 0 12000.
+    return f"{Decimal(money.amount).scaleb(-currency_exponent(money.currency))} {money.currency}"
 
 
 def _amounts(amounts: tuple[Money, ...]) -> str:
@@ -113,12 +113,6 @@ def render_condition(condition: Condition) -> str:
         case Not(item=item):
             inner = render_condition(item)
             return f"not ({inner})" if isinstance(item, And | Or) else f"not {inner}"
-        case _:
-            return _render_atom(condition)
-
-
-def _render_atom(condition: Condition) -> str:
-    match condition:
         case Always():
             return "always"
         case SubtotalAtLeast(amounts=amounts):
@@ -142,8 +136,6 @@ def _render_atom(condition: Condition) -> str:
             if ends_at is not None:
                 parts.append(f"until {ends_at.isoformat()}")
             return " ".join(parts)
-        case And() | Or() | Not():
-            return render_condition(condition)
         case _:
             assert_never(condition)
 
