@@ -86,6 +86,8 @@ class StockItem(Aggregate):
     """Units of ``sku`` at ``location_id``. Invariant: 0 ≤ reserved, 0 ≤ committed,
     reserved + committed ≤ on_hand."""
 
+    _available_before: int  # set by the first movement not yet announced; read when it is announced
+
     def __init__(
         self, *, sku: str, location_id: str, on_hand: int = 0, reserved: int = 0, committed: int = 0,
         version: int = 0,
@@ -99,7 +101,6 @@ class StockItem(Aggregate):
         self.events = []
         self.movements: list[Movement] = []
         self._changed: tuple[str, datetime] | None = None  # last movement kind and time, not yet announced
-        self._available_before = self.available  # as of the first movement not yet announced
 
     @property
     def available(self) -> int:
