@@ -220,6 +220,31 @@ async def test_placement_reads_locked_stock_policies_and_references_already_hold
     assert ground.held == {f"{inv.sku}-held"}
 
 
+async def test_closing_locks_the_reservations_and_only_the_stock_rows_still_needed(inv) -> None:
+    other = f"{inv.sku}-B"
+    await inv.bus.handle(c.ReceiveStock(sku=inv.sku, location_id=inv.main, quantity=1, actor="ops"))
+    await inv.bus.handle(c.ReceiveStock(sku=inv.sku, location_id=inv.store, quantity=2, actor="ops"))
+    await inv.bus.handle(c.ReceiveStock(sku=other, location_id=inv.main, quantity=2, actor="ops"))
+    held = await inv.bus.handle(c.ReserveStock(reference=f"{inv.sku}-held", lines=[(inv.sku, 2)]))
+    released = await inv.bus.handle(c.ReserveStock(reference=f"{inv.sku}-gone", lines=[(other, 1)]))
+    assert await inv.bus.handle(c.ReleaseReservation(reservation_id=released)) is True
+    async with inv.uow() as tx:
+        closing = await tx.stock.lock_for_closing({
+            held: frozenset({ReservationStatus.COMMITTED}), released: frozenset({ReservationStatus.RELEASED}),
+            f"{inv.sku}-none": frozenset(),
+        })
+    assert sorted(closing.reservations) == sorted([held, released])
+    assert closing.reservations[held].status is ReservationStatus.ACTIVE
+    assert [(line.sku, line.location_id, line.quantity) for line in closing.reservations[held].lines] == [
+        (inv.sku, inv.main, 1), (inv.sku, inv.store, 1),
+    ]
+    assert closing.reservations[released].status is ReservationStatus.RELEASED
+    # The released hold needs no stock row: only the active one's rows are locked and read.
+    assert {key: (i.on_hand, i.reserved) for key, i in closing.stock.items()} == {
+        (inv.sku, inv.main): (1, 1), (inv.sku, inv.store): (2, 1),
+    }
+
+
 async def test_a_repeated_commit_or_release_answers_without_waiting_for_the_stock_rows(inv, harness) -> None:
     """The request commits a pay-later hold and the outbox consumer commits it again: the second answers
     from the reservation's own row, even while someone else holds the SKU's stock rows (a sale's

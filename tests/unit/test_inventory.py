@@ -447,6 +447,60 @@ async def test_requests_arriving_together_are_decided_in_one_transaction_in_arri
     assert await world.balance("TEE") == (3, 3, 0)
 
 
+async def test_closes_arriving_together_share_one_transaction_and_each_gets_its_own_answer(world) -> None:
+    """Commits and releases of a sale's holds go to PostgreSQL as one group; a repeated commit in
+    the same group is answered "already done" and moves nothing twice."""
+    import asyncio
+
+    from application.inventory.batching import ReservationBatcher
+    from domain.inventory.reservation import ReservationStatus as S
+
+    await world.bus.handle(c.ReceiveStock(sku="TEE", location_id="main", quantity=5, actor="ops"))
+    held = [await world.bus.handle(c.ReserveStock(reference=f"chk-{n}", lines=[("TEE", 1)])) for n in range(4)]
+    batcher = ReservationBatcher(world.uow, world.clock, world.ids)
+    now = world.clock.now()
+
+    def commit(r, items):
+        return r.commit(items, now=now)
+
+    def release(r, items):
+        return r.release(items, now=now)
+
+    closed = await asyncio.gather(
+        batcher.close(held[0], commit, already=frozenset({S.COMMITTED})),
+        batcher.close(held[1], commit, already=frozenset({S.COMMITTED})),
+        batcher.close(held[0], commit, already=frozenset({S.COMMITTED})),  # the consumer, after the request
+        batcher.close(held[2], release, already=frozenset({S.RELEASED})),
+    )
+    assert [(x.done, x.changed) for x in closed] == [(True, []), (True, []), (False, []), (True, ["TEE"])]
+    assert batcher.closing_transactions == 1
+    assert await world.balance("TEE") == (5, 1, 2) == await world.ledger("TEE")
+
+
+async def test_a_closing_group_refused_for_one_requests_sake_is_rolled_back_and_retried_one_by_one(world) -> None:
+    import asyncio
+
+    from application.inventory.batching import ReservationBatcher
+
+    await world.bus.handle(c.ReceiveStock(sku="TEE", location_id="main", quantity=5, actor="ops"))
+    held = [await world.bus.handle(c.ReserveStock(reference=f"chk-{n}", lines=[("TEE", 1)])) for n in range(3)]
+    assert await world.bus.handle(c.ReleaseReservation(reservation_id=held[1])) is True
+    batcher = ReservationBatcher(world.uow, world.clock, world.ids)
+    now = world.clock.now()
+
+    def commit(r, items):
+        return r.commit(items, now=now)
+
+    outcomes = await asyncio.gather(
+        batcher.close(held[0], commit), batcher.close(held[1], commit),  # released: its units are gone
+        batcher.close("no-such-hold", commit), batcher.close(held[2], commit),
+        return_exceptions=True,
+    )
+    assert [type(o).__name__ for o in outcomes] == ["Closed", "ReservationClosed", "ReservationNotFound", "Closed"]
+    assert batcher.closing_transactions == 5  # the group, rolled back whole; then each request alone
+    assert await world.balance("TEE") == (5, 0, 2) == await world.ledger("TEE")
+
+
 def test_a_bundle_is_as_available_as_its_scarcest_component() -> None:
     from domain.inventory.reservation import bundle_status
 

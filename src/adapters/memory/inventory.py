@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from application.inventory.ports import GateAnswer, Placement, StockKey
+from application.inventory.ports import Closing, GateAnswer, Placement, StockKey
 from application.inventory.read_models import Availability
 from domain.inventory.audit import ReconciliationRun
 from domain.inventory.errors import ReservationNotFound, UnknownLocation
@@ -73,6 +73,12 @@ class MemoryStockRepository:
 
     async def lock_keys(self, keys: Iterable[StockKey]) -> dict[StockKey, StockItem]:
         return {key: self._item(key) for key in sorted(set(keys)) if key in self._data.items}
+
+    async def lock_for_closing(self, unless: Mapping[str, Collection[ReservationStatus]]) -> Closing:
+        reservations = {rid: self._data.reservations[rid] for rid in sorted(unless) if rid in self._data.reservations}
+        self._seen.extend(reservations.values())
+        keys = {key for r in reservations.values() if r.status not in unless[r.id] for key in r.stock_keys()}
+        return Closing(reservations=reservations, stock=await self.lock_keys(keys))
 
     async def get_or_create(self, sku: str, location_id: str) -> StockItem:
         if location_id not in self._data.locations:

@@ -4,7 +4,7 @@ defence, and the ledger appended in the same transaction as the balance. Reserva
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import and_, func, literal, select, tuple_
@@ -12,10 +12,19 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from adapters.postgres import tables as t
 from adapters.postgres.pipeline import Flushing, Pipeline, json_rows
-from adapters.postgres.placement import _APPEND_MOVEMENTS, _HELD, _LOCK, _POLICIES, _SAVE_BALANCES
-from application.inventory.ports import Placement, StockKey
+from adapters.postgres.placement import (
+    _APPEND_MOVEMENTS,
+    _HELD,
+    _LOCK,
+    _LOCK_HELD,
+    _LOCK_RESERVATIONS,
+    _POLICIES,
+    _RESERVATION_LINES,
+    _SAVE_BALANCES,
+)
+from application.inventory.ports import Closing, Placement, StockKey
 from domain.inventory.errors import UnknownLocation
-from domain.inventory.reservation import ReservationStatus, SkuPolicy
+from domain.inventory.reservation import Reservation, ReservationLine, ReservationStatus, SkuPolicy
 from domain.inventory.stock import Drift, Location, Movement, MovementKind, StockItem
 from domain.shared.events import Aggregate
 
@@ -57,6 +66,29 @@ class PostgresStockRepository:
         return Placement(
             stock=stock, policies={r.sku: _policy(r) for r in policies}, held={r.reference for r in held}
         )
+
+    async def lock_for_closing(self, unless: Mapping[str, Collection[ReservationStatus]]) -> Closing:
+        wanted = sorted(unless)
+        needs = json_rows([{"id": rid, "unless": sorted(s.value for s in unless[rid])} for rid in wanted])
+        heads, lines, locked = await self._pipeline.query(
+            (_LOCK_RESERVATIONS, (wanted,)), (_RESERVATION_LINES, (wanted,)), (_LOCK_HELD, (needs,))
+        )
+        held: dict[str, list[ReservationLine]] = {}
+        for line in lines:
+            held.setdefault(line.reservation_id, []).append(
+                ReservationLine(sku=line.sku, location_id=line.location_id, quantity=line.quantity)
+            )
+        reservations = {
+            row.id: Reservation(
+                id=row.id, reference=row.reference, status=ReservationStatus(row.status),
+                expires_at=row.expires_at, created_at=row.created_at, version=row.version,
+                lines=held.get(row.id, []),
+            )
+            for row in heads
+        }
+        self._seen.extend(reservations.values())
+        stock = {(i.sku, i.location_id): i for i in self._track([_item(row) for row in locked])}
+        return Closing(reservations=reservations, stock=stock)
 
     def _track(self, items: list[StockItem]) -> list[StockItem]:
         self._seen.extend(items)

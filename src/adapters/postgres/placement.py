@@ -50,3 +50,30 @@ SELECT reservation_id, line_no, sku, location_id, quantity
 FROM jsonb_to_recordset(%s::jsonb)
     AS l(reservation_id text, line_no int, sku text, location_id text, quantity bigint)
 """
+
+# Closing a group of reservations (commit, release, ship …) in one round trip: the reservations
+# locked first, then the stock rows their lines hold, in key order (as every other path locks them).
+_LOCK_RESERVATIONS = """
+SELECT id, reference, status, expires_at, created_at, version
+FROM reservations WHERE id = ANY(%b::text[]) ORDER BY id FOR UPDATE
+"""
+_RESERVATION_LINES = """
+SELECT reservation_id, sku, location_id, quantity
+FROM reservation_lines WHERE reservation_id = ANY(%b::text[]) ORDER BY reservation_id, line_no
+"""
+# The reservations are locked by the statement before: their status read here is the one the
+# group decides on. A reservation whose status is in its "unless" list needs no stock row.
+_LOCK_HELD = """
+SELECT s.sku, s.location_id, s.on_hand, s.reserved, s.committed, s.version
+FROM stock_items s
+WHERE (s.sku, s.location_id) IN (
+    SELECT l.sku, l.location_id
+    FROM jsonb_to_recordset(%s::jsonb) AS w(id text, unless text[])
+    JOIN reservations r ON r.id = w.id
+    JOIN reservation_lines l ON l.reservation_id = r.id
+    WHERE r.status <> ALL(w.unless))
+ORDER BY s.sku, s.location_id FOR UPDATE OF s
+"""
+_SAVE_RESERVATION = """
+UPDATE reservations SET status = %s, expires_at = %s, version = %s WHERE id = %s
+"""

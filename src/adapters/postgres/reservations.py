@@ -6,12 +6,12 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from adapters.postgres import tables as t
 from adapters.postgres.pipeline import Flushing, Pipeline, json_rows
-from adapters.postgres.placement import _ADD_RESERVATION_LINES, _ADD_RESERVATIONS
+from adapters.postgres.placement import _ADD_RESERVATION_LINES, _ADD_RESERVATIONS, _SAVE_RESERVATION
 from domain.inventory.audit import ReconciliationRun
 from domain.inventory.errors import ReservationNotFound
 from domain.inventory.reservation import Reservation, ReservationLine, ReservationStatus
@@ -87,10 +87,10 @@ class PostgresReservationRepository:
         )
 
     async def save(self, reservation: Reservation) -> None:
-        await self._conn.execute(
-            update(_r)
-            .where(_r.c.id == reservation.id)
-            .values(status=reservation.status.value, expires_at=reservation.expires_at, version=reservation.version)
+        # Staged: it travels with the stock rows' writes and the COMMIT (one round trip under their lock).
+        self._pipeline.stage(
+            _SAVE_RESERVATION,
+            (reservation.status.value, reservation.expires_at, reservation.version, reservation.id),
         )
 
     async def due_for_expiry(self, now: datetime, limit: int) -> list[str]:

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 
-from application.inventory.batching import ReservationBatcher
+from application.inventory.batching import Close, ReservationBatcher
 from application.inventory.commands import (
     AddLocation,
     AdjustStock,
@@ -161,35 +161,22 @@ Key = tuple[str, str]  # (sku, location)
 
 
 async def _close(
-    uow: Uow, gate: StockGate, reservation_id: str, close: Callable[[Reservation, dict[Key, StockItem]], bool],
+    batcher: ReservationBatcher, uow: Uow, gate: StockGate, reservation_id: str, close: Close,
     already: frozenset[ReservationStatus] = frozenset(),
 ) -> bool:
-    """Lock the reservation and its stock rows, close it one way, save both in one transaction;
-    when that changed what is available (units back on sale, or a lapsed hold re-taken), correct
-    the gate's counters. A commit or a shipment moves units the gate no longer counted.
-
-    A reservation already closed this way (``already``: a repeated commit, an outbox consumer after
-    the request did it) is answered from its own row: the stock rows — the hottest rows of a sale —
-    are not locked for nothing."""
-    async with uow() as tx:
-        reservation = await tx.reservations.get(reservation_id)
-        if reservation.status in already:
-            return False
-        items = await tx.stock.lock_keys(reservation.stock_keys())
-        before = {key: item.available for key, item in items.items()}
-        done = close(reservation, items)
-        if done:
-            await tx.stock.save(items.values())
-            await tx.reservations.save(reservation)
-            await tx.commit()
-    changed = sorted({key[0] for key, item in items.items() if item.available != before[key]})
-    if done and changed:
-        await _refill_gate(uow, gate, changed)
-    return done
+    """Close the reservation one way, with its stock rows locked, in the batcher's next closing
+    group; when that changed what is available (units back on sale, or a lapsed hold re-taken),
+    correct the gate's counters. A commit or a shipment moves units the gate no longer counted."""
+    closed = await batcher.close(reservation_id, close, already=already)
+    if closed.changed:
+        await _refill_gate(uow, gate, closed.changed)
+    return closed.done
 
 
 @handler
-async def commit_reservation(cmd: CommitReservation, *, uow: Uow, clock: Clock, gate: StockGate) -> bool:
+async def commit_reservation(
+    cmd: CommitReservation, *, uow: Uow, clock: Clock, gate: StockGate, batcher: ReservationBatcher
+) -> bool:
     """Payment succeeded: the held units are sold (``reclaim``: re-taken first if the hold lapsed)."""
 
     def commit(reservation: Reservation, items: dict[Key, StockItem]) -> bool:
@@ -197,25 +184,31 @@ async def commit_reservation(cmd: CommitReservation, *, uow: Uow, clock: Clock, 
             return reservation.reclaim_and_commit(items, now=clock.now())
         return reservation.commit(items, now=clock.now())
 
-    return await _close(uow, gate, cmd.reservation_id, commit,
+    return await _close(batcher, uow, gate, cmd.reservation_id, commit,
                         already=frozenset({ReservationStatus.COMMITTED, ReservationStatus.SHIPPED}))
 
 
 @handler
-async def ship_reservation(cmd: ShipReservation, *, uow: Uow, gate: StockGate, clock: Clock) -> bool:
-    return await _close(uow, gate, cmd.reservation_id,
+async def ship_reservation(
+    cmd: ShipReservation, *, uow: Uow, gate: StockGate, clock: Clock, batcher: ReservationBatcher
+) -> bool:
+    return await _close(batcher, uow, gate, cmd.reservation_id,
                         lambda r, items: r.ship(items, actor=cmd.actor, now=clock.now()))
 
 
 @handler
-async def return_reservation(cmd: ReturnReservation, *, uow: Uow, gate: StockGate, clock: Clock) -> bool:
-    return await _close(uow, gate, cmd.reservation_id,
+async def return_reservation(
+    cmd: ReturnReservation, *, uow: Uow, gate: StockGate, clock: Clock, batcher: ReservationBatcher
+) -> bool:
+    return await _close(batcher, uow, gate, cmd.reservation_id,
                         lambda r, items: r.give_back(items, actor=cmd.actor, now=clock.now()))
 
 
 @handler
-async def release_reservation(cmd: ReleaseReservation, *, uow: Uow, gate: StockGate, clock: Clock) -> bool:
-    return await _close(uow, gate, cmd.reservation_id, lambda r, items: r.release(items, now=clock.now()),
+async def release_reservation(
+    cmd: ReleaseReservation, *, uow: Uow, gate: StockGate, clock: Clock, batcher: ReservationBatcher
+) -> bool:
+    return await _close(batcher, uow, gate, cmd.reservation_id, lambda r, items: r.release(items, now=clock.now()),
                         already=frozenset({ReservationStatus.RELEASED, ReservationStatus.EXPIRED}))
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -8,7 +8,7 @@ from typing import Protocol
 from application.inventory.read_models import Availability
 from application.ports.unit_of_work import UnitOfWork
 from domain.inventory.audit import ReconciliationRun
-from domain.inventory.reservation import Reservation, SkuPolicy
+from domain.inventory.reservation import Reservation, ReservationStatus, SkuPolicy
 from domain.inventory.stock import Drift, Location, Movement, StockItem
 
 StockKey = tuple[str, str]  # (sku, location_id)
@@ -21,6 +21,15 @@ class Placement:
     stock: dict[str, list[StockItem]]  # per SKU, locked, in allocation order
     policies: dict[str, SkuPolicy]
     held: set[str]  # the references that already hold an active reservation
+
+
+@dataclass(frozen=True, slots=True)
+class Closing:
+    """What a group of reservations is closed on (committed, released, shipped …): the reservations
+    and every stock row they hold, all locked (reservations first, then the rows in key order)."""
+
+    reservations: dict[str, Reservation]  # by id; an unknown id is absent
+    stock: dict[StockKey, StockItem]
 
 
 class StockRepository(Protocol):
@@ -36,6 +45,13 @@ class StockRepository(Protocol):
 
     async def lock_keys(self, keys: Iterable[StockKey]) -> dict[StockKey, StockItem]:
         """Lock exactly these rows, in key order."""
+        ...
+
+    async def lock_for_closing(self, unless: Mapping[str, Collection[ReservationStatus]]) -> Closing:
+        """Lock these reservations (the keys), then the stock rows their lines hold — except those
+        of a reservation whose status is in its ``unless`` (a repeated commit needs no stock row) —
+        in one round trip where the store can: the stock rows of a sale are the hottest rows, the
+        fewer round trips under their lock, the more buyers a second."""
         ...
 
     async def get_or_create(self, sku: str, location_id: str) -> StockItem:
@@ -83,7 +99,10 @@ class ReservationRepository(Protocol):
         """The reservation, locked for this transaction; ``ReservationNotFound`` otherwise."""
         ...
 
-    async def save(self, reservation: Reservation) -> None: ...
+    async def save(self, reservation: Reservation) -> None:
+        """Write its status, expiry and version in the unit of work's transaction (a store may hold
+        the write back until the commit or its next read of the transaction)."""
+        ...
 
     async def due_for_expiry(self, now: datetime, limit: int) -> list[str]:
         """Ids of active reservations past their expiry, skipping ones another worker holds."""
