@@ -30,6 +30,7 @@ import multiprocessing
 import os
 import queue
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -330,6 +331,9 @@ def run_sale(
 
     run = uuid.uuid4().hex[:8]
     database_url = _database_url(workers)
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", PORT), timeout=1):
+        # Another run (or a server) holds the port: recreating its database under it would spoil both.
+        raise RuntimeError(f"port {PORT} is in use: is another benchmark running?")
     ensure_database(database_url, recreate=True)  # figures must not drift with what earlier runs left
     upgrade(database_url)
     dsn = _dsn(database_url)

@@ -22,6 +22,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     db_max_overflow: int = 5
     db_pool_timeout: float = 5.0
     relay_poll_interval: float = 1.0
+    # How much the worker and the relay lower their CPU priority (nice) so that, on a host they share
+    # with the API, buyers' requests go first; 0 keeps them level (entrypoints.cli.processes.yield_cpu).
+    background_nice: int = 10
     worker_heartbeat_timeout_ms: int = 60_000
     broker_maintenance_chance: int = 1000
     reservation_ttl_seconds: int = 600

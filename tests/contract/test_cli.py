@@ -103,3 +103,29 @@ def test_debug_shows_the_traceback(database_url, redis_url) -> None:
     result = emporium(service_env(missing, redis_url, "cli"), "--debug", "admin", "create-token", "--role", "owner")
     assert result.returncode != 0
     assert "Traceback" in result.stderr
+
+
+def test_background_work_yields_the_cpu_to_the_api_and_its_whole_session_does() -> None:
+    """The worker and the relay lower their priority; leading their own session (as `emporium run`
+    starts them) they lower their session's scheduling group too, which is what counts under Linux
+    autogroup — a nice value alone is weighed only inside the session."""
+    import os
+    import sys
+    from pathlib import Path
+
+    probe = (
+        "import os, pathlib; from entrypoints.cli.processes import yield_cpu; yield_cpu(7); "
+        "group = pathlib.Path('/proc/self/autogroup'); "
+        "print(os.getpriority(os.PRIO_PROCESS, 0), group.read_text().split()[-1] if group.exists() else '-')"
+    )
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2] / "src"))
+    alone = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True,
+                           start_new_session=True, check=True)
+    shared = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    nice, group = alone.stdout.split()
+    assert int(nice) == os.getpriority(os.PRIO_PROCESS, 0) + 7
+    assert group in ("7", "-")  # "-": a kernel without autogroup, where the nice value is all there is
+    nice, group = shared.stdout.split()
+    assert int(nice) == os.getpriority(os.PRIO_PROCESS, 0) + 7
+    mine = Path("/proc/self/autogroup")
+    assert group == (mine.read_text().split()[-1] if mine.exists() else "-")  # the test's session: untouched

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from entrypoints.cli.errors import explain
-from entrypoints.cli.processes import worker_command
+from entrypoints.cli.processes import worker_command, yield_cpu
 from entrypoints.settings import Settings, get_settings, refuse_insecure
 
 PROJECT_DIR = Path(os.environ.get("EMPORIUM_HOME", Path.cwd()))
@@ -44,6 +44,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _worker(args: argparse.Namespace) -> int:
     os.environ.setdefault("PGAPPNAME", "emporium-worker")
+    yield_cpu(get_settings().background_nice)  # kept across exec, by every process Dramatiq forks
     os.execv(sys.executable, worker_command(args.processes, args.threads, schedule=not args.no_schedule))  # noqa: S606
 
 
@@ -54,6 +55,7 @@ def _relay(_: argparse.Namespace) -> int:
 
     os.environ.setdefault("PGAPPNAME", "emporium-relay")
     settings = get_settings()
+    yield_cpu(settings.background_nice)
     configure_logging(settings.log_level, json_lines=settings.log_json)
     asyncio.run(run_relay(Container()))
     return 0
