@@ -32,10 +32,10 @@ pytestmark = pytest.mark.slow
 
 UNITS, BUYERS, CLIENTS = 30, 300, 32
 # One winning buyer's seven requests (add, checkout, contact, address, shipping, payment, place), every
-# unsafe call keyed, as PostgreSQL logs them. Today's figures with a little room; the target is
-# 30 statements and 7 transactions (docs/benchmarks.md says where the rest goes). Lower them as the
-# write path gets leaner; never raise them.
-MAX_STATEMENTS, MAX_TRANSACTIONS = 60, 10
+# unsafe call keyed, as PostgreSQL logs them: 27 statements and 10 transactions that write (2 BEGIN …
+# COMMIT, 8 single statements) today. The target is 30 statements and 7 transactions
+# (docs/benchmarks.md says where the rest goes). Lower them as the write path gets leaner; never raise them.
+MAX_STATEMENTS, MAX_TRANSACTIONS = 30, 10
 
 
 @dataclass(frozen=True)
@@ -97,11 +97,18 @@ def _buy(shop: Shop, number: int, sku: str, run: str | None = None) -> dict:
 def test_one_winning_buyers_flow_stays_within_its_statement_and_transaction_budget(shop: Shop) -> None:
     for n in range(2):  # both API workers warm (pools, prepared statements, the catalog kept)
         assert _buy(shop, 800_000 + n, shop.solo, f"{shop.run}w")["order_id"]
-    offset = shop.log.mark()
-    bought = _buy(shop, 800_100, shop.solo, f"{shop.run}m")
-    assert bought["order_id"], bought
-    seen = shop.log.since(offset, "emporium-api")
-    print(f"one winning buyer: {seen.count} statements, {seen.transactions} transactions\n{seen.summary()}")
+    # Three buyers, the leanest counted: a buyer may also meet a one-off cost of the process it lands on
+    # (a pooled connection opened for the first time, the catalog reloaded after a late catalog event),
+    # which is not its flow's. A statement the flow itself adds shows in all three.
+    flows = []
+    for n in range(3):
+        offset = shop.log.mark()
+        bought = _buy(shop, 800_100 + n, shop.solo, f"{shop.run}m")
+        assert bought["order_id"], bought
+        flows.append(shop.log.since(offset, "emporium-api"))
+    print("three winning buyers:", [(f.count, f.transactions) for f in flows])
+    seen = min(flows, key=lambda f: (f.count, f.transactions))
+    print(f"the leanest: {seen.count} statements, {seen.transactions} transactions\n{seen.summary()}")
     assert seen.count <= MAX_STATEMENTS
     assert seen.transactions <= MAX_TRANSACTIONS
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
@@ -33,11 +33,15 @@ def server_log() -> Path:
     return logs[-1]
 
 
+_WRITES = re.compile(r"\b(INSERT\s+INTO|UPDATE\s+\S+\s+(AS\s+\S+\s+)?SET|DELETE\s+FROM)\b", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class Statements:
-    """The statements some backends sent in a window, in order."""
+    """The statements some backends sent in a window, in order (``pids``: the backend of each)."""
 
     sql: list[str]
+    pids: list[int] = field(default_factory=list)
 
     @property
     def count(self) -> int:
@@ -45,9 +49,21 @@ class Statements:
 
     @property
     def transactions(self) -> int:
-        """Explicit transactions: each ends with one COMMIT or ROLLBACK (a statement in autocommit mode
-        is a transaction of its own to PostgreSQL, and is counted among the statements only)."""
-        return sum(1 for s in self.sql if s.strip().upper() in ("COMMIT", "ROLLBACK"))
+        """Transactions that wrote or locked: each BEGIN … COMMIT/ROLLBACK, and each statement that
+        writes outside one (autocommit mode: a transaction of its own to PostgreSQL). Reads outside
+        any transaction are counted among the statements only."""
+        open_: set[int] = set()
+        count = 0
+        for pid, sql in zip(self.pids or [0] * len(self.sql), self.sql, strict=True):
+            word = sql.strip().upper()
+            if word.startswith("BEGIN"):
+                open_.add(pid)
+            elif word in ("COMMIT", "ROLLBACK"):
+                open_.discard(pid)
+                count += 1
+            elif pid not in open_ and _WRITES.search(sql):
+                count += 1
+        return count
 
     def summary(self) -> str:
         seen: dict[str, int] = {}
@@ -96,6 +112,7 @@ class StatementLog:
             assert time.monotonic() < deadline, f"the marker never reached {self.path}"
             time.sleep(0.05)
         sql: list[str] = []
+        backends: list[int] = []
         current: list[str] | None = None
         for line in text.split(marker, 1)[0].splitlines():
             match = _LINE.match(line)
@@ -104,10 +121,11 @@ class StatementLog:
                 if match["db"] == self.database and int(match["pid"]) in pids:
                     current = [match["sql"]]
                     sql.append("")
+                    backends.append(int(match["pid"]))
             elif current is not None and line.startswith(("\t", " ")):
                 current.append(line.strip())  # a statement's further lines
             else:
                 current = None
             if current is not None:
                 sql[-1] = " ".join(current).strip()
-        return Statements(sql)
+        return Statements(sql, backends)

@@ -6,16 +6,26 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, update
+import msgspec
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.postgres import tables as t
+from adapters.postgres.pipeline import Pipeline
 from application.carts.codec import cart_from_builtins, cart_to_builtins
 from domain.carts.cart import Cart, OwnerKind
 from domain.shared.errors import ConcurrencyConflict
 
 _c = t.carts
+_ADD_CART = """
+INSERT INTO carts (id, customer_id, retired, version, data, updated_at, expires_at)
+VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s)
+"""
+_SAVE_CART = """
+UPDATE carts SET customer_id = %s, retired = %s, version = %s, data = %s::jsonb, updated_at = %s, expires_at = %s
+WHERE id = %s AND version = %s
+"""
 
 
 class PostgresDurableCarts:
@@ -46,27 +56,29 @@ class PostgresDurableCarts:
         return cart
 
     async def save(self, carts: Sequence[tuple[Cart, datetime]]) -> None:
-        try:
-            async with self._engine.begin() as conn:
-                for cart, expires_at in carts:
-                    data = cart_to_builtins(cart)
-                    data["version"] = cart.version + 1
-                    values = {
-                        "customer_id": cart.owner.id if cart.owner.kind is OwnerKind.CUSTOMER else None,
-                        "retired": cart.retired, "version": cart.version + 1, "data": data,
-                        "updated_at": cart.updated_at, "expires_at": expires_at,
-                    }
-                    if cart.version == 0:
-                        await conn.execute(insert(_c).values(id=cart.id, **values))
-                        continue
-                    result = await conn.execute(
-                        update(_c).where(_c.c.id == cart.id, _c.c.version == cart.version).values(**values)
-                    )
-                    if result.rowcount != 1:
-                        raise ConcurrencyConflict(f"cart {cart.id} changed since it was read")
-        except IntegrityError:
-            # A second "first save" of the same guest cart, or a second active cart for a customer.
-            raise ConcurrencyConflict("the cart was created concurrently") from None
+        """One statement for the carts given (one round trip, no BEGIN or COMMIT), all or nothing: a
+        cart saved by someone else since it was read, or a "first save" that met an existing row,
+        refuses every cart of the call with ``ConcurrencyConflict``."""
+        async with _reading(self._engine) as conn:
+            pipeline = Pipeline(conn, lazy=True)
+            for cart, expires_at in carts:
+                data = cart_to_builtins(cart)
+                data["version"] = cart.version + 1
+                values = [
+                    cart.owner.id if cart.owner.kind is OwnerKind.CUSTOMER else None, cart.retired,
+                    cart.version + 1, msgspec.json.encode(data).decode(), cart.updated_at, expires_at,
+                ]
+                if cart.version == 0:
+                    pipeline.stage(_ADD_CART, [cart.id, *values])
+                else:
+                    pipeline.stage(_SAVE_CART, [*values, cart.id, cart.version], expect_one=f"cart {cart.id}")
+            try:
+                await pipeline.commit()
+            except IntegrityError:
+                # A second "first save" of the same guest cart, or a second active cart for a customer.
+                raise ConcurrencyConflict("the cart was created concurrently") from None
+            finally:
+                await pipeline.ended()
 
     async def touch(self, cart_id: str, *, expires_at: datetime) -> None:
         async with self._engine.begin() as conn:

@@ -6,12 +6,12 @@ from datetime import date, datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import delete, func, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.postgres import tables as t
+from adapters.postgres.pipeline import Pipeline
 from adapters.postgres.versions import LoadedVersions
 from application.checkout.errors import CheckoutRecordNotFound
 from application.messaging.codec import aggregate_from_builtins, aggregate_to_builtins
@@ -20,48 +20,70 @@ from application.orders.read_models import DailySales, OrderFilter, OrderPage, O
 from application.orders.views import decode_cursor, next_cursor
 from domain.checkout.checkout import Checkout
 from domain.orders.order import Order, OrderStatus
-from domain.shared.errors import ConcurrencyConflict, Conflict
+from domain.shared.errors import ConcurrencyConflict
 from domain.shared.events import Aggregate
 
 _co, _o = t.checkouts, t.orders
 
+# The checkout's hot path in hand-written SQL, prepared once per connection: every storefront step
+# reads the checkout and saves it; the save and the order insert are staged for the commit, where
+# they travel with the outbox rows as one statement (adapters.postgres.pipeline).
+_CHECKOUT = "SELECT data FROM checkouts WHERE id = %s"
+_ADD_CHECKOUT = """
+INSERT INTO checkouts (id, owner, state, version, data, updated_at) VALUES (%s, %s, %s, %s, %s::jsonb, %s)
+"""
+_SAVE_CHECKOUT = """
+UPDATE checkouts SET owner = %s, state = %s, version = %s, data = %s::jsonb, updated_at = %s
+WHERE id = %s AND version = %s
+"""
+_ADD_ORDER = """
+INSERT INTO orders (id, number, checkout_id, customer_id, email, status, currency, total, payment_provider,
+    payment_references, placed_at, version, data)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s::jsonb)
+"""
+
+
+def _json(value: Any) -> str:
+    return msgspec.json.encode(value).decode()
+
 
 class PostgresCheckouts:
-    def __init__(self, conn: AsyncConnection, seen: list[Aggregate]) -> None:
+    def __init__(self, conn: AsyncConnection, seen: list[Aggregate], pipeline: Pipeline) -> None:
         self._conn = conn
         self._seen = seen
+        self._pipeline = pipeline
         self._versions = LoadedVersions("checkout")
 
     @staticmethod
-    def _row(checkout: Checkout) -> dict[str, Any]:
-        return {
-            "owner": f"{checkout.owner.kind.value}:{checkout.owner.id}", "state": checkout.state.value,
-            "version": checkout.version, "data": aggregate_to_builtins(checkout), "updated_at": checkout.updated_at,
-        }
+    def _row(checkout: Checkout) -> list[Any]:
+        return [
+            f"{checkout.owner.kind.value}:{checkout.owner.id}", checkout.state.value, checkout.version,
+            _json(aggregate_to_builtins(checkout)), checkout.updated_at,
+        ]
 
     async def add(self, checkout: Checkout) -> None:
-        await self._conn.execute(insert(_co).values(id=checkout.id, **self._row(checkout)))
+        self._pipeline.stage(_ADD_CHECKOUT, [checkout.id, *self._row(checkout)])
         self._seen.append(checkout)
         self._versions.remember(checkout.id, checkout.version)
 
     async def get(self, checkout_id: str) -> Checkout:
-        row = (await self._conn.execute(select(_co.c.data).where(_co.c.id == checkout_id))).first()
-        if row is None:
+        rows = await self._pipeline.read(_CHECKOUT, (checkout_id,))
+        if not rows:
             raise CheckoutRecordNotFound(f"no checkout {checkout_id}")
-        checkout = aggregate_from_builtins(row.data, Checkout)
+        checkout = aggregate_from_builtins(rows[0].data, Checkout)
         self._seen.append(checkout)
         self._versions.remember(checkout.id, checkout.version)
         return checkout
 
     async def save(self, checkout: Checkout) -> None:
+        """Staged: checked at the commit, where a checkout saved by someone else since it was read
+        refuses the whole unit of work (``ConcurrencyConflict``)."""
         expected = self._versions.expected(checkout.id)
         if checkout.version == expected:
             return  # unchanged since it was loaded
-        result = await self._conn.execute(
-            update(_co).where(_co.c.id == checkout.id, _co.c.version == expected).values(**self._row(checkout))
+        self._pipeline.stage(
+            _SAVE_CHECKOUT, [*self._row(checkout), checkout.id, expected], expect_one=f"checkout {checkout.id}"
         )
-        if result.rowcount != 1:
-            raise ConcurrencyConflict(f"checkout {checkout.id} changed since it was read")
         self._versions.remember(checkout.id, checkout.version)
 
     def track(self, checkout: Checkout) -> None:
@@ -70,9 +92,10 @@ class PostgresCheckouts:
 
 
 class PostgresOrders:
-    def __init__(self, conn: AsyncConnection, seen: list[Aggregate]) -> None:
+    def __init__(self, conn: AsyncConnection, seen: list[Aggregate], pipeline: Pipeline) -> None:
         self._conn = conn
         self._seen = seen
+        self._pipeline = pipeline
         self._versions = LoadedVersions("order")
 
     @staticmethod
@@ -86,11 +109,14 @@ class PostgresOrders:
         }
 
     async def add(self, order: Order) -> None:
-        try:
-            async with self._conn.begin_nested():
-                await self._conn.execute(insert(_o).values(id=order.id, **self._row(order)))
-        except IntegrityError:
-            raise Conflict(f"checkout {order.checkout_id} already has an order") from None
+        """Staged for the commit: a second order of the same checkout (a raced place) is refused
+        there by the unique index, as a ``Conflict``."""
+        self._pipeline.stage(_ADD_ORDER, [
+            order.id, order.number, order.checkout_id, order.customer_id, order.email, order.status.value,
+            order.totals.currency, order.totals.total, order.payment_provider,
+            _json([p.reference for p in order.payments]), order.placed_at, order.version,
+            _json(aggregate_to_builtins(order)),
+        ])
         self._seen.append(order)
         self._versions.remember(order.id, order.version)
 

@@ -10,12 +10,19 @@ The statements are fixed texts, prepared on the server at first use (``prepare=T
 Staged writes are sent before any statement of the same transaction that reads the tables
 they touch (repositories call ``flush`` first); a failure among them aborts the transaction
 like any failed statement would.
+
+At the commit the staged writes become one statement (data-modifying CTEs; each checked write —
+an optimistic save — ends in ``emporium_expect_one``, which refuses the whole statement when its row
+changed since it was read). A unit of work that took no lock and read nothing inside a transaction
+then sends that one statement in autocommit mode: no BEGIN, no COMMIT, one round trip, and still all
+or nothing, as every statement is.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -25,7 +32,36 @@ from sqlalchemy import Select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from domain.shared.errors import ConcurrencyConflict
+
 Params = Sequence[Any] | Mapping[str, Any]
+CHANGED_SINCE_READ = "EM409"  # raised by emporium_expect_one (migration 0020)
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    sql: str  # one INSERT / UPDATE / DELETE, positional parameters, no RETURNING
+    params: Sequence[Any]
+    expect_one: str | None  # what must change exactly one row ("checkout 42"), or None
+
+
+def one_statement(writes: Sequence[Write]) -> tuple[str, list[Any]]:
+    """Several writes as one statement: each a data-modifying CTE, the checked ones counted by
+    ``emporium_expect_one`` (which aborts the statement, and with it every write, on a miss).
+    A single unchecked write is sent as it is."""
+    if len(writes) == 1 and writes[0].expect_one is None:
+        return writes[0].sql, list(writes[0].params)
+    # Only our own fixed statement texts are joined here; every value stays a parameter.
+    parts: list[str] = []
+    params: list[Any] = []
+    checks: list[str] = []
+    for n, write in enumerate(writes):
+        parts.append(f"w{n} AS ({write.sql.strip()}{' RETURNING 1' if write.expect_one else ''})")
+        params.extend(write.params)
+        if write.expect_one is not None:
+            checks.append(f"emporium_expect_one((SELECT count(*) FROM w{n}), %s)")  # noqa: S608
+    params.extend(write.expect_one for write in writes if write.expect_one is not None)
+    return f"WITH {', '.join(parts)} SELECT {', '.join(checks) or '1'}", params
 
 
 def json_rows(rows: list[dict[str, Any]]) -> str:
@@ -41,7 +77,7 @@ class Pipeline:
 
     def __init__(self, conn: AsyncConnection, *, lazy: bool = False) -> None:
         self._conn = conn
-        self._staged: list[tuple[str, Params]] = []
+        self._staged: list[Write] = []
         self._lazy = lazy
         self._begun = not lazy
 
@@ -57,8 +93,11 @@ class Pipeline:
             await (await self._driver()).set_autocommit(True)
             self._begun = False
 
-    def stage(self, sql: str, params: Params) -> None:
-        self._staged.append((sql, params))
+    def stage(self, sql: str, params: Sequence[Any], *, expect_one: str | None = None) -> None:
+        """Hold a write back until the commit (or the next read of this transaction). ``expect_one``:
+        the write must change exactly one row (an optimistic save), else the whole unit of work is
+        refused with ``ConcurrencyConflict`` — nothing of it is written."""
+        self._staged.append(Write(sql, params, expect_one))
 
     async def _driver(self) -> psycopg.AsyncConnection[Any]:
         raw = await self._conn.get_raw_connection()
@@ -73,37 +112,79 @@ class Pipeline:
         cursors = []
         try:
             async with driver.pipeline():
-                for sql, params in staged:
-                    await driver.execute(sql, params, prepare=True)
+                for write_sql, write_params in _statements(staged):
+                    await driver.execute(write_sql, write_params, prepare=True)
                 for sql, params in queries:
                     cursor = driver.cursor(row_factory=namedtuple_row)
                     await cursor.execute(sql, params, prepare=True)
                     cursors.append(cursor)
             return [await cursor.fetchall() for cursor in cursors]
         except psycopg.Error as error:
-            raise _as_sqlalchemy(error) from error
+            raise _refused(error) from error
+
+    async def read(self, sql: str, params: Params) -> list[Any]:
+        """One query's rows, outside any transaction if none is open (a plain read: no lock); after
+        staged writes, inside the transaction that sends them first."""
+        if self._staged or self._begun:
+            return (await self.query((sql, params)))[0]
+        driver = await self._driver()
+        try:
+            cursor = driver.cursor(row_factory=namedtuple_row)
+            await cursor.execute(sql, params, prepare=True)
+            return await cursor.fetchall()
+        except psycopg.Error as error:
+            raise _refused(error) from error
 
     async def flush(self) -> None:
         if self._staged:
             await self.query()
 
     async def commit(self) -> None:
-        """The staged writes and COMMIT in one round trip (the caller then closes the
-        SQLAlchemy transaction, which finds nothing left to do on the server)."""
-        if self._staged:
-            await self.begin()
+        """The staged writes and COMMIT in one round trip (the caller then closes the SQLAlchemy
+        transaction, which finds nothing left to do on the server). With no transaction open (lazy:
+        nothing was locked or read in one), the writes go as one statement in autocommit mode."""
         driver = await self._driver()
         staged, self._staged = self._staged, []
         try:
+            statements = _statements(staged)
+            if not self._begun and len(statements) <= 1:
+                for sql, params in statements:  # one statement: atomic alone, no BEGIN or COMMIT needed
+                    await driver.execute(sql, params, prepare=True)
+                return
+            await self.begin()
             async with driver.pipeline():
-                for sql, params in staged:
+                for sql, params in statements:
                     await driver.execute(sql, params, prepare=True)
                 await driver.commit()
         except psycopg.Error as error:
-            raise _as_sqlalchemy(error) from error
+            raise _refused(error) from error
 
     def discard(self) -> None:
         self._staged.clear()
+
+
+def _statements(staged: list[Write]) -> list[tuple[str, Sequence[Any]]]:
+    """The staged writes as statements for a transaction, in order: as few as can be, each joining
+    writes of different texts only (two CTEs of one statement must never change the same row, and
+    the same write twice — one row saved twice — might)."""
+    statements: list[tuple[str, Sequence[Any]]] = []
+    run: list[Write] = []
+    texts: set[str] = set()
+    for write in staged:
+        if write.sql in texts:
+            statements.append(one_statement(run))
+            run, texts = [], set()
+        run.append(write)
+        texts.add(write.sql)
+    if run:
+        statements.append(one_statement(run))
+    return statements
+
+
+def _refused(error: psycopg.Error) -> Exception:
+    if error.sqlstate == CHANGED_SINCE_READ:
+        return ConcurrencyConflict(error.diag.message_primary or "changed since it was read")
+    return _as_sqlalchemy(error)
 
 
 def _as_sqlalchemy(error: psycopg.Error) -> DBAPIError:

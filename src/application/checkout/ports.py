@@ -20,7 +20,11 @@ class CheckoutRepository(Protocol):
         """The checkout, or ``CheckoutNotFound``."""
         ...
 
-    async def save(self, checkout: Checkout) -> None: ...
+    async def save(self, checkout: Checkout) -> None:
+        """Write it if nobody saved it since it was read, else ``ConcurrencyConflict`` — at once, or at
+        the commit when the store holds its writes back until then (nothing of the unit of work is
+        written then)."""
+        ...
 
     def track(self, checkout: Checkout) -> None:
         """Take a checkout read by an earlier unit of work, as it was read: saving it writes only if
