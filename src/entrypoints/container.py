@@ -30,7 +30,7 @@ from adapters.system.tax import RateTableTax
 from application.bootstrap import bootstrap
 from application.carts.pricing import Channels
 from application.carts.store import LayeredCartStore
-from application.catalog.snapshot import CatalogSnapshot
+from application.catalog.snapshot import CatalogSnapshot, KeptVersion
 from application.messaging.relay import OutboxRelay
 from application.subscriptions import build_registry
 from application.webhooks.targets import WebhookTargets
@@ -63,7 +63,10 @@ class Container(containers.DeclarativeContainer):
         make_broker, s.redis_url, namespace=s.broker_namespace, heartbeat_timeout_ms=s.worker_heartbeat_timeout_ms,
         maintenance_chance=s.broker_maintenance_chance,
     )
-    catalog_version = providers.Singleton(RedisCatalogVersion, redis, key=redis_keys(s, "catalog-version"))
+    catalog_version = providers.Singleton(
+        KeptVersion, providers.Singleton(RedisCatalogVersion, redis, key=redis_keys(s, "catalog-version")),
+        ttl=s.catalog_version_ttl_seconds,
+    )
     uow_factory = providers.Callable(
         functools.partial, PostgresUnitOfWork, engine, ids,
         providers.Callable(catalog_changes, catalog_version),

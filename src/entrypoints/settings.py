@@ -69,6 +69,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Likewise the live promotions (a promotion saved anywhere drops them at once through the catalog
     # version); their limits are counted in the order's transaction. 0: read on every request.
     live_promotions_ttl_seconds: float = 0.5
+    # How long a serving process trusts the catalog version it read (every cart read checks it before
+    # using the products, prices and promotions it kept): a change made elsewhere reaches this process
+    # within it, one made here at once. 0: read on every lookup.
+    catalog_version_ttl_seconds: float = 0.5
     cookie_secure: bool = True  # cart/session cookies are Secure; browsers accept them on http://localhost
     guest_cart_ttl_seconds: int = 7 * 24 * 3600
     customer_cart_ttl_seconds: int = 30 * 24 * 3600

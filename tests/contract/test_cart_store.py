@@ -205,3 +205,27 @@ class TestRedisPostgresCartStore(CartStoreContract):
         await flush()
         await redis.aclose()
         await engine.dispose()
+
+
+@pytest.mark.parametrize("kind", ["memory", "redis"])
+async def test_a_cart_read_says_once_a_day_that_its_durable_expiry_is_due(kind, redis_url, unique) -> None:
+    """The cache's read and its once-a-day touch mark are one call (one Redis round trip per cart read)."""
+    redis = make_redis(redis_url)
+    prefix = f"test:{unique}:cart:"
+    cache = MemoryCartCache() if kind == "memory" else RedisCartCache(redis, prefix=prefix)
+    clock, ids = FakeClock(), SequentialIds()
+    cart = Cart(id=ids.new_id(), owner=Owner.guest("g"), currency="EUR", channel="web",
+                created_at=clock.now(), updated_at=clock.now())
+    try:
+        assert await cache.get_touching(cart.id) == (None, False)  # nothing cached: no mark either
+        await cache.put(cart, ttl_seconds=GUEST_TTL)
+        first, due = await cache.get_touching(cart.id)
+        assert (first is not None and first.id, due) == (cart.id, True)
+        again, due = await cache.get_touching(cart.id)
+        assert (again is not None and again.id, due) == (cart.id, False)
+        assert await cache.first_touch_today(cart.id) is False  # the same mark as the separate call's
+    finally:
+        keys = [k async for k in redis.scan_iter(match=f"{prefix}*")]
+        if keys:
+            await redis.delete(*keys)
+        await redis.aclose()

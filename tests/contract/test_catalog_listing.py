@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from adapters.memory.clock import FakeClock
@@ -66,6 +68,77 @@ async def test_filters_by_attribute_category_and_price(harness, shelf, unique) -
     assert (await page(harness, attributes=batch, currency="USD", min_price=1))[0] == []  # no conversion
     newest, _ = await page(harness, attributes=batch, sort="newest")
     assert newest == [2500, 2000, 1500, 1000, 500]
+
+
+async def _project(harness, *product_ids: str) -> None:
+    for product_id in product_ids:
+        async with harness.uow()() as tx:
+            await project_product(product_id, tx)
+            await tx.commit()
+
+
+async def names(harness, **filters) -> list[str]:
+    result = await list_products(ProductQuery(**filters), uow=harness.uow())
+    return [p.name for p in result.items]
+
+
+async def test_a_product_unpriced_in_the_currency_sorts_as_zero_even_once_the_currency_arrives(harness, unique) -> None:
+    bus = build_bus(uow=harness.uow(), clock=FakeClock(), ids=harness.ids)
+    listed = []
+    for name, amount, currency in (("Plain", 700, "EUR"), ("Krona", 900, "ISK")):  # ISK: new to the shop
+        product_id = await bus.handle(c.CreateProduct(name=f"{name} {unique}", sku=f"{name}-{unique}",
+                                                      price_amount=amount, currency=currency))
+        await bus.handle(c.UpdateProduct(product_id=product_id, attributes={"batch": unique}))
+        await _project(harness, product_id)  # the first is listed before any product is priced in ISK
+        listed.append(product_id)
+    batch = {"attributes": {"batch": unique}, "currency": "ISK"}
+    assert await names(harness, **batch, sort="price_asc") == [f"Plain {unique}", f"Krona {unique}"]
+    assert await names(harness, **batch, sort="price_desc") == [f"Krona {unique}", f"Plain {unique}"]
+    assert await names(harness, **batch, sort="price_asc", min_price=1) == [f"Krona {unique}"]
+    assert await names(harness, **batch, sort="name") == [f"Krona {unique}", f"Plain {unique}"]
+    unknown = {"attributes": {"batch": unique}, "currency": "KWD"}  # no product is priced in it
+    assert await names(harness, **unknown, sort="newest") == [f"Krona {unique}", f"Plain {unique}"]
+    assert await names(harness, **unknown, sort="price_asc") == [f"Plain {unique}", f"Krona {unique}"]
+
+
+async def test_products_projected_together_while_a_currency_arrives_are_all_listed_in_it(harness, unique) -> None:
+    bus = build_bus(uow=harness.uow(), clock=FakeClock(), ids=harness.ids)
+    products = []
+    for n, currency in enumerate(["EUR"] * 6 + ["MXN"] * 2):  # MXN: new to the shop
+        product_id = await bus.handle(c.CreateProduct(name=f"Together {n} {unique}", sku=f"T{n}-{unique}",
+                                                      price_amount=100 * (n + 1), currency=currency))
+        await bus.handle(c.UpdateProduct(product_id=product_id, attributes={"batch": unique},
+                                         category_ids=[f"together-{unique}"]))
+        products.append(product_id)
+
+    async def project(product_id: str) -> None:
+        async with harness.uow()() as tx:
+            await project_product(product_id, tx)
+            await tx.commit()
+
+    if harness.name == "postgres":
+        await asyncio.gather(*(project(p) for p in products))
+    else:  # the fake takes one unit of work at a time
+        await _project(harness, *products)
+    for category in (None, f"together-{unique}"):
+        shown = await names(harness, attributes={"batch": unique}, currency="MXN", sort="price_asc",
+                            category_id=category)
+        assert shown == [f"Together {n} {unique}" for n in range(8)]
+
+
+async def test_a_category_page_follows_the_product_as_it_moves_or_leaves_the_shelf(harness, shelf, unique) -> None:
+    bus = build_bus(uow=harness.uow(), clock=FakeClock(), ids=harness.ids)
+    moved, hidden = shelf[0], shelf[1]
+    await bus.handle(c.UpdateProduct(product_id=moved, category_ids=[f"socks-{unique}"]))
+    await bus.handle(c.UpdateProduct(product_id=hidden, status="archived"))
+    await _project(harness, moved, hidden)
+    batch = {"attributes": {"batch": unique}, "sort": "price_asc"}
+    assert (await page(harness, **batch, category_id=f"shoes-{unique}"))[0] == [1500]
+    assert (await page(harness, **batch, category_id=f"socks-{unique}"))[0] == [500, 2000, 2500]
+    assert (await page(harness, **batch))[0] == [500, 1500, 2000, 2500]
+    by_name = {"attributes": {"batch": unique}, "category_id": f"socks-{unique}", "sort": "name", "limit": 2}
+    first, cursor = await page(harness, **by_name)
+    assert (first, (await page(harness, **by_name, cursor=cursor))[0]) == ([500, 2000], [2500])
 
 
 async def test_bad_queries_are_refused(harness) -> None:

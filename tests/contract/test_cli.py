@@ -122,10 +122,11 @@ def test_background_work_yields_the_cpu_to_the_api_and_its_whole_session_does() 
     alone = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True,
                            start_new_session=True, check=True)
     shared = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    lowered = min(19, os.getpriority(os.PRIO_PROCESS, 0) + 7)  # 19 is as low as it goes
     nice, group = alone.stdout.split()
-    assert int(nice) == os.getpriority(os.PRIO_PROCESS, 0) + 7
+    assert int(nice) == lowered
     assert group in ("7", "-")  # "-": a kernel without autogroup, where the nice value is all there is
     nice, group = shared.stdout.split()
-    assert int(nice) == os.getpriority(os.PRIO_PROCESS, 0) + 7
+    assert int(nice) == lowered
     mine = Path("/proc/self/autogroup")
     assert group == (mine.read_text().split()[-1] if mine.exists() else "-")  # the test's session: untouched

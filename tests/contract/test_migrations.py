@@ -62,3 +62,35 @@ def test_0017_gives_each_order_its_hold_and_its_guest(scratch_url: str) -> None:
     assert rows["o-guest"] == {"id": "o-guest", "reservation_id": "r-1", "guest_id": "g-1"}
     assert rows["o-customer"] == {"id": "o-customer", "reservation_id": "r-2", "guest_id": None}
     assert rows["o-no-hold"] == {"id": "o-no-hold", "reservation_id": None, "guest_id": "g-2"}
+
+
+def _document(conn: Connection, product_id: str, name: str, status: str, categories: list[str],
+              prices: dict[str, int]) -> None:
+    document = {"id": product_id, "slug": product_id, "name": name, "status": status, "category_ids": categories,
+                "price_from": [{"amount": a, "currency": c, "display": str(a)} for c, a in prices.items()]}
+    conn.execute(
+        text("INSERT INTO read.products (id, slug, version, document) VALUES (:id, :id, 1, CAST(:document AS jsonb))"),
+        {"id": product_id, "document": json.dumps(document)},
+    )
+
+
+def test_0021_lists_every_active_document_by_scope_and_currency(scratch_url: str) -> None:
+    upgrade(scratch_url, "0020")
+    engine = create_engine(normalise_url(scratch_url))
+    with engine.begin() as conn:
+        _document(conn, "p-1", "Boots", "active", ["shoes"], {"EUR": 500, "USD": 600})
+        _document(conn, "p-2", "Anorak", "active", ["coats", "sale"], {"EUR": 900})
+        _document(conn, "p-3", "Draft", "draft", ["shoes"], {"EUR": 100})
+    upgrade(scratch_url)
+    with engine.connect() as conn:
+        rows = {(r.scope, r.currency, r.product_id): (r.price, r.name_key)
+                for r in conn.execute(text("SELECT * FROM read.product_listing"))}
+        currencies = set(conn.scalars(text("SELECT currency FROM read.listing_currencies")))
+    engine.dispose()
+    assert currencies == {"EUR", "USD"}
+    assert rows == {
+        **{(scope, currency, "p-1"): (price, "boots")
+           for scope in ("", "shoes") for currency, price in (("", 0), ("EUR", 500), ("USD", 600))},
+        **{(scope, currency, "p-2"): (price, "anorak")
+           for scope in ("", "coats", "sale") for currency, price in (("", 0), ("EUR", 900), ("USD", 0))},
+    }

@@ -29,7 +29,7 @@ def settings_for(database_url: str, redis_url: str, **overrides: object) -> Sett
         # would add up across the whole run. tests/security/test_unpaid_orders.py checks it.
         "pay_later_per_address_per_day": 1_000_000,
         # In-process tests change stock and read the cart at once: the status a cart shows is read each time.
-        "stock_status_ttl_seconds": 0, "live_promotions_ttl_seconds": 0,
+        "stock_status_ttl_seconds": 0, "live_promotions_ttl_seconds": 0, "catalog_version_ttl_seconds": 0,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -126,3 +126,48 @@ def test_only_product_price_list_and_promotion_commits_concern_the_catalog() -> 
     assert CatalogSnapshot.concerns(["promotions.promotion_published.v1"])
     assert not CatalogSnapshot.concerns(["inventory.stock_reserved.v1", "catalog.category_tree_changed.v1"])
     assert not CatalogSnapshot.concerns([])
+
+
+class _Counted(MemoryCatalogVersion):
+    """The shared version (another process may bump it), counting how often it is read."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+        self.known = True
+
+    async def current(self) -> int | None:
+        self.reads += 1
+        return self.value if self.known else None
+
+
+async def test_the_kept_version_is_read_again_only_after_its_ttl_and_at_once_after_a_bump_here() -> None:
+    from application.catalog.snapshot import KeptVersion
+
+    shared, clock = _Counted(), HandClock()
+    kept = KeptVersion(shared, ttl=0.5, monotonic=clock)
+    assert [await kept.current() for _ in range(5)] == [0] * 5
+    assert shared.reads == 1  # one Redis round trip for many lookups
+    shared.value = 7  # bumped by another process: seen once the ttl is over, not before
+    clock.now = 0.49
+    assert await kept.current() == 0
+    clock.now = 0.5
+    assert await kept.current() == 7
+    assert shared.reads == 2
+    await kept.bump()  # bumped here: the very next lookup reads it
+    assert await kept.current() == 8
+    assert shared.reads == 3
+
+
+async def test_an_unknown_version_is_never_kept_and_a_zero_ttl_reads_every_time() -> None:
+    from application.catalog.snapshot import KeptVersion
+
+    shared, clock = _Counted(), HandClock()
+    kept = KeptVersion(shared, ttl=0.5, monotonic=clock)
+    shared.known = False  # Redis away: nothing may be kept on its word
+    assert [await kept.current(), await kept.current()] == [None, None]
+    assert shared.reads == 2
+    shared.known = True
+    every = KeptVersion(shared, ttl=0, monotonic=clock)
+    assert [await every.current(), await every.current()] == [0, 0]
+    assert shared.reads == 4

@@ -98,6 +98,10 @@ class MemoryCartCache:
         self.touched.add(cart_id)
         return True
 
+    async def get_touching(self, cart_id: str) -> tuple[Cart | None, bool]:
+        cart = await self.get(cart_id)
+        return cart, cart is not None and await self.first_touch_today(cart_id)
+
     async def forget(self, cart_id: str) -> None:
         self.entries.pop(cart_id, None)
         self.remaining.pop(cart_id, None)

@@ -93,8 +93,8 @@ class MemoryOrders(_Versioned):
     async def all(self) -> list[Order]:
         return [copy.deepcopy(o) for o in self._rows.values()]
 
-    async def count_for_customer(self, customer_id: str) -> int:
-        return sum(1 for o in self._rows.values() if o.customer_id == customer_id)
+    async def has_orders(self, customer_id: str) -> bool:
+        return any(o.customer_id == customer_id for o in self._rows.values())
 
     async def unpaid(
         self, *, provider: str, email: str | None, customer_id: str | None, guest_id: str | None,

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import delete, func, or_, select, tuple_, update
+from sqlalchemy import delete, exists, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -157,10 +157,9 @@ class PostgresOrders:
         rows = (await self._conn.execute(select(_o.c.data).order_by(_o.c.placed_at))).all()
         return [self._load(row) for row in rows]
 
-    async def count_for_customer(self, customer_id: str) -> int:
-        return int(await self._conn.scalar(
-            select(func.count()).select_from(_o).where(_o.c.customer_id == customer_id)
-        ) or 0)
+    async def has_orders(self, customer_id: str) -> bool:
+        # EXISTS stops at the first index entry: a cart read costs the same for a customer of 1,000 orders.
+        return bool(await self._conn.scalar(select(exists().where(_o.c.customer_id == customer_id))))
 
     async def unpaid(
         self, *, provider: str, email: str | None, customer_id: str | None, guest_id: str | None,

@@ -38,6 +38,15 @@ if found[1] then redis.call('EXPIRE', KEYS[1], found[2]) end
 return found[1]
 """
 
+# _GET, and for a cart found the once-a-day touch mark (SET NX): {data, 1 if first touch today}.
+_GET_TOUCHING = """
+local found = redis.call('HMGET', KEYS[1], 'data', 'ttl')
+if not found[1] then return {false, 0} end
+redis.call('EXPIRE', KEYS[1], found[2])
+local first = redis.call('SET', KEYS[2], 1, 'EX', 86400, 'NX')
+return {found[1], first and 1 or 0}
+"""
+
 
 class RedisCartCache:
     def __init__(self, redis: Redis, *, prefix: str = "emporium:cart:") -> None:
@@ -45,6 +54,7 @@ class RedisCartCache:
         self._prefix = prefix
         self._put = redis.register_script(_PUT)
         self._get = redis.register_script(_GET)
+        self._get_touching = redis.register_script(_GET_TOUCHING)
 
     def _key(self, cart_id: str) -> str:
         return f"{self._prefix}{cart_id}"
@@ -68,7 +78,14 @@ class RedisCartCache:
         return raw.decode() if isinstance(raw, bytes) else raw
 
     async def first_touch_today(self, cart_id: str) -> bool:
-        return bool(await self._redis.set(f"{self._prefix}touched:{cart_id}", 1, ex=86_400, nx=True))
+        return bool(await self._redis.set(self._touched_key(cart_id), 1, ex=86_400, nx=True))
+
+    async def get_touching(self, cart_id: str) -> tuple[Cart | None, bool]:
+        raw, first = await self._get_touching(keys=[self._key(cart_id), self._touched_key(cart_id)])
+        return (cart_from_builtins(json.loads(raw)) if raw else None), bool(first)
+
+    def _touched_key(self, cart_id: str) -> str:
+        return f"{self._prefix}touched:{cart_id}"
 
     async def forget(self, cart_id: str) -> None:
         await self._redis.delete(self._key(cart_id))

@@ -57,6 +57,11 @@ class CartCache(Protocol):
         """True once per cart per day: when the durable copy's expiry should be pushed back too."""
         ...
 
+    async def get_touching(self, cart_id: str) -> tuple[Cart | None, bool]:
+        """``get`` and, for a cart found, ``first_touch_today`` — in one round trip where the cache can
+        (every storefront request reads its cart)."""
+        ...
+
     async def put(self, cart: Cart, *, ttl_seconds: int) -> None:
         """Cache ``cart`` unless a newer version is already cached."""
         ...

@@ -38,8 +38,8 @@ class LayeredCartStore:
 
     async def _cached(self, cart_id: str) -> Cart | None:
         try:
-            cart = await self._cache.get(cart_id)
-            if cart is not None and await self._cache.first_touch_today(cart_id):
+            cart, first_today = await self._cache.get_touching(cart_id)
+            if cart is not None and first_today:
                 now = self._clock.now()
                 await self._durable.touch(cart_id, expires_at=now + timedelta(seconds=self.ttl_of(cart)))
             return cart

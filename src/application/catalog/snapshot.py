@@ -37,6 +37,33 @@ class CatalogVersion(Protocol):
     async def bump(self) -> None: ...
 
 
+class KeptVersion:
+    """The shared catalog version as this process last read it, read again at most every ``ttl``
+    seconds (every lookup of every request would otherwise cost a Redis round trip). A bump made by
+    this process forgets it at once: a change is seen at once where it was made, within ``ttl``
+    everywhere else. An unknown version (Redis away) is never kept. ``ttl`` 0: read on every call."""
+
+    def __init__(self, version: CatalogVersion, *, ttl: float,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._version = version
+        self._ttl = ttl
+        self._monotonic = monotonic
+        self._kept: tuple[int, float] | None = None  # (version, read again after)
+
+    async def current(self) -> int | None:
+        kept = self._kept
+        if kept is not None and self._monotonic() < kept[1]:
+            return kept[0]
+        version = await self._version.current()
+        self._kept = (version, self._monotonic() + self._ttl) if version is not None and self._ttl > 0 else None
+        return version
+
+    async def bump(self) -> None:
+        self._kept = None
+        await self._version.bump()
+        self._kept = None  # a read that raced the bump kept the old version: forget it too
+
+
 @dataclass(frozen=True, slots=True)
 class CatalogSlice:
     """The products selling some SKUs, and every price list holding their prices."""

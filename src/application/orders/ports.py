@@ -24,7 +24,9 @@ class OrderRepository(Protocol):
 
     async def save(self, order: Order) -> None: ...
 
-    async def count_for_customer(self, customer_id: str) -> int: ...
+    async def has_orders(self, customer_id: str) -> bool:
+        """Whether the customer has placed any order (one index probe, however many they placed)."""
+        ...
 
     async def all(self) -> list[Order]:
         """Every order (rebuilds of the read models)."""

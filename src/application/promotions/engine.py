@@ -88,7 +88,7 @@ class StoredPromotions:
                         groups = frozenset(customer.groups)
                     except NotFound:  # an unknown customer simply has no groups
                         groups = frozenset()
-                    first_order = not await tx.orders.count_for_customer(request.customer_id)
+                    first_order = not await tx.orders.has_orders(request.customer_id)
                     used = await tx.promotions.customer_usage([p.id for p, _, _ in live],
                                                               f"customer:{request.customer_id}")
         if self._catalog is not None:  # the products the cart's lines sell, as the cart was priced with them

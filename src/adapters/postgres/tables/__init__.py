@@ -20,6 +20,8 @@ from adapters.postgres.tables.catalog import (
     products,
     read_categories,
     read_collections,
+    read_listing_currencies,
+    read_product_listing,
     read_products,
 )
 from adapters.postgres.tables.checkout import checkouts
@@ -82,7 +84,9 @@ __all__ = [
     "read_categories",
     "read_collections",
     "read_daily_sales",
+    "read_listing_currencies",
     "read_order_summaries",
+    "read_product_listing",
     "read_products",
     "reservation_lines",
     "reservations",

@@ -79,6 +79,25 @@ read_products = Table(
     schema="read",
 )
 
+# The listing's sort keys and memberships (migration 0021): one row per active product, scope ('' or a
+# category id) and currency ('' or one of ``read.listing_currencies``); the catalog projection writes them.
+read_product_listing = Table(
+    "product_listing", metadata,
+    Column("scope", Text, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("product_id", String(64), nullable=False),
+    Column("price", BigInteger, nullable=False),
+    Column("name_key", Text, nullable=False),
+    PrimaryKeyConstraint("scope", "currency", "product_id"),
+    schema="read",
+)
+
+read_listing_currencies = Table(
+    "listing_currencies", metadata,
+    Column("currency", String(3), primary_key=True),
+    schema="read",
+)
+
 categories = Table(
     "categories", metadata,
     Column("id", String(64), primary_key=True),
