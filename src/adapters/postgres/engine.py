@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+from psycopg.types.json import set_json_loads
 from sqlalchemy import event, exc
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
@@ -59,6 +60,9 @@ def make_engine(
         json_deserializer=msgspec.json.decode,
     )
     event.listen(engine.sync_engine, "handle_error", _lost_connection)
+    # JSONB read by hand-written statements (the checkout, the cart, the pipeline's queries) comes
+    # back through psycopg's own loader: msgspec's too, instead of the json module's.
+    set_json_loads(msgspec.json.decode)
     return engine
 
 

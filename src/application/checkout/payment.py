@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import asdict, replace
 from typing import Any
@@ -22,9 +23,11 @@ from application.checkout.common import (
     view,
 )
 from application.checkout.errors import CartHasIssues, UnknownPaymentProvider
-from application.checkout.ports import ShippingRates, Taxable, TaxCalculator
+from application.checkout.ports import CheckoutUnitOfWork, ShippingRates, Taxable, TaxCalculator
 from application.checkout.read_models import CheckoutView
-from application.inventory.commands import ReserveStock
+from application.inventory.api import reserve
+from application.inventory.batching import ReservationBatcher
+from application.inventory.ports import StockGate
 from application.inventory.queries import StockStatuses
 from application.messaging.registry import Dispatch, handler
 from application.payments.pay_later import PAY_LATER, PayLater, check_pay_later
@@ -44,7 +47,8 @@ async def start_payment(
     promotions: PromotionEngine,
     channels: Channels,
     shipping: ShippingRates, tax: TaxCalculator, gateways: Mapping[str, PaymentGateway], clock: Clock,
-    dispatch: Dispatch, reservation_ttl: int, pay_later: PayLater, limiter: RateLimiter,
+    dispatch: Dispatch, reservation_ttl: int, pay_later: PayLater, limiter: RateLimiter, gate: StockGate,
+    batcher: ReservationBatcher,
 ) -> CheckoutView:
     """Price the cart for the address, freeze it, and hold the stock. Nothing is charged yet."""
     if command.provider not in gateways:
@@ -84,25 +88,28 @@ async def start_payment(
     for line in priced.lines:
         for sku, per_unit in components.get(line.sku, [(line.sku, 1)]):
             holds.append((sku, per_unit * line.quantity))
-    # One hold per payment attempt; the previous one is released only once this attempt is saved
-    # (a concurrent place or a second start_payment that wins keeps its hold intact).
-    reservation_id = await dispatch(ReserveStock(reference=f"{checkout.id}:{checkout.version}", lines=holds,
-                                                 ttl_seconds=reservation_ttl))
-    try:
-        async with uow() as tx:
-            current = checkout
-            tx.checkouts.track(current)  # priced as loaded above: a save since makes this one conflict
-            previous = current.reservation_id
-            current.begin_payment(provider=command.provider, snapshot=snapshot, reservation_id=reservation_id,
-                                  now=now)
-            await tx.checkouts.save(current)
-            await tx.commit()
-    except BaseException:
-        await release_hold(dispatch, reservation_id)  # nobody will pay for this hold
-        raise
+    # One hold per payment attempt, written in one transaction with the checkout that pays with it:
+    # the hold and the payment step commit together or not at all. The previous hold is released once
+    # this attempt is saved (a concurrent place or a second start_payment that wins keeps its own).
+    fresh = [copy.deepcopy(checkout)]  # the stock locks are held while ``record`` runs: no copy made there
+    paying: list[Checkout] = []
+
+    async def record(tx: CheckoutUnitOfWork, reservation_id: str) -> None:
+        current = fresh.pop() if fresh else copy.deepcopy(checkout)  # a group retried one by one: again
+        tx.checkouts.track(current)  # priced as loaded above: a save since makes this one conflict
+        current.begin_payment(provider=command.provider, snapshot=snapshot, reservation_id=reservation_id,
+                              now=now)
+        await tx.checkouts.save(current)
+        paying[:] = [current]
+
+    previous = checkout.reservation_id
+    reservation_id = await reserve(
+        f"{checkout.id}:{checkout.version}", holds, gate=gate, batcher=batcher, uow=uow,
+        reservation_ttl=reservation_ttl, then=record,
+    )
     if previous and previous != reservation_id:
         await release_hold(dispatch, previous)  # paying again after a change: the old hold goes back
-    return view(current)
+    return view(paying[0])
 
 
 async def _snapshot(priced: CartView, cart_version: int, shipping_amount: int, method_id: str,

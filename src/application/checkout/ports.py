@@ -6,6 +6,7 @@ from typing import Protocol
 from application.catalog.ports import ProductReads
 from application.customers.ports import CustomerRepository
 from application.giftcards.ports import GiftCardRepository
+from application.inventory.ports import InventoryUnitOfWork
 from application.orders.ports import OrderRepository
 from application.promotions.ports import PromotionRepository
 from domain.checkout.checkout import Checkout
@@ -32,9 +33,10 @@ class CheckoutRepository(Protocol):
         ...
 
 
-class CheckoutUnitOfWork(ProductReads, Protocol):
+class CheckoutUnitOfWork(ProductReads, InventoryUnitOfWork, Protocol):
     """What checkout uses: its own checkouts, the orders it places, the products it holds stock
-    for, the customer's e-mail, and the promotion uses and gift-card money it takes with the order."""
+    for and the stock it holds (a payment's hold is written with the checkout, in one transaction),
+    the customer's e-mail, and the promotion uses and gift-card money it takes with the order."""
 
     checkouts: CheckoutRepository
     orders: OrderRepository

@@ -15,9 +15,10 @@ who arrived meanwhile.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from application.inventory.ports import InventoryUnitOfWork, StockKey
 from application.messaging.grouping import Grouped
@@ -29,6 +30,11 @@ from domain.shared.errors import Conflict, DomainError
 
 # How a reservation is closed: the domain call on it and its locked stock rows; True if it did it.
 Close = Callable[[Reservation, dict[StockKey, StockItem]], bool]
+# What the caller writes with its new reservation, in the group's transaction: it gets the unit of
+# work (the composition's, every repository on it) and the reservation's id. It runs under the stock
+# locks, so it only stages writes (no reads, no waiting); a domain error it raises refuses that
+# request alone (the group is rolled back and its requests run one by one — so it may run twice).
+Then = Callable[[Any, str], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +48,7 @@ class _Request:
     reference: str
     requested: dict[str, int]
     ttl: timedelta
+    then: Then | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,9 +88,12 @@ class ReservationBatcher:
         """How many closing groups went to PostgreSQL."""
         return self._closings.groups
 
-    async def reserve(self, reference: str, requested: dict[str, int], ttl: timedelta) -> str:
-        """The new reservation's id, or the domain error this request alone ran into."""
-        return await self._groups.submit(_Request(reference, requested, ttl))
+    async def reserve(
+        self, reference: str, requested: dict[str, int], ttl: timedelta, *, then: Then | None = None
+    ) -> str:
+        """The new reservation's id, or the domain error this request alone ran into. ``then``: what
+        the caller writes with it, committed in the same transaction (or not at all)."""
+        return await self._groups.submit(_Request(reference, requested, ttl, then))
 
     async def _transaction(self, batch: list[_Request]) -> list[str | BaseException]:
         skus = sorted({sku for request in batch for sku in request.requested})
@@ -109,6 +119,9 @@ class ReservationBatcher:
                 placed.append(reservation)
                 outcomes.append(reservation.id)
             if placed:
+                for request, outcome in zip(batch, outcomes, strict=True):
+                    if request.then is not None and isinstance(outcome, str):
+                        await request.then(tx, outcome)
                 await tx.stock.save(item for items in stock.values() for item in items)
                 await tx.reservations.add_many(placed)
                 await tx.commit()

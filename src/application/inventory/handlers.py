@@ -7,6 +7,8 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 
+from application.inventory.api import refill_gate as _refill_gate
+from application.inventory.api import reserve
 from application.inventory.batching import Close, ReservationBatcher
 from application.inventory.commands import (
     AddLocation,
@@ -26,7 +28,7 @@ from application.inventory.ports import InventoryUnitOfWork, StockGate
 from application.messaging.registry import handler
 from application.ports.clock import Clock, IdGenerator
 from domain.inventory.audit import ReconciliationRun
-from domain.inventory.errors import InventoryError, OutOfStock
+from domain.inventory.errors import InventoryError
 from domain.inventory.reservation import Reservation, ReservationStatus, SkuPolicy
 from domain.inventory.stock import Location, StockChanged, StockItem
 
@@ -60,20 +62,6 @@ async def set_sku_policy(cmd: SetSkuPolicy, *, uow: Uow, gate: StockGate) -> Non
         await tx.availability_view.refresh(cmd.sku)
         await tx.commit()
     await _refill_gate(uow, gate, [cmd.sku])
-
-
-async def _refill_gate(uow: Uow, gate: StockGate, skus: list[str], *, only_missing: bool = False) -> None:
-    # After the commit and fallible: a failure leaves a stale counter, which PostgreSQL
-    # still overrules and the minute job corrects.
-    try:
-        async with uow() as tx:
-            available: dict[str, int | None] = dict(await tx.stock.available(skus))
-            for sku, policy in (await tx.stock.policies(skus)).items():
-                if not policy.track_inventory or policy.allow_backorder:
-                    available[sku] = None  # never gated: PostgreSQL decides alone
-        await gate.refill(available, only_missing=only_missing)
-    except Exception:
-        logger.warning("stock gate refill failed for %s", skus, exc_info=True)
 
 
 @handler
@@ -120,29 +108,8 @@ async def transfer_stock(cmd: TransferStock, *, uow: Uow, gate: StockGate, clock
 async def reserve_stock(
     cmd: ReserveStock, *, gate: StockGate, batcher: ReservationBatcher, uow: Uow, reservation_ttl: int
 ) -> str:
-    requested: dict[str, int] = {}
-    for sku, quantity in cmd.lines:
-        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
-            raise InventoryError(f"quantity for {sku} must be a positive whole number")
-        requested[sku] = requested.get(sku, 0) + quantity
-    if not requested:
-        raise InventoryError("a reservation needs at least one line")
-
-    answer = await gate.try_take(requested)
-    if answer.sold_out:
-        raise OutOfStock(answer.sold_out)  # answered by the gate: PostgreSQL never saw this buyer
-    try:
-        reservation_id = await batcher.reserve(
-            cmd.reference, requested, timedelta(seconds=cmd.ttl_seconds or reservation_ttl)
-        )
-    except BaseException as error:
-        await gate.give_back(answer.taken)
-        if isinstance(error, OutOfStock):
-            await _refill_gate(uow, gate, error.skus)  # the gate was optimistic: correct it
-        raise
-    if answer.unknown:
-        await _refill_gate(uow, gate, answer.unknown, only_missing=True)
-    return reservation_id
+    return await reserve(cmd.reference, cmd.lines, ttl_seconds=cmd.ttl_seconds, gate=gate, batcher=batcher, uow=uow,
+                         reservation_ttl=reservation_ttl)
 
 
 @handler
