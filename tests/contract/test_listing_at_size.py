@@ -140,3 +140,44 @@ async def test_the_order_lists_read_their_index_in_order_at_size(seeded) -> None
         OrderFilter(cursor=mine.next_cursor),
     ):
         assert_reads_an_index_in_order(await orders(engine, query), "order_summaries")
+
+
+async def test_a_buyers_unpaid_orders_are_found_by_index_among_thousands_pending(seeded) -> None:
+    """Every pay-later payment counts its buyer's unpaid orders: during a pay-later sale thousands are
+    pending, and the count must read the buyer's own rows, not every pending order."""
+    from adapters.postgres.orders import PostgresOrders
+    from adapters.postgres.pipeline import Pipeline
+
+    engine, unique = seeded
+    async with engine.begin() as conn:
+        await conn.execute(text("""
+            INSERT INTO orders (id, number, checkout_id, customer_id, email, status, currency, total,
+                                payment_provider, payment_references, placed_at, version, data)
+            SELECT :u || '-o' || n, :u || '-o' || n, :u || '-c' || n,
+                   CASE WHEN n % 3 = 0 THEN :u || '-cust-' || n END, 'buyer-' || n || '@example.com',
+                   CASE WHEN n % 10 = 0 THEN 'paid' ELSE 'pending' END, 'EUR', 1000, 'manual', '[]'::jsonb,
+                   now() - n * interval '1 second', 1, jsonb_build_object('guest_id', :u || '-g' || n)
+            FROM generate_series(0, :total - 1) AS n
+        """), {"u": unique, "total": 4000})
+    try:
+        async with engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text("ANALYZE orders"))
+
+        async def unpaid(conn: AsyncConnection) -> Any:  # a new buyer's: nothing unpaid yet (the usual case)
+            return await PostgresOrders(conn, [], Pipeline(conn)).unpaid(  # type: ignore[arg-type]
+                provider="manual", email="new@example.com", customer_id=f"{unique}-new", guest_id=f"{unique}-g-new")
+
+        async with engine.connect() as conn:
+            assert await unpaid(conn) == []
+            pending = (await conn.execute(text(
+                "SELECT count(*) FROM orders WHERE status = 'pending' AND id LIKE :u"), {"u": f"{unique}-o%"})).scalar()
+        assert pending == 3600
+        every = nodes(await plan_of(engine, unpaid))
+        shown = [(n["Node Type"], n.get("Relation Name"), n.get("Index Name")) for n in every]
+        assert not [n for n in every if n["Node Type"] == "Seq Scan"], shown
+        used = {n.get("Index Name") for n in every if n.get("Index Name")}
+        assert used == {"ix_orders_pending_email", "ix_orders_pending_customer", "ix_orders_pending_guest"}, shown
+    finally:  # stand-ins, not orders: no other test of the shared database may meet them
+        async with engine.begin() as conn:
+            await conn.execute(text("DELETE FROM orders WHERE id LIKE :u"), {"u": f"{unique}-o%"})

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import delete, exists, or_, select, tuple_, update
+from sqlalchemy import delete, exists, literal_column, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -167,8 +167,8 @@ class PostgresOrders:
         whose = [_o.c.email == email] if email else []
         if customer_id:
             whose.append(_o.c.customer_id == customer_id)
-        if guest_id:
-            whose.append(_o.c.data["guest_id"].astext == guest_id)
+        if guest_id:  # the key written out: the partial index on (data ->> 'guest_id') matches it (0022)
+            whose.append(literal_column("orders.data ->> 'guest_id'") == guest_id)
         if not whose:
             return []
         rows = (await self._conn.execute(
