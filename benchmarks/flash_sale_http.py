@@ -234,21 +234,6 @@ def _start_stack(database_url: str, workers: int, run: str) -> list[subprocess.P
     ]
 
 
-def _forget_redis_keys(prefix: str) -> None:
-    """The run's carts, sessions, idempotency keys, gate counters and catalog version: gone with it."""
-    import redis
-
-    from entrypoints.settings import get_settings
-
-    client = redis.Redis.from_url(get_settings().redis_url)
-    try:
-        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
-        for start in range(0, len(keys), 1000):
-            client.delete(*keys[start : start + 1000])
-    finally:
-        client.close()
-
-
 def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
     for process in processes:
         with contextlib.suppress(ProcessLookupError):
@@ -386,7 +371,9 @@ def run_sale(
         audit = _audit(dsn, flash, units, told_yes)
     finally:
         _stop(stack)
-        _forget_redis_keys(f"bench:{run}:")
+        from benchmarks.wiring import forget_redis_keys
+
+        forget_redis_keys(f"bench:{run}:")
     return _figures(
         workers, units, buyers, concurrency, generators, wall, parts, outcomes, uncontended, audit, server_cpu
     )

@@ -306,7 +306,9 @@ def main(argv: list[str] | None = None) -> int:
             timed, counts = _phase(shop, args.port, args.database, args.requests)
             rows.append((products, orders, timed, counts))
     finally:
-        _forget_redis_keys(f"bench-growth:{run}:")
+        from benchmarks.wiring import forget_redis_keys
+
+        forget_redis_keys(f"bench-growth:{run}:")
     _print(rows, args.requests)
     return 0
 
@@ -320,20 +322,6 @@ async def _grow(shop: Shop, products: int, orders: int) -> None:
     await shop.grow_catalog(products)
     await shop.grow_orders(orders)
     await shop.engine.dispose()
-
-
-def _forget_redis_keys(prefix: str) -> None:
-    import redis
-
-    from entrypoints.settings import get_settings
-
-    client = redis.Redis.from_url(get_settings().redis_url)
-    try:
-        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
-        for start in range(0, len(keys), 1000):
-            client.delete(*keys[start : start + 1000])
-    finally:
-        client.close()
 
 
 def _print(rows: list[tuple[int, int, dict[str, tuple[float, float]], dict[str, float] | str]], requests: int) -> None:
