@@ -132,6 +132,25 @@ class PromotionStoreContract:
         assert (usage.redemptions, usage.spent) == (1, {"EUR": 1000})
 
 
+    async def test_a_revised_promotion_is_live_as_revised_at_the_next_read(self, store, unique) -> None:
+        """Live promotions may be kept parsed between reads (the PostgreSQL store does, by their stored
+        text): a new published version must still be what the next read gives."""
+        promotion_id = await published(store, unique)
+        async with store.uow()() as tx:
+            [before] = [p for p, _, _ in await tx.promotions.live(NOW) if p.id == promotion_id]
+            promotion, limits = await tx.promotions.get(promotion_id)
+            promotion.edit(PromotionTerms(name="Twenty off", rule=parse(
+                "when quantity(all) >= 1 then 20.00 EUR off order")), now=NOW)
+            promotion.publish(now=NOW)
+            await tx.promotions.save(promotion, limits)
+            await tx.commit()
+        async with store.uow()() as tx:
+            [after] = [p for p, _, _ in await tx.promotions.live(NOW) if p.id == promotion_id]
+        assert render_rule(before) == "when quantity(all) >= 1 then 10.00 EUR off order"
+        assert render_rule(after) == "when quantity(all) >= 1 then 20.00 EUR off order"
+        assert after.published.number == 2
+
+
 class TestMemoryPromotionStore(PromotionStoreContract):
     @pytest.fixture
     def store(self) -> MemoryHarness:
@@ -144,3 +163,11 @@ class TestPostgresPromotionStore(PromotionStoreContract):
         engine = make_engine(database_url, pool_size=40, max_overflow=0, pool_timeout=60)
         yield PostgresHarness(engine)
         await engine.dispose()
+
+    async def test_an_unchanged_live_promotion_is_parsed_once_per_process(self, store, unique) -> None:
+        promotion_id = await published(store, unique)
+        reads = []
+        for _ in range(2):
+            async with store.uow()() as tx:
+                reads.append([p for p, _, _ in await tx.promotions.live(NOW) if p.id == promotion_id])
+        assert reads[0][0] is reads[1][0]  # the same parsed promotion: its rule text was not parsed again
