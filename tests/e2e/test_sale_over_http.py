@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 from benchmarks import flash_sale_http as sale
-from benchmarks.buyer import Buyer, source_address
+from benchmarks.buyer import BERLIN, Buyer, source_address
 from sqlalchemy.engine import make_url
 
 from adapters.postgres.migrate import ensure_database, upgrade
@@ -66,7 +66,8 @@ def shop(database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFac
     # counted then do not depend on how fast a busy machine walks the buyer from step to step.
     env = service_env(own, redis_url, f"sale-{run}", EMPORIUM_PORT=str(port),
                       EMPORIUM_REDIS_KEY_PREFIX=f"test:{run}:", EMPORIUM_LOG_LEVEL="WARNING",
-                      EMPORIUM_STOCK_STATUS_TTL_SECONDS="600", EMPORIUM_LIVE_PROMOTIONS_TTL_SECONDS="600")
+                      EMPORIUM_STOCK_STATUS_TTL_SECONDS="600", EMPORIUM_LIVE_PROMOTIONS_TTL_SECONDS="600",
+                      EMPORIUM_PAY_LATER_MAX_OPEN_UNITS=str(LINES))  # a cart of LINES units may pay later
     with StatementLog(dsn, make_url(own).database or "") as log:
         procs = [start([sys.executable, "-m", "entrypoints.cli", "serve", "--workers", "2"], env, logs / "api.log"),
                  worker_process(env, logs / "worker.log"), relay_process(env, logs / "relay.log")]
@@ -154,3 +155,62 @@ def test_a_sold_out_cart_add_reaches_no_database(shop: Shop) -> None:
         assert refused["sold_out_at"] == "add", refused
         seen = shop.log.since(offset, "emporium-api")
         assert seen.count == 0, seen.summary()
+
+
+LINES = 20
+
+
+async def _seed_lines(shop: Shop, skus: list[str]) -> None:
+    from benchmarks.wiring import bench_bus
+
+    from adapters.postgres.engine import make_engine
+    from adapters.redis.client import make_redis
+    from application.catalog.commands import CreateProduct
+    from application.inventory import commands as c
+    from entrypoints.settings import get_settings
+
+    engine, redis = make_engine(shop.url, pool_size=2), make_redis(get_settings().redis_url)
+    bus = bench_bus(engine, redis=redis)
+    for sku in skus:
+        await bus.handle(CreateProduct(name=f"Line {sku}", sku=sku, price_amount=1000, currency="EUR"))
+        await bus.handle(c.ReceiveStock(sku=sku, location_id=f"warehouse-{shop.run}", quantity=10, actor="test"))
+    await redis.aclose()
+    await engine.dispose()
+
+
+def test_a_cart_read_and_a_payment_send_as_many_statements_for_20_lines_as_for_1(shop: Shop) -> None:
+    """Flat in the number of lines: every per-line read (products, prices, stock, bundles, weights) is
+    one batch, whatever the cart holds (#26). Counted at PostgreSQL, the leaner of two reads each."""
+    skus = [f"LINE{n:02d}-{shop.run}" for n in range(LINES)]
+    asyncio.run(_seed_lines(shop, skus))
+    sale._wait_caught_up(shop.dsn, tuple(skus), timeout=GENEROUS)
+
+    async def flow(number: int, lines: int) -> tuple[int, int]:
+        buyer = Buyer(number, shop.host, shop.port, source_address(number), f"{shop.run}l{lines}")
+        for sku in skus[:lines]:
+            added = await buyer.call(f"add-{sku}", "POST", "/store/cart/lines", {"sku": sku, "quantity": 1})
+            assert added.status == 201, added.body
+        checkout = (await buyer.call("checkout", "POST", "/store/checkout")).json()["id"]
+        base = f"/store/checkout/{checkout}"
+        await buyer.call("contact", "PUT", f"{base}/contact", {"email": f"lines-{number}@example.com"})
+        await buyer.call("address", "PUT", f"{base}/address", {"shipping": BERLIN})
+        await buyer.call("shipping", "PUT", f"{base}/shipping", {"method_id": shop.method})
+        reads = []
+        for _ in range(2):
+            offset = shop.log.mark()
+            cart = await buyer.call("cart", "GET", "/store/cart")
+            reads.append(shop.log.since(offset, "emporium-api").count)
+            assert cart.status == 200
+            assert len(cart.json()["lines"]) == lines
+        offset = shop.log.mark()
+        paid = await buyer.call("payment", "POST", f"{base}/payment", {"provider": sale.PROVIDER})
+        assert paid.status == 200, paid.body
+        payment = shop.log.since(offset, "emporium-api")
+        await buyer.connection.close()
+        return min(reads), payment.count
+
+    one = [asyncio.run(flow(700_000 + n, 1)) for n in range(2)]
+    many = [asyncio.run(flow(700_100 + n, LINES)) for n in range(2)]
+    print(f"statements (cart read, payment) for 1 line: {one}; for {LINES} lines: {many}")
+    assert min(c for c, _ in many) == min(c for c, _ in one)
+    assert min(p for _, p in many) == min(p for _, p in one)
