@@ -119,6 +119,7 @@ class Outcome:
     retries: int = 0
     retried: dict[str, int] = field(default_factory=dict)  # why: "dropped", "503 overloaded", …
     steps: list[tuple[str, float]] = field(default_factory=list)  # (step, seconds)
+    server_ms: float = 0.0  # the server's own time over the answers taken (their Server-Timing)
 
 
 class Buyer:
@@ -173,6 +174,7 @@ class Buyer:
                 self._retried(f"{answer.status} {answer.problem_type}")
                 continue
             self.outcome.steps.append((step, time.perf_counter() - started))
+            self.outcome.server_ms += server_time(answer)
             return answer
         raise Dropped(f"{step}: no answer after {TRIES} tries")
 
@@ -228,6 +230,16 @@ class Buyer:
         else:
             self.outcome.error = f"{step}: {answer.status} {answer.problem_type or answer.body[:80]!r}"
         return False
+
+
+def server_time(answer: Answer) -> float:
+    """Milliseconds the server says it spent (``Server-Timing: app;dur=…``), 0 without the header."""
+    for name, value in answer.headers:
+        if name == "server-timing":
+            for part in value.split(";"):
+                if part.strip().startswith("dur="):
+                    return float(part.strip()[4:])
+    return 0.0
 
 
 def source_address(number: int) -> str:

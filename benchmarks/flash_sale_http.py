@@ -415,6 +415,7 @@ def _figures(
         if o["sold_out_at"]:
             sold_out_at[o["sold_out_at"]] = sold_out_at.get(o["sold_out_at"], 0) + 1
     solo_flows = [sum(seconds for _, seconds in o["steps"]) for o in uncontended if o["order_id"]]
+    solo_server = [o["server_ms"] for o in uncontended if o["order_id"]]
     generator_cpu = sum(p["cpu_seconds"] for p in parts)
     cores = os.cpu_count() or 1
     return {
@@ -437,6 +438,7 @@ def _figures(
         "retried": {why: sum(o["retried"].get(why, 0) for o in outcomes)
                     for why in sorted({w for o in outcomes for w in o["retried"]})},
         "uncontended_flow_ms": statistics.median(solo_flows) * 1000 if solo_flows else None,
+        "uncontended_server_ms": statistics.median(solo_server) if solo_server else None,
         "generator_cpu_share": generator_cpu / (wall * cores),
         "server_cpu_share": server_cpu / (wall * cores),
         **audit,
@@ -457,7 +459,8 @@ def _print(f: dict[str, Any]) -> None:
         ),
         (
             "uncontended buyer, 7 requests",
-            "n/a" if f["uncontended_flow_ms"] is None else f"{f['uncontended_flow_ms']:.1f} ms (client-side, loopback)",
+            "n/a" if f["uncontended_flow_ms"] is None else f"{f['uncontended_flow_ms']:.1f} ms client-side (loopback), "
+            f"{f['uncontended_server_ms']:.1f} ms server time (Server-Timing)",
         ),
         ("sold-out answers, by step", json.dumps(f["sold_out_answers"])),
         ("errors", json.dumps(f["errors"]) if f["errors"] else "0"),

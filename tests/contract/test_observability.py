@@ -40,6 +40,16 @@ def test_metrics_expose_the_operational_series(client) -> None:
         assert name in text
 
 
+def test_every_answer_says_how_long_the_server_took_and_the_bench_reads_it(client) -> None:
+    from benchmarks.buyer import Answer, server_time
+
+    response = client.get("/health/live")
+    timing = response.headers["server-timing"]
+    assert re.fullmatch(r"app;dur=\d+\.\d{2}", timing), timing
+    assert server_time(Answer(200, [("server-timing", timing)], b"")) == float(timing.split("=")[1]) >= 0
+    assert server_time(Answer(200, [], b"")) == 0.0
+
+
 async def test_request_counters_and_outbox_backlog_move_with_traffic(client, engine, unique) -> None:
     series = 'emporium_http_requests_total{method="GET",route="/store/products/{slug}",status="404"}'
     before = client.get("/metrics", headers=SCRAPE).text

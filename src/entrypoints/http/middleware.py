@@ -34,6 +34,9 @@ def observe_middleware(app: ASGIApp) -> ASGIApp:
                 status = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
+                # The server's own time for this answer (standard Server-Timing: a browser's devtools and
+                # the HTTP bench read it), the network and the client's queue left out.
+                headers.append((b"server-timing", f"app;dur={(time.perf_counter() - started) * 1000:.2f}".encode()))
                 if not any(name.lower() == b"cache-control" for name, _ in headers):
                     # Personal or state-changing by default: only what opts in is cacheable.
                     headers.append((b"cache-control", b"private, no-store"))
