@@ -32,6 +32,7 @@ from sqlalchemy import Select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from application.ports.errors import Unavailable
 from domain.shared.errors import ConcurrencyConflict
 
 Params = Sequence[Any] | Mapping[str, Any]
@@ -181,9 +182,20 @@ def _statements(staged: list[Write]) -> list[tuple[str, Sequence[Any]]]:
     return statements
 
 
+# A connection lost (no SQLSTATE: the socket closed) or ended by the server (57P01 admin shutdown,
+# 57P02 crash shutdown, 57P03 cannot connect now) or any connection exception (class 08).
+_LOST = frozenset({"57P01", "57P02", "57P03"})
+
+
 def _refused(error: psycopg.Error) -> Exception:
     if error.sqlstate == CHANGED_SINCE_READ:
         return ConcurrencyConflict(error.diag.message_primary or "changed since it was read")
+    if isinstance(error, psycopg.OperationalError) and (
+        error.sqlstate is None or error.sqlstate in _LOST or error.sqlstate.startswith("08")
+    ):
+        # What the engine's handle_error does for SQLAlchemy's statements (adapters.postgres.engine):
+        # the database briefly out of reach is 503 + Retry-After, which a client retries with its key.
+        return Unavailable("the database connection was lost; retry", retry_after=1)
     return _as_sqlalchemy(error)
 
 
