@@ -31,6 +31,7 @@ from entrypoints.http.idempotency import idempotency_middleware
 from entrypoints.http.metrics import MetricsController, loop_lag_sampler
 from entrypoints.http.middleware import observe_middleware
 from entrypoints.http.openapi import document_problems
+from entrypoints.http.outages import OUTAGE_HANDLERS
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 from entrypoints.http.store.availability import StoreAvailabilityController
 from entrypoints.http.store.cart import StoreCartController
@@ -111,7 +112,7 @@ def create_app(container: Container | None = None, *, configure_logs: bool = Tru
         lifespan=[lifespan, loop_lag_sampler],
         dependencies=DEPENDENCIES,
         middleware=[observe_middleware, url_middleware, csrf_middleware, idempotency_middleware],
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers={**EXCEPTION_HANDLERS, **OUTAGE_HANDLERS},
         request_class=EdgeRequest,
         before_send=[security_headers],
         cors_config=cors(settings),

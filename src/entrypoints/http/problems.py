@@ -13,8 +13,6 @@ from typing import Any
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from application.analytics.errors import InvalidReportRange, TrackingRateLimited
 from application.carts.errors import (
@@ -249,17 +247,9 @@ def internal_error_handler(_: Request[Any, Any, Any], error: Exception) -> Respo
     return problem(500, "internal-error", "Internal server error")
 
 
-def redis_away_handler(request: Request[Any, Any, Any], error: Exception) -> Response[dict[str, Any]]:
-    """Redis out of reach (idempotency keys, sessions, the stock gate live there): the request is refused
-    as unavailable — 503 + Retry-After, retried by a client with the same key — never a 500."""
-    return error_handler(request, Unavailable(f"Redis is out of reach ({error}); retry", retry_after=1))
-
-
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     DomainError: error_handler,
     Unavailable: error_handler,
-    RedisConnectionError: redis_away_handler,
-    RedisTimeoutError: redis_away_handler,
     ValidationException: validation_handler,
     HTTPException: http_error_handler,
     UnknownCommand: internal_error_handler,
