@@ -29,7 +29,7 @@ def build_bus(
     *, cart_store: Any = None, promotions: Any = None, sessions: Any = None, hasher: Any = None,
     notifier: Any = None, limiter: Any = None, addresses: Any = None, channels: Channels | None = None,
     gateways: dict[str, Any] | None = None, shipping: Any = None, tax: Any = None, search_index: Any = None,
-    webhook_targets: Any = None, auth_limits: Any = None,
+    webhook_targets: Any = None, auth_limits: Any = None, pay_later: Any = None,
 ) -> MessageBus:
     return bootstrap(
         uow=uow, clock=clock, ids=ids, reservation_ttl=reservation_ttl, promotions=promotions,
@@ -47,5 +47,5 @@ def build_bus(
         tax=tax or RateTableTax(),
         search_index=search_index or MemorySearchIndex(),
         webhook_targets=webhook_targets or WebhookTargets(StaticResolver({})),  # names resolve to nothing
-        auth_limits=auth_limits,
+        auth_limits=auth_limits, pay_later=pay_later,
     )

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from application.carts import commands as cart
+from application.catalog import commands as o_catalog
 from application.catalog.commands import CreateProduct, PriceSpec, SetPrices, VariantSpec
 from application.checkout import commands as co
 from application.giftcards.handlers import GetGiftCard, IssueGiftCard
@@ -19,7 +20,7 @@ from application.payments import commands as pay
 from application.ports.payments import DisputeClosed, DisputeOpened, PaymentFailed, PaymentRequest, PaymentSucceeded
 from domain.carts.cart import Owner
 from domain.checkout.checkout import CartChanged
-from domain.giftcards.giftcard import InsufficientBalance
+from domain.giftcards.giftcard import GiftCardError, InsufficientBalance
 from domain.inventory.errors import OutOfStock
 from domain.inventory.reservation import BACKORDER
 from domain.orders.order import InvalidTransition, OrderStatus, RefundTooLarge
@@ -485,3 +486,432 @@ async def test_a_bundle_line_is_paid_for_by_holding_its_components(shop) -> None
     assert (line.stock, line.available) == ("in_stock", True)  # the kit SKU itself has no stock row
     await ready_to_pay(bus, GUEST)
     assert (await available(uow, "SHOE-1"), await available(uow, "SOCK-1")) == (8, 16)
+
+
+# -- what the checkout hands on: the options shown, the order placed, the payment asked for ----------------------
+
+
+async def test_shipping_options_show_each_methods_name_price_currency_and_delivery_time(shoes) -> None:
+    bus, *_ = shoes
+    checkout_id = await shop_and_checkout(bus, skus=(("SHOE-1", 1),))
+    options = await bus.handle(co.ShippingOptions(owner=GUEST, checkout_id=checkout_id))
+    assert [(o.id, o.name, o.amount, o.currency, o.days) for o in options] == [
+        ("eu-standard", "Standard", 0, "EUR", "2-4"), ("eu-express", "Express", 990, "EUR", "1-2"),
+    ]
+
+
+async def test_a_placed_order_carries_the_checkouts_shopper_lines_addresses_and_hold(shoes) -> None:
+    bus, uow, clock, *_ = shoes
+    checkout_id = await shop_and_checkout(bus)
+    await bus.handle(co.ChooseShipping(owner=GUEST, checkout_id=checkout_id, method_id="eu-standard"))
+    paying = await bus.handle(co.StartPayment(owner=GUEST, checkout_id=checkout_id, provider="stripe"))
+    placed = await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
+    order = await read_order(uow, placed.order_id)
+    [hold] = await reservations_in_flight(uow=uow)
+    assert order.number == f"EM-20260601-{placed.order_id.replace('-', '')[-12:].upper()}" == placed.number
+    assert (order.customer_id, order.guest_id, order.email, order.checkout_id) == (
+        None, GUEST.id, "ada@example.com", checkout_id
+    )
+    assert (order.timeline[0].actor, order.timeline[0].at) == (f"guest:{GUEST.id}", clock.now())
+    assert order.billing_address == order.shipping_address  # no billing address given: the shipping one
+    assert (order.shipping_address.line1, order.shipping_address.country) == (BERLIN.line1, "DE")
+    assert (order.payment_provider, order.shipping_method, order.reservation_id) == ("stripe", "eu-standard", hold.id)
+    [line] = order.lines
+    assert (line.sku, line.name, line.quantity, line.unit_price, line.total) == ("SHOE-1", "Shoe", 2, 5950, 11900)
+    assert line.product_id
+    assert line.id == paying.lines[0]["id"]
+
+
+async def test_a_customers_order_is_theirs_and_not_a_guests(shoes) -> None:
+    from application.customers.handlers import RegisterCustomer
+
+    bus, uow, *_ = shoes
+    registered = await bus.handle(RegisterCustomer(email="alice@example.com", password="correct horse 42",
+                                                   name="Alice"))
+    alice = Owner.customer(registered.id)
+    await bus.handle(cart.AddCartLine(owner=alice, sku="SHOE-1", quantity=1))
+    checkout_id, _ = await ready_to_pay(bus, alice, email="alice@example.com")
+    order = await read_order(uow, (await bus.handle(co.PlaceOrder(owner=alice, checkout_id=checkout_id))).order_id)
+    assert (order.customer_id, order.guest_id, order.timeline[0].actor) == (
+        registered.id, None, f"customer:{registered.id}"
+    )
+    assert order.payment_provider == "manual"
+
+
+async def test_the_provider_is_asked_for_what_is_due_keyed_by_the_order_and_the_payment_is_logged(shoes) -> None:
+    bus, uow, clock, card, _ = shoes
+    gift = await bus.handle(IssueGiftCard(amount=1000, currency="EUR", actor="staff:1"))
+    checkout_id = await shop_and_checkout(bus)
+    await bus.handle(co.ChooseShipping(owner=GUEST, checkout_id=checkout_id, method_id="eu-standard"))
+    await bus.handle(co.StartPayment(owner=GUEST, checkout_id=checkout_id, provider="stripe", gift_card=gift["code"]))
+    clock.advance(timedelta(minutes=1))
+    placed = await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
+    # The same request again is the same payment (the provider would refuse a different one under this key).
+    again = await card.create(PaymentRequest(
+        order_id=placed.order_id, amount=11900 - 1000, currency="EUR", idempotency_key=f"order-{placed.order_id}",
+        email="ada@example.com", description=f"Order {placed.number}",
+    ))
+    assert again.reference == placed.payment_reference
+    order = await read_order(uow, placed.order_id)
+    [started] = [e for e in order.timeline if e.action == "payment_started"]
+    assert (started.actor, started.at, started.detail) == ("system", clock.now(), f"stripe {placed.payment_reference}")
+
+
+async def test_a_gift_card_in_another_currency_or_with_nothing_left_is_refused_and_one_cent_pays_one_cent(
+    shoes,
+) -> None:
+    bus, *_ = shoes
+    dollars = await bus.handle(IssueGiftCard(amount=5000, currency="USD", actor="staff:1"))
+    spent = await bus.handle(IssueGiftCard(amount=5950, currency="EUR", actor="staff:1"))
+    cent = await bus.handle(IssueGiftCard(amount=1, currency="EUR", actor="staff:1"))
+    await bus.handle(cart.AddCartLine(owner=GUEST, sku="SHOE-1", quantity=1))
+    checkout_id, _ = await ready_to_pay(bus, GUEST, gift_card=spent["code"])
+    await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))  # the card pays all of it: none left
+    other = Owner.guest("guest-2")
+    await bus.handle(cart.AddCartLine(owner=other, sku="SHOE-1", quantity=1))
+    checkout_id = (await bus.handle(co.StartCheckout(owner=other))).id
+    await bus.handle(co.SetContact(owner=other, checkout_id=checkout_id, email="b@example.com"))
+    await bus.handle(co.SetAddress(owner=other, checkout_id=checkout_id, shipping=BERLIN))
+    await bus.handle(co.ChooseShipping(owner=other, checkout_id=checkout_id, method_id="eu-standard"))
+
+    async def pay_with(code: str):
+        return await bus.handle(co.StartPayment(owner=other, checkout_id=checkout_id, provider="stripe",
+                                                gift_card=code))
+
+    with pytest.raises(GiftCardError, match=r"^this gift card is in USD, the order in EUR$"):
+        await pay_with(dollars["code"])
+    with pytest.raises(GiftCardError, match=r"^this gift card has no balance left$"):
+        await pay_with(spent["code"])
+    view = await pay_with(f" {cent['code'].lower()} ")
+    assert view.totals["total"] == 5950
+    placed = await bus.handle(co.PlaceOrder(owner=other, checkout_id=checkout_id))
+    assert (await card_payment_amount(shoes, placed.payment_reference)) == 5950 - 1
+
+
+async def card_payment_amount(shop, reference: str) -> int:
+    return int((await shop.card.retrieve(reference)).amount)
+
+
+async def _published(bus, rule: str, **limits) -> str:
+    from application.promotions import handlers as p
+    from application.promotions.ports import Limits
+
+    view = await bus.handle(p.CreatePromotion(terms=p.TermsInput(name="Promo", rule=rule), limits=Limits(**limits)))
+    await bus.handle(p.PublishPromotion(promotion_id=view["id"]))
+    return str(view["id"])
+
+
+async def test_the_checkout_view_shows_each_step_and_the_cart_frozen_when_payment_starts(shoes) -> None:
+    bus, *_ = shoes
+    ten_off = await _published(bus, "when quantity(all) >= 1 then 10% off lines(all)")
+    await _published(bus, "when always then free shipping")
+    await bus.handle(cart.AddCartLine(owner=GUEST, sku="SHOE-1", quantity=2))
+    started = await bus.handle(co.StartCheckout(owner=GUEST))
+    assert (started.state, started.next_step, started.currency, started.channel, started.email, started.totals,
+            started.lines, started.tax_lines, started.order_id, started.version) == (
+        "open", "contact", "EUR", "web", None, None, [], [], None, 1)
+    await bus.handle(co.SetContact(owner=GUEST, checkout_id=started.id, email="Ada@Example.com"))
+    await bus.handle(co.SetAddress(owner=GUEST, checkout_id=started.id, shipping=BERLIN))
+    await bus.handle(co.ChooseShipping(owner=GUEST, checkout_id=started.id, method_id="eu-express"))
+    view = await bus.handle(co.StartPayment(owner=GUEST, checkout_id=started.id, provider="stripe"))
+    address = {"id": "", "name": "Ada", "line1": "Unter den Linden 1", "line2": "", "city": "BERLIN",
+               "postal_code": "10117", "country": "DE", "region": "", "phone": "", "company": ""}
+    assert (view.state, view.next_step, view.email, view.shipping_address, view.billing_address,
+            view.shipping_method, view.payment_provider, view.order_id, view.version) == (
+        "payment", "place", "ada@example.com", address, address, "eu-express", "stripe", None, 5)
+    # 2 × 59.50 − 10 % = 107.10; express (9.90) shipped free; VAT included: 10710 × 19/119 = 1710.
+    assert view.totals == {"subtotal": 11900, "discount": 1190, "shipping": 0, "tax": 1710, "total": 10710,
+                           "prices_include_tax": True}
+    [line] = view.lines
+    assert {k: v for k, v in line.items() if k not in ("id", "product_id")} == {
+        "sku": "SHOE-1", "name": "Shoe", "quantity": 2, "unit_price": 5950, "subtotal": 11900, "discount": 1190,
+        "tax": 1710, "total": 10710, "promotions": [{"promotion_id": ten_off, "version": 1, "amount": 1190}],
+    }
+    assert view.tax_lines == [{"name": "MwSt", "basis_points": 1900, "amount": 1710, "applies_to": line["id"]}]
+
+
+async def test_an_order_redeems_each_promotion_it_used_once_with_what_it_took_shipping_included(shoes) -> None:
+    bus, uow, clock, *_ = shoes
+    ten_off = await _published(bus, "when quantity(all) >= 1 then 10% off lines(all)")
+    free_shipping = await _published(bus, "when always then free shipping")
+    await bus.handle(cart.AddCartLine(owner=GUEST, sku="SHOE-1", quantity=2))
+    checkout_id, _ = await ready_to_pay(bus, GUEST, method="eu-express")
+    await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
+    async with uow() as tx:
+        usage = {promotion.id: used for promotion, _, used in await tx.promotions.live(clock.now())}
+    assert (usage[ten_off].redemptions, usage[ten_off].spent) == (1, {"EUR": 1190})
+    assert (usage[free_shipping].redemptions, usage[free_shipping].spent) == (1, {"EUR": 990})
+
+
+async def test_a_guests_use_of_a_once_per_customer_promotion_is_counted_by_email(shoes) -> None:
+    from application.promotions.errors import PromotionExhausted
+
+    bus, uow, *_ = shoes
+    await _published(bus, "when quantity(all) >= 1 then 10% off lines(all)", per_customer=1)
+    await bus.handle(cart.AddCartLine(owner=GUEST, sku="SHOE-1", quantity=1))
+    checkout_id, _ = await ready_to_pay(bus, GUEST, email="ada@example.com")
+    await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
+    again = Owner.guest("ada-again")  # a new guest session, the same address
+    await bus.handle(cart.AddCartLine(owner=again, sku="SHOE-1", quantity=1))
+    checkout_id, view = await ready_to_pay(bus, again, email="ada@example.com")
+    assert view.totals["discount"] == 595  # a guest is not known when the cart is priced
+    with pytest.raises(PromotionExhausted):
+        await bus.handle(co.PlaceOrder(owner=again, checkout_id=checkout_id))
+    other = Owner.guest("bob")
+    await bus.handle(cart.AddCartLine(owner=other, sku="SHOE-1", quantity=1))
+    checkout_id, _ = await ready_to_pay(bus, other, email="bob@example.com")
+    await bus.handle(co.PlaceOrder(owner=other, checkout_id=checkout_id))
+    assert len(await all_orders(uow)) == 2
+
+
+async def test_placing_an_online_order_keeps_its_stock_held_for_the_payment_window(shoes) -> None:
+    bus, uow, clock, *_ = shoes
+    await bus.handle(cart.AddCartLine(owner=GUEST, sku="SHOE-1", quantity=1))
+    checkout_id, _ = await ready_to_pay(bus, GUEST, provider="stripe")
+    placed = await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
+    assert (placed.status, placed.payment_provider, placed.total, placed.currency) == ("pending", "stripe", 5950, "EUR")
+    assert placed.client_secret
+    assert placed.pay_by is None
+    clock.advance(timedelta(minutes=30) - timedelta(seconds=1))  # the checkout's own 10 minutes are long over
+    assert (await bus.handle(inv.Reconcile())).expired == 0
+    assert await available(uow, "SHOE-1") == 9
+    clock.advance(timedelta(seconds=1))
+    assert (await bus.handle(inv.Reconcile())).expired == 1
+    assert await available(uow, "SHOE-1") == 10
+
+
+async def test_an_online_order_whose_hold_lapsed_before_it_was_placed_is_placed_and_says_so(shoes, caplog) -> None:
+    import logging
+
+    bus, uow, clock, *_ = shoes
+    await bus.handle(cart.AddCartLine(owner=GUEST, sku="SHOE-1", quantity=1))
+    checkout_id, _ = await ready_to_pay(bus, GUEST, provider="stripe")
+    clock.advance(timedelta(minutes=11))
+    await bus.handle(inv.Reconcile())
+    with caplog.at_level(logging.WARNING, logger="application.checkout.place"):
+        placed = await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
+    order = await read_order(uow, placed.order_id)
+    assert [r.getMessage() for r in caplog.records if r.name == "application.checkout.place"] == [
+        f"reservation {order.reservation_id} closed before payment; the paid event re-reserves"
+    ]
+    assert placed.status == "pending"
+
+
+async def test_an_order_paid_in_full_at_placing_names_how_it_was_paid(shop) -> None:
+    from application.promotions import handlers as p
+    from application.promotions.ports import Limits
+
+    bus, *_ = shop
+    await bus.handle(CreateProduct(name="Shoe", sku="SHOE-1", price_amount=5950, currency="EUR", status="active"))
+    await stock(bus, "SHOE-1", 10)
+    gift = await bus.handle(IssueGiftCard(amount=5950, currency="EUR", actor="staff:1"))
+    await bus.handle(cart.AddCartLine(owner=GUEST, sku="SHOE-1", quantity=1))
+    checkout_id, _ = await ready_to_pay(bus, GUEST, gift_card=gift["code"])
+    by_card = await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
+    assert (by_card.status, by_card.payment_provider, by_card.payment_reference) == (
+        "paid", "giftcard", f"giftcard:{gift['code']}"
+    )
+    free = await bus.handle(p.CreatePromotion(terms=p.TermsInput(
+        name="Free", rule="when quantity(all) >= 1 then 100% off lines(all) and free shipping"), limits=Limits()))
+    await bus.handle(p.PublishPromotion(promotion_id=free["id"]))
+    other = Owner.guest("guest-free")
+    await bus.handle(cart.AddCartLine(owner=other, sku="SHOE-1", quantity=1))
+    checkout_id, _ = await ready_to_pay(bus, other, email="free@example.com")
+    for_nothing = await bus.handle(co.PlaceOrder(owner=other, checkout_id=checkout_id))
+    assert (for_nothing.status, for_nothing.payment_provider, for_nothing.payment_reference, for_nothing.total) == (
+        "paid", "none", f"free:{for_nothing.order_id}", 0
+    )
+
+
+async def test_each_checkout_refusal_names_what_is_missing_or_wrong(shoes) -> None:
+    from application.checkout.errors import CartHasIssues, CheckoutNotFound, EmptyCart, UnknownPaymentProvider
+    from domain.checkout.checkout import CheckoutIncomplete
+
+    bus, uow, *_ = shoes
+    with pytest.raises(EmptyCart, match=r"^the cart is empty$"):
+        await bus.handle(co.StartCheckout(owner=GUEST))
+    await bus.handle(cart.AddCartLine(owner=GUEST, sku="SHOE-1", quantity=1))
+    checkout_id = (await bus.handle(co.StartCheckout(owner=GUEST))).id
+    with pytest.raises(CheckoutNotFound, match=rf"^no checkout {checkout_id}$"):  # someone else's
+        await bus.handle(co.GetCheckout(owner=Owner.guest("someone-else"), checkout_id=checkout_id))
+    with pytest.raises(CheckoutNotFound, match=r"^no checkout nope$"):
+        await bus.handle(co.GetCheckout(owner=GUEST, checkout_id="nope"))
+    await bus.handle(co.SetContact(owner=GUEST, checkout_id=checkout_id, email="ada@example.com"))
+    with pytest.raises(CheckoutIncomplete, match=r"^give an address first$"):
+        await bus.handle(co.ShippingOptions(owner=GUEST, checkout_id=checkout_id))
+    await bus.handle(co.SetAddress(owner=GUEST, checkout_id=checkout_id, shipping=BERLIN))
+    with pytest.raises(UnknownPaymentProvider, match=r"^unknown payment provider 'bitcoin'$"):
+        await bus.handle(co.StartPayment(owner=GUEST, checkout_id=checkout_id, provider="bitcoin"))
+    with pytest.raises(CheckoutIncomplete, match=r"^the shipping step is missing$"):
+        await bus.handle(co.StartPayment(owner=GUEST, checkout_id=checkout_id, provider="manual"))
+    await bus.handle(co.ChooseShipping(owner=GUEST, checkout_id=checkout_id, method_id="eu-standard"))
+    async with uow() as tx:
+        [product_id] = await tx.products.product_ids_for_skus(["SHOE-1"])
+    await bus.handle(o_catalog.UpdateProduct(product_id=product_id, status="archived"))
+    with pytest.raises(CartHasIssues, match=r"^some cart lines are unavailable; review the cart$"):
+        await bus.handle(co.StartPayment(owner=GUEST, checkout_id=checkout_id, provider="manual"))
+    [line] = (await bus.handle(cart.ViewCart(owner=GUEST))).lines
+    await bus.handle(cart.RemoveCartLine(owner=GUEST, line_id=line.id))
+    with pytest.raises(EmptyCart, match=r"^the cart of this checkout is empty or gone$"):
+        await bus.handle(co.ShippingOptions(owner=GUEST, checkout_id=checkout_id))
+    assert await available(uow, "SHOE-1") == 10  # nothing was held on the way
+
+
+async def test_a_placed_order_keeps_the_checkouts_channel_totals_line_amounts_and_billing_address(shoes) -> None:
+    from domain.orders.order import Totals
+
+    bus, uow, *_ = shoes
+    billing = Address(name="Ada Corp", line1="Friedrichstraße 100", city="Berlin", postal_code="10117", country="DE")
+    checkout_id = await shop_and_checkout(bus)
+    await bus.handle(co.SetAddress(owner=GUEST, checkout_id=checkout_id, shipping=BERLIN, billing=billing))
+    await bus.handle(co.ChooseShipping(owner=GUEST, checkout_id=checkout_id, method_id="eu-standard"))
+    await bus.handle(co.StartPayment(owner=GUEST, checkout_id=checkout_id, provider="manual"))
+    order = await read_order(uow, (await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))).order_id)
+    assert order.channel == "web"
+    assert order.totals == Totals(currency="EUR", subtotal=11900, discount=0, shipping=0, tax=1900, total=11900,
+                                  prices_include_tax=True)
+    [line] = order.lines
+    assert (line.subtotal, line.discount, line.tax, line.total) == (11900, 0, 1900, 11900)
+    assert (order.billing_address.line1, order.shipping_address.line1) == (billing.line1, BERLIN.line1)
+
+
+async def test_a_pay_later_order_records_its_payment_when_it_is_placed(shoes) -> None:
+    bus, uow, clock, *_ = shoes
+    await bus.handle(cart.AddCartLine(owner=GUEST, sku="SHOE-1", quantity=1))
+    checkout_id, _ = await ready_to_pay(bus, GUEST, provider="manual")
+    clock.advance(timedelta(minutes=2))
+    placed = await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
+    order = await read_order(uow, placed.order_id)
+    assert [p.reference for p in order.payments] == [placed.payment_reference]
+    [started] = [e for e in order.timeline if e.action == "payment_started"]
+    assert (started.actor, started.at, started.detail) == ("system", clock.now(), f"manual {placed.payment_reference}")
+
+
+async def test_a_free_order_is_paid_by_the_system_at_placing_and_answered_with_its_number(shop) -> None:
+    from application.promotions import handlers as p
+    from application.promotions.ports import Limits
+
+    bus, uow, clock, *_ = shop
+    await bus.handle(CreateProduct(name="Shoe", sku="SHOE-1", price_amount=5950, currency="EUR", status="active"))
+    await stock(bus, "SHOE-1", 10)
+    free = await bus.handle(p.CreatePromotion(terms=p.TermsInput(
+        name="Free", rule="when quantity(all) >= 1 then 100% off lines(all) and free shipping"), limits=Limits()))
+    await bus.handle(p.PublishPromotion(promotion_id=free["id"]))
+    await bus.handle(cart.AddCartLine(owner=GUEST, sku="SHOE-1", quantity=1))
+    checkout_id, _ = await ready_to_pay(bus, GUEST)
+    clock.advance(timedelta(minutes=3))
+    placed = await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
+    order = await read_order(uow, placed.order_id)
+    assert placed.number == order.number
+    [paid] = [e for e in order.timeline if e.action == "pay"]
+    assert (paid.actor, paid.at, paid.detail) == ("system", clock.now(), f"free:{order.id}")
+
+
+async def test_placing_a_paid_online_order_again_answers_paid_and_opens_no_payment(shoes) -> None:
+    bus, _uow, _clock, card, _ = shoes
+    await bus.handle(cart.AddCartLine(owner=GUEST, sku="SHOE-1", quantity=1))
+    checkout_id, _ = await ready_to_pay(bus, GUEST, provider="stripe")
+    placed = await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
+    card.succeed(placed.payment_reference)
+    await bus.handle(pay.HandlePaymentEvent(provider="stripe", event=event(
+        placed.payment_reference, "payment_intent.succeeded", "evt-paid", 5950)))
+    again = await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
+    assert (again.status, again.payment_provider, again.payment_reference, again.client_secret, again.number) == (
+        "paid", "stripe", placed.payment_reference, None, placed.number
+    )
+
+
+async def test_one_cent_left_to_pay_after_a_gift_card_is_still_asked_of_the_provider(shoes) -> None:
+    bus, _uow, _clock, card, _ = shoes
+    gift = await bus.handle(IssueGiftCard(amount=5949, currency="EUR", actor="staff:1"))
+    await bus.handle(cart.AddCartLine(owner=GUEST, sku="SHOE-1", quantity=1))
+    checkout_id, _ = await ready_to_pay(bus, GUEST, provider="stripe", gift_card=gift["code"])
+    placed = await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
+    assert placed.status == "pending"
+    assert (await card.retrieve(placed.payment_reference)).amount == 1
+
+
+async def test_a_second_checkout_of_a_cart_already_checked_out_places_nothing(shoes) -> None:
+    bus, uow, *_ = shoes
+    await bus.handle(cart.AddCartLine(owner=GUEST, sku="SHOE-1", quantity=1))
+    first, _ = await ready_to_pay(bus, GUEST)
+    second, _ = await ready_to_pay(bus, GUEST)  # another tab, the same cart
+    await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=first))
+    with pytest.raises(CartChanged):
+        await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=second))
+    assert len(await all_orders(uow)) == 1
+
+
+async def test_an_order_redeems_what_one_promotion_took_over_all_lines_and_shipping_together(shoes) -> None:
+    bus, uow, clock, *_ = shoes
+    await bus.handle(CreateProduct(name="Sock", sku="SOCK-1", price_amount=500, currency="EUR", status="active"))
+    await stock(bus, "SOCK-1", 10)
+    both = await _published(bus, "when quantity(all) >= 1 then 10% off lines(all) and free shipping")
+    for sku in ("SHOE-1", "SOCK-1"):
+        await bus.handle(cart.AddCartLine(owner=GUEST, sku=sku, quantity=1))
+    checkout_id, _ = await ready_to_pay(bus, GUEST, method="eu-express")
+    await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
+    async with uow() as tx:
+        [used] = [u for promotion, _, u in await tx.promotions.live(clock.now()) if promotion.id == both]
+    assert (used.redemptions, used.spent) == (1, {"EUR": 595 + 50 + 990})
+
+
+async def test_paid_shipping_is_taxed_as_its_own_line_and_an_order_discount_is_spread_over_the_lines(shoes) -> None:
+    bus, *_ = shoes
+    await bus.handle(CreateProduct(name="Sock", sku="SOCK-1", price_amount=500, currency="EUR", status="active"))
+    await stock(bus, "SOCK-1", 10)
+    await _published(bus, "when always then 10.00 EUR off order")
+    for sku in ("SHOE-1", "SOCK-1"):
+        await bus.handle(cart.AddCartLine(owner=GUEST, sku=sku, quantity=1))
+    _, view = await ready_to_pay(bus, GUEST, method="eu-express")
+    shoe, sock = view.lines
+    assert (shoe["discount"] + sock["discount"], shoe["total"] + sock["total"]) == (1000, 6450 - 1000)
+    assert shoe["discount"] > sock["discount"] > 0  # spread by what each line costs
+    assert [t["applies_to"] for t in view.tax_lines] == [shoe["id"], sock["id"], "shipping"]
+    assert view.totals["shipping"] == 990
+
+
+async def test_a_gift_card_given_for_a_free_order_is_left_untouched(shop) -> None:
+    bus, uow, *_ = shop
+    await bus.handle(CreateProduct(name="Shoe", sku="SHOE-1", price_amount=5950, currency="EUR", status="active"))
+    await stock(bus, "SHOE-1", 10)
+    await _published(bus, "when quantity(all) >= 1 then 100% off lines(all) and free shipping")
+    gift = await bus.handle(IssueGiftCard(amount=1000, currency="EUR", actor="staff:1"))
+    await bus.handle(cart.AddCartLine(owner=GUEST, sku="SHOE-1", quantity=1))
+    checkout_id, view = await ready_to_pay(bus, GUEST, gift_card=gift["code"])
+    assert (view.totals["total"], view.lines[0]["tax"]) == (0, 0)
+    placed = await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
+    assert (await read_order(uow, placed.order_id)).gift_card_code is None
+    assert (await bus.handle(GetGiftCard(code=gift["code"])))["balance"] == 1000
+
+
+async def test_changing_the_address_after_payment_started_puts_the_held_units_back(shoes) -> None:
+    bus, uow, *_ = shoes
+    await bus.handle(cart.AddCartLine(owner=GUEST, sku="SHOE-1", quantity=1))
+    checkout_id, _ = await ready_to_pay(bus, GUEST)
+    assert await available(uow, "SHOE-1") == 9
+    view = await bus.handle(co.SetAddress(owner=GUEST, checkout_id=checkout_id, shipping=BERLIN))
+    assert view.state != "payment"
+    assert await available(uow, "SHOE-1") == 10
+
+
+async def test_a_step_refusal_names_the_checkout_or_the_method(shoes) -> None:
+    from application.checkout.errors import CheckoutNotFound
+
+    bus, *_ = shoes
+    checkout_id = await shop_and_checkout(bus)
+    with pytest.raises(CheckoutNotFound, match=rf"^no checkout {checkout_id}$"):
+        await bus.handle(co.SetContact(owner=Owner.guest("someone-else"), checkout_id=checkout_id,
+                                       email="eve@example.com"))
+    with pytest.raises(MethodNotOffered,
+                       match=r"^shipping method 'us-ground' is not offered for this address and cart$"):
+        await bus.handle(co.ChooseShipping(owner=GUEST, checkout_id=checkout_id, method_id="us-ground"))
+
+
+async def test_a_placed_checkout_shows_its_order(shoes) -> None:
+    bus, *_ = shoes
+    await bus.handle(cart.AddCartLine(owner=GUEST, sku="SHOE-1", quantity=1))
+    checkout_id, _ = await ready_to_pay(bus, GUEST)
+    placed = await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
+    view = await bus.handle(co.GetCheckout(owner=GUEST, checkout_id=checkout_id))
+    assert (view.state, view.order_id) == ("placed", placed.order_id)

@@ -148,3 +148,125 @@ async def test_the_sold_out_memory_covers_exactly_the_quantity_refused_and_forge
     assert (await memory.try_take({"HOT": 2})).taken == {"HOT": 2}  # fewer: the gate is asked
     clock[0] = 10.25
     assert (await memory.try_take({"HOT": 3})).taken == {"HOT": 3}  # the memory ends exactly at its ttl
+
+
+async def test_the_grouped_gate_takes_at_most_256_requests_per_round_trip() -> None:
+    inner = MemoryStockGate()
+    gate = GroupedGate(inner)
+    await gate.refill({"HOT": 1000})
+    answers = await asyncio.gather(*(gate.try_take({"HOT": 1}) for _ in range(257)))
+    assert all(a.taken == {"HOT": 1} for a in answers)
+    assert gate.round_trips == 2  # 256, then 1
+    assert inner.counters == {"HOT": 1000 - 257}
+
+
+async def test_the_grouped_gate_passes_a_batch_of_takes_straight_through() -> None:
+    inner = MemoryStockGate()
+    gate = GroupedGate(inner)
+    await gate.refill({"HOT": 3})
+    answers = await gate.try_take_many([{"HOT": 2}, {"HOT": 2}, {"COLD": 1}])
+    assert [(a.taken, a.sold_out, a.unknown) for a in answers] == [
+        ({"HOT": 2}, [], []), ({}, ["HOT"], []), ({}, [], ["COLD"]),
+    ]
+    assert await gate.short({"HOT": 2, "COLD": 9}) == ["HOT"]
+
+
+@pytest.mark.parametrize("layer", ["grouped", "sold-out memory"])
+async def test_a_refill_overwrites_a_counter_unless_told_to_fill_only_missing_ones(layer) -> None:
+    from application.inventory.gate_cache import SoldOutMemory
+
+    inner = MemoryStockGate()
+    gate = GroupedGate(inner) if layer == "grouped" else SoldOutMemory(inner)
+    await gate.refill({"HOT": 10})
+    await gate.refill({"HOT": 3, "NEW": 4}, only_missing=True)
+    assert inner.counters == {"HOT": 10, "NEW": 4}  # a live counter is never overwritten then
+    await gate.refill({"HOT": 3})
+    assert inner.counters == {"HOT": 3, "NEW": 4}
+
+
+async def test_the_sold_out_memory_keeps_a_refusal_a_quarter_of_a_second_by_default() -> None:
+    from application.inventory.gate_cache import SoldOutMemory
+
+    inner = MemoryStockGate()
+    clock = [50.0]
+    memory = SoldOutMemory(inner, monotonic=lambda: clock[0])
+    await memory.refill({"HOT": 1})
+    assert (await memory.try_take({"HOT": 2})).sold_out == ["HOT"]
+    await inner.refill({"HOT": 10})  # a restock the memory has not heard of
+    clock[0] = 50.24
+    assert (await memory.try_take({"HOT": 2})).sold_out == ["HOT"]
+    clock[0] = 50.25
+    assert (await memory.try_take({"HOT": 2})).taken == {"HOT": 2}
+
+
+@pytest.mark.parametrize("news", ["refill", "give back"])
+async def test_the_sold_out_memory_forgets_a_sku_the_moment_its_counter_is_refilled_or_given_back(news) -> None:
+    from application.inventory.gate_cache import SoldOutMemory
+
+    inner = MemoryStockGate()
+    clock = [10.0]
+    memory = SoldOutMemory(inner, ttl=60.0, monotonic=lambda: clock[0])
+    await memory.refill({"HOT": 1, "COLD": 5})
+    assert (await memory.try_take({"HOT": 2})).sold_out == ["HOT"]
+    if news == "refill":
+        await memory.refill({"HOT": 2})
+    else:
+        await memory.give_back({"HOT": 1})
+    assert (await memory.try_take({"HOT": 2})).taken == {"HOT": 2}
+
+
+async def test_the_sold_out_memory_answers_what_it_knows_in_a_batch_even_after_a_restock_it_has_not_heard_of() -> None:
+    from application.inventory.gate_cache import SoldOutMemory
+
+    inner = MemoryStockGate()
+    clock = [10.0]
+    memory = SoldOutMemory(inner, ttl=1.0, monotonic=lambda: clock[0])
+    await memory.refill({"HOT": 1})
+    assert (await memory.try_take({"HOT": 3})).sold_out == ["HOT"]
+    await inner.refill({"HOT": 10})
+    answers = await memory.try_take_many([{"HOT": 3}, {"HOT": 1}])
+    assert [(a.taken, a.sold_out) for a in answers] == [({}, ["HOT"]), ({"HOT": 1}, [])]
+
+
+async def test_the_sold_out_memory_remembers_the_smallest_quantity_refused_in_one_batch() -> None:
+    from application.inventory.gate_cache import SoldOutMemory
+
+    inner = MemoryStockGate()
+    clock = [10.0]
+    memory = SoldOutMemory(inner, ttl=1.0, monotonic=lambda: clock[0])
+    await memory.refill({"HOT": 1})
+    answers = await memory.try_take_many([{"HOT": 2}, {"HOT": 5}])  # both refused by the gate itself
+    assert [a.sold_out for a in answers] == [["HOT"], ["HOT"]]
+    await inner.refill({"HOT": 10})  # a restock the memory has not heard of
+    assert (await memory.try_take({"HOT": 3})).sold_out == ["HOT"]  # 3 >= 2, the smaller of the two: remembered
+    assert (await memory.try_take({"HOT": 1})).taken == {"HOT": 1}
+
+
+async def test_the_sold_out_memory_answers_and_remembers_short_skus_without_taking_anything() -> None:
+    from application.inventory.gate_cache import SoldOutMemory
+
+    inner = MemoryStockGate()
+    clock = [10.0]
+    memory = SoldOutMemory(inner, ttl=1.0, monotonic=lambda: clock[0])
+    await memory.refill({"HOT": 2, "COLD": 5})
+    assert await memory.short({"HOT": 3, "COLD": 1}) == ["HOT"]
+    assert await memory.short({"COLD": 1}) == []
+    await inner.refill({"HOT": 10})  # a restock the memory has not heard of
+    assert await memory.short({"HOT": 3}) == ["HOT"]  # remembered
+    assert await memory.short({"HOT": 2}) == []  # fewer than refused: the gate is asked
+    assert inner.counters == {"HOT": 10, "COLD": 5}
+
+
+class DropsAnAnswer(MemoryStockGate):
+    """A broken gate: answers one request fewer than it was asked."""
+
+    async def try_take_many(self, requests):
+        return (await super().try_take_many(requests))[:-1]
+
+
+async def test_the_sold_out_memory_refuses_a_batch_answer_that_leaves_a_request_unanswered() -> None:
+    from application.inventory.gate_cache import SoldOutMemory
+
+    memory = SoldOutMemory(DropsAnAnswer())
+    with pytest.raises(ValueError, match="zip"):
+        await memory.try_take_many([{"HOT": 1}, {"COLD": 1}])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import pytest
@@ -11,8 +12,16 @@ from adapters.memory.inventory import MemoryStockGate
 from adapters.memory.outbox import MemoryOutboxStore
 from adapters.memory.store import MemoryDatabase, MemoryUnitOfWork
 from application.inventory import commands as c
+from application.inventory.handlers import project_availability
 from application.inventory.ports import GateAnswer
-from application.inventory.queries import reservations_in_flight, stock_levels, stock_movements
+from application.inventory.queries import (
+    availability_of,
+    inventory_gauges,
+    reservations_in_flight,
+    stock_levels,
+    stock_movements,
+)
+from application.inventory.read_models import Availability
 from domain.inventory.errors import (
     InsufficientStock,
     InventoryError,
@@ -22,7 +31,7 @@ from domain.inventory.errors import (
     UnknownLocation,
 )
 from domain.inventory.reservation import BACKORDER, Reservation, SkuPolicy, availability_status
-from domain.inventory.stock import MovementKind, StockItem, fold
+from domain.inventory.stock import MovementKind, StockChanged, StockItem, fold
 from domain.shared.errors import Conflict
 from tests.support.bus import build_bus
 from tests.support.unit import tracked_skus
@@ -30,7 +39,7 @@ from tests.support.unit import tracked_skus
 
 class World:
     def __init__(self) -> None:
-        db = MemoryDatabase()
+        self.db = db = MemoryDatabase()
         self.ids = SequentialIds()
         self.clock = FakeClock()
         self.gate = MemoryStockGate()
@@ -113,7 +122,7 @@ async def test_reservation_draws_on_locations_by_priority_and_is_all_or_nothing(
 async def test_a_checkout_holds_at_most_one_active_reservation(world) -> None:
     await world.bus.handle(c.ReceiveStock(sku="TEE", location_id="main", quantity=5, actor="ops"))
     await world.bus.handle(c.ReserveStock(reference="chk-1", lines=[("TEE", 1)]))
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict, match=r"^checkout chk-1 already holds an active reservation$"):
         await world.bus.handle(c.ReserveStock(reference="chk-1", lines=[("TEE", 1)]))
     assert await world.balance("TEE") == (5, 1, 0)
 
@@ -270,7 +279,7 @@ async def test_an_optimistic_gate_is_corrected_by_the_database(world) -> None:
 
 
 async def test_unknown_reservation(world) -> None:
-    with pytest.raises(ReservationNotFound):
+    with pytest.raises(ReservationNotFound, match=r"^nope$"):
         await world.bus.handle(c.CommitReservation(reservation_id="nope"))
 
 
@@ -397,7 +406,7 @@ def _failing_first(world, error: Exception):
     return uow
 
 
-async def test_a_group_refused_for_one_requests_sake_is_retried_one_by_one(world) -> None:
+async def test_a_group_refused_for_one_requests_sake_is_retried_one_by_one(world, caplog) -> None:
     import asyncio
     from datetime import timedelta as td
 
@@ -405,9 +414,13 @@ async def test_a_group_refused_for_one_requests_sake_is_retried_one_by_one(world
 
     await world.bus.handle(c.ReceiveStock(sku="TEE", location_id="main", quantity=4, actor="ops"))
     batcher = ReservationBatcher(_failing_first(world, Conflict("a duplicate raced in")), world.clock, world.ids)
-    outcomes = await asyncio.gather(
-        *(batcher.reserve(f"chk-{n}", {"TEE": 1}, td(minutes=5)) for n in range(5)), return_exceptions=True
-    )
+    with caplog.at_level(logging.WARNING, logger="application.messaging.grouping"):
+        outcomes = await asyncio.gather(
+            *(batcher.reserve(f"chk-{n}", {"TEE": 1}, td(minutes=5)) for n in range(5)), return_exceptions=True
+        )
+    assert [r.getMessage() for r in caplog.records if r.name == "application.messaging.grouping"] == [
+        "reservation group of 5 failed (a duplicate raced in); retrying one by one"
+    ]
     assert sum(isinstance(o, str) for o in outcomes) == 4  # retried one by one after the group failed
     assert sum(isinstance(o, OutOfStock) for o in outcomes) == 1
     assert await world.balance("TEE") == (4, 4, 0) == await world.ledger("TEE")
@@ -477,7 +490,9 @@ async def test_closes_arriving_together_share_one_transaction_and_each_gets_its_
     assert await world.balance("TEE") == (5, 1, 2) == await world.ledger("TEE")
 
 
-async def test_a_closing_group_refused_for_one_requests_sake_is_rolled_back_and_retried_one_by_one(world) -> None:
+async def test_a_closing_group_refused_for_one_requests_sake_is_rolled_back_and_retried_one_by_one(
+    world, caplog
+) -> None:
     import asyncio
 
     from application.inventory.batching import ReservationBatcher
@@ -491,11 +506,15 @@ async def test_a_closing_group_refused_for_one_requests_sake_is_rolled_back_and_
     def commit(r, items):
         return r.commit(items, now=now)
 
-    outcomes = await asyncio.gather(
-        batcher.close(held[0], commit), batcher.close(held[1], commit),  # released: its units are gone
-        batcher.close("no-such-hold", commit), batcher.close(held[2], commit),
-        return_exceptions=True,
-    )
+    with caplog.at_level(logging.WARNING, logger="application.messaging.grouping"):
+        outcomes = await asyncio.gather(
+            batcher.close(held[0], commit), batcher.close(held[1], commit),  # released: its units are gone
+            batcher.close("no-such-hold", commit), batcher.close(held[2], commit),
+            return_exceptions=True,
+        )
+    [warning] = [r.getMessage() for r in caplog.records if r.name == "application.messaging.grouping"]
+    assert warning.startswith("closing group of 4 failed (")
+    assert warning.endswith("); retrying one by one")
     assert [type(o).__name__ for o in outcomes] == ["Closed", "ReservationClosed", "ReservationNotFound", "Closed"]
     assert batcher.closing_transactions == 5  # the group, rolled back whole; then each request alone
     assert await world.balance("TEE") == (5, 0, 2) == await world.ledger("TEE")
@@ -508,3 +527,309 @@ def test_a_bundle_is_as_available_as_its_scarcest_component() -> None:
     assert bundle_status(["in_stock", "sold_out", "low"]) == "sold_out"
     assert bundle_status(["untracked", "in_stock"]) == "in_stock"
     assert bundle_status(["in_stock", "unknown"]) == "unknown"
+
+
+# -- what the handlers hand on: lines, the gate's counters, the ledger's who and when ---------------------------
+
+
+async def test_lines_of_one_sku_are_held_as_one_line_of_their_sum(world) -> None:
+    await world.bus.handle(c.ReceiveStock(sku="TEE", location_id="main", quantity=5, actor="ops"))
+    rid = await world.bus.handle(c.ReserveStock(reference="chk-1", lines=[("TEE", 1), ("TEE", 2)]))
+    reservation = await world.reservation(rid)
+    assert [(line.sku, line.location_id, line.quantity) for line in reservation.lines] == [("TEE", "main", 3)]
+    assert await world.balance("TEE") == (5, 3, 0)
+
+
+async def test_a_reservation_without_lines_is_refused_naming_why(world) -> None:
+    with pytest.raises(InventoryError, match=r"^a reservation needs at least one line$"):
+        await world.bus.handle(c.ReserveStock(reference="chk-1", lines=[]))
+
+
+async def test_a_sku_the_gate_has_no_counter_for_gets_one_from_the_database_after_a_reservation(world) -> None:
+    await world.bus.handle(c.ReceiveStock(sku="TEE", location_id="main", quantity=5, actor="ops"))
+    world.gate.counters.clear()  # the gate lost its counters (a Redis restart)
+    await world.bus.handle(c.ReserveStock(reference="chk-1", lines=[("TEE", 2)]))
+    assert world.gate.counters == {"TEE": 3}
+
+
+class RefilledMeanwhile(MemoryStockGate):
+    """Another process sets the TEE counter between this buyer's take and the end of its reservation."""
+
+    async def try_take_many(self, requests: list[dict[str, int]]) -> list[GateAnswer]:
+        answers = await super().try_take_many(requests)
+        self.counters.setdefault("TEE", 7)
+        return answers
+
+
+async def test_a_counter_set_meanwhile_is_not_overwritten_by_the_refill_after_a_reservation() -> None:
+    db, ids, gate = MemoryDatabase(), SequentialIds(), RefilledMeanwhile()
+    bus = build_bus(uow=lambda: MemoryUnitOfWork(db, ids), clock=FakeClock(), ids=ids, gate=gate, reservation_ttl=600)
+    await bus.handle(c.AddLocation(id="main", name="Main"))
+    await bus.handle(c.ReceiveStock(sku="TEE", location_id="main", quantity=5, actor="ops"))
+    gate.counters.clear()  # the gate lost its counters; the next take finds none for TEE
+    await bus.handle(c.ReserveStock(reference="chk-1", lines=[("TEE", 2)]))
+    assert gate.counters == {"TEE": 7}  # a live counter counts takes PostgreSQL has not seen yet: kept
+
+
+class RefillFails(MemoryStockGate):
+    async def refill(self, available: dict[str, int | None], *, only_missing: bool = False) -> None:
+        raise ConnectionError("the gate is unreachable")
+
+
+async def test_a_gate_that_cannot_be_refilled_leaves_the_change_standing_and_is_logged_with_its_cause(caplog) -> None:
+    db, ids = MemoryDatabase(), SequentialIds()
+    bus = build_bus(uow=lambda: MemoryUnitOfWork(db, ids), clock=FakeClock(), ids=ids, gate=RefillFails())
+    await bus.handle(c.AddLocation(id="main", name="Main"))
+    with caplog.at_level(logging.WARNING, logger="application.inventory.api"):
+        assert await bus.handle(c.ReceiveStock(sku="TEE", location_id="main", quantity=5, actor="ops")) == 5
+    [record] = [r for r in caplog.records if r.name == "application.inventory.api"]
+    assert (record.levelno, record.getMessage()) == (logging.WARNING, "stock gate refill failed for ['TEE']")
+    assert record.exc_info is not None
+    assert record.exc_info[0] is ConnectionError
+    levels, _ = await stock_levels("TEE", uow=lambda: MemoryUnitOfWork(db, ids))
+    assert [item.on_hand for item in levels] == [5]
+
+
+async def test_receipts_and_adjustments_are_dated_and_signed_and_reach_the_gate(world) -> None:
+    world.clock.advance(timedelta(minutes=3))
+    await world.bus.handle(c.ReceiveStock(sku="TEE", location_id="main", quantity=5, actor="ops", reference="PO-7"))
+    received_at = world.clock.now()
+    world.clock.advance(timedelta(minutes=4))
+    await world.bus.handle(c.AdjustStock(sku="TEE", location_id="main", delta=-2, reason="damaged", actor="clerk"))
+    assert world.gate.counters["TEE"] == 3
+    adjusted, received = await stock_movements("TEE", uow=world.uow)
+    assert (received.kind, received.actor, received.occurred_at) == (MovementKind.RECEIVED, "ops", received_at)
+    assert (adjusted.kind, adjusted.actor, adjusted.reason, adjusted.occurred_at) == (
+        MovementKind.ADJUSTED, "clerk", "damaged", world.clock.now()
+    )
+
+
+async def test_an_untracked_or_backorder_policy_takes_the_sku_out_of_the_gate_and_tracking_puts_it_back(world) -> None:
+    await world.bus.handle(c.ReceiveStock(sku="TEE", location_id="main", quantity=5, actor="ops"))
+    assert world.gate.counters == {"TEE": 5}
+    await world.bus.handle(c.SetSkuPolicy(sku="TEE", track_inventory=False))
+    assert world.gate.counters == {}  # never gated: PostgreSQL decides alone
+    await world.bus.handle(c.SetSkuPolicy(sku="TEE"))
+    assert world.gate.counters == {"TEE": 5}
+    await world.bus.handle(c.SetSkuPolicy(sku="TEE", allow_backorder=True))
+    assert world.gate.counters == {}
+
+
+async def test_a_policy_change_shows_in_the_storefronts_availability_at_once(world) -> None:
+    await world.bus.handle(c.SetSkuPolicy(sku="PRE", allow_backorder=True))
+    assert await availability_of(["PRE", "NEVER"], uow=world.uow) == {
+        "PRE": Availability(sku="PRE", status="backorder", quantity=None)
+    }
+
+
+async def test_the_availability_projection_reads_the_current_balance_so_a_stale_event_cannot_regress_it(world) -> None:
+    await world.bus.handle(c.SetSkuPolicy(sku="TEE", low_stock_threshold=2, show_quantity=True))
+    await world.bus.handle(c.ReceiveStock(sku="TEE", location_id="main", quantity=3, actor="ops"))
+    await world.bus.handle(c.ReserveStock(reference="chk-1", lines=[("TEE", 2)]))
+    stale = StockChanged(aggregate_id="TEE", aggregate_version=1, occurred_at=world.clock.now(), sku="TEE",
+                         location_id="main", on_hand=3, reserved=0, kind="received")
+    for _ in range(2):
+        async with world.uow() as tx:
+            await project_availability(stale, tx)
+            await tx.commit()
+    assert await availability_of(["TEE"], uow=world.uow) == {"TEE": Availability(sku="TEE", status="low", quantity=1)}
+
+
+async def test_a_location_is_stored_with_its_name_and_priority(world) -> None:
+    await world.bus.handle(c.AddLocation(id="back", name="Back room", priority=7))
+    async with world.uow() as tx:
+        locations = await tx.stock.locations()
+    assert [(loc.id, loc.name, loc.priority) for loc in locations] == [
+        ("main", "Main warehouse", 1), ("store", "Shop floor", 2), ("back", "Back room", 7),
+    ]
+
+
+async def test_each_transfer_has_its_own_reference_carried_by_both_sides(world) -> None:
+    await world.bus.handle(c.ReceiveStock(sku="TEE", location_id="main", quantity=4, actor="ops"))
+    references = [
+        await world.bus.handle(c.TransferStock(sku="TEE", from_location="main", to_location="store", quantity=1,
+                                               actor="ops"))
+        for _ in range(2)
+    ]
+    assert all(isinstance(r, str) and r for r in references)
+    assert references[0] != references[1]
+    movements = await stock_movements("TEE", uow=world.uow)
+    for reference in references:
+        assert sorted(m.kind.value for m in movements if m.reference == reference) == [
+            "transferred_in", "transferred_out"
+        ]
+
+
+async def test_every_close_of_a_hold_is_dated_and_signed_in_the_ledger(world) -> None:
+    await world.bus.handle(c.ReceiveStock(sku="TEE", location_id="main", quantity=5, actor="ops"))
+    shipped, released, returned = [
+        await world.bus.handle(c.ReserveStock(reference=f"chk-{n}", lines=[("TEE", 1)])) for n in range(3)
+    ]
+    moments = []
+
+    async def later(command) -> None:
+        world.clock.advance(timedelta(minutes=1))
+        moments.append(world.clock.now())
+        await world.bus.handle(command)
+
+    await later(c.CommitReservation(reservation_id=shipped))
+    await later(c.ShipReservation(reservation_id=shipped, actor="packer"))
+    await later(c.ReleaseReservation(reservation_id=released))
+    await later(c.CommitReservation(reservation_id=returned))
+    await later(c.ReturnReservation(reservation_id=returned, actor="staff"))
+    closes = [m for m in reversed(await stock_movements("TEE", uow=world.uow)) if m.kind.value != "reserved"][1:]
+    assert [(m.kind.value, m.reference, m.actor, m.occurred_at) for m in closes] == [
+        ("committed", shipped, "system", moments[0]),
+        ("shipped", shipped, "packer", moments[1]),
+        ("released", released, "system", moments[2]),
+        ("committed", returned, "system", moments[3]),
+        ("released", returned, "staff", moments[4]),
+    ]
+
+
+async def test_a_late_payment_re_takes_a_lapsed_hold_now_and_takes_its_units_off_the_gate(world) -> None:
+    await world.bus.handle(c.ReceiveStock(sku="TEE", location_id="main", quantity=2, actor="ops"))
+    rid = await world.bus.handle(c.ReserveStock(reference="chk-1", lines=[("TEE", 1)], ttl_seconds=60))
+    world.clock.advance(timedelta(seconds=61))
+    await world.bus.handle(c.Reconcile())
+    assert world.gate.counters["TEE"] == 2  # the lapsed hold's unit is back on sale
+    world.clock.advance(timedelta(minutes=5))
+    assert await world.bus.handle(c.CommitReservation(reservation_id=rid, reclaim=True)) is True
+    assert world.gate.counters["TEE"] == 1
+    committed, reserved, *_ = await stock_movements("TEE", uow=world.uow)
+    assert [(m.kind.value, m.reference, m.occurred_at) for m in (reserved, committed)] == [
+        ("reserved", rid, world.clock.now()), ("committed", rid, world.clock.now()),
+    ]
+    assert await world.balance("TEE") == (2, 0, 1) == await world.ledger("TEE")
+
+
+async def test_a_reconciliation_run_is_recorded_with_its_own_id_and_moment_and_resets_a_stale_gate(world) -> None:
+    await world.bus.handle(c.ReceiveStock(sku="TEE", location_id="main", quantity=5, actor="ops"))
+    world.gate.counters["TEE"] = 50  # stale: a counter PostgreSQL disagrees with
+    world.clock.advance(timedelta(minutes=2))
+    first = await world.bus.handle(c.Reconcile())
+    assert (first.ran_at, first.expired, first.drift) == (world.clock.now(), 0, [])
+    assert world.gate.counters["TEE"] == 5
+    second = await world.bus.handle(c.Reconcile())
+    assert isinstance(first.id, str)
+    assert first.id
+    assert first.id != second.id
+
+
+async def test_a_reconciliation_expires_at_most_its_batch_and_counts_each_hold_it_expired(world) -> None:
+    await world.bus.handle(c.ReceiveStock(sku="TEE", location_id="main", quantity=5, actor="ops"))
+    for n in range(3):
+        await world.bus.handle(c.ReserveStock(reference=f"chk-{n}", lines=[("TEE", 1)], ttl_seconds=60))
+    world.clock.advance(timedelta(seconds=61))
+    assert (await world.bus.handle(c.Reconcile(batch_size=2))).expired == 2
+    assert await world.balance("TEE") == (5, 1, 0)
+    assert (await world.bus.handle(c.Reconcile(batch_size=2))).expired == 1
+    assert await world.balance("TEE") == (5, 0, 0) == await world.ledger("TEE")
+
+
+async def test_drift_is_logged_as_an_error_counting_the_items_and_the_gauges_show_it(world, caplog) -> None:
+    assert await inventory_gauges(uow=world.uow) == (0, 0)  # no hold, no run yet
+    await world.bus.handle(c.ReceiveStock(sku="TEE", location_id="main", quantity=5, actor="ops"))
+    await world.bus.handle(c.ReserveStock(reference="chk-1", lines=[("TEE", 1)]))
+    assert await inventory_gauges(uow=world.uow) == (1, 0)
+    balance = world.db.inventory.items[("TEE", "main")]  # a bug, or an edit behind the ledger's back
+    world.db.inventory.items[("TEE", "main")] = balance._replace(on_hand=balance.on_hand + 2)
+    with caplog.at_level(logging.ERROR, logger="application.inventory.handlers"):
+        run = await world.bus.handle(c.Reconcile())
+    assert [(d.sku, d.on_hand, d.ledger_on_hand) for d in run.drift] == [("TEE", 7, 5)]
+    errors = [r for r in caplog.records if r.name == "application.inventory.handlers" and r.levelno == logging.ERROR]
+    assert [r.getMessage() for r in errors] == ["inventory drift on 1 stock items"]
+    assert await inventory_gauges(uow=world.uow) == (1, 1)
+
+
+async def test_admin_lists_show_the_hundred_most_relevant_entries_by_default(world) -> None:
+    await world.bus.handle(c.ReceiveStock(sku="TEE", location_id="main", quantity=200, actor="ops"))
+    for n in range(101):
+        await world.bus.handle(c.ReserveStock(reference=f"chk-{n}", lines=[("TEE", 1)]))
+    assert len(await reservations_in_flight(uow=world.uow)) == 100
+    movements = await stock_movements("TEE", uow=world.uow)
+    assert len(movements) == 100
+    assert movements[-1].kind is MovementKind.RESERVED  # the newest first: the receipt is the 102nd
+
+
+# -- the batcher: who shares a transaction, and what each request is answered ------------------------------------
+
+
+async def test_a_checkout_already_holding_or_asking_twice_in_one_group_is_refused_and_the_rest_decided(world) -> None:
+    import asyncio
+
+    from application.inventory.batching import ReservationBatcher
+    from tests.support.waiting import within
+
+    await world.bus.handle(c.ReceiveStock(sku="TEE", location_id="main", quantity=5, actor="ops"))
+    batcher = ReservationBatcher(world.uow, world.clock, world.ids)
+    ttl = timedelta(minutes=5)
+    await batcher.reserve("chk-1", {"TEE": 1}, ttl)
+    outcomes = await within(  # the bound only turns a caller left unanswered into a failure
+        asyncio.gather(batcher.reserve("chk-1", {"TEE": 1}, ttl), batcher.reserve("chk-2", {"TEE": 1}, ttl),
+                       batcher.reserve("chk-2", {"TEE": 1}, ttl), return_exceptions=True),
+        what="every request of the group to be answered",
+    )
+    assert [type(o).__name__ for o in outcomes] == ["Conflict", "str", "Conflict"]
+    assert [str(o) for o in outcomes if isinstance(o, Conflict)] == [
+        "checkout chk-1 already holds an active reservation", "checkout chk-2 already holds an active reservation",
+    ]
+    assert batcher.transactions == 2
+    assert await world.balance("TEE") == (5, 2, 0) == await world.ledger("TEE")
+
+
+async def test_a_placing_group_holds_at_most_128_requests_by_default_or_the_size_it_is_given(world) -> None:
+    import asyncio
+
+    from application.inventory.batching import ReservationBatcher
+
+    await world.bus.handle(c.ReceiveStock(sku="TEE", location_id="main", quantity=200, actor="ops"))
+    ttl = timedelta(minutes=5)
+    default = ReservationBatcher(world.uow, world.clock, world.ids)
+    placed = await asyncio.gather(*(default.reserve(f"chk-{n}", {"TEE": 1}, ttl) for n in range(129)))
+    assert len(set(placed)) == 129
+    assert default.transactions == 2  # 128, then 1
+    small = ReservationBatcher(world.uow, world.clock, world.ids, max_batch=2)
+    await asyncio.gather(*(small.reserve(f"more-{n}", {"TEE": 1}, ttl) for n in range(5)))
+    assert small.transactions == 3  # 2, 2, 1
+    assert await world.balance("TEE") == (200, 134, 0)
+
+
+async def test_a_closing_group_holds_at_most_the_size_it_is_given(world) -> None:
+    import asyncio
+
+    from application.inventory.batching import ReservationBatcher
+
+    await world.bus.handle(c.ReceiveStock(sku="TEE", location_id="main", quantity=5, actor="ops"))
+    held = [await world.bus.handle(c.ReserveStock(reference=f"chk-{n}", lines=[("TEE", 1)])) for n in range(5)]
+    batcher = ReservationBatcher(world.uow, world.clock, world.ids, max_batch=2)
+    now = world.clock.now()
+    closed = await asyncio.gather(*(batcher.close(r, lambda r, items: r.commit(items, now=now)) for r in held))
+    assert [x.done for x in closed] == [True] * 5
+    assert batcher.closing_transactions == 3  # 2, 2, 1
+    assert await world.balance("TEE") == (5, 0, 5)
+
+
+async def test_a_reservation_closed_twice_in_one_group_has_its_rows_locked_unless_both_requests_may_skip_them(
+    world,
+) -> None:
+    """A shipment (which must move the rows) and a repeated commit (which may skip a committed hold's
+    rows) of the same reservation arrive together: the rows are locked for the shipment."""
+    import asyncio
+
+    from application.inventory.batching import ReservationBatcher
+    from domain.inventory.reservation import ReservationStatus as S
+
+    await world.bus.handle(c.ReceiveStock(sku="TEE", location_id="main", quantity=5, actor="ops"))
+    rid = await world.bus.handle(c.ReserveStock(reference="chk-1", lines=[("TEE", 2)]))
+    await world.bus.handle(c.CommitReservation(reservation_id=rid))
+    batcher = ReservationBatcher(world.uow, world.clock, world.ids)
+    now = world.clock.now()
+    closed = await asyncio.gather(
+        batcher.close(rid, lambda r, items: r.ship(items, actor="packer", now=now)),
+        batcher.close(rid, lambda r, items: r.commit(items, now=now), already=frozenset({S.COMMITTED, S.SHIPPED})),
+        return_exceptions=True,
+    )
+    assert [(x.done, x.changed) for x in closed] == [(True, []), (False, [])]
+    assert batcher.closing_transactions == 1
+    assert await world.balance("TEE") == (3, 0, 0) == await world.ledger("TEE")

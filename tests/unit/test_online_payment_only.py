@@ -102,3 +102,11 @@ async def test_a_variant_added_as_online_only_is_refused_pay_later_and_its_sibli
     await shop.bus.handle(cart.AddCartLine(owner=GUEST, sku="SOCK-1", quantity=1))
     _, view = await ready_to_pay(shop.bus, GUEST, provider="manual")  # the sibling still pays later
     assert view.payment_provider == "manual"
+
+
+async def test_the_refusal_names_every_sku_that_requires_online_payment(shop) -> None:
+    for sku in ("SOCK-1", "DROP-1"):
+        await _flag(shop, sku)
+        await shop.bus.handle(cart.AddCartLine(owner=GUEST, sku=sku, quantity=1))
+    with pytest.raises(OnlinePaymentRequired, match=r"^pay online: DROP-1, SOCK-1 cannot be paid later$"):
+        await ready_to_pay(shop.bus, GUEST, provider="manual")

@@ -4,15 +4,25 @@ or the time running out reads them again; what only one shopper's cart needs is 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import pytest
+
 from adapters.memory.catalog_version import MemoryCatalogVersion
-from application.carts.ports import PromotionLine, PromotionRequest
-from application.catalog.commands import CreateProduct
+from application.carts import commands as cart
+from application.carts.ports import Adjustment, PromotionLine, PromotionRequest
+from application.catalog.categories import AddCategory
+from application.catalog.commands import CreateProduct, UpdateProduct
 from application.catalog.snapshot import CatalogSnapshot
+from application.checkout import commands as co
+from application.customers.handlers import RegisterCustomer
 from application.promotions import handlers as p
 from application.promotions.engine import StoredPromotions
 from application.promotions.ports import Limits
+from domain.carts.cart import Owner
+from domain.customers.customer import Customer
 from tests.support.counting import CountingUow, HandClock
-from tests.support.unit import build_shop
+from tests.support.unit import build_shop, ready_to_pay, stock
 
 RULE = "when quantity(all) >= 1 then 20% off lines(all)"
 
@@ -77,3 +87,141 @@ async def test_a_shopper_with_a_coupon_or_an_account_still_reads_what_is_theirs_
     await plain.apply(_request(product_id, clock.now()))
     await plain.apply(_request(product_id, clock.now()))
     assert every_time.opened == 2
+
+
+# -- what the engine hands the pricing: the shopper, the cart's lines as the catalog knows them, the codes ----------
+
+
+async def _promotion(bus, rule: str, *, name: str = "Promo", codes: tuple[str, ...] = (), publish: bool = True,
+                     limits: Limits | None = None) -> str:
+    view = await bus.handle(p.CreatePromotion(terms=p.TermsInput(name=name, rule=rule, coupon_codes=codes),
+                                              limits=limits or Limits()))
+    if publish:
+        await bus.handle(p.PublishPromotion(promotion_id=view["id"]))
+    return str(view["id"])
+
+
+def _discount(outcome) -> int:
+    return sum(a.amount for a in outcome.adjustments)
+
+
+async def test_an_unknown_code_is_rejected_even_on_an_empty_cart() -> None:
+    _, uow, clock, _ = await _world()
+    engine = StoredPromotions(uow)
+    request = PromotionRequest(cart_id="c", currency="EUR", channel="web", customer_id=None, coupon_codes=("NOPE",),
+                               lines=(), at=clock.now())
+    assert (await engine.apply(request)).rejected_coupons == {"NOPE": "unknown coupon"}
+
+
+async def test_a_valid_code_that_did_not_apply_says_why_or_that_its_promotion_is_not_live() -> None:
+    bus, uow, clock, product_id = await _world()
+    await _promotion(bus, "when always then 5.00 EUR off order", name="Everyone")
+    await _promotion(bus, "when subtotal >= 500.00 EUR then 10% off order", codes=("BIG",))
+    draft = await _promotion(bus, RULE, publish=False)
+    await bus.handle(p.AddCoupons(promotion_id=draft, codes=("EARLY",)))
+    outcome = await StoredPromotions(uow).apply(_request(product_id, clock.now(), codes=("BIG", "EARLY")))
+    assert outcome.rejected_coupons == {"BIG": "conditions not met", "EARLY": "not applicable"}
+    assert _discount(outcome) == 500
+
+
+@pytest.mark.parametrize("with_catalog", [False, True])
+@pytest.mark.parametrize("selector", ["sku:RUN-1", "product:{product}", "category:{category}",
+                                      "attribute:colour=red", "attribute:size=42"])
+async def test_lines_are_selected_by_the_products_catalog_facts_with_or_without_the_catalog_snapshot(
+    with_catalog, selector,
+) -> None:
+    bus, uow, clock, product_id = await _world()
+    category_id = await bus.handle(AddCategory(name="Shoes"))
+    await bus.handle(UpdateProduct(product_id=product_id, category_ids=[category_id],
+                                   attributes={"colour": "red", "size": 42}))
+    chosen = selector.format(product=product_id, category=category_id)
+    await _promotion(bus, f"when quantity({chosen}) >= 1 then 10% off lines({chosen})")
+    engine = StoredPromotions(uow, CatalogSnapshot(uow)) if with_catalog else StoredPromotions(uow)
+    outcome = await engine.apply(_request(product_id, clock.now()))
+    assert [(a.line_id, a.amount) for a in outcome.adjustments] == [("l1", 1000)]
+
+
+async def test_free_shipping_is_an_adjustment_of_no_line_labelled_with_the_promotions_name() -> None:
+    bus, uow, clock, product_id = await _world()
+    promotion_id = await _promotion(bus, "when always then free shipping", name="Ships free")
+    request = replace(_request(product_id, clock.now()), shipping=490)
+    outcome = await StoredPromotions(uow).apply(request)
+    assert outcome.shipping_adjustments == (
+        Adjustment(promotion_id=promotion_id, version=1, label="Ships free", amount=490, line_id=None),
+    )
+
+
+async def test_a_channel_rule_applies_in_that_channel_only() -> None:
+    bus, uow, clock, product_id = await _world()
+    await _promotion(bus, "when channel = web then 10% off order")
+    engine = StoredPromotions(uow)
+    assert _discount(await engine.apply(_request(product_id, clock.now()))) == 1000
+    assert _discount(await engine.apply(replace(_request(product_id, clock.now()), channel="us"))) == 0
+
+
+async def test_a_customer_group_rule_applies_to_that_groups_customers_only() -> None:
+    bus, uow, clock, product_id = await _world()
+    await _promotion(bus, "when customer group vip then 10% off order")
+    async with uow() as tx:
+        vip = Customer.register(customer_id="cust-vip", email="vip@example.com", name="Vip", password_hash="x",
+                                now=clock.now())
+        vip.groups = frozenset({"vip"})
+        await tx.customers.add(vip)
+        await tx.commit()
+    engine = StoredPromotions(uow)
+    assert _discount(await engine.apply(_request(product_id, clock.now(), customer="cust-vip"))) == 1000
+    assert _discount(await engine.apply(_request(product_id, clock.now()))) == 0  # a guest is in no group
+    assert _discount(await engine.apply(_request(product_id, clock.now(), customer="cust-gone"))) == 0
+
+
+async def test_a_first_order_rule_applies_to_a_customer_without_orders_only() -> None:
+    bus, uow, clock, product_id = await _world()
+    await stock(bus, "RUN-1", 5)
+    await _promotion(bus, "when first order then 10% off order")
+    alice = Owner.customer((await bus.handle(RegisterCustomer(email="alice@example.com", password="correct horse 42",
+                                                              name="Alice"))).id)
+    engine = StoredPromotions(uow)
+    assert _discount(await engine.apply(_request(product_id, clock.now()))) == 0  # a guest: not known to be new
+    assert _discount(await engine.apply(_request(product_id, clock.now(), customer=alice.id))) == 1000
+    await bus.handle(cart.AddCartLine(owner=alice, sku="RUN-1", quantity=1))
+    checkout_id, _ = await ready_to_pay(bus, alice, email="alice@example.com")
+    await bus.handle(co.PlaceOrder(owner=alice, checkout_id=checkout_id))
+    assert _discount(await engine.apply(_request(product_id, clock.now(), customer=alice.id))) == 0
+
+
+async def test_without_a_ttl_or_without_a_shared_version_the_live_promotions_are_read_every_time() -> None:
+    bus, uow, clock, product_id = await _world()
+    await _publish(bus)
+    for engine_of in (
+        lambda reads: StoredPromotions(reads, CatalogSnapshot(uow), version=MemoryCatalogVersion()),
+        lambda reads: StoredPromotions(reads, CatalogSnapshot(uow), ttl=0.5),
+    ):
+        reads = CountingUow(uow)
+        engine = engine_of(reads)
+        for _ in range(2):
+            assert _discount(await engine.apply(_request(product_id, clock.now()))) == 2000
+        assert reads.opened == 2
+
+
+class CountingVersion(MemoryCatalogVersion):
+    """The shared version, counting how often it is read (each read a round trip to Redis)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    async def current(self) -> int | None:
+        self.reads += 1
+        return await super().current()
+
+
+async def test_with_a_ttl_of_zero_the_shared_version_is_never_read() -> None:
+    bus, uow, clock, product_id = await _world()
+    await _publish(bus)
+    version = CountingVersion()
+    engine = StoredPromotions(uow, CatalogSnapshot(uow), version=version, ttl=0)
+    assert _discount(await engine.apply(_request(product_id, clock.now()))) == 2000
+    assert version.reads == 0
+    kept = StoredPromotions(uow, CatalogSnapshot(uow), version=version, ttl=0.5)
+    await kept.apply(_request(product_id, clock.now()))
+    assert version.reads == 1

@@ -4,7 +4,7 @@ hold, and pricing the checkout's cart for its parcel."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -25,7 +25,6 @@ from application.messaging.retry import retry_on_conflict
 from domain.carts.cart import Owner
 from domain.checkout.checkout import Checkout, CheckoutIncomplete
 from domain.inventory.errors import ReservationClosed
-from domain.shared.address import Address
 from domain.shared.errors import NotFound
 from domain.tax.rates import RateTable
 
@@ -117,6 +116,3 @@ async def priced_cart(checkout: Checkout, *, store: CartStore, statuses: StockSt
                               rates=NO_ESTIMATE, at=at)
     return cart, priced
 
-
-def address_from(data: Mapping[str, Any]) -> Address:
-    return Address(**{k: v for k, v in data.items() if k in Address.__dataclass_fields__})

@@ -169,7 +169,7 @@ class StockGate(Protocol):
         """Return units to counters that exist (a failed or released hold)."""
         ...
 
-    async def refill(self, available: dict[str, int | None], *, only_missing: bool = False) -> None:
+    async def refill(self, available: dict[str, int | None], *, only_missing: bool) -> None:
         """Set counters from PostgreSQL's truth (``only_missing``: never overwrite a live counter);
         ``None`` removes a SKU from the gate (untracked and backorder SKUs are never gated)."""
         ...
