@@ -201,8 +201,8 @@ def _refused(error: psycopg.Error) -> Exception:
 
 def _as_sqlalchemy(error: psycopg.Error) -> DBAPIError:
     # Callers handle SQLAlchemy's exceptions (IntegrityError …) whichever path sent the statement.
-    # A connection lost here is not marked invalid for the pool at once: the unit of work's
-    # rollback fails on it and the pool's pre-ping replaces it at the next checkout.
+    # (A lost connection never gets here: ``_refused`` makes it Unavailable. The pool drops it when
+    # the unit of work's rollback fails on it, through the engine's disconnect handling.)
     wrapped: DBAPIError = DBAPIError.instance(None, None, error, psycopg.Error)  # type: ignore[arg-type]
     return wrapped
 
