@@ -115,18 +115,22 @@ def test_background_work_yields_the_cpu_to_the_api_and_its_whole_session_does() 
 
     probe = (
         "import os, pathlib; from entrypoints.cli.processes import yield_cpu; yield_cpu(7); "
-        "group = pathlib.Path('/proc/self/autogroup'); "
-        "print(os.getpriority(os.PRIO_PROCESS, 0), group.read_text().split()[-1] if group.exists() else '-')"
+        "group = pathlib.Path('/proc/self/autogroup'); words = group.read_text().split() if group.exists() else []; "
+        "print(os.getpriority(os.PRIO_PROCESS, 0), (words or ['-'])[-1])"
     )
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2] / "src"))
     alone = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True,
-                           start_new_session=True, check=True)
-    shared = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+                           start_new_session=True, check=False)
+    assert alone.returncode == 0, alone.stderr
+    shared = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=False)
+    assert shared.returncode == 0, shared.stderr
     lowered = min(19, os.getpriority(os.PRIO_PROCESS, 0) + 7)  # 19 is as low as it goes
     nice, group = alone.stdout.split()
     assert int(nice) == lowered
-    assert group in ("7", "-")  # "-": a kernel without autogroup, where the nice value is all there is
+    assert group in ("7", "-")  # "-": no autogroup (kernel or cgroup), where the nice value is all there is
     nice, group = shared.stdout.split()
     assert int(nice) == lowered
     mine = Path("/proc/self/autogroup")
-    assert group == (mine.read_text().split()[-1] if mine.exists() else "-")  # the test's session: untouched
+    # the test's session: untouched. The file reads empty for a task whose scheduling group is not an
+    # autogroup (a task in a cpu cgroup of its own, as in many containers): then the nice value is all there is
+    assert group == ((mine.read_text().split() if mine.exists() else []) or ["-"])[-1]
