@@ -12,7 +12,7 @@ from adapters.memory.idempotency import MemoryIdempotencyStore
 from adapters.postgres.idempotency import PostgresIdempotencyStore
 from adapters.redis.client import make_redis
 from adapters.redis.idempotency import RedisIdempotencyStore
-from application.ports.idempotency import Claim, StoredResponse
+from application.ports.idempotency import LEASE, Claim, StoredResponse
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 
@@ -40,6 +40,31 @@ class IdempotencyStoreContract:
         await store.abandon(scope=unique, key="k")  # a finished key is kept
         assert (await store.claim(scope=unique, key="k", request_hash="a", now=later)).claim is Claim.REPLAY
         assert await store.prune(before=later + timedelta(days=2)) >= 1
+
+    async def test_a_renewed_claim_keeps_running_and_lapses_a_lease_after_its_last_renewal(self, store, unique) -> None:
+        """The process running a request renews its claim; one that died stops renewing, and a retry
+        takes the claim over once a whole lease has passed since the last renewal — not before."""
+        assert (await store.claim(scope=unique, key="k", request_hash="a", now=NOW)).claim is Claim.NEW
+        renewed = NOW + LEASE - timedelta(seconds=1)
+        await store.renew(claims=[(unique, "k"), (unique, "unknown")], now=renewed)
+        just_before = renewed + LEASE - timedelta(milliseconds=10)
+        assert (await store.claim(scope=unique, key="k", request_hash="a", now=just_before)).claim is Claim.RUNNING
+        assert (await store.claim(scope=unique, key="k", request_hash="b", now=just_before)).claim is Claim.MISMATCH
+        lapsed = renewed + LEASE + timedelta(milliseconds=10)
+        assert (await store.claim(scope=unique, key="k", request_hash="a", now=lapsed)).claim is Claim.NEW
+        assert (await store.claim(scope=unique, key="k", request_hash="a", now=lapsed)).claim is Claim.RUNNING
+        await store.renew(claims=[], now=lapsed)  # nothing running: nothing to do
+
+    async def test_renewing_a_finished_or_abandoned_claim_changes_nothing(self, store, unique) -> None:
+        response = StoredResponse(status=201, headers=[], body=b"{}")
+        assert (await store.claim(scope=unique, key="done", request_hash="a", now=NOW)).claim is Claim.NEW
+        await store.finish(scope=unique, key="done", response=response)
+        assert (await store.claim(scope=unique, key="gone", request_hash="a", now=NOW)).claim is Claim.NEW
+        await store.abandon(scope=unique, key="gone")
+        await store.renew(claims=[(unique, "done"), (unique, "gone")], now=NOW + timedelta(seconds=1))
+        replay = await store.claim(scope=unique, key="done", request_hash="a", now=NOW + timedelta(seconds=2))
+        assert (replay.claim, replay.response) == (Claim.REPLAY, response)
+        assert (await store.claim(scope=unique, key="gone", request_hash="b", now=NOW)).claim is Claim.NEW
 
     async def test_an_abandoned_claim_lets_the_key_run_again(self, store, unique) -> None:
         assert (await store.claim(scope=unique, key="k", request_hash="a", now=NOW)).claim is Claim.NEW
@@ -88,3 +113,14 @@ class TestRedisIdempotencyStore(IdempotencyStoreContract):
             await redis.aclose()
         assert 0 < running <= 600
         assert 24 * 3600 < done <= 48 * 3600
+
+    async def test_a_renewal_keeps_a_long_running_claims_key_alive(self, store, redis_url, unique) -> None:
+        await store.claim(scope="s", key="long", request_hash="a", now=NOW)
+        redis = make_redis(redis_url)
+        try:
+            name = f"test:{unique}:idem:s:long"
+            await redis.expire(name, 5)  # as if it had run for almost ten minutes
+            await store.renew(claims=[("s", "long")], now=NOW + timedelta(minutes=10))
+            assert 5 < await redis.ttl(name) <= 600
+        finally:
+            await redis.aclose()

@@ -10,16 +10,20 @@ PostgreSQL's own statement log counts them, and a sold-out cart add that reaches
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 from benchmarks import flash_sale_http as sale
-from benchmarks.buyer import BERLIN, Buyer, source_address
+from benchmarks.buyer import BERLIN, Buyer, Dropped, source_address
 from sqlalchemy.engine import make_url
 
 from adapters.postgres.migrate import ensure_database, upgrade
@@ -49,6 +53,7 @@ class Shop:
     flash: str
     solo: str
     method: str
+    env: dict[str, str]
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +89,7 @@ def shop(database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFac
             wait_until(live, GENEROUS, what="emporium serve --workers 2 to answer")
             sale._wait_caught_up(dsn, (flash, solo), timeout=GENEROUS)
             method = sale._shipping_method("127.0.0.1", port, run, solo)
-            yield Shop("127.0.0.1", port, own, dsn, log, run, flash, solo, method)
+            yield Shop("127.0.0.1", port, own, dsn, log, run, flash, solo, method, env)
         finally:
             for proc in procs:
                 stop(proc)
@@ -214,3 +219,60 @@ def test_a_cart_read_and_a_payment_send_as_many_statements_for_20_lines_as_for_1
     print(f"statements (cart read, payment) for 1 line: {one}; for {LINES} lines: {many}")
     assert min(c for c, _ in many) == min(c for c, _ in one)
     assert min(p for _, p in many) == min(p for _, p in one)
+
+
+def test_a_place_whose_server_died_before_answering_is_answered_by_the_first_retry(
+    shop: Shop, tmp_path: Path
+) -> None:
+    """An API process killed after the order committed, before the answer (and the key's stored
+    response) left it: the buyer's connection drops. The first retry of the place, same key, waits
+    for the dead claim to lapse and answers that order: not `409 idempotency-key-in-use`, not a second
+    order. `uvicorn --workers 2` (as `emporium serve` runs it) restarts the dead process meanwhile."""
+    flag = tmp_path / "crash-once"
+    flag.touch()
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", "--factory", "tests.support.crashing_api:create_app",
+               "--host", "127.0.0.1", "--port", str(port), "--workers", "2", "--no-access-log"]
+    api = start(command, dict(shop.env, EMPORIUM_TEST_CRASH_FLAG=str(flag)), tmp_path / "api.log")
+    try:
+        wait_until(lambda: _live(api, port, tmp_path / "api.log"), GENEROUS, what="the crashing API to answer")
+
+        async def walk() -> tuple[str, int, str, float]:
+            buyer = Buyer(700_000, shop.host, port, source_address(700_000), f"{shop.run}crash")
+            added = await buyer.call("add", "POST", "/store/cart/lines", {"sku": shop.solo, "quantity": 1})
+            assert added.status == 201
+            checkout = (await buyer.call("checkout", "POST", "/store/checkout")).json()["id"]
+            base = f"/store/checkout/{checkout}"
+            for step, method, path, body in [
+                ("contact", "PUT", f"{base}/contact", {"email": "crash@example.com"}),
+                ("address", "PUT", f"{base}/address", {"shipping": BERLIN}),
+                ("shipping", "PUT", f"{base}/shipping", {"method_id": shop.method}),
+                ("payment", "POST", f"{base}/payment", {"provider": sale.PROVIDER}),
+            ]:
+                assert (await buyer.call(step, method, path, body)).status == 200, step
+            with pytest.raises((Dropped, OSError)):
+                await buyer.connection.request("POST", f"{base}/place", buyer._headers("POST", "place"))
+            assert not flag.exists()  # the place reached the crash, not some earlier failure
+            await buyer.connection.close()
+            retried = time.monotonic()
+            answer = await buyer.connection.request("POST", f"{base}/place", buyer._headers("POST", "place"))
+            waited = time.monotonic() - retried
+            await buyer.connection.close()
+            return checkout, answer.status, answer.body.decode(), waited
+
+        checkout, status, body, waited = asyncio.run(walk())
+        print(f"the first retry after the crash answered {status} after {waited:.2f} s")
+        assert status == 201, body
+        with psycopg.connect(shop.dsn) as conn:
+            orders = conn.execute("SELECT id FROM orders WHERE checkout_id = %s", (checkout,)).fetchall()
+        assert [order_id for (order_id,) in orders] == [json.loads(body)["order_id"]]
+    finally:
+        stop(api)
+
+
+def _live(api: subprocess.Popen[bytes], port: int, log: Path) -> bool:
+    assert api.poll() is None, log.read_text(errors="replace")[-3000:]
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/health/live", timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False

@@ -1,17 +1,16 @@
 """An in-memory IdempotencyStore, the fake beside ``PostgresIdempotencyStore`` in the port's contract
 suite (``tests/contract/test_idempotency_store.py``). Same rules as PostgreSQL's: the first claim of
 (scope, key) runs, the same request repeated waits or replays, another request with the key is a
-mismatch, and a claim left running longer than the lease (its process died) is taken over once.
+mismatch, and a claim nobody renewed for the lease (its process died) is taken over once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from application.ports.idempotency import Claim, ClaimResult, StoredResponse
-
-LEASE = timedelta(minutes=2)
+from application.ports.idempotency import LEASE, Claim, ClaimResult, StoredResponse
 
 
 @dataclass
@@ -38,6 +37,12 @@ class MemoryIdempotencyStore:
                 return ClaimResult(claim=Claim.NEW)
             return ClaimResult(claim=Claim.RUNNING)
         return ClaimResult(claim=Claim.REPLAY, response=entry.response)
+
+    async def renew(self, *, claims: Sequence[tuple[str, str]], now: datetime) -> None:
+        for claim in claims:
+            entry = self._entries.get(claim)
+            if entry is not None and entry.response is None:
+                entry.created_at = now
 
     async def finish(self, *, scope: str, key: str, response: StoredResponse) -> None:
         entry = self._entries.get((scope, key))

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.postgres import tables as t
-from application.ports.idempotency import Claim, ClaimResult, StoredResponse
+from application.ports.idempotency import LEASE, Claim, ClaimResult, StoredResponse
 
 _k = t.idempotency_keys
-LEASE = timedelta(minutes=2)
 TAKEN_OVER = "taken-over"
 
 
@@ -22,7 +22,7 @@ class PostgresIdempotencyStore:
 
     async def claim(self, *, scope: str, key: str, request_hash: str, now: datetime) -> ClaimResult:
         async with self._engine.begin() as conn:
-            # A claim still running after LEASE was abandoned (its process died): take it over.
+            # A claim nobody renewed for LEASE was abandoned (its process died): take it over.
             await conn.execute(
                 update(_k).where(_k.c.scope == scope, _k.c.key == key, _k.c.status.is_(None),
                                  _k.c.request_hash == request_hash, _k.c.created_at < now - LEASE)
@@ -53,6 +53,15 @@ class PostgresIdempotencyStore:
         return ClaimResult(claim=Claim.REPLAY, response=StoredResponse(
             status=row.status, headers=[(k, v) for k, v in row.headers], body=bytes(row.body),
         ))
+
+    async def renew(self, *, claims: Sequence[tuple[str, str]], now: datetime) -> None:
+        if not claims:
+            return
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(_k).where(tuple_(_k.c.scope, _k.c.key).in_(list(claims)), _k.c.status.is_(None))
+                .values(created_at=now)
+            )
 
     async def finish(self, *, scope: str, key: str, response: StoredResponse) -> None:
         async with self._engine.begin() as conn:

@@ -1,10 +1,11 @@
 """Idempotency keys in Redis: one round trip to claim, one to finish, none on PostgreSQL.
 
 A key is a hash ``{prefix}idem:{scope}:{key}`` holding the request's fingerprint and the time it was
-claimed, then the stored response. One Lua script decides a claim atomically (new, running, replay,
-mismatch, or a dead claim taken over once its lease ran out). A running claim lives at most
-``CLAIM_TTL`` (its process may have died); a finished one is kept ``KEEP`` (at least the 24 hours
-clients are promised). Same rules as the PostgreSQL store, checked by one contract suite.
+claimed (or last renewed), then the stored response. One Lua script decides a claim atomically (new,
+running, replay, mismatch, or a dead claim taken over once nobody renewed it for the lease); one
+renews every claim a process still runs; one stores the response. A running claim's key expires
+after ``CLAIM_TTL`` without renewal; a finished one is kept ``KEEP`` (at least the 24 hours clients
+are promised). Same rules as the PostgreSQL store, checked by one contract suite.
 
 What Redis does not keep across a restart without persistence is lost: a retry after that runs
 again. Every storefront step is safe to run twice (``place`` finds its order through the checkout,
@@ -15,14 +16,14 @@ a replayed cart add must never add twice.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from redis.asyncio import Redis
 
-from application.ports.idempotency import Claim, ClaimResult, StoredResponse
+from application.ports.idempotency import LEASE, Claim, ClaimResult, StoredResponse
 
-LEASE = timedelta(minutes=2)
 CLAIM_TTL_SECONDS = 600
 KEEP_SECONDS = 48 * 3600
 
@@ -43,6 +44,22 @@ if tonumber(entry[2]) < tonumber(ARGV[2]) - tonumber(ARGV[3]) then
 end
 return {'running'}
 """
+# KEYS: the claims still running here; ARGV: now (epoch seconds), claim ttl (seconds).
+_RENEW = """
+for _, key in ipairs(KEYS) do
+  if redis.call('HEXISTS', key, 't') == 1 and redis.call('HEXISTS', key, 's') == 0 then
+    redis.call('HSET', key, 't', ARGV[1])
+    redis.call('EXPIRE', key, tonumber(ARGV[2]))
+  end
+end
+return 0
+"""
+# KEYS[1] the key; ARGV: status, headers (JSON), body, keep (seconds).
+_FINISH = """
+redis.call('HSET', KEYS[1], 's', ARGV[1], 'hd', ARGV[2], 'b', ARGV[3])
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
+return 0
+"""
 # Forget a claim that has no response (a finished key is kept).
 _ABANDON = """
 if redis.call('HEXISTS', KEYS[1], 's') == 0 then return redis.call('DEL', KEYS[1]) end
@@ -56,6 +73,8 @@ class RedisIdempotencyStore:
         self._prefix = f"{prefix}idem:"
         self._claim: Any = redis.register_script(_CLAIM)
         self._abandon: Any = redis.register_script(_ABANDON)
+        self._renew: Any = redis.register_script(_RENEW)
+        self._finish: Any = redis.register_script(_FINISH)
 
     def _key(self, scope: str, key: str) -> str:
         return f"{self._prefix}{scope}:{key}"
@@ -70,12 +89,14 @@ class RedisIdempotencyStore:
                 status=int(answer[1]), headers=headers, body=bytes(answer[3])))
         return ClaimResult(claim=Claim(kind))
 
+    async def renew(self, *, claims: Sequence[tuple[str, str]], now: datetime) -> None:
+        if claims:
+            await self._renew(keys=[self._key(scope, key) for scope, key in claims],
+                              args=[now.timestamp(), CLAIM_TTL_SECONDS])
+
     async def finish(self, *, scope: str, key: str, response: StoredResponse) -> None:
-        name = self._key(scope, key)
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hset(name, mapping={"s": response.status, "hd": json.dumps(response.headers), "b": response.body})
-            pipe.expire(name, KEEP_SECONDS)
-            await pipe.execute()
+        await self._finish(keys=[self._key(scope, key)],
+                           args=[response.status, json.dumps(response.headers), response.body, KEEP_SECONDS])
 
     async def abandon(self, *, scope: str, key: str) -> None:
         await self._abandon(keys=[self._key(scope, key)])

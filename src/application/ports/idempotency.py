@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Protocol
+
+# A running claim that nobody renewed for this long belongs to a request whose process died: the next
+# request with the key and the same body takes it over. The process running a request renews its
+# claims every third of this (``renew``), so a live request keeps its key however long it runs.
+LEASE = timedelta(seconds=6)
 
 
 class Claim(Enum):
@@ -30,6 +36,11 @@ class ClaimResult:
 
 class IdempotencyStore(Protocol):
     async def claim(self, *, scope: str, key: str, request_hash: str, now: datetime) -> ClaimResult: ...
+
+    async def renew(self, *, claims: Sequence[tuple[str, str]], now: datetime) -> None:
+        """Keep these (scope, key) claims running from ``now``: their requests still run. A claim that
+        finished, was abandoned or is unknown stays as it is."""
+        ...
 
     async def finish(self, *, scope: str, key: str, response: StoredResponse) -> None: ...
 

@@ -27,7 +27,7 @@ from entrypoints.http.dependencies import DEPENDENCIES
 from entrypoints.http.docs import DocsRenderPlugin
 from entrypoints.http.headers import security_headers
 from entrypoints.http.health import HealthController
-from entrypoints.http.idempotency import idempotency_middleware
+from entrypoints.http.idempotency import idempotency_leases, idempotency_middleware
 from entrypoints.http.metrics import MetricsController, loop_lag_sampler
 from entrypoints.http.middleware import observe_middleware
 from entrypoints.http.openapi import document_problems
@@ -109,7 +109,7 @@ def create_app(container: Container | None = None, *, configure_logs: bool = Tru
     app = Litestar(
         route_handlers=ROUTE_HANDLERS,
         state=State({"documents": MicroCache(ttl=settings.document_cache_seconds)}),
-        lifespan=[lifespan, loop_lag_sampler],
+        lifespan=[lifespan, loop_lag_sampler, idempotency_leases],
         dependencies=DEPENDENCIES,
         middleware=[observe_middleware, url_middleware, csrf_middleware, idempotency_middleware],
         exception_handlers={**EXCEPTION_HANDLERS, **OUTAGE_HANDLERS},

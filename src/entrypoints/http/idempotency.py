@@ -5,25 +5,90 @@ response is stored; the same key with the same request replays that response; wi
 request it is refused (422); while the first is still running, a duplicate waits for it a
 little, then gets 409. Only an answer that changed something (2xx, 3xx) is stored: a refusal (4xx)
 changed nothing and a failure on our side (5xx) may have changed nothing, so either releases the
-key and a retry runs again. A claim whose process died is taken over after 2 minutes. Keys are
-kept at least 24 hours. The store is Redis by default (``EMPORIUM_IDEMPOTENCY_STORE``).
+key and a retry runs again. Keys are kept at least 24 hours. The store is Redis by default
+(``EMPORIUM_IDEMPOTENCY_STORE``).
+
+A process renews the claims it runs (``Leases``: one call to the store for all of them, every third
+of ``LEASE``), so a claim outlives its request only when its process died: then it lapses within
+``LEASE`` and the retry waiting on it takes it over and runs again — every unsafe step is safe to run
+twice (``place`` answers the order its checkout already produced, a payment is keyed by its order).
+A buyer whose server died before answering gets the answer on the first retry, a few seconds late.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import logging
 import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
-from litestar import Request
+from litestar import Litestar, Request
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from application.ports.idempotency import Claim, StoredResponse
+from application.ports.idempotency import LEASE, Claim, IdempotencyStore, StoredResponse
 from entrypoints.http.problems import problem
 
+log = logging.getLogger(__name__)
+
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# A duplicate waits this long for the request it repeats: longer than LEASE, so a retry whose
+# original died takes the claim over (and answers) instead of being told 409 in-use.
 WAIT_SECONDS = 10.0
+RENEW_EVERY = LEASE.total_seconds() / 3
+
+
+class Leases:
+    """The claims this process runs, renewed together while they run (see the module's docstring)."""
+
+    def __init__(self) -> None:
+        self._running: Counter[tuple[str, str]] = Counter()
+
+    def hold(self, scope: str, key: str) -> None:
+        self._running[(scope, key)] += 1
+
+    def drop(self, scope: str, key: str) -> None:
+        self._running[(scope, key)] -= 1
+        if self._running[(scope, key)] <= 0:
+            del self._running[(scope, key)]
+
+    def running(self) -> list[tuple[str, str]]:
+        return list(self._running)
+
+    async def renew(self, store: IdempotencyStore, clock: Any) -> None:
+        claims = self.running()
+        if claims:
+            await store.renew(claims=claims, now=clock.now())
+
+    async def keep(self, store: IdempotencyStore, clock: Any, every: float = RENEW_EVERY) -> None:
+        """Forever: renew what runs. A store that fails now is tried again next time: the claims have
+        two more renewals before they lapse."""
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.renew(store, clock)
+            except Exception:  # an outage must not end the renewals
+                log.warning("renewing %d idempotency claims failed", len(self._running), exc_info=True)
+
+
+@asynccontextmanager
+async def idempotency_leases(app: Litestar) -> AsyncIterator[None]:
+    """A Litestar lifespan: the claims the app runs are renewed while it runs."""
+    leases = Leases()
+    app.state.idempotency_leases = leases
+    container = app.state.container
+    task = asyncio.create_task(leases.keep(container.idempotency_store(), container.clock()),
+                               name="idempotency-leases")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 # Set-Cookie is not stored: session tokens stay out of the table (the first response set them).
 _REPLAYED_HEADERS = frozenset({b"content-type", b"location", b"etag"})
 
@@ -103,11 +168,15 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
                 chunks.append(message.get("body", b""))
             await send(message)
 
+        leases: Leases = scope["app"].state.idempotency_leases
+        leases.hold(caller, key)
         try:
             await app(scope, receive_again, capture)
         except BaseException:
             await store.abandon(scope=caller, key=key)
             raise
+        finally:
+            leases.drop(caller, key)
         if status >= 400:
             # Nothing changed (a refusal, a validation error, sold out) or it failed on our side: a retry
             # runs again and answers what is true then. Only a response that changed something is kept.
