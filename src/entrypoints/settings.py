@@ -26,6 +26,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # with the API, buyers' requests go first; 0 keeps them level (entrypoints.cli.processes.yield_cpu).
     background_nice: int = 10
     worker_heartbeat_timeout_ms: int = 60_000
+    # Each worker process writes a heartbeat this often while it consumes; /health says "degraded"
+    # (naming the worker, still 200) when the newest is older than worker_stale_seconds.
+    worker_beat_seconds: float = 2.0
+    worker_stale_seconds: float = 6.0
     broker_maintenance_chance: int = 1000
     reservation_ttl_seconds: int = 600
     reconcile_every_seconds: int = 60

@@ -241,6 +241,40 @@ def test_a_broken_walkthrough_example_fails_the_readme_test(stack: Stack) -> Non
     assert "404" in result.stderr, result.stderr
 
 
+def _child(stack: Stack, marker: str) -> int | None:
+    """The supervisor's child whose command line holds ``marker`` (and is not a zombie)."""
+    for pid in _descendants(stack.process.pid):
+        try:
+            ppid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == stack.process.pid and marker in command and _alive(pid):
+            return pid
+    return None
+
+
+def _health(stack: Stack) -> str | None:
+    try:
+        answer = httpx.get(f"{stack.api}/health", timeout=10)
+    except httpx.TransportError:
+        return None
+    return str(answer.json()["status"]) if answer.status_code == 200 else None
+
+
+@pytest.mark.parametrize(("name", "marker"), [("worker", "dramatiq"), ("relay", "cli relay"), ("api", "cli serve")])
+def test_a_child_killed_is_started_again_and_health_returns_to_ok(stack: Stack, name: str, marker: str) -> None:
+    wait_until(lambda: _health(stack) == "ok", BOUND, what="/health ok (the worker's heartbeat seen)")
+    victim = _child(stack, marker)
+    assert victim is not None, f"no {name} among the supervisor's children"
+    os.killpg(victim, signal.SIGKILL)  # its own process group: the child and what it forked
+    began = time.monotonic()
+    wait_until(lambda: _child(stack, marker) not in (None, victim), BOUND, what=f"a new {name} process")
+    wait_until(lambda: _health(stack) == "ok", BOUND, what=f"/health ok again after the {name} was killed")
+    print(f"{name} killed: started again and /health ok after {time.monotonic() - began:.1f} s")
+    assert f"{name} exited with -9; starting it again" in log_tail(stack.log, 1 << 20)
+
+
 def test_ctrl_c_stops_every_process_it_started(stack: Stack) -> None:
     """Runs last in this module: it stops the shared stack."""
     started = _descendants(stack.process.pid)

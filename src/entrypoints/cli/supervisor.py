@@ -1,8 +1,10 @@
-"""``emporium run``: the whole product on one machine, stopped cleanly and quickly by Ctrl-C.
+"""``emporium run``: the whole product on one machine, kept running, stopped cleanly and quickly by Ctrl-C.
 
 The API, worker and relay each run in a process group of their own (Ctrl-C at the terminal
-reaches this supervisor only); on stop every group gets SIGTERM at once, stragglers SIGKILL after
-``STOP_GRACE`` seconds, then the embedded servers (if any) are stopped, also together.
+reaches this supervisor only). A child that dies is started again, with a log line, after a pause
+that doubles while it keeps dying young (``Restarts``); nothing is lost meanwhile: its work waits in
+the outbox, the queues or the client's retry. On stop every group gets SIGTERM at once, stragglers
+SIGKILL after ``STOP_GRACE`` seconds, then the embedded servers (if any) are stopped, also together.
 """
 
 from __future__ import annotations
@@ -21,6 +23,25 @@ from entrypoints.settings import get_settings, refuse_insecure
 
 STOP_GRACE = 2.0  # seconds the children get to finish in-flight work before SIGKILL
 HEALTH_TIMEOUT = 60.0
+
+
+class Restarts:
+    """How long to wait before starting a dead child again: not at all the first time, then a pause
+    that doubles (from ``first`` up to ``longest``) each time it dies again within ``settled`` seconds
+    of its start, so a child that cannot start (a bad setting, a port taken) is not respawned in a
+    tight loop. A child that ran ``settled`` seconds or more starts a new count."""
+
+    def __init__(self, first: float = 0.5, longest: float = 30.0, settled: float = 60.0) -> None:
+        self.first, self.longest, self.settled = first, longest, settled
+        self._young_deaths: dict[str, int] = {}
+
+    def pause_after(self, name: str, lived: float) -> float:
+        """The pause before starting ``name`` again, which died after ``lived`` seconds."""
+        if lived >= self.settled:
+            self._young_deaths[name] = 0
+        before = self._young_deaths.get(name, 0)
+        self._young_deaths[name] = before + 1
+        return 0.0 if before == 0 else min(self.longest, self.first * 2 ** (before - 1))
 
 
 class StepFailed(RuntimeError):
@@ -78,7 +99,6 @@ def run_all(project_dir: Path, *, with_seed: bool = True) -> int:
         print("development mode (EMPORIUM_ENVIRONMENT=development): the built-in secret key signs cookies and "
               "/metrics is open; never expose this to the internet", flush=True)
     stopping = False
-    crashed = False  # a child exited on its own: the run ends with a failure status
 
     def request_stop(*_: object) -> None:
         nonlocal stopping
@@ -111,14 +131,17 @@ def run_all(project_dir: Path, *, with_seed: bool = True) -> int:
             for args in (("migrate",), ("seed",) if with_seed else (), ("projections", "rebuild")):
                 if args and not stopping:
                     step(*args)
+            commands = {
+                "api": ([*emporium, "serve"], env),
+                # Idle consumers wake every 250 ms (Dramatiq's default: 1 s) so a stop is quick.
+                "worker": (worker_command(), dict(env, dramatiq_worker_timeout="250")),
+                "relay": ([*emporium, "relay"], env),
+            }
+            born: dict[str, float] = {}
             if not stopping:
                 found.settle()
-                children = {
-                    "api": _spawn([*emporium, "serve"], env),
-                    # Idle consumers wake every 250 ms (Dramatiq's default: 1 s) so a stop is quick.
-                    "worker": _spawn(worker_command(), dict(env, dramatiq_worker_timeout="250")),
-                    "relay": _spawn([*emporium, "relay"], env),
-                }
+                for name, (args, child_env) in commands.items():
+                    children[name], born[name] = _spawn(args, child_env), time.monotonic()
                 base = f"http://{settings.host}:{settings.port}"
                 if wait_http(f"{base}/health", timeout=HEALTH_TIMEOUT, give_up=lambda: stopping):
                     print(
@@ -131,11 +154,20 @@ def run_all(project_dir: Path, *, with_seed: bool = True) -> int:
                 elif not stopping:
                     print(f"the API did not become healthy within {HEALTH_TIMEOUT:.0f} s; see the logs above",
                           flush=True)
+            restarts, due = Restarts(), {}
             while not stopping:
                 for name, child in children.items():
-                    if child.poll() is not None:
-                        print(f"{name} exited with {child.returncode}; stopping everything", flush=True)
-                        stopping = crashed = True
+                    if name not in due and child.poll() is not None:
+                        _signal_group(child, signal.SIGKILL)  # what it forked dies with it
+                        pause = restarts.pause_after(name, time.monotonic() - born[name])
+                        print(f"{name} exited with {child.returncode}; starting it again"
+                              + (f" in {pause:.1f} s" if pause else ""), flush=True)
+                        due[name] = time.monotonic() + pause
+                for name, at in list(due.items()):
+                    if time.monotonic() >= at:
+                        args, child_env = commands[name]
+                        children[name], born[name] = _spawn(args, child_env), time.monotonic()
+                        del due[name]
                 time.sleep(0.1)
             stop_began = time.monotonic()
             took = stop_children(children)
@@ -149,4 +181,4 @@ def run_all(project_dir: Path, *, with_seed: bool = True) -> int:
         stop_children(children)
         print(f"emporium run: {error}", file=sys.stderr, flush=True)
         return 1
-    return 1 if crashed else 0
+    return 0

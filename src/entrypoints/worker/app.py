@@ -14,6 +14,7 @@ from typing import Any
 import dramatiq
 
 from adapters.dramatiq.broker import DELIVER_ACTOR, QUEUE
+from adapters.dramatiq.heartbeat import Heartbeat
 from adapters.dramatiq.tracking import TRACKING_ACTOR, TRACKING_QUEUE, decode_batch
 from adapters.dramatiq.webhooks import SEND_WEBHOOK_ACTOR, WEBHOOK_GAVE_UP_ACTOR, WEBHOOK_QUEUE
 from application.analytics import handlers as analytics
@@ -39,6 +40,7 @@ refuse_insecure(container.settings())  # the worker sends webhooks: never with t
 _settings = container.settings()
 configure_logging(_settings.log_level, json_lines=_settings.log_json)
 broker = container.broker()
+broker.add_middleware(Heartbeat(_settings.redis_key_prefix, every=_settings.worker_beat_seconds))
 dramatiq.set_broker(broker)
 
 
