@@ -60,6 +60,8 @@ class Connection:
             self.reader = self.writer = None
 
     async def request(self, method: str, path: str, headers: dict[str, str], body: bytes = b"") -> Answer:
+        if self.writer is not None and self.writer.is_closing():  # the server closed it (or died) since
+            self.reader = self.writer = None
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(
                 self.host, self.port, local_addr=(self.local_address, 0)
@@ -67,8 +69,8 @@ class Connection:
         assert self.reader is not None
         head = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}", f"Content-Length: {len(body)}"]
         head += [f"{name}: {value}" for name, value in headers.items()]
-        self.writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
         try:
+            self.writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
             status_line = await self.reader.readline()
             if not status_line:
                 raise Dropped("closed")
@@ -97,7 +99,8 @@ class Connection:
                 payload = b"".join(parts)
             else:
                 payload = await self.reader.readexactly(length) if length else b""
-        except (asyncio.IncompleteReadError, ConnectionError, ValueError, IndexError) as dropped:
+        except (asyncio.IncompleteReadError, ConnectionError, ValueError, IndexError, RuntimeError) as dropped:
+            # RuntimeError: uvloop's answer to a write on a transport the server has closed meanwhile
             await self.close()
             raise Dropped(str(dropped)) from dropped
         if close:

@@ -2,6 +2,7 @@
 
     .venv/bin/emporium bench flash-sale --http --workers 2 --units 500 --buyers 5000 --concurrency 128
     .venv/bin/emporium bench flash-sale --http --workers 1,2,4 --json     # how throughput scales
+    .venv/bin/emporium bench flash-sale --http --fault kill-api           # a fault mid-sale (faults.py)
 
 For each worker count: a fresh benchmark database (migrated), one product of ``--units`` units and a
 second one for the uncontended buyers; then `emporium serve --workers N`, `emporium worker` and
@@ -357,6 +358,8 @@ def run_sale(
         while len(parts) < generators:
             with contextlib.suppress(queue.Empty):  # draw the bar and wait on
                 parts.append(results.get(timeout=0.5))
+            if len(parts) < generators and all(p.exitcode is not None for p in processes) and results.empty():
+                raise RuntimeError("a load generator died before it reported (its traceback is above)")
             if progress:
                 _bar(done.value, buyers, time.perf_counter() - started)
         wall = time.perf_counter() - started
@@ -493,6 +496,10 @@ def correct(f: dict[str, Any]) -> bool:
 
 
 def main(argv: list[str]) -> int:
+    if any(a == "--fault" or a.startswith("--fault=") for a in argv):  # a fault mid-sale: benchmarks/faults.py
+        from benchmarks.faults import main as with_a_fault
+
+        return with_a_fault(argv)
     parser = argparse.ArgumentParser(prog="emporium bench flash-sale --http")
     parser.add_argument("--workers", default="2", help="API worker processes; a list (1,2,4) runs each")
     parser.add_argument("--units", type=int, default=500)
@@ -501,6 +508,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--generators", type=int, default=2, help="load generator processes")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
+    # Stopped from outside (a timeout, the CI runner): stop the shop too, as Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     runs = []
     for workers in (int(w) for w in args.workers.split(",")):
         figures = run_sale(workers, args.units, args.buyers, args.concurrency, args.generators, progress=not args.json)

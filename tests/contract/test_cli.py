@@ -134,3 +134,25 @@ def test_background_work_yields_the_cpu_to_the_api_and_its_whole_session_does() 
     # the test's session: untouched. The file reads empty for a task whose scheduling group is not an
     # autogroup (a task in a cpu cgroup of its own, as in many containers): then the nice value is all there is
     assert group == ((mine.read_text().split() if mine.exists() else []) or ["-"])[-1]
+
+
+def test_every_fault_mid_sale_leaves_every_invariant_holding(database_url, redis_url) -> None:
+    """`emporium bench flash-sale --http --fault all`, small: an API worker, the worker and the relay
+    killed, the API's database connections terminated, each during a sale of its own on one shop."""
+    import sys
+
+    from tests.support.processes import ROOT
+    from tests.support.waiting import GENEROUS
+
+    command = [sys.executable, "-m", "entrypoints.cli", "bench", "flash-sale", "--http", "--fault", "all",
+               "--buyers", "300", "--units", "30", "--concurrency", "16"]
+    bench = subprocess.Popen(command, env=service_env(database_url, redis_url, "cli"), cwd=ROOT, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        out, err = bench.communicate(timeout=3 * GENEROUS)
+    except subprocess.TimeoutExpired:
+        bench.terminate()  # SIGTERM: the bench stops the shop it started before it exits
+        out, err = bench.communicate()
+    print(out)
+    assert bench.returncode == 0, out + err[-3000:]
+    assert out.count("every invariant holds                    True") == 4, out

@@ -10,6 +10,7 @@ import pytest
 from adapters.memory.inventory import MemoryStockGate
 from adapters.redis.client import make_redis
 from adapters.redis.stock_gate import RedisStockGate
+from tests.support.http_app import make_container, settings_for
 
 
 class StockGateContract:
@@ -84,3 +85,25 @@ class TestRedisStockGate(StockGateContract):
         if keys:
             await redis.delete(*keys)
         await redis.aclose()
+
+
+async def test_two_shops_on_one_redis_count_their_own_stock(database_url, redis_url, unique) -> None:
+    """The gate the container wires lives under EMPORIUM_REDIS_KEY_PREFIX: two shops sharing a Redis
+    (or a test and a benchmark) never take from each other's counters."""
+    prefixes = (f"test:{unique}:shop-a:", f"test:{unique}:shop-b:")
+    containers = [make_container(settings_for(database_url, redis_url, redis_key_prefix=p)) for p in prefixes]
+    first, second = (c.stock_gate() for c in containers)
+    try:
+        await first.refill({"SNEAKER": 1})
+        await second.refill({"SNEAKER": 5})
+        assert (await first.try_take({"SNEAKER": 2})).sold_out == ["SNEAKER"]
+        assert (await second.try_take({"SNEAKER": 2})).taken == {"SNEAKER": 2}
+        assert (await first.try_take({"SNEAKER": 1})).taken == {"SNEAKER": 1}
+        assert (await second.try_take({"SNEAKER": 3})).taken == {"SNEAKER": 3}
+        redis = containers[0].redis()
+        keys = sorted([k.decode() async for k in redis.scan_iter(match=f"test:{unique}:*")])
+        assert keys == [f"{prefixes[0]}gate:SNEAKER", f"{prefixes[1]}gate:SNEAKER"]
+        await redis.delete(*keys)
+    finally:
+        for container in containers:
+            await container.redis().aclose()
