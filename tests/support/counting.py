@@ -25,3 +25,16 @@ class HandClock:
 
     def __call__(self) -> float:
         return self.now
+
+
+class RecordingPricing:
+    """The domain's ``price``, noting which promotions it was handed each time (``StoredPromotions(engine=…)``)."""
+
+    def __init__(self) -> None:
+        self.handed: list[list[str]] = []
+
+    def __call__(self, context: Any, promotions: list[Any]) -> Any:
+        from domain.promotions.engine import price
+
+        self.handed.append(sorted(p.promotion_id for p in promotions))
+        return price(context, promotions)

@@ -1,22 +1,25 @@
 """The ``PromotionEngine`` port served by the domain engine over the stored promotions.
 
-For each cart read: the live promotions (published, in their window, within their limits), the
-coupons entered (unknown and used-up codes are reported), the products' categories and attributes,
-and the customer's groups and first-order status become a ``PricingContext``; ``price`` does the
-rest. A promotion that has coupons applies only with one of its codes entered.
+For each cart read: the live promotions (published, in their window, within their limits) that could
+apply to the cart (looked up in their index by its SKUs, products, categories, attributes, codes,
+channel and currency), the coupons entered (unknown and used-up codes are reported), the products'
+categories and attributes, and the customer's groups and first-order status become a
+``PricingContext``; ``price`` does the rest. A promotion that has coupons applies only with one of its
+codes entered.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from application.carts.ports import Adjustment, PromotionOutcome, PromotionRequest
 from application.catalog.snapshot import CatalogReads, CatalogVersion
-from domain.promotions.engine import ActivePromotion, PricingContext, PricingLine, price
+from domain.promotions.engine import ActivePromotion, PricingContext, PricingLine, PricingResult, price
+from domain.promotions.selection import Needs, PromotionIndex, cart_keys, needs
 from domain.shared.errors import NotFound
 from domain.shared.money import Money
 
@@ -36,29 +39,54 @@ class StoredPromotions:
     """``ttl``: the live promotions (with their limits, usage and whether they need a coupon) are kept
     that long in this process, and dropped at once when the shared ``version`` moves (a promotion
     saved anywhere bumps it): a sale's every cart read need not read them. Limits are still counted
-    where they are spent, in the order's transaction. ``ttl=0``: read on every request."""
+    where they are spent, in the order's transaction. ``ttl=0``: read on every request.
+
+    The live promotions are kept as a ``PromotionIndex`` (``domain/promotions/selection.py``), rebuilt
+    with each read of them: a cart is priced under the promotions that could apply to its lines, codes,
+    channel and currency (and those of the coupons it entered), never all of them. ``engine`` is what
+    prices (the domain's ``price``; a test may watch what it is handed)."""
 
     def __init__(self, uow: Callable[[], Any], catalog: CatalogReads | None = None, *,
                  version: CatalogVersion | None = None, ttl: float = 0.0,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic,
+                 engine: Callable[[PricingContext, list[ActivePromotion]], PricingResult] = price) -> None:
         self._uow = uow
         self._catalog = catalog
         self._version = version
         self._ttl = ttl
         self._monotonic = monotonic
-        self._kept: tuple[int, float, list[Any], set[str]] | None = None
+        self._engine = engine
+        self._kept: tuple[int, float, _Live] | None = None
+        # A published version's terms never change: what it needs is read off its rule once.
+        self._needs: dict[tuple[str, int], Needs] = {}
 
-    async def _live(self, at: datetime) -> tuple[list[Any], set[str]]:
+    async def _live(self, at: datetime) -> _Live:
         version = await self._version.current() if self._version is not None and self._ttl > 0 else None
         kept = self._kept
         if version is not None and kept is not None and kept[0] == version and kept[1] > self._monotonic():
-            return kept[2], kept[3]
+            return kept[2]
         async with self._uow() as tx:
             live = await tx.promotions.live(at)
             gated = await tx.promotions.coupon_gated([p.id for p, _, _ in live]) if live else set()
+        found = _Live(index=self._index(live), gated=gated)
         if version is not None:
-            self._kept = (version, self._monotonic() + self._ttl, live, gated)
-        return live, gated
+            self._kept = (version, self._monotonic() + self._ttl, found)
+        return found
+
+    def _index(self, live: list[Any]) -> PromotionIndex[tuple[Any, ActivePromotion]]:
+        entries = []
+        for promotion, limits, usage in live:
+            active = promotion.active()
+            if active is None:
+                continue
+            key = (active.promotion_id, active.version)
+            needed = self._needs.get(key)
+            if needed is None:
+                if len(self._needs) >= _NEEDS_KEPT:
+                    self._needs.clear()
+                needed = self._needs[key] = needs(active)
+            entries.append((active.promotion_id, ((promotion, limits, usage), active), needed))
+        return PromotionIndex(entries)
 
     async def coupon_exists(self, code: str, *, at: datetime) -> bool:
         async with self._uow() as tx:
@@ -70,18 +98,23 @@ class StoredPromotions:
 
     async def apply(self, request: PromotionRequest) -> PromotionOutcome:
         codes = list(request.coupon_codes)
-        live, gated = await self._live(request.at)
+        live = await self._live(request.at)
         coupons: dict[str, Any] = {}
         groups: frozenset[str] = frozenset()
         first_order = False
         used: dict[str, int] = {}
         products: dict[str, Any] = {}
+        if self._catalog is not None:  # the products the cart's lines sell, as the cart was priced with them
+            products = {p.id: p for p in (await self._catalog.lookup([x.sku for x in request.lines])).products}
+        selected: list[tuple[Any, ActivePromotion]] = []
         if codes or request.customer_id or (self._catalog is None and request.lines):
             async with self._uow() as tx:  # what only this shopper's cart needs: codes, groups, own usage
                 coupons = await tx.promotions.coupons(codes) if codes else {}
                 if self._catalog is None:
                     products = {p.id: p for p in await tx.products.get_many(
                         sorted({x.product_id for x in request.lines}))}
+                lines = _pricing_lines(request, products)
+                selected = _select(live, request, lines, coupons)
                 if request.customer_id:
                     try:
                         customer = await tx.customers.get(request.customer_id)
@@ -89,10 +122,11 @@ class StoredPromotions:
                     except NotFound:  # an unknown customer simply has no groups
                         groups = frozenset()
                     first_order = not await tx.orders.has_orders(request.customer_id)
-                    used = await tx.promotions.customer_usage([p.id for p, _, _ in live],
+                    used = await tx.promotions.customer_usage([active.promotion_id for _, active in selected],
                                                               f"customer:{request.customer_id}")
-        if self._catalog is not None:  # the products the cart's lines sell, as the cart was priced with them
-            products = {p.id: p for p in (await self._catalog.lookup([x.sku for x in request.lines])).products}
+        else:
+            lines = _pricing_lines(request, products)
+            selected = _select(live, request, lines, coupons)
         rejected: dict[str, str] = {}
         usable: dict[str, str] = {}  # code -> promotion id
         for code in codes:
@@ -105,9 +139,8 @@ class StoredPromotions:
                 usable[code] = coupon.promotion_id
 
         candidates: list[ActivePromotion] = []
-        for promotion, limits, usage in live:
-            active = promotion.active()
-            if active is None or exhausted(limits, usage, request.currency):
+        for (promotion, limits, usage), active in selected:
+            if exhausted(limits, usage, request.currency):
                 continue
             if limits.per_customer is not None and used.get(promotion.id, 0) >= limits.per_customer:
                 continue  # this customer used it up: it would only fail when the order is placed
@@ -118,7 +151,7 @@ class StoredPromotions:
                 if not caps or left < caps[0]:
                     others = tuple(m for m in active.max_discount_per_order if m.currency != request.currency)
                     active = replace(active, max_discount_per_order=(*others, left))
-            if promotion.id in gated or active.coupon_codes:
+            if promotion.id in live.gated or active.coupon_codes:
                 valid = {c for c, pid in usable.items() if pid == promotion.id} | (active.coupon_codes & set(codes))
                 if not valid:
                     continue
@@ -127,17 +160,7 @@ class StoredPromotions:
 
         if not request.lines:
             return PromotionOutcome(rejected_coupons=rejected)
-        lines = tuple(
-            PricingLine(
-                sku=line.sku, product_id=line.product_id,
-                category_ids=frozenset(getattr(products.get(line.product_id), "category_ids", ()) or ()),
-                attributes={k: str(v) for k, v in (getattr(products.get(line.product_id), "attributes", {}) or {})
-                            .items()},
-                quantity=line.quantity, unit_price=line.unit_price,
-            )
-            for line in request.lines
-        )
-        result = price(PricingContext(
+        result = self._engine(PricingContext(
             lines=lines, currency=request.currency, channel=request.channel, customer_id=request.customer_id,
             customer_groups=groups, first_order=first_order, coupon_codes=frozenset(codes), at=request.at,
             shipping=request.shipping,
@@ -159,3 +182,36 @@ class StoredPromotions:
             for a in result.shipping_adjustments
         )
         return PromotionOutcome(adjustments=adjustments, rejected_coupons=rejected, shipping_adjustments=shipping)
+
+
+_NEEDS_KEPT = 16_384
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Live:
+    """The live promotions as last read: each with its limits, usage and published version, indexed by
+    what it needs of a cart; ``gated``: those that have coupons."""
+
+    index: PromotionIndex[tuple[Any, ActivePromotion]]
+    gated: set[str]
+
+
+def _pricing_lines(request: PromotionRequest, products: dict[str, Any]) -> tuple[PricingLine, ...]:
+    return tuple(
+        PricingLine(
+            sku=line.sku, product_id=line.product_id,
+            category_ids=frozenset(getattr(products.get(line.product_id), "category_ids", ()) or ()),
+            attributes={k: str(v) for k, v in (getattr(products.get(line.product_id), "attributes", {}) or {})
+                        .items()},
+            quantity=line.quantity, unit_price=line.unit_price,
+        )
+        for line in request.lines
+    )
+
+
+def _select(live: _Live, request: PromotionRequest, lines: tuple[PricingLine, ...],
+            coupons: dict[str, Any]) -> list[tuple[Any, ActivePromotion]]:
+    """The live promotions that could apply to this cart, and those of the coupons it entered (whose
+    code is answered with the engine's reason when it gives nothing)."""
+    keys = cart_keys(lines, currency=request.currency, channel=request.channel, coupon_codes=request.coupon_codes)
+    return live.index.candidates(keys, also=sorted({c.promotion_id for c in coupons.values()}))
