@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from application.analytics import handlers as analytics
 from application.catalog import categories, collections
 from application.catalog import handlers as catalog
-from application.catalog.cdn import CdnPurger, purge_on_change
+from application.catalog.cdn import CdnPurger, purge_on_changes
 from application.catalog.events import ProductDocumentChanged
 from application.inventory import handlers as inventory
 from application.messaging.consumers import Consumer, ConsumerRegistry
@@ -52,14 +52,14 @@ def build_registry(
     e-mails; ``webhook_queue`` (with ``clock`` and ``ids``) adds outbound webhooks."""
     run = dispatch or _no_dispatch
     search_consumers = [] if search is None else [
-        Consumer("search_indexer")
-        .on(ProductDocumentChanged.topic, indexer.on_document_changed(search, language=search_language))
-        .on(StockChanged.topic, indexer.on_stock_changed(search, language=search_language)),
+        Consumer("search_indexer").on_many(
+            [ProductDocumentChanged.topic, StockChanged.topic], indexer.on_changes(search, language=search_language),
+        ),
     ]
 
     optional = [*search_consumers]
     if notifier is not None:
-        mails = Consumer("order_emails")
+        mails = Consumer("order_emails", batched=False)  # e-mails leave the transaction
         for topic, handler in emails.TOPICS.items():
             mails.on_message(topic, handler(notifier))
         optional.append(mails)
@@ -72,7 +72,7 @@ def build_registry(
             scheduler.on_message(topic, schedule)
         optional += [
             scheduler,
-            Consumer("webhook_dispatch").on(
+            Consumer("webhook_dispatch", batched=False).on(  # sends are enqueued outside the transaction
                 WebhookDeliveryScheduled.topic, webhooks.dispatch_scheduled(webhook_queue),
             ),
         ]
@@ -91,16 +91,16 @@ def build_registry(
             .on(OrderStatusChanged.topic, project_order).on(OrderRefunded.topic, project_order),
             Consumer("sales_projection")
             .on(OrderPaid.topic, project_sales).on(OrderRefunded.topic, project_sales),
-            Consumer("order_stock").on(OrderPlaced.topic, secure_stock).on(OrderPaid.topic, secure_stock)
+            # Its commands run through the bus, each in a transaction of its own.
+            Consumer("order_stock", batched=False).on(OrderPlaced.topic, secure_stock).on(OrderPaid.topic, secure_stock)
             .on(OrderStatusChanged.topic, settle_stock),
-            Consumer("cdn_purge").on(ProductDocumentChanged.topic, purge_on_change(cdn or _NoCdn())),
-            Consumer("catalog_projection")
-            .on(ProductSaved.topic, catalog.on_product_saved)
-            .on(PriceListChanged.topic, catalog.on_price_list_changed),
+            Consumer("cdn_purge").on_many([ProductDocumentChanged.topic], purge_on_changes(cdn or _NoCdn())),
+            Consumer("catalog_projection").on_many([ProductSaved.topic, PriceListChanged.topic],
+                                                   catalog.project_catalog_events),
             Consumer("category_projection").on(CategoryTreeChanged.topic, categories.project_categories),
             Consumer("collection_projection").on(CollectionChanged.topic, collections.project_collection),
-            Consumer("inventory_availability").on(StockChanged.topic, inventory.project_availability),
-            Consumer("analytics_facts").on_every(analytics.record_domain_event),
+            Consumer("inventory_availability").on_many([StockChanged.topic], inventory.project_availabilities),
+            Consumer("analytics_facts").on_every_many(analytics.record_domain_events),
             *optional,
         ]
     )

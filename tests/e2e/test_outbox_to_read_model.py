@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from adapters.dramatiq.broker import DramatiqPublisher, make_broker
 from adapters.postgres import tables as t
@@ -70,8 +70,8 @@ async def test_the_same_outbox_message_delivered_twice_leaves_one_row(
     assert await harness.published(message.id)
 
     publisher = DramatiqPublisher(make_broker(redis_url, namespace=namespace))
-    await publisher.publish("catalog_projection", message)
-    await publisher.publish("catalog_projection", message)
+    await publisher.publish("catalog_projection", [message])
+    await publisher.publish("catalog_projection", [message])
     await eventually(lambda: queue_drained(redis_url, namespace))
 
     async with engine.connect() as conn:
@@ -178,3 +178,48 @@ async def test_product_reads_are_edge_cacheable_with_etag_and_304(stack, engine,
         assert again.content == b""
         assert client.get(path, headers={"If-None-Match": '"stale"'}).status_code == 200
         assert client.get("/health/live").headers["cache-control"] == "private, no-store"
+
+
+async def test_a_bulk_import_reaches_storefront_category_page_and_search_each_event_handled_once(
+    stack, engine, unique
+) -> None:
+    """450 products in one transaction (as `emporium seed` writes them): more than two of the relay's claims,
+    delivered to each consumer in bursts. Every document, category-page row and search document arrives,
+    and each event is marked once per consumer."""
+    from datetime import UTC, datetime
+
+    from domain.catalog.product import Product, ProductStatus, Variant
+
+    category = f"cat-{unique}"
+    now = datetime.now(UTC)
+    products = [
+        Product.create(id=f"bulk-{unique}-{n:03d}", name=f"Bulk {unique} {n}", now=now, status=ProductStatus.ACTIVE,
+                       variants=(Variant(sku=f"BULK-{unique}-{n:03d}"),), category_ids=(category,))
+        for n in range(450)
+    ]
+    ids = [p.id for p in products]
+    async with PostgresUnitOfWork(engine, UuidIdGenerator()) as tx:
+        await tx.products.add_many(products)
+        await tx.commit()
+
+    async def count(statement) -> int:
+        async with engine.connect() as conn:
+            return int(await conn.scalar(statement) or 0)
+
+    documents = select(func.count()).select_from(t.read_products).where(t.read_products.c.id.in_(ids))
+    listed = select(func.count()).select_from(t.read_product_listing).where(
+        t.read_product_listing.c.scope == category, t.read_product_listing.c.currency == "")
+    searchable = select(func.count()).select_from(text("search.documents")).where(text("id = ANY(:ids)")).params(
+        ids=ids)
+    await eventually(lambda: _is(count(documents), 450), what="450 storefront documents")
+    await eventually(lambda: _is(count(listed), 450), what="450 rows on the category page")
+    await eventually(lambda: _is(count(searchable), 450), what="450 search documents")
+
+    async with engine.connect() as conn:
+        events = select(t.outbox.c.id).where(t.outbox.c.aggregate_id.in_(ids), t.outbox.c.topic == ProductSaved.topic)
+        marks = (await conn.execute(
+            select(t.processed_events.c.consumer, func.count())
+            .where(t.processed_events.c.event_id.in_(events))
+            .group_by(t.processed_events.c.consumer)
+        )).all()
+    assert dict(marks) == {"catalog_projection": 450, "analytics_facts": 450}

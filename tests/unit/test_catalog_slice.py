@@ -78,9 +78,10 @@ async def test_relay_sends_one_message_per_consumer_and_marks_it_published(bus, 
     relay = OutboxRelay(MemoryOutboxStore(db), publisher, build_registry())
     assert await relay.relay_once() == 2
     assert await relay.relay_once() == 0
-    assert sorted((c, m.topic) for c, m in publisher.sent) == [
-        ("analytics_facts", PriceListChanged.topic), ("analytics_facts", ProductSaved.topic),
-        ("catalog_projection", PriceListChanged.topic), ("catalog_projection", ProductSaved.topic),
+    # One broker message per consumer, carrying the claimed events it wants in outbox order.
+    assert sorted((c, [m.topic for m in burst]) for c, burst in publisher.bursts) == [
+        ("analytics_facts", [ProductSaved.topic, PriceListChanged.topic]),
+        ("catalog_projection", [ProductSaved.topic, PriceListChanged.topic]),
     ]
 
     consumer, message = next((c, m) for c, m in publisher.sent if (c, m.topic) == ("catalog_projection",
@@ -109,3 +110,14 @@ async def test_a_failing_consumer_leaves_no_processed_mark(uow, outbox) -> None:
     with pytest.raises(RuntimeError):
         await deliver(registry, "broken", message, uow)
     assert [m.id for m in messages if await was_processed(uow, "broken", m.id)] == []  # the retry will run it again
+
+
+async def test_the_relay_splits_a_consumers_events_into_bursts_of_a_bounded_size(bus, db) -> None:
+    for n in range(5):
+        await bus.handle(CreateProduct(name=f"Bulk {n}", sku=f"BULK-{n}", price_amount=100, currency="EUR"))
+    publisher = MemoryPublisher()
+    relay = OutboxRelay(MemoryOutboxStore(db), publisher, build_registry(), batch_size=100, burst_size=4)
+    assert await relay.relay_once() == 10
+    catalog = [burst for consumer, burst in publisher.bursts if consumer == "catalog_projection"]
+    assert [len(burst) for burst in catalog] == [4, 4, 2]
+    assert [m.id for burst in catalog for m in burst] == [m.id for m in db.outbox]  # outbox order, each once

@@ -12,7 +12,7 @@ from adapters.memory.inventory import MemoryStockGate
 from adapters.memory.outbox import MemoryOutboxStore
 from adapters.memory.store import MemoryDatabase, MemoryUnitOfWork
 from application.inventory import commands as c
-from application.inventory.handlers import project_availability
+from application.inventory.handlers import project_availabilities, project_availability
 from application.inventory.ports import GateAnswer
 from application.inventory.queries import (
     availability_of,
@@ -633,6 +633,23 @@ async def test_the_availability_projection_reads_the_current_balance_so_a_stale_
             await project_availability(stale, tx)
             await tx.commit()
     assert await availability_of(["TEE"], uow=world.uow) == {"TEE": Availability(sku="TEE", status="low", quantity=1)}
+
+
+async def test_a_burst_of_stock_changes_refreshes_every_sku_it_names_from_its_current_balance(world) -> None:
+    for sku, units in (("TEE", 3), ("CAP", 20)):
+        await world.bus.handle(c.SetSkuPolicy(sku=sku, low_stock_threshold=2, show_quantity=True))
+        await world.bus.handle(c.ReceiveStock(sku=sku, location_id="main", quantity=units, actor="ops"))
+    await world.bus.handle(c.ReserveStock(reference="chk-1", lines=[("TEE", 2), ("CAP", 1)]))
+    burst = [StockChanged(aggregate_id=sku, aggregate_version=1, occurred_at=world.clock.now(), sku=sku,
+                          location_id="main", on_hand=0, reserved=0, kind="received")
+             for sku in ("TEE", "CAP", "TEE")]  # stale, and TEE twice: each SKU read once, as it stands now
+    async with world.uow() as tx:
+        await project_availabilities(burst, tx)
+        await tx.commit()
+    assert await availability_of(["TEE", "CAP"], uow=world.uow) == {
+        "TEE": Availability(sku="TEE", status="low", quantity=1),
+        "CAP": Availability(sku="CAP", status="in_stock", quantity=19),
+    }
 
 
 async def test_a_location_is_stored_with_its_name_and_priority(world) -> None:

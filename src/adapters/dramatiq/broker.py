@@ -15,7 +15,8 @@ from dramatiq.middleware import AsyncIO
 
 from application.ports.outbox import OutboxMessage
 
-DELIVER_ACTOR = "deliver_event"
+DELIVER_ACTOR = "deliver_events"  # a burst of events for one consumer
+DELIVER_ONE_ACTOR = "deliver_event"  # one event: what relays before bursts enqueued (still consumed)
 QUEUE = "events"
 
 
@@ -36,9 +37,8 @@ def make_broker(
     return broker
 
 
-def message_args(consumer: str, message: OutboxMessage) -> dict[str, Any]:
+def envelope_args(message: OutboxMessage) -> dict[str, Any]:
     return {
-        "consumer": consumer,
         "id": message.id,
         "topic": message.topic,
         "aggregate_id": message.aggregate_id,
@@ -54,12 +54,12 @@ class DramatiqPublisher:
         self._queue = queue_name
         broker.declare_queue(queue_name)
 
-    async def publish(self, consumer: str, message: OutboxMessage) -> None:
+    async def publish(self, consumer: str, messages: list[OutboxMessage]) -> None:
         envelope = dramatiq.Message(
             queue_name=self._queue,
             actor_name=DELIVER_ACTOR,
             args=(),
-            kwargs=message_args(consumer, message),
+            kwargs={"consumer": consumer, "messages": [envelope_args(m) for m in messages]},
             options={},
         )
         await asyncio.to_thread(self._broker.enqueue, envelope)

@@ -5,6 +5,7 @@ from typing import Any
 
 from adapters.memory.database import MemoryDatabase
 from application.analytics.reports import Funnel, ProductSales, ProductViews, PromotionImpact, TermCount
+from application.ports.outbox import OutboxMessage
 from domain.analytics.tracking import Kind, TrackedEvent
 
 PAID_TOPIC_PREFIX = "orders.order_paid"
@@ -38,6 +39,13 @@ class MemoryAnalyticsStore:
             "topic": topic, "aggregate_id": aggregate_id, "occurred_at": occurred_at, "payload": payload,
         }
         return True
+
+    async def record_domain_events(self, messages: list[OutboxMessage]) -> int:
+        return sum([
+            await self.record_domain_event(event_id=m.id, topic=m.topic, aggregate_id=m.aggregate_id,
+                                           occurred_at=m.occurred_at, payload=m.payload)
+            for m in messages
+        ])
 
     async def funnel(self, start: date, end: date) -> Funnel:
         def shoppers(kind: Kind) -> int:

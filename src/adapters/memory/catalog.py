@@ -122,19 +122,27 @@ class MemoryCatalogReadModel:
     def __init__(self, data: MemoryDatabase) -> None:
         self._data = data
 
-    async def lock_product(self, product_id: str) -> None:
+    async def lock_products(self, product_ids: list[str]) -> None:
         return None  # one unit of work at a time touches the fake
-
-    async def upsert_product(self, document: ProductDocument) -> bool:
-        self._data.product_documents[document.id] = document
-        return True
 
     async def upsert_many(self, documents: list[ProductDocument]) -> None:
         for document in documents:
             self._data.product_documents[document.id] = document
 
+    async def upsert_changed(self, documents: list[ProductDocument]) -> list[str]:
+        changed = [d for d in documents if self._data.product_documents.get(d.id) != d]
+        await self.upsert_many(changed)
+        return [d.id for d in changed]
+
     async def product_by_id(self, product_id: str) -> ProductDocument | None:
         return self._data.product_documents.get(product_id)
+
+    async def versions(self, product_ids: list[str]) -> dict[str, int]:
+        return {i: d.version for i, d in (await self.products_by_ids(product_ids)).items()}
+
+    async def products_by_ids(self, product_ids: list[str]) -> dict[str, ProductDocument]:
+        documents = self._data.product_documents
+        return {i: documents[i] for i in product_ids if i in documents}
 
     async def list_products(self, query: ProductQuery) -> ProductPage:
         def matches(d: ProductDocument) -> bool:

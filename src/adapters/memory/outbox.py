@@ -56,10 +56,12 @@ class MemoryOutboxStore:
 
 
 class MemoryPublisher:
-    """Records what would have gone to the broker."""
+    """Records what would have gone to the broker: each broker message (``bursts``) and the events in them."""
 
     def __init__(self) -> None:
+        self.bursts: list[tuple[str, list[OutboxMessage]]] = []
         self.sent: list[tuple[str, OutboxMessage]] = []
 
-    async def publish(self, consumer: str, message: OutboxMessage) -> None:
-        self.sent.append((consumer, message))
+    async def publish(self, consumer: str, messages: list[OutboxMessage]) -> None:
+        self.bursts.append((consumer, list(messages)))
+        self.sent.extend((consumer, message) for message in messages)

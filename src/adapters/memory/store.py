@@ -67,6 +67,9 @@ class MemoryProcessedEvents:
         self._data.processed.add(key)
         return True
 
+    async def mark_many(self, consumer: str, event_ids: list[str]) -> set[str]:
+        return {event_id for event_id in dict.fromkeys(event_ids) if await self.mark(consumer, event_id)}
+
 
 class MemoryUnitOfWork:
     def __init__(self, database: MemoryDatabase, ids: Any) -> None:

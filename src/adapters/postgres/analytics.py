@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.postgres import tables as t
 from application.analytics.reports import Funnel, ProductSales, ProductViews, PromotionImpact, TermCount
+from application.ports.outbox import OutboxMessage
 from domain.analytics.tracking import Kind, TrackedEvent
 
 PAID_TOPIC_PREFIX = "orders.order_paid"
@@ -52,6 +53,20 @@ class PostgresAnalyticsStore:
             .returning(t.domain_event_facts.c.event_id)
         )
         return result.first() is not None
+
+    async def record_domain_events(self, messages: list[OutboxMessage]) -> int:
+        if not messages:
+            return 0
+        rows = [
+            {"event_id": m.id, "topic": m.topic, "aggregate_id": m.aggregate_id, "occurred_at": m.occurred_at,
+             "payload": m.payload}
+            for m in messages
+        ]
+        result = await self._conn.execute(
+            insert(t.domain_event_facts).values(rows).on_conflict_do_nothing()
+            .returning(t.domain_event_facts.c.event_id)
+        )
+        return len(result.all())
 
     async def funnel(self, start: date, end: date) -> Funnel:
         lower, upper = day_bounds(start, end)

@@ -8,7 +8,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import String, any_, bindparam, delete, insert, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -167,7 +168,7 @@ class PostgresProductRepository:
 
     async def product_ids_for_skus(self, skus: list[str]) -> list[str]:
         rows = await self._conn.scalars(
-            select(_v.c.product_id).where(_v.c.sku.in_(skus)).distinct().order_by(_v.c.product_id)
+            select(_v.c.product_id).where(_v.c.sku == any_(_texts("skus", skus))).distinct().order_by(_v.c.product_id)
         )
         return list(rows.all())
 
@@ -177,9 +178,11 @@ class PostgresProductRepository:
     async def get_many(self, product_ids: list[str]) -> list[Product]:
         if not product_ids:
             return []
-        rows = (await self._conn.execute(select(_p).where(_p.c.id.in_(product_ids)).order_by(_p.c.id))).all()
+        # The ids as one array parameter, not an IN list of as many: a bulk import's burst asks for thousands.
+        ids = _texts("ids", product_ids)
+        rows = (await self._conn.execute(select(_p).where(_p.c.id == any_(ids)).order_by(_p.c.id))).all()
         variants = (
-            await self._conn.execute(select(_v).where(_v.c.product_id.in_(product_ids)).order_by(_v.c.position))
+            await self._conn.execute(select(_v).where(_v.c.product_id == any_(ids)).order_by(_v.c.position))
         ).all()
         by_product: dict[str, list[Any]] = {}
         for variant in variants:
@@ -189,3 +192,7 @@ class PostgresProductRepository:
         for product in products:
             self._versions.remember(product.id, product.version)
         return products
+
+
+def _texts(name: str, values: list[str]) -> Any:
+    return bindparam(name, sorted(set(values)), type_=ARRAY(String))

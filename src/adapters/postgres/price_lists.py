@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import String, any_, bindparam, delete, insert, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -88,7 +89,8 @@ class PostgresPriceLists:
         if skus is None or skus:
             query = select(_pr).where(_pr.c.price_list_id.in_([r.id for r in rows]))
             if skus is not None:
-                query = query.where(_pr.c.sku.in_(sorted(set(skus))))
+                # One array parameter, not an IN list of thousands (a burst of a bulk import's products).
+                query = query.where(_pr.c.sku == any_(bindparam("skus", sorted(set(skus)), type_=ARRAY(String))))
             prices = list((await self._conn.execute(query)).all())
         lists = []
         for row in rows:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import msgspec
-from sqlalchemy import String, bindparam, column, func, select, text, tuple_
+from sqlalchemy import String, any_, bindparam, column, func, select, text, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -22,21 +22,13 @@ class PostgresCatalogReadModel:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
-    async def lock_product(self, product_id: str) -> None:
-        await self._conn.execute(
-            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"product:{product_id}"}
-        )
-
-    async def upsert_product(self, document: ProductDocument) -> bool:
-        values = {"slug": document.slug, "version": document.version, "document": msgspec.to_builtins(document)}
-        statement = insert(t.read_products).values(id=document.id, **values)
-        await self._conn.execute(
-            statement.on_conflict_do_update(
-                index_elements=[t.read_products.c.id], set_={**values, "updated_at": func.now()}
+    async def lock_products(self, product_ids: list[str]) -> None:
+        if product_ids:
+            await self._conn.execute(
+                text("SELECT count(pg_advisory_xact_lock(hashtextextended('product:' || id, 0))) "
+                     "FROM unnest(CAST(:ids AS text[])) AS id"),
+                {"ids": sorted(set(product_ids))},
             )
-        )
-        await self._list([document])
-        return True
 
     async def upsert_many(self, documents: list[ProductDocument]) -> None:
         if not documents:
@@ -53,9 +45,31 @@ class PostgresCatalogReadModel:
         )
         await self._list(documents)
 
+    async def upsert_changed(self, documents: list[ProductDocument]) -> list[str]:
+        # PostgreSQL compares each document with the stored one (jsonb equality: the same fields and
+        # values), so an unchanged document costs neither a write nor a read back into Python.
+        if not documents:
+            return []
+        rp = t.read_products
+        statement = insert(rp)
+        result = await self._conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=[rp.c.id],
+                set_={"slug": statement.excluded.slug, "version": statement.excluded.version,
+                      "document": statement.excluded.document, "updated_at": func.now()},
+                where=rp.c.document.is_distinct_from(statement.excluded.document),
+            ).returning(rp.c.id),
+            [{"id": d.id, "slug": d.slug, "version": d.version, "document": msgspec.to_builtins(d)} for d in documents],
+        )
+        changed = {row.id for row in result}
+        await self._list([d for d in documents if d.id in changed])
+        return [d.id for d in documents if d.id in changed]
+
     async def _list(self, documents: list[ProductDocument]) -> None:
         """Keep ``read.product_listing`` in step: the documents' rows replaced by one per scope and currency.
         The currencies' lock comes first: a backfill never sees rows this transaction is replacing."""
+        if not documents:
+            return
         active = [d for d in documents if d.status == "active"]
         currencies = await self._listing_currencies({p.currency for d in active for p in d.price_from})
         await self._conn.execute(text("DELETE FROM read.product_listing WHERE product_id = ANY(:ids)"),
@@ -95,6 +109,26 @@ class PostgresCatalogReadModel:
 
     async def product_by_id(self, product_id: str) -> ProductDocument | None:
         return await self._one(t.read_products.c.id == product_id)
+
+    async def versions(self, product_ids: list[str]) -> dict[str, int]:
+        if not product_ids:
+            return {}
+        rp = t.read_products
+        rows = await self._conn.execute(
+            select(rp.c.id, rp.c.version).where(rp.c.id == any_(bindparam("ids", type_=ARRAY(String)))),
+            {"ids": sorted(set(product_ids))},
+        )
+        return {row.id: row.version for row in rows}
+
+    async def products_by_ids(self, product_ids: list[str]) -> dict[str, ProductDocument]:
+        if not product_ids:
+            return {}
+        rp = t.read_products
+        rows = await self._conn.execute(
+            select(rp.c.id, rp.c.document).where(rp.c.id == any_(bindparam("ids", type_=ARRAY(String)))),
+            {"ids": sorted(set(product_ids))},
+        )
+        return {row.id: msgspec.convert(row.document, ProductDocument) for row in rows}
 
     async def list_products(self, query: ProductQuery) -> ProductPage:
         # One index range scan of ``read.product_listing`` in the sort's order (scope, currency, key, id),

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Generic, Self, TypeVar, cast, overload
 
+from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -49,6 +50,19 @@ class PostgresProcessedEvents:
             .returning(t.processed_events.c.event_id)
         )
         return result.first() is not None
+
+    async def mark_many(self, consumer: str, event_ids: list[str]) -> set[str]:
+        # One statement for a burst; the ids in sorted order, so two bursts that share some take
+        # their rows' locks in the same order (one waits for the other, they never deadlock).
+        result = await self._conn.execute(
+            text(
+                "INSERT INTO processed_events (consumer, event_id) "
+                "SELECT :consumer, id FROM unnest(CAST(:ids AS text[])) AS id "
+                "ON CONFLICT DO NOTHING RETURNING event_id"
+            ),
+            {"consumer": consumer, "ids": sorted(set(event_ids))},
+        )
+        return {row[0] for row in result}
 
 
 class _Repository(Generic[R]):

@@ -34,12 +34,9 @@ async def store_tracked_events(events: list[TrackedEvent], *, uow: Callable[[], 
     return stored
 
 
-async def record_domain_event(message: OutboxMessage, uow: AnalyticsUnitOfWork) -> None:
-    """Every committed domain event becomes an analytics fact, keyed by its outbox id."""
-    await uow.analytics.record_domain_event(
-        event_id=message.id, topic=message.topic, aggregate_id=message.aggregate_id,
-        occurred_at=message.occurred_at, payload=message.payload,
-    )
+async def record_domain_events(messages: list[OutboxMessage], uow: AnalyticsUnitOfWork) -> None:
+    """Every committed domain event becomes an analytics fact, keyed by its outbox id (a burst: one statement)."""
+    await uow.analytics.record_domain_events(messages)
 
 
 async def funnel_report(start: date, end: date, *, uow: Callable[[], AnalyticsUnitOfWork]) -> Funnel:

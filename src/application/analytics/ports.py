@@ -4,6 +4,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from application.analytics.reports import Funnel, ProductSales, ProductViews, PromotionImpact, TermCount
+from application.ports.outbox import OutboxMessage
 from application.ports.unit_of_work import UnitOfWork
 from domain.analytics.tracking import TrackedEvent
 
@@ -17,6 +18,10 @@ class AnalyticsStore(Protocol):
         self, *, event_id: str, topic: str, aggregate_id: str, occurred_at: Any, payload: dict[str, Any]
     ) -> bool:
         """Store one committed domain event as a fact; False if it was already there."""
+        ...
+
+    async def record_domain_events(self, messages: list[OutboxMessage]) -> int:
+        """Store committed domain events as facts, in one go; returns how many were not there before."""
         ...
 
     async def funnel(self, start: date, end: date) -> Funnel:

@@ -24,11 +24,11 @@ def product_keys(product_id: str) -> list[str]:
     return [f"product-{product_id}", LISTINGS_KEY]
 
 
-def purge_on_change(purger: CdnPurger) -> Callable[[ProductDocumentChanged, UnitOfWork], Awaitable[None]]:
-    """Consumer: one purge per changed document, after the document was committed."""
+def purge_on_changes(purger: CdnPurger) -> Callable[[list[ProductDocumentChanged], UnitOfWork], Awaitable[None]]:
+    """Consumer of a burst of changed documents: one purge naming every key they tag."""
 
-    async def handle(event: ProductDocumentChanged, _: UnitOfWork) -> None:
-        # A failed purge raises: the delivery (and its processed mark) rolls back and retries.
-        await purger.purge(list(event.surrogate_keys))
+    async def handle(events: list[ProductDocumentChanged], _: UnitOfWork) -> None:
+        # A failed purge raises: the delivery (and its processed marks) rolls back and retries.
+        await purger.purge(list(dict.fromkeys(key for event in events for key in event.surrogate_keys)))
 
     return handle

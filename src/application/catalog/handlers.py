@@ -39,7 +39,6 @@ from domain.catalog.product import (
     Media,
     Option,
     Product,
-    ProductNotFound,
     ProductSaved,
     ProductStatus,
     Variant,
@@ -245,30 +244,59 @@ def build_document(product: Product, price_lists: list[PriceList]) -> ProductDoc
 async def project_product(product_id: str, tx: CatalogUnitOfWork, *, now: datetime | None = None) -> bool:
     """Write the product's document from the current write side; True (and a
     ``ProductDocumentChanged`` for the CDN) only when it now reads differently."""
-    await tx.catalog_view.lock_product(product_id)
-    try:
-        product = await tx.products.get(product_id)
-    except ProductNotFound:
-        return False
-    document = build_document(product, await tx.price_lists.for_skus([v.sku for v in product.variants]))
-    if await tx.catalog_view.product_by_id(product_id) == document:
-        return False
-    await tx.catalog_view.upsert_product(document)
-    if now is not None:
-        tx.record(
-            ProductDocumentChanged(aggregate_id=product_id, aggregate_version=document.version, occurred_at=now,
-                                   surrogate_keys=tuple(product_keys(product_id)))
-        )
-    return True
+    return bool(await project_products({product_id: now}, tx))
 
 
-async def on_product_saved(event: ProductSaved, tx: CatalogUnitOfWork) -> None:
-    await project_product(event.aggregate_id, tx, now=event.occurred_at)
+async def project_products(changed: dict[str, datetime | None], tx: CatalogUnitOfWork) -> list[str]:
+    """Write the documents of these products (id -> when it changed) from the current write side, with a
+    constant number of statements however many; returns the ids whose document now reads differently,
+    each announced by a ``ProductDocumentChanged`` (for the CDN and search) unless its moment is None.
+
+    The products' projection locks are taken first, in id order: a projection of the same product in
+    another transaction waits, so what is written is always built from the write side as it is now,
+    whatever order the events came in."""
+    product_ids = sorted(changed)
+    await tx.catalog_view.lock_products(product_ids)
+    products = await tx.products.get_many(product_ids)
+    price_lists = await tx.price_lists.for_skus([v.sku for p in products for v in p.variants])
+    documents = {p.id: build_document(p, price_lists) for p in products}
+    written = await tx.catalog_view.upsert_changed(list(documents.values()))
+    for product_id in written:
+        if (moment := changed[product_id]) is not None:
+            tx.record(
+                ProductDocumentChanged(aggregate_id=product_id, aggregate_version=documents[product_id].version,
+                                       occurred_at=moment, surrogate_keys=tuple(product_keys(product_id)))
+            )
+    return written
 
 
-async def on_price_list_changed(event: PriceListChanged, tx: CatalogUnitOfWork) -> None:
-    for product_id in await tx.products.product_ids_for_skus(list(event.skus)):
-        await project_product(product_id, tx, now=event.occurred_at)
+async def project_catalog_events(events: list[ProductSaved | PriceListChanged], tx: CatalogUnitOfWork) -> None:
+    """Consumer of a burst of product saves and price changes: every product they touch, projected once.
+
+    A save whose product's document was already built from that version or a later one (by a projection of
+    a later event, or a rebuild: a bulk import's own) is skipped: the document holds it, and prices changed
+    since come with their own ``PriceListChanged``."""
+    changed: dict[str, datetime | None] = {}
+
+    def touched(product_id: str, moment: datetime) -> None:
+        earlier = changed.get(product_id)
+        changed[product_id] = moment if earlier is None else max(earlier, moment)
+
+    saved: dict[str, int] = {}
+    for event in events:
+        if isinstance(event, ProductSaved):
+            saved[event.aggregate_id] = max(saved.get(event.aggregate_id, 0), event.aggregate_version)
+    built = await tx.catalog_view.versions(list(saved))
+    for event in events:
+        if isinstance(event, ProductSaved) and built.get(event.aggregate_id, 0) < saved[event.aggregate_id]:
+            touched(event.aggregate_id, event.occurred_at)
+    priced = [e for e in events if isinstance(e, PriceListChanged)]
+    if priced:
+        latest = max(e.occurred_at for e in priced)
+        for product_id in await tx.products.product_ids_for_skus(sorted({s for e in priced for s in e.skus})):
+            touched(product_id, latest)
+    if changed:
+        await project_products(changed, tx)
 
 
 async def rebuild_catalog(

@@ -59,21 +59,31 @@ class PriceListRepository(Protocol):
 
 
 class CatalogReadModel(Protocol):
-    async def lock_product(self, product_id: str) -> None:
-        """Serialise projections of one product until the transaction ends."""
-        ...
-
-    async def upsert_product(self, document: ProductDocument) -> bool:
-        """Store ``document`` (built from the current write side under ``lock_product``)."""
+    async def lock_products(self, product_ids: list[str]) -> None:
+        """Serialise projections of these products until the transaction ends: their locks are taken in
+        one go and in id order, so two transactions locking overlapping sets never deadlock."""
         ...
 
     async def upsert_many(self, documents: list[ProductDocument]) -> None:
-        """Store many documents at once (rebuilds)."""
+        """Store many documents at once, every one written again (rebuilds)."""
+        ...
+
+    async def upsert_changed(self, documents: list[ProductDocument]) -> list[str]:
+        """Store the documents (built from the current write side under ``lock_products``) that are new or
+        read differently from the stored ones, leaving the others untouched; returns their ids."""
         ...
 
     async def product_by_slug(self, slug: str) -> ProductDocument | None: ...
 
     async def product_by_id(self, product_id: str) -> ProductDocument | None: ...
+
+    async def versions(self, product_ids: list[str]) -> dict[str, int]:
+        """The product version each stored document was built from, by id (those that have one)."""
+        ...
+
+    async def products_by_ids(self, product_ids: list[str]) -> dict[str, ProductDocument]:
+        """The stored documents of these products (those that have one), by id."""
+        ...
 
     async def list_products(self, query: ProductQuery) -> ProductPage:
         """Active products matching the query, one page after the cursor."""

@@ -221,3 +221,9 @@ async def reconcile(cmd: Reconcile, *, uow: Uow, gate: StockGate, clock: Clock, 
 async def project_availability(event: StockChanged, uow: InventoryUnitOfWork) -> None:
     """Consumer: recompute from the current balance, so replays and reordering are harmless."""
     await uow.availability_view.refresh(event.sku)
+
+
+async def project_availabilities(events: list[StockChanged], uow: InventoryUnitOfWork) -> None:
+    """Consumer of a burst of stock changes: each SKU recomputed once (a sale's many changes of one SKU)."""
+    for sku in sorted({event.sku for event in events}):
+        await uow.availability_view.refresh(sku)

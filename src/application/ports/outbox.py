@@ -46,6 +46,7 @@ class OutboxStore(Protocol):
 
 
 class MessagePublisher(Protocol):
-    async def publish(self, consumer: str, message: OutboxMessage) -> None:
-        """Hand ``message`` to the broker for ``consumer``; at-least-once."""
+    async def publish(self, consumer: str, messages: list[OutboxMessage]) -> None:
+        """Hand ``messages`` (a burst, in outbox order) to the broker for ``consumer`` as one message;
+        at-least-once."""
         ...

@@ -17,6 +17,10 @@ class ProcessedEvents(Protocol):
         """Record that ``consumer`` handled ``event_id``; False when it already had."""
         ...
 
+    async def mark_many(self, consumer: str, event_ids: list[str]) -> set[str]:
+        """Record that ``consumer`` handled these events; returns the ids it had not handled before."""
+        ...
+
 
 class UnitOfWork(Protocol):
     """One transaction. Events of every aggregate seen by a repository are written to the

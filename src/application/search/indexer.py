@@ -25,11 +25,14 @@ class IndexerUnitOfWork(CatalogUnitOfWork, Protocol):
 
 async def index_products(product_ids: list[str], tx: IndexerUnitOfWork, index: SearchIndex, *,
                          wait: bool = False, language: str = "english") -> int:
-    """Push the current documents of these products (or remove them if no longer active); returns upserts."""
+    """Push the current documents of these products (or remove them if no longer active); returns upserts.
+    Two reads whatever the number of products: their storefront documents, then their SKUs' availability."""
     upserts, removals = [], []
+    documents = await tx.catalog_view.products_by_ids(product_ids)
+    skus = [v.sku for d in documents.values() for v in d.variants]
+    availability = await tx.availability_view.get(skus) if skus else {}
     for product_id in product_ids:
-        document = await tx.catalog_view.product_by_id(product_id)
-        availability = await tx.availability_view.get([v.sku for v in document.variants]) if document else {}
+        document = documents.get(product_id)
         indexed = build_search_document(document, availability, language=language) if document else None
         if indexed is None:
             removals.append(product_id)
@@ -43,41 +46,30 @@ async def index_products(product_ids: list[str], tx: IndexerUnitOfWork, index: S
 
 
 async def _serialised(product_ids: list[str], tx: IndexerUnitOfWork) -> None:
-    """Take the product's projection lock until this consumer commits. Two indexers of one product
+    """Take the products' projection locks until this consumer commits. Two indexers of one product
     (a price and a stock change at once) then read and push in turn, so the engine, which applies
     writes in the order they arrive, never ends on the older read."""
-    for product_id in sorted(product_ids):
-        await tx.catalog_view.lock_product(product_id)
+    await tx.catalog_view.lock_products(sorted(product_ids))
 
 
-def on_document_changed(
+def on_changes(
     index: SearchIndex, *, language: str = "english"
-) -> Callable[[ProductDocumentChanged, Any], Awaitable[None]]:
-    """Consumer of the catalog's document changes: price, attributes, categories, status."""
+) -> Callable[[list[ProductDocumentChanged | StockChanged], Any], Awaitable[None]]:
+    """Consumer of a burst of document and stock changes: every product they touch, read and pushed once
+    (two reads and one write to the index per burst, plus an availability refresh per SKU that crossed zero)."""
 
-    async def handle(event: ProductDocumentChanged, tx: IndexerUnitOfWork) -> None:
-        await _serialised([event.aggregate_id], tx)
-        await index_products([event.aggregate_id], tx, index, language=language)
-
-    return handle
-
-
-def on_stock_changed(
-    index: SearchIndex, *, language: str = "english"
-) -> Callable[[StockChanged, Any], Awaitable[None]]:
-    """Consumer of stock changes: the ``in_stock`` flag, so only a change that crossed zero at its
-    location. The availability row is recomputed here (idempotently) rather than read, since its own
-    consumer may not have run yet."""
-
-    async def handle(event: StockChanged, tx: IndexerUnitOfWork) -> None:
-        if not event.crossed_zero:
-            # Some units here before and after: whether the SKU is on sale cannot have changed, so its
-            # product's search document has not (a sale's every unit would otherwise reindex it).
-            return
-        await tx.availability_view.refresh(event.sku)
-        product_ids = await tx.products.product_ids_for_skus([event.sku])
-        await _serialised(product_ids, tx)
-        await index_products(product_ids, tx, index, language=language)
+    async def handle(events: list[ProductDocumentChanged | StockChanged], tx: IndexerUnitOfWork) -> None:
+        product_ids = {e.aggregate_id for e in events if isinstance(e, ProductDocumentChanged)}
+        # Some units at a location before and after: whether the SKU is on sale cannot have changed, so its
+        # product's search document has not (a sale's every unit would otherwise reindex it).
+        crossed = sorted({e.sku for e in events if isinstance(e, StockChanged) and e.crossed_zero})
+        for sku in crossed:
+            await tx.availability_view.refresh(sku)  # its own consumer may not have run yet
+        if crossed:
+            product_ids.update(await tx.products.product_ids_for_skus(crossed))
+        if product_ids:
+            await _serialised(sorted(product_ids), tx)
+            await index_products(sorted(product_ids), tx, index, language=language)
 
     return handle
 

@@ -247,7 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     reindex.set_defaults(func=_reindex)
 
     bench = sub.add_parser("bench", help="run a benchmark under benchmarks/ and print its figures")
-    bench.add_argument("name", choices=["flash-sale", "catalog-get", "search", "auth-flood", "growth"])
+    bench.add_argument("name", choices=["flash-sale", "catalog-get", "search", "auth-flood", "growth", "catch-up"])
     bench.add_argument("rest", nargs=argparse.REMAINDER)
     bench.set_defaults(func=_bench)
 

@@ -13,13 +13,13 @@ from typing import Any
 
 import dramatiq
 
-from adapters.dramatiq.broker import DELIVER_ACTOR, QUEUE
+from adapters.dramatiq.broker import DELIVER_ACTOR, DELIVER_ONE_ACTOR, QUEUE
 from adapters.dramatiq.heartbeat import Heartbeat
 from adapters.dramatiq.tracking import TRACKING_ACTOR, TRACKING_QUEUE, decode_batch
 from adapters.dramatiq.webhooks import SEND_WEBHOOK_ACTOR, WEBHOOK_GAVE_UP_ACTOR, WEBHOOK_QUEUE
 from application.analytics import handlers as analytics
 from application.inventory.commands import Reconcile
-from application.messaging.consumers import deliver
+from application.messaging.consumers import deliver, deliver_many
 from application.payments.commands import ReconcilePayments
 from application.ports.outbox import OutboxMessage
 from application.webhooks import handlers as webhooks
@@ -44,18 +44,30 @@ broker.add_middleware(Heartbeat(_settings.redis_key_prefix, every=_settings.work
 dramatiq.set_broker(broker)
 
 
-@dramatiq.actor(
-    actor_name=DELIVER_ACTOR, queue_name=QUEUE, max_retries=25, min_backoff=250, max_backoff=300_000
-)
-async def deliver_event(
-    *, consumer: str, id: str, topic: str, aggregate_id: str, aggregate_version: int,
-    occurred_at: str, payload: dict[str, Any],
-) -> None:
-    message = OutboxMessage(
+def _envelope(
+    *, id: str, topic: str, aggregate_id: str, aggregate_version: int, occurred_at: str, payload: dict[str, Any],
+) -> OutboxMessage:
+    return OutboxMessage(
         id=id, topic=topic, aggregate_id=aggregate_id, aggregate_version=aggregate_version,
         occurred_at=datetime.fromisoformat(occurred_at), payload=payload,
     )
-    await deliver(container.consumers(), consumer, message, container.uow_factory())
+
+
+@dramatiq.actor(
+    actor_name=DELIVER_ACTOR, queue_name=QUEUE, max_retries=25, min_backoff=250, max_backoff=300_000
+)
+async def deliver_events(*, consumer: str, messages: list[dict[str, Any]]) -> None:
+    """A burst of one consumer's events: one transaction, or one per event if that fails (then the
+    retry runs only the events not done)."""
+    await deliver_many(container.consumers(), consumer, [_envelope(**m) for m in messages], container.uow_factory())
+
+
+@dramatiq.actor(
+    actor_name=DELIVER_ONE_ACTOR, queue_name=QUEUE, max_retries=25, min_backoff=250, max_backoff=300_000
+)
+async def deliver_event(*, consumer: str, **message: Any) -> None:
+    """One event, as relays published before bursts (messages still queued from before an upgrade)."""
+    await deliver(container.consumers(), consumer, _envelope(**message), container.uow_factory())
 
 
 @dramatiq.actor(
