@@ -13,7 +13,11 @@ through (the first sold-out answers: most winners are mid-way), the fault strike
   dead one held is redelivered once its broker heartbeat is old);
 - ``kill-relay``: SIGKILL to the outbox relay (started again; it publishes what is left);
 - ``restart-postgres-connection``: every connection the API holds is terminated by PostgreSQL
-  (``pg_terminate_backend``), as a failover or a restarted pooler would.
+  (``pg_terminate_backend``), as a failover or a restarted pooler would;
+- ``restart-redis``: the shop's Redis (a server of the bench's own, without persistence) is killed and
+  started again empty: Idempotency-Keys, the stock gate's counters and the broker's queued messages are
+  gone (PostgreSQL decides holds alone and refills the gate; the relay publishes again what no consumer
+  processed).
 
 Buyers keep retrying with the same Idempotency-Key (dropped connections, 5xx, 409 in-use). Afterwards
 the database is audited (``flash_sale_http._audit``) plus what a fault could strand: every buyer ended
@@ -30,10 +34,12 @@ import json
 import multiprocessing
 import os
 import queue
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -44,14 +50,61 @@ import psycopg
 
 from benchmarks import flash_sale_http as sale
 
-FAULTS = ("kill-api", "kill-worker", "kill-relay", "restart-postgres-connection")
+FAULTS = ("kill-api", "kill-worker", "kill-relay", "restart-postgres-connection", "restart-redis")
 # What the shop is told for these runs: a dead worker's messages are handed on after 3 s, the broker
-# checks for dead workers on every call, and the reconciler runs every 2 s (production: 60 s).
+# checks for dead workers on every call, the reconciler runs every 2 s (production: 60 s), and the relay
+# publishes again what no consumer processed 5 s after it was published (production: 2 min).
 FAULT_ENV = {
     "EMPORIUM_WORKER_HEARTBEAT_TIMEOUT_MS": "3000",
     "EMPORIUM_BROKER_MAINTENANCE_CHANCE": "1000000",
     "EMPORIUM_RECONCILE_EVERY_SECONDS": "2",
+    "EMPORIUM_RELAY_SWEEP_SECONDS": "1",
+    "EMPORIUM_RELAY_SWEEP_GRACE_SECONDS": "5",
 }
+
+
+class OwnRedis:
+    """A Redis server of the bench's own on a spare port, without persistence, that can be restarted."""
+
+    def __init__(self, folder: Path) -> None:
+        from entrypoints.cli.services import Address, EmbeddedRedis
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.folder = folder
+        self.binary = str(EmbeddedRedis(folder / "redis", Address("127.0.0.1", self.port)).binary)
+        self.process: subprocess.Popen[bytes] | None = None
+        self.start()
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        from entrypoints.cli.services import reachable
+
+        self.process = subprocess.Popen(
+            [self.binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no",
+             "--dir", str(self.folder)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )
+        deadline = time.monotonic() + 30
+        while not reachable("127.0.0.1", self.port, timeout=0.5):
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise RuntimeError("the bench's Redis did not start")
+            time.sleep(0.05)
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def restart(self) -> float:
+        began = time.monotonic()
+        self.kill()
+        self.start()
+        return time.monotonic() - began
 
 
 class Watched:
@@ -112,7 +165,7 @@ def _api_workers(pid: int) -> list[int]:
     return sorted(found)
 
 
-def strike(fault: str, shop: Watched, dsn: str) -> str:
+def strike(fault: str, shop: Watched, dsn: str, redis: OwnRedis) -> str:
     """Inject ``fault``; say what was done."""
     if fault == "kill-api":
         workers = _api_workers(shop.processes["api"].pid)
@@ -131,6 +184,8 @@ def strike(fault: str, shop: Watched, dsn: str) -> str:
                    WHERE datname = current_database() AND application_name = 'emporium-api'"""
             ).fetchone()[0]
         return f"{ended} API connections terminated by PostgreSQL"
+    if fault == "restart-redis":
+        return f"Redis killed and started again, empty, in {redis.restart():.1f} s"
     raise ValueError(fault)
 
 
@@ -159,6 +214,14 @@ def run_faults(
     upgrade(database_url)
     dsn = sale._dsn(database_url)
     solo = f"SOLO-{run}"
+    folder = Path(tempfile.mkdtemp(prefix="emporium-faults-"))
+    redis = OwnRedis(folder)
+    # Every process of the run uses it: the shop's (their environment is this one's) and this one (the
+    # seed, the audit).
+    os.environ["REDIS_URL"] = redis.url
+    from entrypoints.settings import get_settings
+
+    get_settings.cache_clear()
     asyncio.run(sale._seed_one(database_url, run, solo, 50))
     env = dict(
         os.environ,
@@ -187,13 +250,13 @@ def run_faults(
             asyncio.run(sale._seed_one(database_url, run, sku, units))
             sale._wait_caught_up(dsn, (sku,), timeout=120)
             results.append(
-                _one(fault, shop, dsn, host, run, sku, method, units, buyers, concurrency, generators, progress)
+                _one(fault, shop, dsn, host, run, sku, method, units, buyers, concurrency, generators, progress,
+                     redis)
             )
     finally:
         shop.stop()
-        from benchmarks.wiring import forget_redis_keys
-
-        forget_redis_keys(f"bench:{run}:")
+        redis.kill()
+        shutil.rmtree(folder, ignore_errors=True)
     return results
 
 
@@ -210,6 +273,7 @@ def _one(
     concurrency: int,
     generators: int,
     progress: bool,
+    redis: OwnRedis,
 ) -> dict[str, Any]:
     context = multiprocessing.get_context("spawn")
     done, ready, results, go = context.Value("i", 0), context.Value("i", 0), context.Queue(), context.Event()
@@ -234,7 +298,7 @@ def _one(
     struck, what = None, ""
     while len(parts) < generators:
         if struck is None and done.value >= max(1, buyers // 20):
-            struck, what = time.perf_counter() - started, strike(fault, shop, dsn)
+            struck, what = time.perf_counter() - started, strike(fault, shop, dsn, redis)
         with contextlib.suppress(queue.Empty):
             parts.append(results.get(timeout=0.2))
         if len(parts) < generators and all(p.exitcode is not None for p in processes) and results.empty():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from datetime import timedelta
 
 from dependency_injector import containers, providers
 
@@ -15,6 +16,7 @@ from adapters.meilisearch.index import MeilisearchSearchIndex
 from adapters.postgres.carts import PostgresDurableCarts
 from adapters.postgres.engine import make_engine
 from adapters.postgres.outbox import PostgresOutboxStore
+from adapters.postgres.redelivery import PostgresUnconsumedEvents
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
 from adapters.redis.carts import RedisCartCache
 from adapters.redis.catalog_version import RedisCatalogVersion
@@ -31,6 +33,7 @@ from application.bootstrap import bootstrap
 from application.carts.pricing import Channels
 from application.carts.store import LayeredCartStore
 from application.catalog.snapshot import CatalogSnapshot, KeptVersion
+from application.messaging.redelivery import Redelivery
 from application.messaging.relay import OutboxRelay
 from application.subscriptions import build_registry
 from application.webhooks.targets import WebhookTargets
@@ -46,6 +49,10 @@ from entrypoints.factories import (
     redis_keys,
 )
 from entrypoints.settings import Settings, get_settings
+
+
+def _seconds(value: float) -> timedelta:
+    return timedelta(seconds=value)
 
 
 class Container(containers.DeclarativeContainer):
@@ -113,6 +120,10 @@ class Container(containers.DeclarativeContainer):
     publisher = providers.Singleton(DramatiqPublisher, broker)
     relay = providers.Singleton(
         OutboxRelay, outbox_store, publisher, consumers, poll_interval=s.relay_poll_interval,
+    )
+    redelivery = providers.Singleton(
+        Redelivery, providers.Singleton(PostgresUnconsumedEvents, engine), publisher, consumers, clock,
+        grace=providers.Callable(_seconds, s.relay_sweep_grace_seconds),
     )
 
 

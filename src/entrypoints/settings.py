@@ -22,6 +22,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     db_max_overflow: int = 5
     db_pool_timeout: float = 5.0
     relay_poll_interval: float = 1.0
+    # The relay publishes again what a consumer has not processed this long after it was published (a
+    # broker restarted without persistence lost it), looking every relay_sweep_seconds.
+    relay_sweep_seconds: float = 30.0
+    relay_sweep_grace_seconds: float = 120.0
     # How much the worker and the relay lower their CPU priority (nice) so that, on a host they share
     # with the API, buyers' requests go first; 0 keeps them level (entrypoints.cli.processes.yield_cpu).
     background_nice: int = 10

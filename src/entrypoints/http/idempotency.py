@@ -23,7 +23,7 @@ import hashlib
 import logging
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -173,19 +173,29 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
         try:
             await app(scope, receive_again, capture)
         except BaseException:
-            await store.abandon(scope=caller, key=key)
+            await _settle(store.abandon(scope=caller, key=key), "released")
             raise
         finally:
             leases.drop(caller, key)
         if status >= 400:
             # Nothing changed (a refusal, a validation error, sold out) or it failed on our side: a retry
             # runs again and answers what is true then. Only a response that changed something is kept.
-            await store.abandon(scope=caller, key=key)
+            await _settle(store.abandon(scope=caller, key=key), "released")
         else:
-            await store.finish(scope=caller, key=key,
-                               response=StoredResponse(status=status, headers=headers, body=b"".join(chunks)))
+            await _settle(store.finish(scope=caller, key=key, response=StoredResponse(
+                status=status, headers=headers, body=b"".join(chunks))), "stored")
 
     return middleware
+
+
+async def _settle(step: Awaitable[None], what: str) -> None:
+    """Release or store a key once the answer is sent (or the request failed). A store out of reach then
+    (Redis restarting) must not turn an answer already given into an error: the claim lapses with its
+    lease and a retry runs the step again, which every unsafe step allows."""
+    try:
+        await step
+    except Exception as error:  # noqa: BLE001 - the answer stands, only its replay is lost
+        log.warning("an Idempotency-Key could not be %s (%s); a retry runs the request again", what, error)
 
 
 async def _send(response: Any, scope: Scope, receive: Receive, send: Send, request: Request[Any, Any, Any]) -> None:
