@@ -44,12 +44,18 @@ class Shop(NamedTuple):
     outbox: MemoryOutboxStore
 
 
-def build_shop() -> Shop:
+def build_shop(cart_store: Callable[[FakeClock], LayeredCartStore] | None = None,
+               card: MemoryPaymentGateway | None = None, promotions: Callable[[Uow], Any] | None = None,
+               **adapters: Any) -> Shop:
     """Two channels (web: EUR in Germany, prices with VAT; us: USD in California, tax on top), manual
-    and card payments, the clock at 2026-06-01 12:00 UTC."""
+    and card payments, the clock at 2026-06-01 12:00 UTC. ``cart_store``: builds the cart store from the
+    clock (a store over a misbehaving cache, say), by default the memory one; ``card``: the card provider
+    (a subclass of the memory one that misbehaves); ``promotions``: builds the promotion engine from the
+    unit of work (by default the stored promotions); ``adapters``: any other adapter ``build_bus`` takes
+    (``shipping=``, ``gate=``, …) in place of its in-memory default."""
     db, ids, clock = MemoryDatabase(), SequentialIds(), FakeClock(datetime(2026, 6, 1, 12, tzinfo=UTC))
-    store = LayeredCartStore(MemoryDurableCarts(), MemoryCartCache(), clock)
-    card = MemoryPaymentGateway("whsec_test")
+    store = (cart_store or default_cart_store)(clock)
+    card = card or MemoryPaymentGateway("whsec_test")
 
     def uow() -> MemoryUnitOfWork:
         return MemoryUnitOfWork(db, ids)
@@ -58,8 +64,13 @@ def build_shop() -> Shop:
         uow=uow, clock=clock, ids=ids, cart_store=store,
         channels=Channels.parse("web:EUR:DE:incl:pay-later,us:USD:US-CA:excl:pay-later"),
         gateways={"manual": ManualPaymentGateway(), "stripe": card},
+        promotions=promotions(uow) if promotions else None, **adapters,
     )
     return Shop(bus=bus, uow=uow, clock=clock, card=card, outbox=MemoryOutboxStore(db))
+
+
+def default_cart_store(clock: FakeClock) -> LayeredCartStore:
+    return LayeredCartStore(MemoryDurableCarts(), MemoryCartCache(), clock)
 
 
 async def stock(bus: Any, sku: str, units: int) -> None:

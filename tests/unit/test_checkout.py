@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from adapters.memory.carts import MemoryCartCache, MemoryDurableCarts
+from adapters.memory.inventory import MemoryStockGate
+from adapters.memory.payments import MemoryPaymentGateway
+from adapters.system.shipping import TableShippingRates
 from application.carts import commands as cart
+from application.carts.store import LayeredCartStore
 from application.catalog import commands as o_catalog
 from application.catalog.commands import CreateProduct, PriceSpec, SetPrices, VariantSpec
+from application.catalog.snapshot import CatalogSnapshot
 from application.checkout import commands as co
 from application.giftcards.handlers import GetGiftCard, IssueGiftCard
 from application.inventory import commands as inv
@@ -17,7 +25,15 @@ from application.inventory.queries import reservations_in_flight
 from application.orders import handlers as o
 from application.orders.stock import SecureOrderStock
 from application.payments import commands as pay
-from application.ports.payments import DisputeClosed, DisputeOpened, PaymentFailed, PaymentRequest, PaymentSucceeded
+from application.ports.payments import (
+    DisputeClosed,
+    DisputeOpened,
+    PaymentError,
+    PaymentFailed,
+    PaymentRequest,
+    PaymentSucceeded,
+)
+from application.promotions.engine import StoredPromotions
 from domain.carts.cart import Owner
 from domain.checkout.checkout import CartChanged
 from domain.giftcards.giftcard import GiftCardError, InsufficientBalance
@@ -25,7 +41,7 @@ from domain.inventory.errors import OutOfStock
 from domain.inventory.reservation import BACKORDER
 from domain.orders.order import InvalidTransition, OrderStatus, RefundTooLarge
 from domain.shared.address import Address, InvalidAddress
-from domain.shipping.rates import MethodNotOffered, UnsupportedDestination
+from domain.shipping.rates import Method, MethodNotOffered, RateKind, ShippingTable, UnsupportedDestination, Zone
 from tests.support.unit import (
     BERLIN,
     GUEST,
@@ -34,6 +50,7 @@ from tests.support.unit import (
     available,
     build_shop,
     committed,
+    default_cart_store,
     on_hand,
     peek_outbox,
     read_order,
@@ -915,3 +932,411 @@ async def test_a_placed_checkout_shows_its_order(shoes) -> None:
     placed = await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
     view = await bus.handle(co.GetCheckout(owner=GUEST, checkout_id=checkout_id))
     assert (view.state, view.order_id) == ("placed", placed.order_id)
+
+
+# -- what the steps and placing hand on: the moment, the hold, the parcel, the cart as it is now -----------------
+
+
+async def _checkout_as_stored(uow, checkout_id: str):
+    async with uow() as tx:
+        return await tx.checkouts.get(checkout_id)
+
+
+@pytest.mark.parametrize("step", ["contact", "address", "shipping"])
+async def test_each_step_taken_again_while_paying_puts_the_held_units_back_and_records_when(shoes, step) -> None:
+    bus, uow, clock, *_ = shoes
+    await bus.handle(cart.AddCartLine(owner=GUEST, sku="SHOE-1", quantity=1))
+    checkout_id, _ = await ready_to_pay(bus, GUEST)
+    assert await available(uow, "SHOE-1") == 9
+    clock.advance(timedelta(minutes=4))
+    again = {
+        "contact": co.SetContact(owner=GUEST, checkout_id=checkout_id, email="ada@example.org"),
+        "address": co.SetAddress(owner=GUEST, checkout_id=checkout_id, shipping=BERLIN),
+        "shipping": co.ChooseShipping(owner=GUEST, checkout_id=checkout_id, method_id="eu-express"),
+    }[step]
+    view = await bus.handle(again)
+    assert (view.state, view.next_step) == ("open", "payment")
+    assert await available(uow, "SHOE-1") == 10
+    assert await reservations_in_flight(uow=uow) == []
+    assert (await _checkout_as_stored(uow, checkout_id)).updated_at == clock.now()
+
+
+async def test_shipping_is_quoted_for_the_goods_after_discounts_and_the_weight_of_every_unit_for_sale(shop) -> None:
+    bus, *_ = shop
+    boot = await bus.handle(CreateProduct(name="Boot", sku="BOOT-1", price_amount=2750, currency="EUR",
+                                          status="active"))
+    await bus.handle(o_catalog.UpdateVariant(product_id=boot, sku="BOOT-1", weight_grams=600))
+    anvil = await bus.handle(CreateProduct(name="Anvil", sku="ANVIL-1", price_amount=9900, currency="EUR",
+                                           status="active"))
+    await bus.handle(o_catalog.UpdateVariant(product_id=anvil, sku="ANVIL-1", weight_grams=30000))
+    await stock(bus, "BOOT-1", 10)
+    await stock(bus, "ANVIL-1", 10)
+    await _published(bus, "when quantity(all) >= 1 then 10% off lines(all)")
+    checkout_id = await shop_and_checkout(bus, skus=(("BOOT-1", 2), ("ANVIL-1", 1)))
+    await bus.handle(o_catalog.UpdateProduct(product_id=anvil, status="archived"))  # in the cart, not for sale
+    options = await bus.handle(co.ShippingOptions(owner=GUEST, checkout_id=checkout_id))
+    # 2 × 27.50 − 10 % = 49.50 of goods: under the 50.00 that ships standard for free; 2 × 600 g by express.
+    assert [(o.id, o.amount) for o in options] == [("eu-standard", 490), ("eu-express", 1490)]
+    [archived] = [line for line in (await bus.handle(cart.ViewCart(owner=GUEST))).lines if line.sku == "ANVIL-1"]
+    await bus.handle(cart.RemoveCartLine(owner=GUEST, line_id=archived.id))
+    await bus.handle(co.ChooseShipping(owner=GUEST, checkout_id=checkout_id, method_id="eu-express"))
+    view = await bus.handle(co.StartPayment(owner=GUEST, checkout_id=checkout_id, provider="manual"))
+    assert (view.totals["shipping"], view.totals["total"]) == (1490, 4950 + 1490)
+
+
+class CacheThatWentDown(MemoryCartCache):
+    """A cart cache that, once down, can neither take a newer cart nor forget the one it holds: its reads
+    keep answering the cart as it was."""
+
+    down = False
+
+    async def put(self, cart, *, ttl_seconds: int) -> None:
+        if self.down:
+            raise ConnectionError("cache down")
+        await super().put(cart, ttl_seconds=ttl_seconds)
+
+    async def forget(self, cart_id: str) -> None:
+        if self.down:
+            raise ConnectionError("cache down")
+        await super().forget(cart_id)
+
+
+async def test_placing_reads_the_cart_as_saved_not_a_stale_cached_copy() -> None:
+    cache = CacheThatWentDown()
+    bus, uow, *_ = build_shop(lambda clock: LayeredCartStore(MemoryDurableCarts(), cache, clock))
+    await bus.handle(CreateProduct(name="Shoe", sku="SHOE-1", price_amount=5950, currency="EUR", status="active"))
+    await stock(bus, "SHOE-1", 10)
+    await bus.handle(cart.AddCartLine(owner=GUEST, sku="SHOE-1", quantity=1))
+    checkout_id, _ = await ready_to_pay(bus, GUEST)
+    cache.down = True
+    await bus.handle(cart.AddCartLine(owner=GUEST, sku="SHOE-1", quantity=1))  # saved; the cache still has 1
+    with pytest.raises(CartChanged):
+        await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
+    assert await all_orders(uow) == []
+
+
+class RivalPlacesMeanwhile(LayeredCartStore):
+    """Reading the cart to place a checkout, this request is overtaken: ``rival`` (another request placing
+    the same checkout) runs to the end between the read and what this one does with it."""
+
+    rival = None
+
+    async def get(self, cart_id: str, *, fresh: bool = False):
+        found = await super().get(cart_id, fresh=fresh)
+        rival, self.rival = self.rival, None
+        if rival is not None:
+            await rival()
+        return found
+
+
+async def test_a_place_that_loses_the_race_answers_with_the_winners_order_and_payment() -> None:
+    stores: list[RivalPlacesMeanwhile] = []
+
+    def racing_store(clock):
+        stores.append(RivalPlacesMeanwhile(MemoryDurableCarts(), MemoryCartCache(), clock))
+        return stores[0]
+
+    bus, uow, _clock, card, _ = build_shop(racing_store)
+    await bus.handle(CreateProduct(name="Shoe", sku="SHOE-1", price_amount=5950, currency="EUR", status="active"))
+    await stock(bus, "SHOE-1", 10)
+    await bus.handle(cart.AddCartLine(owner=GUEST, sku="SHOE-1", quantity=1))
+    checkout_id, _ = await ready_to_pay(bus, GUEST, provider="stripe")
+    won = []
+
+    async def rival() -> None:
+        won.append(await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id)))
+
+    stores[0].rival = rival
+    lost = await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
+    [winner] = won
+    assert (lost.order_id, lost.number, lost.status, lost.payment_reference) == (
+        winner.order_id, winner.number, "pending", winner.payment_reference)
+    assert [order.id for order in await all_orders(uow)] == [winner.order_id]
+    assert (await card.retrieve(winner.payment_reference)).amount == 5950
+
+
+async def test_placing_retires_the_cart_at_that_moment() -> None:
+    stores: list[LayeredCartStore] = []
+
+    def kept(clock):
+        stores.append(default_cart_store(clock))
+        return stores[0]
+
+    bus, _uow, clock, *_ = build_shop(kept)
+    await bus.handle(CreateProduct(name="Shoe", sku="SHOE-1", price_amount=5950, currency="EUR", status="active"))
+    await stock(bus, "SHOE-1", 10)
+    await bus.handle(cart.AddCartLine(owner=GUEST, sku="SHOE-1", quantity=1))
+    checkout_id, _ = await ready_to_pay(bus, GUEST)
+    clock.advance(timedelta(minutes=7))
+    await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
+    retired = await stores[0].get(GUEST.id, fresh=True)
+    assert (retired.retired, retired.updated_at) == (True, clock.now())
+
+
+async def test_paying_and_placing_record_when_the_checkout_last_changed(shoes) -> None:
+    bus, uow, clock, *_ = shoes
+    await bus.handle(cart.AddCartLine(owner=GUEST, sku="SHOE-1", quantity=1))
+    started = await bus.handle(co.StartCheckout(owner=GUEST))
+    assert (await _checkout_as_stored(uow, started.id)).created_at == clock.now()
+    clock.advance(timedelta(minutes=2))
+    checkout_id, _ = await ready_to_pay(bus, GUEST)
+    assert (await _checkout_as_stored(uow, checkout_id)).updated_at == clock.now()
+    clock.advance(timedelta(minutes=3))
+    await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
+    assert (await _checkout_as_stored(uow, checkout_id)).updated_at == clock.now()
+
+
+async def test_a_customers_checkout_starts_with_their_email_and_asks_for_the_address_first(shoes) -> None:
+    from application.customers.handlers import RegisterCustomer
+
+    bus, *_ = shoes
+    registered = await bus.handle(RegisterCustomer(email="alice@example.com", password="correct horse 42",
+                                                   name="Alice"))
+    alice = Owner.customer(registered.id)
+    await bus.handle(cart.AddCartLine(owner=alice, sku="SHOE-1", quantity=1))
+    view = await bus.handle(co.StartCheckout(owner=alice))
+    assert (view.email, view.next_step) == ("alice@example.com", "address")
+
+
+async def test_a_checkout_whose_cart_was_checked_out_by_another_is_refused_not_priced_with_a_new_cart(shoes) -> None:
+    from application.checkout.errors import EmptyCart
+    from application.customers.handlers import RegisterCustomer
+
+    bus, uow, *_ = shoes
+    registered = await bus.handle(RegisterCustomer(email="alice@example.com", password="correct horse 42",
+                                                   name="Alice"))
+    alice = Owner.customer(registered.id)
+    await bus.handle(cart.AddCartLine(owner=alice, sku="SHOE-1", quantity=1))
+    first, _ = await ready_to_pay(bus, alice, email="alice@example.com")
+    second = (await bus.handle(co.StartCheckout(owner=alice))).id  # another tab, the same cart
+    await bus.handle(co.SetAddress(owner=alice, checkout_id=second, shipping=BERLIN))
+    await bus.handle(co.PlaceOrder(owner=alice, checkout_id=first))
+    await bus.handle(cart.AddCartLine(owner=alice, sku="SHOE-1", quantity=3))  # a new cart, not the second's
+    for query in (co.ShippingOptions(owner=alice, checkout_id=second),
+                  co.ChooseShipping(owner=alice, checkout_id=second, method_id="eu-standard")):
+        with pytest.raises(EmptyCart, match=r"^the cart of this checkout is empty or gone$"):
+            await bus.handle(query)
+    # A guest's cart, once checked out, is gone for the other checkout of it.
+    await bus.handle(cart.AddCartLine(owner=GUEST, sku="SHOE-1", quantity=1))
+    paid, _ = await ready_to_pay(bus, GUEST)
+    other = (await bus.handle(co.StartCheckout(owner=GUEST))).id
+    await bus.handle(co.SetContact(owner=GUEST, checkout_id=other, email="ada@example.com"))
+    await bus.handle(co.SetAddress(owner=GUEST, checkout_id=other, shipping=BERLIN))
+    await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=paid))
+    with pytest.raises(EmptyCart, match=r"^the cart of this checkout is empty or gone$"):
+        await bus.handle(co.ShippingOptions(owner=GUEST, checkout_id=other))
+    assert len(await all_orders(uow)) == 2
+
+
+async def test_a_gift_card_pays_an_order_of_one_cent(shop) -> None:
+    bus, uow, *_ = shop
+    await bus.handle(CreateProduct(name="Pin", sku="PIN-1", price_amount=1, currency="EUR", status="active"))
+    await stock(bus, "PIN-1", 10)
+    await _published(bus, "when always then free shipping")
+    gift = await bus.handle(IssueGiftCard(amount=1000, currency="EUR", actor="staff:1"))
+    await bus.handle(cart.AddCartLine(owner=GUEST, sku="PIN-1", quantity=1))
+    checkout_id, view = await ready_to_pay(bus, GUEST, gift_card=gift["code"])
+    assert view.totals["total"] == 1
+    placed = await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
+    assert (placed.status, placed.payment_provider, placed.total, placed.currency) == ("paid", "giftcard", 1, "EUR")
+    assert (await read_order(uow, placed.order_id)).gift_card_amount == 1
+    assert (await bus.handle(GetGiftCard(code=gift["code"])))["balance"] == 999
+
+
+async def test_paying_with_a_shipping_method_the_cart_has_outgrown_is_refused_until_another_is_chosen(shop) -> None:
+    bus, uow, *_ = shop
+    crate = await bus.handle(CreateProduct(name="Crate", sku="CRATE-1", price_amount=2000, currency="EUR",
+                                           status="active"))
+    await bus.handle(o_catalog.UpdateVariant(product_id=crate, sku="CRATE-1", weight_grams=8000))
+    await stock(bus, "CRATE-1", 10)
+    checkout_id = await shop_and_checkout(bus, skus=(("CRATE-1", 1),))
+    await bus.handle(co.ChooseShipping(owner=GUEST, checkout_id=checkout_id, method_id="eu-express"))
+    await bus.handle(cart.AddCartLine(owner=GUEST, sku="CRATE-1", quantity=2))  # 24 kg: express carries 20
+    with pytest.raises(MethodNotOffered,
+                       match=r"^the chosen shipping method is no longer offered for this cart; choose again$"):
+        await bus.handle(co.StartPayment(owner=GUEST, checkout_id=checkout_id, provider="manual"))
+    assert await available(uow, "CRATE-1") == 10
+    await bus.handle(co.ChooseShipping(owner=GUEST, checkout_id=checkout_id, method_id="eu-standard"))
+    view = await bus.handle(co.StartPayment(owner=GUEST, checkout_id=checkout_id, provider="manual"))
+    assert (view.totals["shipping"], view.totals["total"]) == (0, 6000)
+
+
+class RatesWithRival(TableShippingRates):
+    """The seeded rates; while a step asks them, ``rival`` (another request) runs to its end once."""
+
+    rival = None
+
+    async def options(self, **parcel):
+        rival, self.rival = self.rival, None
+        if rival is not None:
+            await rival()
+        return await super().options(**parcel)
+
+
+@pytest.mark.parametrize("step", ["address", "shipping"])
+async def test_a_step_overtaken_by_another_is_applied_again_to_the_checkout_as_the_other_left_it(step) -> None:
+    rates = RatesWithRival()
+    bus, *_ = build_shop(shipping=rates)
+    await bus.handle(CreateProduct(name="Shoe", sku="SHOE-1", price_amount=5950, currency="EUR", status="active"))
+    await stock(bus, "SHOE-1", 10)
+    checkout_id = await shop_and_checkout(bus, skus=(("SHOE-1", 1),))
+    await bus.handle(co.ChooseShipping(owner=GUEST, checkout_id=checkout_id, method_id="eu-standard"))
+
+    async def rival() -> None:
+        await bus.handle(co.SetContact(owner=GUEST, checkout_id=checkout_id, email="ada@example.org"))
+
+    rates.rival = rival
+    moved = replace(BERLIN, line1="Karl-Marx-Allee 2")
+    change = {
+        "address": co.SetAddress(owner=GUEST, checkout_id=checkout_id, shipping=moved),
+        "shipping": co.ChooseShipping(owner=GUEST, checkout_id=checkout_id, method_id="eu-express"),
+    }[step]
+    view = await bus.handle(change)
+    assert view.email == "ada@example.org"  # the rival's change is kept
+    assert (view.shipping_address["line1"], view.shipping_method) == {
+        "address": ("Karl-Marx-Allee 2", "eu-standard"), "shipping": (BERLIN.line1, "eu-express"),
+    }[step]
+    assert view.version == 6  # started, three steps, the rival's change and this one
+
+
+async def test_an_address_in_a_region_no_zone_covers_is_refused_when_it_is_given() -> None:
+    california_only = ShippingTable(
+        zones=(Zone(id="ca", name="California", countries=frozenset({"US"}), regions=frozenset({"US-CA"})),),
+        methods=(Method(id="ca-ground", name="Ground", zone_id="ca", currency="USD", kind=RateKind.FLAT, amount=500),),
+    )
+    bus, *_ = build_shop(shipping=TableShippingRates(california_only))
+    await bus.handle(CreateProduct(name="Shoe", sku="SHOE-US", price_amount=4999, currency="USD", status="active"))
+    await stock(bus, "SHOE-US", 5)
+    checkout_id = await shop_and_checkout(bus, address=CALIFORNIA, channel="us", skus=(("SHOE-US", 1),))
+    with pytest.raises(UnsupportedDestination, match=r"^we do not ship to US$"):
+        await bus.handle(co.SetAddress(owner=GUEST, checkout_id=checkout_id, shipping=replace(
+            CALIFORNIA, line1="1 Broadway", city="New York", postal_code="10004", region="NY")))
+    view = await bus.handle(co.GetCheckout(owner=GUEST, checkout_id=checkout_id))
+    assert view.shipping_address["region"] == "CA"
+
+
+async def test_paying_for_a_sku_the_stock_gate_had_not_counted_yet_leaves_it_counted() -> None:
+    gate = MemoryStockGate()
+    bus, uow, *_ = build_shop(gate=gate)
+    await bus.handle(CreateProduct(name="Shoe", sku="SHOE-1", price_amount=5950, currency="EUR", status="active"))
+    await stock(bus, "SHOE-1", 10)
+    await bus.handle(cart.AddCartLine(owner=GUEST, sku="SHOE-1", quantity=1))
+    await gate.refill({"SHOE-1": None})  # the gate's store restarted empty: it knows nothing of SHOE-1
+    assert await gate.short({"SHOE-1": 11}) == []
+    await ready_to_pay(bus, GUEST)
+    assert (await gate.short({"SHOE-1": 10}), await gate.short({"SHOE-1": 9})) == (["SHOE-1"], [])
+    assert await available(uow, "SHOE-1") == 9
+
+
+async def test_a_payment_grouped_with_one_whose_checkout_changed_meanwhile_still_starts() -> None:
+    from domain.shared.errors import ConcurrencyConflict
+
+    rates = RatesWithRival()
+    bus, uow, *_ = build_shop(shipping=rates)
+    await bus.handle(CreateProduct(name="Shoe", sku="SHOE-1", price_amount=5950, currency="EUR", status="active"))
+    await stock(bus, "SHOE-1", 10)
+    bob = Owner.guest("bob")
+    checkouts = {}
+    for owner in (GUEST, bob):
+        await bus.handle(cart.AddCartLine(owner=owner, sku="SHOE-1", quantity=1))
+        checkouts[owner] = (await bus.handle(co.StartCheckout(owner=owner))).id
+        await bus.handle(co.SetContact(owner=owner, checkout_id=checkouts[owner], email=f"{owner.id}@example.com"))
+        await bus.handle(co.SetAddress(owner=owner, checkout_id=checkouts[owner], shipping=BERLIN))
+        await bus.handle(co.ChooseShipping(owner=owner, checkout_id=checkouts[owner], method_id="eu-standard"))
+
+    async def rival() -> None:  # the shopper changes the e-mail address in another tab while paying
+        await bus.handle(co.SetContact(owner=GUEST, checkout_id=checkouts[GUEST], email="ada@example.org"))
+
+    rates.rival = rival
+    changed, paying = await asyncio.gather(
+        bus.handle(co.StartPayment(owner=GUEST, checkout_id=checkouts[GUEST], provider="manual")),
+        bus.handle(co.StartPayment(owner=bob, checkout_id=checkouts[bob], provider="manual")),
+        return_exceptions=True,
+    )
+    assert isinstance(changed, ConcurrencyConflict)  # priced before the change: paid for nothing
+    assert (paying.state, paying.next_step) == ("payment", "place")
+    [hold] = await reservations_in_flight(uow=uow)
+    assert (await _checkout_as_stored(uow, checkouts[bob])).reservation_id == hold.id
+    stale = await _checkout_as_stored(uow, checkouts[GUEST])
+    assert (stale.state.value, stale.email, stale.reservation_id) == ("open", "ada@example.org", None)
+    assert await available(uow, "SHOE-1") == 9
+
+
+class DownAtFirst(MemoryPaymentGateway):
+    """The card provider, unreachable while ``down``."""
+
+    down = False
+
+    async def create(self, request: PaymentRequest):
+        if self.down:
+            raise PaymentError("the provider is unreachable")
+        return await super().create(request)
+
+
+async def test_placing_again_an_order_cancelled_before_any_payment_was_opened_answers_without_one() -> None:
+    card = DownAtFirst("whsec_test")
+    bus, uow, *_ = build_shop(card=card)
+    await bus.handle(CreateProduct(name="Shoe", sku="SHOE-1", price_amount=5950, currency="EUR", status="active"))
+    await stock(bus, "SHOE-1", 10)
+    await bus.handle(cart.AddCartLine(owner=GUEST, sku="SHOE-1", quantity=1))
+    checkout_id, _ = await ready_to_pay(bus, GUEST, provider="stripe")
+    card.down = True
+    with pytest.raises(PaymentError):
+        await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
+    [order] = await all_orders(uow)
+    assert (order.status, order.payments) == (OrderStatus.PENDING, [])
+    await bus.handle(o.CancelOrder(order_id=order.id, actor="staff:1", reason="never paid"))
+    card.down = False
+    again = await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
+    assert (again.order_id, again.status, again.payment_provider, again.payment_reference) == (
+        order.id, "cancelled", "stripe", None)
+
+
+async def test_a_place_whose_cart_was_merged_away_at_sign_in_meanwhile_still_answers_with_its_order() -> None:
+    from application.customers.handlers import RegisterCustomer
+
+    stores: list[RivalPlacesMeanwhile] = []
+
+    def racing_store(clock):
+        stores.append(RivalPlacesMeanwhile(MemoryDurableCarts(), MemoryCartCache(), clock))
+        return stores[0]
+
+    bus, uow, *_ = build_shop(racing_store)
+    await bus.handle(CreateProduct(name="Shoe", sku="SHOE-1", price_amount=5950, currency="EUR", status="active"))
+    await stock(bus, "SHOE-1", 10)
+    registered = await bus.handle(RegisterCustomer(email="ada@example.com", password="correct horse 42",
+                                                   name="Ada"))
+    await bus.handle(cart.AddCartLine(owner=GUEST, sku="SHOE-1", quantity=1))
+    checkout_id, _ = await ready_to_pay(bus, GUEST)
+
+    async def sign_in() -> None:  # another tab signs in: the guest cart moves into the customer's and retires
+        await bus.handle(cart.MergeGuestCart(guest=GUEST, customer=Owner.customer(registered.id)))
+
+    stores[0].rival = sign_in
+    placed = await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
+    assert [order.id for order in await all_orders(uow)] == [placed.order_id]
+    assert (placed.status, placed.total) == ("pending", 5950)
+
+
+class OrderLevelPromotions(StoredPromotions):
+    """The stored promotions, answering what they take off the lines as discounts on the order (an
+    adjustment without a line: the engine port allows it)."""
+
+    async def apply(self, request):
+        outcome = await super().apply(request)
+        return replace(outcome, adjustments=tuple(replace(a, line_id=None) for a in outcome.adjustments))
+
+
+async def test_a_discount_on_the_whole_order_is_spread_over_the_lines_tax_bases() -> None:
+    bus, *_ = build_shop(promotions=lambda uow: OrderLevelPromotions(uow, CatalogSnapshot(uow)))
+    for name, sku, price in (("Shoe", "SHOE-1", 5950), ("Sock", "SOCK-1", 500)):
+        await bus.handle(CreateProduct(name=name, sku=sku, price_amount=price, currency="EUR", status="active"))
+        await stock(bus, sku, 10)
+        await bus.handle(cart.AddCartLine(owner=GUEST, sku=sku, quantity=1))
+    await _published(bus, "when always then 10.00 EUR off order")
+    _, view = await ready_to_pay(bus, GUEST, method="eu-express")
+    shoe, sock = view.lines
+    # 10.00 split 5950 : 500 without losing a cent: 922.48 → 922 and 77.52 → 78.
+    assert [(line["discount"], line["total"]) for line in (shoe, sock)] == [(922, 5950 - 922), (78, 500 - 78)]
+    assert [t["amount"] for t in view.tax_lines] == [803, 67, 158]  # 19/119 of 5028, 422 and the 990 shipping
+    assert (view.totals["discount"], view.totals["total"]) == (1000, 6450 - 1000 + 990)
