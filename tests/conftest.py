@@ -22,6 +22,10 @@ os.environ["EMPORIUM_ENVIRONMENT"] = "development"
 # Property tests measure correctness, not speed: on a busy 2-core CI box a slow example is not a bug.
 settings.register_profile("emporium", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("emporium")
+# The long run of the sale simulation (tests/unit/test_sale_simulation.py): `pytest --hypothesis-profile=soak`.
+# Random (not derandomized) and kept in Hypothesis's example database, so a failure found replays.
+settings.register_profile("soak", parent=settings.get_profile("emporium"), max_examples=2_000,
+                          stateful_step_count=100, print_blob=True)
 
 
 @pytest.fixture(scope="session")
