@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -36,6 +35,7 @@ from adapters.dramatiq.broker import QUEUE
 from adapters.dramatiq.heartbeat import heartbeat_key
 from adapters.postgres.engine import normalise_url
 from adapters.postgres.migrate import ensure_database, upgrade
+from benchmarks.flash_sale_http import stop_stack
 from entrypoints.cli.seed import DEMO_PRODUCTS
 from entrypoints.settings import get_settings
 
@@ -81,14 +81,7 @@ def _pipeline(env: dict[str, str], threads: int, *, worker: bool) -> Iterator[li
     try:
         yield processes
     finally:
-        for process in processes:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+        stop_stack(processes)
 
 
 def _scalar(dsn: str, sql: str) -> int:

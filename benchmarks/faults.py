@@ -149,7 +149,7 @@ class Watched:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join()
-        sale._stop(list(self.processes.values()))
+        sale.stop_stack(list(self.processes.values()))
 
 
 def _api_workers(pid: int) -> list[int]:

@@ -235,7 +235,7 @@ def _start_stack(database_url: str, workers: int, run: str) -> list[subprocess.P
     ]
 
 
-def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+def stop_stack(processes: list[subprocess.Popen[bytes]]) -> None:
     for process in processes:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
@@ -373,7 +373,7 @@ def run_sale(
         told_yes = {o["order_id"] for o in outcomes if o["order_id"]}
         audit = _audit(dsn, flash, units, told_yes)
     finally:
-        _stop(stack)
+        stop_stack(stack)
         from benchmarks.wiring import forget_redis_keys
 
         forget_redis_keys(f"bench:{run}:")

@@ -110,6 +110,16 @@ async def test_a_coupon_gated_promotion_needs_its_code_and_a_single_use_code_red
     assert used.coupons[0].reason == "this coupon has been used up"
 
 
+async def test_a_coupon_gated_promotion_without_its_code_leaves_the_promotions_after_it_applying(runner_shop) -> None:
+    bus, *_ = runner_shop
+    gated = await create(bus, "when quantity(all) >= 1 then 10.00 EUR off order", name="Gated")
+    await bus.handle(p.PublishPromotion(promotion_id=gated))
+    await bus.handle(p.AddCoupons(promotion_id=gated, generate=1, prefix="VIP", usage_limit=1))
+    await bus.handle(p.PublishPromotion(promotion_id=await create(bus, RUNNERS_20, name="Open")))
+    await bus.handle(cart.AddCartLine(owner=GUEST, sku="RUN-1", quantity=1))
+    assert (await bus.handle(cart.ViewCart(owner=GUEST))).discount == 2000  # the open one; the gated one waits
+
+
 async def test_a_redemption_limit_stops_the_promotion_for_the_next_cart(runner_shop) -> None:
     bus, *_ = runner_shop
     promotion_id = await create(bus, RUNNERS_20, limits=Limits(max_redemptions=1))

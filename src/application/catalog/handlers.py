@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
 
 from application.catalog.cdn import product_keys
 from application.catalog.commands import (
@@ -20,15 +19,7 @@ from application.catalog.commands import (
 )
 from application.catalog.events import ProductDocumentChanged
 from application.catalog.ports import CatalogUnitOfWork
-from application.catalog.read_models import (
-    ComponentView,
-    MediaView,
-    OptionView,
-    ProductDocument,
-    SaleView,
-    VariantView,
-    price_view,
-)
+from application.catalog.read_models import build_document
 from application.messaging.registry import handler
 from application.messaging.retry import expect_version
 from application.ports.clock import Clock, IdGenerator
@@ -203,42 +194,6 @@ async def set_prices(cmd: SetPrices, *, uow: Uow, clock: Clock) -> int:
 
 # The projection: rebuilt from the write side under a per-product lock, so replays, reordering
 # and concurrent projectors all converge on the current truth (and equal a full rebuild).
-
-
-def build_document(product: Product, price_lists: list[PriceList]) -> ProductDocument:
-    generic = sorted((p for p in price_lists if p.channel is None), key=lambda p: p.currency)
-    variants = []
-    for variant in product.variants:
-        prices = [
-            price_view(Money(pl.prices[variant.sku].amount, pl.currency))
-            for pl in generic if variant.sku in pl.prices
-        ]
-        sales = [
-            SaleView(amount=sale.amount, currency=pl.currency, display=Money(sale.amount, pl.currency).display(),
-                     starts_at=sale.starts_at, ends_at=sale.ends_at)
-            for pl in generic if variant.sku in pl.prices and (sale := pl.prices[variant.sku].sale) is not None
-        ]
-        variants.append(
-            VariantView(
-                sku=variant.sku, option_values=dict(variant.option_values), weight_grams=variant.weight_grams,
-                barcode=variant.barcode, prices=prices, sales=sales,
-                components=[ComponentView(sku=c.sku, quantity=c.quantity) for c in variant.components],
-                requires_online_payment=variant.requires_online_payment,
-            )
-        )
-    lowest: dict[str, int] = {}
-    for view in variants:
-        for price in view.prices:
-            lowest[price.currency] = min(lowest.get(price.currency, price.amount), price.amount)
-    attributes: dict[str, Any] = {k: list(v) if isinstance(v, tuple) else v for k, v in product.attributes.items()}
-    return ProductDocument(
-        id=product.id, slug=product.slug, name=product.name, description=product.description,
-        status=product.status.value, options=[OptionView(name=o.name, values=list(o.values)) for o in product.options],
-        variants=variants, attributes=attributes, category_ids=list(product.category_ids),
-        media=[MediaView(url=m.url, alt=m.alt) for m in product.media],
-        price_from=[price_view(Money(amount, currency)) for currency, amount in sorted(lowest.items())],
-        version=product.version,
-    )
 
 
 async def project_product(product_id: str, tx: CatalogUnitOfWork, *, now: datetime | None = None) -> bool:

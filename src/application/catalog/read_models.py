@@ -7,6 +7,8 @@ from typing import Any
 
 import msgspec
 
+from domain.catalog.pricing import PriceList
+from domain.catalog.product import Product
 from domain.shared.money import Money
 
 
@@ -111,3 +113,40 @@ class ProductQuery(msgspec.Struct, frozen=True, kw_only=True):
 def summary(document: ProductDocument) -> ProductSummary:
     return ProductSummary(id=document.id, slug=document.slug, name=document.name, price_from=document.price_from,
                           media=document.media[:1])
+
+
+def build_document(product: Product, price_lists: list[PriceList]) -> ProductDocument:
+    """The storefront document of a product as its write side and generic price lists say now."""
+    generic = sorted((p for p in price_lists if p.channel is None), key=lambda p: p.currency)
+    variants = []
+    for variant in product.variants:
+        prices = [
+            price_view(Money(pl.prices[variant.sku].amount, pl.currency))
+            for pl in generic if variant.sku in pl.prices
+        ]
+        sales = [
+            SaleView(amount=sale.amount, currency=pl.currency, display=Money(sale.amount, pl.currency).display(),
+                     starts_at=sale.starts_at, ends_at=sale.ends_at)
+            for pl in generic if variant.sku in pl.prices and (sale := pl.prices[variant.sku].sale) is not None
+        ]
+        variants.append(
+            VariantView(
+                sku=variant.sku, option_values=dict(variant.option_values), weight_grams=variant.weight_grams,
+                barcode=variant.barcode, prices=prices, sales=sales,
+                components=[ComponentView(sku=c.sku, quantity=c.quantity) for c in variant.components],
+                requires_online_payment=variant.requires_online_payment,
+            )
+        )
+    lowest: dict[str, int] = {}
+    for view in variants:
+        for price in view.prices:
+            lowest[price.currency] = min(lowest.get(price.currency, price.amount), price.amount)
+    attributes: dict[str, Any] = {k: list(v) if isinstance(v, tuple) else v for k, v in product.attributes.items()}
+    return ProductDocument(
+        id=product.id, slug=product.slug, name=product.name, description=product.description,
+        status=product.status.value, options=[OptionView(name=o.name, values=list(o.values)) for o in product.options],
+        variants=variants, attributes=attributes, category_ids=list(product.category_ids),
+        media=[MediaView(url=m.url, alt=m.alt) for m in product.media],
+        price_from=[price_view(Money(amount, currency)) for currency, amount in sorted(lowest.items())],
+        version=product.version,
+    )
