@@ -82,3 +82,35 @@ async def test_the_sweep_publishes_a_lost_event_again_to_the_consumer_that_misse
 
 async def _nothing(event, tx) -> None:
     return None
+
+
+class Watched(MemoryUnconsumedEvents):
+    """The memory adapter, noting the window each sweep asked about."""
+
+    def __init__(self, database) -> None:
+        super().__init__(database)
+        self.windows: list[tuple[datetime, datetime]] = []
+
+    async def published_topics(self, *, published_after, published_before):
+        self.windows.append((published_after, published_before))
+        return await super().published_topics(published_after=published_after, published_before=published_before)
+
+
+async def test_a_sweep_that_found_everything_processed_makes_the_next_look_only_at_what_came_since(
+    memory_harness, unique
+) -> None:
+    event_id = await _published_product(memory_harness, unique)
+    registry = ConsumerRegistry([Consumer(f"missed-{unique}").on(ProductSaved.topic, _nothing)])
+    clock = FakeClock(datetime.now(UTC) + timedelta(minutes=3))
+    events = Watched(memory_harness.db)
+    sweep = Redelivery(events, MemoryPublisher(), registry, clock)
+    assert await sweep.sweep() == 1  # lost: published again, and the next sweep looks as far back again
+    clock.advance(timedelta(seconds=30))
+    await sweep.sweep()
+    assert events.windows[1][0] == events.windows[0][0] + timedelta(seconds=30)  # still the whole hour
+    await _processed(memory_harness, f"missed-{unique}", event_id)
+    clock.advance(timedelta(seconds=30))
+    assert await sweep.sweep() == 0  # all processed: from now on only what was published since
+    clock.advance(timedelta(seconds=30))
+    await sweep.sweep()
+    assert events.windows[3][0] == events.windows[2][1]

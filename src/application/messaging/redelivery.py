@@ -14,7 +14,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from application.messaging.consumers import ConsumerRegistry
 from application.ports.clock import Clock
@@ -35,16 +35,24 @@ class Redelivery:
         self._grace, self._window, self._again, self._batch = grace, window, again, batch
         self._monotonic = monotonic
         self._sent: dict[tuple[str, str], float] = {}  # (consumer, event id) -> when it was published again
+        # Every message published before this was found processed by all its consumers (marks are only
+        # ever added): a sweep looks from here on, so a quiet shop's sweep reads half a minute of the
+        # outbox, not an hour of it. It moves only when a sweep found nothing left to publish again.
+        self._consumed_before: datetime | None = None
 
     async def sweep(self) -> int:
         """Publish again what no consumer processed within the grace; returns how many messages."""
         now, moment = self._clock.now(), self._monotonic()
         self._sent = {pair: at for pair, at in self._sent.items() if moment - at < self._again.total_seconds()}
         after, before = now - self._window, now - self._grace
+        if self._consumed_before is not None:
+            after = max(after, self._consumed_before)
         topics = await self._events.published_topics(published_after=after, published_before=before)
         takes = [(topic, consumer) for topic in sorted(topics) for consumer in self._registry.consumers_of(topic)]
         lost = await self._events.unconsumed(takes, published_after=after, published_before=before,
                                              limit=self._batch) if takes else []
+        if not lost:
+            self._consumed_before = before
         again = [(consumer, message) for consumer, message in lost if (consumer, message.id) not in self._sent]
         bursts: dict[str, list[OutboxMessage]] = {}
         for consumer, message in again:  # one burst per consumer, in outbox order
