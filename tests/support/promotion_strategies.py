@@ -143,9 +143,14 @@ PROMOTION_IDS = ("promo-a", "promo-b", "promo-c", "promo-d", "promo-e")
 
 
 @st.composite
-def promotion_lists(draw: st.DrawFn) -> list[ActivePromotion]:
-    ids = draw(st.lists(st.sampled_from(PROMOTION_IDS), unique=True, max_size=5))
-    simple_rules = rules(cart_selectors, currencies=("EUR", "JPY"))
+def promotion_lists(
+    draw: st.DrawFn, rule_strategy: st.SearchStrategy[r.Rule] | None = None,
+    promotion_ids: tuple[str, ...] = PROMOTION_IDS, max_size: int = 5,
+) -> list[ActivePromotion]:
+    """Promotions as the engine gets them; ``rule_strategy`` (default: rules over what carts have) and the
+    ids they may take vary by test."""
+    ids = draw(st.lists(st.sampled_from(promotion_ids), unique=True, max_size=max_size))
+    simple_rules = rule_strategy if rule_strategy is not None else rules(cart_selectors, currencies=("EUR", "JPY"))
     return [
         ActivePromotion(
             promotion_id=promotion_id,

@@ -539,18 +539,24 @@ async def test_a_placed_order_carries_the_checkouts_shopper_lines_addresses_and_
     assert line.id == paying.lines[0]["id"]
 
 
-async def test_a_customers_order_is_theirs_and_not_a_guests(shoes) -> None:
+async def _alice_with_a_shoe(bus) -> Owner:
+    """A signed-up customer with one shoe in her cart."""
     from application.customers.handlers import RegisterCustomer
 
-    bus, uow, *_ = shoes
     registered = await bus.handle(RegisterCustomer(email="alice@example.com", password="correct horse 42",
                                                    name="Alice"))
     alice = Owner.customer(registered.id)
     await bus.handle(cart.AddCartLine(owner=alice, sku="SHOE-1", quantity=1))
+    return alice
+
+
+async def test_a_customers_order_is_theirs_and_not_a_guests(shoes) -> None:
+    bus, uow, *_ = shoes
+    alice = await _alice_with_a_shoe(bus)
     checkout_id, _ = await ready_to_pay(bus, alice, email="alice@example.com")
     order = await read_order(uow, (await bus.handle(co.PlaceOrder(owner=alice, checkout_id=checkout_id))).order_id)
     assert (order.customer_id, order.guest_id, order.timeline[0].actor) == (
-        registered.id, None, f"customer:{registered.id}"
+        alice.id, None, f"customer:{alice.id}"
     )
     assert order.payment_provider == "manual"
 
@@ -1087,26 +1093,16 @@ async def test_paying_and_placing_record_when_the_checkout_last_changed(shoes) -
 
 
 async def test_a_customers_checkout_starts_with_their_email_and_asks_for_the_address_first(shoes) -> None:
-    from application.customers.handlers import RegisterCustomer
-
     bus, *_ = shoes
-    registered = await bus.handle(RegisterCustomer(email="alice@example.com", password="correct horse 42",
-                                                   name="Alice"))
-    alice = Owner.customer(registered.id)
-    await bus.handle(cart.AddCartLine(owner=alice, sku="SHOE-1", quantity=1))
+    alice = await _alice_with_a_shoe(bus)
     view = await bus.handle(co.StartCheckout(owner=alice))
     assert (view.email, view.next_step) == ("alice@example.com", "address")
 
 
 async def test_a_checkout_whose_cart_was_checked_out_by_another_is_refused_not_priced_with_a_new_cart(shoes) -> None:
     from application.checkout.errors import EmptyCart
-    from application.customers.handlers import RegisterCustomer
-
     bus, uow, *_ = shoes
-    registered = await bus.handle(RegisterCustomer(email="alice@example.com", password="correct horse 42",
-                                                   name="Alice"))
-    alice = Owner.customer(registered.id)
-    await bus.handle(cart.AddCartLine(owner=alice, sku="SHOE-1", quantity=1))
+    alice = await _alice_with_a_shoe(bus)
     first, _ = await ready_to_pay(bus, alice, email="alice@example.com")
     second = (await bus.handle(co.StartCheckout(owner=alice))).id  # another tab, the same cart
     await bus.handle(co.SetAddress(owner=alice, checkout_id=second, shipping=BERLIN))

@@ -14,13 +14,12 @@ from domain.promotions.engine import ActivePromotion, PricingContext, PricingLin
 from domain.promotions.selection import PromotionIndex, cart_keys, needs
 from domain.promotions.text import parse
 from tests.support.promotion_strategies import (
-    CODES,
     GROUPS,
     NOW,
     PROMOTION_IDS,
-    amounts,
     cart_selectors,
     contexts,
+    promotion_lists,
     rules,
     selectors,
 )
@@ -196,28 +195,14 @@ def test_the_index_finds_each_promotion_under_its_keys_keeps_their_order_and_add
 wide_rules = rules(st.one_of(cart_selectors, selectors()), currencies=("EUR", "JPY", "USD"))
 
 
-@st.composite
-def wide_promotion_lists(draw: st.DrawFn) -> list[ActivePromotion]:
-    """Promotions naming what carts have and what they do not, in and out of exclusive groups."""
-    ids = draw(st.lists(st.sampled_from((*PROMOTION_IDS, "promo-f", "promo-g", "promo-h")), unique=True, max_size=8))
-    return [
-        ActivePromotion(
-            promotion_id=promotion_id,
-            version=1,
-            name=promotion_id,
-            rule=draw(wide_rules),
-            priority=draw(st.integers(0, 2)),
-            exclusive_group=draw(st.none() | st.sampled_from(("seasonal", "loyalty"))),
-            not_combinable_with=draw(st.frozensets(st.sampled_from(PROMOTION_IDS), max_size=2)),
-            max_discount_per_order=draw(st.just(()) | amounts(minimum=0, currencies=("EUR", "JPY"))),
-            coupon_codes=draw(st.just(frozenset()) | st.frozensets(st.sampled_from(CODES), min_size=1)),
-        )
-        for promotion_id in ids
-    ]
+# Promotions naming what carts have and what they do not, in and out of exclusive groups.
+wide_promotion_lists = promotion_lists(
+    wide_rules, promotion_ids=(*PROMOTION_IDS, "promo-f", "promo-g", "promo-h"), max_size=8
+)
 
 
 @settings(max_examples=400)
-@given(contexts, wide_promotion_lists(), st.frozensets(st.sampled_from(GROUPS)))
+@given(contexts, wide_promotion_lists, st.frozensets(st.sampled_from(GROUPS)))
 def test_pricing_under_the_candidates_alone_gives_what_pricing_under_every_promotion_gives(
     context: PricingContext,
     promotions: list[ActivePromotion],
