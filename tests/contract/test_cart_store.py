@@ -25,7 +25,7 @@ from application.carts.store import LayeredCartStore
 from application.catalog.commands import CreateProduct
 from application.inventory.commands import SetSkuPolicy
 from domain.carts.cart import Cart, Owner
-from domain.shared.errors import ConcurrencyConflict
+from domain.shared.errors import ConcurrencyConflict, Conflict
 from tests.support.bus import build_bus
 
 GUEST_TTL, CUSTOMER_TTL = 600, 3600
@@ -154,6 +154,46 @@ class CartStoreContract:
         assert cart.version == 1 + len(skus) + 5
 
 
+    async def test_a_cart_saved_in_another_unit_of_work_is_written_at_its_commit(self, world) -> None:
+        """An order retires its cart in the order's own transaction (``CartWrites``)."""
+        cart = new_cart(world, Owner.guest(world.ids.new_id()))
+        cart.add(line_id="l1", sku="A", quantity=1, now=world.clock.now(), seen_unit_price=100)
+        await world.store.save(cart)
+        cart.retire(now=world.clock.now())
+        async with world.uow() as tx:
+            await tx.carts.save(cart, expires_at=world.store.expiry_of(cart))
+            assert not (await world.store.get(cart.id, fresh=True)).retired  # not before the commit
+            await tx.commit()
+        await world.store.saved(cart)
+        assert cart.version == 2
+        for fresh in (True, False):
+            stored = await world.store.get(cart.id, fresh=fresh)
+            assert (stored.retired, stored.version) == (True, 2)
+
+    async def test_a_stale_cart_refuses_the_whole_unit_of_work(self, world) -> None:
+        cart = new_cart(world, Owner.guest(world.ids.new_id()))
+        await world.store.save(cart)
+        stale = copy.deepcopy(cart)
+        cart.add(line_id="l1", sku="A", quantity=1, now=world.clock.now(), seen_unit_price=100)
+        await world.store.save(cart)  # saved by someone else since ``stale`` was read
+        other = new_cart(world, Owner.guest(world.ids.new_id()))
+        stale.retire(now=world.clock.now())
+        with pytest.raises(Conflict):
+            async with world.uow() as tx:
+                await tx.carts.save(other, expires_at=world.store.expiry_of(other))
+                await tx.carts.save(stale, expires_at=world.store.expiry_of(stale))
+                await tx.commit()
+        assert await world.store.get(other.id, fresh=True) is None  # all or nothing
+        kept = await world.store.get(cart.id, fresh=True)
+        assert (kept.retired, kept.version, len(kept.lines)) == (False, 2, 1)
+
+    async def test_a_unit_of_work_left_without_a_commit_writes_no_cart(self, world) -> None:
+        cart = new_cart(world, Owner.guest(world.ids.new_id()))
+        async with world.uow() as tx:
+            await tx.carts.save(cart, expires_at=world.store.expiry_of(cart))
+        assert await world.store.get(cart.id, fresh=True) is None
+
+
 class TestMemoryCartStore(CartStoreContract):
     @pytest.fixture
     def world(self, unique) -> World:
@@ -171,7 +211,7 @@ class TestMemoryCartStore(CartStoreContract):
         async def expire_soon(cart_id: str) -> None:
             cache.remaining[cart_id] = SOON
 
-        store = LayeredCartStore(MemoryDurableCarts(), cache, clock, guest_ttl=GUEST_TTL, customer_ttl=CUSTOMER_TTL)
+        store = LayeredCartStore(MemoryDurableCarts(db), cache, clock, guest_ttl=GUEST_TTL, customer_ttl=CUSTOMER_TTL)
         return World(store, clock, flush, ttl, expire_soon, lambda: MemoryUnitOfWork(db, ids), ids)
 
 

@@ -172,6 +172,32 @@ async def test_fifty_parallel_places_with_one_key_make_one_order_and_one_payment
     assert reused.status_code == 422
 
 
+@pytest.mark.parametrize("provider", ["manual", "stripe"])
+async def test_two_checkouts_of_one_cart_placed_in_parallel_make_one_order(client, goods, engine, provider) -> None:
+    """Two tabs of one cart, each placed by several requests at once (PostgreSQL sees them on separate
+    connections): the cart is retired in the order's transaction, so exactly one of the checkouts
+    becomes an order; every answer is 201 or 409, and a 201 always names that order."""
+    shopper = Browser(client)
+    shopper.post("/store/cart/lines", json={"sku": goods["Boot"], "quantity": 1})
+    tabs = [checkout_to(shopper, BERLIN, "eu-standard", provider)["id"] for _ in range(2)]
+    cookies = "; ".join(f"{name}={value}" for name, value in shopper.jar.items())
+    client.cookies = httpx.Cookies()
+
+    def place(attempt: int) -> httpx.Response:
+        headers = {"Cookie": cookies, "X-CSRF-Token": shopper.jar.get("emporium_csrf"),
+                   "Idempotency-Key": f"tab-{provider}-{attempt}"}
+        return client.post(f"/store/checkout/{tabs[attempt % 2]}/place", headers=headers)
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        responses = list(pool.map(place, range(16)))
+    assert {r.status_code for r in responses} <= {201, 409}, [r.text for r in responses]
+    async with engine.connect() as conn:
+        orders = (await conn.execute(select(t.orders.c.id, t.orders.c.checkout_id)
+                                     .where(t.orders.c.checkout_id.in_(tabs)))).all()
+    assert len(orders) == 1, orders
+    assert {r.json()["order_id"] for r in responses if r.status_code == 201} == {orders[0].id}
+
+
 def test_a_refused_request_keeps_no_answer_under_its_key_and_a_success_replays(client, goods) -> None:
     """A refusal changed nothing, so nothing is stored: the same key then runs the corrected request.
     An answer that changed something replays byte for byte, without running again."""

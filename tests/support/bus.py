@@ -24,6 +24,13 @@ from application.messaging.bus import MessageBus
 from application.webhooks.targets import WebhookTargets
 
 
+def database_of(uow: Any) -> Any:
+    """The memory database behind a unit-of-work factory, if it is one: the durable carts share its rows
+    (an order retires its cart in its own unit of work). A test on PostgreSQL that places orders gives
+    the PostgreSQL cart store."""
+    return getattr(uow(), "database", None)
+
+
 def build_bus(
     uow: Any, clock: Any, ids: Any, tracking_queue: Any = None, gate: Any = None, reservation_ttl: int = 600,
     *, cart_store: Any = None, promotions: Any = None, sessions: Any = None, hasher: Any = None,
@@ -35,7 +42,7 @@ def build_bus(
         uow=uow, clock=clock, ids=ids, reservation_ttl=reservation_ttl, promotions=promotions,
         tracking_queue=tracking_queue or InlineTrackingQueue(uow),
         gate=gate or MemoryStockGate(),
-        cart_store=cart_store or LayeredCartStore(MemoryDurableCarts(), MemoryCartCache(), clock),
+        cart_store=cart_store or LayeredCartStore(MemoryDurableCarts(database_of(uow)), MemoryCartCache(), clock),
         sessions=sessions or MemorySessionStore(),
         hasher=hasher or Argon2Hasher(),
         notifier=notifier or LoggingNotifier(),

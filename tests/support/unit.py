@@ -54,7 +54,7 @@ def build_shop(cart_store: Callable[[FakeClock], LayeredCartStore] | None = None
     unit of work (by default the stored promotions); ``adapters``: any other adapter ``build_bus`` takes
     (``shipping=``, ``gate=``, …) in place of its in-memory default."""
     db, ids, clock = MemoryDatabase(), SequentialIds(), FakeClock(datetime(2026, 6, 1, 12, tzinfo=UTC))
-    store = (cart_store or default_cart_store)(clock)
+    store = (cart_store or default_cart_store)(clock, db)
     card = card or MemoryPaymentGateway("whsec_test")
 
     def uow() -> MemoryUnitOfWork:
@@ -69,8 +69,8 @@ def build_shop(cart_store: Callable[[FakeClock], LayeredCartStore] | None = None
     return Shop(bus=bus, uow=uow, clock=clock, card=card, outbox=MemoryOutboxStore(db))
 
 
-def default_cart_store(clock: FakeClock) -> LayeredCartStore:
-    return LayeredCartStore(MemoryDurableCarts(), MemoryCartCache(), clock)
+def default_cart_store(clock: FakeClock, db: MemoryDatabase) -> LayeredCartStore:
+    return LayeredCartStore(MemoryDurableCarts(db), MemoryCartCache(), clock)
 
 
 async def stock(bus: Any, sku: str, units: int) -> None:

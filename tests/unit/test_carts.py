@@ -29,7 +29,7 @@ def world():
     db = MemoryDatabase()
     ids = SequentialIds()
     clock = FakeClock()
-    durable, cache = MemoryDurableCarts(), MemoryCartCache()
+    durable, cache = MemoryDurableCarts(db), MemoryCartCache()
     store = LayeredCartStore(durable, cache, clock)
     uow = lambda: MemoryUnitOfWork(db, ids)  # noqa: E731
     bus = build_bus(uow=uow, clock=clock, ids=ids, cart_store=store)

@@ -41,6 +41,7 @@ from domain.inventory.errors import OutOfStock
 from domain.inventory.reservation import BACKORDER
 from domain.orders.order import InvalidTransition, OrderStatus, RefundTooLarge
 from domain.shared.address import Address, InvalidAddress
+from domain.shared.errors import ConcurrencyConflict
 from domain.shipping.rates import Method, MethodNotOffered, RateKind, ShippingTable, UnsupportedDestination, Zone
 from tests.support.unit import (
     BERLIN,
@@ -865,6 +866,27 @@ async def test_a_second_checkout_of_a_cart_already_checked_out_places_nothing(sh
     assert len(await all_orders(uow)) == 1
 
 
+@pytest.mark.parametrize("provider", ["manual", "stripe"])  # manual: pay later, its units sold at once
+async def test_two_checkouts_of_one_cart_placed_at_the_same_moment_make_one_order(shoes, provider) -> None:
+    """The cart is retired, version-checked, in the order's own transaction: of two tabs placing the same
+    cart at once, one gets the order and the other a conflict; the loser's hold stays a hold."""
+    bus, uow, *_ = shoes
+    await bus.handle(cart.AddCartLine(owner=GUEST, sku="SHOE-1", quantity=1))
+    first, _ = await ready_to_pay(bus, GUEST, provider=provider)
+    second, _ = await ready_to_pay(bus, GUEST, provider=provider)  # another tab, the same cart
+    outcomes = await asyncio.gather(*(bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
+                                      for checkout_id in (first, second)), return_exceptions=True)
+    placed = [o for o in outcomes if not isinstance(o, BaseException)]
+    refused = [o for o in outcomes if isinstance(o, BaseException)]
+    assert len(placed) == 1
+    assert [type(error) for error in refused] in ([ConcurrencyConflict], [CartChanged])
+    assert [order.id for order in await all_orders(uow)] == [placed[0].order_id]
+    retried = await asyncio.gather(*(bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
+                                     for checkout_id in (first, second)), return_exceptions=True)
+    assert sum(not isinstance(o, BaseException) and o.order_id == placed[0].order_id for o in retried) == 1
+    assert len(await all_orders(uow)) == 1
+
+
 async def test_an_order_redeems_what_one_promotion_took_over_all_lines_and_shipping_together(shoes) -> None:
     bus, uow, clock, *_ = shoes
     await bus.handle(CreateProduct(name="Sock", sku="SOCK-1", price_amount=500, currency="EUR", status="active"))
@@ -1009,7 +1031,7 @@ class CacheThatWentDown(MemoryCartCache):
 
 async def test_placing_reads_the_cart_as_saved_not_a_stale_cached_copy() -> None:
     cache = CacheThatWentDown()
-    bus, uow, *_ = build_shop(lambda clock: LayeredCartStore(MemoryDurableCarts(), cache, clock))
+    bus, uow, *_ = build_shop(lambda clock, db: LayeredCartStore(MemoryDurableCarts(db), cache, clock))
     await bus.handle(CreateProduct(name="Shoe", sku="SHOE-1", price_amount=5950, currency="EUR", status="active"))
     await stock(bus, "SHOE-1", 10)
     await bus.handle(cart.AddCartLine(owner=GUEST, sku="SHOE-1", quantity=1))
@@ -1038,8 +1060,8 @@ class RivalPlacesMeanwhile(LayeredCartStore):
 async def test_a_place_that_loses_the_race_answers_with_the_winners_order_and_payment() -> None:
     stores: list[RivalPlacesMeanwhile] = []
 
-    def racing_store(clock):
-        stores.append(RivalPlacesMeanwhile(MemoryDurableCarts(), MemoryCartCache(), clock))
+    def racing_store(clock, db):
+        stores.append(RivalPlacesMeanwhile(MemoryDurableCarts(db), MemoryCartCache(), clock))
         return stores[0]
 
     bus, uow, _clock, card, _ = build_shop(racing_store)
@@ -1064,8 +1086,8 @@ async def test_a_place_that_loses_the_race_answers_with_the_winners_order_and_pa
 async def test_placing_retires_the_cart_at_that_moment() -> None:
     stores: list[LayeredCartStore] = []
 
-    def kept(clock):
-        stores.append(default_cart_store(clock))
+    def kept(clock, db):
+        stores.append(default_cart_store(clock, db))
         return stores[0]
 
     bus, _uow, clock, *_ = build_shop(kept)
@@ -1288,13 +1310,16 @@ async def test_placing_again_an_order_cancelled_before_any_payment_was_opened_an
         order.id, "cancelled", "stripe", None)
 
 
-async def test_a_place_whose_cart_was_merged_away_at_sign_in_meanwhile_still_answers_with_its_order() -> None:
+async def test_a_place_whose_cart_was_merged_away_at_sign_in_meanwhile_places_nothing() -> None:
+    """The lines moved into the customer's cart: placing the guest's order as well would sell them twice
+    over. The order, the placed checkout and the retired cart are one transaction: none of it is written,
+    and the retry is told the cart changed."""
     from application.customers.handlers import RegisterCustomer
 
     stores: list[RivalPlacesMeanwhile] = []
 
-    def racing_store(clock):
-        stores.append(RivalPlacesMeanwhile(MemoryDurableCarts(), MemoryCartCache(), clock))
+    def racing_store(clock, db):
+        stores.append(RivalPlacesMeanwhile(MemoryDurableCarts(db), MemoryCartCache(), clock))
         return stores[0]
 
     bus, uow, *_ = build_shop(racing_store)
@@ -1309,9 +1334,15 @@ async def test_a_place_whose_cart_was_merged_away_at_sign_in_meanwhile_still_ans
         await bus.handle(cart.MergeGuestCart(guest=GUEST, customer=Owner.customer(registered.id)))
 
     stores[0].rival = sign_in
-    placed = await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
-    assert [order.id for order in await all_orders(uow)] == [placed.order_id]
-    assert (placed.status, placed.total) == ("pending", 5950)
+    with pytest.raises(ConcurrencyConflict):
+        await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
+    with pytest.raises(CartChanged):
+        await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
+    assert await all_orders(uow) == []
+    async with uow() as tx:
+        assert (await tx.checkouts.get(checkout_id)).order_id is None
+    merged = await bus.handle(cart.ViewCart(owner=Owner.customer(registered.id)))
+    assert [(line.sku, line.quantity) for line in merged.lines] == [("SHOE-1", 1)]
 
 
 class OrderLevelPromotions(StoredPromotions):

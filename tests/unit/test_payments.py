@@ -87,7 +87,7 @@ async def world() -> World:
     def uow() -> MemoryUnitOfWork:
         return MemoryUnitOfWork(db, ids)
 
-    bus = build_bus(uow=uow, clock=clock, ids=ids, cart_store=LayeredCartStore(MemoryDurableCarts(),
+    bus = build_bus(uow=uow, clock=clock, ids=ids, cart_store=LayeredCartStore(MemoryDurableCarts(db),
                                                                                MemoryCartCache(), clock),
                     channels=Channels.parse("web:EUR:DE:incl:pay-later"),
                     gateways={"manual": ManualPaymentGateway(), "stripe": card})

@@ -171,7 +171,7 @@ class SaleSimulation(RuleBasedStateMachine):
         self.db, self.ids, self.clock = MemoryDatabase(), SequentialIds("sim"), FakeClock(STARTED)
         self.crashes = CrashPoints()
         self.gate = MemoryStockGate()  # Redis: outlives a process restart
-        self.carts = LayeredCartStore(MemoryDurableCarts(), MemoryCartCache(), self.clock)
+        self.carts = LayeredCartStore(MemoryDurableCarts(self.db), MemoryCartCache(), self.clock)
         self.card = RecordingCard()
         self.outbox = MemoryOutboxStore(self.db)
         self.registry = build_registry(dispatch=self.collect)  # the worker's consumers

@@ -14,6 +14,14 @@ from domain.catalog.pricing import PriceList
 from domain.catalog.product import Product
 
 
+class Shared(dict[str, Any]):
+    """Rows a unit of work does not copy: written outside any unit of work too (the durable carts),
+    so a unit of work's commit must not put back the copy it took when it began."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Shared:
+        return self
+
+
 @dataclass
 class MemoryDatabase:
     """Everything the fakes persist, in plain dicts."""
@@ -28,3 +36,4 @@ class MemoryDatabase:
     extra: dict[str, Any] = field(default_factory=dict)
     inventory: InventoryData = field(default_factory=InventoryData)
     outbox_seq: int = 0
+    carts: Shared = field(default_factory=Shared)  # durable carts: id -> (cart, expires_at)

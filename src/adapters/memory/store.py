@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from adapters.memory.analytics import MemoryAnalyticsStore
+from adapters.memory.carts import MemoryCartWrites
 from adapters.memory.catalog import MemoryCatalogReadModel, MemoryPriceLists, MemoryProductRepository
 from adapters.memory.categories import MemoryCategories, MemoryCategoryView
 from adapters.memory.collections import MemoryCollections, MemoryCollectionView
@@ -73,6 +74,7 @@ class MemoryProcessedEvents:
 
 class MemoryUnitOfWork:
     def __init__(self, database: MemoryDatabase, ids: Any) -> None:
+        self.database = database  # its ``carts`` are what a MemoryDurableCarts shares with this unit of work
         self._committed = database
         self._ids = ids
         self.committed = False
@@ -99,6 +101,7 @@ class MemoryUnitOfWork:
         self.customers = MemoryCustomers(self._work.extra, self._seen, versions)
         self.password_resets = MemoryPasswordResets(self._work.extra)
         self.checkouts = MemoryCheckouts(self._work.extra, self._seen, versions)
+        self.carts = MemoryCartWrites(self._work.carts)
         self.orders = MemoryOrders(self._work.extra, self._seen, versions)
         self.order_views = MemoryOrderViews(self._work.extra)
         self.gift_cards = MemoryGiftCards(self._work.extra, self._seen, versions)
@@ -118,6 +121,7 @@ class MemoryUnitOfWork:
         self._recorded.append(event)
 
     async def commit(self) -> None:
+        carts = self.carts.staged()  # a cart saved since it was read refuses the whole commit
         recorded, self._recorded = self._recorded, []
         for aggregate in self._seen:
             for event in aggregate.pull_events():
@@ -139,8 +143,10 @@ class MemoryUnitOfWork:
                 )
             )
         self._committed.__dict__.update(copy.deepcopy(self._work).__dict__)
+        self.carts.write(carts)
         self._versions.rebase()
         self.committed = True
 
     async def rollback(self) -> None:
         self._work = copy.deepcopy(self._committed)
+        self.carts = MemoryCartWrites(self._work.carts)

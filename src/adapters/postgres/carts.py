@@ -62,16 +62,7 @@ class PostgresDurableCarts:
         async with _reading(self._engine) as conn:
             pipeline = Pipeline(conn, lazy=True)
             for cart, expires_at in carts:
-                data = cart_to_builtins(cart)
-                data["version"] = cart.version + 1
-                values = [
-                    cart.owner.id if cart.owner.kind is OwnerKind.CUSTOMER else None, cart.retired,
-                    cart.version + 1, msgspec.json.encode(data).decode(), cart.updated_at, expires_at,
-                ]
-                if cart.version == 0:
-                    pipeline.stage(_ADD_CART, [cart.id, *values])
-                else:
-                    pipeline.stage(_SAVE_CART, [*values, cart.id, cart.version], expect_one=f"cart {cart.id}")
+                _stage_save(pipeline, cart, expires_at)
             try:
                 await pipeline.commit()
             except IntegrityError:
@@ -90,6 +81,30 @@ class PostgresDurableCarts:
         async with self._engine.begin() as conn:
             result = await conn.execute(delete(_c).where(_c.c.expires_at <= now))
         return int(result.rowcount or 0)
+
+
+class PostgresCartWrites:
+    """A cart's save staged in another aggregate's unit of work (its pipeline): written, version
+    checked, with that unit of work's other writes at its commit."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self._pipeline = pipeline
+
+    async def save(self, cart: Cart, *, expires_at: datetime) -> None:
+        _stage_save(self._pipeline, cart, expires_at)
+
+
+def _stage_save(pipeline: Pipeline, cart: Cart, expires_at: datetime) -> None:
+    data = cart_to_builtins(cart)
+    data["version"] = cart.version + 1
+    values = [
+        cart.owner.id if cart.owner.kind is OwnerKind.CUSTOMER else None, cart.retired,
+        cart.version + 1, msgspec.json.encode(data).decode(), cart.updated_at, expires_at,
+    ]
+    if cart.version == 0:
+        pipeline.stage(_ADD_CART, [cart.id, *values])
+    else:
+        pipeline.stage(_SAVE_CART, [*values, cart.id, cart.version], expect_one=f"cart {cart.id}")
 
 
 @asynccontextmanager

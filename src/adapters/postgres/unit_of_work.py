@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.postgres import tables as t
 from adapters.postgres.analytics import PostgresAnalyticsStore
+from adapters.postgres.carts import PostgresCartWrites
 from adapters.postgres.catalog import PostgresProductRepository
 from adapters.postgres.categories import PostgresCategories, PostgresCategoryView
 from adapters.postgres.collections import PostgresCollections, PostgresCollectionView
@@ -107,6 +108,7 @@ class PostgresUnitOfWork:
     customers = _Repository(lambda u: PostgresCustomers(u._flushing, u._seen))
     password_resets = _Repository(lambda u: PostgresPasswordResets(u._flushing))
     checkouts = _Repository(lambda u: PostgresCheckouts(u._flushing, u._seen, u._pipeline))
+    carts = _Repository(lambda u: PostgresCartWrites(u._pipeline))
     orders = _Repository(lambda u: PostgresOrders(u._flushing, u._seen, u._pipeline))
     order_views = _Repository(lambda u: PostgresOrderViews(u._flushing))
     gift_cards = _Repository(lambda u: PostgresGiftCards(u._flushing, u._seen))

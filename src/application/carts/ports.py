@@ -26,6 +26,26 @@ class CartStore(Protocol):
         """Save one or more carts atomically (a merge saves two)."""
         ...
 
+    def expiry_of(self, cart: Cart) -> datetime:
+        """When ``cart``, saved now, expires (what a ``CartWrites`` save is given)."""
+        ...
+
+    async def saved(self, cart: Cart) -> None:
+        """``cart`` was saved through another aggregate's unit of work (``CartWrites``) and committed:
+        bump its version as ``save`` would, and let the hot copy know."""
+        ...
+
+
+class CartWrites(Protocol):
+    """The durable copy's save inside another aggregate's unit of work: an order retires its cart in
+    the order's own transaction, so two checkouts of one cart cannot both become orders."""
+
+    async def save(self, cart: Cart, *, expires_at: datetime) -> None:
+        """Write it if the stored version is ``cart.version`` (a first save if 0), else a ``Conflict``
+        — at once, or at the commit when the store holds its writes back
+        until then. Does not bump the version: ``CartStore.saved`` does, after the commit."""
+        ...
+
 
 class DurableCarts(Protocol):
     """The durable copy (PostgreSQL): the versioned truth a cache can always be rebuilt from."""

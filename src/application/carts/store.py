@@ -10,7 +10,7 @@ can never make it conflict forever.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from application.carts.ports import CartCache, DurableCarts
 from application.ports.clock import Clock
@@ -93,11 +93,17 @@ class LayeredCartStore:
         now = self._clock.now()
         await self._durable.save([(cart, now + timedelta(seconds=self.ttl_of(cart))) for cart in carts])
         for cart in carts:
-            created = cart.version == 0
-            cart.version += 1
-            await self._remember(cart)
-            if created:  # its expiry was just written: no need to push it back on today's first read
-                await self._touched(cart.id)
+            await self.saved(cart)
+
+    def expiry_of(self, cart: Cart) -> datetime:
+        return self._clock.now() + timedelta(seconds=self.ttl_of(cart))
+
+    async def saved(self, cart: Cart) -> None:
+        created = cart.version == 0
+        cart.version += 1
+        await self._remember(cart)
+        if created:  # its expiry was just written: no need to push it back on today's first read
+            await self._touched(cart.id)
 
     async def purge_expired(self) -> int:
         """Delete durable copies past their expiry (the cache expires on its own)."""

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-import contextlib
+import copy
 import logging
 from collections.abc import Mapping
 from datetime import datetime
 
 from application.carts import queries as carts
-from application.carts.api import change as change_cart
 from application.carts.ports import CartStore
 from application.checkout.commands import PlaceOrder
 from application.checkout.common import Uow, load_checkout
+from application.checkout.ports import CheckoutUnitOfWork
 from application.checkout.read_models import PlacedOrderView
+from application.inventory.api import sell
+from application.inventory.batching import ReservationBatcher
 from application.inventory.commands import CommitReservation, ExtendReservation
+from application.inventory.ports import StockGate
 from application.messaging.registry import Dispatch, handler
 from application.messaging.retry import retry_on_conflict
 from application.payments.pay_later import PAY_LATER, PayLater
@@ -21,11 +24,11 @@ from application.payments.policy import PAYMENT_HOLD
 from application.ports.clock import Clock, IdGenerator
 from application.ports.payments import Payment, PaymentGateway, PaymentRequest
 from application.promotions.ports import Redemption
-from domain.carts.cart import Owner, OwnerKind
+from domain.carts.cart import Cart, OwnerKind
 from domain.checkout.checkout import Checkout, CheckoutClosed
 from domain.inventory.errors import ReservationClosed
 from domain.orders.order import AppliedPromotion, Order, OrderLine, OrderStatus, TaxLine, Totals
-from domain.shared.errors import Conflict, NotFound
+from domain.shared.errors import Conflict
 
 logger = logging.getLogger(__name__)
 
@@ -62,47 +65,48 @@ def _order_from(checkout: Checkout, order_id: str, now: datetime) -> Order:
 @handler
 async def place_order(
     command: PlaceOrder, *, uow: Uow, cart_store: CartStore, gateways: Mapping[str, PaymentGateway], clock: Clock,
-    ids: IdGenerator, dispatch: Dispatch, pay_later: PayLater,
+    ids: IdGenerator, dispatch: Dispatch, pay_later: PayLater, batcher: ReservationBatcher, gate: StockGate,
 ) -> PlacedOrderView:
     """Create the one order of this checkout and its one payment. Safe to repeat: a second call (a
-    retry, a race) finds the order and the same payment (the provider's idempotency key is the order)."""
+    retry, a race) finds the order and the same payment (the provider's idempotency key is the order).
+
+    One transaction writes the order, the placed checkout, the retired cart (version-checked: two
+    checkouts of one cart cannot both become orders) and, paying later, the sale of the held units."""
     checkout = await load_checkout(uow, command.owner, command.checkout_id)
     order = await _existing_order(uow, checkout)
+    sold = False
     if order is None:
         cart = await carts.load(command.owner, cart_store, fresh=True)
         now = clock.now()
+        order_id = ids.new_id()
+        placed: list[tuple[Checkout, Order, Cart | None]] = []
+
+        async def write(tx: CheckoutUnitOfWork, _reservation_id: str | None = None) -> None:
+            # Run again from the start should its group be retried one by one: nothing kept between runs.
+            current = copy.deepcopy(checkout)
+            tx.checkouts.track(current)  # as read above: a concurrent place makes this save conflict
+            current.place(order_id=order_id, cart_version=cart.version if cart else -1, now=now)
+            order = await _take_order(tx, current, gateways, now)
+            await tx.orders.add(order)
+            await tx.checkouts.save(current)
+            retired = None
+            if cart is not None:
+                retired = copy.deepcopy(cart)
+                retired.retire(now=now)
+                await tx.carts.save(retired, expires_at=cart_store.expiry_of(retired))
+            placed[:] = [(current, order, retired)]
+
         try:
-            async with uow() as tx:
-                current = checkout
-                tx.checkouts.track(current)  # as read above: a concurrent place makes this save conflict
-                current.place(order_id=ids.new_id(), cart_version=cart.version if cart else -1, now=now)
-                assert current.order_id is not None
-                order = _order_from(current, current.order_id, now)
-                # Coupon and promotion limits, counted in the order's own transaction: a single-use
-                # code raced by many checkouts is redeemed by exactly one of them.
-                await tx.promotions.redeem(
-                    order_id=order.id, customer_key=_customer_key(current),
-                    coupon_codes=list(current.snapshot.coupon_codes if current.snapshot else ()),
-                    redemptions=_redemptions(current),
-                )
-                if order.gift_card_code:
-                    # Spent in the order's transaction, under the card's row lock: a card raced by two
-                    # checkouts pays for one of them; the other gets InsufficientBalance and no order.
-                    card = await tx.gift_cards.get(order.gift_card_code)
-                    card.redeem(order.gift_card_amount, reference=order.id, now=now)
-                    await tx.gift_cards.save(card)
-                if order.totals.total == order.gift_card_amount:  # nothing left to pay (a gift card, a free order)
-                    order.pay(reference=f"giftcard:{order.gift_card_code}" if order.gift_card_code
-                              else f"free:{order.id}", amount=0, now=now, actor="system")
-                elif order.payment_provider == PAY_LATER:
-                    # Pay later asks no provider (its reference comes from the order id): the payment is
-                    # recorded in the order's own transaction, not in a second one after it.
-                    local = await gateways[PAY_LATER].create(_payment_request(order))
-                    order.attach_payment(provider=PAY_LATER, reference=local.reference, now=now, actor="system")
-                await tx.orders.add(order)
-                await tx.checkouts.save(current)
-                await tx.commit()
-            checkout = current
+            if checkout.reservation_id and checkout.payment_provider == PAY_LATER:
+                # Paying later sells the held units now, in the order's transaction (a lapsed hold
+                # is taken again if its units are still there, else ``OutOfStock``).
+                await sell(checkout.reservation_id, reclaim=True, then=write, batcher=batcher, uow=uow, gate=gate,
+                           clock=clock)
+                sold = True
+            else:
+                async with uow() as tx:
+                    await write(tx)
+                    await tx.commit()
         except (Conflict, CheckoutClosed):  # ConcurrencyConflict is a Conflict too
             # A concurrent place won the race: answer with its order.
             checkout = await load_checkout(uow, command.owner, command.checkout_id)
@@ -110,8 +114,9 @@ async def place_order(
             if order is None:
                 raise
         else:
-            if cart is not None:
-                await _retire_cart(cart_store, command.owner, clock)
+            checkout, order, retired = placed[0]
+            if retired is not None:
+                await cart_store.saved(retired)
     due = order.totals.total - order.gift_card_amount
     if due == 0 or order.status is not OrderStatus.PENDING:
         # Nothing to pay, or already paid or cancelled: a retried place must never open a new payment.
@@ -125,9 +130,9 @@ async def place_order(
     payment = await gateway.create(_payment_request(order))
     if not order.has_payment(payment.reference):
         await _attach(uow, order.id, order.payment_provider, payment, clock)
-    if checkout.reservation_id:
+    if checkout.reservation_id and not sold:
         if order.payment_provider == PAY_LATER:
-            await _commit_stock(dispatch, checkout.reservation_id)
+            await _commit_stock(dispatch, checkout.reservation_id)  # a retried place of an older order
         else:
             try:
                 await dispatch(ExtendReservation(reservation_id=checkout.reservation_id,
@@ -141,6 +146,37 @@ async def place_order(
         client_secret=payment.client_secret,
         pay_by=pay_later.pay_by(order.placed_at).isoformat() if order.payment_provider == PAY_LATER else None,
     )
+
+
+async def _take_order(
+    tx: CheckoutUnitOfWork, checkout: Checkout, gateways: Mapping[str, PaymentGateway], now: datetime,
+) -> Order:
+    """The placed checkout's order, with what it takes in the same transaction: its promotion uses, its
+    gift-card money and, paying later, its payment record."""
+    assert checkout.order_id is not None
+    order = _order_from(checkout, checkout.order_id, now)
+    # Coupon and promotion limits, counted in the order's own transaction: a single-use
+    # code raced by many checkouts is redeemed by exactly one of them.
+    await tx.promotions.redeem(
+        order_id=order.id, customer_key=_customer_key(checkout),
+        coupon_codes=list(checkout.snapshot.coupon_codes if checkout.snapshot else ()),
+        redemptions=_redemptions(checkout),
+    )
+    if order.gift_card_code:
+        # Spent in the order's transaction, under the card's row lock: a card raced by two
+        # checkouts pays for one of them; the other gets InsufficientBalance and no order.
+        card = await tx.gift_cards.get(order.gift_card_code)
+        card.redeem(order.gift_card_amount, reference=order.id, now=now)
+        await tx.gift_cards.save(card)
+    if order.totals.total == order.gift_card_amount:  # nothing left to pay (a gift card, a free order)
+        order.pay(reference=f"giftcard:{order.gift_card_code}" if order.gift_card_code
+                  else f"free:{order.id}", amount=0, now=now, actor="system")
+    elif order.payment_provider == PAY_LATER:
+        # Pay later asks no provider (its reference comes from the order id): the payment is
+        # recorded in the order's own transaction, not in a second one after it.
+        local = await gateways[PAY_LATER].create(_payment_request(order))
+        order.attach_payment(provider=PAY_LATER, reference=local.reference, now=now, actor="system")
+    return order
 
 
 def _payment_request(order: Order) -> PaymentRequest:
@@ -178,11 +214,6 @@ async def _existing_order(uow: Uow, checkout: Checkout) -> Order | None:
         return None
     async with uow() as tx:
         return await tx.orders.get(checkout.order_id)
-
-
-async def _retire_cart(store: CartStore, owner: Owner, clock: Clock) -> None:
-    with contextlib.suppress(NotFound):
-        await change_cart(owner, store, lambda c: c.retire(now=clock.now()))
 
 
 async def _attach(uow: Uow, order_id: str, provider: str, payment: Payment, clock: Clock) -> None:

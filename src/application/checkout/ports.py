@@ -3,6 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from application.carts.ports import CartWrites
 from application.catalog.ports import ProductReads
 from application.customers.ports import CustomerRepository
 from application.giftcards.ports import GiftCardRepository
@@ -36,9 +37,11 @@ class CheckoutRepository(Protocol):
 class CheckoutUnitOfWork(ProductReads, InventoryUnitOfWork, Protocol):
     """What checkout uses: its own checkouts, the orders it places, the products it holds stock
     for and the stock it holds (a payment's hold is written with the checkout, in one transaction),
-    the customer's e-mail, and the promotion uses and gift-card money it takes with the order."""
+    the customer's e-mail, the promotion uses and gift-card money it takes with the order, and the
+    cart the order retires (in the order's transaction)."""
 
     checkouts: CheckoutRepository
+    carts: CartWrites
     orders: OrderRepository
     customers: CustomerRepository
     promotions: PromotionRepository

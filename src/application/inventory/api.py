@@ -7,9 +7,12 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
-from application.inventory.batching import ReservationBatcher, Then
+from application.inventory.batching import Close, ReservationBatcher, Then
 from application.inventory.ports import InventoryUnitOfWork, StockGate
+from application.ports.clock import Clock
 from domain.inventory.errors import InventoryError, OutOfStock
+from domain.inventory.reservation import Reservation, ReservationStatus
+from domain.inventory.stock import StockItem
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +49,37 @@ async def reserve(
     if answer.unknown:
         await refill_gate(uow, gate, answer.unknown, only_missing=True)
     return reservation_id
+
+
+async def close(
+    reservation_id: str, close: Close, *, batcher: ReservationBatcher, uow: Uow, gate: StockGate,
+    already: frozenset[ReservationStatus] = frozenset(), then: Then | None = None,
+) -> bool:
+    """Close the reservation one way, with its stock rows locked, in the batcher's next closing
+    group; when that changed what is available (units back on sale, or a lapsed hold re-taken),
+    correct the gate's counters. A commit or a shipment moves units the gate no longer counted.
+    ``then``: what the caller writes with the close, in its transaction."""
+    closed = await batcher.close(reservation_id, close, already=already, then=then)
+    if closed.changed:
+        await refill_gate(uow, gate, closed.changed)
+    return closed.done
+
+
+async def sell(
+    reservation_id: str, *, reclaim: bool = False, then: Then | None = None, batcher: ReservationBatcher,
+    uow: Uow, gate: StockGate, clock: Clock,
+) -> bool:
+    """The held units are sold (``reclaim``: re-taken first if the hold lapsed). True if this call did
+    it; a repeat changes nothing. ``then``: what the caller writes with the sale (the order), in its
+    transaction — the units are sold with the order or not at all."""
+
+    def commit(reservation: Reservation, items: dict[tuple[str, str], StockItem]) -> bool:
+        if reclaim:
+            return reservation.reclaim_and_commit(items, now=clock.now())
+        return reservation.commit(items, now=clock.now())
+
+    return await close(reservation_id, commit, batcher=batcher, uow=uow, gate=gate, then=then,
+                       already=frozenset({ReservationStatus.COMMITTED, ReservationStatus.SHIPPED}))
 
 
 async def refill_gate(uow: Uow, gate: StockGate, skus: list[str], *, only_missing: bool = False) -> None:

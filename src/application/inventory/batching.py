@@ -56,6 +56,7 @@ class _Closing:
     reservation_id: str
     close: Close
     already: frozenset[ReservationStatus]  # closed this way before: answered False, nothing locked twice
+    then: Then | None  # what the caller writes with the close (the order that sells the held units)
 
 
 class ReservationBatcher:
@@ -130,12 +131,15 @@ class ReservationBatcher:
 
 
     async def close(
-        self, reservation_id: str, close: Close, *, already: frozenset[ReservationStatus] = frozenset()
+        self, reservation_id: str, close: Close, *, already: frozenset[ReservationStatus] = frozenset(),
+        then: Then | None = None,
     ) -> Closed:
         """Close one reservation with ``close`` in the next closing group. A reservation already
         closed one of the ways in ``already`` (a repeated commit, an outbox consumer after the
-        request did it) is answered ``done=False`` and changes nothing."""
-        return await self._closings.submit(_Closing(reservation_id, close, already))
+        request did it) is answered ``done=False`` and changes nothing. ``then``: what the caller
+        writes with it, in the same transaction (or not at all) — whether this call closed it or
+        found it closed that way already; not when the close is refused."""
+        return await self._closings.submit(_Closing(reservation_id, close, already, then))
 
     async def _close_group(self, batch: list[_Closing]) -> list[Closed | BaseException]:
         async with self._uow() as tx:
@@ -147,21 +151,26 @@ class ReservationBatcher:
             stock = closing.stock
             outcomes: list[Closed | BaseException] = []
             closed: dict[str, Reservation] = {}
+            staged = False
             for request in batch:
                 reservation = closing.reservations.get(request.reservation_id)
                 if reservation is None:
                     raise ReservationNotFound(request.reservation_id)
                 if reservation.status in request.already:
                     outcomes.append(Closed(done=False, changed=[]))
-                    continue
-                keys = reservation.stock_keys()
-                before = {key: stock[key].available for key in keys if key in stock}
-                done = request.close(reservation, stock)
-                if done:
-                    closed[reservation.id] = reservation
-                moved = sorted({key[0] for key, available in before.items() if stock[key].available != available})
-                outcomes.append(Closed(done=done, changed=moved if done else []))
-            if closed:
+                else:
+                    keys = reservation.stock_keys()
+                    before = {key: stock[key].available for key in keys if key in stock}
+                    done = request.close(reservation, stock)
+                    if done:
+                        closed[reservation.id] = reservation
+                    moved = sorted({key[0] for key, available in before.items()
+                                    if stock[key].available != available})
+                    outcomes.append(Closed(done=done, changed=moved if done else []))
+                if request.then is not None:
+                    await request.then(tx, reservation.id)
+                    staged = True
+            if closed or staged:
                 await tx.stock.save(stock.values())
                 for reservation in closed.values():
                     await tx.reservations.save(reservation)

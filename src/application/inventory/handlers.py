@@ -7,8 +7,9 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 
+from application.inventory.api import close as close_reservation
 from application.inventory.api import refill_gate as _refill_gate
-from application.inventory.api import reserve
+from application.inventory.api import reserve, sell
 from application.inventory.batching import Close, ReservationBatcher
 from application.inventory.commands import (
     AddLocation,
@@ -29,8 +30,8 @@ from application.messaging.registry import handler
 from application.ports.clock import Clock, IdGenerator
 from domain.inventory.audit import ReconciliationRun
 from domain.inventory.errors import InventoryError
-from domain.inventory.reservation import Reservation, ReservationStatus, SkuPolicy
-from domain.inventory.stock import Location, StockChanged, StockItem
+from domain.inventory.reservation import ReservationStatus, SkuPolicy
+from domain.inventory.stock import Location, StockChanged
 
 logger = logging.getLogger(__name__)
 
@@ -131,13 +132,7 @@ async def _close(
     batcher: ReservationBatcher, uow: Uow, gate: StockGate, reservation_id: str, close: Close,
     already: frozenset[ReservationStatus] = frozenset(),
 ) -> bool:
-    """Close the reservation one way, with its stock rows locked, in the batcher's next closing
-    group; when that changed what is available (units back on sale, or a lapsed hold re-taken),
-    correct the gate's counters. A commit or a shipment moves units the gate no longer counted."""
-    closed = await batcher.close(reservation_id, close, already=already)
-    if closed.changed:
-        await _refill_gate(uow, gate, closed.changed)
-    return closed.done
+    return await close_reservation(reservation_id, close, batcher=batcher, uow=uow, gate=gate, already=already)
 
 
 @handler
@@ -145,14 +140,7 @@ async def commit_reservation(
     cmd: CommitReservation, *, uow: Uow, clock: Clock, gate: StockGate, batcher: ReservationBatcher
 ) -> bool:
     """Payment succeeded: the held units are sold (``reclaim``: re-taken first if the hold lapsed)."""
-
-    def commit(reservation: Reservation, items: dict[Key, StockItem]) -> bool:
-        if cmd.reclaim:
-            return reservation.reclaim_and_commit(items, now=clock.now())
-        return reservation.commit(items, now=clock.now())
-
-    return await _close(batcher, uow, gate, cmd.reservation_id, commit,
-                        already=frozenset({ReservationStatus.COMMITTED, ReservationStatus.SHIPPED}))
+    return await sell(cmd.reservation_id, reclaim=cmd.reclaim, batcher=batcher, uow=uow, gate=gate, clock=clock)
 
 
 @handler
