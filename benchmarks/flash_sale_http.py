@@ -217,6 +217,22 @@ def _process_group_cpu(groups: list[int]) -> float:
     return total
 
 
+def _services_cpu() -> float:
+    """CPU seconds of PostgreSQL's and Redis's processes (the bench's database is the only busy one)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() not in ("postgres", "redis-server"):
+                continue
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def _start_stack(database_url: str, workers: int, run: str) -> list[subprocess.Popen[bytes]]:
     env = dict(
         os.environ,
@@ -351,7 +367,7 @@ def run_sale(
             process.start()
         while ready.value < generators:  # imports done in every generator: the sale starts for all at once
             time.sleep(0.05)
-        server_cpu = _process_group_cpu([p.pid for p in stack])
+        server_cpu, services_cpu = _process_group_cpu([p.pid for p in stack]), _services_cpu()
         started = time.perf_counter()
         go.set()
         parts = []
@@ -364,6 +380,7 @@ def run_sale(
                 _bar(done.value, buyers, time.perf_counter() - started)
         wall = time.perf_counter() - started
         server_cpu = _process_group_cpu([p.pid for p in stack]) - server_cpu
+        services_cpu = _services_cpu() - services_cpu
         for process in processes:
             process.join()
         if progress:
@@ -378,7 +395,8 @@ def run_sale(
 
         forget_redis_keys(f"bench:{run}:")
     return _figures(
-        workers, units, buyers, concurrency, generators, wall, parts, outcomes, uncontended, audit, server_cpu
+        workers, units, buyers, concurrency, generators, wall, parts, outcomes, uncontended, audit, server_cpu,
+        services_cpu,
     )
 
 
@@ -405,6 +423,7 @@ def _figures(
     uncontended: list[dict[str, Any]],
     audit: dict[str, Any],
     server_cpu: float,
+    services_cpu: float,
 ) -> dict[str, Any]:
     flows = [o["ended"] - o["started"] for o in outcomes]
     won = [o for o in outcomes if o["order_id"]]
@@ -444,6 +463,9 @@ def _figures(
         "uncontended_server_ms": statistics.median(solo_server) if solo_server else None,
         "generator_cpu_share": generator_cpu / (wall * cores),
         "server_cpu_share": server_cpu / (wall * cores),
+        "services_cpu_share": services_cpu / (wall * cores),
+        # What the sale cost, whatever else ran on the machine: the shop's, PostgreSQL's and Redis's CPU.
+        "cpu_ms_per_buyer": (server_cpu + services_cpu) * 1000 / buyers,
         **audit,
     }
 
@@ -478,7 +500,11 @@ def _print(f: dict[str, Any]) -> None:
             f"{f['availability_read_model']} = {f['availability_from_stock']}: "
             f"{f['availability_read_model'] == f['availability_from_stock']}",
         ),
-        ("CPU: load generator / shop", f"{f['generator_cpu_share']:.0%} / {f['server_cpu_share']:.0%} of the machine"),
+        (
+            "CPU: load generator / shop / PG+Redis",
+            f"{f['generator_cpu_share']:.0%} / {f['server_cpu_share']:.0%} / {f['services_cpu_share']:.0%} of the "
+            f"machine; {f['cpu_ms_per_buyer']:.1f} ms of shop + PG + Redis CPU per buyer",
+        ),
     ]
     for label, value in rows:
         print(f"  {label:<34} {value}")

@@ -11,6 +11,7 @@ import json
 
 from redis.asyncio import Redis
 
+from adapters.redis.scripts import Scripts
 from application.carts.codec import cart_from_builtins, cart_to_builtins
 from domain.carts.cart import Cart, OwnerKind
 
@@ -51,10 +52,11 @@ return {found[1], first and 1 or 0}
 class RedisCartCache:
     def __init__(self, redis: Redis, *, prefix: str = "emporium:cart:") -> None:
         self._redis = redis
+        scripts = Scripts.of(redis)  # calls of the same moment share a round trip
         self._prefix = prefix
-        self._put = redis.register_script(_PUT)
-        self._get = redis.register_script(_GET)
-        self._get_touching = redis.register_script(_GET_TOUCHING)
+        self._put = scripts.register(_PUT)
+        self._get = scripts.register(_GET)
+        self._get_touching = scripts.register(_GET_TOUCHING)
 
     def _key(self, cart_id: str) -> str:
         return f"{self._prefix}{cart_id}"

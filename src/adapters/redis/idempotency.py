@@ -22,6 +22,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from adapters.redis.scripts import Scripts
 from application.ports.idempotency import LEASE, Claim, ClaimResult, StoredResponse
 
 CLAIM_TTL_SECONDS = 600
@@ -70,11 +71,12 @@ return 0
 class RedisIdempotencyStore:
     def __init__(self, redis: Redis, *, prefix: str = "emporium:") -> None:
         self._redis = redis
+        scripts = Scripts.of(redis)  # calls of the same moment share a round trip
         self._prefix = f"{prefix}idem:"
-        self._claim: Any = redis.register_script(_CLAIM)
-        self._abandon: Any = redis.register_script(_ABANDON)
-        self._renew: Any = redis.register_script(_RENEW)
-        self._finish: Any = redis.register_script(_FINISH)
+        self._claim: Any = scripts.register(_CLAIM)
+        self._abandon: Any = scripts.register(_ABANDON)
+        self._renew: Any = scripts.register(_RENEW)
+        self._finish: Any = scripts.register(_FINISH)
 
     def _key(self, scope: str, key: str) -> str:
         return f"{self._prefix}{scope}:{key}"

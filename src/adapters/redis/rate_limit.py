@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from redis.asyncio import Redis
 
+from adapters.redis.scripts import Scripts
 from application.ports.rate_limit import RateDecision, Throttle
 
 _HIT = """
@@ -48,10 +49,11 @@ def _utc_now() -> datetime:
 class RedisRateLimiter:
     def __init__(self, redis: Redis, *, prefix: str = "emporium:rl:", now: Callable[[], datetime] = _utc_now) -> None:
         self._redis = redis
+        scripts = Scripts.of(redis)  # calls of the same moment share a round trip
         self._prefix = prefix
         self._now = now
-        self._script = redis.register_script(_HIT)
-        self._throttle = redis.register_script(_THROTTLE)
+        self._script = scripts.register(_HIT)
+        self._throttle = scripts.register(_THROTTLE)
 
     async def hit(self, key: str, *, limit: int, window_seconds: int) -> RateDecision:
         count, ttl = await self._script(keys=[self._prefix + key], args=[window_seconds])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
+from adapters.redis.scripts import Scripts
 from application.inventory.ports import GateAnswer
 
 # Requests in order; for each, all its counters are checked first, then all taken: a
@@ -54,9 +55,10 @@ return 1
 class RedisStockGate:
     def __init__(self, redis: Redis, *, prefix: str = "emporium:gate:") -> None:
         self._redis = redis
+        scripts = Scripts.of(redis)  # calls of the same moment share a round trip
         self._prefix = prefix
-        self._take = redis.register_script(_TRY_TAKE)
-        self._give = redis.register_script(_GIVE_BACK)
+        self._take = scripts.register(_TRY_TAKE)
+        self._give = scripts.register(_GIVE_BACK)
 
     def _key(self, sku: str) -> str:
         return self._prefix + sku

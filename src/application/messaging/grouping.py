@@ -42,9 +42,11 @@ class Grouped(Generic[Request, Answer]):
         self.groups = 0  # how many round trips were made (benchmarks and tests read it)
 
     async def submit(self, request: Request) -> Answer:
-        outcome: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        outcome: asyncio.Future[Answer] = loop.create_future()
         self._pending.append((request, outcome))
-        if self._draining is None or self._draining.done():
+        if self._draining is None or self._draining.done() or self._draining.get_loop() is not loop:
+            # (a drain of another event loop: one that ended with it, as a test's loop does)
             self._draining = asyncio.create_task(self._drain())
         return await outcome
 
