@@ -400,6 +400,14 @@ def run_sale(
     )
 
 
+def _by_step(flows: Any) -> dict[str, list[float]]:
+    steps: dict[str, list[float]] = {}
+    for flow in flows:
+        for step, seconds in flow:
+            steps.setdefault(step, []).append(seconds)
+    return steps
+
+
 def _bar(done: int, total: int, seconds: float) -> None:
     width = 40
     filled = int(width * done / total) if total else width
@@ -460,6 +468,16 @@ def _figures(
         "retried": {why: sum(o["retried"].get(why, 0) for o in outcomes)
                     for why in sorted({w for o in outcomes for w in o["retried"]})},
         "uncontended_flow_ms": statistics.median(solo_flows) * 1000 if solo_flows else None,
+        # Of a winner's flow during the sale, how much the server spent on its answers (Server-Timing,
+        # queueing inside the API process included); the rest is the network, the client and the queue
+        # before the API process took the request.
+        "winner_step_p50_ms": {
+            step: statistics.median(seconds) * 1000
+            for step, seconds in _by_step(o["steps"] for o in won).items()
+        },
+        "winner_server_share": (
+            sum(o["server_ms"] for o in won) / 1000 / sum(o["ended"] - o["started"] for o in won) if won else 0.0
+        ),
         "uncontended_server_ms": statistics.median(solo_server) if solo_server else None,
         "generator_cpu_share": generator_cpu / (wall * cores),
         "server_cpu_share": server_cpu / (wall * cores),
@@ -486,6 +504,11 @@ def _print(f: dict[str, Any]) -> None:
             "uncontended buyer, 7 requests",
             "n/a" if f["uncontended_flow_ms"] is None else f"{f['uncontended_flow_ms']:.1f} ms client-side (loopback), "
             f"{f['uncontended_server_ms']:.1f} ms server time (Server-Timing)",
+        ),
+        ("winners' flow spent in the server", f"{f['winner_server_share']:.0%} (Server-Timing)"),
+        (
+            "winners' steps, p50",
+            ", ".join(f"{step} {ms:.0f} ms" for step, ms in f["winner_step_p50_ms"].items()),
         ),
         ("sold-out answers, by step", json.dumps(f["sold_out_answers"])),
         ("errors", json.dumps(f["errors"]) if f["errors"] else "0"),
