@@ -164,16 +164,26 @@ async def test_a_buyers_unpaid_orders_are_found_by_index_among_thousands_pending
             await conn.execution_options(isolation_level="AUTOCOMMIT")
             await conn.execute(text("ANALYZE orders"))
 
-        async def unpaid(conn: AsyncConnection) -> Any:  # a new buyer's: nothing unpaid yet (the usual case)
-            return await PostgresOrders(conn, [], Pipeline(conn)).unpaid(  # type: ignore[arg-type]
-                provider="manual", email="new@example.com", customer_id=f"{unique}-new", guest_id=f"{unique}-g-new")
+        sent: list[tuple[str, Any]] = []
+
+        class Recording(Pipeline):  # what the repository sends, hand-written SQL through the pipeline
+            async def read(self, sql: str, params: Any) -> list[Any]:
+                sent.append((sql, params))
+                return await super().read(sql, params)
 
         async with engine.connect() as conn:
-            assert await unpaid(conn) == []
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            found = await PostgresOrders(conn, [], Recording(conn)).unpaid(  # type: ignore[arg-type]
+                provider="manual", email="new@example.com", customer_id=f"{unique}-new", guest_id=f"{unique}-g-new")
+            assert found == []  # a new buyer's: nothing unpaid yet (the usual case)
             pending = (await conn.execute(text(
                 "SELECT count(*) FROM orders WHERE status = 'pending' AND id LIKE :u"), {"u": f"{unique}-o%"})).scalar()
-        assert pending == 3600
-        every = nodes(await plan_of(engine, unpaid))
+            assert pending == 3600
+            assert len(sent) == 1, sent
+            statement, parameters = sent[0]
+            explain = f"EXPLAIN (FORMAT JSON) {statement}"
+            explained = (await conn.exec_driver_sql(explain, tuple(parameters))).scalar_one()
+        every = nodes(explained[0]["Plan"])
         shown = [(n["Node Type"], n.get("Relation Name"), n.get("Index Name")) for n in every]
         assert not [n for n in every if n["Node Type"] == "Seq Scan"], shown
         used = {n.get("Index Name") for n in every if n.get("Index Name")}

@@ -7,12 +7,12 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 
 import msgspec
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.postgres import tables as t
-from adapters.postgres.pipeline import Pipeline
+from adapters.postgres.pipeline import Pipeline, autocommit_driver, give_back
 from application.carts.codec import cart_from_builtins, cart_to_builtins
 from domain.carts.cart import Cart, OwnerKind
 from domain.shared.errors import ConcurrencyConflict
@@ -22,6 +22,9 @@ _ADD_CART = """
 INSERT INTO carts (id, customer_id, retired, version, data, updated_at, expires_at)
 VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s)
 """
+_GET_CART = "SELECT data, version FROM carts WHERE id = %s AND expires_at > %s"
+# At most one active cart per customer (a partial unique index).
+_CUSTOMER_CART = "SELECT data, version FROM carts WHERE customer_id = %s AND NOT retired AND expires_at > %s"
 _SAVE_CART = """
 UPDATE carts SET customer_id = %s, retired = %s, version = %s, data = %s::jsonb, updated_at = %s, expires_at = %s
 WHERE id = %s AND version = %s
@@ -35,19 +38,14 @@ class PostgresDurableCarts:
         self._engine = engine
 
     async def get(self, cart_id: str, *, now: datetime) -> Cart | None:
-        async with _reading(self._engine) as conn:
-            row = (await conn.execute(
-                select(_c.c.data, _c.c.version).where(_c.c.id == cart_id, _c.c.expires_at > now)
-            )).first()
-        return self._cart(row) if row else None
+        async with _reading(self._engine) as pipeline:
+            rows = await pipeline.read(_GET_CART, (cart_id, now))
+        return self._cart(rows[0]) if rows else None
 
     async def for_customer(self, customer_id: str, *, now: datetime) -> Cart | None:
-        async with _reading(self._engine) as conn:
-            row = (await conn.execute(
-                select(_c.c.data, _c.c.version)
-                .where(_c.c.customer_id == customer_id, _c.c.retired.is_(False), _c.c.expires_at > now)
-            )).first()
-        return self._cart(row) if row else None
+        async with _reading(self._engine) as pipeline:
+            rows = await pipeline.read(_CUSTOMER_CART, (customer_id, now))
+        return self._cart(rows[0]) if rows else None
 
     @staticmethod
     def _cart(row: object) -> Cart:
@@ -59,8 +57,7 @@ class PostgresDurableCarts:
         """One statement for the carts given (one round trip, no BEGIN or COMMIT), all or nothing: a
         cart saved by someone else since it was read, or a "first save" that met an existing row,
         refuses every cart of the call with ``ConcurrencyConflict``."""
-        async with _reading(self._engine) as conn:
-            pipeline = Pipeline(conn, lazy=True)
+        async with _reading(self._engine) as pipeline:
             for cart, expires_at in carts:
                 _stage_save(pipeline, cart, expires_at)
             try:
@@ -108,7 +105,12 @@ def _stage_save(pipeline: Pipeline, cart: Cart, expires_at: datetime) -> None:
 
 
 @asynccontextmanager
-async def _reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """One read, outside any transaction: no BEGIN and no ROLLBACK around it."""
+async def _reading(engine: AsyncEngine) -> AsyncIterator[Pipeline]:
+    """A connection outside any transaction: a read or a one-statement save needs no BEGIN and no
+    ROLLBACK around it."""
     async with engine.connect() as conn:
-        yield await conn.execution_options(isolation_level="AUTOCOMMIT")
+        driver = await autocommit_driver(conn)
+        try:
+            yield Pipeline(conn, lazy=True, driver=driver)
+        finally:
+            await give_back(conn, driver)

@@ -27,6 +27,7 @@ from typing import Any
 
 import msgspec
 import psycopg
+from psycopg.pq import TransactionStatus
 from psycopg.rows import namedtuple_row
 from sqlalchemy import Select
 from sqlalchemy.exc import DBAPIError
@@ -76,8 +77,11 @@ class Pipeline:
     transaction opens (psycopg sends BEGIN with the next statement) only before the first write or
     lock — a unit of work that only reads costs no BEGIN and no ROLLBACK."""
 
-    def __init__(self, conn: AsyncConnection, *, lazy: bool = False) -> None:
+    def __init__(
+        self, conn: AsyncConnection, *, lazy: bool = False, driver: psycopg.AsyncConnection[Any] | None = None
+    ) -> None:
         self._conn = conn
+        self._driven = driver  # the connection's psycopg connection, when the caller has it at hand
         self._staged: list[Write] = []
         self._lazy = lazy
         self._begun = not lazy
@@ -101,9 +105,11 @@ class Pipeline:
         self._staged.append(Write(sql, params, expect_one))
 
     async def _driver(self) -> psycopg.AsyncConnection[Any]:
-        raw = await self._conn.get_raw_connection()
-        driver: psycopg.AsyncConnection[Any] = raw.driver_connection  # type: ignore[assignment]
-        return driver
+        if self._driven is None:  # asked of SQLAlchemy once (a greenlet switch), then kept
+            raw = await self._conn.get_raw_connection()
+            self._driven = raw.driver_connection
+        assert self._driven is not None
+        return self._driven
 
     async def query(self, *queries: tuple[str, Params]) -> list[list[Any]]:
         """Send the staged writes, then ``queries``, in one round trip; the rows of each query."""
@@ -162,6 +168,37 @@ class Pipeline:
 
     def discard(self) -> None:
         self._staged.clear()
+
+
+async def autocommit_driver(conn: AsyncConnection) -> psycopg.AsyncConnection[Any]:
+    """The psycopg connection under ``conn``, put in autocommit mode: each read is a transaction of its
+    own until a ``Pipeline`` opens one. Set on the driver directly — SQLAlchemy's isolation-level
+    option costs a greenlet switch and its bookkeeping at both ends of every use. ``give_back``
+    undoes it before the connection returns to the pool."""
+    driver: psycopg.AsyncConnection[Any] = conn.sync_connection.connection.driver_connection  # type: ignore[union-attr,assignment]
+    await driver.set_autocommit(True)
+    return driver
+
+
+async def end_transaction(conn: AsyncConnection, driver: psycopg.AsyncConnection[Any]) -> None:
+    """Roll back whatever is open: SQLAlchemy's transaction (a Core statement began one) or the
+    driver's. Through SQLAlchemy whenever the driver is not idle, so that a connection found dead
+    there is invalidated — and the pool's older connections with it (the engine's disconnect
+    handling)."""
+    if conn.in_transaction() or driver.info.transaction_status != TransactionStatus.IDLE:
+        if not conn.in_transaction():
+            await conn.begin()
+        await conn.rollback()
+
+
+async def give_back(conn: AsyncConnection, driver: psycopg.AsyncConnection[Any]) -> None:
+    """Before ``conn`` returns to the pool: no transaction left open, and transactional again for
+    everyone else; a connection that cannot be set back is never handed out again."""
+    await end_transaction(conn, driver)
+    try:
+        await driver.set_autocommit(False)
+    except psycopg.Error:
+        await conn.invalidate()
 
 
 def _statements(staged: list[Write]) -> list[tuple[str, Sequence[Any]]]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Generic, Self, TypeVar, cast, overload
+from typing import Any, Generic, Self, TypeVar, cast, overload
 
+import psycopg
 from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
@@ -22,7 +23,7 @@ from adapters.postgres.giftcards import PostgresGiftCards
 from adapters.postgres.inventory import PostgresStockRepository
 from adapters.postgres.merchandising import PostgresMerchandising
 from adapters.postgres.orders import PostgresCheckouts, PostgresOrders, PostgresOrderViews
-from adapters.postgres.pipeline import Flushing, Pipeline, json_rows
+from adapters.postgres.pipeline import Flushing, Pipeline, autocommit_driver, end_transaction, give_back, json_rows
 from adapters.postgres.price_lists import PostgresPriceLists
 from adapters.postgres.promotions import PostgresPromotions
 from adapters.postgres.read_models import PostgresAvailabilityView, PostgresCatalogReadModel
@@ -123,6 +124,7 @@ class PostgresUnitOfWork:
         self._ids = ids
         self._committed = committed
         self._conn: AsyncConnection | None = None
+        self._driver: psycopg.AsyncConnection[Any]
         self._seen: list[Aggregate] = []
         self._recorded: list[DomainEvent] = []
         self._repositories: dict[str, object] = {}
@@ -133,12 +135,12 @@ class PostgresUnitOfWork:
         # Reads run outside any transaction (READ COMMITTED gives each statement its own snapshot
         # either way); the pipeline opens the transaction before the first write or lock. A unit of
         # work that only reads then costs no BEGIN and no ROLLBACK.
-        self._conn = await (await self._engine.connect()).execution_options(isolation_level="AUTOCOMMIT")
-        await self._conn.begin()
+        self._conn = conn = await self._engine.connect()
+        self._driver = driver = await autocommit_driver(conn)
         self._seen = []
         self._recorded = []
-        self._pipeline = pipeline = Pipeline(self._conn, lazy=True)
-        self._flushing = cast(AsyncConnection, Flushing(self._conn, pipeline))
+        self._pipeline = pipeline = Pipeline(conn, lazy=True, driver=driver)
+        self._flushing = cast(AsyncConnection, Flushing(conn, pipeline))
         self._repositories = {}
         return self
 
@@ -156,8 +158,7 @@ class PostgresUnitOfWork:
         conn = self.connection
         self._pipeline.discard()
         try:
-            if conn.in_transaction():
-                await conn.rollback()
+            await give_back(conn, self._driver)
         finally:
             await conn.close()
             self._conn = None
@@ -185,18 +186,16 @@ class PostgresUnitOfWork:
             # A unique index met a row committed meanwhile by someone else (a duplicate checkout
             # reservation from another process): the caller may retry or report the conflict.
             raise Conflict(f"a concurrent change conflicts with this one ({constraint_name(error)})") from error
-        await conn.commit()  # nothing left to do on the server: closes SQLAlchemy's transaction
+        if conn.in_transaction():
+            await conn.commit()  # nothing left to do on the server: closes SQLAlchemy's transaction
         await self._pipeline.ended()
-        await conn.begin()
         if events and self._committed is not None:
             await self._committed([e.topic for e in events])
 
     async def rollback(self) -> None:
-        conn = self.connection
         self._pipeline.discard()
-        await conn.rollback()
+        await end_transaction(self.connection, self._driver)
         await self._pipeline.ended()
-        await conn.begin()
 
 
 _APPEND_OUTBOX = """
