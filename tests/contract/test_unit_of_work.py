@@ -295,6 +295,63 @@ class TestPostgresUnitOfWork(UnitOfWorkContract):
             assert holding.all() == [f"r1-{unique}"]
         assert await outbox_rows() == committed_events  # the refused transactions announced nothing
 
+    async def test_a_connection_goes_back_to_the_pool_transactional_whatever_the_unit_of_work_did(
+        self, database_url, unique
+    ) -> None:
+        """A unit of work runs its reads in autocommit mode, set on the driver behind SQLAlchemy's
+        back: the one pooled connection must come back from a read, a commit, a refused commit and
+        an exception ready for a caller that expects BEGIN … ROLLBACK to mean what it says."""
+        from sqlalchemy import text
+
+        from adapters.memory.clock import SequentialIds
+        from adapters.postgres.engine import make_engine
+        from adapters.postgres.unit_of_work import PostgresUnitOfWork
+        from domain.shared.errors import ConcurrencyConflict
+
+        engine = make_engine(database_url, pool_size=1, max_overflow=0)  # every use meets the same connection
+        ids = SequentialIds()
+        table = f"uow_pool_{unique}"
+
+        async def transactional() -> None:
+            async with engine.connect() as conn:
+                driver = conn.sync_connection.connection.driver_connection  # type: ignore[union-attr]
+                assert driver.autocommit is False
+                await conn.execute(text(f"INSERT INTO {table} VALUES (1)"))
+                await conn.rollback()  # a real transaction: the row is gone
+                assert await conn.scalar(text(f"SELECT count(*) FROM {table} WHERE n = 1")) == 0
+                await conn.rollback()
+
+        async def refused() -> None:  # a checked write that meets no row: refused at the commit
+            async with PostgresUnitOfWork(engine, ids) as tx:
+                tx._pipeline.stage(f"UPDATE {table} SET n = 2 WHERE n = 42", [], expect_one="row 42")
+                await tx.commit()
+
+        async def failing() -> None:
+            async with PostgresUnitOfWork(engine, ids) as tx:
+                await tx._pipeline.query((f"SELECT n FROM {table} FOR UPDATE", ()))
+                raise RuntimeError("a bug half-way")
+
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(text(f"CREATE TABLE {table} (n int)"))
+            async with PostgresUnitOfWork(engine, ids) as tx:  # only reads
+                await tx._pipeline.read(f"SELECT n FROM {table}", ())
+            await transactional()
+            async with PostgresUnitOfWork(engine, ids) as tx:  # writes and commits
+                tx._pipeline.stage(f"INSERT INTO {table} VALUES (7)", [])
+                await tx.commit()
+            await transactional()
+            with pytest.raises(ConcurrencyConflict):
+                await refused()
+            await transactional()
+            with pytest.raises(RuntimeError):
+                await failing()
+            await transactional()
+        finally:
+            async with engine.begin() as conn:
+                await conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
+            await engine.dispose()
+
     async def test_writes_staged_inside_a_savepoint_go_or_stay_with_it(self, engine) -> None:
         from sqlalchemy import text
 
