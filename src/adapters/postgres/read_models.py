@@ -6,12 +6,12 @@ from collections.abc import Iterable
 from typing import Any
 
 import msgspec
-from sqlalchemy import String, any_, bindparam, column, func, select, text, tuple_
+from sqlalchemy import String, any_, bindparam, func, select, text, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.postgres import tables as t
-from adapters.postgres.pipeline import json_rows
+from adapters.postgres.pipeline import Pipeline, json_rows
 from application.catalog.listing import decode_cursor, descending, encode_cursor, sort_key
 from application.catalog.read_models import ProductDocument, ProductPage, ProductQuery, summary
 from application.inventory.read_models import Availability
@@ -185,8 +185,9 @@ ON CONFLICT DO NOTHING
 
 
 class PostgresAvailabilityView:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, pipeline: Pipeline) -> None:
         self._conn = conn
+        self._pipeline = pipeline
 
     async def refresh(self, sku: str) -> Availability:
         s, p = t.stock_items, t.inventory_policies
@@ -212,33 +213,30 @@ class PostgresAvailabilityView:
         wanted = sorted(set(skus))
         if not wanted:
             return {}
-        a, p, s = t.read_availability, t.inventory_policies, t.stock_items
-        # One statement: the projected row where there is one, else the stock and policy it would be made of.
-        # The SKUs as one array parameter (not a VALUES list): the statement's text, and so SQLAlchemy's
-        # compiled form and the server's prepared statement, is the same whatever the SKUs.
-        asked = func.unnest(bindparam("skus", wanted, type_=ARRAY(String))).table_valued(
-            column("sku", String)).render_derived(name="asked")
-        on_shelf = (
-            select(s.c.sku, func.sum(s.c.on_hand - s.c.reserved - s.c.committed).label("available"))
-            .where(s.c.sku.in_(wanted)).group_by(s.c.sku).subquery("on_shelf")
-        )
-        rows = (await self._conn.execute(
-            select(
-                asked.c.sku, a.c.status.label("projected_status"), a.c.available.label("projected_available"),
-                a.c.show_quantity.label("projected_show_quantity"), on_shelf.c.available,
-                p.c.sku.label("policy_sku"), p.c.track_inventory, p.c.allow_backorder, p.c.low_stock_threshold,
-                p.c.show_quantity,
-            ).select_from(
-                asked.outerjoin(a, a.c.sku == asked.c.sku).outerjoin(p, p.c.sku == asked.c.sku)
-                .outerjoin(on_shelf, on_shelf.c.sku == asked.c.sku)
-            )
-        )).all()
+        # One statement, hand-written and prepared once: the SKUs travel as one array parameter, so its
+        # text is the same whatever they are (a cart of 100 lines costs what a cart of one does).
+        rows = await self._pipeline.read(_AVAILABILITY_OF, (wanted, wanted))
         return {
             r.sku: _projected(r.sku, r.projected_status, r.projected_available, r.projected_show_quantity)
             if r.projected_status is not None
             else _computed(r.sku, int(r.available or 0), _policy(r.sku, r if r.policy_sku is not None else None))
             for r in rows
         }
+
+
+# The projected row where there is one, else the stock and policy it would be made of.
+_AVAILABILITY_OF = """
+SELECT asked.sku, a.status AS projected_status, a.available AS projected_available,
+       a.show_quantity AS projected_show_quantity, on_shelf.available,
+       p.sku AS policy_sku, p.track_inventory, p.allow_backorder, p.low_stock_threshold, p.show_quantity
+FROM unnest(%s::text[]) AS asked(sku)
+LEFT JOIN read.availability AS a ON a.sku = asked.sku
+LEFT JOIN inventory_policies AS p ON p.sku = asked.sku
+LEFT JOIN (
+    SELECT sku, sum(on_hand - reserved - committed) AS available
+    FROM stock_items WHERE sku = ANY(%s::text[]) GROUP BY sku
+) AS on_shelf ON on_shelf.sku = asked.sku
+"""
 
 
 def _policy(sku: str, row: Any) -> SkuPolicy:

@@ -104,7 +104,7 @@ class PostgresUnitOfWork:
     analytics = _Repository(lambda u: PostgresAnalyticsStore(u._flushing))
     stock = _Repository(lambda u: PostgresStockRepository(u._flushing, u._seen, u._pipeline))
     reservations = _Repository(lambda u: PostgresReservationRepository(u._flushing, u._seen, u._pipeline))
-    availability_view = _Repository(lambda u: PostgresAvailabilityView(u._flushing))
+    availability_view = _Repository(lambda u: PostgresAvailabilityView(u._flushing, u._pipeline))
     merchandising = _Repository(lambda u: PostgresMerchandising(u._flushing))
     customers = _Repository(lambda u: PostgresCustomers(u._flushing, u._seen))
     password_resets = _Repository(lambda u: PostgresPasswordResets(u._flushing))

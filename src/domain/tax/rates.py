@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from domain.shared.money import round_minor
+from domain.shared.money import round_ratio
 
+BASIS = 10_000  # basis points in a whole
 STANDARD = "standard"
 REDUCED = "reduced"
 ZERO = "zero"
@@ -27,17 +28,18 @@ class TaxRate:
 
     @property
     def fraction(self) -> Fraction:
-        return Fraction(self.basis_points, 10_000)
+        return Fraction(self.basis_points, BASIS)
 
 
 def tax_in(gross: int, rate: TaxRate) -> int:
-    """The tax contained in a tax-inclusive amount: gross × r / (1 + r), rounded once."""
-    return round_minor(Fraction(gross) * rate.fraction / (1 + rate.fraction))
+    """The tax contained in a tax-inclusive amount: gross × r / (1 + r), rounded once (half to even).
+    With r = bp / 10,000 that is gross × bp / (10,000 + bp), exact in integers."""
+    return round_ratio(gross * rate.basis_points, BASIS + rate.basis_points)
 
 
 def tax_on(net: int, rate: TaxRate) -> int:
-    """The tax added on top of a tax-exclusive amount: net × r, rounded once."""
-    return round_minor(Fraction(net) * rate.fraction)
+    """The tax added on top of a tax-exclusive amount: net × r, rounded once (half to even)."""
+    return round_ratio(net * rate.basis_points, BASIS)
 
 
 SEEDED_RATES: tuple[TaxRate, ...] = (

@@ -6,10 +6,12 @@ from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from domain.catalog.pricing import Price, PriceList, PriceListChanged, Sale, Tier, resolve_price, unit_price
 from domain.catalog.product import CatalogError
-from domain.shared.money import InvalidCurrency, Money
+from domain.shared.money import InvalidCurrency, Money, round_minor
 from domain.tax.discounts import tax_bases
 from domain.tax.rates import REDUCED, SEEDED_RATES, STANDARD, ZERO, RateTable, TaxRate, tax_in, tax_on
 
@@ -144,6 +146,33 @@ def test_tax_contained_in_and_added_on_round_once_half_to_even() -> None:
     assert tax_on(25, TaxRate(country="X", region=None, tax_class=STANDARD, basis_points=1000, name="t")) == 2
     assert tax_on(35, TaxRate(country="X", region=None, tax_class=STANDARD, basis_points=1000, name="t")) == 4
     assert GERMAN.fraction == Fraction(19, 100)
+
+
+@given(st.integers(-(10**9), 10**9), st.integers(0, 10_000))
+def test_tax_is_the_exact_rate_of_the_amount_rounded_once(amount: int, basis_points: int) -> None:
+    rate = TaxRate(country="X", region=None, tax_class=STANDARD, basis_points=basis_points, name="t")
+    share = Fraction(basis_points, 10_000)
+    assert tax_in(amount, rate) == round_minor(Fraction(amount) * share / (1 + share))
+    assert tax_on(amount, rate) == round_minor(Fraction(amount) * share)
+
+
+def test_tax_in_an_amount_that_splits_on_a_half_goes_to_the_even_cent() -> None:
+    ten = TaxRate(country="X", region=None, tax_class=STANDARD, basis_points=1000, name="t")
+    assert tax_in(55, ten) == 5  # 55 / 11 = 5 exactly
+    assert tax_in(605, ten) == 55
+    assert tax_in(-605, ten) == -55  # a refund's tax
+    twenty_five = TaxRate(country="X", region=None, tax_class=STANDARD, basis_points=2500, name="t")
+    assert tax_in(10, twenty_five) == 2  # 10 × 0.25 / 1.25 = 2
+    assert tax_in(25, twenty_five) == 5
+    assert tax_in(-25, twenty_five) == -5
+    assert tax_in(5, twenty_five) == 1  # 1 exactly
+    assert tax_in(3, twenty_five) == 1  # 0.6
+    assert tax_in(2, twenty_five) == 0  # 0.4
+    hundred = TaxRate(country="X", region=None, tax_class=STANDARD, basis_points=10_000, name="t")
+    assert tax_in(5, hundred) == 2  # 2.5: half to even
+    assert tax_in(7, hundred) == 4  # 3.5
+    assert tax_in(-5, hundred) == -2
+    assert tax_on(-25, TaxRate(country="X", region=None, tax_class=STANDARD, basis_points=1000, name="t")) == -2
 
 
 def test_the_seeded_table_knows_eu_vat_and_us_state_sales_tax() -> None:
