@@ -704,6 +704,31 @@ async def test_placing_an_online_order_keeps_its_stock_held_for_the_payment_wind
     assert await available(uow, "SHOE-1") == 10
 
 
+async def test_a_pay_later_order_whose_hold_lapsed_takes_its_units_again_while_they_last(shoes) -> None:
+    """Paying later sells the held units in the order's transaction; a hold that lapsed meanwhile is
+    taken again if its units are still there (and refused, selling nothing, if they are gone)."""
+    bus, uow, clock, *_ = shoes
+    await bus.handle(cart.AddCartLine(owner=GUEST, sku="SHOE-1", quantity=1))
+    checkout_id, _ = await ready_to_pay(bus, GUEST, provider="manual")
+    clock.advance(timedelta(minutes=11))
+    assert (await bus.handle(inv.Reconcile())).expired == 1
+    assert await available(uow, "SHOE-1") == 10  # the hold is gone, its unit back on the shelf
+    placed = await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
+    assert (placed.status, placed.payment_provider) == ("pending", "manual")
+    assert (await available(uow, "SHOE-1"), await committed(uow)) == (9, 1)  # sold once, from the shelf
+
+    late = Owner.guest("late")
+    await bus.handle(cart.AddCartLine(owner=late, sku="SHOE-1", quantity=1))
+    late_checkout, _ = await ready_to_pay(bus, late, provider="manual")
+    clock.advance(timedelta(minutes=11))
+    await bus.handle(inv.Reconcile())
+    await bus.handle(inv.ReserveStock(reference="someone-faster", lines=[("SHOE-1", 9)]))  # every unit left
+    with pytest.raises(OutOfStock):
+        await bus.handle(co.PlaceOrder(owner=late, checkout_id=late_checkout))
+    assert (await available(uow, "SHOE-1"), await committed(uow)) == (0, 1)
+    assert [o.id for o in await all_orders(uow)] == [placed.order_id]
+
+
 async def test_an_online_order_whose_hold_lapsed_before_it_was_placed_is_placed_and_says_so(shoes, caplog) -> None:
     import logging
 

@@ -62,11 +62,14 @@ def round_ratio(numerator: int, denominator: int, rounding: Rounding = Rounding.
         raise ValueError("the denominator must be positive")
     quotient, remainder = divmod(numerator, denominator)  # floor division: 0 <= remainder < denominator
     twice = 2 * remainder
-    if twice != denominator:
-        return quotient + (twice > denominator)
+    if twice < denominator:
+        return quotient
+    if twice > denominator:
+        return quotient + 1
+    # A tie, quotient + 1/2: the even one of quotient and quotient + 1, or the one away from zero.
     if rounding is Rounding.HALF_EVEN:
-        return quotient + quotient % 2  # quotient + 1/2: the even one of quotient and quotient + 1
-    return quotient + (numerator > 0)  # away from zero
+        return quotient + quotient % 2
+    return quotient + (quotient >= 0)
 
 
 @dataclass(frozen=True, slots=True)
