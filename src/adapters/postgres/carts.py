@@ -12,7 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.postgres import tables as t
-from adapters.postgres.pipeline import Pipeline, autocommit_driver, give_back
+from adapters.postgres.engine import autocommit_driver, give_back
+from adapters.postgres.pipeline import Pipeline
 from application.carts.codec import cart_from_builtins, cart_to_builtins
 from domain.carts.cart import Cart, OwnerKind
 from domain.shared.errors import ConcurrencyConflict

@@ -3,9 +3,11 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+import psycopg
+from psycopg.pq import TransactionStatus
 from psycopg.types.json import set_json_loads
 from sqlalchemy import event, exc
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlalchemy.pool.base import ConnectionPoolEntry
 
@@ -80,3 +82,34 @@ def _json_dumps(value: object) -> str:
 
 def sync_url(url: str) -> str:
     return normalise_url(url)
+
+
+async def autocommit_driver(conn: AsyncConnection) -> psycopg.AsyncConnection[Any]:
+    """The psycopg connection under ``conn``, put in autocommit mode: each read is a transaction of its
+    own until a ``Pipeline`` opens one. Set on the driver directly — SQLAlchemy's isolation-level
+    option costs a greenlet switch and its bookkeeping at both ends of every use. ``give_back``
+    undoes it before the connection returns to the pool."""
+    driver: psycopg.AsyncConnection[Any] = conn.sync_connection.connection.driver_connection  # type: ignore[union-attr,assignment]
+    await driver.set_autocommit(True)
+    return driver
+
+
+async def end_transaction(conn: AsyncConnection, driver: psycopg.AsyncConnection[Any]) -> None:
+    """Roll back whatever is open: SQLAlchemy's transaction (a Core statement began one) or the
+    driver's. Through SQLAlchemy whenever the driver is not idle, so that a connection found dead
+    there is invalidated — and the pool's older connections with it (the engine's disconnect
+    handling)."""
+    if conn.in_transaction() or driver.info.transaction_status != TransactionStatus.IDLE:
+        if not conn.in_transaction():
+            await conn.begin()
+        await conn.rollback()
+
+
+async def give_back(conn: AsyncConnection, driver: psycopg.AsyncConnection[Any]) -> None:
+    """Before ``conn`` returns to the pool: no transaction left open, and transactional again for
+    everyone else; a connection that cannot be set back is never handed out again."""
+    await end_transaction(conn, driver)
+    try:
+        await driver.set_autocommit(False)
+    except psycopg.Error:
+        await conn.invalidate()

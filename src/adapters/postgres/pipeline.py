@@ -27,7 +27,6 @@ from typing import Any
 
 import msgspec
 import psycopg
-from psycopg.pq import TransactionStatus
 from psycopg.rows import namedtuple_row
 from sqlalchemy import Select
 from sqlalchemy.exc import DBAPIError
@@ -168,37 +167,6 @@ class Pipeline:
 
     def discard(self) -> None:
         self._staged.clear()
-
-
-async def autocommit_driver(conn: AsyncConnection) -> psycopg.AsyncConnection[Any]:
-    """The psycopg connection under ``conn``, put in autocommit mode: each read is a transaction of its
-    own until a ``Pipeline`` opens one. Set on the driver directly — SQLAlchemy's isolation-level
-    option costs a greenlet switch and its bookkeeping at both ends of every use. ``give_back``
-    undoes it before the connection returns to the pool."""
-    driver: psycopg.AsyncConnection[Any] = conn.sync_connection.connection.driver_connection  # type: ignore[union-attr,assignment]
-    await driver.set_autocommit(True)
-    return driver
-
-
-async def end_transaction(conn: AsyncConnection, driver: psycopg.AsyncConnection[Any]) -> None:
-    """Roll back whatever is open: SQLAlchemy's transaction (a Core statement began one) or the
-    driver's. Through SQLAlchemy whenever the driver is not idle, so that a connection found dead
-    there is invalidated — and the pool's older connections with it (the engine's disconnect
-    handling)."""
-    if conn.in_transaction() or driver.info.transaction_status != TransactionStatus.IDLE:
-        if not conn.in_transaction():
-            await conn.begin()
-        await conn.rollback()
-
-
-async def give_back(conn: AsyncConnection, driver: psycopg.AsyncConnection[Any]) -> None:
-    """Before ``conn`` returns to the pool: no transaction left open, and transactional again for
-    everyone else; a connection that cannot be set back is never handed out again."""
-    await end_transaction(conn, driver)
-    try:
-        await driver.set_autocommit(False)
-    except psycopg.Error:
-        await conn.invalidate()
 
 
 def _statements(staged: list[Write]) -> list[tuple[str, Sequence[Any]]]:

@@ -19,11 +19,12 @@ from adapters.postgres.catalog import PostgresProductRepository
 from adapters.postgres.categories import PostgresCategories, PostgresCategoryView
 from adapters.postgres.collections import PostgresCollections, PostgresCollectionView
 from adapters.postgres.customers import PostgresCustomers, PostgresPasswordResets
+from adapters.postgres.engine import autocommit_driver, end_transaction, give_back
 from adapters.postgres.giftcards import PostgresGiftCards
 from adapters.postgres.inventory import PostgresStockRepository
 from adapters.postgres.merchandising import PostgresMerchandising
 from adapters.postgres.orders import PostgresCheckouts, PostgresOrders, PostgresOrderViews
-from adapters.postgres.pipeline import Flushing, Pipeline, autocommit_driver, end_transaction, give_back, json_rows
+from adapters.postgres.pipeline import Flushing, Pipeline, json_rows
 from adapters.postgres.price_lists import PostgresPriceLists
 from adapters.postgres.promotions import PostgresPromotions
 from adapters.postgres.read_models import PostgresAvailabilityView, PostgresCatalogReadModel
