@@ -468,13 +468,13 @@ def _figures(
         "retried": {why: sum(o["retried"].get(why, 0) for o in outcomes)
                     for why in sorted({w for o in outcomes for w in o["retried"]})},
         "uncontended_flow_ms": statistics.median(solo_flows) * 1000 if solo_flows else None,
-        # Of a winner's flow during the sale, how much the server spent on its answers (Server-Timing,
-        # queueing inside the API process included); the rest is the network, the client and the queue
-        # before the API process took the request.
-        "winner_step_ms": {  # p50, p99
+        "winner_step_ms": {  # each step of the winners' flows: p50, p99
             step: (statistics.median(seconds) * 1000, _percentile(seconds, 0.99) * 1000)
             for step, seconds in _by_step(o["steps"] for o in won).items()
         },
+        # Of a winner's flow during the sale, how much the server spent on its answers (Server-Timing,
+        # queueing inside the API process included); the rest is the network, the client and the queue
+        # before the API process took the request.
         "winner_server_share": (
             sum(o["server_ms"] for o in won) / 1000 / sum(o["ended"] - o["started"] for o in won) if won else 0.0
         ),
