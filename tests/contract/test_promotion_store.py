@@ -4,6 +4,7 @@ race on real connections."""
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -131,6 +132,37 @@ class PromotionStoreContract:
             [(_, _, usage)] = [row for row in await tx.promotions.live(NOW) if row[0].id == promotion_id]
         assert (usage.redemptions, usage.spent) == (1, {"EUR": 1000})
 
+
+    async def test_usage_is_read_for_the_promotions_asked_about(self, store, unique) -> None:
+        counted = await published(store, unique, Limits(max_redemptions=5, budget={"EUR": 9000}))
+        untouched = await published(store, unique, Limits(max_redemptions=5))
+        assert await redeem(store, f"order-{unique}-usage", customer_key="guest:u", coupon_codes=[], redemptions=[
+            Redemption(promotion_id=counted, version=1, amount=1200, currency="EUR")])
+        async with store.uow()() as tx:
+            usage = await tx.promotions.usage([counted, untouched, f"missing-{unique}"])
+        assert {k: (u.redemptions, u.spent) for k, u in usage.items()} == {
+            counted: (1, {"EUR": 1200}), untouched: (0, {}), f"missing-{unique}": (0, {})}
+
+    async def test_the_next_change_is_the_next_start_or_end_of_a_published_promotion(self, store, unique) -> None:
+        # Far from every other test's promotions, and a moment of its own (microseconds drawn at random).
+        base = datetime(2400, 1, 1, tzinfo=UTC) + timedelta(days=random.randrange(1_000_000),
+                                                            microseconds=random.randrange(1_000_000))
+        start, end = base + timedelta(hours=1), base + timedelta(hours=2)
+        promotion_id = await published(store, unique)
+        draft = Promotion.create(id=f"draft-{unique}", now=NOW, starts_at=base + timedelta(minutes=30),
+                                 terms=PromotionTerms(name="Draft", rule=parse("when always then 1% off order")))
+        async with store.uow()() as tx:
+            promotion, limits = await tx.promotions.get(promotion_id)
+            promotion.schedule(starts_at=start, ends_at=end, now=NOW)
+            await tx.promotions.save(promotion, limits)
+            await tx.promotions.add(draft, Limits())
+            await tx.commit()
+        async with store.uow()() as tx:
+            assert await tx.promotions.next_change(base) == start  # the draft's start counts for nothing
+            assert await tx.promotions.next_change(start) == end
+            assert await tx.promotions.next_change(start - timedelta(microseconds=1)) == start
+            after_end = await tx.promotions.next_change(end)
+        assert after_end is None or after_end > end
 
     async def test_a_revised_promotion_is_live_as_revised_at_the_next_read(self, store, unique) -> None:
         """Live promotions may be kept parsed between reads (the PostgreSQL store does, by their stored

@@ -1,10 +1,13 @@
-"""The live promotions kept a moment per process (``StoredPromotions(ttl=…)``): a guest's cart read with
-no coupon reads none of them while they are kept; a promotion saved anywhere (the shared version moves)
-or the time running out reads them again; what only one shopper's cart needs is always read."""
+"""The live promotions kept per process (``StoredPromotions(ttl=…)``): a guest's cart read with no coupon
+reads none of them while they are kept; a promotion saved anywhere or coupons added (the shared version
+moves), a promotion starting or ending, or ``max_age`` passing reads them again; ``ttl`` passing reads
+only the usage of the promotions with a redemption limit or a budget; what only one shopper's cart needs
+is always read."""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
@@ -18,7 +21,7 @@ from application.checkout import commands as co
 from application.customers.handlers import RegisterCustomer
 from application.promotions import handlers as p
 from application.promotions.engine import StoredPromotions
-from application.promotions.ports import Limits
+from application.promotions.ports import Limits, Redemption
 from domain.carts.cart import Owner
 from domain.customers.customer import Customer
 from tests.support.counting import CountingUow, HandClock
@@ -57,19 +60,84 @@ async def test_a_guest_cart_without_coupons_reads_no_promotion_while_they_are_ke
     assert reads.opened == 1
 
 
-async def test_a_promotion_saved_anywhere_shows_at_once_and_age_reads_them_again() -> None:
+async def test_a_promotion_saved_anywhere_shows_at_once_and_only_max_age_reads_them_all_again() -> None:
     bus, uow, clock, product_id = await _world()
     reads, version, ticking = CountingUow(uow), MemoryCatalogVersion(), HandClock(10.0)
-    engine = StoredPromotions(reads, CatalogSnapshot(uow), version=version, ttl=0.5, monotonic=ticking)
+    engine = StoredPromotions(reads, CatalogSnapshot(uow), version=version, ttl=0.5, max_age=60, monotonic=ticking)
     assert (await engine.apply(_request(product_id, clock.now()))).adjustments == ()
     await _publish(bus)
     assert (await engine.apply(_request(product_id, clock.now()))).adjustments == ()  # kept, no bump yet
     await version.bump()  # what the commit of the promotion does (CatalogSnapshot.concerns its topics)
     assert sum(a.amount for a in (await engine.apply(_request(product_id, clock.now()))).adjustments) == 2000
     opened = reads.opened
-    ticking.now += 0.5
+    ticking.now += 59.9  # the ttl passed many times: no promotion has a limit, nothing is read
+    assert _discount(await engine.apply(_request(product_id, clock.now()))) == 2000
+    assert reads.opened == opened
+    ticking.now += 0.1
     await engine.apply(_request(product_id, clock.now()))
     assert reads.opened == opened + 1
+
+
+async def test_the_usage_of_a_limited_promotion_is_read_again_after_the_ttl_and_it_stops_when_used_up() -> None:
+    bus, uow, clock, product_id = await _world()
+    await _promotion(bus, "when always then 10% off order", name="Once", limits=Limits(max_redemptions=1))
+    reads, ticking = CountingUow(uow), HandClock(10.0)
+    engine = StoredPromotions(reads, CatalogSnapshot(uow), version=MemoryCatalogVersion(), ttl=0.5,
+                              monotonic=ticking)
+    assert _discount(await engine.apply(_request(product_id, clock.now()))) == 1000
+    async with uow() as tx:  # an order elsewhere redeems it
+        live = await tx.promotions.live(clock.now())
+        await tx.promotions.redeem(order_id="o-1", customer_key="guest:x", coupon_codes=[], redemptions=[
+            Redemption(promotion_id=live[0][0].id, version=1, amount=1000, currency="EUR")])
+        await tx.commit()
+    assert _discount(await engine.apply(_request(product_id, clock.now()))) == 1000  # within the ttl
+    opened = reads.opened
+    ticking.now += 0.5
+    assert _discount(await engine.apply(_request(product_id, clock.now()))) == 0
+    assert reads.opened == opened + 1  # the usage alone
+    ticking.now += 0.5
+    assert _discount(await engine.apply(_request(product_id, clock.now()))) == 0
+    assert reads.opened == opened + 2
+
+
+async def test_a_scheduled_promotion_starts_and_ends_on_time_without_a_bump() -> None:
+    bus, uow, clock, product_id = await _world()
+    promotion_id = await _promotion(bus, "when always then 10% off order")
+    await bus.handle(p.SchedulePromotion(promotion_id=promotion_id, starts_at=clock.now() + timedelta(hours=1),
+                                         ends_at=clock.now() + timedelta(hours=2)))
+    reads, version = CountingUow(uow), MemoryCatalogVersion()
+    engine = StoredPromotions(reads, CatalogSnapshot(uow), version=version, ttl=0.5, monotonic=HandClock(10.0))
+    start, end = clock.now() + timedelta(hours=1), clock.now() + timedelta(hours=2)
+    assert _discount(await engine.apply(_request(product_id, clock.now()))) == 0
+    assert _discount(await engine.apply(_request(product_id, start - timedelta(microseconds=1)))) == 0
+    assert reads.opened == 1  # kept until the start
+    assert _discount(await engine.apply(_request(product_id, start))) == 1000
+    assert _discount(await engine.apply(_request(product_id, end - timedelta(microseconds=1)))) == 1000
+    assert reads.opened == 2  # kept until the end
+    assert _discount(await engine.apply(_request(product_id, end))) == 0
+    assert _discount(await engine.apply(_request(product_id, start))) == 1000  # a moment before the kept read
+    assert reads.opened == 4
+
+
+async def test_coupons_added_to_a_live_promotion_move_the_shared_version_and_gate_it_at_once() -> None:
+    shop = build_shop()
+    bus, uow, clock = shop.bus, shop.uow, shop.clock
+    product_id = await bus.handle(CreateProduct(name="Runner", sku="RUN-1", price_amount=10000, currency="EUR",
+                                                status="active"))
+    promotion_id = await _promotion(bus, "when always then 10% off order")
+    version = MemoryCatalogVersion()
+    engine = StoredPromotions(uow, CatalogSnapshot(uow), version=version, ttl=0.5, monotonic=HandClock(10.0))
+    assert _discount(await engine.apply(_request(product_id, clock.now()))) == 1000
+    async with shop.outbox.claim(10_000):
+        pass  # what was written before: published
+    await bus.handle(p.AddCoupons(promotion_id=promotion_id, codes=("VIP",)))
+    async with shop.outbox.claim(10_000) as messages:
+        topics = [m.topic for m in messages]
+    assert topics == ["promotions.coupons_added.v1"]
+    assert CatalogSnapshot.concerns(topics)
+    await version.bump()  # what that commit does
+    assert _discount(await engine.apply(_request(product_id, clock.now()))) == 0
+    assert _discount(await engine.apply(_request(product_id, clock.now(), codes=("VIP",)))) == 1000
 
 
 async def test_a_shopper_with_a_coupon_or_an_account_still_reads_what_is_theirs_and_ttl_zero_keeps_nothing() -> None:

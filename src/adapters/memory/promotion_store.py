@@ -67,6 +67,14 @@ class MemoryPromotions:
             and (p.starts_at is None or p.starts_at <= at) and (p.ends_at is None or at < p.ends_at)
         ]
 
+    async def next_change(self, at: datetime) -> datetime | None:
+        moments = [m for p, _ in self._rows.values() if p.status is PromotionStatus.PUBLISHED
+                   for m in (p.starts_at, p.ends_at) if m is not None and m > at]
+        return min(moments, default=None)
+
+    async def usage(self, promotion_ids: list[str]) -> dict[str, Usage]:
+        return {pid: self._usage.get(pid, Usage()) for pid in promotion_ids}
+
     async def add_coupons(self, coupons: list[Coupon]) -> None:
         clash = sorted(c.code for c in coupons if c.code in self._coupons)
         if clash:

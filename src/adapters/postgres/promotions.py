@@ -115,6 +115,20 @@ class PostgresPromotions:
             for r in rows
         ]
 
+    async def next_change(self, at: datetime) -> datetime | None:
+        published = _p.c.status == PromotionStatus.PUBLISHED.value
+        starts = select(func.min(_p.c.starts_at)).where(published, _p.c.starts_at > at).scalar_subquery()
+        ends = select(func.min(_p.c.ends_at)).where(published, _p.c.ends_at > at).scalar_subquery()
+        moment: datetime | None = (await self._conn.execute(select(func.least(starts, ends)))).scalar_one()
+        return moment
+
+    async def usage(self, promotion_ids: list[str]) -> dict[str, Usage]:
+        rows = (await self._conn.execute(
+            select(_u.c.promotion_id, _u.c.redemptions, _u.c.spent).where(_u.c.promotion_id.in_(promotion_ids))
+        )).all()
+        found = {r.promotion_id: Usage(redemptions=r.redemptions, spent=r.spent) for r in rows}
+        return {pid: found.get(pid, Usage()) for pid in promotion_ids}
+
     async def add_coupons(self, coupons: list[Coupon]) -> None:
         try:
             async with self._conn.begin_nested():

@@ -30,7 +30,8 @@ async def offers(
 ) -> dict[str, Offer]:
     """Current price and sellability of each SKU (the cart and checkout call this on every read)."""
     kept = await catalog.lookup(skus)
-    price_lists = list(kept.price_lists)
+    # Only lists in the currency, of the channel or of all channels, can price anything here.
+    price_lists = [p for p in kept.price_lists if p.currency == currency and p.channel in (channel, None)]
     wanted = set(skus)
     found: dict[str, Offer] = {}
     for product in kept.products:

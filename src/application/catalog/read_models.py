@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +20,13 @@ class PriceView(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def price_view(money: Money) -> PriceView:
-    return PriceView(amount=money.amount, currency=money.currency, display=money.display())
+    return _price_view(money.amount, money.currency)
+
+
+@functools.lru_cache(maxsize=8192)
+def _price_view(amount: int, currency: str) -> PriceView:
+    """A view is immutable: one per price (a cart of a hundred lines formats a hundred prices per read)."""
+    return PriceView(amount=amount, currency=currency, display=Money(amount, currency).display())
 
 
 class SaleView(msgspec.Struct, frozen=True, kw_only=True):

@@ -18,6 +18,7 @@ from typing import Any
 
 from application.carts.ports import Adjustment, PromotionOutcome, PromotionRequest
 from application.catalog.snapshot import CatalogReads, CatalogVersion
+from application.promotions.ports import Usage
 from domain.promotions.engine import ActivePromotion, PricingContext, PricingLine, PricingResult, price
 from domain.promotions.selection import Needs, PromotionIndex, cart_keys, needs
 from domain.shared.errors import NotFound
@@ -36,46 +37,67 @@ def coupon_used_up(coupon: Any) -> bool:
 
 
 class StoredPromotions:
-    """``ttl``: the live promotions (with their limits, usage and whether they need a coupon) are kept
-    that long in this process, and dropped at once when the shared ``version`` moves (a promotion
-    saved anywhere bumps it): a sale's every cart read need not read them. Limits are still counted
-    where they are spent, in the order's transaction. ``ttl=0``: read on every request.
+    """The live promotions are kept in this process as a ``PromotionIndex``
+    (``domain/promotions/selection.py``), built once per shared ``version`` (a promotion saved anywhere,
+    or coupons added to one, bumps it) and per window: until the next moment a published promotion starts
+    or ends. A cart is priced under the promotions that could apply to its lines, codes, channel and
+    currency (and those of the coupons it entered), never all of them.
 
-    The live promotions are kept as a ``PromotionIndex`` (``domain/promotions/selection.py``), rebuilt
-    with each read of them: a cart is priced under the promotions that could apply to its lines, codes,
-    channel and currency (and those of the coupons it entered), never all of them. ``engine`` is what
-    prices (the domain's ``price``; a test may watch what it is handed)."""
+    ``ttl``: the usage of the promotions that have a redemption limit or a budget is read again after
+    that long (one statement, only for those): a promise made at the cart stays within ``ttl`` of the
+    truth, and limits are counted where they are spent, in the order's transaction anyway. ``max_age``:
+    the index is built again after that long even when the version did not move (a bump lost with
+    Redis). ``ttl=0``, or no version: everything read on every request. ``engine`` is what prices (the
+    domain's ``price``; a test may watch what it is handed)."""
 
     def __init__(self, uow: Callable[[], Any], catalog: CatalogReads | None = None, *,
-                 version: CatalogVersion | None = None, ttl: float = 0.0,
+                 version: CatalogVersion | None = None, ttl: float = 0.0, max_age: float = 60.0,
                  monotonic: Callable[[], float] = time.monotonic,
                  engine: Callable[[PricingContext, list[ActivePromotion]], PricingResult] = price) -> None:
         self._uow = uow
         self._catalog = catalog
         self._version = version
         self._ttl = ttl
+        self._max_age = max_age
         self._monotonic = monotonic
         self._engine = engine
-        self._kept: tuple[int, float, _Live] | None = None
+        self._kept: _Kept | None = None
         # A published version's terms never change: what it needs is read off its rule once.
         self._needs: dict[tuple[str, int], Needs] = {}
+        self._product_facts: dict[tuple[str, int], tuple[frozenset[str], dict[str, str]]] = {}
 
     async def _live(self, at: datetime) -> _Live:
         version = await self._version.current() if self._version is not None and self._ttl > 0 else None
         kept = self._kept
-        if version is not None and kept is not None and kept[0] == version and kept[1] > self._monotonic():
-            return kept[2]
+        if version is None or kept is None or not kept.holds(version, at, self._monotonic()):
+            return await self._read(version, at)
+        if self._monotonic() < kept.usage_until:
+            return kept.live
+        usage: dict[str, Usage] = {}
+        if kept.live.limited:
+            async with self._uow() as tx:
+                usage = await tx.promotions.usage(list(kept.live.limited))
+        live = replace(kept.live, usage=usage)
+        self._kept = replace(kept, live=live, usage_until=self._monotonic() + self._ttl)
+        return live
+
+    async def _read(self, version: int | None, at: datetime) -> _Live:
         async with self._uow() as tx:
-            live = await tx.promotions.live(at)
-            gated = await tx.promotions.coupon_gated([p.id for p, _, _ in live]) if live else set()
-        found = _Live(index=self._index(live), gated=gated)
+            rows = await tx.promotions.live(at)
+            gated = await tx.promotions.coupon_gated([p.id for p, _, _ in rows]) if rows else set()
+            until = await tx.promotions.next_change(at) if version is not None else None
+        found = _Live(index=self._index(rows), gated=frozenset(gated),
+                      usage={p.id: usage for p, limits, usage in rows if _counted(limits)},
+                      limited=tuple(p.id for p, limits, _ in rows if _counted(limits)))
         if version is not None:
-            self._kept = (version, self._monotonic() + self._ttl, found)
+            now = self._monotonic()
+            self._kept = _Kept(version=version, since=at, until=until, stale_at=now + self._max_age,
+                               usage_until=now + self._ttl, live=found)
         return found
 
     def _index(self, live: list[Any]) -> PromotionIndex[tuple[Any, ActivePromotion]]:
         entries = []
-        for promotion, limits, usage in live:
+        for promotion, limits, _ in live:
             active = promotion.active()
             if active is None:
                 continue
@@ -85,8 +107,31 @@ class StoredPromotions:
                 if len(self._needs) >= _NEEDS_KEPT:
                     self._needs.clear()
                 needed = self._needs[key] = needs(active)
-            entries.append((active.promotion_id, ((promotion, limits, usage), active), needed))
+            entries.append((active.promotion_id, ((promotion, limits), active), needed))
         return PromotionIndex(entries)
+
+    def _pricing_lines(self, request: PromotionRequest, products: dict[str, Any]) -> tuple[PricingLine, ...]:
+        return tuple(
+            PricingLine(sku=line.sku, product_id=line.product_id, category_ids=facts[0], attributes=facts[1],
+                        quantity=line.quantity, unit_price=line.unit_price)
+            for line in request.lines
+            for facts in (self._facts(products.get(line.product_id)),)
+        )
+
+    def _facts(self, product: Any) -> tuple[frozenset[str], dict[str, str]]:
+        """A product's categories and attributes as the rules compare them, worked out once per version."""
+        if product is None:
+            return frozenset(), {}
+        key = (product.id, product.version)
+        facts = self._product_facts.get(key)
+        if facts is None:
+            if len(self._product_facts) >= _NEEDS_KEPT:
+                self._product_facts.clear()
+            facts = self._product_facts[key] = (
+                frozenset(getattr(product, "category_ids", ()) or ()),
+                {k: str(v) for k, v in (getattr(product, "attributes", {}) or {}).items()},
+            )
+        return facts
 
     async def coupon_exists(self, code: str, *, at: datetime) -> bool:
         async with self._uow() as tx:
@@ -99,6 +144,8 @@ class StoredPromotions:
     async def apply(self, request: PromotionRequest) -> PromotionOutcome:
         codes = list(request.coupon_codes)
         live = await self._live(request.at)
+        if not codes and not len(live.index):
+            return PromotionOutcome()  # nothing could apply and no code needs an answer
         coupons: dict[str, Any] = {}
         groups: frozenset[str] = frozenset()
         first_order = False
@@ -113,7 +160,7 @@ class StoredPromotions:
                 if self._catalog is None:
                     products = {p.id: p for p in await tx.products.get_many(
                         sorted({x.product_id for x in request.lines}))}
-                lines = _pricing_lines(request, products)
+                lines = self._pricing_lines(request, products)
                 selected = _select(live, request, lines, coupons)
                 if request.customer_id:
                     try:
@@ -125,7 +172,7 @@ class StoredPromotions:
                     used = await tx.promotions.customer_usage([active.promotion_id for _, active in selected],
                                                               f"customer:{request.customer_id}")
         else:
-            lines = _pricing_lines(request, products)
+            lines = self._pricing_lines(request, products)
             selected = _select(live, request, lines, coupons)
         rejected: dict[str, str] = {}
         usable: dict[str, str] = {}  # code -> promotion id
@@ -139,7 +186,8 @@ class StoredPromotions:
                 usable[code] = coupon.promotion_id
 
         candidates: list[ActivePromotion] = []
-        for (promotion, limits, usage), active in selected:
+        for (promotion, limits), active in selected:
+            usage = live.usage.get(promotion.id, _UNUSED)
             if exhausted(limits, usage, request.currency):
                 continue
             if limits.per_customer is not None and used.get(promotion.id, 0) >= limits.per_customer:
@@ -160,6 +208,8 @@ class StoredPromotions:
 
         if not request.lines:
             return PromotionOutcome(rejected_coupons=rejected)
+        if not candidates:  # the engine could apply nothing: every usable code is simply not applicable
+            return PromotionOutcome(rejected_coupons=rejected | dict.fromkeys(usable, "not applicable"))
         result = self._engine(PricingContext(
             lines=lines, currency=request.currency, channel=request.channel, customer_id=request.customer_id,
             customer_groups=groups, first_order=first_order, coupon_codes=frozenset(codes), at=request.at,
@@ -185,28 +235,40 @@ class StoredPromotions:
 
 
 _NEEDS_KEPT = 16_384
+_UNUSED = Usage()
+
+
+def _counted(limits: Any) -> bool:
+    """Whether a promotion's usage decides if it still applies: a redemption limit or a budget."""
+    return limits.max_redemptions is not None or bool(limits.budget)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Live:
-    """The live promotions as last read: each with its limits, usage and published version, indexed by
-    what it needs of a cart; ``gated``: those that have coupons."""
+    """The live promotions as last read: each with its limits and published version, indexed by what it
+    needs of a cart; ``gated``: those that have coupons; ``usage`` of the ``limited`` ones."""
 
     index: PromotionIndex[tuple[Any, ActivePromotion]]
-    gated: set[str]
+    gated: frozenset[str]
+    usage: dict[str, Usage]
+    limited: tuple[str, ...]
 
 
-def _pricing_lines(request: PromotionRequest, products: dict[str, Any]) -> tuple[PricingLine, ...]:
-    return tuple(
-        PricingLine(
-            sku=line.sku, product_id=line.product_id,
-            category_ids=frozenset(getattr(products.get(line.product_id), "category_ids", ()) or ()),
-            attributes={k: str(v) for k, v in (getattr(products.get(line.product_id), "attributes", {}) or {})
-                        .items()},
-            quantity=line.quantity, unit_price=line.unit_price,
-        )
-        for line in request.lines
-    )
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Kept:
+    """``live`` as read at ``since`` under the shared ``version``: the same live set for every moment
+    before ``until`` (the next start or end of a published promotion), until ``stale_at`` (monotonic)."""
+
+    version: int
+    since: datetime
+    until: datetime | None
+    stale_at: float
+    usage_until: float
+    live: _Live
+
+    def holds(self, version: int, at: datetime, now: float) -> bool:
+        return (version == self.version and self.since <= at and (self.until is None or at < self.until)
+                and now < self.stale_at)
 
 
 def _select(live: _Live, request: PromotionRequest, lines: tuple[PricingLine, ...],

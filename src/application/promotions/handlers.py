@@ -18,7 +18,7 @@ from application.promotions.ports import Coupon, Limits, PreviewUnitOfWork, Prom
 from domain.carts.cart import normalise_code
 from domain.promotions.engine import ActivePromotion, PricingContext, PricingLine, price
 from domain.promotions.errors import PromotionError
-from domain.promotions.promotion import Promotion, PromotionTerms
+from domain.promotions.promotion import CouponsAdded, Promotion, PromotionTerms
 from domain.promotions.text import parse
 from domain.shared.errors import InvalidInput
 from domain.shared.money import Money
@@ -220,7 +220,7 @@ async def list_promotions(query: ListPromotions, *, uow: Uow) -> list[dict[str, 
 
 
 @handler
-async def add_coupons(command: AddCoupons, *, uow: Uow) -> list[str]:
+async def add_coupons(command: AddCoupons, *, uow: Uow, clock: Clock) -> list[str]:
     if command.generate < 0 or command.generate > 10_000:
         raise InvalidInput("generate between 0 and 10,000 codes at once")
     if command.usage_limit is not None and command.usage_limit < 1:
@@ -234,12 +234,15 @@ async def add_coupons(command: AddCoupons, *, uow: Uow) -> list[str]:
     if len(set(codes)) != len(codes):
         raise InvalidInput("duplicate codes in the request")
     async with uow() as tx:
-        await tx.promotions.get(command.promotion_id)
+        promotion, _ = await tx.promotions.get(command.promotion_id)
         await tx.promotions.add_coupons([
             Coupon(code=c, promotion_id=command.promotion_id, usage_limit=command.usage_limit,
                    per_customer_limit=command.per_customer_limit)
             for c in codes
         ])
+        # The event's commit moves the shared catalog version: kept live promotions learn it needs a code.
+        tx.record(CouponsAdded(aggregate_id=promotion.id, aggregate_version=promotion.version,
+                               occurred_at=clock.now(), count=len(codes)))
         await tx.commit()
     return codes
 

@@ -55,7 +55,16 @@ class PromotionRepository(Protocol):
     async def all(self) -> list[Promotion]: ...
 
     async def live(self, at: datetime) -> list[tuple[Promotion, Limits, Usage]]:
-        """Published, unarchived promotions with their limits and current usage."""
+        """Published, unarchived promotions in their window at ``at``, with their limits and current usage."""
+        ...
+
+    async def next_change(self, at: datetime) -> datetime | None:
+        """The first moment after ``at`` at which a published, unarchived promotion starts or ends (what
+        ``live`` answers may change then); ``None`` when none is scheduled."""
+        ...
+
+    async def usage(self, promotion_ids: list[str]) -> dict[str, Usage]:
+        """The current usage of these promotions (each id present)."""
         ...
 
     async def add_coupons(self, coupons: list[Coupon]) -> None:

@@ -83,6 +83,14 @@ class PromotionArchived(DomainEvent):
     topic = "promotions.promotion_archived.v1"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CouponsAdded(DomainEvent):
+    """Codes registered for a promotion: from now on it applies only with one of them entered."""
+
+    topic = "promotions.coupons_added.v1"
+    count: int
+
+
 def _check_window(starts_at: datetime | None, ends_at: datetime | None) -> None:
     for moment in (starts_at, ends_at):
         if moment is not None and moment.utcoffset() is None:
