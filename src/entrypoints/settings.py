@@ -74,8 +74,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # How long a serving process keeps the stock status a cart shows (a sale's buyers all ask about one
     # SKU); what is sold is decided by the stock hold, never by it. 0: read on every request.
     stock_status_ttl_seconds: float = 0.5
-    # Likewise the live promotions (a promotion saved anywhere drops them at once through the catalog
-    # version); their limits are counted in the order's transaction. 0: read on every request.
+    # How long a serving process trusts the usage it read of the live promotions with a redemption limit
+    # or a budget (the promotions themselves are kept until the catalog version moves or one starts or
+    # ends); their limits are counted in the order's transaction. 0: everything read on every request.
     live_promotions_ttl_seconds: float = 0.5
     # How long a serving process trusts the catalog version it read (every cart read checks it before
     # using the products, prices and promotions it kept): a change made elsewhere reaches this process

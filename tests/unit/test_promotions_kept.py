@@ -95,7 +95,10 @@ async def test_the_usage_of_a_limited_promotion_is_read_again_after_the_ttl_and_
     ticking.now += 0.5
     assert _discount(await engine.apply(_request(product_id, clock.now()))) == 0
     assert reads.opened == opened + 1  # the usage alone
-    ticking.now += 0.5
+    ticking.now += 0.4
+    assert _discount(await engine.apply(_request(product_id, clock.now()))) == 0  # the usage read is kept
+    assert reads.opened == opened + 1
+    ticking.now += 0.1
     assert _discount(await engine.apply(_request(product_id, clock.now()))) == 0
     assert reads.opened == opened + 2
 
@@ -134,6 +137,9 @@ async def test_coupons_added_to_a_live_promotion_move_the_shared_version_and_gat
     async with shop.outbox.claim(10_000) as messages:
         topics = [m.topic for m in messages]
     assert topics == ["promotions.coupons_added.v1"]
+    [added] = messages
+    assert (added.aggregate_id, added.aggregate_version, added.occurred_at, added.payload["count"]) == (
+        promotion_id, 2, clock.now(), 1)
     assert CatalogSnapshot.concerns(topics)
     await version.bump()  # what that commit does
     assert _discount(await engine.apply(_request(product_id, clock.now()))) == 0
@@ -293,3 +299,22 @@ async def test_with_a_ttl_of_zero_the_shared_version_is_never_read() -> None:
     kept = StoredPromotions(uow, CatalogSnapshot(uow), version=version, ttl=0.5)
     await kept.apply(_request(product_id, clock.now()))
     assert version.reads == 1
+
+
+async def test_each_line_is_matched_by_its_own_products_categories_and_attributes_read_after_read() -> None:
+    bus, uow, clock, product_id = await _world()
+    shoes = await bus.handle(AddCategory(name="Shoes"))
+    await bus.handle(UpdateProduct(product_id=product_id, category_ids=[shoes], attributes={"colour": "red"}))
+    other_id = await bus.handle(CreateProduct(name="Sock", sku="SOCK-1", price_amount=500, currency="EUR",
+                                              status="active"))
+    await bus.handle(UpdateProduct(product_id=other_id, attributes={"colour": "blue"}))
+    await _promotion(bus, f"when quantity(category:{shoes}) >= 1 then 10% off lines(category:{shoes})")
+    await _promotion(bus, "when quantity(attribute:colour=blue) >= 1 then 1.00 EUR off lines(attribute:colour=blue)")
+    engine = StoredPromotions(uow, CatalogSnapshot(uow))
+    request = replace(_request(product_id, clock.now()), lines=(
+        PromotionLine(line_id="l1", sku="RUN-1", product_id=product_id, quantity=1, unit_price=10000),
+        PromotionLine(line_id="l2", sku="SOCK-1", product_id=other_id, quantity=1, unit_price=500),
+    ))
+    for _ in range(2):  # the second read from what the first worked out
+        outcome = await engine.apply(request)
+        assert sorted((a.line_id, a.amount) for a in outcome.adjustments) == [("l1", 1000), ("l2", 100)]

@@ -10,15 +10,17 @@ codes entered.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from application.carts.ports import Adjustment, PromotionOutcome, PromotionRequest
 from application.catalog.snapshot import CatalogReads, CatalogVersion
 from application.promotions.ports import Usage
+from domain.catalog.product import Product
 from domain.promotions.engine import ActivePromotion, PricingContext, PricingLine, PricingResult, price
 from domain.promotions.selection import Needs, PromotionIndex, cart_keys, needs
 from domain.shared.errors import NotFound
@@ -101,12 +103,7 @@ class StoredPromotions:
             active = promotion.active()
             if active is None:
                 continue
-            key = (active.promotion_id, active.version)
-            needed = self._needs.get(key)
-            if needed is None:
-                if len(self._needs) >= _NEEDS_KEPT:
-                    self._needs.clear()
-                needed = self._needs[key] = needs(active)
+            needed = _kept(self._needs, (active.promotion_id, active.version), functools.partial(needs, active))
             entries.append((active.promotion_id, ((promotion, limits), active), needed))
         return PromotionIndex(entries)
 
@@ -118,20 +115,12 @@ class StoredPromotions:
             for facts in (self._facts(products.get(line.product_id)),)
         )
 
-    def _facts(self, product: Any) -> tuple[frozenset[str], dict[str, str]]:
+    def _facts(self, product: Product | None) -> tuple[frozenset[str], dict[str, str]]:
         """A product's categories and attributes as the rules compare them, worked out once per version."""
         if product is None:
             return frozenset(), {}
-        key = (product.id, product.version)
-        facts = self._product_facts.get(key)
-        if facts is None:
-            if len(self._product_facts) >= _NEEDS_KEPT:
-                self._product_facts.clear()
-            facts = self._product_facts[key] = (
-                frozenset(getattr(product, "category_ids", ()) or ()),
-                {k: str(v) for k, v in (getattr(product, "attributes", {}) or {}).items()},
-            )
-        return facts
+        return _kept(self._product_facts, (product.id, product.version), lambda: (
+            frozenset(product.category_ids), {k: str(v) for k, v in product.attributes.items()}))
 
     async def coupon_exists(self, code: str, *, at: datetime) -> bool:
         async with self._uow() as tx:
@@ -234,8 +223,21 @@ class StoredPromotions:
         return PromotionOutcome(adjustments=adjustments, rejected_coupons=rejected, shipping_adjustments=shipping)
 
 
-_NEEDS_KEPT = 16_384
+_KEPT_MAX = 16_384
 _UNUSED = Usage()
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _kept(kept: dict[K, V], key: K, work_out: Callable[[], V]) -> V:
+    """``kept[key]``, worked out once (what a published version or a product version gives never changes);
+    everything forgotten when ``_KEPT_MAX`` entries are kept."""
+    value = kept.get(key)
+    if value is None:
+        if len(kept) >= _KEPT_MAX:
+            kept.clear()
+        value = kept[key] = work_out()
+    return value
 
 
 def _counted(limits: Any) -> bool:
