@@ -35,7 +35,7 @@ from application.ports.payments import (
 )
 from application.promotions.engine import StoredPromotions
 from domain.carts.cart import Owner
-from domain.checkout.checkout import CartChanged
+from domain.checkout.checkout import CartChanged, CheckoutState
 from domain.giftcards.giftcard import GiftCardError, InsufficientBalance
 from domain.inventory.errors import OutOfStock
 from domain.inventory.reservation import BACKORDER
@@ -729,6 +729,22 @@ async def test_a_pay_later_order_whose_hold_lapsed_takes_its_units_again_while_t
     assert [o.id for o in await all_orders(uow)] == [placed.order_id]
 
 
+async def test_a_lapsed_hold_taken_again_at_placing_corrects_the_stock_gate() -> None:
+    """The gate counts what a cart may still take: the units a lapsed hold gave back, then took again when
+    its pay-later order was placed, are counted as gone once more."""
+    gate = MemoryStockGate()
+    bus, uow, clock, *_ = build_shop(gate=gate)
+    await bus.handle(CreateProduct(name="Shoe", sku="SHOE-1", price_amount=5950, currency="EUR", status="active"))
+    await stock(bus, "SHOE-1", 10)
+    await bus.handle(cart.AddCartLine(owner=GUEST, sku="SHOE-1", quantity=1))
+    checkout_id, _ = await ready_to_pay(bus, GUEST, provider="manual")
+    clock.advance(timedelta(minutes=11))
+    await bus.handle(inv.Reconcile())
+    assert gate.counters["SHOE-1"] == 10  # the lapsed unit is back for anyone
+    await bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
+    assert gate.counters["SHOE-1"] == await available(uow, "SHOE-1") == 9
+
+
 async def test_an_online_order_whose_hold_lapsed_before_it_was_placed_is_placed_and_says_so(shoes, caplog) -> None:
     import logging
 
@@ -906,6 +922,10 @@ async def test_two_checkouts_of_one_cart_placed_at_the_same_moment_make_one_orde
     assert len(placed) == 1
     assert [type(error) for error in refused] in ([ConcurrencyConflict], [CartChanged])
     assert [order.id for order in await all_orders(uow)] == [placed[0].order_id]
+    winner = (first, second)[outcomes.index(placed[0])]
+    async with uow() as tx:  # the winner's group was rolled back and run again: its checkout is placed all the same
+        checkout = await tx.checkouts.get(winner)
+    assert (checkout.state, checkout.order_id) == (CheckoutState.PLACED, placed[0].order_id)
     retried = await asyncio.gather(*(bus.handle(co.PlaceOrder(owner=GUEST, checkout_id=checkout_id))
                                      for checkout_id in (first, second)), return_exceptions=True)
     assert sum(not isinstance(o, BaseException) and o.order_id == placed[0].order_id for o in retried) == 1
