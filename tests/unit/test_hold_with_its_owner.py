@@ -9,7 +9,7 @@ from adapters.memory.clock import FakeClock, SequentialIds
 from adapters.memory.inventory import MemoryStockGate
 from adapters.memory.store import MemoryDatabase, MemoryUnitOfWork
 from application.inventory import commands as c
-from application.inventory.api import reserve
+from application.inventory.api import reserve, sell
 from application.inventory.batching import ReservationBatcher
 from application.inventory.queries import stock_levels
 from domain.inventory.reservation import SkuPolicy
@@ -50,3 +50,25 @@ async def test_each_hold_commits_with_its_owners_write_and_a_refused_owner_loses
     assert [(i.on_hand, i.reserved) for i in levels] == [(5, 2)]  # two holds, not three
     assert gate.counters["TEE"] == 3  # b's unit went back to the gate too
     assert batcher.transactions == 4  # the group, rolled back for b's sake; then each alone
+
+
+async def test_an_owner_writing_with_a_hold_already_sold_that_way_still_has_its_write_committed() -> None:
+    """A repeated sale (a retried place whose units were sold already) closes nothing, but what its owner
+    writes with it is committed all the same: the group has something to commit though no hold changed."""
+    db, ids, clock, gate = MemoryDatabase(), SequentialIds(), FakeClock(), MemoryStockGate()
+    uow = lambda: MemoryUnitOfWork(db, ids)  # noqa: E731
+    bus = build_bus(uow=uow, clock=clock, ids=ids, gate=gate)
+    await bus.handle(c.AddLocation(id="main", name="Main", priority=1))
+    await bus.handle(c.ReceiveStock(sku="TEE", location_id="main", quantity=5, actor="ops"))
+    batcher = ReservationBatcher(uow, clock, ids)
+    reservation_id = await reserve("chk-a", [("TEE", 1)], gate=gate, batcher=batcher, uow=uow, reservation_ttl=600)
+    assert await sell(reservation_id, batcher=batcher, uow=uow, gate=gate, clock=clock)
+
+    async def then(tx, _reservation_id: str) -> None:
+        await tx.stock.set_policy(SkuPolicy(sku="OWNER-a", low_stock_threshold=1))
+
+    assert not await sell(reservation_id, then=then, batcher=batcher, uow=uow, gate=gate, clock=clock)
+    async with uow() as tx:
+        assert sorted(await tx.stock.policies(["OWNER-a"])) == ["OWNER-a"]
+    levels, _ = await stock_levels("TEE", uow=uow)
+    assert [(i.on_hand, i.reserved, i.committed) for i in levels] == [(5, 0, 1)]  # sold once
