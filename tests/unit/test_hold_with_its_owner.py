@@ -17,13 +17,18 @@ from domain.shared.errors import ConcurrencyConflict
 from tests.support.bus import build_bus
 
 
-async def test_each_hold_commits_with_its_owners_write_and_a_refused_owner_loses_only_its_hold() -> None:
+async def _five_tees():
+    """A shop with 5 units of TEE on hand, its unit of work, clock, gate and a batcher of its own."""
     db, ids, clock, gate = MemoryDatabase(), SequentialIds(), FakeClock(), MemoryStockGate()
     uow = lambda: MemoryUnitOfWork(db, ids)  # noqa: E731
     bus = build_bus(uow=uow, clock=clock, ids=ids, gate=gate)
     await bus.handle(c.AddLocation(id="main", name="Main", priority=1))
     await bus.handle(c.ReceiveStock(sku="TEE", location_id="main", quantity=5, actor="ops"))
-    batcher = ReservationBatcher(uow, clock, ids)
+    return uow, clock, gate, ReservationBatcher(uow, clock, ids)
+
+
+async def test_each_hold_commits_with_its_owners_write_and_a_refused_owner_loses_only_its_hold() -> None:
+    uow, _, gate, batcher = await _five_tees()
     seen: dict[str, str] = {}
 
     def owner(name: str, *, refuse: bool = False):
@@ -55,12 +60,7 @@ async def test_each_hold_commits_with_its_owners_write_and_a_refused_owner_loses
 async def test_an_owner_writing_with_a_hold_already_sold_that_way_still_has_its_write_committed() -> None:
     """A repeated sale (a retried place whose units were sold already) closes nothing, but what its owner
     writes with it is committed all the same: the group has something to commit though no hold changed."""
-    db, ids, clock, gate = MemoryDatabase(), SequentialIds(), FakeClock(), MemoryStockGate()
-    uow = lambda: MemoryUnitOfWork(db, ids)  # noqa: E731
-    bus = build_bus(uow=uow, clock=clock, ids=ids, gate=gate)
-    await bus.handle(c.AddLocation(id="main", name="Main", priority=1))
-    await bus.handle(c.ReceiveStock(sku="TEE", location_id="main", quantity=5, actor="ops"))
-    batcher = ReservationBatcher(uow, clock, ids)
+    uow, clock, gate, batcher = await _five_tees()
     reservation_id = await reserve("chk-a", [("TEE", 1)], gate=gate, batcher=batcher, uow=uow, reservation_ttl=600)
     assert await sell(reservation_id, batcher=batcher, uow=uow, gate=gate, clock=clock)
 
