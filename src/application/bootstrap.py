@@ -56,9 +56,11 @@ def bootstrap(
     webhook_targets: WebhookTargets, auth_limits: AuthLimits | None = None,
     catalog: CatalogReads | None = None, stock_status_ttl: float = 0.0,
     catalog_version: CatalogVersion | None = None, live_promotions_ttl: float = 0.0,
+    drop_capacity: float = 300.0,
 ) -> MessageBus:
     """A bus with every handler bound to the given adapters. ``catalog``: where carts read products
-    and prices (the composition root keeps them between catalog changes; by default, the database)."""
+    and prices (the composition root keeps them between catalog changes; by default, the database).
+    ``drop_capacity``: buyers a second the shop serves, a drop's admission rate unless it sets one."""
     bus = MessageBus({})
     catalog = catalog or CatalogSnapshot(uow)
     dependencies: dict[str, object] = {
@@ -76,6 +78,7 @@ def bootstrap(
         "webhook_targets": webhook_targets,
         "dispatch": bus.handle,
         "auth_limits": auth_limits or AuthLimits(),
+        "drop_capacity": drop_capacity,
     }
     bus.register(bind(handlers(), dependencies))
     return bus

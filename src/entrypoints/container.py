@@ -109,7 +109,7 @@ class Container(containers.DeclarativeContainer):
         auth_limits=providers.Singleton(make_auth_limits, settings), webhook_targets=webhook_targets,
         pay_later=providers.Singleton(make_pay_later, settings), catalog=catalog,
         stock_status_ttl=s.stock_status_ttl_seconds, catalog_version=catalog_version,
-        live_promotions_ttl=s.live_promotions_ttl_seconds,
+        live_promotions_ttl=s.live_promotions_ttl_seconds, drop_capacity=s.drop_capacity_per_second,
     )
     consumers = providers.Singleton(
         build_registry, cdn=cdn, dispatch=bus.provided.handle, search=search_index, search_language=s.search_language,

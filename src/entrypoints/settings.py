@@ -82,6 +82,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # using the products, prices and promotions it kept): a change made elsewhere reaches this process
     # within it, one made here at once. 0: read on every lookup.
     catalog_version_ttl_seconds: float = 0.5
+    # Buyers a second this deployment carries through checkout (measure it: `emporium bench flash-sale
+    # --http`; docs/benchmarks.md). A drop's waiting room admits at this rate unless the drop sets one.
+    drop_capacity_per_second: float = 300.0
     cookie_secure: bool = True  # cart/session cookies are Secure; browsers accept them on http://localhost
     guest_cart_ttl_seconds: int = 7 * 24 * 3600
     customer_cart_ttl_seconds: int = 30 * 24 * 3600

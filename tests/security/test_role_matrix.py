@@ -33,6 +33,9 @@ EXPECTED: dict[str, set[str]] = {
     "admin_search_merchandising": {OWN, M}, "admin_add_synonym_group": {OWN, M},
     "admin_remove_synonym_group": {OWN, M}, "admin_add_search_rule": {OWN, M}, "admin_remove_search_rule": {OWN, M},
     "admin_add_search_redirect": {OWN, M}, "admin_remove_search_redirect": {OWN, M},
+    # drops (scheduled sales): merchandisers
+    "admin_schedule_drop": {OWN, M}, "admin_list_drops": {OWN, M}, "admin_get_drop": {OWN, M},
+    "admin_edit_drop": {OWN, M}, "admin_cancel_drop": {OWN, M},
     # gift cards: money — issuing is the owner's; support and merchandisers may look one up
     "admin_issue_gift_card": {OWN}, "admin_get_gift_card": {OWN, M, S},
     # inventory: fulfilment

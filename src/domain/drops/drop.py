@@ -14,8 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
-from domain.shared.errors import Conflict, InvalidInput
+from domain.shared.errors import Conflict, InvalidInput, NotFound
 from domain.shared.events import Aggregate, DomainEvent
+
+
+class DropNotFound(NotFound):
+    """No drop with that id."""
 
 
 class DropPhase(Enum):

@@ -14,6 +14,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from entrypoints.container import Container, close
 from entrypoints.http.admin.categories import AdminCategoryController, AdminCollectionController
+from entrypoints.http.admin.drops import AdminDropController
 from entrypoints.http.admin.inventory import InventoryController
 from entrypoints.http.admin.orders import AdminOrderController
 from entrypoints.http.admin.products import AdminProductController
@@ -68,6 +69,7 @@ ROUTE_HANDLERS = [
     StoreOrderController,
     WebhookController,
     AdminPromotionController,
+    AdminDropController,
     AdminOrderController,
     AdminGiftCardController,
 ]

@@ -26,6 +26,7 @@ from adapters.postgres.tables.catalog import (
 )
 from adapters.postgres.tables.checkout import checkouts
 from adapters.postgres.tables.customers import customers, password_resets
+from adapters.postgres.tables.drops import drop_tickets, drops
 from adapters.postgres.tables.giftcards import gift_cards
 from adapters.postgres.tables.inventory import (
     inventory_locations,
@@ -62,6 +63,8 @@ __all__ = [
     "coupons",
     "customers",
     "domain_event_facts",
+    "drop_tickets",
+    "drops",
     "gift_cards",
     "idempotency_keys",
     "inventory_locations",

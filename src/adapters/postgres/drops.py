@@ -1,0 +1,87 @@
+"""Drops in columns: the terms, the cancelled and sold-out moments, the version for optimistic saves."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters.postgres import tables as t
+from adapters.postgres.versions import LoadedVersions
+from domain.drops.drop import Drop, DropNotFound, DropTerms
+from domain.shared.errors import ConcurrencyConflict
+from domain.shared.events import Aggregate
+
+_d = t.drops
+
+
+def _row(drop: Drop) -> dict[str, Any]:
+    terms = drop.terms
+    return {
+        "name": terms.name, "skus": list(terms.skus), "opens_at": terms.opens_at, "ends_at": terms.ends_at,
+        "time_zone": terms.time_zone, "per_customer_limit": terms.per_customer_limit,
+        "online_payment_only": terms.online_payment_only, "waiting_room": terms.waiting_room,
+        "admission_rate": terms.admission_rate, "cancelled_at": drop.cancelled_at, "sold_out_at": drop.sold_out_at,
+        "version": drop.version,
+    }
+
+
+def _drop(row: Row[Any]) -> Drop:
+    terms = DropTerms(
+        name=row.name, skus=tuple(row.skus), opens_at=row.opens_at, ends_at=row.ends_at, time_zone=row.time_zone,
+        per_customer_limit=row.per_customer_limit, online_payment_only=row.online_payment_only,
+        waiting_room=row.waiting_room, admission_rate=row.admission_rate,
+    )
+    return Drop(id=row.id, terms=terms, cancelled_at=row.cancelled_at, sold_out_at=row.sold_out_at,
+                version=row.version)
+
+
+class PostgresDrops:
+    def __init__(self, conn: AsyncConnection, seen: list[Aggregate]) -> None:
+        self._conn = conn
+        self._seen = seen
+        self._versions = LoadedVersions("drop")
+
+    def _loaded(self, row: Row[Any]) -> Drop:
+        drop = _drop(row)
+        self._seen.append(drop)
+        self._versions.remember(drop.id, drop.version)
+        return drop
+
+    async def add(self, drop: Drop) -> None:
+        await self._conn.execute(insert(_d).values(id=drop.id, **_row(drop)))
+        self._seen.append(drop)
+        self._versions.remember(drop.id, drop.version)
+
+    async def get(self, drop_id: str) -> Drop:
+        row = (await self._conn.execute(select(_d).where(_d.c.id == drop_id).with_for_update())).first()
+        if row is None:
+            raise DropNotFound(f"no drop {drop_id}")
+        return self._loaded(row)
+
+    async def save(self, drop: Drop) -> None:
+        expected = self._versions.expected(drop.id)
+        if drop.version == expected:
+            return
+        result = await self._conn.execute(
+            update(_d).where(_d.c.id == drop.id, _d.c.version == expected).values(**_row(drop))
+        )
+        if result.rowcount != 1:
+            raise ConcurrencyConflict(f"drop {drop.id} changed")
+        self._versions.remember(drop.id, drop.version)
+
+    async def all(self) -> list[Drop]:
+        rows = await self._conn.execute(select(_d).order_by(_d.c.opens_at.desc(), _d.c.id.desc()))
+        return [self._loaded(row) for row in rows]
+
+    async def selling(self, skus: Collection[str], *, at: datetime) -> list[Drop]:
+        rows = await self._conn.execute(
+            select(_d).where(
+                _d.c.skus.overlap(list(skus)), _d.c.cancelled_at.is_(None),
+                or_(_d.c.ends_at.is_(None), _d.c.ends_at > at),
+            ).order_by(_d.c.opens_at, _d.c.id)
+        )
+        return [self._loaded(row) for row in rows]

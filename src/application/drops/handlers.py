@@ -1,0 +1,130 @@
+"""Drops for merchandisers: schedule a sale, list and read it, edit it before it opens, cancel it.
+
+A SKU sells in one drop at a time: a drop whose SKUs are already in another upcoming or running drop
+is refused (the purchase limit and the waiting room that apply to a SKU must never be in doubt). The
+SKUs must exist in the catalog. The admission rate left unset is the shop's measured capacity
+(``drop_capacity``, buyers a second: what the flash-sale bench sustains on this deployment).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from application.catalog.snapshot import CatalogReads
+from application.drops.ports import DropUnitOfWork
+from application.messaging.registry import Command, handler
+from application.ports.clock import Clock, IdGenerator
+from domain.drops.drop import Drop, DropTerms
+from domain.shared.errors import Conflict, InvalidInput
+
+Uow = Callable[[], DropUnitOfWork]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScheduleDrop(Command[dict[str, Any]]):
+    terms: DropTerms
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EditDrop(Command[dict[str, Any]]):
+    drop_id: str
+    terms: DropTerms
+    expected_version: int | None = None  # the version the merchandiser edited (a stale edit is refused)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CancelDrop(Command[dict[str, Any]]):
+    drop_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GetDrop(Command[dict[str, Any]]):
+    drop_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ListDrops(Command[list[dict[str, Any]]]):
+    pass
+
+
+def drop_view(drop: Drop, *, now: datetime, capacity: float) -> dict[str, Any]:
+    terms = drop.terms
+    return {
+        "id": drop.id, "name": terms.name, "skus": list(terms.skus), "phase": drop.phase(now).value,
+        "opens_at": terms.opens_at.isoformat(), "opens_at_local": drop.opening_local().isoformat(),
+        "time_zone": terms.time_zone, "ends_at": terms.ends_at.isoformat() if terms.ends_at else None,
+        "per_customer_limit": terms.per_customer_limit, "online_payment_only": terms.online_payment_only,
+        "waiting_room": terms.waiting_room, "admission_rate": terms.admission_rate,
+        "effective_admission_rate": terms.admission_rate or capacity,
+        "cancelled_at": drop.cancelled_at.isoformat() if drop.cancelled_at else None,
+        "sold_out_at": drop.sold_out_at.isoformat() if drop.sold_out_at else None,
+        "version": drop.version,
+    }
+
+
+async def _check_skus(tx: DropUnitOfWork, terms: DropTerms, *, catalog: CatalogReads, now: datetime,
+                      drop_id: str) -> None:
+    known = {v.sku for product in (await catalog.lookup(list(terms.skus))).products for v in product.variants}
+    missing = sorted(set(terms.skus) - known)
+    if missing:
+        raise InvalidInput(f"no product sells {', '.join(missing)}")
+    for other in await tx.drops.selling(terms.skus, at=now):
+        if other.id != drop_id:
+            shared = sorted(set(other.terms.skus) & set(terms.skus))
+            raise Conflict(f"{', '.join(shared)} already sell(s) in drop {other.id} ({other.terms.name!r})")
+
+
+@handler
+async def schedule_drop(command: ScheduleDrop, *, uow: Uow, clock: Clock, ids: IdGenerator, catalog: CatalogReads,
+                        drop_capacity: float) -> dict[str, Any]:
+    now = clock.now()
+    drop = Drop.schedule(id=ids.new_id(), terms=command.terms, now=now)
+    async with uow() as tx:
+        await _check_skus(tx, drop.terms, catalog=catalog, now=now, drop_id=drop.id)
+        await tx.drops.add(drop)
+        await tx.commit()
+    return drop_view(drop, now=now, capacity=drop_capacity)
+
+
+@handler
+async def edit_drop(command: EditDrop, *, uow: Uow, clock: Clock, catalog: CatalogReads,
+                    drop_capacity: float) -> dict[str, Any]:
+    now = clock.now()
+    async with uow() as tx:
+        drop = await tx.drops.get(command.drop_id)
+        if command.expected_version is not None and drop.version != command.expected_version:
+            raise Conflict(f"drop {drop.id} changed since version {command.expected_version}: read it again")
+        drop.edit(command.terms, now=now)
+        await _check_skus(tx, drop.terms, catalog=catalog, now=now, drop_id=drop.id)
+        await tx.drops.save(drop)
+        await tx.commit()
+    return drop_view(drop, now=now, capacity=drop_capacity)
+
+
+@handler
+async def cancel_drop(command: CancelDrop, *, uow: Uow, clock: Clock, drop_capacity: float) -> dict[str, Any]:
+    now = clock.now()
+    async with uow() as tx:
+        drop = await tx.drops.get(command.drop_id)
+        drop.cancel(now=now)
+        await tx.drops.save(drop)
+        await tx.commit()
+    return drop_view(drop, now=now, capacity=drop_capacity)
+
+
+@handler
+async def get_drop(query: GetDrop, *, uow: Uow, clock: Clock, drop_capacity: float) -> dict[str, Any]:
+    async with uow() as tx:
+        drop = await tx.drops.get(query.drop_id)
+    return drop_view(drop, now=clock.now(), capacity=drop_capacity)
+
+
+@handler
+async def list_drops(query: ListDrops, *, uow: Uow, clock: Clock, drop_capacity: float) -> list[dict[str, Any]]:
+    async with uow() as tx:
+        drops = await tx.drops.all()
+    now = clock.now()
+    return [drop_view(drop, now=now, capacity=drop_capacity) for drop in drops]

@@ -1,0 +1,109 @@
+"""The drops repository (in-memory fake and PostgreSQL) and the admin API over HTTP on the real stack."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from domain.drops.drop import Drop, DropNotFound, DropTerms
+from domain.staff.roles import Role
+from tests.support.http_app import client_for, settings_for, token_for
+
+NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
+
+
+def _drop(skus: tuple[str, ...], *, opens_in: timedelta = timedelta(days=1), ends_in: timedelta | None = None) -> Drop:
+    terms = DropTerms(name="Drop", skus=skus, opens_at=NOW + opens_in, time_zone="Asia/Tokyo",
+                      ends_at=NOW + ends_in if ends_in else None, per_customer_limit=1, admission_rate=12.5)
+    return Drop.schedule(id=f"drop-{uuid.uuid4().hex[:12]}", terms=terms, now=NOW)
+
+
+async def test_a_drop_comes_back_as_it_was_saved_with_its_events(harness) -> None:
+    tag = uuid.uuid4().hex[:6]
+    drop = _drop((f"A-{tag}", f"B-{tag}"), ends_in=timedelta(days=2))
+    async with harness.uow()() as tx:
+        await tx.drops.add(drop)
+        await tx.commit()
+    async with harness.uow()() as tx:
+        loaded = await tx.drops.get(drop.id)
+        assert (loaded.terms, loaded.version, loaded.cancelled_at) == (drop.terms, 1, None)
+        loaded.cancel(now=NOW)
+        await tx.drops.save(loaded)
+        await tx.drops.save(loaded)  # unchanged since: writes nothing
+        await tx.commit()
+    async with harness.uow()() as tx:
+        again = await tx.drops.get(drop.id)
+        assert (again.cancelled_at, again.version) == (NOW, 2)
+    assert [m.topic for m in await harness.outbox_for(drop.id)] == ["drops.drop_scheduled.v1",
+                                                                    "drops.drop_cancelled.v1"]
+    with pytest.raises(DropNotFound):
+        async with harness.uow()() as tx:
+            await tx.drops.get(f"nope-{tag}")
+
+
+async def test_selling_finds_the_live_drops_of_some_skus_by_opening(harness) -> None:
+    tag = uuid.uuid4().hex[:6]
+    a, b, c = (f"{x}-{tag}" for x in "ABC")
+    later = _drop((a,), opens_in=timedelta(days=3))
+    sooner = _drop((b, c), opens_in=timedelta(days=1), ends_in=timedelta(days=2))
+    gone = _drop((a, b))
+    gone.cancel(now=NOW)
+    async with harness.uow()() as tx:
+        for drop in (later, sooner, gone):
+            await tx.drops.add(drop)
+        await tx.commit()
+    async with harness.uow()() as tx:
+        assert [x.id for x in await tx.drops.selling([a, b], at=NOW)] == [sooner.id, later.id]
+        assert [x.id for x in await tx.drops.selling([c], at=NOW + timedelta(days=2))] == []  # ended
+        assert [x.id for x in await tx.drops.selling([f"Z-{tag}"], at=NOW)] == []
+        assert {sooner.id, later.id, gone.id} <= {x.id for x in await tx.drops.all()}
+
+
+@pytest.fixture(scope="module")
+def client(database_url: str, redis_url: str):
+    settings = settings_for(database_url, redis_url, redis_key_prefix=f"test:{uuid.uuid4().hex[:8]}:",
+                            drop_capacity_per_second=40.0)
+    with client_for(settings, base_url="https://testserver.local") as c:
+        yield c
+
+
+async def test_a_merchandiser_schedules_edits_and_cancels_a_drop_over_http(client, engine) -> None:
+    auth = {"Authorization": f"Bearer {await token_for(engine, Role.MERCHANDISER)}"}
+    support = {"Authorization": f"Bearer {await token_for(engine, Role.SUPPORT)}"}
+    sku = f"DROP-{uuid.uuid4().hex[:6].upper()}"
+    assert client.post("/admin/products", headers=auth, json={
+        "name": "Drop shoe", "sku": sku, "price": 15000, "currency": "EUR", "status": "active"}).status_code == 201
+    opens = (datetime.now(UTC) + timedelta(days=7)).replace(microsecond=0)
+    body = {"name": "Winter drop", "skus": [sku], "opens_at": opens.isoformat(), "time_zone": "America/New_York",
+            "per_customer_limit": 2}
+
+    assert client.post("/admin/drops", headers=support, json=body).status_code == 403
+    for bad, kind in (({**body, "time_zone": "Mars/Olympus"}, "invalid-input"),
+                      ({**body, "opens_at": "2020-01-01T00:00:00Z"}, "invalid-input"),
+                      ({**body, "per_customer_limit": 0}, "validation"),
+                      ({**body, "skus": ["NOPE-404"]}, "invalid-input"),
+                      ({**body, "price": 1}, "validation")):
+        refused = client.post("/admin/drops", headers=auth, json=bad)
+        assert refused.status_code in (400, 422), refused.text
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert kind in refused.json()["type"], refused.json()
+    assert all(sku not in d["skus"] for d in client.get("/admin/drops", headers=auth).json())  # nothing saved
+
+    created = client.post("/admin/drops", headers=auth, json=body)
+    assert created.status_code == 201, created.text
+    drop = created.json()
+    assert (drop["phase"], drop["effective_admission_rate"]) == ("upcoming", 40.0)
+    assert drop["opens_at_local"].endswith("-05:00")  # New York in winter
+    assert client.post("/admin/drops", headers=auth, json=body).status_code == 409  # the SKU is taken
+    edited = client.put(f"/admin/drops/{drop['id']}", headers=auth,
+                        json={**body, "admission_rate": 5, "version": drop["version"]})
+    assert edited.status_code == 200, edited.text
+    assert edited.json()["effective_admission_rate"] == 5.0
+    stale = client.put(f"/admin/drops/{drop['id']}", headers=auth, json={**body, "version": drop["version"]})
+    assert stale.status_code == 409
+    cancelled = client.post(f"/admin/drops/{drop['id']}/cancel", headers=auth)
+    assert (cancelled.status_code, cancelled.json()["phase"]) == (200, "cancelled")
+    assert client.get(f"/admin/drops/{drop['id']}", headers=auth).json()["phase"] == "cancelled"
+    assert client.get("/admin/drops/nope", headers=auth).status_code == 404
