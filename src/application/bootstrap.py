@@ -25,6 +25,7 @@ from application.catalog.snapshot import CatalogReads, CatalogSnapshot, CatalogV
 from application.checkout.ports import ShippingRates, TaxCalculator
 from application.customers.ports import PasswordHasher, SessionStore
 from application.customers.throttle import AuthLimits
+from application.drops.live import LiveDrops
 from application.inventory.batching import ReservationBatcher
 from application.inventory.gate_cache import GroupedGate, SoldOutMemory
 from application.inventory.ports import StockGate
@@ -79,6 +80,7 @@ def bootstrap(
         "dispatch": bus.handle,
         "auth_limits": auth_limits or AuthLimits(),
         "drop_capacity": drop_capacity,
+        "drops": LiveDrops(uow, catalog_version),
     }
     bus.register(bind(handlers(), dependencies))
     return bus

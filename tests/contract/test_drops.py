@@ -6,10 +6,13 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import func, select
 
+from adapters.postgres import tables as t
 from domain.drops.drop import Drop, DropNotFound, DropTerms
 from domain.staff.roles import Role
-from tests.support.http_app import client_for, settings_for, token_for
+from tests.support.http_app import client_for, settings_for, stocked_products, token_for
+from tests.support.storefront import BERLIN, Browser
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 
@@ -107,3 +110,29 @@ async def test_a_merchandiser_schedules_edits_and_cancels_a_drop_over_http(clien
     assert (cancelled.status_code, cancelled.json()["phase"]) == (200, "cancelled")
     assert client.get(f"/admin/drops/{drop['id']}", headers=auth).json()["phase"] == "cancelled"
     assert client.get("/admin/drops/nope", headers=auth).status_code == 404
+
+
+async def test_a_shopper_past_the_limit_is_told_purchase_limit_over_http_and_nothing_is_held(client, engine) -> None:
+    auth = {"Authorization": f"Bearer {await token_for(engine, Role.MERCHANDISER)}"}
+    made = await stocked_products(client, engine, [("Capped", 9900, "EUR", 10)])
+    sku = made["Capped"][0]
+    opens = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    assert client.post("/admin/drops", headers=auth, json={
+        "name": "Capped drop", "skus": [sku], "opens_at": opens, "time_zone": "Europe/Berlin",
+        "per_customer_limit": 1}).status_code == 201
+    shopper = Browser(client)
+    assert shopper.post("/store/cart/lines", json={"sku": sku, "quantity": 2}).status_code in (200, 201)
+    checkout_id = shopper.post("/store/checkout").json()["id"]
+    steps = (("contact", {"email": shopper.email}), ("address", {"shipping": BERLIN}),
+             ("shipping", {"method_id": "eu-standard"}))
+    for step, body in steps:
+        assert shopper.request("PUT", f"/store/checkout/{checkout_id}/{step}", json=body).status_code == 200
+    refused = shopper.post(f"/store/checkout/{checkout_id}/payment", json={"provider": "manual"})
+    assert refused.status_code == 409, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    problem = refused.json()
+    assert (problem["type"].rsplit("/", 1)[1], problem["skus"], problem["limit"]) == ("purchase-limit", [sku], 1)
+    async with engine.connect() as conn:
+        held = await conn.scalar(select(func.count()).select_from(t.reservation_lines)
+                                 .where(t.reservation_lines.c.sku == sku))
+    assert held == 0

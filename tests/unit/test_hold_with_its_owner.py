@@ -62,12 +62,12 @@ async def test_an_owner_writing_with_a_hold_already_sold_that_way_still_has_its_
     writes with it is committed all the same: the group has something to commit though no hold changed."""
     uow, clock, gate, batcher = await _five_tees()
     reservation_id = await reserve("chk-a", [("TEE", 1)], gate=gate, batcher=batcher, uow=uow, reservation_ttl=600)
-    assert await sell(reservation_id, batcher=batcher, uow=uow, gate=gate, clock=clock)
+    assert await sell(reservation_id, reclaim=False, batcher=batcher, uow=uow, gate=gate, clock=clock)
 
     async def then(tx, _reservation_id: str) -> None:
         await tx.stock.set_policy(SkuPolicy(sku="OWNER-a", low_stock_threshold=1))
 
-    assert not await sell(reservation_id, then=then, batcher=batcher, uow=uow, gate=gate, clock=clock)
+    assert not await sell(reservation_id, reclaim=False, then=then, batcher=batcher, uow=uow, gate=gate, clock=clock)
     async with uow() as tx:
         assert sorted(await tx.stock.policies(["OWNER-a"])) == ["OWNER-a"]
     levels, _ = await stock_levels("TEE", uow=uow)

@@ -51,7 +51,12 @@ class MemoryDrops:
         return [self._loaded(d) for d in sorted(self._rows.values(), key=lambda d: (d.terms.opens_at, d.id),
                                                  reverse=True)]
 
+    async def live(self, *, at: datetime) -> list[Drop]:
+        return [self._loaded(d) for d in sorted(self._rows.values(), key=lambda d: (d.terms.opens_at, d.id))
+                if d.phase(at) not in OVER]
+
     async def selling(self, skus: Collection[str], *, at: datetime) -> list[Drop]:
         wanted = set(skus)
         return [self._loaded(d) for d in sorted(self._rows.values(), key=lambda d: (d.terms.opens_at, d.id))
                 if wanted & set(d.terms.skus) and d.phase(at) not in OVER]
+

@@ -13,6 +13,7 @@ from application.inventory.ports import Closing, GateAnswer, Placement, StockKey
 from application.inventory.read_models import Availability
 from domain.inventory.audit import ReconciliationRun
 from domain.inventory.errors import ReservationNotFound, UnknownLocation
+from domain.inventory.limits import Cap
 from domain.inventory.reservation import Reservation, ReservationStatus, SkuPolicy, availability_status
 from domain.inventory.stock import Drift, Location, Movement, StockItem, fold
 from domain.shared.errors import Conflict
@@ -38,6 +39,32 @@ class InventoryData:
     policies: dict[str, SkuPolicy] = field(default_factory=dict)
     reservations: dict[str, Reservation] = field(default_factory=dict)
     runs: list[ReconciliationRun] = field(default_factory=list)
+    holdings: list[tuple[str, Cap, int]] = field(default_factory=list)  # reservation, cap, units
+
+
+COUNTING = frozenset({ReservationStatus.ACTIVE, ReservationStatus.COMMITTED, ReservationStatus.SHIPPED})
+
+
+class MemoryBuyerHoldings:
+    def __init__(self, data: InventoryData) -> None:
+        self._data = data
+
+    async def held(self, pairs: Collection[tuple[str, str]], *, excluding: str | None = None,
+                   ) -> dict[tuple[str, str], int]:
+        wanted, found = set(pairs), dict[tuple[str, str], int]()
+        for reservation_id, cap, units in self._data.holdings:
+            pair = (cap.sku, cap.buyer)
+            reservation = self._data.reservations.get(reservation_id)
+            if (pair in wanted and reservation_id != excluding and reservation is not None
+                    and reservation.status in COUNTING):
+                found[pair] = found.get(pair, 0) + units
+        return found
+
+    async def add(self, reservation_id: str, takes: Collection[tuple[Cap, int]]) -> None:
+        self._data.holdings.extend((reservation_id, cap, units) for cap, units in takes)
+
+    async def caps_of(self, reservation_id: str) -> list[tuple[Cap, int]]:
+        return [(cap, units) for owner, cap, units in self._data.holdings if owner == reservation_id]
 
 
 class MemoryStockRepository:

@@ -22,7 +22,12 @@ from adapters.memory.customers import MemoryCustomers, MemoryPasswordResets
 from adapters.memory.database import MemoryDatabase
 from adapters.memory.drops import MemoryDrops
 from adapters.memory.giftcards import MemoryGiftCards
-from adapters.memory.inventory import MemoryAvailabilityView, MemoryReservationRepository, MemoryStockRepository
+from adapters.memory.inventory import (
+    MemoryAvailabilityView,
+    MemoryBuyerHoldings,
+    MemoryReservationRepository,
+    MemoryStockRepository,
+)
 from adapters.memory.orders import MemoryCheckouts, MemoryOrders, MemoryOrderViews
 from adapters.memory.promotion_store import MemoryPromotions
 from adapters.memory.search import MemoryMerchandising
@@ -97,6 +102,7 @@ class MemoryUnitOfWork:
         self.analytics = MemoryAnalyticsStore(self._work)
         self.stock = MemoryStockRepository(self._work.inventory, self._seen)
         self.reservations = MemoryReservationRepository(self._work.inventory, self._seen)
+        self.holdings = MemoryBuyerHoldings(self._work.inventory)
         self.availability_view = MemoryAvailabilityView(self._work)
         self.merchandising = MemoryMerchandising(self._work)
         self.customers = MemoryCustomers(self._work.extra, self._seen, versions)

@@ -6,7 +6,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, insert, or_, select, update
+from sqlalchemy import ColumnElement, Row, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.postgres import tables as t
@@ -77,11 +77,16 @@ class PostgresDrops:
         rows = await self._conn.execute(select(_d).order_by(_d.c.opens_at.desc(), _d.c.id.desc()))
         return [self._loaded(row) for row in rows]
 
+    async def live(self, *, at: datetime) -> list[Drop]:
+        return await self._not_over(at)
+
     async def selling(self, skus: Collection[str], *, at: datetime) -> list[Drop]:
+        return await self._not_over(at, _d.c.skus.overlap(list(skus)))
+
+    async def _not_over(self, at: datetime, *where: ColumnElement[bool]) -> list[Drop]:
         rows = await self._conn.execute(
-            select(_d).where(
-                _d.c.skus.overlap(list(skus)), _d.c.cancelled_at.is_(None),
-                or_(_d.c.ends_at.is_(None), _d.c.ends_at > at),
-            ).order_by(_d.c.opens_at, _d.c.id)
+            select(_d).where(*where, _d.c.cancelled_at.is_(None), or_(_d.c.ends_at.is_(None), _d.c.ends_at > at))
+            .order_by(_d.c.opens_at, _d.c.id)
         )
         return [self._loaded(row) for row in rows]
+

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, tuple_
 from sqlalchemy.exc import IntegrityError
 
 from adapters.postgres import tables as t
@@ -14,6 +15,7 @@ from adapters.postgres.pipeline import Flushing, Pipeline, json_rows
 from adapters.postgres.placement import _ADD_RESERVATION_LINES, _ADD_RESERVATIONS, _SAVE_RESERVATION
 from domain.inventory.audit import ReconciliationRun
 from domain.inventory.errors import ReservationNotFound
+from domain.inventory.limits import Cap
 from domain.inventory.reservation import Reservation, ReservationLine, ReservationStatus
 from domain.inventory.stock import Drift
 from domain.shared.errors import Conflict
@@ -142,3 +144,50 @@ class PostgresReservationRepository:
         )
         run.events.clear()  # a loaded run must not re-announce its drift
         return run
+
+
+_ADD_HOLDINGS = """
+INSERT INTO buyer_holdings (reservation_id, sku, buyer, quantity, cap)
+SELECT reservation_id, sku, buyer, quantity, cap
+FROM jsonb_to_recordset(%s::jsonb) AS h(reservation_id text, sku text, buyer text, quantity int, cap int)
+"""
+_COUNTING = ("active", "committed", "shipped")
+
+
+class PostgresBuyerHoldings:
+    """Staged with the reservations they belong to (one statement at the commit); summed by (SKU, buyer)."""
+
+    def __init__(self, conn: Flushing, pipeline: Pipeline) -> None:
+        self._conn = conn
+        self._pipeline = pipeline
+
+    async def held(self, pairs: Collection[tuple[str, str]], *, excluding: str | None = None,
+                   ) -> dict[tuple[str, str], int]:
+        if not pairs:
+            return {}
+        h, r = t.buyer_holdings, t.reservations
+        query = (
+            select(h.c.sku, h.c.buyer, func.sum(h.c.quantity))
+            .join(r, r.c.id == h.c.reservation_id)
+            .where(tuple_(h.c.sku, h.c.buyer).in_(sorted(pairs)), r.c.status.in_(_COUNTING))
+            .group_by(h.c.sku, h.c.buyer)
+        )
+        if excluding is not None:
+            query = query.where(h.c.reservation_id != excluding)
+        return {(sku, buyer): int(units) for sku, buyer, units in await self._conn.execute(query)}
+
+    async def add(self, reservation_id: str, takes: Collection[tuple[Cap, int]]) -> None:
+        if takes:
+            self._pipeline.stage(_ADD_HOLDINGS, (json_rows([
+                {"reservation_id": reservation_id, "sku": cap.sku, "buyer": cap.buyer, "quantity": units,
+                 "cap": cap.limit}
+                for cap, units in takes
+            ]),))
+
+    async def caps_of(self, reservation_id: str) -> list[tuple[Cap, int]]:
+        h = t.buyer_holdings
+        rows = await self._conn.execute(
+            select(h.c.sku, h.c.buyer, h.c.cap, h.c.quantity).where(h.c.reservation_id == reservation_id)
+            .order_by(h.c.sku, h.c.buyer)
+        )
+        return [(Cap(sku=sku, buyer=buyer, limit=cap), units) for sku, buyer, cap, units in rows]

@@ -30,7 +30,7 @@ from adapters.postgres.price_lists import PostgresPriceLists
 from adapters.postgres.promotions import PostgresPromotions
 from adapters.postgres.read_models import PostgresAvailabilityView, PostgresCatalogReadModel
 from adapters.postgres.repositories import PostgresStaffTokens, constraint_name
-from adapters.postgres.reservations import PostgresReservationRepository
+from adapters.postgres.reservations import PostgresBuyerHoldings, PostgresReservationRepository
 from adapters.postgres.webhooks import PostgresWebhooks
 from application.messaging.codec import event_to_builtins
 from application.ports.clock import IdGenerator
@@ -106,6 +106,7 @@ class PostgresUnitOfWork:
     analytics = _Repository(lambda u: PostgresAnalyticsStore(u._flushing))
     stock = _Repository(lambda u: PostgresStockRepository(u._flushing, u._seen, u._pipeline))
     reservations = _Repository(lambda u: PostgresReservationRepository(u._flushing, u._seen, u._pipeline))
+    holdings = _Repository(lambda u: PostgresBuyerHoldings(u._flushing, u._pipeline))
     availability_view = _Repository(lambda u: PostgresAvailabilityView(u._flushing, u._pipeline))
     merchandising = _Repository(lambda u: PostgresMerchandising(u._flushing))
     customers = _Repository(lambda u: PostgresCustomers(u._flushing, u._seen))

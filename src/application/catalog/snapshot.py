@@ -25,8 +25,8 @@ from domain.catalog.pricing import PriceList
 from domain.catalog.product import Product
 
 # Commits that change what a lookup answers (the outbox topics of products and price lists), and the
-# live promotions the promotion engine keeps under the same version.
-CATALOG_TOPICS = ("catalog.product_saved.", "catalog.price_list_changed.", "promotions.")
+# live promotions the promotion engine and the live drops the checkout keeps under the same version.
+CATALOG_TOPICS = ("catalog.product_saved.", "catalog.price_list_changed.", "promotions.", "drops.")
 
 
 class CatalogVersion(Protocol):

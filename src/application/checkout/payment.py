@@ -25,6 +25,9 @@ from application.checkout.common import (
 from application.checkout.errors import CartHasIssues, UnknownPaymentProvider
 from application.checkout.ports import CheckoutUnitOfWork, ShippingRates, Taxable, TaxCalculator
 from application.checkout.read_models import CheckoutView
+from application.drops.limits import buyer_caps
+from application.drops.limits import online_only as drop_online_only
+from application.drops.live import LiveDrops
 from application.inventory.api import reserve
 from application.inventory.batching import ReservationBatcher
 from application.inventory.ports import StockGate
@@ -48,9 +51,11 @@ async def start_payment(
     channels: Channels,
     shipping: ShippingRates, tax: TaxCalculator, gateways: Mapping[str, PaymentGateway], clock: Clock,
     dispatch: Dispatch, reservation_ttl: int, pay_later: PayLater, limiter: RateLimiter, gate: StockGate,
-    batcher: ReservationBatcher,
+    batcher: ReservationBatcher, drops: LiveDrops,
 ) -> CheckoutView:
-    """Price the cart for the address, freeze it, and hold the stock. Nothing is charged yet."""
+    """Price the cart for the address, freeze it, and hold the stock. Nothing is charged yet. A SKU
+    a drop sells is held within the drop's purchase limit for this buyer, and paid online if the
+    drop says so."""
     if command.provider not in gateways:
         raise UnknownPaymentProvider(f"unknown payment provider {command.provider!r}")
     checkout = await load_checkout(uow, command.owner, command.checkout_id)
@@ -66,8 +71,15 @@ async def start_payment(
     if unavailable:
         raise CartHasIssues("some cart lines are unavailable; review the cart")
     channel = channels.get(checkout.channel)
+    components = await bundle_components([line.sku for line in priced.lines], catalog=catalog)
+    holds: list[tuple[str, int]] = []
+    for line in priced.lines:
+        for sku, per_unit in components.get(line.sku, [(line.sku, 1)]):
+            holds.append((sku, per_unit * line.quantity))
+    selling = await drops.selling({line.sku for line in priced.lines} | {sku for sku, _ in holds}, at=now)
     if command.provider == PAY_LATER:
         online_only = await requiring_online_payment([line.sku for line in priced.lines], catalog=catalog)
+        online_only = sorted(set(online_only) | drop_online_only(selling, [line.sku for line in priced.lines]))
         await check_pay_later(pay_later, channel=channel, owner=checkout.owner, email=checkout.email,
                               units=sum(line.quantity for line in priced.lines), uow=uow, limiter=limiter,
                               client_ip=command.client_ip, online_only=online_only)
@@ -83,11 +95,8 @@ async def start_payment(
     if command.gift_card and snapshot.total > 0:
         snapshot = await _with_gift_card(uow, snapshot, command.gift_card, checkout.currency)
 
-    components = await bundle_components([line.sku for line in priced.lines], catalog=catalog)
-    holds: list[tuple[str, int]] = []
-    for line in priced.lines:
-        for sku, per_unit in components.get(line.sku, [(line.sku, 1)]):
-            holds.append((sku, per_unit * line.quantity))
+    caps = buyer_caps(selling, [sku for sku, _ in holds], owner=checkout.owner, email=checkout.email,
+                      address=checkout.shipping_address)
     # One hold per payment attempt, written in one transaction with the checkout that pays with it:
     # the hold and the payment step commit together or not at all. The previous hold is released once
     # this attempt is saved (a concurrent place or a second start_payment that wins keeps its own).
@@ -105,7 +114,7 @@ async def start_payment(
     previous = checkout.reservation_id
     reservation_id = await reserve(
         f"{checkout.id}:{checkout.version}", holds, gate=gate, batcher=batcher, uow=uow,
-        reservation_ttl=reservation_ttl, then=record,
+        reservation_ttl=reservation_ttl, then=record, caps=caps, replaces=previous,
     )
     if previous and previous != reservation_id:
         await release_hold(dispatch, previous)  # paying again after a change: the old hold goes back

@@ -23,6 +23,10 @@ class DropRepository(Protocol):
         """Every drop, the latest opening first."""
         ...
 
+    async def live(self, *, at: datetime) -> list[Drop]:
+        """The drops not over at ``at`` (neither cancelled nor ended), sorted by opening."""
+        ...
+
     async def selling(self, skus: Collection[str], *, at: datetime) -> list[Drop]:
         """The drops that sell any of ``skus`` and are not over at ``at`` (neither cancelled nor ended):
         upcoming, open or sold out. Sorted by opening."""

@@ -11,6 +11,7 @@ from application.inventory.batching import Close, ReservationBatcher, Then
 from application.inventory.ports import InventoryUnitOfWork, StockGate
 from application.ports.clock import Clock
 from domain.inventory.errors import InventoryError, OutOfStock
+from domain.inventory.limits import Cap
 from domain.inventory.reservation import Reservation, ReservationStatus
 from domain.inventory.stock import StockItem
 
@@ -22,10 +23,13 @@ Uow = Callable[[], InventoryUnitOfWork]
 async def reserve(
     reference: str, lines: Sequence[tuple[str, int]], *, ttl_seconds: int | None = None, gate: StockGate,
     batcher: ReservationBatcher, uow: Uow, reservation_ttl: int, then: Then | None = None,
+    caps: tuple[Cap, ...] = (), replaces: str | None = None,
 ) -> str:
     """Hold the units: the gate first (a sold-out SKU never reaches PostgreSQL), then the batcher's
     next group. ``then``: what the caller writes with the new hold, in the same transaction (the
-    checkout that pays with it), so the hold and its owner commit together or not at all."""
+    checkout that pays with it), so the hold and its owner commit together or not at all. ``caps``:
+    what one buyer may hold of these SKUs, counted in that transaction without ``replaces`` (the
+    caller's previous hold, which it gives back once this one stands)."""
     requested: dict[str, int] = {}
     for sku, quantity in lines:
         if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
@@ -39,7 +43,8 @@ async def reserve(
         raise OutOfStock(answer.sold_out)  # answered by the gate: PostgreSQL never saw this buyer
     try:
         reservation_id = await batcher.reserve(
-            reference, requested, timedelta(seconds=ttl_seconds or reservation_ttl), then=then
+            reference, requested, timedelta(seconds=ttl_seconds or reservation_ttl), then=then, caps=caps,
+            replaces=replaces,
         )
     except BaseException as error:
         await gate.give_back(answer.taken)
@@ -66,12 +71,13 @@ async def close(
 
 
 async def sell(
-    reservation_id: str, *, reclaim: bool = False, then: Then | None = None, batcher: ReservationBatcher,
+    reservation_id: str, *, reclaim: bool, then: Then | None = None, batcher: ReservationBatcher,
     uow: Uow, gate: StockGate, clock: Clock,
 ) -> bool:
-    """The held units are sold (``reclaim``: re-taken first if the hold lapsed). True if this call did
-    it; a repeat changes nothing. ``then``: what the caller writes with the sale (the order), in its
-    transaction — the units are sold with the order or not at all."""
+    """The held units are sold (``reclaim``: re-taken first if the hold lapsed, within the buyer's
+    purchase limits as they stand now). True if this call did it; a repeat changes nothing. ``then``:
+    what the caller writes with the sale (the order), in its transaction — the units are sold with the
+    order or not at all."""
 
     def commit(reservation: Reservation, items: dict[tuple[str, str], StockItem]) -> bool:
         if reclaim:

@@ -23,7 +23,8 @@ from typing import Any
 from application.inventory.ports import InventoryUnitOfWork, StockKey
 from application.messaging.grouping import Grouped
 from application.ports.clock import Clock, IdGenerator
-from domain.inventory.errors import ReservationNotFound
+from domain.inventory.errors import PurchaseLimitReached, ReservationNotFound
+from domain.inventory.limits import Cap, over, refusal_of
 from domain.inventory.reservation import Reservation, ReservationStatus
 from domain.inventory.stock import StockItem
 from domain.shared.errors import Conflict, DomainError
@@ -49,6 +50,8 @@ class _Request:
     requested: dict[str, int]
     ttl: timedelta
     then: Then | None
+    caps: tuple[Cap, ...] = ()  # what one buyer may hold of these SKUs, checked under the stock locks
+    replaces: str | None = None  # the caller's previous hold, given back once this one is placed
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,11 +93,14 @@ class ReservationBatcher:
         return self._closings.groups
 
     async def reserve(
-        self, reference: str, requested: dict[str, int], ttl: timedelta, *, then: Then | None = None
+        self, reference: str, requested: dict[str, int], ttl: timedelta, *, then: Then | None = None,
+        caps: tuple[Cap, ...] = (), replaces: str | None = None,
     ) -> str:
         """The new reservation's id, or the domain error this request alone ran into. ``then``: what
-        the caller writes with it, committed in the same transaction (or not at all)."""
-        return await self._groups.submit(_Request(reference, requested, ttl, then))
+        the caller writes with it, committed in the same transaction (or not at all). ``caps``: what
+        one buyer may hold of the requested SKUs (``PurchaseLimitReached`` past one of them), not
+        counting ``replaces`` — the caller's previous hold, which it gives back once this one stands."""
+        return await self._groups.submit(_Request(reference, requested, ttl, then, caps, replaces))
 
     async def _transaction(self, batch: list[_Request]) -> list[str | BaseException]:
         skus = sorted({sku for request in batch for sku in request.requested})
@@ -103,10 +109,25 @@ class ReservationBatcher:
         async with self._uow() as tx:
             ground = await tx.stock.lock_for_placement(skus, [r.reference for r in batch])
             stock, held = ground.stock, set(ground.held)
+            # Under the stock locks: a buyer's other checkouts holding these SKUs wait for this group.
+            capped = {(cap.sku, cap.buyer) for request in batch for cap in request.caps}
+            holding = await tx.holdings.held(capped) if capped else {}
+            takes: list[tuple[str, list[tuple[Cap, int]]]] = []
             now = self._clock.now()
             for request in batch:
                 if request.reference in held:
                     outcomes.append(Conflict(f"checkout {request.reference} already holds an active reservation"))
+                    continue
+                counted = holding
+                if request.caps and request.replaces is not None:
+                    counted = dict(holding)
+                    for cap, units in await tx.holdings.caps_of(request.replaces):
+                        pair = (cap.sku, cap.buyer)
+                        if pair in counted:
+                            counted[pair] -= units
+                broken = over(request.caps, request.requested, counted)
+                if broken:
+                    outcomes.append(PurchaseLimitReached(*refusal_of(broken)))
                     continue
                 try:
                     reservation = Reservation.place(
@@ -119,16 +140,21 @@ class ReservationBatcher:
                 held.add(request.reference)
                 placed.append(reservation)
                 outcomes.append(reservation.id)
+                if request.caps:
+                    for cap in request.caps:
+                        pair = (cap.sku, cap.buyer)
+                        holding[pair] = holding.get(pair, 0) + request.requested[cap.sku]
+                    takes.append((reservation.id, [(cap, request.requested[cap.sku]) for cap in request.caps]))
             if placed:
                 for request, outcome in zip(batch, outcomes, strict=True):
                     if request.then is not None and isinstance(outcome, str):
                         await request.then(tx, outcome)
                 await tx.stock.save(item for items in stock.values() for item in items)
                 await tx.reservations.add_many(placed)
+                for reservation_id, rows in takes:
+                    await tx.holdings.add(reservation_id, rows)
                 await tx.commit()
         return outcomes
-
-
 
     async def close(
         self, reservation_id: str, close: Close, *, already: frozenset[ReservationStatus] = frozenset(),
@@ -138,7 +164,9 @@ class ReservationBatcher:
         closed one of the ways in ``already`` (a repeated commit, an outbox consumer after the
         request did it) is answered ``done=False`` and changes nothing. ``then``: what the caller
         writes with it, in the same transaction (or not at all) — whether this call closed it or
-        found it closed that way already; not when the close is refused."""
+        found it closed that way already; not when the close is refused. A close that takes the
+        units of a lapsed hold again is refused (``PurchaseLimitReached``) if the buyer's other holds
+        now leave no room under the caps the hold was placed with."""
         return await self._closings.submit(_Closing(reservation_id, close, already, then))
 
     async def _close_group(self, batch: list[_Closing]) -> list[Closed | BaseException]:
@@ -161,7 +189,10 @@ class ReservationBatcher:
                 else:
                     keys = reservation.stock_keys()
                     before = {key: stock[key].available for key in keys if key in stock}
+                    lapsed = reservation.status in LAPSED
                     done = request.close(reservation, stock)
+                    if done and lapsed and reservation.status in COUNTING:  # its units taken again
+                        await _check_caps_again(tx, reservation.id)
                     if done:
                         closed[reservation.id] = reservation
                     moved = sorted({key[0] for key, available in before.items()
@@ -176,3 +207,20 @@ class ReservationBatcher:
                     await tx.reservations.save(reservation)
                 await tx.commit()
         return outcomes
+
+
+LAPSED = frozenset({ReservationStatus.EXPIRED, ReservationStatus.RELEASED})  # holds that no longer count
+COUNTING = frozenset({ReservationStatus.ACTIVE, ReservationStatus.COMMITTED, ReservationStatus.SHIPPED})
+
+
+async def _check_caps_again(tx: InventoryUnitOfWork, reservation_id: str) -> None:
+    """A lapsed hold was taken again: the caps it was placed with must still hold, counting what the
+    buyer holds elsewhere now (the group is rolled back otherwise)."""
+    taken = await tx.holdings.caps_of(reservation_id)
+    if not taken:
+        return
+    holding = await tx.holdings.held({(cap.sku, cap.buyer) for cap, _ in taken}, excluding=reservation_id)
+    requested = {cap.sku: units for cap, units in taken}
+    broken = over([cap for cap, _ in taken], requested, holding)
+    if broken:
+        raise PurchaseLimitReached(*refusal_of(broken))

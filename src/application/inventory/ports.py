@@ -8,6 +8,7 @@ from typing import Protocol
 from application.inventory.read_models import Availability
 from application.ports.unit_of_work import UnitOfWork
 from domain.inventory.audit import ReconciliationRun
+from domain.inventory.limits import Cap
 from domain.inventory.reservation import Reservation, ReservationStatus, SkuPolicy
 from domain.inventory.stock import Drift, Location, Movement, StockItem
 
@@ -133,10 +134,30 @@ class AvailabilityView(Protocol):
         ...
 
 
+class BuyerHoldings(Protocol):
+    """What each buyer holds of a capped SKU (``domain.inventory.limits``), per reservation."""
+
+    async def held(self, pairs: Collection[tuple[str, str]], *, excluding: str | None = None,
+                   ) -> dict[tuple[str, str], int]:
+        """Units of each (SKU, buyer) held by the reservations that still count — active (a lapsed one
+        too, until the sweep expires it), committed or shipped — but ``excluding``; a pair holding
+        nothing is left out. Read in the transaction that holds the SKUs' stock rows locked."""
+        ...
+
+    async def add(self, reservation_id: str, takes: Collection[tuple[Cap, int]]) -> None:
+        """Record that the reservation holds these units under these caps, with it in this transaction."""
+        ...
+
+    async def caps_of(self, reservation_id: str) -> list[tuple[Cap, int]]:
+        """The caps the reservation was placed under, with the units it holds under each."""
+        ...
+
+
 class InventoryUnitOfWork(UnitOfWork, Protocol):
     stock: StockRepository
     reservations: ReservationRepository
     availability_view: AvailabilityView
+    holdings: BuyerHoldings
 
 
 @dataclass(frozen=True, slots=True)

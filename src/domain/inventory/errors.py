@@ -29,3 +29,12 @@ class ReservationClosed(Conflict):
 
 class UnknownLocation(NotFound):
     pass
+
+
+class PurchaseLimitReached(Conflict):
+    """The hold would give one buyer more units of a SKU than its drop allows one buyer; nothing was held."""
+
+    def __init__(self, skus: list[str], limit: int) -> None:
+        super().__init__(f"one buyer may buy at most {limit} of {', '.join(skus)}")
+        self.skus = skus
+        self.limit = limit

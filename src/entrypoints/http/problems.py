@@ -50,7 +50,7 @@ from domain.carts.cart import CartFull, CartRetired, LineNotFound, QuantityOutOf
 from domain.checkout.checkout import CartChanged, CheckoutClosed, CheckoutIncomplete
 from domain.customers.customer import EmailTaken, InvalidCredentials, InvalidResetToken, WeakPassword
 from domain.giftcards.giftcard import GiftCardError, GiftCardNotFound, InsufficientBalance
-from domain.inventory.errors import InsufficientStock, OutOfStock, ReservationClosed
+from domain.inventory.errors import InsufficientStock, OutOfStock, PurchaseLimitReached, ReservationClosed
 from domain.orders.order import InvalidTransition, RefundTooLarge
 from domain.promotions.errors import ParseError
 from domain.shared.address import InvalidAddress
@@ -134,6 +134,7 @@ ERRORS: dict[type[BaseException], Problem] = {
     GiftCardError: Problem(422, "gift-card", "The gift card cannot pay for this"),
     # inventory
     OutOfStock: Problem(409, "out-of-stock", "Sold out"),
+    PurchaseLimitReached: Problem(409, "purchase-limit", "Purchase limit reached"),
     InsufficientStock: Problem(409, "insufficient-stock", "Not enough stock"),
     ReservationClosed: Problem(409, "reservation-closed", "The reservation is already closed"),
     # orders
@@ -195,8 +196,10 @@ def _error_slug(error: BaseException) -> str:
 def _extras(error: BaseException) -> tuple[dict[str, Any], dict[str, str] | None]:
     extra: dict[str, Any] = {}
     headers: dict[str, str] | None = None
-    if isinstance(error, OutOfStock | OnlinePaymentRequired):
+    if isinstance(error, OutOfStock | OnlinePaymentRequired | PurchaseLimitReached):
         extra["skus"] = error.skus
+    if isinstance(error, PurchaseLimitReached):
+        extra["limit"] = error.limit
     if isinstance(error, InvalidAddress):
         extra["errors"] = error.errors
     if isinstance(error, ParseError):

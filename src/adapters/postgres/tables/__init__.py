@@ -29,6 +29,7 @@ from adapters.postgres.tables.customers import customers, password_resets
 from adapters.postgres.tables.drops import drop_tickets, drops
 from adapters.postgres.tables.giftcards import gift_cards
 from adapters.postgres.tables.inventory import (
+    buyer_holdings,
     inventory_locations,
     inventory_policies,
     inventory_reconciliations,
@@ -54,6 +55,7 @@ from adapters.postgres.tables.staff import staff_tokens
 from adapters.postgres.tables.webhooks import webhook_deliveries, webhook_subscriptions
 
 __all__ = [
+    "buyer_holdings",
     "carts",
     "categories",
     "category_tree",

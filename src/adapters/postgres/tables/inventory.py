@@ -10,6 +10,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Identity,
+    Index,
     Integer,
     PrimaryKeyConstraint,
     String,
@@ -103,3 +104,16 @@ read_availability = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
     schema="read",
 )
+
+# What each buyer holds of a SKU a drop caps per buyer, per reservation (issue 22): counted while the
+# reservation counts (active, committed, shipped), under the stock locks of the SKU.
+buyer_holdings = Table(
+    "buyer_holdings", metadata,
+    Column("reservation_id", String(64), ForeignKey("reservations.id"), primary_key=True),
+    Column("sku", String(64), primary_key=True),
+    Column("buyer", String(300), primary_key=True),
+    Column("quantity", Integer, nullable=False),
+    Column("cap", Integer, nullable=False),  # what the buyer may hold of the SKU, as the hold was placed
+    CheckConstraint("quantity > 0 AND quantity <= cap", name="quantity_within_cap"),
+)
+Index("ix_buyer_holdings_sku_buyer", buyer_holdings.c.sku, buyer_holdings.c.buyer)
