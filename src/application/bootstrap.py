@@ -13,6 +13,7 @@ import functools
 import importlib
 import inspect
 import pkgutil
+import secrets
 from collections.abc import Callable, Iterator, Mapping
 from types import ModuleType
 from typing import Any
@@ -25,7 +26,10 @@ from application.catalog.snapshot import CatalogReads, CatalogSnapshot, CatalogV
 from application.checkout.ports import ShippingRates, TaxCalculator
 from application.customers.ports import PasswordHasher, SessionStore
 from application.customers.throttle import AuthLimits
+from application.drops.admission import AdmissionTokens
 from application.drops.live import LiveDrops
+from application.drops.queue import SellOutWatch
+from application.drops.rooms import WaitingRooms
 from application.inventory.batching import ReservationBatcher
 from application.inventory.gate_cache import GroupedGate, SoldOutMemory
 from application.inventory.ports import StockGate
@@ -57,11 +61,13 @@ def bootstrap(
     webhook_targets: WebhookTargets, auth_limits: AuthLimits | None = None,
     catalog: CatalogReads | None = None, stock_status_ttl: float = 0.0,
     catalog_version: CatalogVersion | None = None, live_promotions_ttl: float = 0.0,
-    drop_capacity: float = 300.0,
+    drop_capacity: float = 300.0, rooms: WaitingRooms, admissions: AdmissionTokens | None = None,
 ) -> MessageBus:
     """A bus with every handler bound to the given adapters. ``catalog``: where carts read products
     and prices (the composition root keeps them between catalog changes; by default, the database).
-    ``drop_capacity``: buyers a second the shop serves, a drop's admission rate unless it sets one."""
+    ``drop_capacity``: buyers a second the shop serves, a drop's admission rate unless it sets one;
+    ``rooms``: the drops' waiting rooms; ``admissions``: signs and checks admission tokens (by default
+    with a key of this process's own — the composition root gives the shop's secret keys)."""
     bus = MessageBus({})
     catalog = catalog or CatalogSnapshot(uow)
     dependencies: dict[str, object] = {
@@ -81,6 +87,9 @@ def bootstrap(
         "auth_limits": auth_limits or AuthLimits(),
         "drop_capacity": drop_capacity,
         "drops": LiveDrops(uow, catalog_version),
+        "rooms": rooms,
+        "admissions": admissions or AdmissionTokens([secrets.token_urlsafe(32)]),
+        "sell_out_watch": SellOutWatch(),
     }
     bus.register(bind(handlers(), dependencies))
     return bus

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from application.analytics import handlers as analytics
 from application.catalog import categories, collections
 from application.catalog import handlers as catalog
-from application.catalog.cdn import CdnPurger, purge_on_changes
+from application.catalog.cdn import CdnPurger, purge_on_changes, purge_on_drop_changes
 from application.catalog.events import ProductDocumentChanged
 from application.inventory import handlers as inventory
 from application.messaging.consumers import Consumer, ConsumerRegistry
@@ -26,6 +26,7 @@ from domain.catalog.categories import CategoryTreeChanged
 from domain.catalog.collections import CollectionChanged
 from domain.catalog.pricing import PriceListChanged
 from domain.catalog.product import ProductSaved
+from domain.drops.drop import DropCancelled, DropEdited, DropScheduled, DropSoldOut
 from domain.inventory.stock import StockChanged
 from domain.orders.order import OrderPaid, OrderPlaced, OrderRefunded, OrderStatusChanged
 from domain.shared.events import DomainEvent
@@ -95,6 +96,9 @@ def build_registry(
             Consumer("order_stock", batched=False).on(OrderPlaced.topic, secure_stock).on(OrderPaid.topic, secure_stock)
             .on(OrderStatusChanged.topic, settle_stock),
             Consumer("cdn_purge").on_many([ProductDocumentChanged.topic], purge_on_changes(cdn or _NoCdn())),
+            Consumer("cdn_purge_drops").on_many(
+                [DropScheduled.topic, DropEdited.topic, DropCancelled.topic, DropSoldOut.topic],
+                purge_on_drop_changes(cdn or _NoCdn())),
             Consumer("catalog_projection").on_many([ProductSaved.topic, PriceListChanged.topic],
                                                    catalog.project_catalog_events),
             Consumer("category_projection").on(CategoryTreeChanged.topic, categories.project_categories),

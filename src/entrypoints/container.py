@@ -24,6 +24,7 @@ from adapters.redis.client import make_redis
 from adapters.redis.rate_limit import RedisRateLimiter
 from adapters.redis.sessions import RedisSessionStore
 from adapters.redis.stock_gate import RedisStockGate
+from adapters.redis.waiting_rooms import RedisWaitingRooms
 from adapters.system.addresses import I18nAddressValidator
 from adapters.system.clock import SystemClock, UuidIdGenerator
 from adapters.system.passwords import Argon2Hasher
@@ -39,6 +40,7 @@ from application.subscriptions import build_registry
 from application.webhooks.targets import WebhookTargets
 from entrypoints.factories import (
     catalog_changes,
+    make_admissions,
     make_auth_limits,
     make_cdn,
     make_gateways,
@@ -83,6 +85,7 @@ class Container(containers.DeclarativeContainer):
     tracking_queue = providers.Singleton(DramatiqTrackingQueue, broker)
     rate_limiter = providers.Singleton(RedisRateLimiter, redis, prefix=redis_keys(s, "rl:"))
     stock_gate = providers.Singleton(RedisStockGate, redis, prefix=redis_keys(s, "gate:"))
+    waiting_rooms = providers.Singleton(RedisWaitingRooms, redis, prefix=redis_keys(s, "room:"))
     cart_store = providers.Singleton(
         LayeredCartStore, providers.Singleton(PostgresDurableCarts, engine),
         providers.Singleton(RedisCartCache, redis, prefix=redis_keys(s, "cart:")), clock,
@@ -110,6 +113,7 @@ class Container(containers.DeclarativeContainer):
         pay_later=providers.Singleton(make_pay_later, settings), catalog=catalog,
         stock_status_ttl=s.stock_status_ttl_seconds, catalog_version=catalog_version,
         live_promotions_ttl=s.live_promotions_ttl_seconds, drop_capacity=s.drop_capacity_per_second,
+        rooms=waiting_rooms, admissions=providers.Singleton(make_admissions, settings),
     )
     consumers = providers.Singleton(
         build_registry, cdn=cdn, dispatch=bus.provided.handle, search=search_index, search_language=s.search_language,

@@ -21,9 +21,10 @@ from adapters.stripe.payments import StripePaymentGateway
 from adapters.system.manual_payments import ManualPaymentGateway
 from application.catalog.snapshot import CatalogSnapshot
 from application.customers.throttle import AuthLimits
+from application.drops.admission import AdmissionTokens
 from application.notifications import OnceNotifier
 from application.payments.pay_later import PayLater
-from entrypoints.settings import Settings
+from entrypoints.settings import Settings, secret_keys
 
 
 def make_notifier(settings: Settings, engine: Any, clock: Any) -> Any:
@@ -94,6 +95,10 @@ def make_pay_later(settings: Settings) -> PayLater:
                     max_open_units=settings.pay_later_max_open_units,
                     deadline=timedelta(hours=settings.pay_later_deadline_hours),
                     per_address_per_day=settings.pay_later_per_address_per_day)
+
+
+def make_admissions(settings: Settings) -> AdmissionTokens:
+    return AdmissionTokens(secret_keys(settings), ttl_seconds=settings.drop_admission_ttl_seconds)
 
 
 def redis_keys(settings: Any, kind: str) -> providers.Provider[str]:

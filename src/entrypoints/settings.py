@@ -85,6 +85,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Buyers a second this deployment carries through checkout (measure it: `emporium bench flash-sale
     # --http`; docs/benchmarks.md). A drop's waiting room admits at this rate unless the drop sets one.
     drop_capacity_per_second: float = 300.0
+    # How long an admission token from a drop's waiting room stays good (a buyer admitted then idle longer
+    # asks the room again, which answers a fresh token while the ticket is unused).
+    drop_admission_ttl_seconds: int = 900
     cookie_secure: bool = True  # cart/session cookies are Secure; browsers accept them on http://localhost
     guest_cart_ttl_seconds: int = 7 * 24 * 3600
     customer_cart_ttl_seconds: int = 30 * 24 * 3600

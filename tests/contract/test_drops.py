@@ -13,6 +13,7 @@ from domain.drops.drop import Drop, DropNotFound, DropTerms
 from domain.staff.roles import Role
 from tests.support.http_app import client_for, settings_for, stocked_products, token_for
 from tests.support.storefront import BERLIN, Browser
+from tests.support.waiting import wait_until
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 
@@ -119,7 +120,7 @@ async def test_a_shopper_past_the_limit_is_told_purchase_limit_over_http_and_not
     opens = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
     assert client.post("/admin/drops", headers=auth, json={
         "name": "Capped drop", "skus": [sku], "opens_at": opens, "time_zone": "Europe/Berlin",
-        "per_customer_limit": 1}).status_code == 201
+        "per_customer_limit": 1, "waiting_room": False}).status_code == 201
     shopper = Browser(client)
     assert shopper.post("/store/cart/lines", json={"sku": sku, "quantity": 2}).status_code in (200, 201)
     checkout_id = shopper.post("/store/checkout").json()["id"]
@@ -136,3 +137,62 @@ async def test_a_shopper_past_the_limit_is_told_purchase_limit_over_http_and_not
         held = await conn.scalar(select(func.count()).select_from(t.reservation_lines)
                                  .where(t.reservation_lines.c.sku == sku))
     assert held == 0
+
+
+async def test_the_waiting_room_over_http_admits_then_the_admission_buys_once(client, engine) -> None:
+    auth = {"Authorization": f"Bearer {await token_for(engine, Role.MERCHANDISER)}"}
+    sku = (await stocked_products(client, engine, [("Queued", 9900, "EUR", 5)]))["Queued"][0]
+    opens = datetime.now(UTC) + timedelta(seconds=2)
+    created = client.post("/admin/drops", headers=auth, json={
+        "name": "Queued drop", "skus": [sku], "opens_at": opens.isoformat(), "time_zone": "Europe/Paris",
+        "admission_rate": 50})
+    assert created.status_code == 201, created.text
+    drop_id = created.json()["id"]
+    ada, bo = Browser(client), Browser(client)
+    assert ada.get(f"/store/drops/{drop_id}/queue").status_code == 403  # no ticket, no session yet
+    joined = ada.post(f"/store/drops/{drop_id}/queue")
+    assert joined.status_code == 200, joined.text
+    assert (joined.json()["status"], joined.json()["position"]) == ("waiting", None)
+    assert 1 <= int(joined.headers["retry-after"]) <= 30
+    assert ada.post("/store/cart/lines", json={"sku": sku}).json()["type"].endswith("/drop-not-open")
+    assert bo.post(f"/store/drops/{drop_id}/queue").status_code == 200
+
+    admitted = wait_until(lambda: (r := ada.get(f"/store/drops/{drop_id}/queue").json())["status"] == "admitted"
+                          and r, what="the room to admit the shopper")
+    token = admitted["admission"]
+    refused = ada.post("/store/cart/lines", json={"sku": sku})
+    assert (refused.status_code, refused.json()["type"].rsplit("/", 1)[1]) == (403, "admission-required")
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    stolen = bo.post("/store/cart/lines", json={"sku": sku}, headers={"Drop-Admission": token})
+    assert (stolen.status_code, stolen.json()["type"].rsplit("/", 1)[1]) == (403, "admission-refused")
+    assert bo.get("/store/cart").json()["lines"] == []  # nothing added
+    added = ada.post("/store/cart/lines", json={"sku": sku}, headers={"Drop-Admission": token})
+    assert added.status_code == 201, added.text
+
+    def ready() -> str:
+        checkout_id = ada.post("/store/checkout").json()["id"]
+        for step, body in (("contact", {"email": ada.email}), ("address", {"shipping": BERLIN}),
+                           ("shipping", {"method_id": "eu-standard"})):
+            assert ada.request("PUT", f"/store/checkout/{checkout_id}/{step}", json=body).status_code == 200
+        return checkout_id
+
+    first = ready()
+    paid = ada.post(f"/store/checkout/{first}/payment", json={"provider": "manual"},
+                    headers={"Drop-Admission": token})
+    assert paid.status_code == 200, paid.text
+    replayed = ada.post(f"/store/checkout/{ready()}/payment", json={"provider": "manual"},
+                        headers={"Drop-Admission": token})
+    assert (replayed.status_code, replayed.json()["type"].rsplit("/", 1)[1]) == (403, "admission-refused")
+    async with engine.connect() as conn:
+        held = await conn.scalar(select(func.sum(t.reservation_lines.c.quantity))
+                                 .where(t.reservation_lines.c.sku == sku))
+    assert held == 1
+
+    report = client.get(f"/admin/drops/{drop_id}/report", headers=auth).json()
+    queue = report["queue"]
+    assert (queue["joined"], queue["waiting"] + queue["admitted"], queue["sold_out"]) == (2, 2, False)
+    assert queue["admitted"] >= 1  # Ada; Bo too once the room was asked again (it admits on questions)
+    assert (report["tickets"]["issued"], report["tickets"]["used"]) == (2, 1)
+    metrics = client.get("/metrics").text
+    assert f'emporium_drop_queue{{drop="{drop_id}",state="joined"}} 2.0' in metrics
+    assert 'emporium_refusals_total{type="admission-refused"}' in metrics

@@ -80,7 +80,7 @@ async def test_fifty_checkouts_of_one_customer_paying_at_once_hold_at_most_the_l
     await admin.handle(inv.ReceiveStock(sku=sku, location_id="main", quantity=100, actor="test"))
     opens = datetime.now(UTC) + timedelta(hours=1)  # an upcoming drop's limit holds too
     await admin.handle(d.ScheduleDrop(terms=DropTerms(name="Limited", skus=(sku,), opens_at=opens,
-                                                      time_zone="UTC", per_customer_limit=2)))
+                                                      time_zone="UTC", per_customer_limit=2, waiting_room=False)))
     registered = await admin.handle(RegisterCustomer(email=f"c-{tag}@example.com", password="correct horse 42",
                                                      name="Bot"))
     customer = Owner.customer(registered.id)

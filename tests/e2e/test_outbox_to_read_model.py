@@ -180,6 +180,36 @@ async def test_product_reads_are_edge_cacheable_with_etag_and_304(stack, engine,
         assert client.get("/health/live").headers["cache-control"] == "private, no-store"
 
 
+async def test_a_product_document_shows_the_drop_selling_it_cached_no_longer_than_its_opening(
+    stack, engine, database_url, redis_url, unique
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from domain.staff.roles import Role
+    from tests.support.http_app import token_for
+
+    await bus_for(engine).handle(
+        CreateProduct(name=f"Dropped {unique}", sku=f"DR-{unique}", price_amount=100, currency="EUR"))
+    auth = {"Authorization": f"Bearer {await token_for(engine, Role.MERCHANDISER)}"}
+    opens = (datetime.now(UTC) + timedelta(minutes=5)).replace(microsecond=0)
+    with client_for(settings_for(database_url, redis_url, document_cache_seconds=0)) as client:
+        path = f"/store/products/dropped-{unique}"
+        await eventually(lambda: client.get(path).status_code == 200)
+        assert client.get(path).json()["drops"] == []
+        drop = client.post("/admin/drops", headers=auth, json={
+            "name": "Spring", "skus": [f"DR-{unique}"], "opens_at": opens.isoformat(), "time_zone": "Asia/Tokyo",
+            "per_customer_limit": 1}).json()
+        shown = client.get(path)
+        [summary] = shown.json()["drops"]
+        assert (summary["id"], summary["phase"], summary["per_customer_limit"]) == (drop["id"], "upcoming", 1)
+        assert summary["opens_at_local"].endswith("+09:00")
+        assert f"drop-{drop['id']}" in shown.headers["surrogate-key"].split()
+        max_age = int(shown.headers["cache-control"].split("max-age=")[1].split(",")[0])
+        assert 0 < max_age <= 300  # no cache shows "upcoming" past the opening
+        assert client.post(f"/admin/drops/{drop['id']}/cancel", headers=auth).status_code == 200
+        assert client.get(path).json()["drops"] == []
+
+
 async def test_a_bulk_import_reaches_storefront_category_page_and_search_each_event_handled_once(
     stack, engine, unique
 ) -> None:

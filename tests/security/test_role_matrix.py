@@ -35,7 +35,7 @@ EXPECTED: dict[str, set[str]] = {
     "admin_add_search_redirect": {OWN, M}, "admin_remove_search_redirect": {OWN, M},
     # drops (scheduled sales): merchandisers
     "admin_schedule_drop": {OWN, M}, "admin_list_drops": {OWN, M}, "admin_get_drop": {OWN, M},
-    "admin_edit_drop": {OWN, M}, "admin_cancel_drop": {OWN, M},
+    "admin_edit_drop": {OWN, M}, "admin_cancel_drop": {OWN, M}, "admin_drop_report": {OWN, M, S},
     # gift cards: money — issuing is the owner's; support and merchandisers may look one up
     "admin_issue_gift_card": {OWN}, "admin_get_gift_card": {OWN, M, S},
     # inventory: fulfilment

@@ -11,6 +11,7 @@ from adapters.memory.inventory import MemoryStockGate
 from adapters.memory.rate_limit import MemoryRateLimiter
 from adapters.memory.resolver import StaticResolver
 from adapters.memory.search import MemorySearchIndex
+from adapters.memory.waiting_rooms import MemoryWaitingRooms
 from adapters.smtp.logging import LoggingNotifier
 from adapters.system.addresses import I18nAddressValidator
 from adapters.system.manual_payments import ManualPaymentGateway
@@ -36,7 +37,8 @@ def build_bus(
     *, cart_store: Any = None, promotions: Any = None, sessions: Any = None, hasher: Any = None,
     notifier: Any = None, limiter: Any = None, addresses: Any = None, channels: Channels | None = None,
     gateways: dict[str, Any] | None = None, shipping: Any = None, tax: Any = None, search_index: Any = None,
-    webhook_targets: Any = None, auth_limits: Any = None, pay_later: Any = None,
+    webhook_targets: Any = None, auth_limits: Any = None, pay_later: Any = None, rooms: Any = None,
+    admissions: Any = None,
 ) -> MessageBus:
     return bootstrap(
         uow=uow, clock=clock, ids=ids, reservation_ttl=reservation_ttl, promotions=promotions,
@@ -54,5 +56,6 @@ def build_bus(
         tax=tax or RateTableTax(),
         search_index=search_index or MemorySearchIndex(),
         webhook_targets=webhook_targets or WebhookTargets(StaticResolver({})),  # names resolve to nothing
-        auth_limits=auth_limits, pay_later=pay_later,
+        auth_limits=auth_limits, pay_later=pay_later, rooms=rooms or MemoryWaitingRooms(),
+        admissions=admissions,
     )

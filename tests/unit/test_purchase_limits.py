@@ -32,7 +32,8 @@ async def shop() -> Shop:
         await shop.bus.handle(CreateProduct(name=name, sku=sku, price_amount=1000, currency="EUR", status="active"))
         await stock(shop.bus, sku, 50)
     await shop.bus.handle(d.ScheduleDrop(terms=DropTerms(
-        name="Drop", skus=("SNKR-1", "CAP-1"), opens_at=OPENS, time_zone="Europe/Berlin", per_customer_limit=2)))
+        name="Drop", skus=("SNKR-1", "CAP-1"), opens_at=OPENS, time_zone="Europe/Berlin", per_customer_limit=2,
+        waiting_room=False)))
     shop.clock.set(OPENS)
     return shop
 
@@ -132,7 +133,7 @@ async def test_a_drop_for_online_payment_only_refuses_pay_later(shop) -> None:
     shop.clock.set(OPENS - timedelta(minutes=30))
     await shop.bus.handle(d.EditDrop(drop_id=drop["id"], terms=DropTerms(
         name="Drop", skus=("SNKR-1", "CAP-1"), opens_at=OPENS, time_zone="Europe/Berlin", per_customer_limit=2,
-        online_payment_only=True)))
+        online_payment_only=True, waiting_room=False)))
     shop.clock.set(OPENS)
     with pytest.raises(OnlinePaymentRequired) as refused:
         await buys(shop, guest(1), {"CAP-1": 1, "SOCK-1": 1}, provider="manual")

@@ -20,7 +20,7 @@ from adapters.memory.categories import MemoryCategories, MemoryCategoryView
 from adapters.memory.collections import MemoryCollections, MemoryCollectionView
 from adapters.memory.customers import MemoryCustomers, MemoryPasswordResets
 from adapters.memory.database import MemoryDatabase
-from adapters.memory.drops import MemoryDrops
+from adapters.memory.drops import MemoryDrops, MemoryTickets
 from adapters.memory.giftcards import MemoryGiftCards
 from adapters.memory.inventory import (
     MemoryAvailabilityView,
@@ -113,6 +113,7 @@ class MemoryUnitOfWork:
         self.order_views = MemoryOrderViews(self._work.extra)
         self.gift_cards = MemoryGiftCards(self._work.extra, self._seen, versions)
         self.drops = MemoryDrops(self._work.extra, self._seen, versions)
+        self.tickets = MemoryTickets(self._work.extra)
         self.promotions = MemoryPromotions(self._work.extra, self._seen, versions)
         self.webhooks = MemoryWebhooks(self._work.extra)
         return self

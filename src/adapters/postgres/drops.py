@@ -6,13 +6,16 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, insert, or_, select, update
+from sqlalchemy import ColumnElement, Row, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.postgres import tables as t
+from adapters.postgres.pipeline import Flushing, Pipeline
 from adapters.postgres.versions import LoadedVersions
+from application.drops.rooms import TicketRecord
 from domain.drops.drop import Drop, DropNotFound, DropTerms
-from domain.shared.errors import ConcurrencyConflict
+from domain.shared.errors import ConcurrencyConflict, Conflict
 from domain.shared.events import Aggregate
 
 _d = t.drops
@@ -90,3 +93,55 @@ class PostgresDrops:
         )
         return [self._loaded(row) for row in rows]
 
+
+_k = t.drop_tickets
+_USE_TICKET = """
+UPDATE drop_tickets SET used_by = %s WHERE id = %s AND (used_by IS NULL OR used_by = %s)
+"""
+
+
+class PostgresTickets:
+    def __init__(self, conn: Flushing, pipeline: Pipeline) -> None:
+        self._conn = conn
+        self._pipeline = pipeline
+
+    async def issue(self, drop_id: str, holder: str, ticket: TicketRecord) -> TicketRecord:
+        inserted = await self._conn.execute(
+            pg_insert(_k).values(id=ticket.ticket_id, drop_id=drop_id, holder=holder, joined_at=ticket.joined_at,
+                                 draw_key=ticket.draw_key).on_conflict_do_nothing().returning(_k.c.id)
+        )
+        if inserted.first() is not None:
+            return ticket
+        row = (await self._conn.execute(
+            select(_k.c.id, _k.c.joined_at, _k.c.draw_key).where(_k.c.drop_id == drop_id, _k.c.holder == holder)
+        )).first()
+        if row is None:
+            raise Conflict(f"ticket {ticket.ticket_id} belongs to another shopper")
+        return TicketRecord(ticket_id=row.id, joined_at=row.joined_at, draw_key=row.draw_key)
+
+    async def records(self, drop_id: str) -> tuple[list[TicketRecord], list[str]]:
+        rows = (await self._conn.execute(
+            select(_k.c.id, _k.c.joined_at, _k.c.draw_key, _k.c.admitted_at).where(_k.c.drop_id == drop_id)
+        )).all()
+        return ([TicketRecord(ticket_id=r.id, joined_at=r.joined_at, draw_key=r.draw_key) for r in rows],
+                [r.id for r in rows if r.admitted_at is not None])
+
+    async def admitted(self, ticket_ids: Collection[str], *, at: datetime) -> None:
+        if ticket_ids:
+            await self._conn.execute(
+                update(_k).where(_k.c.id.in_(sorted(ticket_ids)), _k.c.admitted_at.is_(None)).values(admitted_at=at)
+            )
+
+    async def used_by(self, ticket_id: str) -> str | None:
+        used: str | None = await self._conn.scalar(select(_k.c.used_by).where(_k.c.id == ticket_id))
+        return used
+
+    async def counts(self, drop_id: str) -> dict[str, int]:
+        row = (await self._conn.execute(
+            select(func.count(), func.count(_k.c.admitted_at), func.count(_k.c.used_by)).where(_k.c.drop_id == drop_id)
+        )).one()
+        return {"issued": row[0], "admitted": row[1], "used": row[2]}
+
+    async def use(self, ticket_id: str, checkout_id: str) -> None:
+        self._pipeline.stage(_USE_TICKET, (checkout_id, ticket_id, checkout_id),
+                             expect_one=f"ticket {ticket_id}")

@@ -19,7 +19,7 @@ from adapters.postgres.catalog import PostgresProductRepository
 from adapters.postgres.categories import PostgresCategories, PostgresCategoryView
 from adapters.postgres.collections import PostgresCollections, PostgresCollectionView
 from adapters.postgres.customers import PostgresCustomers, PostgresPasswordResets
-from adapters.postgres.drops import PostgresDrops
+from adapters.postgres.drops import PostgresDrops, PostgresTickets
 from adapters.postgres.engine import autocommit_driver, end_transaction, give_back
 from adapters.postgres.giftcards import PostgresGiftCards
 from adapters.postgres.inventory import PostgresStockRepository
@@ -117,6 +117,7 @@ class PostgresUnitOfWork:
     order_views = _Repository(lambda u: PostgresOrderViews(u._flushing))
     gift_cards = _Repository(lambda u: PostgresGiftCards(u._flushing, u._seen))
     drops = _Repository(lambda u: PostgresDrops(u._flushing, u._seen))
+    tickets = _Repository(lambda u: PostgresTickets(u._flushing, u._pipeline))
     promotions = _Repository(lambda u: PostgresPromotions(u._flushing, u._seen))
     webhooks = _Repository(lambda u: PostgresWebhooks(u._flushing))
 

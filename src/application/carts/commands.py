@@ -16,6 +16,7 @@ class AddCartLine(Command[Cart]):
     quantity: int
     channel: str | None = None  # for a new cart: the storefront's channel (default when None)
     new_owner: bool = False  # a guest minted by this very request: no cart can exist yet
+    admission: str | None = None  # the waiting room's token, for a SKU an open drop sells through one
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -21,6 +21,8 @@ from application.carts.queries import load
 from application.carts.read_models import CartView, MergeView
 from application.catalog.queries import offers
 from application.catalog.snapshot import CatalogReads
+from application.drops.admission import AdmissionTokens, admission_needed, holder_of
+from application.drops.live import LiveDrops
 from application.inventory.ports import StockGate
 from application.inventory.queries import StockStatuses
 from application.messaging.registry import handler
@@ -46,13 +48,16 @@ def _new_cart(owner: Owner, *, ids: IdGenerator, clock: Clock, channel: Channel)
 @handler
 async def add_line(
     command: AddCartLine, *, cart_store: CartStore, statuses: StockStatuses, catalog: CatalogReads, gate: StockGate,
-    clock: Clock, ids: IdGenerator, channels: Channels,
+    clock: Clock, ids: IdGenerator, channels: Channels, drops: LiveDrops, admissions: AdmissionTokens,
 ) -> Cart:
+    now = clock.now()
+    # A SKU behind a drop's waiting room: only with the admission the room gave this shopper.
+    admission_needed(await drops.selling([command.sku], at=now), [command.sku], token=command.admission,
+                     holder=holder_of(command.owner), admissions=admissions, now=now)
     # Sold out at the stock gate (in-process memory, else one Redis read): refused before any database,
     # whether or not the availability projection has caught up.
     if await gate.short({command.sku: command.quantity}):
         raise OutOfStock([command.sku])
-    now = clock.now()
     existing = None if command.new_owner else await load(command.owner, cart_store)
     channel = channels.get(existing.channel if existing else command.channel)
     found = await offers([command.sku], currency=channel.currency, channel=channel.name, at=now, catalog=catalog)

@@ -5,7 +5,9 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from application.catalog.events import ProductDocumentChanged
+from application.catalog.ports import ProductReads
 from application.ports.unit_of_work import UnitOfWork
+from domain.shared.events import DomainEvent
 
 logger = logging.getLogger(__name__)
 
@@ -30,5 +32,20 @@ def purge_on_changes(purger: CdnPurger) -> Callable[[list[ProductDocumentChanged
     async def handle(events: list[ProductDocumentChanged], _: UnitOfWork) -> None:
         # A failed purge raises: the delivery (and its processed marks) rolls back and retries.
         await purger.purge(list(dict.fromkeys(key for event in events for key in event.surrogate_keys)))
+
+    return handle
+
+
+def purge_on_drop_changes(purger: CdnPurger) -> Callable[[list[DomainEvent], ProductReads], Awaitable[None]]:
+    """Consumer of drop changes (scheduled, edited, cancelled, sold out): the pages of the products they
+    sell show the drop, so they go — found by the drop's key, and by the products' own keys for pages
+    cached before the drop was scheduled (an edit's old SKUs are not known here: their pages show the
+    drop until their cache ages out, which ``drop-`` keys bound)."""
+
+    async def handle(events: list[DomainEvent], tx: ProductReads) -> None:
+        skus = sorted({sku for event in events for sku in getattr(event, "skus", ())})
+        product_ids = await tx.products.product_ids_for_skus(skus) if skus else []
+        keys = [*(f"drop-{event.aggregate_id}" for event in events), *(f"product-{p}" for p in product_ids)]
+        await purger.purge(list(dict.fromkeys(keys)))
 
     return handle

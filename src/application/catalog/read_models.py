@@ -64,6 +64,22 @@ class MediaView(msgspec.Struct, frozen=True, kw_only=True):
     alt: str
 
 
+class DropSummary(msgspec.Struct, frozen=True, kw_only=True):
+    """A drop selling some of a product's SKUs, as the storefront shows it."""
+
+    id: str
+    name: str
+    phase: str  # upcoming, open, sold_out or ended
+    skus: list[str]
+    opens_at: str  # ISO 8601, UTC
+    opens_at_local: str  # in the drop's time zone
+    time_zone: str
+    ends_at: str | None
+    waiting_room: bool
+    per_customer_limit: int | None
+    online_payment_only: bool
+
+
 class ProductDocument(msgspec.Struct, frozen=True, kw_only=True):
     id: str
     slug: str
@@ -77,6 +93,7 @@ class ProductDocument(msgspec.Struct, frozen=True, kw_only=True):
     media: list[MediaView]
     price_from: list[PriceView]
     version: int
+    drops: list[DropSummary] = []  # added when served: the drops selling its SKUs that are not over
 
 
 class Offer(msgspec.Struct, frozen=True, kw_only=True):

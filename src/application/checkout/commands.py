@@ -56,6 +56,7 @@ class StartPayment(Command[CheckoutView]):
     provider: str
     gift_card: str | None = None  # pays what it holds; the provider pays the rest
     client_ip: str | None = None  # pay-later starts are also counted per address
+    admission: str | None = None  # the waiting room's token, for a cart holding SKUs an open drop gates
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -25,6 +25,8 @@ from application.checkout.common import (
 from application.checkout.errors import CartHasIssues, UnknownPaymentProvider
 from application.checkout.ports import CheckoutUnitOfWork, ShippingRates, Taxable, TaxCalculator
 from application.checkout.read_models import CheckoutView
+from application.drops.admission import AdmissionTokens, admission_needed, holder_of
+from application.drops.errors import AdmissionRefused
 from application.drops.limits import buyer_caps
 from application.drops.limits import online_only as drop_online_only
 from application.drops.live import LiveDrops
@@ -51,11 +53,12 @@ async def start_payment(
     channels: Channels,
     shipping: ShippingRates, tax: TaxCalculator, gateways: Mapping[str, PaymentGateway], clock: Clock,
     dispatch: Dispatch, reservation_ttl: int, pay_later: PayLater, limiter: RateLimiter, gate: StockGate,
-    batcher: ReservationBatcher, drops: LiveDrops,
+    batcher: ReservationBatcher, drops: LiveDrops, admissions: AdmissionTokens,
 ) -> CheckoutView:
     """Price the cart for the address, freeze it, and hold the stock. Nothing is charged yet. A SKU
     a drop sells is held within the drop's purchase limit for this buyer, and paid online if the
-    drop says so."""
+    drop says so; behind a drop's waiting room, only with the admission it gave this shopper, used by
+    this checkout alone."""
     if command.provider not in gateways:
         raise UnknownPaymentProvider(f"unknown payment provider {command.provider!r}")
     checkout = await load_checkout(uow, command.owner, command.checkout_id)
@@ -77,6 +80,14 @@ async def start_payment(
         for sku, per_unit in components.get(line.sku, [(line.sku, 1)]):
             holds.append((sku, per_unit * line.quantity))
     selling = await drops.selling({line.sku for line in priced.lines} | {sku for sku, _ in holds}, at=now)
+    admission = admission_needed(selling, [line.sku for line in priced.lines], token=command.admission,
+                                 holder=holder_of(checkout.owner), admissions=admissions, now=now)
+    if admission is not None:
+        async with uow() as tx:
+            used_by = await tx.tickets.used_by(admission.ticket_id)
+        if used_by not in (None, checkout.id):
+            raise AdmissionRefused(admission.drop_id, "this admission was used by another checkout: it is good "
+                                                      "for one")
     if command.provider == PAY_LATER:
         online_only = await requiring_online_payment([line.sku for line in priced.lines], catalog=catalog)
         online_only = sorted(set(online_only) | drop_online_only(selling, [line.sku for line in priced.lines]))
@@ -109,6 +120,8 @@ async def start_payment(
         current.begin_payment(provider=command.provider, snapshot=snapshot, reservation_id=reservation_id,
                               now=now)
         await tx.checkouts.save(current)
+        if admission is not None:
+            await tx.tickets.use(admission.ticket_id, checkout.id)  # one checkout per admission, or none
         paying[:] = [current]
 
     previous = checkout.reservation_id

@@ -6,6 +6,7 @@ from typing import Protocol
 from application.carts.ports import CartWrites
 from application.catalog.ports import ProductReads
 from application.customers.ports import CustomerRepository
+from application.drops.ports import TicketBook
 from application.giftcards.ports import GiftCardRepository
 from application.inventory.ports import InventoryUnitOfWork
 from application.orders.ports import OrderRepository
@@ -37,8 +38,8 @@ class CheckoutRepository(Protocol):
 class CheckoutUnitOfWork(ProductReads, InventoryUnitOfWork, Protocol):
     """What checkout uses: its own checkouts, the orders it places, the products it holds stock
     for and the stock it holds (a payment's hold is written with the checkout, in one transaction),
-    the customer's e-mail, the promotion uses and gift-card money it takes with the order, and the
-    cart the order retires (in the order's transaction)."""
+    the customer's e-mail, the promotion uses and gift-card money it takes with the order, the
+    cart the order retires (in the order's transaction), and the waiting-room ticket a payment uses."""
 
     checkouts: CheckoutRepository
     carts: CartWrites
@@ -46,6 +47,7 @@ class CheckoutUnitOfWork(ProductReads, InventoryUnitOfWork, Protocol):
     customers: CustomerRepository
     promotions: PromotionRepository
     gift_cards: GiftCardRepository
+    tickets: TicketBook
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

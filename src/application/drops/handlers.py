@@ -13,8 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from application.catalog.read_models import DropSummary
 from application.catalog.snapshot import CatalogReads
+from application.drops.live import LiveDrops
 from application.drops.ports import DropUnitOfWork
+from application.drops.rooms import WaitingRooms
 from application.messaging.registry import Command, handler
 from application.ports.clock import Clock, IdGenerator
 from domain.drops.drop import Drop, DropTerms
@@ -90,7 +93,7 @@ async def schedule_drop(command: ScheduleDrop, *, uow: Uow, clock: Clock, ids: I
 
 
 @handler
-async def edit_drop(command: EditDrop, *, uow: Uow, clock: Clock, catalog: CatalogReads,
+async def edit_drop(command: EditDrop, *, uow: Uow, clock: Clock, catalog: CatalogReads, rooms: WaitingRooms,
                     drop_capacity: float) -> dict[str, Any]:
     now = clock.now()
     async with uow() as tx:
@@ -101,17 +104,20 @@ async def edit_drop(command: EditDrop, *, uow: Uow, clock: Clock, catalog: Catal
         await _check_skus(tx, drop.terms, catalog=catalog, now=now, drop_id=drop.id)
         await tx.drops.save(drop)
         await tx.commit()
+    await rooms.forget(drop.id)  # its room keeps the terms it was built with: rebuilt with the new ones
     return drop_view(drop, now=now, capacity=drop_capacity)
 
 
 @handler
-async def cancel_drop(command: CancelDrop, *, uow: Uow, clock: Clock, drop_capacity: float) -> dict[str, Any]:
+async def cancel_drop(command: CancelDrop, *, uow: Uow, clock: Clock, rooms: WaitingRooms,
+                      drop_capacity: float) -> dict[str, Any]:
     now = clock.now()
     async with uow() as tx:
         drop = await tx.drops.get(command.drop_id)
         drop.cancel(now=now)
         await tx.drops.save(drop)
         await tx.commit()
+    await rooms.forget(drop.id)
     return drop_view(drop, now=now, capacity=drop_capacity)
 
 
@@ -128,3 +134,40 @@ async def list_drops(query: ListDrops, *, uow: Uow, clock: Clock, drop_capacity:
         drops = await tx.drops.all()
     now = clock.now()
     return [drop_view(drop, now=now, capacity=drop_capacity) for drop in drops]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Selling:
+    drops: list[DropSummary]
+    changes_at: datetime | None  # when one of them opens or ends next: what is shown changes then
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DropsSelling(Command[Selling]):
+    """The drops not over that sell any of ``skus`` (a product's), as the storefront shows them."""
+
+    skus: tuple[str, ...]
+
+
+def drop_summary(drop: Drop, *, now: datetime) -> DropSummary:
+    terms = drop.terms
+    return DropSummary(
+        id=drop.id, name=terms.name, phase=drop.phase(now).value, skus=list(terms.skus),
+        opens_at=terms.opens_at.isoformat(), opens_at_local=drop.opening_local().isoformat(),
+        time_zone=terms.time_zone, ends_at=terms.ends_at.isoformat() if terms.ends_at else None,
+        waiting_room=terms.waiting_room, per_customer_limit=terms.per_customer_limit,
+        online_payment_only=terms.online_payment_only,
+    )
+
+
+def next_change(drops: list[Drop], *, now: datetime) -> datetime | None:
+    """When the first of these drops changes phase by the clock alone (opens or ends), if any will."""
+    moments = [m for drop in drops for m in (drop.terms.opens_at, drop.terms.ends_at) if m is not None and m > now]
+    return min(moments, default=None)
+
+
+@handler
+async def drops_selling(query: DropsSelling, *, drops: LiveDrops, clock: Clock) -> Selling:
+    now = clock.now()
+    found = await drops.selling(query.skus, at=now)
+    return Selling(drops=[drop_summary(drop, now=now) for drop in found], changes_at=next_change(found, now=now))

@@ -6,6 +6,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Protocol
 
+from application.drops.rooms import TicketRecord
 from application.ports.unit_of_work import UnitOfWork
 from domain.drops.drop import Drop
 
@@ -33,5 +34,36 @@ class DropRepository(Protocol):
         ...
 
 
+class TicketBook(Protocol):
+    """The waiting-room tickets issued, as PostgreSQL records them (a lost room is rebuilt from them)."""
+
+    async def issue(self, drop_id: str, holder: str, ticket: TicketRecord) -> TicketRecord:
+        """Record ``ticket`` for ``holder`` — or, when the holder has one for this drop already, change
+        nothing and answer that one."""
+        ...
+
+    async def records(self, drop_id: str) -> tuple[list[TicketRecord], list[str]]:
+        """Every ticket of the drop, and the ids of those recorded admitted."""
+        ...
+
+    async def admitted(self, ticket_ids: Collection[str], *, at: datetime) -> None:
+        """Record that these tickets were admitted (the first moment counts)."""
+        ...
+
+    async def used_by(self, ticket_id: str) -> str | None:
+        """The checkout that used the ticket's admission, if one did."""
+        ...
+
+    async def counts(self, drop_id: str) -> dict[str, int]:
+        """How many of the drop's tickets were ``issued``, ``admitted`` and ``used`` (by a checkout)."""
+        ...
+
+    async def use(self, ticket_id: str, checkout_id: str) -> None:
+        """Record that ``checkout_id`` uses the ticket's admission, staged with this transaction; the
+        transaction is refused (``ConcurrencyConflict``) if another checkout used it meanwhile."""
+        ...
+
+
 class DropUnitOfWork(UnitOfWork, Protocol):
     drops: DropRepository
+    tickets: TicketBook

@@ -39,6 +39,7 @@ from entrypoints.http.store.cart import StoreCartController
 from entrypoints.http.store.categories import StoreCategoryController, StoreCollectionController
 from entrypoints.http.store.checkout import StoreCheckoutController, StoreOrderController
 from entrypoints.http.store.customers import StoreCustomerController
+from entrypoints.http.store.drops import StoreDropController
 from entrypoints.http.store.events import StoreEventsController
 from entrypoints.http.store.identity import CSRF_HEADER, allowed_origins, csrf_middleware
 from entrypoints.http.store.products import StoreProductController
@@ -66,6 +67,7 @@ ROUTE_HANDLERS = [
     StoreCartController,
     StoreCustomerController,
     StoreCheckoutController,
+    StoreDropController,
     StoreOrderController,
     WebhookController,
     AdminPromotionController,
@@ -82,7 +84,8 @@ def cors(settings: Settings) -> CORSConfig | None:
         return None
     return CORSConfig(
         allow_origins=origins, allow_credentials=True, allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-        allow_headers=["Content-Type", CSRF_HEADER, "Idempotency-Key", "X-Channel", "X-Request-Id", "If-None-Match"],
+        allow_headers=["Content-Type", CSRF_HEADER, "Idempotency-Key", "X-Channel", "X-Request-Id", "If-None-Match",
+                       "Drop-Admission"],
         expose_headers=[CSRF_HEADER, "X-Request-Id", "ETag", "Idempotent-Replayed", "Retry-After", "Location"],
         max_age=600,
     )

@@ -26,11 +26,12 @@ class Rendered:
     payload: bytes
     etag: str
     surrogate_keys: tuple[str, ...] = ()
+    changes_at: float | None = None  # epoch seconds when the document changes by the clock alone (a drop opens)
 
 
-def render(body: Any, surrogate_keys: tuple[str, ...] = ()) -> Rendered:
+def render(body: Any, surrogate_keys: tuple[str, ...] = (), changes_at: float | None = None) -> Rendered:
     payload = _encoder.encode(body)
-    return Rendered(payload, '"' + hashlib.sha256(payload).hexdigest()[:32] + '"', surrogate_keys)
+    return Rendered(payload, '"' + hashlib.sha256(payload).hexdigest()[:32] + '"', surrogate_keys, changes_at)
 
 
 class MicroCache:
@@ -74,6 +75,9 @@ def cacheable_rendered(
     s_maxage: int = 300, stale_while_revalidate: int = 600,
 ) -> Response[bytes]:
     payload, etag = rendered.payload, rendered.etag
+    if rendered.changes_at is not None:  # no cache may show it past that moment
+        left = max(0, int(rendered.changes_at - time.time()))
+        max_age, s_maxage, stale_while_revalidate = min(max_age, left), min(s_maxage, left), 0
     headers = {
         "Cache-Control": f"public, max-age={max_age}, s-maxage={s_maxage}, "
         f"stale-while-revalidate={stale_while_revalidate}",

@@ -16,10 +16,12 @@ from typing import Any
 from litestar import Controller, Request, Response, get
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from application.drops.queue import room_figures
 from application.inventory.queries import inventory_gauges
-from entrypoints.http.problems import problem
+from entrypoints.http.problems import REFUSALS, problem
 
 REGISTRY = CollectorRegistry(auto_describe=True)
+REGISTRY.register(REFUSALS)
 
 REQUESTS = Counter(
     "emporium_http_requests_total", "HTTP requests by route template, method and status",
@@ -57,6 +59,10 @@ LOOP_LAG = Histogram(
 )
 LOOP_LAG_LAST = Gauge("emporium_event_loop_lag_last_seconds", "The latest event loop lag sample", registry=REGISTRY)
 LOOP_LAG_INTERVAL = 0.1
+DROP_QUEUE = Gauge(
+    "emporium_drop_queue", "A live drop's waiting room: tickets joined, waiting and admitted", ["drop", "state"],
+    registry=REGISTRY,
+)
 
 
 async def sample_loop_lag(interval: float = LOOP_LAG_INTERVAL) -> None:
@@ -100,8 +106,14 @@ async def refresh_operational_gauges(container: Any) -> None:
         RESERVATIONS_IN_FLIGHT.set(in_flight)
         RECONCILIATION_DRIFT.set(drifting)
 
+    async def drops() -> None:
+        for drop_id, figures in await room_figures(uow=container.uow_factory(), rooms=container.waiting_rooms(),
+                                                   now=container.clock().now()):
+            for state in ("joined", "waiting", "admitted"):
+                DROP_QUEUE.labels(drop_id, state).set(getattr(figures, state))
+
     # A dependency that is down must not break the scrape: its gauges keep their last value.
-    await asyncio.gather(outbox(), queues(), inventory(), return_exceptions=True)
+    await asyncio.gather(outbox(), queues(), inventory(), drops(), return_exceptions=True)
 
 
 def _scraper(request: Request[Any, Any, Any]) -> bool:

@@ -13,6 +13,7 @@ from typing import Any
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from prometheus_client import Counter
 
 from application.analytics.errors import InvalidReportRange, TrackingRateLimited
 from application.carts.errors import (
@@ -38,6 +39,7 @@ from application.checkout.errors import (
     UnknownPaymentProvider,
 )
 from application.customers.errors import SignInRequired, TooManyAttempts
+from application.drops.errors import AdmissionRefused, AdmissionRequired, DropNotOpen, NoWaitingRoom
 from application.messaging.bus import UnknownCommand
 from application.orders.errors import OrderNotVisible
 from application.payments.errors import OnlinePaymentRequired, UnknownWebhookProvider
@@ -59,6 +61,10 @@ from domain.shared.money import CurrencyMismatch, InvalidCurrency
 from domain.shipping.rates import MethodNotOffered, UnsupportedDestination
 
 logger = logging.getLogger(__name__)
+# Every domain refusal by problem type (a purchase limit, an admission refused, sold out …); /metrics
+# serves it (registered there: ``entrypoints.http.metrics``).
+REFUSALS = Counter("emporium_refusals_total", "Requests refused by a business rule, by problem type", ["type"],
+                   registry=None)
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://emporium.dev/problems/"
@@ -135,6 +141,10 @@ ERRORS: dict[type[BaseException], Problem] = {
     # inventory
     OutOfStock: Problem(409, "out-of-stock", "Sold out"),
     PurchaseLimitReached: Problem(409, "purchase-limit", "Purchase limit reached"),
+    AdmissionRequired: Problem(403, "admission-required", "Join the drop's waiting room first"),
+    AdmissionRefused: Problem(403, "admission-refused", "This admission is not good here"),
+    DropNotOpen: Problem(409, "drop-not-open", "The drop is not open"),
+    NoWaitingRoom: Problem(409, "no-waiting-room", "This drop has no waiting room"),
     InsufficientStock: Problem(409, "insufficient-stock", "Not enough stock"),
     ReservationClosed: Problem(409, "reservation-closed", "The reservation is already closed"),
     # orders
@@ -200,6 +210,8 @@ def _extras(error: BaseException) -> tuple[dict[str, Any], dict[str, str] | None
         extra["skus"] = error.skus
     if isinstance(error, PurchaseLimitReached):
         extra["limit"] = error.limit
+    if isinstance(error, AdmissionRequired | AdmissionRefused):
+        extra["drop_id"] = error.drop_id
     if isinstance(error, InvalidAddress):
         extra["errors"] = error.errors
     if isinstance(error, ParseError):
@@ -226,6 +238,7 @@ def error_handler(request: Request[Any, Any, Any], error: Exception) -> Response
     if isinstance(error, Unavailable):
         logger.warning("service unavailable: %s", error)
     extra, headers = _extras(error)
+    REFUSALS.labels(slug).inc()
     return problem(found.status, slug, title, detail, headers=headers, **extra)
 
 

@@ -49,6 +49,7 @@ drop_tickets = Table(
     Column("joined_at", DateTime(timezone=True), nullable=False),
     Column("draw_key", Float, nullable=False),
     Column("admitted_at", DateTime(timezone=True)),
+    Column("used_by", String(64)),  # the checkout whose payment used the admission (once)
     UniqueConstraint("drop_id", "holder"),  # one ticket per shopper and drop
     CheckConstraint("draw_key >= 0 AND draw_key < 1", name="draw_key_in_unit_interval"),
 )

@@ -11,6 +11,7 @@ from litestar.params import JSONBody, PathParameter
 from msgspec import Meta
 
 from application.drops import handlers as d
+from application.drops.queue import DropReport
 from domain.drops.drop import DropTerms
 from domain.staff.roles import Role
 from entrypoints.http.auth import roles, staff_guard
@@ -67,6 +68,11 @@ class AdminDropController(Controller):
          summary="New terms, until the drop opens (send the version read: a stale edit answers 409)")
     async def edit(self, bus: Bus, drop_id: DropId, data: JSONBody[DropEditIn]) -> dict[str, Any]:
         return await bus.handle(d.EditDrop(drop_id=drop_id, terms=data.to_terms(), expected_version=data.version))
+
+    @get("/{drop_id:str}/report", operation_id="admin_drop_report", opt=roles(Role.MERCHANDISER, Role.SUPPORT),
+         summary="The queue now, and the tickets issued, admitted and used by a checkout")
+    async def report(self, bus: Bus, drop_id: DropId) -> dict[str, Any]:
+        return await bus.handle(DropReport(drop_id=drop_id))
 
     @post("/{drop_id:str}/cancel", operation_id="admin_cancel_drop", opt=MERCHANDISER, status_code=200,
           summary="Cancel the drop (until it ends; again: no change)")

@@ -14,6 +14,7 @@ from application.carts.errors import CartNotFound
 from application.carts.read_models import CartView
 from domain.carts.cart import MAX_LINE_QUANTITY, Owner
 from entrypoints.http.dependencies import Bus
+from entrypoints.http.store.drops import admission_of
 from entrypoints.http.store.identity import Shopper, guest_owner, shopper
 
 Sku = Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
@@ -58,6 +59,7 @@ class StoreCartController(Controller):
         owner = guest_owner(request, who)
         await bus.handle(c.AddCartLine(
             owner=owner, sku=data.sku, quantity=data.quantity, channel=_channel(request), new_owner=minted,
+            admission=admission_of(request),
         ))
         return await _answer(bus, request, who, status=201)
 

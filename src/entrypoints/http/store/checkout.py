@@ -19,6 +19,7 @@ from application.orders.read_models import OrderFilter, OrderPage
 from domain.carts.cart import Owner
 from domain.shared.address import Address
 from entrypoints.http.dependencies import Bus
+from entrypoints.http.store.drops import admission_of
 from entrypoints.http.store.identity import shopper
 
 CheckoutId = Annotated[str, PathParameter(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
@@ -120,7 +121,8 @@ class StoreCheckoutController(Controller):
     ) -> CheckoutView:
         return await bus.handle(
             c.StartPayment(owner=await _owner(request), checkout_id=checkout_id, provider=data.provider,
-                           gift_card=data.gift_card, client_ip=request.client.host if request.client else None))
+                           gift_card=data.gift_card, client_ip=request.client.host if request.client else None,
+                           admission=admission_of(request)))
 
     @post("/{checkout_id:str}/place", operation_id="store_checkout_place", status_code=201,
           summary="Place the order (Idempotency-Key required); Stripe returns the client secret")

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import PathParameter, QueryParameter
@@ -10,9 +11,21 @@ from application.catalog.cdn import LISTINGS_KEY
 from application.catalog.errors import ProductPageNotFound, UnknownFilter
 from application.catalog.queries import list_products, product_by_slug
 from application.catalog.read_models import ProductDocument, ProductPage, ProductQuery
-from entrypoints.http.caching import MicroCache, cacheable, cacheable_rendered, render
+from application.drops.handlers import DropsSelling
+from entrypoints.http.caching import MicroCache, Rendered, cacheable, cacheable_rendered, render
 
 KNOWN_PARAMETERS = {"category", "currency", "min_price", "max_price", "sort", "limit", "cursor"}
+
+
+async def _with_drops(bus: Any, document: ProductDocument) -> Rendered:
+    """The document with the drops selling its SKUs (tagged with each drop's key, so a change to a drop
+    purges it, and cached no longer than until one of them opens or ends)."""
+    selling = await bus.handle(DropsSelling(skus=tuple(v.sku for v in document.variants)))
+    keys = (f"product-{document.id}", *(f"drop-{drop.id}" for drop in selling.drops))
+    if selling.drops:
+        document = msgspec.structs.replace(document, drops=selling.drops)
+    changes_at = selling.changes_at.timestamp() if selling.changes_at else None
+    return render(document, keys, changes_at)
 
 
 class StoreProductController(Controller):
@@ -55,8 +68,9 @@ class StoreProductController(Controller):
         cache: MicroCache = request.app.state.documents
         hit, rendered = cache.get(slug)
         if not hit:
-            document = await product_by_slug(slug, uow=request.app.state.container.uow_factory())
-            rendered = None if document is None else render(document, (f"product-{document.id}",))
+            container = request.app.state.container
+            document = await product_by_slug(slug, uow=container.uow_factory())
+            rendered = None if document is None else await _with_drops(container.bus(), document)
             cache.put(slug, rendered)
         if rendered is None:
             raise ProductPageNotFound(f"No product {slug!r}")
