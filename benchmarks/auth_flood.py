@@ -158,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         EMPORIUM_ENVIRONMENT="development", EMPORIUM_REDIS_KEY_PREFIX=f"bench:{uuid.uuid4().hex[:8]}:",
         EMPORIUM_AUTH_SIGN_INS_PER_IP=huge, EMPORIUM_AUTH_SIGN_UPS_PER_IP=huge, EMPORIUM_AUTH_FREE_ATTEMPTS=huge,
         EMPORIUM_AUTH_ACCOUNT_FREE_ATTEMPTS=huge,
+        EMPORIUM_STORE_WRITE_RATE_PER_IP="0",  # the whole flood comes from one address, at once
     )
     server = subprocess.Popen([sys.executable, "-m", "entrypoints.cli", "serve"], env=env, start_new_session=True)
     try:

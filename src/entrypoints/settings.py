@@ -102,6 +102,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     auth_account_free_attempts: int = 20  # per account, shared by the addresses it never signed in from
     auth_first_delay_seconds: int = 30  # then doubling per attempt…
     auth_max_delay_seconds: int = 900  # …up to this short block
+    # Unsafe /store calls (POST, PUT, PATCH, DELETE; /store/events aside) per client address and per shopper
+    # session (its session cookie, else its cart cookie): token buckets holding `burst` calls, refilled at
+    # `rate` a second; past either, 429 + Retry-After (entrypoints/http/abuse.py). 0 turns a bucket off.
+    # A person clicks a few changes a second at most (a quantity stepper hammered, a checkout's steps in a row):
+    # 20 in hand and 5 a second more never stop one, while a script retrying in a loop meets them in seconds.
+    # An address may be an office or a carrier's NAT with many shoppers behind it, all pressing "add" the
+    # second a drop opens: 60 in hand and 20 a second (1,200 changes a minute) from one address.
+    store_write_rate_per_ip: float = 20.0
+    store_write_burst_per_ip: int = 60
+    store_write_rate_per_session: float = 5.0
+    store_write_burst_per_session: int = 20
     password_hash_threads: int = 0  # argon2 hashes computed at once, off the event loop; 0: one per CPU
     # Sales channels: name:currency:tax country[-region]:incl|excl (prices with or without tax). The
     # first is the default; a storefront picks another with the X-Channel header. The tax place is

@@ -12,9 +12,11 @@ from adapters.memory.clock import FakeClock
 from adapters.memory.rate_limit import MemoryRateLimiter
 from adapters.redis.client import make_redis
 from adapters.redis.rate_limit import RedisRateLimiter
-from application.ports.rate_limit import Throttle
+from application.ports.rate_limit import Throttle, TokenBucket
 
 POLICY = Throttle(free=3, first_delay_seconds=10, max_delay_seconds=60, window_seconds=600)
+# A token every 20 s: Redis keeps a drained bucket for a minute of real time, far longer than a stalled test.
+BUCKET = TokenBucket(rate=0.05, burst=3)
 
 
 class RateLimiterContract:
@@ -97,6 +99,70 @@ class RateLimiterContract:
         await limiter.clear("k")
         assert all([(await limiter.throttle("k", policy=POLICY)).allowed for _ in range(3)])
 
+    async def test_a_bucket_admits_its_burst_then_refuses_until_a_token_is_back(self, limiter, clock) -> None:
+        assert [(await limiter.take({"k": BUCKET})).allowed for _ in range(3)] == [True] * 3
+        refused = await limiter.take({"k": BUCKET})
+        assert (refused.allowed, refused.retry_after, refused.empty) == (False, 20, ("k",))
+        clock.advance(timedelta(seconds=19))
+        assert (await limiter.take({"k": BUCKET})).retry_after == 1, "a second early"
+        clock.advance(timedelta(seconds=1))
+        assert (await limiter.take({"k": BUCKET})).allowed
+        assert (await limiter.take({"k": BUCKET})).retry_after == 20
+        assert (await limiter.take({"other": BUCKET})).allowed
+
+    async def test_a_bucket_refills_at_its_rate_and_holds_no_more_than_its_burst(self, limiter, clock) -> None:
+        for _ in range(3):
+            await limiter.take({"k": BUCKET})
+        clock.advance(timedelta(seconds=40))
+        assert [(await limiter.take({"k": BUCKET})).allowed for _ in range(3)] == [True, True, False]
+        clock.advance(timedelta(hours=1))
+        assert [(await limiter.take({"k": BUCKET})).allowed for _ in range(4)] == [True, True, True, False]
+
+    async def test_a_refused_take_takes_nothing_and_does_not_extend_the_wait(self, limiter, clock) -> None:
+        for _ in range(3):
+            await limiter.take({"k": BUCKET})
+        for _ in range(20):
+            assert (await limiter.take({"k": BUCKET})).retry_after == 20
+        clock.advance(timedelta(seconds=20))
+        assert (await limiter.take({"k": BUCKET})).allowed
+
+    async def test_a_take_from_several_buckets_is_all_or_nothing(self, limiter) -> None:
+        single = TokenBucket(rate=0.05, burst=1)
+        fast = TokenBucket(rate=0.1, burst=3)
+        assert (await limiter.take({"a": single, "b": fast})).allowed
+        for _ in range(10):
+            refused = await limiter.take({"a": single, "b": fast})
+            assert (refused.allowed, refused.retry_after, refused.empty) == (False, 20, ("a",))
+        assert [(await limiter.take({"b": fast})).allowed for _ in range(3)] == [True, True, False], (
+            "the refused pairs took nothing from b"
+        )
+        both = await limiter.take({"a": single, "b": fast})
+        assert (both.allowed, both.retry_after, set(both.empty)) == (False, 20, {"a", "b"})  # b's wait is 10 s
+
+    async def test_concurrent_takes_never_hand_out_more_than_the_bucket_holds(self, limiter) -> None:
+        decisions = await asyncio.gather(*(limiter.take({"k": BUCKET}) for _ in range(50)))
+        assert sum(d.allowed for d in decisions) == BUCKET.burst
+        assert {d.retry_after for d in decisions if not d.allowed} == {20}
+
+    async def test_concurrent_takes_sharing_one_bucket_among_others_take_from_it_at_most_its_burst(
+        self, limiter,
+    ) -> None:
+        roomy = TokenBucket(rate=0.05, burst=100)
+        decisions = await asyncio.gather(*(
+            limiter.take({f"own-{n % 2}": roomy, "shared": BUCKET}) for n in range(50)
+        ))
+        assert sum(d.allowed for d in decisions) == BUCKET.burst
+        assert all(d.empty == ("shared",) for d in decisions if not d.allowed)
+        assert sum([(await limiter.take({f"own-{n}": roomy})).allowed for n in (0, 1) for _ in range(100)]) == (
+            2 * 100 - BUCKET.burst
+        ), "the own buckets lost a token for each admitted take only"
+
+    async def test_clear_forgets_a_bucket(self, limiter) -> None:
+        for _ in range(4):
+            await limiter.take({"k": BUCKET})
+        await limiter.clear("k")
+        assert [(await limiter.take({"k": BUCKET})).allowed for _ in range(4)] == [True, True, True, False]
+
 
 class TestMemoryRateLimiter(RateLimiterContract):
     @pytest.fixture
@@ -113,3 +179,16 @@ class TestRedisRateLimiter(RateLimiterContract):
         if keys:
             await redis.delete(*keys)
         await redis.aclose()
+
+    async def test_a_bucket_is_kept_until_it_is_full_again(self, limiter, redis_url, unique) -> None:
+        redis = make_redis(redis_url)
+        key = f"test:{unique}:rl:k"
+        try:
+            for taken in range(1, BUCKET.burst + 1):
+                assert (await limiter.take({"k": BUCKET})).allowed
+                assert (taken - 1) * BUCKET.interval_ms < await redis.pttl(key) <= taken * BUCKET.interval_ms
+            drained = await redis.get(key)
+            assert not (await limiter.take({"k": BUCKET})).allowed
+            assert await redis.get(key) == drained, "a refusal writes nothing"
+        finally:
+            await redis.aclose()

@@ -30,6 +30,9 @@ def settings_for(database_url: str, redis_url: str, **overrides: object) -> Sett
         "pay_later_per_address_per_day": 1_000_000,
         # In-process tests change stock and read the cart at once: the status a cart shows is read each time.
         "stock_status_ttl_seconds": 0, "live_promotions_ttl_seconds": 0, "catalog_version_ttl_seconds": 0,
+        # One address and a few cookie jars make hundreds of storefront changes a module, as fast as they go:
+        # the limits on them are off, and tests/contract/test_http_abuse.py turns them on to test them.
+        "store_write_rate_per_ip": 0, "store_write_rate_per_session": 0,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

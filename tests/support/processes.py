@@ -32,6 +32,9 @@ def service_env(database_url: str, redis_url: str, namespace: str, **extra: str)
         EMPORIUM_WORKER_HEARTBEAT_TIMEOUT_MS=str(int(GENEROUS * 1000)),
         EMPORIUM_BROKER_MAINTENANCE_CHANCE="1000000",
         EMPORIUM_RELAY_POLL_INTERVAL="0.5", EMPORIUM_LOG_JSON="false", EMPORIUM_RECONCILE_EVERY_SECONDS="1",
+        # Most tests' clients share 127.0.0.1 and retry and poll as fast as they like: no limits on storefront
+        # changes (tests/contract/test_http_abuse.py tests them; tests/e2e/test_front_door.py runs the defaults).
+        EMPORIUM_STORE_WRITE_RATE_PER_IP="0", EMPORIUM_STORE_WRITE_RATE_PER_SESSION="0",
         PYTHONPATH=os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
     )
     env.update(extra)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -8,6 +9,27 @@ from typing import Protocol
 class RateDecision:
     allowed: bool
     retry_after: int  # seconds until the window frees up; 0 when allowed
+    empty: tuple[str, ...] = ()  # the keys whose bucket a refused ``take`` found without a token
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TokenBucket:
+    """At most ``burst`` tokens, one more every ``1 / rate`` seconds; each admitted call takes one.
+
+    A bucket nobody took from is full. A rate of 0 would never refill and a burst of 0 would admit nothing:
+    a caller turns a limit off by asking for no bucket, so neither is accepted."""
+
+    rate: float  # tokens a second
+    burst: int
+
+    def __post_init__(self) -> None:
+        if self.rate <= 0 or self.burst < 1:
+            raise ValueError(f"a token bucket needs a rate above 0 and a burst of 1 or more, not {self}")
+
+    @property
+    def interval_ms(self) -> int:
+        """Whole milliseconds per token: every adapter counts in them, so they agree to the millisecond."""
+        return max(1, round(1000 / self.rate))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -44,6 +66,13 @@ class RateLimiter(Protocol):
         is left and changes nothing; ``window_seconds`` after the last counted attempt the key is forgotten."""
         ...
 
+    async def take(self, buckets: Mapping[str, TokenBucket]) -> RateDecision:
+        """Take one token from the bucket of each key, from all of them or from none, atomically.
+
+        Refused when any is empty: nothing is taken, ``empty`` names the empty ones and ``retry_after`` says
+        in how many seconds (at least 1) each holds a token again. A bucket is forgotten once it is full."""
+        ...
+
     async def clear(self, key: str) -> None:
-        """Forget ``key`` (its counts and delays)."""
+        """Forget ``key`` (its counts, delays and bucket)."""
         ...

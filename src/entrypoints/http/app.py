@@ -13,6 +13,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from entrypoints.container import Container, close
+from entrypoints.http.abuse import abuse_middleware
 from entrypoints.http.admin.categories import AdminCategoryController, AdminCollectionController
 from entrypoints.http.admin.drops import AdminDropController
 from entrypoints.http.admin.inventory import InventoryController
@@ -116,7 +117,7 @@ def create_app(container: Container | None = None, *, configure_logs: bool = Tru
         state=State({"documents": MicroCache(ttl=settings.document_cache_seconds)}),
         lifespan=[lifespan, loop_lag_sampler, idempotency_leases],
         dependencies=DEPENDENCIES,
-        middleware=[observe_middleware, url_middleware, csrf_middleware, idempotency_middleware],
+        middleware=[observe_middleware, url_middleware, csrf_middleware, abuse_middleware, idempotency_middleware],
         exception_handlers={**EXCEPTION_HANDLERS, **OUTAGE_HANDLERS},
         request_class=EdgeRequest,
         before_send=[security_headers],

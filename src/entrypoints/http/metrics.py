@@ -51,6 +51,13 @@ RECONCILIATION_DRIFT = Gauge(
 PAYMENT_FAILURES = Counter(
     "emporium_payment_failures_total", "Failed payment attempts by provider", ["provider"], registry=REGISTRY
 )
+# Filled by entrypoints/http/abuse.py; a call refused with both buckets empty counts under both.
+STORE_WRITES_REFUSED = Counter(
+    "emporium_store_writes_refused_total", "Unsafe /store calls refused (429) by the bucket found empty",
+    ["bucket"], registry=REGISTRY,
+)
+STORE_WRITES_REFUSED.labels("address")  # both series exist from the start, at 0
+STORE_WRITES_REFUSED.labels("session")
 # How late the API's event loop runs a timer: CPU work on the loop (or a starved process) shows up here
 # before it shows up as slow requests. Sampled by ``loop_lag_sampler``, which the app's lifespan runs.
 LOOP_LAG = Histogram(
