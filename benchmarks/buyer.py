@@ -155,7 +155,8 @@ class Buyer:
                 else:
                     self.cookies.pop(key.strip(), None)
 
-    async def call(self, step: str, method: str, path: str, body: Any = None) -> Answer:
+    async def call(self, step: str, method: str, path: str, body: Any = None,
+                   headers: dict[str, str] | None = None) -> Answer:
         payload = json.dumps(body).encode() if body is not None else b""
         started = time.perf_counter()
         for attempt in range(TRIES):
@@ -164,7 +165,8 @@ class Buyer:
                 await asyncio.sleep(min(2.0, 0.25 * 2 ** (attempt - 1)))
             self.outcome.requests += 1
             try:
-                answer = await self.connection.request(method, path, self._headers(method, step), payload)
+                answer = await self.connection.request(
+                    method, path, {**self._headers(method, step), **(headers or {})}, payload)
             except (Dropped, OSError):
                 self._retried("dropped")
                 continue

@@ -3,6 +3,7 @@
     .venv/bin/emporium bench flash-sale --http --workers 2 --units 500 --buyers 5000 --concurrency 128
     .venv/bin/emporium bench flash-sale --http --workers 1,2,4 --json     # how throughput scales
     .venv/bin/emporium bench flash-sale --http --fault kill-api           # a fault mid-sale (faults.py)
+    .venv/bin/emporium bench flash-sale --http --waiting-room --bots 0.2  # a drop with bots (drop_sale.py)
 
 For each worker count: a fresh benchmark database (migrated), one product of ``--units`` units and a
 second one for the uncontended buyers; then `emporium serve --workers N`, `emporium worker` and
@@ -233,11 +234,11 @@ def _services_cpu() -> float:
     return total
 
 
-def _start_stack(database_url: str, workers: int, run: str) -> list[subprocess.Popen[bytes]]:
+def _start_stack(database_url: str, workers: int, run: str, port: int = PORT) -> list[subprocess.Popen[bytes]]:
     env = dict(
         os.environ,
         DATABASE_URL=database_url,
-        EMPORIUM_PORT=str(PORT),
+        EMPORIUM_PORT=str(port),
         EMPORIUM_LOG_LEVEL="WARNING",
         EMPORIUM_ENVIRONMENT="development",
         EMPORIUM_REDIS_KEY_PREFIX=f"bench:{run}:",
@@ -549,6 +550,10 @@ def main(argv: list[str]) -> int:
         from benchmarks.faults import main as with_a_fault
 
         return with_a_fault(argv)
+    if "--waiting-room" in argv:  # a drop through its waiting room, with bots: benchmarks/drop_sale.py
+        from benchmarks.drop_sale import main as through_a_waiting_room
+
+        return through_a_waiting_room(argv)
     parser = argparse.ArgumentParser(prog="emporium bench flash-sale --http")
     parser.add_argument("--workers", default="2", help="API worker processes; a list (1,2,4) runs each")
     parser.add_argument("--units", type=int, default=500)

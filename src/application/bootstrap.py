@@ -28,7 +28,7 @@ from application.customers.ports import PasswordHasher, SessionStore
 from application.customers.throttle import AuthLimits
 from application.drops.admission import AdmissionTokens
 from application.drops.live import LiveDrops
-from application.drops.queue import SellOutWatch
+from application.drops.queue import SellOutWatch, TicketDesk
 from application.drops.rooms import WaitingRooms
 from application.inventory.batching import ReservationBatcher
 from application.inventory.gate_cache import GroupedGate, SoldOutMemory
@@ -90,6 +90,7 @@ def bootstrap(
         "rooms": rooms,
         "admissions": admissions or AdmissionTokens([secrets.token_urlsafe(32)]),
         "sell_out_watch": SellOutWatch(),
+        "desk": TicketDesk(uow),
     }
     bus.register(bind(handlers(), dependencies))
     return bus

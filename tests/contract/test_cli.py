@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from datetime import UTC, datetime
 
@@ -73,6 +74,22 @@ def test_the_flash_sale_benchmark_runs_and_never_oversells(database_url, redis_u
     assert "successful reservations: 20  (must equal units: True)" in result.stdout
     assert "oversold:                0  (ledger = balance: True)" in result.stdout
     assert "ratio (emporium / naive attempts/s):" in result.stdout
+
+
+def test_a_drop_through_its_waiting_room_with_bots_sells_every_unit_once(database_url, redis_url) -> None:
+    # The waiting-room bench at a small size, through the real command: humans queue, bots hammer, the
+    # audit holds (its speed figures are for the issue note, not asserted).
+    result = emporium(
+        service_env(database_url, redis_url, "cli"), "bench", "flash-sale", "--http", "--waiting-room",
+        "--buyers", "240", "--units", "20", "--bots", "0.25", "--bot-sessions", "10", "--rate", "40",
+        "--lead", "2", "--spread", "4", "--json",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    figures = json.loads(result.stdout)
+    assert (figures["units_sold"], figures["oversold"], figures["fivexx"]) == (20, 0, 0)
+    assert figures["bot_units_max"] <= figures["limit"]
+    assert figures["humans_untold"] == 0
+    assert figures["bot_sneaks_refused"] == figures["bots"]
 
 
 def _one_line_error(result: subprocess.CompletedProcess[str]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -9,7 +10,11 @@ import pytest
 from sqlalchemy import func, select
 
 from adapters.postgres import tables as t
+from application.drops.admission import ticket_for
+from application.drops.queue import TicketDesk
+from application.drops.rooms import TicketRecord
 from domain.drops.drop import Drop, DropNotFound, DropTerms
+from domain.shared.errors import ConcurrencyConflict
 from domain.staff.roles import Role
 from tests.support.http_app import client_for, settings_for, stocked_products, token_for
 from tests.support.storefront import BERLIN, Browser
@@ -63,6 +68,66 @@ async def test_selling_finds_the_live_drops_of_some_skus_by_opening(harness) -> 
         assert [x.id for x in await tx.drops.selling([c], at=NOW + timedelta(days=2))] == []  # ended
         assert [x.id for x in await tx.drops.selling([f"Z-{tag}"], at=NOW)] == []
         assert {sooner.id, later.id, gone.id} <= {x.id for x in await tx.drops.all()}
+
+
+async def test_tickets_one_per_holder_recorded_admitted_and_used_by_one_checkout(harness) -> None:
+    drop = _drop((f"T-{uuid.uuid4().hex[:6]}",))
+    async with harness.uow()() as tx:
+        await tx.drops.add(drop)
+        await tx.commit()
+    at = NOW + timedelta(days=1)
+
+    def ticket(n: int, key: float) -> TicketRecord:
+        return TicketRecord(ticket_id=f"{drop.id}-t{n}", joined_at=at + timedelta(seconds=n), draw_key=key)
+
+    async with harness.uow()() as tx:
+        first = await tx.tickets.issue([(drop.id, "ada", ticket(1, 0.5)), (drop.id, "bo", ticket(2, 0.25)),
+                                        (drop.id, "ada", ticket(3, 0.75))])  # Ada twice in one call: one ticket
+        await tx.commit()
+    assert first == [ticket(1, 0.5), ticket(2, 0.25), ticket(1, 0.5)]
+    async with harness.uow()() as tx:
+        again = await tx.tickets.issue([(drop.id, "bo", ticket(9, 0.1))])
+        await tx.tickets.admitted([ticket(2, 0).ticket_id], at=at)
+        await tx.commit()
+    assert again == [ticket(2, 0.25)]  # Bo's place is kept
+    async with harness.uow()() as tx:
+        await tx.tickets.admitted([ticket(2, 0).ticket_id], at=at + timedelta(hours=1))  # the first moment counts
+        await tx.tickets.use(ticket(2, 0).ticket_id, "checkout-1")
+        await tx.commit()
+    async with harness.uow()() as tx:
+        records, admitted = await tx.tickets.records(drop.id)
+        assert (sorted(r.ticket_id for r in records), admitted) == ([ticket(1, 0).ticket_id, ticket(2, 0).ticket_id],
+                                                                    [ticket(2, 0).ticket_id])
+        assert await tx.tickets.counts(drop.id) == {"issued": 2, "admitted": 1, "used": 1}
+        assert await tx.tickets.used_by(ticket(2, 0).ticket_id) == "checkout-1"
+        await tx.tickets.use(ticket(2, 0).ticket_id, "checkout-1")  # the same checkout again: fine
+        await tx.commit()
+    with pytest.raises(ConcurrencyConflict):
+        async with harness.uow()() as tx:
+            await tx.tickets.use(ticket(2, 0).ticket_id, "checkout-2")
+            await tx.commit()
+    async with harness.uow()() as tx:
+        assert await tx.tickets.used_by(ticket(2, 0).ticket_id) == "checkout-1"
+
+
+async def test_joins_at_once_are_recorded_in_groups_each_holder_once(postgres_harness) -> None:
+    drop = _drop((f"G-{uuid.uuid4().hex[:6]}",))
+    async with postgres_harness.uow()() as tx:
+        await tx.drops.add(drop)
+        await tx.commit()
+    desk = TicketDesk(postgres_harness.uow())
+    holders = [f"guest:{n % 40}" for n in range(120)]  # 40 shoppers, each joining three times at once
+    recorded = await asyncio.gather(*(
+        desk.issue(drop.id, holder, TicketRecord(ticket_id=ticket_for(drop.id, holder), joined_at=NOW,
+                                                 draw_key=n / 120))
+        for n, holder in enumerate(holders)))
+    print(f"120 joins of 40 shoppers recorded in {desk.transactions} transactions")
+    assert desk.transactions < 40
+    assert {holder: r.ticket_id for holder, r in zip(holders, recorded, strict=True)} == {
+        h: ticket_for(drop.id, h) for h in holders}
+    assert len({r.draw_key for r in recorded}) == 40  # each shopper's first ticket, kept for the others
+    async with postgres_harness.uow()() as tx:
+        assert (await tx.tickets.counts(drop.id))["issued"] == 40
 
 
 @pytest.fixture(scope="module")

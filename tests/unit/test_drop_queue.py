@@ -14,9 +14,9 @@ from application.carts import commands as cart
 from application.catalog.commands import CreateProduct
 from application.checkout import commands as co
 from application.drops import handlers as d
-from application.drops.admission import AdmissionTokens, holder_of
+from application.drops.admission import AdmissionTokens, holder_of, ticket_for
 from application.drops.errors import AdmissionRefused, AdmissionRequired, DropNotOpen, NoWaitingRoom
-from application.drops.queue import JoinQueue, ReadQueue
+from application.drops.queue import JoinQueue, ReadQueue, retry_after
 from domain.carts.cart import Owner
 from domain.drops.drop import DropNotFound, DropTerms
 from domain.inventory.errors import OutOfStock
@@ -73,7 +73,15 @@ async def test_before_opening_everyone_waits_unranked_and_asks_again_later(shop)
     assert again["ticket_id"] == first["ticket_id"]  # one ticket per shopper
     assert first["retry_after"] == 30  # an hour to go: ask again in half a minute at most
     shop.clock.set(OPENS - timedelta(seconds=4))
-    assert (await read(shop, drop_id, 1))["retry_after"] == 2
+    assert (await read(shop, drop_id, 1))["retry_after"] in (2, 3)  # half the time left, give or take a quarter
+
+
+def test_shoppers_told_the_same_wait_come_back_spread_out_each_at_a_fixed_moment() -> None:
+    told = [retry_after(ticket_for("drop-1", f"guest:{n}"), 20) for n in range(200)]
+    assert set(told) <= set(range(8, 14))  # 10 s, by up to a quarter either way
+    assert len(set(told)) >= 5
+    assert told == [retry_after(ticket_for("drop-1", f"guest:{n}"), 20) for n in range(200)]
+    assert (retry_after("t1", 0), retry_after("t1", 3600)) == (1, 30)
 
 
 async def test_at_opening_the_early_crowd_is_ranked_and_admitted_one_a_second_later_ones_queue_behind(shop) -> None:
@@ -145,17 +153,21 @@ async def test_the_payment_asks_for_the_admission_again_and_it_serves_one_checko
 
 
 async def test_when_the_drop_sells_out_everyone_waiting_is_told_and_the_drop_records_it(shop) -> None:
-    drop_id = await _drop(shop)
+    drop_id = await _drop(shop, admission_rate=0.5)
     for n in range(1, 4):
         await join(shop, drop_id, n)
-    shop.clock.set(OPENS + timedelta(seconds=1))
+    shop.clock.set(OPENS + timedelta(seconds=2))
     views = {n: await read(shop, drop_id, n) for n in range(1, 4)}
     [winner] = [n for n, v in views.items() if v["status"] == "admitted"]
     await shop.bus.handle(cart.AddCartLine(owner=guest(winner), sku="SNKR-1", quantity=3,
                                            admission=views[winner]["admission"]))
     checkout_id = await _ready(shop, guest(winner))
-    await shop.bus.handle(co.StartPayment(owner=guest(winner), checkout_id=checkout_id, provider="stripe",
+    await shop.bus.handle(co.StartPayment(owner=guest(winner), checkout_id=checkout_id, provider="manual",
                                           admission=views[winner]["admission"]))
+    shop.clock.advance(timedelta(seconds=1))
+    held = {n: await read(shop, drop_id, n) for n in range(1, 4) if n != winner}
+    assert [v["status"] for v in held.values()] == ["waiting", "waiting"]  # only held: it may sell again
+    await shop.bus.handle(co.PlaceOrder(owner=guest(winner), checkout_id=checkout_id))  # paying later: sold
     shop.clock.advance(timedelta(seconds=1))
     after = {n: await read(shop, drop_id, n) for n in range(1, 4)}
     assert after[winner]["status"] == "admitted"  # who was admitted stays admitted

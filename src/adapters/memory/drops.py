@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -68,7 +68,10 @@ class MemoryTickets:
         self._rows: dict[str, tuple[str, str, TicketRecord, datetime | None, str | None]] = data.setdefault(
             "drop_tickets", {})
 
-    async def issue(self, drop_id: str, holder: str, ticket: TicketRecord) -> TicketRecord:
+    async def issue(self, tickets: Sequence[tuple[str, str, TicketRecord]]) -> list[TicketRecord]:
+        return [self._issue(drop_id, holder, ticket) for drop_id, holder, ticket in tickets]
+
+    def _issue(self, drop_id: str, holder: str, ticket: TicketRecord) -> TicketRecord:
         for drop, owner, record, _, _ in self._rows.values():
             if (drop, owner) == (drop_id, holder):
                 return record

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Row, func, insert, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -105,19 +105,27 @@ class PostgresTickets:
         self._conn = conn
         self._pipeline = pipeline
 
-    async def issue(self, drop_id: str, holder: str, ticket: TicketRecord) -> TicketRecord:
-        inserted = await self._conn.execute(
-            pg_insert(_k).values(id=ticket.ticket_id, drop_id=drop_id, holder=holder, joined_at=ticket.joined_at,
-                                 draw_key=ticket.draw_key).on_conflict_do_nothing().returning(_k.c.id)
+    async def issue(self, tickets: Sequence[tuple[str, str, TicketRecord]]) -> list[TicketRecord]:
+        """One INSERT for them all (a holder's ticket already there is left alone), then one read of what
+        each holder holds now."""
+        if not tickets:
+            return []
+        await self._conn.execute(pg_insert(_k).values([
+            {"id": ticket.ticket_id, "drop_id": drop_id, "holder": holder, "joined_at": ticket.joined_at,
+             "draw_key": ticket.draw_key}
+            for drop_id, holder, ticket in tickets
+        ]).on_conflict_do_nothing())
+        wanted = sorted({(drop_id, holder) for drop_id, holder, _ in tickets})
+        rows = await self._conn.execute(
+            select(_k.c.drop_id, _k.c.holder, _k.c.id, _k.c.joined_at, _k.c.draw_key)
+            .where(tuple_(_k.c.drop_id, _k.c.holder).in_(wanted))
         )
-        if inserted.first() is not None:
-            return ticket
-        row = (await self._conn.execute(
-            select(_k.c.id, _k.c.joined_at, _k.c.draw_key).where(_k.c.drop_id == drop_id, _k.c.holder == holder)
-        )).first()
-        if row is None:
-            raise Conflict(f"ticket {ticket.ticket_id} belongs to another shopper")
-        return TicketRecord(ticket_id=row.id, joined_at=row.joined_at, draw_key=row.draw_key)
+        held = {(r.drop_id, r.holder): TicketRecord(ticket_id=r.id, joined_at=r.joined_at, draw_key=r.draw_key)
+                for r in rows}
+        missing = [ticket.ticket_id for drop_id, holder, ticket in tickets if (drop_id, holder) not in held]
+        if missing:
+            raise Conflict(f"tickets {', '.join(missing)} belong to other shoppers")
+        return [held[(drop_id, holder)] for drop_id, holder, _ in tickets]
 
     async def records(self, drop_id: str) -> tuple[list[TicketRecord], list[str]]:
         rows = (await self._conn.execute(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -37,9 +37,10 @@ class DropRepository(Protocol):
 class TicketBook(Protocol):
     """The waiting-room tickets issued, as PostgreSQL records them (a lost room is rebuilt from them)."""
 
-    async def issue(self, drop_id: str, holder: str, ticket: TicketRecord) -> TicketRecord:
-        """Record ``ticket`` for ``holder`` — or, when the holder has one for this drop already, change
-        nothing and answer that one."""
+    async def issue(self, tickets: Sequence[tuple[str, str, TicketRecord]]) -> list[TicketRecord]:
+        """Record each (drop, holder, ticket) — or, where the holder has one for that drop already (an
+        earlier one, or the first of this call), change nothing for it and answer that one: one answer
+        per entry, in order."""
         ...
 
     async def records(self, drop_id: str) -> tuple[list[TicketRecord], list[str]]:

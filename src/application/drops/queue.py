@@ -8,18 +8,21 @@ finds it gone. Admitted tickets are recorded as they are admitted, so a rebuilt 
 again.
 
 Sold out is noticed by the readers: while a room admits, a reader asks the stock gate (at most every
-``SELL_OUT_CHECK`` seconds per process) whether any of the drop's SKUs is left; when none is, the room
-tells everyone waiting at once and the drop records it (``drops.drop_sold_out.v1``).
+``SELL_OUT_CHECK`` seconds per process) whether any of the drop's SKUs is left, and when none is, whether
+every unit is sold rather than only held (a hold given back, or lapsed, sells again: the room keeps
+admitting until then); when all are sold, the room tells everyone waiting at once and the drop records it
+(``drops.drop_sold_out.v1``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from application.drops.admission import AdmissionTokens, ticket_for
 from application.drops.errors import DropNotOpen, NoWaitingRoom
@@ -27,13 +30,20 @@ from application.drops.handlers import drop_view
 from application.drops.live import LiveDrops
 from application.drops.ports import DropUnitOfWork
 from application.drops.rooms import RoomFigures, RoomLost, RoomTerms, Seen, TicketRecord, WaitingRooms
-from application.inventory.ports import StockGate
+from application.inventory.ports import InventoryUnitOfWork, StockGate
+from application.messaging.grouping import Grouped
 from application.messaging.registry import Command, handler
 from application.ports.clock import Clock
 from domain.drops.drop import Drop, DropNotFound, DropPhase
 from domain.drops.waiting_room import Admission
+from domain.shared.errors import DomainError
 
-Uow = Callable[[], DropUnitOfWork]
+
+class QueueUnitOfWork(DropUnitOfWork, InventoryUnitOfWork, Protocol):
+    """The drops, and the stock their sell-out is read from."""
+
+
+Uow = Callable[[], QueueUnitOfWork]
 MAX_RETRY_AFTER = 30  # seconds: a shopper far back in the line asks again at most this rarely
 SELL_OUT_CHECK = 0.5  # seconds between two looks at the stock gate for one drop, per process
 BURST_SECONDS = 2  # admissions owed at most: this many seconds' worth at the room's rate
@@ -49,6 +59,32 @@ class JoinQueue(Command[dict[str, Any]]):
 class ReadQueue(Command[dict[str, Any]]):
     drop_id: str
     holder: str
+
+
+class TicketDesk:
+    """Tickets recorded in groups: the joins that arrive while one group's transaction is in flight go
+    together into the next (one INSERT, one read, one COMMIT for them all) — at a drop's opening thousands
+    join in the same second, and each its own transaction would queue them on the connection pool."""
+
+    def __init__(self, uow: Uow, *, max_group: int = 256) -> None:
+        self._uow = uow
+        self._groups: Grouped[tuple[str, str, TicketRecord], TicketRecord] = Grouped(
+            self._record, max_group=max_group, name="ticket group",
+            isolate=lambda error: isinstance(error, DomainError))
+
+    @property
+    def transactions(self) -> int:
+        return self._groups.groups
+
+    async def issue(self, drop_id: str, holder: str, ticket: TicketRecord) -> TicketRecord:
+        """The holder's ticket for the drop: ``ticket``, recorded now, or the one recorded before."""
+        return await self._groups.submit((drop_id, holder, ticket))
+
+    async def _record(self, group: list[tuple[str, str, TicketRecord]]) -> list[TicketRecord | BaseException]:
+        async with self._uow() as tx:
+            recorded: list[TicketRecord | BaseException] = list(await tx.tickets.issue(group))
+            await tx.commit()
+        return recorded
 
 
 class SellOutWatch:
@@ -83,18 +119,21 @@ async def _live_drop(drops: LiveDrops, drop_id: str, now: datetime) -> Drop:
     return drop
 
 
-async def _in_room(uow: Uow, rooms: WaitingRooms, room: RoomTerms, now: datetime,
+async def _in_room(uow: Uow, rooms: WaitingRooms, room: RoomTerms, clock: Clock,
                    ask: Callable[[], Awaitable[Seen]], sold_out: bool) -> Seen:
     try:
         seen = await ask()
     except RoomLost:
         async with uow() as tx:
             tickets, admitted = await tx.tickets.records(room.drop_id)
-        await rooms.restore(room, tickets, admitted=admitted, sold_out=sold_out, now=now)
+        await rooms.restore(room, tickets, admitted=admitted, sold_out=sold_out, now=clock.now())
         seen = await ask()
     if seen.admitted_now:
+        # The moment the room answered (not the one the request began: under load those are seconds
+        # apart, and two processes' admissions would be recorded out of their order).
+        at = clock.now()
         async with uow() as tx:
-            await tx.tickets.admitted(seen.admitted_now, at=now)
+            await tx.tickets.admitted(seen.admitted_now, at=at)
             await tx.commit()
     return seen
 
@@ -106,6 +145,12 @@ async def _sold_out_now(drop: Drop, *, uow: Uow, rooms: WaitingRooms, gate: Stoc
     short = await gate.short(dict.fromkeys(drop.terms.skus, 1))
     if sorted(short) != sorted(drop.terms.skus):
         return False
+    async with uow() as tx:  # none for sale: sold, or only held? A hold given back sells again.
+        unsold = 0
+        for sku in drop.terms.skus:
+            unsold += sum(item.on_hand - item.committed for item in await tx.stock.levels(sku))
+    if unsold > 0:
+        return False
     await rooms.sell_out(drop.id)
     async with uow() as tx:
         stored = await tx.drops.get(drop.id)
@@ -114,6 +159,14 @@ async def _sold_out_now(drop: Drop, *, uow: Uow, rooms: WaitingRooms, gate: Stoc
         await tx.commit()
     drops.forget()
     return True
+
+
+def retry_after(ticket_id: str, until: float) -> int:
+    """When a waiting shopper should ask again: half the time left (they may be admitted sooner than
+    estimated), at least a second, at most ``MAX_RETRY_AFTER`` — spread by up to a quarter either way,
+    by a fixed amount per ticket, so thousands told the same thing do not all come back in the same second."""
+    spread = 0.75 + 0.5 * int(hashlib.sha256(ticket_id.encode()).hexdigest()[:4], 16) / 0xFFFF
+    return max(1, min(MAX_RETRY_AFTER, math.ceil(until / 2 * spread)))
 
 
 def _view(drop: Drop, ticket_id: str, seen: Seen, *, holder: str, admissions: AdmissionTokens,
@@ -132,12 +185,12 @@ def _view(drop: Drop, ticket_id: str, seen: Seen, *, holder: str, admissions: Ad
     elif standing.admission is Admission.WAITING:
         until = (standing.wait_seconds if standing.position is not None
                  else (drop.terms.opens_at - now).total_seconds())
-        view["retry_after"] = max(1, min(MAX_RETRY_AFTER, math.ceil((until or 0) / 2)))
+        view["retry_after"] = retry_after(ticket_id, until or 0)
     return view
 
 
 @handler
-async def join_queue(command: JoinQueue, *, uow: Uow, rooms: WaitingRooms, drops: LiveDrops,
+async def join_queue(command: JoinQueue, *, uow: Uow, rooms: WaitingRooms, drops: LiveDrops, desk: TicketDesk,
                      admissions: AdmissionTokens, clock: Clock, drop_capacity: float) -> dict[str, Any]:
     """Take a ticket (the shopper's one ticket for the drop: joining again keeps the place)."""
     now = clock.now()
@@ -146,11 +199,9 @@ async def join_queue(command: JoinQueue, *, uow: Uow, rooms: WaitingRooms, drops
         raise DropNotOpen(f"drop {drop.id} has sold out")
     ticket = TicketRecord(ticket_id=ticket_for(drop.id, command.holder), joined_at=now,
                           draw_key=random.SystemRandom().random())
-    async with uow() as tx:
-        recorded = await tx.tickets.issue(drop.id, command.holder, ticket)
-        await tx.commit()
+    recorded = await desk.issue(drop.id, command.holder, ticket)
     room = room_of(drop, drop_capacity)
-    seen = await _in_room(uow, rooms, room, now, lambda: rooms.join(room, recorded, now=now), sold_out=False)
+    seen = await _in_room(uow, rooms, room, clock, lambda: rooms.join(room, recorded, now=now), sold_out=False)
     return _view(drop, recorded.ticket_id, seen, holder=command.holder, admissions=admissions, now=now)
 
 
@@ -167,7 +218,7 @@ async def read_queue(command: ReadQueue, *, uow: Uow, rooms: WaitingRooms, drops
     if await _sold_out_now(drop, uow=uow, rooms=rooms, gate=gate, watch=sell_out_watch, drops=drops, now=now):
         drop.sell_out(now=now)
     try:
-        seen = await _in_room(uow, rooms, room, now, lambda: rooms.standing(room, ticket_id, now=now),
+        seen = await _in_room(uow, rooms, room, clock, lambda: rooms.standing(room, ticket_id, now=now),
                               sold_out=drop.phase(now) is DropPhase.SOLD_OUT)
     except KeyError:
         raise DropNotFound(f"no ticket for this shopper in drop {drop.id}: join its queue first") from None
