@@ -3,15 +3,18 @@ e-mail and per shipping address, each SKU on its own. Through the bus, with the 
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from adapters.memory.clock import SequentialIds
 from application.carts import commands as cart
 from application.catalog.commands import CreateProduct
 from application.checkout import commands as co
 from application.drops import handlers as d
+from application.inventory.batching import ReservationBatcher
 from application.inventory.commands import Reconcile, ReleaseReservation
 from application.payments.errors import OnlinePaymentRequired
 from domain.carts.cart import Owner
@@ -145,3 +148,25 @@ async def test_a_cancelled_drop_limits_nothing(shop) -> None:
     drop = (await shop.bus.handle(d.ListDrops()))[0]
     await shop.bus.handle(d.CancelDrop(drop_id=drop["id"]))
     await places(shop, guest(1), await buys(shop, guest(1), {"SNKR-1": 5}))
+
+
+async def test_one_buyers_holds_in_one_group_count_against_each_other_in_arrival_order(shop) -> None:
+    """Four holds in one transaction: the buyer's first two fit the cap of 2 (one unit already held
+    counts too), the third does not, and another buyer's after it is placed all the same."""
+    from domain.inventory.limits import Cap
+
+    batcher = ReservationBatcher(shop.uow, shop.clock, SequentialIds())
+    ada, bo = Cap(sku="SOCK-1", buyer="drop:ada", limit=3), Cap(sku="SOCK-1", buyer="drop:bo", limit=3)
+    ttl = timedelta(minutes=5)
+    await batcher.reserve("before", {"SOCK-1": 1}, ttl, caps=(ada,))
+    outcomes = await asyncio.gather(
+        batcher.reserve("a1", {"SOCK-1": 1}, ttl, caps=(ada,)),
+        batcher.reserve("a2", {"SOCK-1": 1}, ttl, caps=(ada,)),
+        batcher.reserve("a3", {"SOCK-1": 1}, ttl, caps=(ada,)),
+        batcher.reserve("b1", {"SOCK-1": 1}, ttl, caps=(bo,)),
+        return_exceptions=True,
+    )
+    assert batcher.transactions == 2  # the one before, then the four together
+    assert [type(o).__name__ if isinstance(o, BaseException) else "held" for o in outcomes] == [
+        "held", "held", "PurchaseLimitReached", "held"]
+    assert await available(shop.uow, "SOCK-1") == 46
