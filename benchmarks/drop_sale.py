@@ -107,7 +107,12 @@ def _generate(host: str, port: int, run: str, plan: list[dict[str, Any]], start_
         added = await buyer.call("add", "POST", "/store/cart/lines", {"sku": sku, "quantity": quantity}, pass_)
         if added.status != 201:
             return None, added.problem_type or str(added.status)
-        checkout = await buyer.call("checkout", "POST", "/store/checkout")
+        return await _pay(buyer, method, pass_, address)
+
+    async def _pay(buyer: Buyer, method: str, pass_: dict[str, str], address: dict[str, str],
+                   again: str = "") -> tuple[str | None, str | None]:
+        """The cart through a new checkout to a placed order (``again``: a second go, its own Idempotency-Keys)."""
+        checkout = await buyer.call(f"checkout{again}", "POST", "/store/checkout")
         if checkout.status != 201:
             return None, checkout.problem_type or str(checkout.status)
         path = f"/store/checkout/{checkout.json()['id']}"
@@ -117,10 +122,10 @@ def _generate(host: str, port: int, run: str, plan: list[dict[str, Any]], start_
             ("shipping", "PUT", {"method_id": method}, None),
             ("payment", "POST", {"provider": "manual"}, pass_),
         ):
-            answer = await buyer.call(step, verb, f"{path}/{step}", body, extra)
+            answer = await buyer.call(f"{step}{again}", verb, f"{path}/{step}", body, extra)
             if answer.status != 200:
                 return None, answer.problem_type or str(answer.status)
-        placed = await buyer.call("place", "POST", f"{path}/place")
+        placed = await buyer.call(f"place{again}", "POST", f"{path}/place")
         if placed.status != 201:
             return None, placed.problem_type or str(placed.status)
         return placed.json()["order_id"], None
@@ -177,25 +182,11 @@ def _generate(host: str, port: int, run: str, plan: list[dict[str, Any]], start_
 
     async def _retry_within(buyer: Buyer, entry: dict[str, Any], limit: int, method: str,
                             pass_: dict[str, str]) -> tuple[str | None, str | None]:
-        """Refused over the limit: the bot lowers the quantity to the limit on a fresh cart line and pays again."""
+        """Refused over the limit: the bot lowers the quantity to the limit and pays again."""
         cart = (await buyer.call("cart", "GET", "/store/cart")).json()
         for line in cart.get("lines", []):
             await buyer.call(f"fix-{line['id']}", "PATCH", f"/store/cart/lines/{line['id']}", {"quantity": limit})
-        checkout = await buyer.call("checkout-2", "POST", "/store/checkout")
-        if checkout.status != 201:
-            return None, checkout.problem_type
-        path = f"/store/checkout/{checkout.json()['id']}"
-        for step, verb, body, extra in (
-            ("contact-2", "PUT", {"email": f"{buyer.run}-bot-{entry['account']}@example.com"}, None),
-            ("address-2", "PUT", {"shipping": entry["shipping"]}, None),
-            ("shipping-2", "PUT", {"method_id": method}, None),
-            ("payment-2", "POST", {"provider": "manual"}, pass_),
-        ):
-            answer = await buyer.call(step, verb, f"{path}/{step.split('-')[0]}", body, extra)
-            if answer.status != 200:
-                return None, answer.problem_type or str(answer.status)
-        placed = await buyer.call("place-2", "POST", f"{path}/place")
-        return (placed.json()["order_id"], None) if placed.status == 201 else (None, placed.problem_type)
+        return await _pay(buyer, method, pass_, entry["shipping"], again="-2")
 
     async def everyone() -> list[dict[str, Any]]:
         return list(await asyncio.gather(*(
