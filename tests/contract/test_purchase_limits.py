@@ -119,4 +119,4 @@ async def test_fifty_checkouts_of_one_customer_paying_at_once_hold_at_most_the_l
         ordered = sum(line.quantity for order in await tx.orders.all() if order.customer_id == customer.id
                       for line in order.lines if line.sku == sku)
     print(f"placing every checkout: {dict(placed)}; units ordered: {ordered}")
-    assert 1 <= ordered <= 2
+    assert ordered == 1  # the limit let two holds through; one cart then makes one order
