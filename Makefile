@@ -48,7 +48,7 @@ lock: install-dev
 # Development mode (the built-in secret key, an open /metrics): settings default to production, where
 # the API refuses that key. Set EMPORIUM_ENVIRONMENT=production and EMPORIUM_SECRET_KEY to try production.
 run: install
-	EMPORIUM_ENVIRONMENT=$${EMPORIUM_ENVIRONMENT:-development} $(BIN)/emporium run
+	EMPORIUM_ENVIRONMENT=$${EMPORIUM_ENVIRONMENT:-development} $(BIN)/emporium run $(if $(EDGE),--edge)
 
 lint: install-dev
 	$(BIN)/ruff check src tests benchmarks

@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         hide_password=False)
     ensure_database(database_url)
     upgrade(database_url)
-    slug = asyncio.run(seed_product(database_url))
+    slug, _ = asyncio.run(seed_product(database_url))
     huge = "1000000"
     env = dict(
         os.environ, DATABASE_URL=database_url, EMPORIUM_PORT=str(PORT), EMPORIUM_LOG_LEVEL="WARNING",

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from application.analytics import handlers as analytics
 from application.catalog import categories, collections
 from application.catalog import handlers as catalog
-from application.catalog.cdn import CdnPurger, purge_on_changes, purge_on_drop_changes
+from application.catalog.cdn import CdnPurger, purge_on_changes, purge_on_drop_changes, purge_on_structure_changes
 from application.catalog.events import ProductDocumentChanged
 from application.inventory import handlers as inventory
 from application.messaging.consumers import Consumer, ConsumerRegistry
@@ -99,6 +99,8 @@ def build_registry(
             Consumer("cdn_purge_drops").on_many(
                 [DropScheduled.topic, DropEdited.topic, DropCancelled.topic, DropSoldOut.topic],
                 purge_on_drop_changes(cdn or _NoCdn())),
+            Consumer("cdn_purge_structure").on_many([CategoryTreeChanged.topic, CollectionChanged.topic],
+                                                    purge_on_structure_changes(cdn or _NoCdn())),
             Consumer("catalog_projection").on_many([ProductSaved.topic, PriceListChanged.topic],
                                                    catalog.project_catalog_events),
             Consumer("category_projection").on(CategoryTreeChanged.topic, categories.project_categories),

@@ -9,7 +9,7 @@ from typing import Any
 
 from dependency_injector import providers
 
-from adapters.http.cdn import HttpCdnPurger, LoggingCdnPurger
+from adapters.http.cdn import FastlyPurger, LoggingCdnPurger, VarnishPurger
 from adapters.meilisearch.index import MeilisearchSearchIndex
 from adapters.postgres.idempotency import PostgresIdempotencyStore
 from adapters.postgres.notifications import PostgresSentNotifications
@@ -74,8 +74,11 @@ def make_search_index(settings: Settings, engine: Any) -> Any:
 
 def make_cdn(settings: Settings) -> Any:
     """Purges sent to the configured CDN or edge; logged only when none is configured."""
+    if settings.cdn_purge_url and settings.cdn_purge_api == "fastly":
+        return FastlyPurger(settings.cdn_purge_url, token=settings.cdn_purge_token)
     if settings.cdn_purge_url:
-        return HttpCdnPurger(settings.cdn_purge_url, token=settings.cdn_purge_token)
+        return VarnishPurger([u.strip() for u in settings.cdn_purge_url.split(",") if u.strip()],
+                             token=settings.cdn_purge_token)
     return LoggingCdnPurger()
 
 

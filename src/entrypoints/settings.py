@@ -39,8 +39,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     reconcile_every_seconds: int = 60
     outbox_retention_days: int = 7
     document_cache_seconds: float = 2.0  # in-process micro-cache of rendered public documents
-    cdn_purge_url: str = ""  # empty: purges are logged, not sent
-    cdn_purge_token: str = ""
+    # Where purges go: the edge's address (`emporium edge`; several comma-separated) or, with
+    # cdn_purge_api = "fastly", the service's purge URL (https://api.fastly.com/service/<id>/purge).
+    # Empty: purges are logged, not sent.
+    cdn_purge_url: str = ""
+    cdn_purge_token: str = ""  # the edge's purge token, or the Fastly API token
+    cdn_purge_api: Literal["varnish", "fastly"] = "varnish"
+    edge_port: int = 6081  # `emporium edge` listens here (and its management interface on the next port)
+    edge_purgers: str = "127.0.0.1,::1"  # addresses (or networks) the edge takes purges from: the workers' hosts
     search_backend: str = "postgres"  # postgres | meilisearch
     search_language: str = "english"  # PostgreSQL text search configuration of documents and queries
     meilisearch_url: str = "http://127.0.0.1:7700"

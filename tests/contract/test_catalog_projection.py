@@ -83,7 +83,7 @@ async def test_a_product_change_triggers_exactly_one_purge_after_its_document_is
     assert len(changes) == 1
     for message in changes + changes:
         await deliver(registry, "cdn_purge", message, harness.uow())
-    assert purger.purged == [[f"product-{product_id}", "product-listings"]] * len(changes)
+    assert purger.purged == [[f"product-{product_id}", "products"]] * len(changes)  # in no category
 
     # A rebuild that changes nothing purges nothing.
     from application.catalog.handlers import rebuild_catalog

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Protocol
 
 from application.catalog.events import ProductDocumentChanged
 from application.catalog.ports import ProductReads
 from application.ports.unit_of_work import UnitOfWork
+from domain.catalog.categories import CategoryTreeChanged
+from domain.catalog.collections import CollectionChanged
 from domain.shared.events import DomainEvent
 
 logger = logging.getLogger(__name__)
@@ -18,12 +20,46 @@ class CdnPurger(Protocol):
         ...
 
 
-LISTINGS_KEY = "product-listings"
+# Surrogate keys: what a cached storefront document is tagged with, and what a change purges.
+#
+# - ``product-<id>``: the product's page, and every listing, category or collection page that shows it (each
+#   such page carries the keys of the products it lists): a product's change purges exactly those.
+# - ``category-<id>``: a category's pages, whatever they list today: a product newly in the category purges
+#   them (it is on none of them yet).
+# - ``products``: the listings of the whole catalog (``/store/products`` without a category, suggestions),
+#   where any product may appear or move with a change.
+# - ``categories``: the category tree and every category page (they show the node); ``collection-<id>``: a
+#   collection's page; ``drop-<id>``: the product pages showing a drop.
+ALL_PRODUCTS_KEY = "products"
+CATEGORIES_KEY = "categories"
 
 
-def product_keys(product_id: str) -> list[str]:
-    """The product's own page and every listing page (they show its name and price)."""
-    return [f"product-{product_id}", LISTINGS_KEY]
+def product_key(product_id: str) -> str:
+    return f"product-{product_id}"
+
+
+def category_key(category_id: str) -> str:
+    return f"category-{category_id}"
+
+
+def drop_key(drop_id: str) -> str:
+    return f"drop-{drop_id}"
+
+
+def collection_key(collection_id: str) -> str:
+    return f"collection-{collection_id}"
+
+
+def product_keys(product_id: str, category_ids: Iterable[str] = ()) -> list[str]:
+    """What a change to the product's document purges: its page and the pages listing it (``product-``), the
+    pages of its categories, which may not list it yet (``category-``), and the whole-catalog listings."""
+    return [product_key(product_id), *(category_key(c) for c in category_ids), ALL_PRODUCTS_KEY]
+
+
+def listing_keys(product_ids: Iterable[str], *, category_id: str | None = None) -> list[str]:
+    """The keys of a listing page: each product it shows, and its category's key (or the whole catalog's)."""
+    scope = [CATEGORIES_KEY, category_key(category_id)] if category_id else [ALL_PRODUCTS_KEY]
+    return [*scope, *dict.fromkeys(product_key(p) for p in product_ids)]
 
 
 def purge_on_changes(purger: CdnPurger) -> Callable[[list[ProductDocumentChanged], UnitOfWork], Awaitable[None]]:
@@ -45,7 +81,20 @@ def purge_on_drop_changes(purger: CdnPurger) -> Callable[[list[DomainEvent], Pro
     async def handle(events: list[DomainEvent], tx: ProductReads) -> None:
         skus = sorted({sku for event in events for sku in getattr(event, "skus", ())})
         product_ids = await tx.products.product_ids_for_skus(skus) if skus else []
-        keys = [*(f"drop-{event.aggregate_id}" for event in events), *(f"product-{p}" for p in product_ids)]
+        keys = [*(drop_key(event.aggregate_id) for event in events), *(product_key(p) for p in product_ids)]
         await purger.purge(list(dict.fromkeys(keys)))
+
+    return handle
+
+
+def purge_on_structure_changes(purger: CdnPurger) -> Callable[[list[DomainEvent], UnitOfWork], Awaitable[None]]:
+    """Consumer of category tree and collection changes: the tree and the category pages (they show the node,
+    its name and its children), or the collection's page."""
+
+    async def handle(events: list[DomainEvent], _: UnitOfWork) -> None:
+        keys = [CATEGORIES_KEY if isinstance(event, CategoryTreeChanged) else collection_key(event.aggregate_id)
+                for event in events if isinstance(event, CategoryTreeChanged | CollectionChanged)]
+        if keys:
+            await purger.purge(list(dict.fromkeys(keys)))
 
     return handle

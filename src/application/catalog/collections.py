@@ -49,6 +49,7 @@ class CollectionUnitOfWork(CatalogUnitOfWork, Protocol):
 
 
 class CollectionPage(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
     name: str
     slug: str
     products: list[ProductSummary]
@@ -108,6 +109,6 @@ async def collection_page(slug: str, *, uow: Uow) -> CollectionPage | None:
             return None
         documents = [await tx.catalog_view.product_by_id(pid) for pid in entry.product_ids]
     return CollectionPage(
-        name=entry.name, slug=entry.slug,
+        id=entry.id, name=entry.name, slug=entry.slug,
         products=[summary(d) for d in documents if d is not None and d.status == "active"],
     )

@@ -218,9 +218,10 @@ async def project_products(changed: dict[str, datetime | None], tx: CatalogUnitO
     written = await tx.catalog_view.upsert_changed(list(documents.values()))
     for product_id in written:
         if (moment := changed[product_id]) is not None:
+            document = documents[product_id]
             tx.record(
-                ProductDocumentChanged(aggregate_id=product_id, aggregate_version=documents[product_id].version,
-                                       occurred_at=moment, surrogate_keys=tuple(product_keys(product_id)))
+                ProductDocumentChanged(aggregate_id=product_id, aggregate_version=document.version, occurred_at=moment,
+                                       surrogate_keys=tuple(product_keys(product_id, document.category_ids)))
             )
     return written
 

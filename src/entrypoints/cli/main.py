@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import sys
 import time
@@ -203,7 +204,40 @@ def _run(args: argparse.Namespace) -> int:
     from entrypoints.cli.supervisor import run_all
 
     _development_mode()
-    return run_all(PROJECT_DIR, with_seed=not args.no_seed)
+    return run_all(PROJECT_DIR, with_seed=not args.no_seed, with_edge=args.edge)
+
+
+def _edge(args: argparse.Namespace) -> int:
+    import signal
+
+    from entrypoints.cli import edge
+
+    settings = get_settings()
+    host, _, port = (args.backend or f"{settings.host}:{settings.port}").rpartition(":")
+    config = edge.EdgeConfig(
+        port=args.port or settings.edge_port, backend_host=host or "127.0.0.1", backend_port=int(port),
+        workdir=PROJECT_DIR / ".emporium" / f"varnish-{args.port or settings.edge_port}",
+        purge_token=settings.cdn_purge_token,
+        purgers=tuple(a.strip() for a in settings.edge_purgers.split(",") if a.strip()),
+        management_port=args.admin_port,
+    )
+    proc = edge.start(config)
+
+    def stop(*_: object) -> None:  # varnishd stops its worker process and exits; we return when it has
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        edge.wait_ready(proc, config)
+    except BaseException:
+        edge.stop(proc)
+        raise
+    print(f"edge (Varnish) on {config.url} in front of http://{config.backend_host}:{config.backend_port}; "
+          f"purges from {', '.join(config.purgers)}"
+          + ("" if config.purge_token else " (no purge token: set EMPORIUM_CDN_PURGE_TOKEN)"), flush=True)
+    return proc.wait()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -222,6 +256,11 @@ def build_parser() -> argparse.ArgumentParser:
     worker.set_defaults(func=_worker)
 
     sub.add_parser("relay", help="run the outbox relay").set_defaults(func=_relay)
+    edge_cmd = sub.add_parser("edge", help="run Varnish in front of the API (deploy/varnish/emporium.vcl)")
+    edge_cmd.add_argument("--port", type=int, default=0, help="where it listens (default: EMPORIUM_EDGE_PORT, 6081)")
+    edge_cmd.add_argument("--backend", default="", help="the API as host:port (default: EMPORIUM_HOST:EMPORIUM_PORT)")
+    edge_cmd.add_argument("--admin-port", type=int, default=0, help="its management interface (default: --port + 1)")
+    edge_cmd.set_defaults(func=_edge)
     sub.add_parser("migrate", help="create the database if needed and apply migrations").set_defaults(
         func=_migrate
     )
@@ -232,6 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="find services, migrate, seed, start API + worker + relay")
     run.add_argument("--no-seed", action="store_true")
+    run.add_argument("--edge", action="store_true", help="also run Varnish in front of the API (`emporium edge`)")
     run.set_defaults(func=_run)
 
     projections = sub.add_parser("projections", help="read models")

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from entrypoints.cli.edge import varnishd
 from entrypoints.cli.processes import wait_http, worker_command
 from entrypoints.cli.services import ServiceError, services
 from entrypoints.settings import get_settings, refuse_insecure
@@ -92,7 +94,7 @@ def stop_children(children: dict[str, subprocess.Popen[bytes]], grace: float = S
     return took
 
 
-def run_all(project_dir: Path, *, with_seed: bool = True) -> int:
+def run_all(project_dir: Path, *, with_seed: bool = True, with_edge: bool = False) -> int:
     settings = get_settings()
     refuse_insecure(settings)  # before anything starts
     if settings.environment == "development":
@@ -110,6 +112,8 @@ def run_all(project_dir: Path, *, with_seed: bool = True) -> int:
     data_dir = project_dir / ".emporium"
     children: dict[str, subprocess.Popen[bytes]] = {}
     try:
+        if with_edge:
+            varnishd()  # not installed: say so (with the install command) before anything starts
         with services(settings.database_url, settings.redis_url, data_dir) as found:
             if found.embedded:
                 print(f"started embedded {', '.join(found.embedded)} under {data_dir} "
@@ -131,11 +135,20 @@ def run_all(project_dir: Path, *, with_seed: bool = True) -> int:
             for args in (("migrate",), ("seed",) if with_seed else (), ("projections", "rebuild")):
                 if args and not stopping:
                     step(*args)
+            api_env = env
+            if with_edge:
+                # The worker purges the edge; the API takes the shopper's address from the edge's
+                # X-Forwarded-For (per-address limits), which it trusts from the loopback only.
+                edge_url = f"http://127.0.0.1:{settings.edge_port}"
+                env = dict(env, EMPORIUM_CDN_PURGE_URL=edge_url, EMPORIUM_CDN_PURGE_API="varnish",
+                           EMPORIUM_CDN_PURGE_TOKEN=settings.cdn_purge_token or secrets.token_urlsafe(24))
+                api_env = dict(env, EMPORIUM_TRUSTED_PROXIES=settings.trusted_proxies or "127.0.0.1")
             commands = {
-                "api": ([*emporium, "serve"], env),
+                "api": ([*emporium, "serve"], api_env),
                 # Idle consumers wake every 250 ms (Dramatiq's default: 1 s) so a stop is quick.
                 "worker": (worker_command(), dict(env, dramatiq_worker_timeout="250")),
                 "relay": ([*emporium, "relay"], env),
+                **({"edge": ([*emporium, "edge"], env)} if with_edge else {}),
             }
             born: dict[str, float] = {}
             if not stopping:
@@ -148,7 +161,10 @@ def run_all(project_dir: Path, *, with_seed: bool = True) -> int:
                         f"\nEmporium is up ({time.monotonic() - started:.1f} s).\n"
                         f"  API:     {base}/store/products/trail-runner\n"
                         f"  OpenAPI: {base}/schema  (JSON: {base}/schema/openapi.json)\n"
-                        f"  Health:  {base}/health\nPress Ctrl-C to stop.\n",
+                        f"  Health:  {base}/health\n"
+                        + (f"  Edge:    http://127.0.0.1:{settings.edge_port}/store/products/trail-runner "
+                           "(Varnish, deploy/varnish/emporium.vcl)\n" if with_edge else "")
+                        + "Press Ctrl-C to stop.\n",
                         flush=True,
                     )
                 elif not stopping:

@@ -15,6 +15,9 @@ from litestar import MediaType, Request, Response
 
 _encoder = msgspec.json.Encoder()
 
+# Set by the edge (deploy/varnish/emporium.vcl) on its requests to the API, and stripped from the shopper's.
+EDGE_HEADER = "x-emporium-edge"
+
 
 def _matches(if_none_match: str, etag: str) -> bool:
     candidates = {tag.strip() for tag in if_none_match.split(",")}

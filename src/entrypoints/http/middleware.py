@@ -51,8 +51,10 @@ def observe_middleware(app: ASGIApp) -> ASGIApp:
             route = scope.get("path_template") or "unmatched"
             REQUESTS.labels(scope["method"], route, str(status)).inc()
             LATENCY.labels(scope["method"], route).observe(elapsed)
-            logger.info(
-                "%s %s %s", scope["method"], scope["path"], status,
+            # A load balancer's or the edge's liveness probe (every second) is logged only when it fails.
+            probe = scope["path"] == "/health/live" and status == 200
+            logger.log(
+                logging.DEBUG if probe else logging.INFO, "%s %s %s", scope["method"], scope["path"], status,
                 extra={
                     "method": scope["method"], "path": scope["path"], "status": status,
                     "duration_ms": round(elapsed * 1000, 2),

@@ -8,7 +8,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import PathParameter, QueryParameter
 
 from application.catalog.categories import CategoryNode, category_by_slug, category_tree
-from application.catalog.cdn import LISTINGS_KEY
+from application.catalog.cdn import CATEGORIES_KEY, collection_key, listing_keys, product_key
 from application.catalog.collections import CollectionPage, collection_page
 from application.catalog.errors import CategoryPageNotFound, CollectionPageNotFound
 from application.catalog.queries import list_products
@@ -29,7 +29,7 @@ class StoreCategoryController(Controller):
          responses={200: ResponseSpec(data_container=list[CategoryNode], description="The category tree")})
     async def tree(self, request: Request[Any, Any, Any]) -> Response[bytes]:
         nodes = await category_tree(uow=request.app.state.container.uow_factory())
-        return cacheable(request, nodes, surrogate_keys=["categories"])
+        return cacheable(request, nodes, surrogate_keys=[CATEGORIES_KEY])
 
     @get("/{slug:str}", operation_id="store_category_page",
          responses={200: ResponseSpec(data_container=CategoryPage, description="A category and its products")})
@@ -50,7 +50,7 @@ class StoreCategoryController(Controller):
             ProductQuery(category_id=category.id, sort=sort, currency=currency, limit=limit, cursor=cursor), uow=uow
         )
         return cacheable(request, CategoryPage(category=category, products=products),
-                         surrogate_keys=["categories", f"category-{category.id}", LISTINGS_KEY])
+                         surrogate_keys=listing_keys((p.id for p in products.items), category_id=category.id))
 
 
 class StoreCollectionController(Controller):
@@ -65,4 +65,5 @@ class StoreCollectionController(Controller):
         found = await collection_page(slug, uow=request.app.state.container.uow_factory())
         if found is None:
             raise CollectionPageNotFound(f"No collection {slug!r}")
-        return cacheable(request, found, surrogate_keys=[f"collection-{slug}", LISTINGS_KEY])
+        return cacheable(request, found,
+                         surrogate_keys=[collection_key(found.id), *(product_key(p.id) for p in found.products)])

@@ -7,12 +7,12 @@ from litestar import Controller, Request, Response, get
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import PathParameter, QueryParameter
 
-from application.catalog.cdn import LISTINGS_KEY
+from application.catalog.cdn import drop_key, listing_keys, product_key
 from application.catalog.errors import ProductPageNotFound, UnknownFilter
 from application.catalog.queries import list_products, product_by_slug
 from application.catalog.read_models import ProductDocument, ProductPage, ProductQuery
 from application.drops.handlers import DropsSelling
-from entrypoints.http.caching import MicroCache, Rendered, cacheable, cacheable_rendered, render
+from entrypoints.http.caching import EDGE_HEADER, MicroCache, Rendered, cacheable, cacheable_rendered, render
 
 KNOWN_PARAMETERS = {"category", "currency", "min_price", "max_price", "sort", "limit", "cursor"}
 
@@ -21,7 +21,7 @@ async def _with_drops(bus: Any, document: ProductDocument) -> Rendered:
     """The document with the drops selling its SKUs (tagged with each drop's key, so a change to a drop
     purges it, and cached no longer than until one of them opens or ends)."""
     selling = await bus.handle(DropsSelling(skus=tuple(v.sku for v in document.variants)))
-    keys = (f"product-{document.id}", *(f"drop-{drop.id}" for drop in selling.drops))
+    keys = (product_key(document.id), *(drop_key(drop.id) for drop in selling.drops))
     if selling.drops:
         document = msgspec.structs.replace(document, drops=selling.drops)
     changes_at = selling.changes_at.timestamp() if selling.changes_at else None
@@ -57,21 +57,25 @@ class StoreProductController(Controller):
                          max_price=max_price, sort=sort, limit=limit, cursor=cursor),
             uow=request.app.state.container.uow_factory(),
         )
-        keys = [LISTINGS_KEY] + ([f"category-{category}"] if category else [])
-        return cacheable(request, page, surrogate_keys=keys, max_age=30, s_maxage=120)
+        return cacheable(request, page, surrogate_keys=listing_keys((p.id for p in page.items), category_id=category),
+                         max_age=30, s_maxage=120)
 
     @get("/{slug:str}", operation_id="store_get_product", response_description="The product document",
          responses={200: ResponseSpec(data_container=ProductDocument, description="The product document")})
     async def get_product(
         self, request: Request[Any, Any, Any], slug: Annotated[str, PathParameter(max_length=200)]
     ) -> Response[bytes]:
+        # The in-process cache absorbs bursts of direct requests; one from the edge skips it: the edge
+        # collapses its misses itself, and refetches after a purge, when this cache may hold the old copy.
         cache: MicroCache = request.app.state.documents
-        hit, rendered = cache.get(slug)
+        use_cache = EDGE_HEADER not in request.headers
+        hit, rendered = cache.get(slug) if use_cache else (False, None)
         if not hit:
             container = request.app.state.container
             document = await product_by_slug(slug, uow=container.uow_factory())
             rendered = None if document is None else await _with_drops(container.bus(), document)
-            cache.put(slug, rendered)
+            if use_cache:
+                cache.put(slug, rendered)
         if rendered is None:
             raise ProductPageNotFound(f"No product {slug!r}")
         return cacheable_rendered(request, rendered, surrogate_keys=list(rendered.surrogate_keys))

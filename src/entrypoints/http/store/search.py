@@ -9,7 +9,7 @@ from litestar import Controller, Request, Response, get
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import QueryParameter
 
-from application.catalog.cdn import LISTINGS_KEY
+from application.catalog.cdn import ALL_PRODUCTS_KEY
 from application.search.errors import UnknownSearchFilter
 from application.search.queries import MAX_PAGE, SearchRequest, SearchResponse, search, suggest
 from entrypoints.http.caching import cacheable
@@ -80,5 +80,5 @@ class StoreSearchController(Controller):
     ) -> Response[bytes]:
         _attributes(request, {"q", "limit"})
         names = await suggest(q, index=request.app.state.container.search_index(), limit=limit)
-        return cacheable(request, Suggestions(query=q, suggestions=names), surrogate_keys=[LISTINGS_KEY],
+        return cacheable(request, Suggestions(query=q, suggestions=names), surrogate_keys=[ALL_PRODUCTS_KEY],
                          max_age=30, s_maxage=60)
