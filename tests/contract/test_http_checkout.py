@@ -309,6 +309,34 @@ async def test_a_customer_sees_their_order_history_and_staff_the_timeline(client
     assert client.post(f"/admin/orders/{order_id}/notes", json={"text": "anonymous"}).status_code == 401
 
 
+async def test_a_shopper_sees_who_moved_their_order_as_you_staff_or_system_never_an_id(
+    client, goods, engine, unique,
+) -> None:
+    shopper = Browser(client)
+    shopper.post("/store/cart/lines", json={"sku": goods["Boot"], "quantity": 1})
+    checkout = checkout_to(shopper, BERLIN, "eu-standard", "manual")
+    order_id = shopper.post(f"/store/checkout/{checkout['id']}/place",
+                            headers={"Idempotency-Key": f"who-{unique}"}).json()["order_id"]
+    fulfilment = {"Authorization": f"Bearer {await token_for(engine, Role.FULFILMENT)}"}
+    assert client.post(f"/admin/orders/{order_id}/mark-paid", headers=fulfilment,
+                       json={"evidence": f"bank ref {unique}"}).status_code == 200
+    assert client.post(f"/admin/orders/{order_id}/fulfil", headers=fulfilment, json={}).status_code == 200
+    assert client.post(f"/admin/orders/{order_id}/notes", headers=fulfilment,
+                       json={"text": f"grumpy buyer {unique}"}).status_code == 200
+    staff_view = client.get(f"/admin/orders/{order_id}", headers=fulfilment).json()
+    internal = {e["actor"] for e in staff_view["timeline"] if ":" in e["actor"]}  # staff keep the ids
+    assert any(actor.startswith("staff:") for actor in internal)
+
+    mine = shopper.get(f"/store/orders/{order_id}")
+    assert mine.status_code == 200, mine.text
+    assert [(e["actor"], e["action"], e["to_status"]) for e in mine.json()["timeline"]] == [
+        ("you", "placed", "pending"), ("system", "payment_started", "pending"), ("staff", "pay", "paid"),
+        ("staff", "fulfil", "fulfilled"),
+    ]
+    for secret in (*internal, f"bank ref {unique}", f"grumpy buyer {unique}"):
+        assert secret not in mine.text
+
+
 def failures_counted(client) -> float:
     for line in client.get("/metrics").text.splitlines():
         if line.startswith('emporium_payment_failures_total{provider="stripe"}'):

@@ -39,11 +39,39 @@ class OrderView(msgspec.Struct, frozen=True, kw_only=True):
     refunds: list[dict[str, Any]]
     fulfilments: list[dict[str, Any]]
     placed_at: str
-    timeline: list[dict[str, Any]] | None = None  # staff only
+    timeline: list[dict[str, Any]] | None = None  # staff: every entry as logged; the shopper: ``shopper_timeline``
     version: int
 
 
+# Entries written for staff (their notes, payment evidence, a provider's stray payment sent back): the
+# shopper's timeline leaves them out.
+STAFF_ONLY_ACTIONS = frozenset({"staff_note", "payment_evidence", "orphan_payment_refunded"})
+
+
+def shopper_actor(actor: str, order: Order) -> str:
+    """Who moved the order, as its buyer may see it: "you", "staff" or "system" — never an account,
+    token or provider id."""
+    buyer = {f"customer:{order.customer_id}" if order.customer_id else None,
+             f"guest:{order.guest_id}" if order.guest_id else None}
+    if actor in buyer:
+        return "you"
+    if actor.startswith("staff:"):
+        return "staff"
+    return "system"
+
+
+def shopper_timeline(order: Order) -> list[dict[str, Any]]:
+    """The timeline its buyer sees: when and what, who as a role, no details (references, reasons and
+    notes are written for staff)."""
+    return [
+        {"at": entry.at.isoformat(), "actor": shopper_actor(entry.actor, order), "action": entry.action,
+         "from_status": entry.from_status, "to_status": entry.to_status}
+        for entry in order.timeline if entry.action not in STAFF_ONLY_ACTIONS
+    ]
+
+
 def order_view(order: Order, *, with_timeline: bool) -> OrderView:
+    """``with_timeline``: the staff view, the timeline as logged; else the buyer's, with ``shopper_timeline``."""
     return OrderView(
         id=order.id, number=order.number, status=order.status.value, email=order.email,
         customer_id=order.customer_id, currency=order.totals.currency, totals=asdict(order.totals),
@@ -54,7 +82,7 @@ def order_view(order: Order, *, with_timeline: bool) -> OrderView:
         refunds=[msgspec.to_builtins(r) for r in order.refunds],
         fulfilments=[msgspec.to_builtins(f) for f in order.fulfilments],
         placed_at=order.placed_at.isoformat(),
-        timeline=[msgspec.to_builtins(e) for e in order.timeline] if with_timeline else None,
+        timeline=[msgspec.to_builtins(e) for e in order.timeline] if with_timeline else shopper_timeline(order),
         version=order.version,
     )
 
