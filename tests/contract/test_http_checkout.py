@@ -337,6 +337,44 @@ async def test_a_shopper_sees_who_moved_their_order_as_you_staff_or_system_never
         assert secret not in mine.text
 
 
+async def test_a_kit_weighs_what_its_components_weigh_and_cannot_hold_another_kit(client, engine, unique) -> None:
+    made = await stocked_products(client, engine, [("Tent", 100, "EUR", 5), ("Peg", 10, "EUR", 50)])
+    (tent, tent_id), (peg, peg_id) = made["Tent"], made["Peg"]
+    merch = {"Authorization": f"Bearer {await token_for(engine, Role.MERCHANDISER)}"}
+    for sku, product_id, grams in ((tent, tent_id, 700), (peg, peg_id, 200)):
+        assert client.patch(f"/admin/products/{product_id}/variants/{sku}", headers=merch,
+                            json={"weight_grams": grams}).status_code == 200
+    kit = f"KIT-{unique}"
+    created = client.post("/admin/products", headers=merch, json={
+        "name": f"Camp kit {unique}", "status": "active",
+        "variants": [{"sku": kit, "components": [{"sku": tent, "quantity": 1}, {"sku": peg, "quantity": 2}]}]})
+    assert created.status_code == 201, created.text
+    async with engine.connect() as conn:
+        eur = await conn.scalar(select(t.price_lists.c.id).where(t.price_lists.c.currency == "EUR",
+                                                                 t.price_lists.c.channel.is_(None)))
+    assert client.put(f"/admin/price-lists/{eur}/prices", headers=merch,
+                      json={"prices": [{"sku": kit, "amount": 2000}]}).status_code == 200
+
+    nested = client.post("/admin/products", headers=merch, json={
+        "name": f"Kit of kits {unique}", "variants": [{"sku": f"KITS-{unique}", "components": [
+            {"sku": kit, "quantity": 2}, {"sku": peg, "quantity": 1}]}]})
+    assert nested.status_code == 422, nested.text
+    assert nested.json()["type"].endswith("/nested-bundle")
+    assert kit in nested.json()["detail"]
+    async with engine.connect() as conn:
+        assert await conn.scalar(select(func.count()).select_from(t.product_variants)
+                                 .where(t.product_variants.c.sku == f"KITS-{unique}")) == 0
+
+    shopper = Browser(client)
+    assert shopper.post("/store/cart/lines", json={"sku": kit, "quantity": 1}).status_code == 201
+    checkout_id = shopper.post("/store/checkout").json()["id"]
+    assert shopper.request("PUT", f"/store/checkout/{checkout_id}/address",
+                           json={"shipping": BERLIN}).status_code == 200
+    options = shopper.get(f"/store/checkout/{checkout_id}/shipping-options").json()
+    # 700 g + 2 × 200 g = 1.1 kg: express's band up to 5 kg, not the one up to 1 kg a weightless kit got.
+    assert {o["id"]: o["amount"] for o in options}["eu-express"] == 1490
+
+
 def failures_counted(client) -> float:
     for line in client.get("/metrics").text.splitlines():
         if line.startswith('emporium_payment_failures_total{provider="stripe"}'):

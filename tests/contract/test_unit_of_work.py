@@ -51,6 +51,19 @@ class UnitOfWorkContract:
         assert messages[0].payload["product"]["variants"][0]["sku"] == f"SKU-{unique}"
         assert messages[0].aggregate_version == 1
 
+    async def test_the_products_name_which_skus_are_bundles(self, harness, unique) -> None:
+        from domain.catalog.product import Component, Product, Variant
+
+        part, kit = Variant(sku=f"PART-{unique}"), Variant(sku=f"KIT-{unique}",
+                                                           components=(Component(sku=f"PART-{unique}", quantity=2),))
+        async with harness.uow()() as tx:
+            await tx.products.add(Product.create(id=harness.ids.new_id(), name=f"Kit {unique}",
+                                                 variants=(part, kit), now=FakeClock().now()))
+            await tx.commit()
+        async with harness.uow()() as tx:
+            assert await tx.products.bundles_among([part.sku, kit.sku, f"NONE-{unique}"]) == {kit.sku}
+            assert await tx.products.bundles_among([]) == set()
+
     async def test_leaving_without_commit_writes_nothing(self, harness, unique) -> None:
         from domain.catalog.product import Product, Variant
 

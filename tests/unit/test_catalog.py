@@ -9,8 +9,9 @@ import pytest
 from adapters.memory.clock import FakeClock, SequentialIds
 from adapters.memory.store import MemoryDatabase, MemoryUnitOfWork
 from application.catalog import commands as c
+from application.catalog.errors import NestedBundle
 from application.catalog.handlers import rebuild_catalog
-from application.catalog.queries import offers, product_by_slug
+from application.catalog.queries import offers, product_by_slug, variant_weights
 from application.catalog.snapshot import CatalogSnapshot
 from domain.catalog.pricing import Price, PriceList, Sale, Tier, resolve_price
 from domain.catalog.product import CatalogError, DuplicateSku, Option, Product, Variant
@@ -116,6 +117,11 @@ async def test_a_full_product_with_variants_prices_and_a_bundle(world) -> None:
             c.VariantSpec(sku="BUNDLE-X", components=[("GHOST", 1)])]))
     bundle = await bus.handle(c.CreateProduct(name="Bundle", variants=[
         c.VariantSpec(sku="KIT", components=[("SHOE-40", 1), ("SOCK", 2)])], status="active"))
+    with pytest.raises(NestedBundle, match=r"^a bundle cannot hold another bundle: KIT$"):
+        await bus.handle(c.AddVariant(product_id=socks, variant=c.VariantSpec(sku="KITS", components=[("KIT", 2)])))
+    await bus.handle(c.UpdateVariant(product_id=product_id, sku="SHOE-40", weight_grams=800))
+    await bus.handle(c.UpdateVariant(product_id=socks, sku="SOCK", weight_grams=50))
+    assert await variant_weights(["KIT", "SOCK", "GHOST"], catalog=CatalogSnapshot(uow)) == {"KIT": 900, "SOCK": 50}
     async with uow() as tx:
         [eur] = await tx.price_lists.for_skus(["SHOE-40", "SHOE-41"])  # every list there is
     await bus.handle(c.SetPrices(price_list_id=eur.id, prices=[

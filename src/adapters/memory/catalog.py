@@ -62,6 +62,10 @@ class MemoryProductRepository:
         wanted = set(skus)
         return {v.sku for p in self._data.products.values() for v in p.variants if v.sku in wanted}
 
+    async def bundles_among(self, skus: list[str]) -> set[str]:
+        wanted = set(skus)
+        return {v.sku for p in self._data.products.values() for v in p.variants if v.sku in wanted and v.is_bundle}
+
     async def product_ids_for_skus(self, skus: list[str]) -> list[str]:
         wanted = set(skus)
         return sorted(p.id for p in self._data.products.values() if any(v.sku in wanted for v in p.variants))

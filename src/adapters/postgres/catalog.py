@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import String, any_, bindparam, delete, insert, select, update
+from sqlalchemy import String, any_, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -165,6 +165,14 @@ class PostgresProductRepository:
 
     async def existing_skus(self, skus: list[str]) -> set[str]:
         return set((await self._conn.scalars(select(_v.c.sku).where(_v.c.sku.in_(skus)))).all())
+
+    async def bundles_among(self, skus: list[str]) -> set[str]:
+        if not skus:
+            return set()
+        rows = await self._conn.scalars(
+            select(_v.c.sku).where(_v.c.sku == any_(_texts("skus", skus)), func.jsonb_array_length(_v.c.components) > 0)
+        )
+        return set(rows.all())
 
     async def product_ids_for_skus(self, skus: list[str]) -> list[str]:
         rows = await self._conn.scalars(

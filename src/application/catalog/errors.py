@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from domain.catalog.product import CatalogError
 from domain.shared.errors import InvalidInput, NotFound
 
-__all__ = ["BadCursor", "CategoryPageNotFound", "CollectionPageNotFound", "ProductPageNotFound", "UnknownFilter"]
+__all__ = ["BadCursor", "CategoryPageNotFound", "CollectionPageNotFound", "NestedBundle", "ProductPageNotFound",
+           "UnknownFilter"]
 
 
 class BadCursor(InvalidInput):
@@ -13,6 +15,10 @@ class BadCursor(InvalidInput):
 
 class UnknownFilter(InvalidInput):
     """A product listing was asked to filter on a parameter it does not know."""
+
+
+class NestedBundle(CatalogError):
+    """A bundle's component is itself a bundle: refused, not flattened (inventory holds one level of parts)."""
 
 
 class ProductPageNotFound(NotFound):

@@ -17,6 +17,7 @@ from application.catalog.commands import (
     UpdateVariant,
     VariantSpec,
 )
+from application.catalog.errors import NestedBundle
 from application.catalog.events import ProductDocumentChanged
 from application.catalog.ports import CatalogUnitOfWork
 from application.catalog.read_models import build_document
@@ -66,10 +67,17 @@ def _price(spec: PriceSpec) -> Price:
 
 
 async def _check_components(tx: CatalogUnitOfWork, variants: list[Variant]) -> None:
+    """Every component exists and is no bundle itself (a variant's components never change once it
+    exists, so a component cannot become a bundle later)."""
     wanted = sorted({c.sku for v in variants for c in v.components})
-    missing = set(wanted) - await tx.products.existing_skus(wanted) if wanted else set()
+    if not wanted:
+        return
+    missing = set(wanted) - await tx.products.existing_skus(wanted)
     if missing:
         raise CatalogError(f"bundle components do not exist: {', '.join(sorted(missing))}")
+    nested = await tx.products.bundles_among(wanted)
+    if nested:
+        raise NestedBundle(f"a bundle cannot hold another bundle: {', '.join(sorted(nested))}")
 
 
 @handler

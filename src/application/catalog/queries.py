@@ -86,7 +86,17 @@ async def requiring_online_payment(skus: list[str], *, catalog: CatalogReads) ->
 
 
 async def variant_weights(skus: list[str], *, catalog: CatalogReads) -> dict[str, int]:
-    """Shipping weight in grams of each SKU (checkout quotes weight-banded rates with it)."""
-    products = (await catalog.lookup(skus)).products
-    wanted = set(skus)
-    return {v.sku: v.weight_grams for p in products for v in p.variants if v.sku in wanted}
+    """Shipping weight in grams of each SKU (checkout quotes weight-banded rates with it); a bundle weighs
+    what its components weigh, each times its quantity (components are never bundles themselves)."""
+    variants = {v.sku: v for p in (await catalog.lookup(skus)).products for v in p.variants}
+    parts = sorted({c.sku for sku in skus if sku in variants for c in variants[sku].components} - set(variants))
+    if parts:
+        variants.update({v.sku: v for p in (await catalog.lookup(parts)).products for v in p.variants})
+
+    def weight(sku: str) -> int:
+        variant = variants[sku]
+        if not variant.is_bundle:
+            return variant.weight_grams
+        return sum(variants[c.sku].weight_grams * c.quantity for c in variant.components if c.sku in variants)
+
+    return {sku: weight(sku) for sku in skus if sku in variants}

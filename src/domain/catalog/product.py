@@ -203,6 +203,8 @@ class Product(Aggregate):
             raise CatalogError(f"another variant already has {variant.option_values}")
         if variant.weight_grams < 0:
             raise CatalogError("a weight cannot be negative")
+        if variant.components and variant.weight_grams:
+            raise CatalogError(f"bundle {variant.sku} weighs what its components weigh: give it no weight of its own")
         for component in variant.components:
             if component.quantity <= 0 or component.sku == variant.sku:
                 raise CatalogError(f"bundle {variant.sku}: component {component.sku} is invalid")

@@ -27,6 +27,7 @@ from application.carts.errors import (
 from application.catalog.errors import (
     CategoryPageNotFound,
     CollectionPageNotFound,
+    NestedBundle,
     ProductPageNotFound,
     UnknownFilter,
 )
@@ -114,6 +115,7 @@ ERRORS: dict[type[BaseException], Problem] = {
     ProductPageNotFound: Problem(404, "not-found", None),
     CategoryPageNotFound: Problem(404, "not-found", None),
     CollectionPageNotFound: Problem(404, "not-found", None),
+    NestedBundle: Problem(422, "nested-bundle", "A bundle cannot hold another bundle"),
     # checkout
     CheckoutNotFound: Problem(404, "checkout-not-found", "No such checkout"),
     CheckoutRecordNotFound: Problem(404, "checkout-not-found", "Not found"),

@@ -137,6 +137,9 @@ def test_typed_attributes_are_accepted() -> None:
          CatalogError, "^bundle TEE-M: component SOCK is invalid$"),
         (Variant(sku="TEE-M", option_values={"size": "M"}, components=(Component(sku="TEE-M", quantity=1),)),
          CatalogError, "^bundle TEE-M: component TEE-M is invalid$"),
+        (Variant(sku="TEE-M", option_values={"size": "M"}, weight_grams=1,
+                 components=(Component(sku="SOCK", quantity=1),)),
+         CatalogError, "^bundle TEE-M weighs what its components weigh: give it no weight of its own$"),
     ],
 )
 def test_a_variant_breaking_a_rule_is_refused(variant: Variant, error: type[Exception], message: str) -> None:
