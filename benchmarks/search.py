@@ -33,6 +33,7 @@ from adapters.postgres.search import PostgresSearchIndex
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
 from adapters.system.clock import UuidIdGenerator
 from application.catalog import commands as c
+from application.catalog.categories import AddCategory
 from application.inventory import commands as inv
 from application.search.documents import SearchDocument
 from application.search.ports import IndexQuery
@@ -148,10 +149,11 @@ async def freshness(database_url: str, index: Any, rounds: int) -> tuple[list[fl
     sku = f"FRESH-{tag}"
     product_id = await bus.handle(c.CreateProduct(name=f"Freshness Probe {tag}", sku=sku, price_amount=1000,
                                                   currency="EUR"))
-    await bus.handle(c.UpdateProduct(product_id=product_id, category_ids=[f"fresh-{tag}"]))
+    category = await bus.handle(AddCategory(name=f"Freshness {tag}"))  # products name existing categories only
+    await bus.handle(c.UpdateProduct(product_id=product_id, category_ids=[category]))
     location = f"fresh-{tag}"
     await bus.handle(inv.AddLocation(id=location, name="Freshness"))
-    probe = IndexQuery(category_id=f"fresh-{tag}", facets=False)
+    probe = IndexQuery(category_id=category, facets=False)
 
     async def until(check: Any, timeout: float = 10.0) -> float:
         started = time.perf_counter()

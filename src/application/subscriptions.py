@@ -23,7 +23,7 @@ from application.search.ports import SearchIndex
 from application.webhooks import handlers as webhooks
 from application.webhooks.ports import WebhookQueue
 from domain.catalog.categories import CategoryTreeChanged
-from domain.catalog.collections import CollectionChanged
+from domain.catalog.collections import CollectionChanged, CollectionDeleted
 from domain.catalog.pricing import PriceListChanged
 from domain.catalog.product import ProductSaved
 from domain.drops.drop import DropCancelled, DropEdited, DropScheduled, DropSoldOut
@@ -99,12 +99,16 @@ def build_registry(
             Consumer("cdn_purge_drops").on_many(
                 [DropScheduled.topic, DropEdited.topic, DropCancelled.topic, DropSoldOut.topic],
                 purge_on_drop_changes(cdn or _NoCdn())),
-            Consumer("cdn_purge_structure").on_many([CategoryTreeChanged.topic, CollectionChanged.topic],
-                                                    purge_on_structure_changes(cdn or _NoCdn())),
-            Consumer("catalog_projection").on_many([ProductSaved.topic, PriceListChanged.topic],
-                                                   catalog.project_catalog_events),
+            Consumer("cdn_purge_structure").on_many(
+                [CategoryTreeChanged.topic, CollectionChanged.topic, CollectionDeleted.topic],
+                purge_on_structure_changes(cdn or _NoCdn())),
+            # A renamed, moved or deleted category changes the documents of the products in it and below it.
+            Consumer("catalog_projection").on_many(
+                [ProductSaved.topic, PriceListChanged.topic, CategoryTreeChanged.topic],
+                catalog.project_catalog_events),
             Consumer("category_projection").on(CategoryTreeChanged.topic, categories.project_categories),
-            Consumer("collection_projection").on(CollectionChanged.topic, collections.project_collection),
+            Consumer("collection_projection").on(CollectionChanged.topic, collections.project_collection)
+            .on(CollectionDeleted.topic, collections.project_collection_deleted),
             Consumer("inventory_availability").on_many([StockChanged.topic], inventory.project_availabilities),
             Consumer("analytics_facts").on_every_many(analytics.record_domain_events),
             *optional,

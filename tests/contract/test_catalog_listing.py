@@ -14,11 +14,13 @@ from application.catalog.queries import list_products
 from application.catalog.read_models import ProductQuery
 from domain.shared.errors import InvalidInput
 from tests.support.bus import build_bus
+from tests.support.categories import add_categories
 
 
 @pytest.fixture
 async def shelf(harness, unique):
     bus = build_bus(uow=harness.uow(), clock=FakeClock(), ids=harness.ids)
+    await add_categories(harness.uow(), f"shoes-{unique}", f"socks-{unique}")
     ids = []
     for n, (colour, waterproof) in enumerate([("red", True), ("blue", False), ("red", False), ("blue", True),
                                               ("red", True)]):
@@ -103,6 +105,7 @@ async def test_a_product_unpriced_in_the_currency_sorts_as_zero_even_once_the_cu
 
 async def test_products_projected_together_while_a_currency_arrives_are_all_listed_in_it(harness, unique) -> None:
     bus = build_bus(uow=harness.uow(), clock=FakeClock(), ids=harness.ids)
+    await add_categories(harness.uow(), f"together-{unique}")
     products = []
     for n, currency in enumerate(["EUR"] * 6 + ["MXN"] * 2):  # MXN: new to the shop
         product_id = await bus.handle(c.CreateProduct(name=f"Together {n} {unique}", sku=f"T{n}-{unique}",

@@ -104,3 +104,83 @@ async def test_collections_keep_the_merchandisers_order_and_hide_inactive_produc
     page = await collection_page(f"summer-{unique}", uow=harness.uow())
     assert page is not None
     assert [p.name for p in page.products] == [f"Second {unique}", f"First {unique}"]
+
+
+async def test_products_name_existing_categories_and_a_delete_moves_them_or_is_refused(harness, unique) -> None:
+    from application.catalog import commands as c
+    from application.catalog.categories import DeleteCategory, RenameCategory
+    from application.catalog.errors import UnknownCategories
+    from application.catalog.handlers import project_catalog_events, project_product
+    from application.catalog.queries import product_by_slug
+    from application.messaging.codec import event_from_builtins
+    from domain.catalog.categories import TREE_ID, CategoryInUse
+
+    bus = build_bus(uow=harness.uow(), clock=FakeClock(), ids=harness.ids)
+    bags = await bus.handle(AddCategory(name=f"Bags {unique}"))
+    totes = await bus.handle(AddCategory(name=f"Totes {unique}", parent_id=bags))
+    tote = await bus.handle(c.CreateProduct(name=f"Tote {unique}", sku=f"TOTE-{unique}", price_amount=100,
+                                            currency="EUR", category_ids=[totes]))
+    with pytest.raises(UnknownCategories, match=f"^no such categories: ghost-{unique}$"):
+        await bus.handle(c.UpdateProduct(product_id=tote, category_ids=[bags, f"ghost-{unique}"]))
+    async with harness.uow()() as tx:
+        assert await tx.categories.known([bags, totes, f"ghost-{unique}"]) == {bags, totes}
+        assert {bags, totes} <= {category.id for category in await tx.categories.current()}
+        assert await tx.products.in_categories([totes, f"ghost-{unique}"]) == [tote]
+        assert await tx.products.in_categories([bags]) == []  # only the categories a product names itself
+        await project_product(tote, tx)
+        await tx.commit()
+
+    async def project_tree_changes() -> None:
+        async with harness.uow()() as tx:
+            messages = [m for m in await harness.outbox_for(TREE_ID) if m.topic == CategoryTreeChanged.topic]
+            await project_catalog_events([event_from_builtins(m.topic, m.payload) for m in messages[-1:]], tx)
+            await tx.commit()
+
+    await bus.handle(RenameCategory(category_id=bags, name=f"Carry {unique}"))
+    await project_tree_changes()
+    document = await product_by_slug(f"tote-{unique}", uow=harness.uow())
+    assert document is not None
+    assert [(ref.name, ref.parent_id) for ref in document.categories] == [(f"Carry {unique}", None),
+                                                                          (f"Totes {unique}", bags)]
+
+    with pytest.raises(CategoryInUse, match=f"^category {totes} still holds 1 products"):
+        await bus.handle(DeleteCategory(category_id=totes))
+    with pytest.raises(CategoryInUse, match="has sub-categories"):
+        await bus.handle(DeleteCategory(category_id=bags, reassign_to=totes))
+    assert await bus.handle(DeleteCategory(category_id=totes, reassign_to=bags)) == 1
+    async with harness.uow()() as tx:
+        assert (await tx.products.get(tote)).category_ids == (bags,)
+        assert await tx.categories.known([totes]) == set()
+
+
+async def test_a_deleted_collection_stays_gone_when_an_older_change_arrives_late(harness, unique) -> None:
+    from application.catalog.collections import (
+        CreateCollection,
+        DeleteCollection,
+        RenameCollection,
+        collection_page,
+        project_collection,
+        project_collection_deleted,
+    )
+    from application.messaging.codec import event_from_builtins
+    from domain.catalog.collections import CollectionChanged, CollectionDeleted
+    from domain.shared.errors import Conflict
+
+    bus = build_bus(uow=harness.uow(), clock=FakeClock(), ids=harness.ids)
+    first = await bus.handle(CreateCollection(name=f"First {unique}"))
+    await bus.handle(CreateCollection(name=f"Second {unique}"))
+    with pytest.raises(Conflict):
+        await bus.handle(RenameCollection(collection_id=first, name="Clash", slug=f"second-{unique}"))
+    assert await bus.handle(RenameCollection(collection_id=first, name=f"Renamed {unique}")) == 2
+    await bus.handle(DeleteCollection(collection_id=first))
+    messages = await harness.outbox_for(first)
+    assert [m.topic for m in messages] == [CollectionChanged.topic] * 2 + [CollectionDeleted.topic]
+    async with harness.uow()() as tx:
+        for message in [messages[2], messages[0]]:  # the delete, then a late older change
+            event = event_from_builtins(message.topic, message.payload)
+            if isinstance(event, CollectionDeleted):
+                await project_collection_deleted(event, tx)
+            else:
+                await project_collection(event, tx)
+        await tx.commit()
+    assert await collection_page(f"first-{unique}", uow=harness.uow()) is None

@@ -18,6 +18,7 @@ from application.catalog.handlers import project_product
 from application.search.indexer import index_products
 from domain.staff.roles import Role
 from tests.support.bus import build_bus
+from tests.support.categories import add_categories
 from tests.support.http_app import client_for, settings_for, token_for
 
 
@@ -34,6 +35,7 @@ async def shelf(client, engine, unique):
     # Set up on the test's own engine and loop; the app serves from its own.
     uow = functools.partial(PostgresUnitOfWork, engine, SequentialIds())
     bus = build_bus(uow=uow, clock=SystemClock(), ids=SequentialIds())
+    await add_categories(uow, f"cat-{unique}")
     ids = []
     for n, (name, price) in enumerate([("Trail Running Shoes", 8000), ("Road Running Shoes", 12000),
                                        ("Running Socks", 1500)]):

@@ -16,6 +16,7 @@ from application.subscriptions import build_registry
 from domain.search.merchandising import MerchandisingRule, Redirect, RuleKind, SynonymGroup
 from domain.shared.errors import Conflict
 from tests.support.bus import build_bus
+from tests.support.categories import add_categories
 
 
 @pytest.fixture
@@ -44,6 +45,7 @@ async def test_price_stock_and_status_changes_reach_the_index(harness, index, un
     sku = f"IDX-{unique}"
     product_id = await bus.handle(c.CreateProduct(name=f"Waterproof Hiking Boots {unique}", sku=sku,
                                                   price_amount=9900, currency="EUR"))
+    await add_categories(harness.uow(), f"boots-{unique}")
     await bus.handle(c.UpdateProduct(product_id=product_id, category_ids=[f"boots-{unique}"],
                                      attributes={"colour": "brown"}))
     seen: set[str] = set()
@@ -95,6 +97,7 @@ async def test_stock_moving_between_some_and_more_leaves_the_index_alone_and_sel
     sku, location = f"IDX-{unique}", f"loc-{unique}"
     product_id = await bus.handle(c.CreateProduct(name=f"Trail Runner {unique}", sku=sku, price_amount=9900,
                                                   currency="EUR"))
+    await add_categories(harness.uow(), f"run-{unique}")
     await bus.handle(c.UpdateProduct(product_id=product_id, category_ids=[f"run-{unique}"]))
     await bus.handle(inv.AddLocation(id=location, name="Main"))
     await bus.handle(inv.ReceiveStock(sku=sku, location_id=location, quantity=3, actor="test"))
@@ -118,6 +121,7 @@ async def test_stock_moving_between_some_and_more_leaves_the_index_alone_and_sel
 
 async def test_reindex_rebuilds_only_active_products(harness, index, unique) -> None:
     bus = build_bus(uow=harness.uow(), clock=FakeClock(), ids=harness.ids)
+    await add_categories(harness.uow(), f"lamps-{unique}")
     for n in range(3):
         product_id = await bus.handle(c.CreateProduct(name=f"Reindexed Lamp {n}", sku=f"RI{n}-{unique}",
                                                       price_amount=100, currency="EUR"))

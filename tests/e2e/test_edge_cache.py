@@ -33,6 +33,7 @@ from application.catalog import commands as c
 from application.inventory import commands as inv
 from domain.staff.roles import Role
 from entrypoints.cli.edge import INSTALL
+from tests.support.categories import add_categories
 from tests.support.delivery import bus_for
 from tests.support.http_app import token_for
 from tests.support.network import free_port
@@ -106,6 +107,7 @@ def edge(database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFac
 
 async def _product(engine: AsyncEngine, name: str, sku: str, category: str) -> tuple[str, str]:
     """An active product in a category of its own; (id, slug)."""
+    await add_categories(lambda: PostgresUnitOfWork(engine, UuidIdGenerator()), category)
     bus = bus_for(engine)
     product_id = await bus.handle(c.CreateProduct(name=name, sku=sku, price_amount=1000, currency="EUR"))
     await bus.handle(c.UpdateProduct(product_id=product_id, category_ids=[category]))

@@ -23,6 +23,7 @@ from adapters.system.clock import UuidIdGenerator
 from application.catalog import commands as c
 from application.inventory import commands as inv
 from application.search.ports import IndexQuery
+from tests.support.categories import add_categories
 from tests.support.delivery import bus_for
 from tests.support.processes import (
     RELAY_READY,
@@ -71,6 +72,7 @@ async def test_price_and_stock_changes_are_searchable_within_two_seconds(
         sku = f"F-{unique}"
         product_id = await bus.handle(c.CreateProduct(name=f"Fresh Lantern {unique}", sku=sku, price_amount=1000,
                                                       currency="EUR"))
+        await add_categories(lambda: PostgresUnitOfWork(engine, UuidIdGenerator()), f"fresh-{unique}")
         await bus.handle(c.UpdateProduct(product_id=product_id, category_ids=[f"fresh-{unique}"]))
         query = IndexQuery(category_id=f"fresh-{unique}", facets=False)
         await eventually(lambda: _found(index, query), what="the new product to be searchable")

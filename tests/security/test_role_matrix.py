@@ -25,7 +25,9 @@ EXPECTED: dict[str, set[str]] = {
     "admin_create_product": {OWN, M}, "admin_update_product": {OWN, M}, "admin_add_variant": {OWN, M},
     "admin_update_variant": {OWN, M}, "admin_add_option_value": {OWN, M}, "admin_create_price_list": {OWN, M},
     "admin_set_prices": {OWN, M}, "admin_add_category": {OWN, M}, "admin_move_category": {OWN, M},
+    "admin_rename_category": {OWN, M}, "admin_delete_category": {OWN, M},
     "admin_create_collection": {OWN, M}, "admin_arrange_collection": {OWN, M},
+    "admin_rename_collection": {OWN, M}, "admin_delete_collection": {OWN, M},
     # promotions and search merchandising: merchandisers
     "admin_list_promotions": {OWN, M}, "admin_create_promotion": {OWN, M}, "admin_get_promotion": {OWN, M},
     "admin_edit_promotion": {OWN, M}, "admin_publish_promotion": {OWN, M}, "admin_schedule_promotion": {OWN, M},

@@ -40,3 +40,18 @@ def queue_drained(redis_url: str, namespace: str) -> bool:
         return client.hlen(f"{namespace}:{QUEUE}.msgs") == 0
     finally:
         client.close()
+
+
+async def deliver_outbox(harness, registry, aggregate_ids: list[str], seen: set[str], rounds: int = 3) -> None:
+    """Run every consumer of ``registry`` on the outbox messages of these aggregates not ``seen`` yet, in
+    order, a few rounds (consumers record events of their own: a document changed, for the CDN and search)."""
+    from application.messaging.consumers import deliver
+
+    for _ in range(rounds):
+        for aggregate_id in aggregate_ids:
+            for message in await harness.outbox_for(aggregate_id):
+                if message.id in seen:
+                    continue
+                seen.add(message.id)
+                for name in registry.consumers_of(message.topic):
+                    await deliver(registry, name, message, harness.uow())

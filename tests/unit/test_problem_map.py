@@ -35,7 +35,7 @@ def _instance(cls: type[BaseException]) -> BaseException:
     error = cls.__new__(cls)
     error.args = ("what went wrong",)
     for name, value in (("skus", ["SKU-1"]), ("errors", {"postal_code": "invalid"}), ("position", 3),
-                        ("retry_after", 7), ("limit", 2), ("drop_id", "drop-1")):
+                        ("retry_after", 7), ("limit", 2), ("drop_id", "drop-1"), ("category_ids", ["cat-1"])):
         setattr(error, name, value)
     return error
 

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from adapters.memory.database import MemoryDatabase
 from adapters.memory.versions import MemoryVersions
-from application.catalog.listing import attribute_matches, decode_cursor, descending, encode_cursor, price_in, sort_key
+from application.catalog.listing import (
+    attribute_matches,
+    decode_cursor,
+    descending,
+    encode_cursor,
+    price_in,
+    scopes,
+    sort_key,
+)
 from application.catalog.read_models import ProductDocument, ProductPage, ProductQuery, summary
 from domain.catalog.pricing import PriceList
 from domain.catalog.product import DuplicateSku, DuplicateSlug, Product, ProductNotFound
@@ -65,6 +73,10 @@ class MemoryProductRepository:
     async def bundles_among(self, skus: list[str]) -> set[str]:
         wanted = set(skus)
         return {v.sku for p in self._data.products.values() for v in p.variants if v.sku in wanted and v.is_bundle}
+
+    async def in_categories(self, category_ids: list[str]) -> list[str]:
+        wanted = set(category_ids)
+        return sorted(p.id for p in self._data.products.values() if wanted.intersection(p.category_ids))
 
     async def product_ids_for_skus(self, skus: list[str]) -> list[str]:
         wanted = set(skus)
@@ -153,7 +165,7 @@ class MemoryCatalogReadModel:
             price = price_in(d, query.currency)
             return (
                 d.status == "active"
-                and (query.category_id is None or query.category_id in d.category_ids)
+                and (query.category_id is None or query.category_id in scopes(d))
                 and all(attribute_matches(d.attributes.get(k), v) for k, v in query.attributes.items())
                 and (query.min_price is None or (price is not None and price >= query.min_price))
                 and (query.max_price is None or (price is not None and price <= query.max_price))

@@ -30,6 +30,13 @@ class MemoryCategories:
         self._data.extra["category_tree"] = (tree.version, list(tree.nodes.values()))
         self._versions.saved("category tree", TREE_ID, tree.version)
 
+    async def known(self, category_ids: list[str]) -> set[str]:
+        return set(category_ids) & {c.id for c in await self.current()}
+
+    async def current(self) -> list[Category]:
+        stored = self._data.extra.get("category_tree")
+        return list(stored[1]) if stored else []
+
 
 class MemoryCategoryView:
     def __init__(self, data: MemoryDatabase) -> None:

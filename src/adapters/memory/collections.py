@@ -37,7 +37,16 @@ class MemoryCollections:
         if not self._versions.changed("collection", collection.id, collection.version,
                                       stored=None if stored is None else stored.version):
             return  # unchanged since it was loaded
+        if any(c.slug == collection.slug and c.id != collection.id for c in self._items.values()):
+            raise Conflict(f"a collection is already at {collection.slug!r}")
         self._items[collection.id] = collection
+        self._versions.saved("collection", collection.id, collection.version)
+
+    async def delete(self, collection: Collection) -> None:
+        stored = self._versions.database.extra.get("collections", {}).get(collection.id)
+        self._versions.changed("collection", collection.id, collection.version,
+                               stored=None if stored is None else stored.version)
+        del self._items[collection.id]
         self._versions.saved("collection", collection.id, collection.version)
 
 
@@ -51,6 +60,12 @@ class MemoryCollectionView:
             return False
         self._entries[entry.id] = entry
         return True
+
+    async def remove(self, collection_id: str, version: int) -> None:
+        current = self._entries.get(collection_id)
+        if current is None or current.version < version:
+            self._entries[collection_id] = CollectionEntry(id=collection_id, name="", slug="", product_ids=[],
+                                                           version=version)  # a tombstone: no page at ""
 
     async def by_slug(self, slug: str) -> CollectionEntry | None:
         return next((e for e in self._entries.values() if e.slug == slug), None)

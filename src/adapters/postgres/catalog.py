@@ -174,6 +174,15 @@ class PostgresProductRepository:
         )
         return set(rows.all())
 
+    async def in_categories(self, category_ids: list[str]) -> list[str]:
+        if not category_ids:
+            return []
+        # ``?|`` on the JSONB array: the GIN index of migration 0028 answers it.
+        rows = await self._conn.scalars(
+            select(_p.c.id).where(_p.c.category_ids.has_any(_texts("categories", category_ids))).order_by(_p.c.id)
+        )
+        return list(rows.all())
+
     async def product_ids_for_skus(self, skus: list[str]) -> list[str]:
         rows = await self._conn.scalars(
             select(_v.c.product_id).where(_v.c.sku == any_(_texts("skus", skus))).distinct().order_by(_v.c.product_id)

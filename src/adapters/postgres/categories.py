@@ -57,6 +57,23 @@ class PostgresCategories:
             )
 
 
+    async def known(self, category_ids: list[str]) -> set[str]:
+        if not category_ids:
+            return set()
+        # Shared: products may name categories side by side; a delete (``tree``, FOR UPDATE) waits for them,
+        # then finds their products, or they wait for it and find the category gone.
+        await self._conn.execute(
+            select(t.category_tree.c.version).where(t.category_tree.c.id == TREE_ID).with_for_update(read=True)
+        )
+        wanted = sorted(set(category_ids))
+        rows = await self._conn.scalars(select(t.categories.c.id).where(t.categories.c.id.in_(wanted)))
+        return set(rows.all())
+
+    async def current(self) -> list[Category]:
+        rows = (await self._conn.execute(select(t.categories))).all()
+        return [Category(id=r.id, name=r.name, slug=r.slug, parent_id=r.parent_id, position=r.position) for r in rows]
+
+
 class PostgresCategoryView:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import msgspec
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -50,14 +50,27 @@ class PostgresCollections:
         expected = self._versions.expected(collection.id)
         if collection.version == expected:
             return  # unchanged since it was loaded
-        result = await self._conn.execute(
-            update(t.collections)
-            .where(t.collections.c.id == collection.id, t.collections.c.version == expected)
-            .values(name=collection.name, product_ids=collection.product_ids, version=collection.version)
-        )
+        try:
+            async with self._conn.begin_nested():
+                result = await self._conn.execute(
+                    update(t.collections)
+                    .where(t.collections.c.id == collection.id, t.collections.c.version == expected)
+                    .values(name=collection.name, slug=collection.slug, product_ids=collection.product_ids,
+                            version=collection.version)
+                )
+        except IntegrityError:
+            raise Conflict(f"a collection is already at {collection.slug!r}") from None
         if result.rowcount != 1:
             raise ConcurrencyConflict(f"collection {collection.id} changed meanwhile")
         self._versions.remember(collection.id, collection.version)
+
+    async def delete(self, collection: Collection) -> None:
+        expected = self._versions.expected(collection.id)
+        result = await self._conn.execute(
+            delete(t.collections).where(t.collections.c.id == collection.id, t.collections.c.version == expected)
+        )
+        if result.rowcount != 1:
+            raise ConcurrencyConflict(f"collection {collection.id} changed meanwhile")
 
 
 class PostgresCollectionView:
@@ -73,6 +86,17 @@ class PostgresCollectionView:
             .returning(rc.c.id)
         )
         return result.first() is not None
+
+    async def remove(self, collection_id: str, version: int) -> None:
+        # A tombstone: no slug (so no page, and the slug is free for another collection), the version kept.
+        rc = t.read_collections
+        tombstone = {"slug": None, "version": version,
+                     "entry": msgspec.to_builtins(CollectionEntry(id=collection_id, name="", slug="", product_ids=[],
+                                                                  version=version))}
+        statement = pg_insert(rc).values(id=collection_id, **tombstone)
+        await self._conn.execute(
+            statement.on_conflict_do_update(index_elements=[rc.c.id], set_=tombstone, where=rc.c.version < version)
+        )
 
     async def by_slug(self, slug: str) -> CollectionEntry | None:
         stored = await self._conn.scalar(select(t.read_collections.c.entry).where(t.read_collections.c.slug == slug))

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.postgres import tables as t
 from adapters.postgres.pipeline import Pipeline, json_rows
-from application.catalog.listing import decode_cursor, descending, encode_cursor, sort_key
+from application.catalog.listing import decode_cursor, descending, encode_cursor, scopes, sort_key
 from application.catalog.read_models import ProductDocument, ProductPage, ProductQuery, summary
 from application.inventory.read_models import Availability
 from domain.inventory.reservation import SkuPolicy, availability_status
@@ -66,7 +66,9 @@ class PostgresCatalogReadModel:
         return [d.id for d in documents if d.id in changed]
 
     async def _list(self, documents: list[ProductDocument]) -> None:
-        """Keep ``read.product_listing`` in step: the documents' rows replaced by one per scope and currency.
+        """Keep ``read.product_listing`` in step: the documents' rows replaced by one per scope and currency
+        (scopes: the whole catalog, and each category the product is in itself or through one below it, so
+        a category page is one range scan of its own rows however deep the tree below it).
         The currencies' lock comes first: a backfill never sees rows this transaction is replacing."""
         if not documents:
             return
@@ -79,7 +81,7 @@ class PostgresCatalogReadModel:
         rows = [
             {"scope": scope, "currency": currency, "product_id": d.id, "name": d.name,
              "price": 0 if not currency else next((p.amount for p in d.price_from if p.currency == currency), 0)}
-            for d in active for scope in dict.fromkeys(["", *d.category_ids]) for currency in ["", *currencies]
+            for d in active for scope in ["", *scopes(d)] for currency in ["", *currencies]
         ]
         await self._conn.execute(text(_LIST), {"rows": json_rows(rows)})
 

@@ -8,7 +8,7 @@ from application.catalog.events import ProductDocumentChanged
 from application.catalog.ports import ProductReads
 from application.ports.unit_of_work import UnitOfWork
 from domain.catalog.categories import CategoryTreeChanged
-from domain.catalog.collections import CollectionChanged
+from domain.catalog.collections import CollectionChanged, CollectionDeleted
 from domain.shared.events import DomainEvent
 
 logger = logging.getLogger(__name__)
@@ -52,7 +52,8 @@ def collection_key(collection_id: str) -> str:
 
 def product_keys(product_id: str, category_ids: Iterable[str] = ()) -> list[str]:
     """What a change to the product's document purges: its page and the pages listing it (``product-``), the
-    pages of its categories, which may not list it yet (``category-``), and the whole-catalog listings."""
+    pages of its categories and of every one above them (``category_ids``: a parent's page lists its
+    sub-categories' products), which may not list it yet (``category-``), and the whole-catalog listings."""
     return [product_key(product_id), *(category_key(c) for c in category_ids), ALL_PRODUCTS_KEY]
 
 
@@ -89,11 +90,12 @@ def purge_on_drop_changes(purger: CdnPurger) -> Callable[[list[DomainEvent], Pro
 
 def purge_on_structure_changes(purger: CdnPurger) -> Callable[[list[DomainEvent], UnitOfWork], Awaitable[None]]:
     """Consumer of category tree and collection changes: the tree and the category pages (they show the node,
-    its name and its children), or the collection's page."""
+    its name and its children), or the collection's page (by its id: a page left at an old slug goes too).
+    The pages of the products a category change moves follow through their documents."""
 
     async def handle(events: list[DomainEvent], _: UnitOfWork) -> None:
         keys = [CATEGORIES_KEY if isinstance(event, CategoryTreeChanged) else collection_key(event.aggregate_id)
-                for event in events if isinstance(event, CategoryTreeChanged | CollectionChanged)]
+                for event in events if isinstance(event, CategoryTreeChanged | CollectionChanged | CollectionDeleted)]
         if keys:
             await purger.purge(list(dict.fromkeys(keys)))
 

@@ -12,7 +12,7 @@ from application.catalog.ports import CatalogUnitOfWork
 from application.catalog.read_models import ProductSummary, summary
 from application.messaging.registry import Command, handler
 from application.ports.clock import Clock, IdGenerator
-from domain.catalog.collections import Collection, CollectionChanged
+from domain.catalog.collections import Collection, CollectionChanged, CollectionDeleted
 from domain.catalog.product import slugify
 from domain.shared.errors import NotFound
 
@@ -24,7 +24,13 @@ class CollectionRepository(Protocol):
 
     async def get(self, collection_id: str) -> Collection: ...
 
-    async def save(self, collection: Collection) -> None: ...
+    async def save(self, collection: Collection) -> None:
+        """Write a changed collection (optimistic); a slug another collection has is a Conflict."""
+        ...
+
+    async def delete(self, collection: Collection) -> None:
+        """Remove a collection loaded in this unit of work (optimistic, as ``save``)."""
+        ...
 
 
 class CollectionEntry(msgspec.Struct, frozen=True, kw_only=True):
@@ -38,6 +44,11 @@ class CollectionEntry(msgspec.Struct, frozen=True, kw_only=True):
 class CollectionView(Protocol):
     async def upsert(self, entry: CollectionEntry) -> bool:
         """Store unless the same or a newer version is there."""
+        ...
+
+    async def remove(self, collection_id: str, version: int) -> None:
+        """Leave a tombstone at ``version``: the page is gone, and an older change delivered late does not
+        bring it back."""
         ...
 
     async def by_slug(self, slug: str) -> CollectionEntry | None: ...
@@ -67,6 +78,18 @@ class ArrangeCollection(Command[int]):
     product_ids: list[str]
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RenameCollection(Command[int]):
+    collection_id: str
+    name: str
+    slug: str | None = None  # None: keep the slug
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeleteCollection(Command[None]):
+    collection_id: str
+
+
 Uow = Callable[[], CollectionUnitOfWork]
 
 
@@ -92,6 +115,29 @@ async def arrange_collection(cmd: ArrangeCollection, *, uow: Uow, clock: Clock) 
         await tx.collections.save(collection)
         await tx.commit()
     return collection.version
+
+
+@handler
+async def rename_collection(cmd: RenameCollection, *, uow: Uow, clock: Clock) -> int:
+    async with uow() as tx:
+        collection = await tx.collections.get(cmd.collection_id)
+        collection.rename(name=cmd.name, slug=cmd.slug, now=clock.now())
+        await tx.collections.save(collection)
+        await tx.commit()
+    return collection.version
+
+
+@handler
+async def delete_collection(cmd: DeleteCollection, *, uow: Uow, clock: Clock) -> None:
+    async with uow() as tx:
+        collection = await tx.collections.get(cmd.collection_id)
+        collection.delete(now=clock.now())
+        await tx.collections.delete(collection)
+        await tx.commit()
+
+
+async def project_collection_deleted(event: CollectionDeleted, tx: CollectionUnitOfWork) -> None:
+    await tx.collection_view.remove(event.aggregate_id, event.aggregate_version)
 
 
 async def project_collection(event: CollectionChanged, tx: CollectionUnitOfWork) -> None:

@@ -33,6 +33,7 @@ class CreateProduct(Command[str]):
     variants: list[VariantSpec] = field(default_factory=list)
     attributes: dict[str, Any] = field(default_factory=dict)
     media: list[tuple[str, str]] = field(default_factory=list)
+    category_ids: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

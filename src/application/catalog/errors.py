@@ -6,7 +6,7 @@ from domain.catalog.product import CatalogError
 from domain.shared.errors import InvalidInput, NotFound
 
 __all__ = ["BadCursor", "CategoryPageNotFound", "CollectionPageNotFound", "NestedBundle", "ProductPageNotFound",
-           "UnknownFilter"]
+           "UnknownCategories", "UnknownFilter"]
 
 
 class BadCursor(InvalidInput):
@@ -19,6 +19,14 @@ class UnknownFilter(InvalidInput):
 
 class NestedBundle(CatalogError):
     """A bundle's component is itself a bundle: refused, not flattened (inventory holds one level of parts)."""
+
+
+class UnknownCategories(InvalidInput):
+    """A product names categories that do not exist (the problem lists them as ``category_ids``)."""
+
+    def __init__(self, category_ids: list[str]) -> None:
+        super().__init__(f"no such categories: {', '.join(category_ids)}")
+        self.category_ids = category_ids
 
 
 class ProductPageNotFound(NotFound):

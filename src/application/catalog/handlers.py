@@ -17,13 +17,14 @@ from application.catalog.commands import (
     UpdateVariant,
     VariantSpec,
 )
-from application.catalog.errors import NestedBundle
+from application.catalog.errors import NestedBundle, UnknownCategories
 from application.catalog.events import ProductDocumentChanged
 from application.catalog.ports import CatalogUnitOfWork
 from application.catalog.read_models import build_document
 from application.messaging.registry import handler
 from application.messaging.retry import expect_version
 from application.ports.clock import Clock, IdGenerator
+from domain.catalog.categories import CategoryTree, CategoryTreeChanged
 from domain.catalog.pricing import Price, PriceList, PriceListChanged, Sale, Tier
 from domain.catalog.product import (
     CatalogError,
@@ -80,6 +81,16 @@ async def _check_components(tx: CatalogUnitOfWork, variants: list[Variant]) -> N
         raise NestedBundle(f"a bundle cannot hold another bundle: {', '.join(sorted(nested))}")
 
 
+async def _check_categories(tx: CatalogUnitOfWork, category_ids: list[str]) -> None:
+    """Every category named exists, and stays until this transaction ends (``known`` holds the tree)."""
+    if not category_ids:
+        return
+    known = await tx.categories.known(category_ids)
+    unknown = [c for c in dict.fromkeys(category_ids) if c not in known]
+    if unknown:
+        raise UnknownCategories(unknown)
+
+
 @handler
 async def create_product(cmd: CreateProduct, *, uow: Uow, clock: Clock, ids: IdGenerator) -> str:
     simple = cmd.sku is not None
@@ -97,9 +108,11 @@ async def create_product(cmd: CreateProduct, *, uow: Uow, clock: Clock, ids: IdG
         id=ids.new_id(), name=cmd.name, slug=cmd.slug, description=cmd.description, now=now, status=status,
         options=tuple(Option(name=n, values=tuple(v)) for n, v in cmd.options), variants=tuple(variants),
         attributes=dict(cmd.attributes), media=tuple(Media(url=u, alt=a) for u, a in cmd.media),
+        category_ids=tuple(dict.fromkeys(cmd.category_ids)),
     )
     async with uow() as tx:
         await _check_components(tx, variants)
+        await _check_categories(tx, cmd.category_ids)
         await tx.products.add(product)
         if price is not None and cmd.sku is not None:
             if price.amount < 0:
@@ -135,13 +148,15 @@ async def _change_product(
 async def update_product(cmd: UpdateProduct, *, uow: Uow, clock: Clock) -> int:
     now = clock.now()
 
-    async def change(_: CatalogUnitOfWork, product: Product) -> None:
+    async def change(tx: CatalogUnitOfWork, product: Product) -> None:
+        if cmd.category_ids is not None:
+            await _check_categories(tx, cmd.category_ids)
         if any(v is not None for v in (cmd.name, cmd.slug, cmd.description, cmd.attributes, cmd.media,
                                        cmd.category_ids)):
             product.revise(
                 now=now, name=cmd.name, slug=cmd.slug, description=cmd.description, attributes=cmd.attributes,
                 media=tuple(Media(url=u, alt=a) for u, a in cmd.media) if cmd.media is not None else None,
-                category_ids=tuple(cmd.category_ids) if cmd.category_ids is not None else None,
+                category_ids=tuple(dict.fromkeys(cmd.category_ids)) if cmd.category_ids is not None else None,
             )
         if cmd.status is not None:
             product.change_status(_status(cmd.status), now=now)
@@ -222,20 +237,23 @@ async def project_products(changed: dict[str, datetime | None], tx: CatalogUnitO
     await tx.catalog_view.lock_products(product_ids)
     products = await tx.products.get_many(product_ids)
     price_lists = await tx.price_lists.for_skus([v.sku for p in products for v in p.variants])
-    documents = {p.id: build_document(p, price_lists) for p in products}
+    tree = CategoryTree(await tx.categories.current())  # read under the locks: a rename's projection waits
+    documents = {p.id: build_document(p, price_lists, tree) for p in products}
     written = await tx.catalog_view.upsert_changed(list(documents.values()))
     for product_id in written:
         if (moment := changed[product_id]) is not None:
             document = documents[product_id]
-            tx.record(
-                ProductDocumentChanged(aggregate_id=product_id, aggregate_version=document.version, occurred_at=moment,
-                                       surrogate_keys=tuple(product_keys(product_id, document.category_ids)))
-            )
+            keys = product_keys(product_id, [c.id for c in document.categories])
+            tx.record(ProductDocumentChanged(aggregate_id=product_id, aggregate_version=document.version,
+                                             occurred_at=moment, surrogate_keys=tuple(keys)))
     return written
 
 
-async def project_catalog_events(events: list[ProductSaved | PriceListChanged], tx: CatalogUnitOfWork) -> None:
-    """Consumer of a burst of product saves and price changes: every product they touch, projected once.
+async def project_catalog_events(
+    events: list[ProductSaved | PriceListChanged | CategoryTreeChanged], tx: CatalogUnitOfWork,
+) -> None:
+    """Consumer of a burst of product saves, price changes and category changes: every product they touch,
+    projected once (a renamed, moved or deleted category touches the products in it and below it).
 
     A save whose product's document was already built from that version or a later one (by a projection of
     a later event, or a rebuild: a bulk import's own) is skipped: the document holds it, and prices changed
@@ -259,6 +277,11 @@ async def project_catalog_events(events: list[ProductSaved | PriceListChanged], 
         latest = max(e.occurred_at for e in priced)
         for product_id in await tx.products.product_ids_for_skus(sorted({s for e in priced for s in e.skus})):
             touched(product_id, latest)
+    trees = [e for e in events if isinstance(e, CategoryTreeChanged) and e.changed]
+    if trees:
+        latest = max(e.occurred_at for e in trees)
+        for product_id in await tx.products.in_categories(sorted({c for e in trees for c in e.changed})):
+            touched(product_id, latest)
     if changed:
         await project_products(changed, tx)
 
@@ -275,7 +298,8 @@ async def rebuild_catalog(
         async with uow() as tx:
             products = await tx.products.get_many(product_ids[start : start + page_size])
             price_lists = await tx.price_lists.for_skus([v.sku for p in products for v in p.variants])
-            await tx.catalog_view.upsert_many([build_document(p, price_lists) for p in products])
+            tree = CategoryTree(await tx.categories.current())
+            await tx.catalog_view.upsert_many([build_document(p, price_lists, tree) for p in products])
             await tx.commit()
         if progress:
             progress(min(start + page_size, len(product_ids)), len(product_ids))

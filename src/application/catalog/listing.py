@@ -14,6 +14,11 @@ from domain.shared.errors import InvalidInput
 SORTS = ("newest", "name", "price_asc", "price_desc")
 
 
+def scopes(document: ProductDocument) -> list[str]:
+    """The categories whose pages list the product: those it names and every one above them."""
+    return list(dict.fromkeys([*document.category_ids, *(c.id for c in document.categories)]))
+
+
 def price_in(document: ProductDocument, currency: str) -> int | None:
     return next((p.amount for p in document.price_from if p.currency == currency), None)
 

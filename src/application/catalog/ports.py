@@ -4,6 +4,7 @@ from typing import Protocol
 
 from application.catalog.read_models import ProductDocument, ProductPage, ProductQuery
 from application.ports.unit_of_work import UnitOfWork
+from domain.catalog.categories import Category, CategoryTree
 from domain.catalog.pricing import PriceList
 from domain.catalog.product import Product
 
@@ -33,6 +34,10 @@ class ProductRepository(Protocol):
 
     async def product_ids_for_skus(self, skus: list[str]) -> list[str]: ...
 
+    async def in_categories(self, category_ids: list[str]) -> list[str]:
+        """The ids of the products naming any of these categories themselves (not through a sub-category)."""
+        ...
+
     async def all_ids(self) -> list[str]: ...
 
     async def get_many(self, product_ids: list[str]) -> list[Product]:
@@ -59,6 +64,23 @@ class PriceListRepository(Protocol):
 
     async def for_skus(self, skus: list[str]) -> list[PriceList]:
         """Every list, each holding the prices of ``skus`` only."""
+        ...
+
+
+class CategoryRepository(Protocol):
+    async def tree(self) -> CategoryTree:
+        """The whole tree, locked for this transaction."""
+        ...
+
+    async def save(self, tree: CategoryTree) -> None: ...
+
+    async def known(self, category_ids: list[str]) -> set[str]:
+        """Those of ``category_ids`` that are categories. The tree is held (shared) until the transaction
+        ends: none of them can be deleted before a product naming it commits."""
+        ...
+
+    async def current(self) -> list[Category]:
+        """Every category as committed, unlocked (the projections read it)."""
         ...
 
 
@@ -103,3 +125,4 @@ class ProductReads(UnitOfWork, Protocol):
 
 class CatalogUnitOfWork(ProductReads, Protocol):
     catalog_view: CatalogReadModel
+    categories: CategoryRepository

@@ -8,6 +8,7 @@ from typing import Any
 
 import msgspec
 
+from domain.catalog.categories import CategoryTree
 from domain.catalog.pricing import PriceList
 from domain.catalog.product import Product
 from domain.shared.money import Money
@@ -64,6 +65,15 @@ class MediaView(msgspec.Struct, frozen=True, kw_only=True):
     alt: str
 
 
+class CategoryRef(msgspec.Struct, frozen=True, kw_only=True):
+    """A category a product is in, itself or through one below it (breadcrumbs, search words)."""
+
+    id: str
+    name: str
+    slug: str
+    parent_id: str | None
+
+
 class DropSummary(msgspec.Struct, frozen=True, kw_only=True):
     """A drop selling some of a product's SKUs, as the storefront shows it."""
 
@@ -89,10 +99,13 @@ class ProductDocument(msgspec.Struct, frozen=True, kw_only=True):
     options: list[OptionView]
     variants: list[VariantView]
     attributes: dict[str, Any]
-    category_ids: list[str]
+    category_ids: list[str]  # the categories it names itself
     media: list[MediaView]
     price_from: list[PriceView]
     version: int
+    # Each category it names and every one above them, each path from its root down: its listing pages
+    # (a parent category's page lists its sub-categories' products) and its search filters follow these.
+    categories: list[CategoryRef] = []
     drops: list[DropSummary] = []  # added when served: the drops selling its SKUs that are not over
 
 
@@ -139,8 +152,17 @@ def summary(document: ProductDocument) -> ProductSummary:
                           media=document.media[:1])
 
 
-def build_document(product: Product, price_lists: list[PriceList]) -> ProductDocument:
-    """The storefront document of a product as its write side and generic price lists say now."""
+def category_refs(category_ids: tuple[str, ...], tree: CategoryTree) -> list[CategoryRef]:
+    """The categories ``category_ids`` name and all above them, once each, each path from its root down."""
+    found: dict[str, CategoryRef] = {}
+    for category_id in category_ids:
+        for c in tree.path(category_id):
+            found.setdefault(c.id, CategoryRef(id=c.id, name=c.name, slug=c.slug, parent_id=c.parent_id))
+    return list(found.values())
+
+
+def build_document(product: Product, price_lists: list[PriceList], tree: CategoryTree | None = None) -> ProductDocument:
+    """The storefront document of a product as its write side, generic price lists and category tree say now."""
     generic = sorted((p for p in price_lists if p.channel is None), key=lambda p: p.currency)
     variants = []
     for variant in product.variants:
@@ -170,6 +192,7 @@ def build_document(product: Product, price_lists: list[PriceList]) -> ProductDoc
         id=product.id, slug=product.slug, name=product.name, description=product.description,
         status=product.status.value, options=[OptionView(name=o.name, values=list(o.values)) for o in product.options],
         variants=variants, attributes=attributes, category_ids=list(product.category_ids),
+        categories=category_refs(product.category_ids, tree or CategoryTree()),
         media=[MediaView(url=m.url, alt=m.alt) for m in product.media],
         price_from=[price_view(Money(amount, currency)) for currency, amount in sorted(lowest.items())],
         version=product.version,

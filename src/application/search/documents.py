@@ -6,6 +6,7 @@ from typing import Any
 
 import msgspec
 
+from application.catalog.listing import scopes
 from application.catalog.read_models import ProductDocument
 from application.inventory.read_models import Availability
 
@@ -19,7 +20,8 @@ class SearchDocument(msgspec.Struct, frozen=True, kw_only=True):
     slug: str
     name: str
     description: str = ""
-    category_ids: list[str] = []
+    category_ids: list[str] = []  # every category it is in, itself or through one below: a filter on a parent finds it
+    category_names: list[str] = []
     attributes: dict[str, list[str]] = {}
     prices: dict[str, int] = {}  # currency -> lowest price in minor units
     in_stock: bool = True
@@ -31,8 +33,9 @@ class SearchDocument(msgspec.Struct, frozen=True, kw_only=True):
         return [f"{name}={value}" for name, values in sorted(self.attributes.items()) for value in values]
 
     def keywords(self) -> str:
-        """Attribute values and category ids as searchable words."""
-        return " ".join([*(v for values in self.attributes.values() for v in values), *self.category_ids])
+        """Attribute values, category ids and category names as searchable words."""
+        return " ".join([*(v for values in self.attributes.values() for v in values), *self.category_ids,
+                         *self.category_names])
 
 
 def _values(value: Any) -> list[str]:
@@ -54,7 +57,7 @@ def build_search_document(
     in_stock = not skus or any(availability[s].status in SELLABLE if s in availability else True for s in skus)
     return SearchDocument(
         id=document.id, slug=document.slug, name=document.name, description=document.description,
-        category_ids=list(document.category_ids),
+        category_ids=scopes(document), category_names=[c.name for c in document.categories],
         attributes={k: _values(v) for k, v in sorted(document.attributes.items()) if _values(v)},
         prices={p.currency: p.amount for p in document.price_from}, in_stock=in_stock, sold=sold,
         language=language,

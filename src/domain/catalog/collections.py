@@ -17,6 +17,13 @@ class CollectionChanged(DomainEvent):
     name: str
     slug: str
     product_ids: tuple[str, ...]
+    previous_slug: str | None = None  # a rename that moved its page: the page at the old slug is gone
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CollectionDeleted(DomainEvent):
+    topic = "catalog.collection_deleted.v1"
+    slug: str
 
 
 class Collection(Aggregate):
@@ -47,9 +54,27 @@ class Collection(Aggregate):
         self.product_ids = list(product_ids)
         self._changed(now)
 
-    def _changed(self, now: datetime) -> None:
+    def rename(self, *, name: str, now: datetime, slug: str | None = None) -> None:
+        """A new name and, given one, a new slug (its page moves there; a slug taken by another collection is
+        the repository's to refuse)."""
+        if not name.strip():
+            raise CatalogError("a collection needs a name")
+        if slug is not None:
+            check_slug(slug)
+        previous = self.slug
+        self.name = name.strip()
+        self.slug = previous if slug is None else slug
+        self._changed(now, previous_slug=previous if self.slug != previous else None)
+
+    def delete(self, *, now: datetime) -> None:
+        """Gone from the storefront; the products in it are untouched."""
+        self.version += 1
+        self._record(CollectionDeleted(aggregate_id=self.id, aggregate_version=self.version, occurred_at=now,
+                                       slug=self.slug))
+
+    def _changed(self, now: datetime, *, previous_slug: str | None = None) -> None:
         self.version += 1
         self._record(
             CollectionChanged(aggregate_id=self.id, aggregate_version=self.version, occurred_at=now, name=self.name,
-                              slug=self.slug, product_ids=tuple(self.product_ids))
+                              slug=self.slug, product_ids=tuple(self.product_ids), previous_slug=previous_slug)
         )

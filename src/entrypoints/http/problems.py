@@ -29,6 +29,7 @@ from application.catalog.errors import (
     CollectionPageNotFound,
     NestedBundle,
     ProductPageNotFound,
+    UnknownCategories,
     UnknownFilter,
 )
 from application.checkout.errors import (
@@ -50,6 +51,7 @@ from application.promotions.errors import CouponExhausted, PromotionExhausted
 from application.search.errors import BadSearch, UnknownSearchFilter
 from application.staff.errors import StaffForbidden, StaffUnauthenticated
 from domain.carts.cart import CartFull, CartRetired, LineNotFound, QuantityOutOfRange
+from domain.catalog.categories import CategoryInUse, CategoryNotFound
 from domain.checkout.checkout import CartChanged, CheckoutClosed, CheckoutIncomplete
 from domain.customers.customer import EmailTaken, InvalidCredentials, InvalidResetToken, WeakPassword
 from domain.giftcards.giftcard import GiftCardError, GiftCardNotFound, InsufficientBalance
@@ -116,6 +118,9 @@ ERRORS: dict[type[BaseException], Problem] = {
     CategoryPageNotFound: Problem(404, "not-found", None),
     CollectionPageNotFound: Problem(404, "not-found", None),
     NestedBundle: Problem(422, "nested-bundle", "A bundle cannot hold another bundle"),
+    UnknownCategories: Problem(422, "unknown-category", "No such category"),
+    CategoryNotFound: Problem(404, "category-not-found", "No such category"),
+    CategoryInUse: Problem(409, "category-in-use", "The category is still in use"),
     # checkout
     CheckoutNotFound: Problem(404, "checkout-not-found", "No such checkout"),
     CheckoutRecordNotFound: Problem(404, "checkout-not-found", "Not found"),
@@ -214,6 +219,8 @@ def _extras(error: BaseException) -> tuple[dict[str, Any], dict[str, str] | None
         extra["limit"] = error.limit
     if isinstance(error, AdmissionRequired | AdmissionRefused):
         extra["drop_id"] = error.drop_id
+    if isinstance(error, UnknownCategories):
+        extra["category_ids"] = error.category_ids
     if isinstance(error, InvalidAddress):
         extra["errors"] = error.errors
     if isinstance(error, ParseError):

@@ -6,8 +6,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.catalog.categories import TREE_ID, Category, CategoryNotFound, CategoryTree, CategoryTreeChanged
-from domain.catalog.collections import MAX_PRODUCTS, Collection, CollectionChanged
+from domain.catalog.categories import (
+    TREE_ID,
+    Category,
+    CategoryInUse,
+    CategoryNotFound,
+    CategoryTree,
+    CategoryTreeChanged,
+)
+from domain.catalog.collections import MAX_PRODUCTS, Collection, CollectionChanged, CollectionDeleted
 from domain.catalog.product import CatalogError
 from domain.shared.errors import Conflict
 from domain.shipping.rates import (
@@ -169,6 +176,66 @@ def test_renaming_trims_and_a_blank_name_is_refused() -> None:
     assert categories.version == 5
 
 
+def changed_by(categories: CategoryTree) -> list[tuple[str, ...]]:
+    return [e.changed for e in categories.pull_events() if isinstance(e, CategoryTreeChanged)]
+
+
+def test_a_move_to_another_parent_changes_the_whole_subtree_a_reorder_nothing() -> None:
+    categories = tree()
+    categories.add(id="ankle", name="Ankle", slug="ankle", parent_id="boots", position=None, now=T0)
+    categories.move("boots", parent_id="bags", position=None, now=T0)
+    categories.move("heels", parent_id="shoes", position=0, now=T0)
+    assert changed_by(categories) == [(), ("boots", "ankle"), ()]
+
+
+def test_renaming_may_give_a_new_slug_and_changes_the_category_and_all_below_it() -> None:
+    categories = tree()
+    categories.rename("shoes", name="Footwear", slug="footwear", now=T0)
+    categories.rename("shoes", name="Footwear!", slug="footwear", now=T0)  # its own slug is no conflict
+    categories.rename("bags", name="Handbags", now=T0)
+    assert categories.get("shoes") == Category(id="shoes", name="Footwear!", slug="footwear", parent_id=None,
+                                               position=0)
+    assert categories.get("bags").slug == "bags"
+    assert changed_by(categories) == [("shoes", "boots", "heels")] * 2 + [("bags",)]
+    with pytest.raises(Conflict, match=r"^a category is already at 'boots'$"):
+        categories.rename("heels", name="Heels", slug="boots", now=T0)
+    with pytest.raises(CatalogError, match=r"^invalid slug 'Not A Slug'$"):
+        categories.rename("heels", name="Heels", slug="Not A Slug", now=T0)
+    with pytest.raises(CategoryNotFound, match=r"^no category nope$"):
+        categories.rename("nope", name="Nope", now=T0)
+    assert (categories.get("heels").slug, categories.version) == ("heels", 7)
+
+
+def test_a_category_without_sub_categories_is_removed_and_its_siblings_close_up() -> None:
+    categories = tree()
+    categories.remove("boots", now=T0)
+    assert positions(categories, "shoes") == [("heels", 0)]
+    assert "boots" not in categories.nodes
+    assert categories.version == 5
+    event = categories.pull_events()[-1]
+    assert isinstance(event, CategoryTreeChanged)
+    assert (event.changed, [c.id for c in event.categories]) == (("boots",), ["shoes", "bags", "heels"])
+    with pytest.raises(CategoryInUse, match=r"^category shoes has sub-categories: move or delete them first$"):
+        categories.remove("shoes", now=T0)
+    with pytest.raises(CategoryNotFound, match=r"^no category boots$"):
+        categories.remove("boots", now=T0)
+    assert ("shoes" in categories.nodes, categories.version) == (True, 5)
+    categories.remove("heels", now=T0)
+    categories.remove("shoes", now=T0)  # no sub-categories left
+    assert positions(categories, None) == [("bags", 0)]
+
+
+def test_a_path_runs_from_the_root_down_to_the_category() -> None:
+    categories = tree()
+    categories.add(id="ankle", name="Ankle", slug="ankle", parent_id="boots", position=None, now=T0)
+    assert [c.id for c in categories.path("ankle")] == ["shoes", "boots", "ankle"]
+    assert [c.id for c in categories.path("bags")] == ["bags"]
+    assert categories.path("nope") == []
+    looped = CategoryTree([Category(id="a", name="A", slug="a", parent_id="b", position=0),
+                           Category(id="b", name="B", slug="b", parent_id="a", position=0)])
+    assert [c.id for c in looped.path("a")] == ["b", "a"]  # a damaged tree never loops forever
+
+
 def test_the_subtree_holds_the_category_and_everything_below_it() -> None:
     categories = tree()
     categories.add(id="ankle", name="Ankle", slug="ankle", parent_id="boots", position=None, now=T0)
@@ -203,6 +270,36 @@ def test_arranging_sets_the_products_in_order_once_each_up_to_the_limit() -> Non
     with pytest.raises(CatalogError, match=r"^a collection holds at most 1000 products$"):
         collection.arrange([f"p{i}" for i in range(MAX_PRODUCTS + 1)], now=T0)
     assert len(collection.product_ids) == MAX_PRODUCTS
+
+
+def test_a_collection_is_renamed_and_a_new_slug_names_the_old_one() -> None:
+    collection = Collection(id="col-1", name="Edit", slug="edit", product_ids=["p1"], version=2)
+    collection.rename(name=" Summer edit ", now=T0)
+    collection.rename(name="Summer", slug="summer", now=T0)
+    collection.rename(name="Summer", slug="summer", now=T0)
+    assert (collection.name, collection.slug, collection.version) == ("Summer", "summer", 5)
+    assert collection.pull_events() == [
+        CollectionChanged(aggregate_id="col-1", aggregate_version=3, occurred_at=T0, name="Summer edit", slug="edit",
+                          product_ids=("p1",), previous_slug=None),
+        CollectionChanged(aggregate_id="col-1", aggregate_version=4, occurred_at=T0, name="Summer", slug="summer",
+                          product_ids=("p1",), previous_slug="edit"),
+        CollectionChanged(aggregate_id="col-1", aggregate_version=5, occurred_at=T0, name="Summer", slug="summer",
+                          product_ids=("p1",), previous_slug=None),
+    ]
+    with pytest.raises(CatalogError, match=r"^a collection needs a name$"):
+        collection.rename(name=" ", slug="other", now=T0)
+    with pytest.raises(CatalogError, match=r"^invalid slug 'No Slug'$"):
+        collection.rename(name="Other", slug="No Slug", now=T0)
+    assert (collection.name, collection.slug, collection.version) == ("Summer", "summer", 5)
+
+
+def test_a_deleted_collection_records_its_slug() -> None:
+    collection = Collection(id="col-1", name="Edit", slug="edit", version=2)
+    collection.delete(now=T0)
+    assert collection.version == 3
+    assert collection.pull_events() == [CollectionDeleted(aggregate_id="col-1", aggregate_version=3, occurred_at=T0,
+                                                          slug="edit")]
+    assert CollectionDeleted.topic == "catalog.collection_deleted.v1"
 
 
 def test_a_regional_method_is_chosen_in_its_region_only() -> None:

@@ -9,6 +9,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     PrimaryKeyConstraint,
     String,
@@ -34,6 +35,7 @@ products = Table(
     Column("media", JSONB, nullable=False),
     Column("version", Integer, nullable=False),
 )
+Index("ix_products_category_ids", products.c.category_ids, postgresql_using="gin")  # migration 0028
 
 product_variants = Table(
     "product_variants", metadata,
@@ -133,7 +135,7 @@ collections = Table(
 read_collections = Table(
     "collections", metadata,
     Column("id", String(64), primary_key=True),
-    Column("slug", String(200), nullable=False, unique=True),
+    Column("slug", String(200), unique=True),  # NULL: a deleted collection's tombstone (migration 0028)
     Column("version", Integer, nullable=False),
     Column("entry", JSONB, nullable=False),
     schema="read",

@@ -3,12 +3,17 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, post, put
-from litestar.params import JSONBody, PathParameter
+from litestar import Controller, delete, patch, post, put
+from litestar.params import JSONBody, PathParameter, QueryParameter
 from msgspec import Meta
 
-from application.catalog.categories import AddCategory, MoveCategory
-from application.catalog.collections import ArrangeCollection, CreateCollection
+from application.catalog.categories import AddCategory, DeleteCategory, MoveCategory, RenameCategory
+from application.catalog.collections import (
+    ArrangeCollection,
+    CreateCollection,
+    DeleteCollection,
+    RenameCollection,
+)
 from domain.staff.roles import Role
 from entrypoints.http.admin.products import Name, Slug, Strict
 from entrypoints.http.auth import roles, staff_guard
@@ -30,8 +35,21 @@ class MoveIn(Strict):
     position: Position | None = None
 
 
+class RenameIn(Strict):
+    name: Name
+    slug: Slug | None = None  # none: the slug stays
+
+
 class CategoryCreated(msgspec.Struct, kw_only=True):
     id: str
+
+
+class CategoryDeleted(msgspec.Struct, kw_only=True):
+    id: str
+    reassigned_products: int
+
+
+PathId = Annotated[str, PathParameter(max_length=64)]
 
 
 class AdminCategoryController(Controller):
@@ -55,6 +73,20 @@ class AdminCategoryController(Controller):
         await bus.handle(
             MoveCategory(category_id=category_id, parent_id=data.parent_id, position=data.position)
         )
+
+    @patch("/{category_id:str}", operation_id="admin_rename_category", opt=roles(Role.MERCHANDISER), status_code=204)
+    async def rename(self, bus: Bus, category_id: PathId, data: JSONBody[RenameIn]) -> None:
+        await bus.handle(RenameCategory(category_id=category_id, name=data.name, slug=data.slug))
+
+    @delete("/{category_id:str}", operation_id="admin_delete_category", opt=roles(Role.MERCHANDISER), status_code=200)
+    async def remove(
+        self, bus: Bus, category_id: PathId,
+        reassign_to: Annotated[CategoryId | None, QueryParameter(max_length=64)] = None,
+    ) -> CategoryDeleted:
+        """Refused (409 ``category-in-use``) while sub-categories remain, or while products name it unless
+        ``reassign_to`` names the category they move to."""
+        moved = await bus.handle(DeleteCategory(category_id=category_id, reassign_to=reassign_to))
+        return CategoryDeleted(id=category_id, reassigned_products=moved)
 
 
 class CollectionIn(Strict):
@@ -92,3 +124,13 @@ class AdminCollectionController(Controller):
             ArrangeCollection(collection_id=collection_id, product_ids=data.product_ids)
         )
         return CollectionSaved(id=collection_id, version=version)
+
+    @patch("/{collection_id:str}", operation_id="admin_rename_collection", opt=roles(Role.MERCHANDISER))
+    async def rename(self, bus: Bus, collection_id: PathId, data: JSONBody[RenameIn]) -> CollectionSaved:
+        version = await bus.handle(RenameCollection(collection_id=collection_id, name=data.name, slug=data.slug))
+        return CollectionSaved(id=collection_id, version=version)
+
+    @delete("/{collection_id:str}", operation_id="admin_delete_collection", opt=roles(Role.MERCHANDISER),
+            status_code=204)
+    async def remove(self, bus: Bus, collection_id: PathId) -> None:
+        await bus.handle(DeleteCollection(collection_id=collection_id))

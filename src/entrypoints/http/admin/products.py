@@ -71,6 +71,7 @@ class ProductCreate(Strict):
     variants: Annotated[list[VariantIn], Meta(max_length=500)] = []
     attributes: dict[AttributeName, Attribute] = {}
     media: list[MediaIn] = []
+    category_ids: Annotated[list[Annotated[str, Meta(max_length=64)]], Meta(max_length=50)] = []
 
 
 class ProductUpdate(Strict):
@@ -158,6 +159,7 @@ class AdminProductController(Controller):
                 description=data.description, status=data.status,
                 options=[(o.name, o.values) for o in data.options], variants=[_variant(v) for v in data.variants],
                 attributes=_attributes(data.attributes), media=[(m.url, m.alt) for m in data.media],
+                category_ids=data.category_ids,
             )
         )
         return Created(id=product_id)

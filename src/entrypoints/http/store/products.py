@@ -7,8 +7,9 @@ from litestar import Controller, Request, Response, get
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import PathParameter, QueryParameter
 
+from application.catalog.categories import category_by_reference
 from application.catalog.cdn import drop_key, listing_keys, product_key
-from application.catalog.errors import ProductPageNotFound, UnknownFilter
+from application.catalog.errors import CategoryPageNotFound, ProductPageNotFound, UnknownFilter
 from application.catalog.queries import list_products, product_by_slug
 from application.catalog.read_models import ProductDocument, ProductPage, ProductQuery
 from application.drops.handlers import DropsSelling
@@ -37,7 +38,7 @@ class StoreProductController(Controller):
     async def list_products(
         self,
         request: Request[Any, Any, Any],
-        category: Annotated[str | None, QueryParameter(pattern=r"^[A-Za-z0-9_-]{1,64}$")] = None,  # an id
+        category: Annotated[str | None, QueryParameter(pattern=r"^[A-Za-z0-9_-]{1,200}$")] = None,  # an id or a slug
         currency: Annotated[str, QueryParameter(pattern=r"^[A-Z]{3}$")] = "EUR",
         min_price: Annotated[int | None, QueryParameter(ge=0)] = None,
         max_price: Annotated[int | None, QueryParameter(ge=0)] = None,
@@ -45,17 +46,24 @@ class StoreProductController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 24,
         cursor: Annotated[str | None, QueryParameter(max_length=500)] = None,
     ) -> Response[bytes]:
-        """Filter with ``attr.<name>=<value>`` (repeatable per attribute) besides the named parameters."""
+        """Filter with ``attr.<name>=<value>`` (repeatable per attribute) besides the named parameters;
+        ``category`` (an id or a slug) lists the products in that category and in every one below it."""
         attributes: dict[str, str] = {}
         for name, value in request.query_params.items():
             if name.startswith("attr.") and len(name) > 5:
                 attributes[name[5:]] = value
             elif name not in KNOWN_PARAMETERS:
                 raise UnknownFilter(f"unknown filter {name!r}")
+        uow = request.app.state.container.uow_factory()
+        if category is not None:
+            found = await category_by_reference(category, uow=uow)
+            if found is None:
+                raise CategoryPageNotFound(f"No category {category!r}")
+            category = found.id
         page = await list_products(
             ProductQuery(category_id=category, attributes=attributes, currency=currency, min_price=min_price,
                          max_price=max_price, sort=sort, limit=limit, cursor=cursor),
-            uow=request.app.state.container.uow_factory(),
+            uow=uow,
         )
         return cacheable(request, page, surrogate_keys=listing_keys((p.id for p in page.items), category_id=category),
                          max_age=30, s_maxage=120)
