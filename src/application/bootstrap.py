@@ -44,6 +44,7 @@ from application.ports.payments import PaymentGateway
 from application.ports.rate_limit import RateLimiter
 from application.promotions.engine import StoredPromotions
 from application.search.ports import SearchIndex
+from application.tax.ports import RegionalTaxRates
 from application.webhooks.targets import WebhookTargets
 from domain.tax.rates import RateTable
 
@@ -62,12 +63,15 @@ def bootstrap(
     catalog: CatalogReads | None = None, stock_status_ttl: float = 0.0,
     catalog_version: CatalogVersion | None = None, live_promotions_ttl: float = 0.0,
     drop_capacity: float = 300.0, rooms: WaitingRooms, admissions: AdmissionTokens | None = None,
+    regional_rates: RegionalTaxRates, rates: RateTable | None = None,
 ) -> MessageBus:
     """A bus with every handler bound to the given adapters. ``catalog``: where carts read products
     and prices (the composition root keeps them between catalog changes; by default, the database).
     ``drop_capacity``: buyers a second the shop serves, a drop's admission rate unless it sets one;
     ``rooms``: the drops' waiting rooms; ``admissions``: signs and checks admission tokens (by default
-    with a key of this process's own — the composition root gives the shop's secret keys)."""
+    with a key of this process's own — the composition root gives the shop's secret keys); ``regional_rates``:
+    the US states' sales tax the merchant keeps (``tax`` reads it too); ``rates``: the cart page's tax
+    estimate for a channel's own country (none by default)."""
     bus = MessageBus({})
     catalog = catalog or CatalogSnapshot(uow)
     dependencies: dict[str, object] = {
@@ -80,7 +84,8 @@ def bootstrap(
         "catalog": catalog,
         "statuses": StockStatuses(uow, ttl=stock_status_ttl),
         "promotions": promotions or StoredPromotions(uow, catalog, version=catalog_version, ttl=live_promotions_ttl),
-        "rates": RateTable(),
+        "rates": rates or RateTable(),
+        "regional_rates": regional_rates,
         "pay_later": pay_later or PayLater(),
         "webhook_targets": webhook_targets,
         "dispatch": bus.handle,

@@ -17,6 +17,7 @@ from adapters.postgres.carts import PostgresDurableCarts
 from adapters.postgres.engine import make_engine
 from adapters.postgres.outbox import PostgresOutboxStore
 from adapters.postgres.redelivery import PostgresUnconsumedEvents
+from adapters.postgres.tax import PostgresRegionalTaxRates
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
 from adapters.redis.carts import RedisCartCache
 from adapters.redis.catalog_version import RedisCatalogVersion
@@ -30,6 +31,7 @@ from adapters.system.clock import SystemClock, UuidIdGenerator
 from adapters.system.passwords import Argon2Hasher
 from adapters.system.shipping import TableShippingRates
 from adapters.system.tax import RateTableTax
+from adapters.system.vat_rates import european_vat_rates
 from application.bootstrap import bootstrap
 from application.carts.pricing import Channels
 from application.carts.store import LayeredCartStore
@@ -38,6 +40,7 @@ from application.messaging.redelivery import Redelivery
 from application.messaging.relay import OutboxRelay
 from application.subscriptions import build_registry
 from application.webhooks.targets import WebhookTargets
+from domain.tax.rates import SEEDED_US_STATES, RateTable
 from entrypoints.factories import (
     catalog_changes,
     make_admissions,
@@ -51,6 +54,12 @@ from entrypoints.factories import (
     redis_keys,
 )
 from entrypoints.settings import Settings, get_settings
+
+
+def estimate_rates() -> RateTable:
+    """The cart page's tax estimate for a channel's own country: the built-in European VAT and the US
+    states the shop was seeded with (checkout taxes with the merchant's table as it is then)."""
+    return RateTable([*european_vat_rates(), *SEEDED_US_STATES])
 
 
 def _seconds(value: float) -> timedelta:
@@ -103,11 +112,14 @@ class Container(containers.DeclarativeContainer):
     channels = providers.Singleton(Channels.parse, s.channels)
     gateways = providers.Singleton(make_gateways, settings)
     search_index = providers.Singleton(make_search_index, settings, engine)
+    regional_rates = providers.Singleton(PostgresRegionalTaxRates, engine)
     bus = providers.Singleton(
         bootstrap, uow=uow_factory, clock=clock, ids=ids, gate=stock_gate, cart_store=cart_store, sessions=sessions,
         hasher=hasher, notifier=notifier, limiter=rate_limiter,
         addresses=providers.Singleton(I18nAddressValidator), channels=channels, gateways=gateways,
-        shipping=providers.Singleton(TableShippingRates), tax=providers.Singleton(RateTableTax),
+        shipping=providers.Singleton(TableShippingRates),
+        tax=providers.Singleton(RateTableTax, regional=regional_rates), regional_rates=regional_rates,
+        rates=providers.Singleton(estimate_rates),
         search_index=search_index, tracking_queue=tracking_queue, reservation_ttl=s.reservation_ttl_seconds,
         auth_limits=providers.Singleton(make_auth_limits, settings), webhook_targets=webhook_targets,
         pay_later=providers.Singleton(make_pay_later, settings), catalog=catalog,

@@ -120,10 +120,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     store_write_rate_per_session: float = 5.0
     store_write_burst_per_session: int = 20
     password_hash_threads: int = 0  # argon2 hashes computed at once, off the event loop; 0: one per CPU
-    # Sales channels: name:currency:tax country[-region]:incl|excl (prices with or without tax). The
-    # first is the default; a storefront picks another with the X-Channel header. The tax place is
-    # where cart estimates assume delivery until checkout knows the address. ``:pay-later`` after a
-    # channel offers pay-later (manual: invoice, cash on delivery) payment there.
+    # Sales channels: name:currency:tax country[-region]:incl|excl — how the channel's prices are entered
+    # (with that country's tax inside, or net). The first is the default; a storefront picks another with
+    # the X-Channel header. The tax place is where cart estimates assume delivery until checkout knows the
+    # address; checkout then charges as the destination does (VAT inside in Europe, sales tax on top in
+    # the US), converting the prices where the two differ. ``:pay-later`` after a channel offers pay-later
+    # (manual: invoice, cash on delivery) payment there.
     channels: str = "web:EUR:DE:incl:pay-later,us:USD:US-CA:excl,uk:GBP:GB:incl"
     # Pay later (manual): open orders and units one shopper may hold, and hours until an unpaid one is cancelled.
     pay_later_max_open_orders: int = 2

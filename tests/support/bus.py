@@ -11,6 +11,7 @@ from adapters.memory.inventory import MemoryStockGate
 from adapters.memory.rate_limit import MemoryRateLimiter
 from adapters.memory.resolver import StaticResolver
 from adapters.memory.search import MemorySearchIndex
+from adapters.memory.tax import MemoryRegionalTaxRates
 from adapters.memory.waiting_rooms import MemoryWaitingRooms
 from adapters.smtp.logging import LoggingNotifier
 from adapters.system.addresses import I18nAddressValidator
@@ -18,11 +19,13 @@ from adapters.system.manual_payments import ManualPaymentGateway
 from adapters.system.passwords import Argon2Hasher
 from adapters.system.shipping import TableShippingRates
 from adapters.system.tax import RateTableTax
+from adapters.system.vat_rates import european_vat_rates
 from application.bootstrap import bootstrap
 from application.carts.pricing import Channels
 from application.carts.store import LayeredCartStore
 from application.messaging.bus import MessageBus
 from application.webhooks.targets import WebhookTargets
+from domain.tax.rates import SEEDED_US_STATES, RateTable
 
 
 def database_of(uow: Any) -> Any:
@@ -38,8 +41,9 @@ def build_bus(
     notifier: Any = None, limiter: Any = None, addresses: Any = None, channels: Channels | None = None,
     gateways: dict[str, Any] | None = None, shipping: Any = None, tax: Any = None, search_index: Any = None,
     webhook_targets: Any = None, auth_limits: Any = None, pay_later: Any = None, rooms: Any = None,
-    admissions: Any = None,
+    admissions: Any = None, regional_rates: Any = None,
 ) -> MessageBus:
+    regional_rates = regional_rates or MemoryRegionalTaxRates()
     return bootstrap(
         uow=uow, clock=clock, ids=ids, reservation_ttl=reservation_ttl, promotions=promotions,
         tracking_queue=tracking_queue or InlineTrackingQueue(uow),
@@ -53,9 +57,9 @@ def build_bus(
         channels=channels or Channels.parse("web:EUR:DE:incl:pay-later"),
         gateways=gateways or {"manual": ManualPaymentGateway()},
         shipping=shipping or TableShippingRates(),
-        tax=tax or RateTableTax(),
+        tax=tax or RateTableTax(regional=regional_rates), regional_rates=regional_rates,
         search_index=search_index or MemorySearchIndex(),
         webhook_targets=webhook_targets or WebhookTargets(StaticResolver({})),  # names resolve to nothing
         auth_limits=auth_limits, pay_later=pay_later, rooms=rooms or MemoryWaitingRooms(),
-        admissions=admissions,
+        admissions=admissions, rates=RateTable([*european_vat_rates(), *SEEDED_US_STATES]),
     )

@@ -62,11 +62,12 @@ async def token_for(engine: AsyncEngine, role: Role) -> str:
 
 async def stocked_products(
     client: Any, engine: AsyncEngine, products: list[tuple[str, int, str, int | None]],
-    *, policies: dict[str, dict[str, Any]] | None = None,
+    *, policies: dict[str, dict[str, Any]] | None = None, tax_classes: dict[str, str] | None = None,
 ) -> dict[str, tuple[str, str]]:
     """Active products (name, price, currency, units) with units received in a new location, unique
     to this run (units None: no stock ever received); ``policies`` by name set an inventory policy
-    first (``{"track_inventory": False}``: untracked). name -> (sku, product id)."""
+    first (``{"track_inventory": False}``: untracked); ``tax_classes`` by name, a tax class other than
+    standard. name -> (sku, product id)."""
     merch = {"Authorization": f"Bearer {await token_for(engine, Role.MERCHANDISER)}"}
     staff = {"Authorization": f"Bearer {await token_for(engine, Role.FULFILMENT)}"}
     tag = uuid.uuid4().hex[:6].upper()
@@ -78,6 +79,7 @@ async def stocked_products(
         sku = f"{name.upper()}-{tag}"
         created = client.post("/admin/products", headers=merch, json={
             "name": f"{name} {tag}", "sku": sku, "price": price, "currency": currency, "status": "active",
+            **({"tax_class": tax_classes[name]} if name in (tax_classes or {}) else {}),
         })
         assert created.status_code == 201, created.text
         if name in (policies or {}):

@@ -11,6 +11,24 @@ BERLIN = {"name": "Ada Lovelace", "line1": "Unter den Linden 1", "city": "Berlin
 SAN_FRANCISCO = {"name": "Grace Hopper", "line1": "1 Market St", "city": "San Francisco", "postal_code": "94105",
                  "country": "US", "region": "CA"}
 
+# A valid address in each EU member state's capital (the address rules of each country: postal code
+# formats, a province where one is required).
+EU_CAPITALS = {
+    country: {"name": "Ada Lovelace", "line1": "Main Street 1", "city": city, "postal_code": postal_code,
+              "country": country, "region": region}
+    for country, (city, postal_code, region) in {
+        "AT": ("Wien", "1010", ""), "BE": ("Bruxelles", "1000", ""), "BG": ("Sofia", "1000", ""),
+        "CY": ("Nicosia", "1010", ""), "CZ": ("Praha", "110 00", ""), "DE": ("Berlin", "10117", ""),
+        "DK": ("København", "1050", ""), "EE": ("Tallinn", "10111", ""), "ES": ("Madrid", "28013", "M"),
+        "FI": ("Helsinki", "00100", ""), "FR": ("Paris", "75001", ""), "GR": ("Athina", "105 57", ""),
+        "HR": ("Zagreb", "10000", ""), "HU": ("Budapest", "1051", ""), "IE": ("Dublin", "D02 X285", "Co. Dublin"),
+        "IT": ("Roma", "00184", "RM"), "LT": ("Vilnius", "01103", ""), "LU": ("Luxembourg", "1009", ""),
+        "LV": ("Riga", "LV-1050", ""), "MT": ("Valletta", "VLT 1117", ""), "NL": ("Amsterdam", "1012 JS", ""),
+        "PL": ("Warszawa", "00-001", ""), "PT": ("Lisboa", "1100-148", ""), "RO": ("Bucuresti", "010011", "Bucuresti"),
+        "SE": ("Stockholm", "111 52", ""), "SI": ("Ljubljana", "1000", ""), "SK": ("Bratislava", "811 01", ""),
+    }.items()
+}
+
 
 class Browser:
     """One shopper's cookie jar on the shared test client (switched in for each request)."""

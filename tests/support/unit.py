@@ -46,13 +46,14 @@ class Shop(NamedTuple):
 
 def build_shop(cart_store: Callable[[FakeClock], LayeredCartStore] | None = None,
                card: MemoryPaymentGateway | None = None, promotions: Callable[[Uow], Any] | None = None,
-               **adapters: Any) -> Shop:
+               channels: str = "web:EUR:DE:incl:pay-later,us:USD:US-CA:excl:pay-later", **adapters: Any) -> Shop:
     """Two channels (web: EUR in Germany, prices with VAT; us: USD in California, tax on top), manual
     and card payments, the clock at 2026-06-01 12:00 UTC. ``cart_store``: builds the cart store from the
     clock (a store over a misbehaving cache, say), by default the memory one; ``card``: the card provider
     (a subclass of the memory one that misbehaves); ``promotions``: builds the promotion engine from the
-    unit of work (by default the stored promotions); ``adapters``: any other adapter ``build_bus`` takes
-    (``shipping=``, ``gate=``, …) in place of its in-memory default."""
+    unit of work (by default the stored promotions); ``channels``: others than those two (the
+    ``EMPORIUM_CHANNELS`` form); ``adapters``: any other adapter ``build_bus`` takes (``shipping=``,
+    ``gate=``, …) in place of its in-memory default."""
     db, ids, clock = MemoryDatabase(), SequentialIds(), FakeClock(datetime(2026, 6, 1, 12, tzinfo=UTC))
     store = (cart_store or default_cart_store)(clock, db)
     card = card or MemoryPaymentGateway("whsec_test")
@@ -62,7 +63,7 @@ def build_shop(cart_store: Callable[[FakeClock], LayeredCartStore] | None = None
 
     bus = build_bus(
         uow=uow, clock=clock, ids=ids, cart_store=store,
-        channels=Channels.parse("web:EUR:DE:incl:pay-later,us:USD:US-CA:excl:pay-later"),
+        channels=Channels.parse(channels),
         gateways={"manual": ManualPaymentGateway(), "stripe": card},
         promotions=promotions(uow) if promotions else None, **adapters,
     )

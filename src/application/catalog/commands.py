@@ -34,6 +34,7 @@ class CreateProduct(Command[str]):
     attributes: dict[str, Any] = field(default_factory=dict)
     media: list[tuple[str, str]] = field(default_factory=list)
     category_ids: list[str] = field(default_factory=list)
+    tax_class: str = "standard"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,6 +48,7 @@ class UpdateProduct(Command[int]):
     attributes: dict[str, Any] | None = None
     media: list[tuple[str, str]] | None = None
     category_ids: list[str] | None = None
+    tax_class: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -109,6 +109,7 @@ async def create_product(cmd: CreateProduct, *, uow: Uow, clock: Clock, ids: IdG
         options=tuple(Option(name=n, values=tuple(v)) for n, v in cmd.options), variants=tuple(variants),
         attributes=dict(cmd.attributes), media=tuple(Media(url=u, alt=a) for u, a in cmd.media),
         category_ids=tuple(dict.fromkeys(cmd.category_ids)),
+        tax_class=cmd.tax_class,
     )
     async with uow() as tx:
         await _check_components(tx, variants)
@@ -152,11 +153,12 @@ async def update_product(cmd: UpdateProduct, *, uow: Uow, clock: Clock) -> int:
         if cmd.category_ids is not None:
             await _check_categories(tx, cmd.category_ids)
         if any(v is not None for v in (cmd.name, cmd.slug, cmd.description, cmd.attributes, cmd.media,
-                                       cmd.category_ids)):
+                                       cmd.category_ids, cmd.tax_class)):
             product.revise(
                 now=now, name=cmd.name, slug=cmd.slug, description=cmd.description, attributes=cmd.attributes,
                 media=tuple(Media(url=u, alt=a) for u, a in cmd.media) if cmd.media is not None else None,
                 category_ids=tuple(dict.fromkeys(cmd.category_ids)) if cmd.category_ids is not None else None,
+                tax_class=cmd.tax_class,
             )
         if cmd.status is not None:
             product.change_status(_status(cmd.status), now=now)

@@ -85,6 +85,13 @@ async def requiring_online_payment(skus: list[str], *, catalog: CatalogReads) ->
     return sorted({sku for sku in skus if online_only(sku)})
 
 
+async def tax_classes(skus: list[str], *, catalog: CatalogReads) -> dict[str, str]:
+    """The tax class of each SKU: its product's (a bundle is taxed as the bundle product says)."""
+    products = (await catalog.lookup(skus)).products
+    wanted = set(skus)
+    return {v.sku: p.tax_class for p in products for v in p.variants if v.sku in wanted}
+
+
 async def variant_weights(skus: list[str], *, catalog: CatalogReads) -> dict[str, int]:
     """Shipping weight in grams of each SKU (checkout quotes weight-banded rates with it); a bundle weighs
     what its components weigh, each times its quantity (components are never bundles themselves)."""

@@ -107,6 +107,7 @@ class ProductDocument(msgspec.Struct, frozen=True, kw_only=True):
     # (a parent category's page lists its sub-categories' products) and its search filters follow these.
     categories: list[CategoryRef] = []
     drops: list[DropSummary] = []  # added when served: the drops selling its SKUs that are not over
+    tax_class: str = "standard"  # how its price is taxed: standard, reduced, reduced-2, super-reduced, zero, exempt
 
 
 class Offer(msgspec.Struct, frozen=True, kw_only=True):
@@ -195,5 +196,5 @@ def build_document(product: Product, price_lists: list[PriceList], tree: Categor
         categories=category_refs(product.category_ids, tree or CategoryTree()),
         media=[MediaView(url=m.url, alt=m.alt) for m in product.media],
         price_from=[price_view(Money(amount, currency)) for currency, amount in sorted(lowest.items())],
-        version=product.version,
+        version=product.version, tax_class=product.tax_class,
     )

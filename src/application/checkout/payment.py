@@ -5,12 +5,11 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 from dataclasses import asdict, replace
-from typing import Any
 
 from application.carts.ports import CartStore, PromotionEngine
-from application.carts.pricing import SOLD_OUT, Channels, price_cart
+from application.carts.pricing import SOLD_OUT, Channel, Channels, price_cart
 from application.carts.read_models import CartView
-from application.catalog.queries import bundle_components, requiring_online_payment
+from application.catalog.queries import bundle_components, requiring_online_payment, tax_classes
 from application.catalog.snapshot import CatalogReads
 from application.checkout.commands import StartPayment
 from application.checkout.common import (
@@ -44,6 +43,7 @@ from domain.giftcards.giftcard import GiftCardError
 from domain.inventory.errors import OutOfStock
 from domain.shipping.rates import MethodNotOffered
 from domain.tax.discounts import tax_bases
+from domain.tax.rates import STANDARD
 
 
 @handler
@@ -102,7 +102,9 @@ async def start_payment(
     priced = await price_cart(cart, statuses=statuses, catalog=catalog, promotions=promotions, channel=channel,
                               rates=NO_ESTIMATE, at=now, shipping=option.amount,
                               stock={line.sku: line.stock for line in priced.lines})
-    snapshot = await _snapshot(priced, cart.version, option.amount, option.method.id, checkout, channel, tax)
+    classes = await tax_classes([line.sku for line in priced.lines], catalog=catalog)
+    snapshot = await _snapshot(priced, cart.version, option.amount, option.method.id, checkout, channel, tax,
+                               classes)
     if command.gift_card and snapshot.total > 0:
         snapshot = await _with_gift_card(uow, snapshot, command.gift_card, checkout.currency)
 
@@ -135,40 +137,78 @@ async def start_payment(
 
 
 async def _snapshot(priced: CartView, cart_version: int, shipping_amount: int, method_id: str,
-                    checkout: Checkout, channel: Any, tax: TaxCalculator) -> Snapshot:
+                    checkout: Checkout, channel: Channel, tax: TaxCalculator, classes: dict[str, str]) -> Snapshot:
+    """The order as it will be charged. The channel says how its prices were entered (with its own
+    country's tax in them, or without); the destination says how a shopper there is charged (European
+    VAT inside the prices, US sales tax on top). Where the two differ, every amount is first turned into
+    the destination's convention: the channel's tax taken out of a gross price, or the destination's
+    added to a net one."""
     address = checkout.shipping_address
     assert address is not None
     lines = [line for line in priced.lines if line.available]
     # Order-level discounts are spread over lines, so each line's tax base is what is really paid.
     order_discount = priced.discount - sum(line.discount for line in lines)
     bases = tax_bases([line.total for line in lines], order_discount, priced.currency)
-    taxables = [Taxable(applies_to=line.id, amount=base) for line, base in zip(lines, bases, strict=True)]
+    line_classes = [classes.get(line.sku, STANDARD) for line in lines]
+    units = [line.unit_price or 0 for line in lines]
+    discounts = [line.subtotal - base for line, base in zip(lines, bases, strict=True)]
     shipping_amount -= priced.shipping_discount
+    destination = await tax.destination(country=address.country, region=address.region)
+    included = destination.prices_include_tax
+    if included != channel.prices_include_tax:
+        amounts = [*zip(units, line_classes, strict=True), *zip(discounts, line_classes, strict=True),
+                   (shipping_amount, STANDARD)]
+        converted = await _in_convention(amounts, included=included, channel=channel, country=address.country,
+                                         region=address.region, tax=tax)
+        units, discounts = converted[:len(lines)], converted[len(lines):2 * len(lines)]
+        shipping_amount = converted[-1]
+    subtotals = [unit * line.quantity for unit, line in zip(units, lines, strict=True)]
+    totals = [subtotal - discount for subtotal, discount in zip(subtotals, discounts, strict=True)]
+    taxables = [Taxable(applies_to=line.id, amount=total, tax_class=tax_class)
+                for line, total, tax_class in zip(lines, totals, line_classes, strict=True)]
     if shipping_amount:
         taxables.append(Taxable(applies_to="shipping", amount=shipping_amount))
     tax_lines = await tax.calculate(taxables, country=address.country, region=address.region,
-                                    prices_include_tax=channel.prices_include_tax)
+                                    prices_include_tax=included)
     tax_by_item = {t.applies_to: t.amount for t in tax_lines}
     tax_total = sum(t.amount for t in tax_lines)
-    goods = sum(bases)
-    total = goods + shipping_amount + (0 if channel.prices_include_tax else tax_total)
+    goods = sum(totals)
+    total = goods + shipping_amount + (0 if included else tax_total)
     return Snapshot(
         cart_version=cart_version,
         lines=tuple({
             "id": line.id, "sku": line.sku, "product_id": line.product_id, "name": line.name,
-            "quantity": line.quantity, "unit_price": line.unit_price, "subtotal": line.subtotal,
-            "discount": line.subtotal - base, "tax": tax_by_item.get(line.id, 0), "total": base,
+            "quantity": line.quantity, "unit_price": unit, "subtotal": subtotal,
+            "discount": discount, "tax": tax_by_item.get(line.id, 0), "total": line_total,
             "promotions": [{"promotion_id": a.promotion_id, "version": a.version, "amount": a.amount}
                            for a in line.adjustments],
-        } for line, base in zip(lines, bases, strict=True)),
+        } for line, unit, subtotal, discount, line_total in zip(lines, units, subtotals, discounts, totals,
+                                                                 strict=True)),
         tax_lines=tuple(asdict(t) for t in tax_lines),
-        subtotal=sum(line.subtotal for line in lines), discount=sum(line.subtotal for line in lines) - goods,
-        shipping=shipping_amount, tax=tax_total, total=total, prices_include_tax=channel.prices_include_tax,
+        subtotal=sum(subtotals), discount=sum(discounts),
+        shipping=shipping_amount, tax=tax_total, total=total, prices_include_tax=included,
         shipping_method=method_id,
         coupon_codes=tuple(c.code for c in priced.coupons if c.applied),
         shipping_promotions=tuple({"promotion_id": a.promotion_id, "version": a.version, "amount": a.amount}
                                   for a in priced.shipping_adjustments),
     )
+
+
+async def _in_convention(
+    amounts: list[tuple[int, str]], *, included: bool, channel: Channel, country: str, region: str,
+    tax: TaxCalculator,
+) -> list[int]:
+    """Each (amount, tax class) of the channel's convention in the destination's: a gross price less the
+    channel country's tax it contains (a German shelf price sold to California), or a net price plus the
+    destination's tax (a net-price channel selling to a consumer in the EU)."""
+    items = [Taxable(applies_to=str(n), amount=amount, tax_class=tax_class)
+             for n, (amount, tax_class) in enumerate(amounts)]
+    if included:
+        added = await tax.calculate(items, country=country, region=region, prices_include_tax=False)
+        return [amount + line.amount for (amount, _), line in zip(amounts, added, strict=True)]
+    contained = await tax.calculate(items, country=channel.tax_country, region=channel.tax_region or "",
+                                    prices_include_tax=True)
+    return [amount - line.amount for (amount, _), line in zip(amounts, contained, strict=True)]
 
 
 async def _with_gift_card(uow: Uow, snapshot: Snapshot, code: str, currency: str) -> Snapshot:

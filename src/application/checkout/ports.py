@@ -14,6 +14,7 @@ from application.promotions.ports import PromotionRepository
 from domain.checkout.checkout import Checkout
 from domain.orders.order import TaxLine
 from domain.shipping.rates import Option
+from domain.tax.rates import TaxDestination
 
 
 class CheckoutRepository(Protocol):
@@ -58,11 +59,20 @@ class Taxable:
 
 
 class TaxCalculator(Protocol):
+    """Taxes a sale to a destination. The built-in adapter knows European VAT (a pinned data package)
+    and the US states the merchant keeps; a provider (Stripe Tax, …) can stand behind the same port."""
+
+    async def destination(self, *, country: str, region: str) -> TaxDestination:
+        """How the destination taxes a consumer sale (its prices include the tax or not);
+        ``UntaxedDestination`` when no rate is known there: checkout refuses the address."""
+        ...
+
     async def calculate(
         self, items: list[Taxable], *, country: str, region: str, prices_include_tax: bool,
     ) -> list[TaxLine]:
-        """One tax line per taxable item (zero-rated items included); ``UnsupportedDestination``
-        when no rate is known for the destination."""
+        """One tax line per taxable item (zero-rated and exempt items included), at the rate of its
+        tax class there, contained in its amount or added on top of it as ``prices_include_tax`` says;
+        ``UntaxedDestination`` when no rate is known for the destination."""
         ...
 
 

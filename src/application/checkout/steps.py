@@ -16,7 +16,7 @@ from application.checkout.commands import (
 )
 from application.checkout.common import Uow, change_checkout, load_checkout, parcel_of, priced_cart, view
 from application.checkout.errors import EmptyCart
-from application.checkout.ports import ShippingRates
+from application.checkout.ports import ShippingRates, TaxCalculator
 from application.checkout.read_models import CheckoutView, ShippingOptionView
 from application.inventory.queries import StockStatuses
 from application.messaging.registry import Dispatch, handler
@@ -65,14 +65,16 @@ async def set_contact(command: SetContact, *, uow: Uow, clock: Clock, dispatch: 
 @handler
 async def set_address(
     command: SetAddress, *, uow: Uow, clock: Clock, addresses: AddressValidator, shipping: ShippingRates,
-    dispatch: Dispatch,
+    tax: TaxCalculator, dispatch: Dispatch,
 ) -> CheckoutView:
     ship_to = addresses.normalise(command.shipping)
     bill_to = addresses.normalise(command.billing) if command.billing else None
     checkout = await load_checkout(uow, command.owner, command.checkout_id)
-    # A destination no zone covers is refused now, not at payment (UnsupportedDestination).
+    # A destination no zone covers (UnsupportedDestination), or that we cannot tax (UntaxedDestination),
+    # is refused now, never at payment.
     await shipping.options(country=ship_to.country, region=ship_to.region, currency=checkout.currency,
                            goods=0, weight_grams=0)
+    await tax.destination(country=ship_to.country, region=ship_to.region)
     now = clock.now()
     return view(await change_checkout(uow, command.owner, command.checkout_id,
                                       lambda c: c.set_address(ship_to, bill_to, now=now), dispatch,

@@ -10,6 +10,7 @@ from enum import Enum
 
 from domain.shared.errors import Conflict, InvalidInput, NotFound
 from domain.shared.events import Aggregate, DomainEvent
+from domain.tax.rates import STANDARD, check_tax_class
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -89,6 +90,7 @@ class ProductSnapshot:
     attributes: dict[str, object]  # typed values travel as JSON: dates as ISO text, sets as lists
     category_ids: tuple[str, ...]
     media: tuple[Media, ...]
+    tax_class: str = STANDARD  # standard, reduced, reduced-2, super-reduced, zero or exempt (domain/tax/rates.py)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -131,7 +133,7 @@ class Product(Aggregate):
         self, *, id: str, name: str, slug: str, description: str = "", status: ProductStatus = ProductStatus.DRAFT,
         options: tuple[Option, ...] = (), variants: tuple[Variant, ...] = (),
         attributes: dict[str, AttributeValue] | None = None, category_ids: tuple[str, ...] = (),
-        media: tuple[Media, ...] = (), version: int = 0,
+        media: tuple[Media, ...] = (), version: int = 0, tax_class: str = STANDARD,
     ) -> None:
         self.id = id
         self.name = name
@@ -143,6 +145,7 @@ class Product(Aggregate):
         self.attributes = dict(attributes or {})
         self.category_ids = category_ids
         self.media = media
+        self.tax_class = tax_class
         self.version = version
         self.events = []
 
@@ -151,13 +154,14 @@ class Product(Aggregate):
         cls, *, id: str, name: str, now: datetime, slug: str | None = None, description: str = "",
         status: ProductStatus = ProductStatus.DRAFT, options: tuple[Option, ...] = (),
         variants: tuple[Variant, ...] = (), attributes: dict[str, AttributeValue] | None = None,
-        category_ids: tuple[str, ...] = (), media: tuple[Media, ...] = (),
+        category_ids: tuple[str, ...] = (), media: tuple[Media, ...] = (), tax_class: str = STANDARD,
     ) -> Product:
         name = name.strip()
         if not name:
             raise CatalogError("a product needs a name")
         product = cls(id=id, name=name, slug=slug or slugify(name), description=description, status=status,
-                      options=options, attributes=attributes, category_ids=category_ids, media=media)
+                      options=options, attributes=attributes, category_ids=category_ids, media=media,
+                      tax_class=check_tax_class(tax_class))
         check_slug(product.slug)
         _check_options(options)
         _check_attributes(product.attributes)
@@ -173,7 +177,7 @@ class Product(Aggregate):
         return ProductSnapshot(
             name=self.name, slug=self.slug, description=self.description, status=self.status.value,
             options=self.options, variants=self.variants, attributes=dict(self.attributes),
-            category_ids=self.category_ids, media=self.media,
+            category_ids=self.category_ids, media=self.media, tax_class=self.tax_class,
         )
 
     def _saved(self, now: datetime) -> None:
@@ -251,12 +255,14 @@ class Product(Aggregate):
     def revise(
         self, *, now: datetime, name: str | None = None, slug: str | None = None, description: str | None = None,
         attributes: dict[str, AttributeValue] | None = None, category_ids: tuple[str, ...] | None = None,
-        media: tuple[Media, ...] | None = None,
+        media: tuple[Media, ...] | None = None, tax_class: str | None = None,
     ) -> None:
-        """Change descriptive fields; anything left ``None`` stays as it is. All or nothing: every
-        value is checked before any is set."""
+        """Change descriptive fields and the tax class; anything left ``None`` stays as it is. All or
+        nothing: every value is checked before any is set."""
         if name is not None and not name.strip():
             raise CatalogError("a product needs a name")
+        if tax_class is not None:
+            check_tax_class(tax_class)
         if slug is not None:
             check_slug(slug)
         if attributes is not None:
@@ -273,6 +279,8 @@ class Product(Aggregate):
             self.category_ids = category_ids
         if media is not None:
             self.media = media
+        if tax_class is not None:
+            self.tax_class = tax_class
         self._saved(now)
 
     def change_status(self, status: ProductStatus, *, now: datetime) -> None:

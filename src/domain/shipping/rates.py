@@ -64,7 +64,11 @@ class Option:
     amount: int
 
 
-EU = frozenset({"DE", "FR", "NL", "IT", "ES", "AT", "IE", "BE", "LU", "PT", "FI", "DK", "SE", "PL", "CZ"})
+# Every EU member state: the built-in tax adapter taxes each of them (a destination we ship to is taxable).
+EU = frozenset({
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT", "LT", "LU",
+    "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
+})
 
 SEEDED_ZONES: tuple[Zone, ...] = (
     Zone(id="eu", name="European Union", countries=EU),

@@ -22,6 +22,7 @@ from entrypoints.http.admin.products import AdminProductController
 from entrypoints.http.admin.promotions import AdminGiftCardController, AdminPromotionController
 from entrypoints.http.admin.reports import ReportsController
 from entrypoints.http.admin.search import AdminSearchController
+from entrypoints.http.admin.tax import AdminTaxController
 from entrypoints.http.admin.webhooks import AdminWebhookController
 from entrypoints.http.caching import MicroCache
 from entrypoints.http.decoding import EdgeRequest, url_middleware
@@ -65,6 +66,7 @@ ROUTE_HANDLERS = [
     StoreSearchController,
     AdminSearchController,
     AdminWebhookController,
+    AdminTaxController,
     StoreCartController,
     StoreCustomerController,
     StoreCheckoutController,

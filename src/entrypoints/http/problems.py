@@ -62,6 +62,7 @@ from domain.shared.address import InvalidAddress
 from domain.shared.errors import ConcurrencyConflict, Conflict, DomainError, InvalidInput, NotFound
 from domain.shared.money import CurrencyMismatch, InvalidCurrency
 from domain.shipping.rates import MethodNotOffered, UnsupportedDestination
+from domain.tax.rates import InvalidTaxRate, TaxRateNotFound, UnknownTaxClass, UntaxedDestination
 
 logger = logging.getLogger(__name__)
 # Every domain refusal by problem type (a purchase limit, an admission refused, sold out …); /metrics
@@ -133,6 +134,11 @@ ERRORS: dict[type[BaseException], Problem] = {
     IdempotencyKeyRequired: Problem(400, "bad-request", None),
     UnsupportedDestination: Problem(422, "unsupported-destination", "We do not ship there"),
     MethodNotOffered: Problem(422, "shipping-method-not-offered", "Shipping method not offered"),
+    UntaxedDestination: Problem(422, "untaxable-destination", "We cannot tax a sale there"),
+    # tax
+    UnknownTaxClass: Problem(422, "unknown-tax-class", "Unknown tax class"),
+    InvalidTaxRate: Problem(422, "invalid-tax-rate", "Invalid tax rate"),
+    TaxRateNotFound: Problem(404, "tax-rate-not-found", "No such tax rate"),
     # customers
     TooManyAttempts: Problem(429, "too-many-attempts", "Too many attempts"),
     CouponGuessesLimited: Problem(429, "too-many-coupon-guesses", "Too many coupon codes tried"),
@@ -221,6 +227,9 @@ def _extras(error: BaseException) -> tuple[dict[str, Any], dict[str, str] | None
         extra["drop_id"] = error.drop_id
     if isinstance(error, UnknownCategories):
         extra["category_ids"] = error.category_ids
+    if isinstance(error, UntaxedDestination):
+        extra["country"] = getattr(error, "country", None)
+        extra["region"] = getattr(error, "region", None)
     if isinstance(error, InvalidAddress):
         extra["errors"] = error.errors
     if isinstance(error, ParseError):

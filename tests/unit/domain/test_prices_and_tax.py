@@ -13,7 +13,27 @@ from domain.catalog.pricing import Price, PriceList, PriceListChanged, Sale, Tie
 from domain.catalog.product import CatalogError
 from domain.shared.money import InvalidCurrency, Money, round_minor
 from domain.tax.discounts import tax_bases
-from domain.tax.rates import REDUCED, SEEDED_RATES, STANDARD, ZERO, RateTable, TaxRate, tax_in, tax_on
+from domain.tax.rates import (
+    EXEMPT,
+    REDUCED,
+    REDUCED_2,
+    SEEDED_US_STATES,
+    STANDARD,
+    SUPER_REDUCED,
+    TAX_CLASSES,
+    US_STATES,
+    ZERO,
+    InvalidTaxRate,
+    RateTable,
+    TaxDestination,
+    TaxRate,
+    UnknownTaxClass,
+    UntaxedDestination,
+    check_tax_class,
+    state_rate,
+    tax_in,
+    tax_on,
+)
 
 T0 = datetime(2026, 5, 1, tzinfo=UTC)
 T1 = T0 + timedelta(days=1)
@@ -175,34 +195,76 @@ def test_tax_in_an_amount_that_splits_on_a_half_goes_to_the_even_cent() -> None:
     assert tax_on(-25, TaxRate(country="X", region=None, tax_class=STANDARD, basis_points=1000, name="t")) == -2
 
 
-def test_the_seeded_table_knows_eu_vat_and_us_state_sales_tax() -> None:
-    table = RateTable()
-    assert table.rate(country="DE", region=None, tax_class=STANDARD) == GERMAN
-    assert table.rate(country="DE", region="BY", tax_class=REDUCED) == TaxRate(
-        country="DE", region=None, tax_class=REDUCED, basis_points=700, name="MwSt reduced")
-    assert table.rate(country="IE", region=None, tax_class=STANDARD).name == "VAT"  # type: ignore[union-attr]
-    assert table.rate(country="IE", region=None, tax_class=REDUCED).name == "VAT reduced"  # type: ignore[union-attr]
+def test_the_seeded_us_states_are_sales_tax_added_on_top() -> None:
+    table = RateTable(SEEDED_US_STATES)
     ca = table.rate(country="US", region="CA", tax_class=STANDARD)
-    assert ca == TaxRate(country="US", region="CA", tax_class=STANDARD, basis_points=725, name="CA sales tax")
-    assert {(r.country, r.basis_points) for r in SEEDED_RATES if r.tax_class == STANDARD} >= {
-        ("FR", 2000), ("NL", 2100), ("IT", 2200), ("ES", 2100), ("AT", 2000), ("GB", 2000), ("US", 400)}
+    assert ca == TaxRate(country="US", region="CA", tax_class=STANDARD, basis_points=725, name="CA sales tax",
+                         included_in_prices=False)
+    assert {(r.region, r.basis_points) for r in SEEDED_US_STATES} == {("CA", 725), ("NY", 400), ("TX", 625),
+                                                                       ("WA", 650)}
+    assert {(r.country, r.tax_class, r.name, r.included_in_prices) for r in SEEDED_US_STATES} == {
+        ("US", STANDARD, f"{r.region} sales tax", False) for r in SEEDED_US_STATES}
+    assert table.destination(country="US", region="NY") == TaxDestination(country="US", region="NY",
+                                                                          prices_include_tax=False)
+    assert table.destination(country="US", region="OR") is None  # a state the merchant keeps no rate for
+    assert table.destination(country="US", region=None) is None
 
 
 def test_a_region_s_own_rate_wins_and_a_missing_class_falls_back_to_standard() -> None:
     table = RateTable([
         TaxRate(country="US", region=None, tax_class=STANDARD, basis_points=100, name="federal"),
         TaxRate(country="US", region="CA", tax_class=STANDARD, basis_points=725, name="CA"),
+        TaxRate(country="DE", region=None, tax_class=STANDARD, basis_points=1900, name="MwSt"),
+        TaxRate(country="DE", region=None, tax_class=REDUCED, basis_points=700, name="MwSt reduced"),
     ])
     assert table.rate(country="US", region="CA", tax_class=STANDARD).name == "CA"  # type: ignore[union-attr]
     assert table.rate(country="US", region="NV", tax_class=STANDARD).name == "federal"  # type: ignore[union-attr]
     assert table.rate(country="US", region="CA", tax_class=REDUCED).name == "CA"  # type: ignore[union-attr]
+    assert table.rate(country="DE", region="BY", tax_class=REDUCED).basis_points == 700  # type: ignore[union-attr]
+    assert table.rate(country="DE", region=None, tax_class=REDUCED_2).basis_points == 1900  # type: ignore[union-attr]
+    assert table.rate(country="DE", region=None, tax_class=SUPER_REDUCED).name == "MwSt"  # type: ignore[union-attr]
     assert table.rate(country="FR", region=None, tax_class=STANDARD) is None
     assert table.rate(country="FR", region=None, tax_class=REDUCED) is None
+    assert table.classes(country="DE") == {STANDARD: GERMAN, REDUCED: TaxRate(
+        country="DE", region=None, tax_class=REDUCED, basis_points=700, name="MwSt reduced")}
+    assert table.destination(country="DE", region="BY") == TaxDestination(country="DE", region="BY",
+                                                                          prices_include_tax=True)
 
 
-def test_zero_rated_goods_carry_no_tax_anywhere() -> None:
-    zero = RateTable([]).rate(country="DE", region="BE", tax_class=ZERO)
+def test_zero_rated_and_exempt_goods_carry_no_tax_where_the_destination_is_taxed() -> None:
+    table = RateTable([GERMAN])
+    zero = table.rate(country="DE", region="BE", tax_class=ZERO)
     assert zero == TaxRate(country="DE", region="BE", tax_class=ZERO, basis_points=0, name="zero-rated")
+    exempt = table.rate(country="DE", region=None, tax_class=EXEMPT)
+    assert exempt == TaxRate(country="DE", region=None, tax_class=EXEMPT, basis_points=0, name="exempt")
+    us = RateTable(SEEDED_US_STATES).rate(country="US", region="TX", tax_class=ZERO)
+    assert (us.basis_points, us.included_in_prices) == (0, False)  # type: ignore[union-attr]
+    assert table.rate(country="FR", region=None, tax_class=ZERO) is None  # nowhere we cannot tax
+    assert RateTable().rate(country="DE", region=None, tax_class=EXEMPT) is None
+
+
+def test_a_tax_class_is_one_of_the_six_and_a_state_rate_a_known_state_within_range() -> None:
+    assert [check_tax_class(c) for c in TAX_CLASSES] == list(TAX_CLASSES)
+    with pytest.raises(UnknownTaxClass, match=r"^unknown tax class 'books' \(one of standard, reduced, "):
+        check_tax_class("books")
+    assert state_rate("OR", 0) == TaxRate(country="US", region="OR", tax_class=STANDARD, basis_points=0,
+                                          name="OR sales tax", included_in_prices=False)
+    assert state_rate("NJ", 2500, " NJ ").name == "NJ"
+    assert state_rate("NJ", 663, "   ").name == "NJ sales tax"
+    with pytest.raises(InvalidTaxRate, match=r"^'ZZ' is not a US state"):
+        state_rate("ZZ", 100)
+    for bad in (-1, 2501):
+        with pytest.raises(InvalidTaxRate, match=r"between 0 and 2500 basis points"):
+            state_rate("NJ", bad)
+    with pytest.raises(InvalidTaxRate, match=r"at most 100 characters"):
+        state_rate("NJ", 100, "x" * 101)
+    assert state_rate("NJ", 100, "x" * 100).name == "x" * 100
+    assert len(US_STATES) == 52
+    untaxed = UntaxedDestination("US", "OR")
+    assert (str(untaxed), untaxed.country, untaxed.region) == (
+        "no tax rate is known for US-OR: we cannot sell to it", "US", "OR")
+    assert (str(UntaxedDestination("JP", "")), UntaxedDestination("JP", "").region) == (
+        "no tax rate is known for JP: we cannot sell to it", None)
 
 
 def test_an_order_discount_is_spread_over_the_line_totals_without_losing_a_unit() -> None:

@@ -21,6 +21,7 @@ from domain.catalog.product import (
     check_slug,
     slugify,
 )
+from domain.tax.rates import UnknownTaxClass
 
 T0 = datetime(2026, 8, 1, tzinfo=UTC)
 SIZE = Option(name="size", values=("S", "M"))
@@ -266,3 +267,17 @@ def test_every_product_change_is_dated_and_touches_only_its_variant() -> None:
 
 def test_a_product_created_without_a_description_has_an_empty_one() -> None:
     assert Product.create(id="p", name="Tee", now=T0).description == ""
+
+
+def test_a_product_is_taxed_at_the_standard_rate_unless_it_names_another_class_and_its_snapshot_says_which() -> None:
+    assert Product.create(id="p", name="Tee", now=T0).tax_class == "standard"
+    book = Product.create(id="b", name="Book", now=T0, tax_class="reduced")
+    assert [e.product.tax_class for e in book.pull_events()] == ["reduced"]  # type: ignore[attr-defined]
+    book.revise(now=T0, tax_class="super-reduced")
+    assert (book.tax_class, book.version) == ("super-reduced", 2)
+    assert [e.product.tax_class for e in book.pull_events()] == ["super-reduced"]  # type: ignore[attr-defined]
+    with pytest.raises(UnknownTaxClass, match=r"^unknown tax class 'food'"):
+        book.revise(now=T0, name="Cookbook", tax_class="food")
+    assert (book.name, book.tax_class, book.version) == ("Book", "super-reduced", 2)  # all or nothing
+    with pytest.raises(UnknownTaxClass):
+        Product.create(id="x", name="X", now=T0, tax_class="Reduced")

@@ -52,6 +52,7 @@ from adapters.postgres.tables.promotions import (
 )
 from adapters.postgres.tables.search import search_redirects, search_rules, search_synonym_groups
 from adapters.postgres.tables.staff import staff_tokens
+from adapters.postgres.tables.tax import tax_rates
 from adapters.postgres.tables.webhooks import webhook_deliveries, webhook_subscriptions
 
 __all__ = [
@@ -102,6 +103,7 @@ __all__ = [
     "staff_tokens",
     "stock_items",
     "stock_movements",
+    "tax_rates",
     "tracked_events",
     "webhook_deliveries",
     "webhook_subscriptions",

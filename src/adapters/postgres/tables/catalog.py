@@ -34,6 +34,7 @@ products = Table(
     Column("category_ids", JSONB, nullable=False),
     Column("media", JSONB, nullable=False),
     Column("version", Integer, nullable=False),
+    Column("tax_class", String(16), nullable=False, server_default="standard"),
 )
 Index("ix_products_category_ids", products.c.category_ids, postgresql_using="gin")  # migration 0028
 

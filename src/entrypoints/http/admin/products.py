@@ -24,6 +24,8 @@ Name = Annotated[str, Meta(min_length=1, max_length=200)]
 Text = Annotated[str, Meta(max_length=20_000), MULTILINE]  # keeps its line breaks
 Status = Annotated[str, Meta(pattern=r"^(draft|active|archived)$")]
 AttributeName = Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+# domain/tax/rates.py TAX_CLASSES; what each means in each country is in docs/architecture.md ("Tax").
+TaxClass = Annotated[str, Meta(pattern=r"^(standard|reduced|reduced-2|super-reduced|zero|exempt)$")]
 Attribute = str | int | float | bool | list[str]
 Id = Annotated[str, PathParameter(max_length=64)]
 MERCHANDISER = roles(Role.MERCHANDISER)
@@ -72,6 +74,7 @@ class ProductCreate(Strict):
     attributes: dict[AttributeName, Attribute] = {}
     media: list[MediaIn] = []
     category_ids: Annotated[list[Annotated[str, Meta(max_length=64)]], Meta(max_length=50)] = []
+    tax_class: TaxClass = "standard"
 
 
 class ProductUpdate(Strict):
@@ -83,6 +86,7 @@ class ProductUpdate(Strict):
     attributes: dict[AttributeName, Attribute] | UnsetType = UNSET
     media: list[MediaIn] | UnsetType = UNSET
     category_ids: Annotated[list[Annotated[str, Meta(max_length=64)]], Meta(max_length=50)] | UnsetType = UNSET
+    tax_class: TaxClass | UnsetType = UNSET
 
 
 class VariantUpdate(Strict):
@@ -160,6 +164,7 @@ class AdminProductController(Controller):
                 options=[(o.name, o.values) for o in data.options], variants=[_variant(v) for v in data.variants],
                 attributes=_attributes(data.attributes), media=[(m.url, m.alt) for m in data.media],
                 category_ids=data.category_ids,
+                tax_class=data.tax_class,
             )
         )
         return Created(id=product_id)
@@ -174,7 +179,7 @@ class AdminProductController(Controller):
                 slug=_unset(data.slug), description=_unset(data.description), status=_unset(data.status),
                 attributes=None if data.attributes is UNSET else _attributes(data.attributes),
                 media=None if data.media is UNSET else [(m.url, m.alt) for m in data.media],
-                category_ids=_unset(data.category_ids),
+                category_ids=_unset(data.category_ids), tax_class=_unset(data.tax_class),
             )
         )
         return Saved(id=product_id, version=version)
