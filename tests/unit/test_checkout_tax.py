@@ -6,12 +6,22 @@ from __future__ import annotations
 
 import pytest
 
+from adapters.memory.tax import MemoryRegionalTaxRates
+from adapters.system.tax import RateTableTax
+from adapters.system.vat_rates import european_vat_rates
 from application.carts import commands as cart
 from application.catalog.commands import CreateProduct, UpdateProduct
 from application.checkout import commands as co
 from application.tax.commands import ListStateTaxRates, RemoveStateTaxRate, SetStateTaxRate
 from domain.shared.address import Address
-from domain.tax.rates import InvalidTaxRate, TaxRateNotFound, UnknownTaxClass, UntaxedDestination, state_rate
+from domain.tax.rates import (
+    InvalidTaxRate,
+    TaxRate,
+    TaxRateNotFound,
+    UnknownTaxClass,
+    UntaxedDestination,
+    state_rate,
+)
 from tests.support.unit import BERLIN, GUEST, Shop, build_shop, read_order, stock
 
 CALIFORNIA = Address(name="Ada", line1="1 Market St", city="San Francisco", postal_code="94105", country="US",
@@ -139,3 +149,33 @@ async def test_a_product_carries_its_tax_class_and_an_unknown_one_changes_nothin
     with pytest.raises(UnknownTaxClass):
         await shop.bus.handle(CreateProduct(name="Bad", sku="BAD", price_amount=1, currency="EUR",
                                             tax_class="books"))
+
+
+# The Canary Islands (province of Santa Cruz de Tenerife) charge IGIC, 7 % inside the price, not Spain's VAT.
+TENERIFE = Address(name="Ada", line1="Calle Castillo 1", city="Santa Cruz de Tenerife", postal_code="38002",
+                   country="ES", region="TF")
+IGIC = TaxRate(country="ES", region="TF", tax_class="standard", basis_points=700, name="IGIC")
+IGIC_REDUCED = TaxRate(country="ES", region="TF", tax_class="reduced", basis_points=300, name="IGIC reducido")
+
+
+def _with_igic() -> RateTableTax:
+    return RateTableTax([*european_vat_rates(), IGIC, IGIC_REDUCED], regional=MemoryRegionalTaxRates())
+
+
+async def test_converting_a_price_takes_the_rate_of_the_region_and_of_the_lines_tax_class() -> None:
+    # A net channel into Tenerife: IGIC added, 3 % on the reduced book, 7 % on the rest (not Spain's 21 / 10).
+    shop = build_shop(channels="trade:EUR:DE:excl:pay-later", tax=_with_igic())
+    await _product(shop.bus, "BOOK", 1000, tax_class="reduced")
+    await _product(shop.bus, "LAMP", 5000)
+    view = await _pay(shop.bus, TENERIFE, "eu-express", ["BOOK", "LAMP"], channel="trade")
+    assert [(line["sku"], line["unit_price"], line["tax"]) for line in view.lines] == [
+        ("BOOK", 1030, 30), ("LAMP", 5350, 350)]
+    assert (view.totals["shipping"], view.totals["total"]) == (990 + 69, 1030 + 5350 + 1059)
+
+    # A shop in Tenerife (IGIC inside its prices) selling to California: its IGIC comes out, not Spain's VAT.
+    shop = build_shop(channels="islas:EUR:ES-TF:incl:pay-later", tax=_with_igic())
+    await _product(shop.bus, "BOOK", 1030, tax_class="reduced")
+    await _product(shop.bus, "LAMP", 5350)
+    view = await _pay(shop.bus, CALIFORNIA, "us-eur-international", ["BOOK", "LAMP"], channel="islas")
+    assert [(line["sku"], line["unit_price"]) for line in view.lines] == [("BOOK", 1000), ("LAMP", 5000)]
+    assert view.totals["shipping"] == 1990 - 130  # 1990 × 7/107 = 130.2

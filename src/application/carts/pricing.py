@@ -40,6 +40,11 @@ class Channel:
     prices_include_tax: bool = True
     pay_later: bool = False  # the merchant offers pay-later (manual) payment in this channel
 
+    @property
+    def tax_place_region(self) -> str:
+        """The region of the channel's tax place as an address carries it ("" for none)."""
+        return self.tax_region or ""
+
 
 SOLD_OUT = "sold out"  # the reason a line gives when its stock cannot be held
 

@@ -8,7 +8,7 @@ from dataclasses import asdict, replace
 
 from application.carts.ports import CartStore, PromotionEngine
 from application.carts.pricing import SOLD_OUT, Channel, Channels, price_cart
-from application.carts.read_models import CartView
+from application.carts.read_models import CartLineView, CartView
 from application.catalog.queries import bundle_components, requiring_online_payment, tax_classes
 from application.catalog.snapshot import CatalogReads
 from application.checkout.commands import StartPayment
@@ -146,31 +146,30 @@ async def _snapshot(priced: CartView, cart_version: int, shipping_amount: int, m
     address = checkout.shipping_address
     assert address is not None
     lines = [line for line in priced.lines if line.available]
+    count = len(lines)
     # Order-level discounts are spread over lines, so each line's tax base is what is really paid.
     order_discount = priced.discount - sum(line.discount for line in lines)
     bases = tax_bases([line.total for line in lines], order_discount, priced.currency)
-    line_classes = [classes.get(line.sku, STANDARD) for line in lines]
-    units = [line.unit_price or 0 for line in lines]
-    discounts = [line.subtotal - base for line, base in zip(lines, bases, strict=True)]
+    line_classes = [classes[line.sku] for line in lines]  # an available line's product was found
+    units = [_unit_price(line) for line in lines]
+    discounts = [lines[n].subtotal - bases[n] for n in range(count)]
     shipping_amount -= priced.shipping_discount
     destination = await tax.destination(country=address.country, region=address.region)
     included = destination.prices_include_tax
     if included != channel.prices_include_tax:
-        amounts = [*zip(units, line_classes, strict=True), *zip(discounts, line_classes, strict=True),
-                   (shipping_amount, STANDARD)]
+        amounts = [*((units[n], line_classes[n]) for n in range(count)),
+                   *((discounts[n], line_classes[n]) for n in range(count)), (shipping_amount, STANDARD)]
         converted = await _in_convention(amounts, included=included, channel=channel, country=address.country,
                                          region=address.region, tax=tax)
-        units, discounts = converted[:len(lines)], converted[len(lines):2 * len(lines)]
-        shipping_amount = converted[-1]
-    subtotals = [unit * line.quantity for unit, line in zip(units, lines, strict=True)]
-    totals = [subtotal - discount for subtotal, discount in zip(subtotals, discounts, strict=True)]
-    taxables = [Taxable(applies_to=line.id, amount=total, tax_class=tax_class)
-                for line, total, tax_class in zip(lines, totals, line_classes, strict=True)]
+        units, discounts, shipping_amount = converted[:count], converted[count:-1], converted[-1]
+    subtotals = [units[n] * lines[n].quantity for n in range(count)]
+    totals = [subtotals[n] - discounts[n] for n in range(count)]
+    taxables = [Taxable(applies_to=lines[n].id, amount=totals[n], tax_class=line_classes[n]) for n in range(count)]
     if shipping_amount:
         taxables.append(Taxable(applies_to="shipping", amount=shipping_amount))
     tax_lines = await tax.calculate(taxables, country=address.country, region=address.region,
                                     prices_include_tax=included)
-    tax_by_item = {t.applies_to: t.amount for t in tax_lines}
+    tax_by_item = {t.applies_to: t.amount for t in tax_lines}  # one line for each item, 0 % ones included
     tax_total = sum(t.amount for t in tax_lines)
     goods = sum(totals)
     total = goods + shipping_amount + (0 if included else tax_total)
@@ -178,12 +177,11 @@ async def _snapshot(priced: CartView, cart_version: int, shipping_amount: int, m
         cart_version=cart_version,
         lines=tuple({
             "id": line.id, "sku": line.sku, "product_id": line.product_id, "name": line.name,
-            "quantity": line.quantity, "unit_price": unit, "subtotal": subtotal,
-            "discount": discount, "tax": tax_by_item.get(line.id, 0), "total": line_total,
+            "quantity": line.quantity, "unit_price": units[n], "subtotal": subtotals[n],
+            "discount": discounts[n], "tax": tax_by_item[line.id], "total": totals[n],
             "promotions": [{"promotion_id": a.promotion_id, "version": a.version, "amount": a.amount}
                            for a in line.adjustments],
-        } for line, unit, subtotal, discount, line_total in zip(lines, units, subtotals, discounts, totals,
-                                                                 strict=True)),
+        } for n, line in enumerate(lines)),
         tax_lines=tuple(asdict(t) for t in tax_lines),
         subtotal=sum(subtotals), discount=sum(discounts),
         shipping=shipping_amount, tax=tax_total, total=total, prices_include_tax=included,
@@ -194,21 +192,25 @@ async def _snapshot(priced: CartView, cart_version: int, shipping_amount: int, m
     )
 
 
+def _unit_price(line: CartLineView) -> int:
+    assert line.unit_price is not None  # an available line is priced
+    return line.unit_price
+
+
 async def _in_convention(
     amounts: list[tuple[int, str]], *, included: bool, channel: Channel, country: str, region: str,
     tax: TaxCalculator,
 ) -> list[int]:
-    """Each (amount, tax class) of the channel's convention in the destination's: a gross price less the
-    channel country's tax it contains (a German shelf price sold to California), or a net price plus the
-    destination's tax (a net-price channel selling to a consumer in the EU)."""
+    """Each (amount, tax class) of the channel's convention in the destination's: a net price plus the
+    destination's tax (a net-price channel selling to a consumer in the EU), or a gross price less the
+    channel country's tax it contains (a German shelf price sold to California)."""
     items = [Taxable(applies_to=str(n), amount=amount, tax_class=tax_class)
              for n, (amount, tax_class) in enumerate(amounts)]
-    if included:
-        added = await tax.calculate(items, country=country, region=region, prices_include_tax=False)
-        return [amount + line.amount for (amount, _), line in zip(amounts, added, strict=True)]
-    contained = await tax.calculate(items, country=channel.tax_country, region=channel.tax_region or "",
-                                    prices_include_tax=True)
-    return [amount - line.amount for (amount, _), line in zip(amounts, contained, strict=True)]
+    if not included:
+        country, region = channel.tax_country, channel.tax_place_region
+    found = await tax.calculate(items, country=country, region=region, prices_include_tax=not included)
+    change = {line.applies_to: line.amount if included else -line.amount for line in found}
+    return [amount + change[str(n)] for n, (amount, _) in enumerate(amounts)]
 
 
 async def _with_gift_card(uow: Uow, snapshot: Snapshot, code: str, currency: str) -> Snapshot:

@@ -229,6 +229,8 @@ def test_a_region_s_own_rate_wins_and_a_missing_class_falls_back_to_standard() -
         country="DE", region=None, tax_class=REDUCED, basis_points=700, name="MwSt reduced")}
     assert table.destination(country="DE", region="BY") == TaxDestination(country="DE", region="BY",
                                                                           prices_include_tax=True)
+    assert table.classes(country="US", region="CA") == {STANDARD: TaxRate(
+        country="US", region="CA", tax_class=STANDARD, basis_points=725, name="CA")}
 
 
 def test_zero_rated_and_exempt_goods_carry_no_tax_where_the_destination_is_taxed() -> None:
