@@ -222,8 +222,12 @@ async def test_the_waiting_room_over_http_admits_then_the_admission_buys_once(cl
     assert ada.post("/store/cart/lines", json={"sku": sku}).json()["type"].endswith("/drop-not-open")
     assert bo.post(f"/store/drops/{drop_id}/queue").status_code == 200
 
-    admitted = wait_until(lambda: (r := ada.get(f"/store/drops/{drop_id}/queue").json())["status"] == "admitted"
-                          and r, what="the room to admit the shopper")
+    def asked() -> dict | None:  # asked before the Retry-After given: refused at the door (429), ask again
+        answer = ada.get(f"/store/drops/{drop_id}/queue")
+        assert answer.status_code in (200, 429), answer.text
+        return answer.json() if answer.status_code == 200 and answer.json()["status"] == "admitted" else None
+
+    admitted = wait_until(asked, what="the room to admit the shopper")
     token = admitted["admission"]
     refused = ada.post("/store/cart/lines", json={"sku": sku})
     assert (refused.status_code, refused.json()["type"].rsplit("/", 1)[1]) == (403, "admission-required")
@@ -261,3 +265,36 @@ async def test_the_waiting_room_over_http_admits_then_the_admission_buys_once(cl
     metrics = client.get("/metrics").text
     assert f'emporium_drop_queue{{drop="{drop_id}",state="joined"}} 2.0' in metrics
     assert 'emporium_refusals_total{type="admission-refused"}' in metrics
+
+
+async def test_a_question_before_its_retry_after_is_refused_at_the_door_for_that_shopper_only(client, engine) -> None:
+    auth = {"Authorization": f"Bearer {await token_for(engine, Role.MERCHANDISER)}"}
+    sku = (await stocked_products(client, engine, [("Paced", 9900, "EUR", 5)]))["Paced"][0]
+    created = client.post("/admin/drops", headers=auth, json={
+        "name": "Paced drop", "skus": [sku], "opens_at": (datetime.now(UTC) + timedelta(minutes=2)).isoformat(),
+        "time_zone": "Europe/Paris"})
+    drop_id = created.json()["id"]
+    ada, bo = Browser(client), Browser(client)
+    joined = ada.post(f"/store/drops/{drop_id}/queue")
+    wait = joined.json()["retry_after"]
+    assert wait >= 2  # a minute or more to the opening
+    early = ada.get(f"/store/drops/{drop_id}/queue")
+    assert (early.status_code, early.json()["type"].rsplit("/", 1)[1]) == (429, "asked-too-early")
+    assert early.headers["content-type"].startswith("application/problem+json")
+    assert 1 <= int(early.headers["retry-after"]) <= wait
+    pace = ada.jar.get("emporium_queue_pace")
+    assert pace
+    # Bound to Ada: Bo sending her pace cookie is answered in full; so is Ada without it.
+    assert bo.post(f"/store/drops/{drop_id}/queue").status_code == 200
+    bo.jar.set("emporium_queue_pace", pace, domain="testserver.local", path=f"/store/drops/{drop_id}/queue")
+    assert bo.get(f"/store/drops/{drop_id}/queue").json()["status"] == "waiting"
+    ada.jar.delete("emporium_queue_pace", domain="testserver.local", path=f"/store/drops/{drop_id}/queue")
+    assert ada.get(f"/store/drops/{drop_id}/queue").json()["ticket_id"] == joined.json()["ticket_id"]
+    # A forged moment does not verify either.
+    bo.jar.set("emporium_queue_pace", "9999999999.000.forged", domain="testserver.local",
+               path=f"/store/drops/{drop_id}/queue")
+    assert bo.get(f"/store/drops/{drop_id}/queue").status_code == 200
+    counted = [line for line in client.get("/metrics").text.splitlines()
+               if line.startswith("emporium_queue_questions_too_early_total ")]
+    assert counted
+    assert float(counted[0].split()[1]) >= 1

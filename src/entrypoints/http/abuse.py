@@ -8,7 +8,8 @@ never limited. The limiter out of reach (Redis) is a 503 + Retry-After (``outage
 state that lives in Redis alone. The settings ``store_write_*`` size the buckets; 0 turns one off.
 
 The address is the connection's, or the one a trusted proxy forwarded (uvicorn sets it from
-``EMPORIUM_TRUSTED_PROXIES``), as everywhere else in the app.
+``EMPORIUM_TRUSTED_PROXIES``), as everywhere else in the app; an IPv6 client counts by its /64
+(``addresses.py``).
 
 It runs after ``csrf_middleware``: a cross-site page cannot spend a shopper's tokens, and a call that
 carries a cookie here has shown that cookie's CSRF token, so the session key is one we issued, not the
@@ -27,6 +28,7 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from application.ports.rate_limit import TokenBucket
+from entrypoints.http.addresses import client_address
 from entrypoints.http.metrics import STORE_WRITES_REFUSED
 from entrypoints.http.problems import problem
 from entrypoints.http.store.identity import CART_COOKIE, SAFE_METHODS, SESSION_COOKIE
@@ -53,7 +55,7 @@ def _buckets(request: Request[Any, Any, Any], settings: Settings) -> dict[str, t
     """The caller's buckets by key, each with its kind (``address`` or ``session``); none for a limit at 0."""
     buckets: dict[str, tuple[str, TokenBucket]] = {}
     if settings.store_write_rate_per_ip > 0 and settings.store_write_burst_per_ip > 0:
-        address = request.client.host if request.client else "unknown"
+        address = client_address(request)
         buckets[f"store-writes:address:{address}"] = ("address", TokenBucket(
             rate=settings.store_write_rate_per_ip, burst=settings.store_write_burst_per_ip))
     session = _session(request)

@@ -35,6 +35,7 @@ from entrypoints.http.metrics import MetricsController, loop_lag_sampler
 from entrypoints.http.middleware import observe_middleware
 from entrypoints.http.openapi import document_problems
 from entrypoints.http.outages import OUTAGE_HANDLERS
+from entrypoints.http.pace import pace_middleware
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 from entrypoints.http.store.availability import StoreAvailabilityController
 from entrypoints.http.store.cart import StoreCartController
@@ -119,7 +120,9 @@ def create_app(container: Container | None = None, *, configure_logs: bool = Tru
         state=State({"documents": MicroCache(ttl=settings.document_cache_seconds)}),
         lifespan=[lifespan, loop_lag_sampler, idempotency_leases],
         dependencies=DEPENDENCIES,
-        middleware=[observe_middleware, url_middleware, csrf_middleware, abuse_middleware, idempotency_middleware],
+        # pace first: a waiting-room question asked before its time is refused before anything else runs
+        middleware=[pace_middleware, observe_middleware, url_middleware, csrf_middleware, abuse_middleware,
+                    idempotency_middleware],
         exception_handlers={**EXCEPTION_HANDLERS, **OUTAGE_HANDLERS},
         request_class=EdgeRequest,
         before_send=[security_headers],

@@ -18,10 +18,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 
 from application.drops.queue import room_figures
 from application.inventory.queries import inventory_gauges
+from entrypoints.http.pace import TOO_EARLY
 from entrypoints.http.problems import REFUSALS, problem
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 REGISTRY.register(REFUSALS)
+REGISTRY.register(TOO_EARLY)
 
 REQUESTS = Counter(
     "emporium_http_requests_total", "HTTP requests by route template, method and status",

@@ -13,6 +13,7 @@ from application.carts import commands as c
 from application.carts.errors import CartNotFound
 from application.carts.read_models import CartView
 from domain.carts.cart import MAX_LINE_QUANTITY, Owner
+from entrypoints.http.addresses import client_address
 from entrypoints.http.dependencies import Bus
 from entrypoints.http.store.drops import admission_of
 from entrypoints.http.store.identity import Shopper, guest_owner, shopper
@@ -87,7 +88,7 @@ class StoreCartController(Controller):
         owner = guest_owner(request, who)
         await bus.handle(
             c.ApplyCoupon(owner=owner, code=data.code, channel=_channel(request),
-                          client_ip=request.client.host if request.client else None)
+                          client_ip=client_address(request, default="") or None)
         )
         return await _answer(bus, request, who)
 

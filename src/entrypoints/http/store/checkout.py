@@ -18,6 +18,7 @@ from application.orders.queries import GetOrder, ListOrders, OrderView
 from application.orders.read_models import OrderFilter, OrderPage
 from domain.carts.cart import Owner
 from domain.shared.address import Address
+from entrypoints.http.addresses import client_address
 from entrypoints.http.dependencies import Bus
 from entrypoints.http.store.drops import admission_of
 from entrypoints.http.store.identity import shopper
@@ -121,7 +122,7 @@ class StoreCheckoutController(Controller):
     ) -> CheckoutView:
         return await bus.handle(
             c.StartPayment(owner=await _owner(request), checkout_id=checkout_id, provider=data.provider,
-                           gift_card=data.gift_card, client_ip=request.client.host if request.client else None,
+                           gift_card=data.gift_card, client_ip=client_address(request, default="") or None,
                            admission=admission_of(request)))
 
     @post("/{checkout_id:str}/place", operation_id="store_checkout_place", status_code=201,

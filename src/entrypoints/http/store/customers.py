@@ -17,6 +17,7 @@ from application.customers.errors import SignInRequired
 from domain.carts.cart import MergeReport, Owner
 from domain.customers.customer import Customer
 from domain.shared.address import Address
+from entrypoints.http.addresses import client_address
 from entrypoints.http.dependencies import Bus
 from entrypoints.http.store.identity import (
     Shopper,
@@ -125,7 +126,7 @@ def _as_struct(address: Address) -> AddressView:
 
 
 def _client_ip(request: Request[Any, Any, Any]) -> str:
-    return request.client.host if request.client else "unknown"
+    return client_address(request)
 
 
 def _signed_in(who: Shopper) -> str:

@@ -13,6 +13,7 @@ from msgspec import Meta
 from application.analytics.errors import TrackingRateLimited
 from application.analytics.handlers import TrackEvents
 from domain.analytics.tracking import MAX_BATCH, Kind, TrackedEvent
+from entrypoints.http.addresses import client_address
 from entrypoints.http.decoding import BEACON
 from entrypoints.http.store.identity import shopper
 
@@ -101,7 +102,7 @@ class StoreEventsController(Controller):
     @post("/", operation_id="store_track_events", status_code=202, opt={BEACON: True})
     async def track(self, request: Request[Any, Any, Any], data: JSONBody[EventBatch]) -> Accepted:
         container = request.app.state.container
-        client = request.client.host if request.client else "unknown"
+        client = client_address(request)
         decision = await container.rate_limiter().hit(f"track:{client}", limit=PerMinute, window_seconds=60)
         if not decision.allowed:
             raise TrackingRateLimited("Too many tracking requests", retry_after=decision.retry_after)
