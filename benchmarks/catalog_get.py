@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
@@ -123,6 +124,21 @@ async def change_to_visible(database_url: str, edge_url: str, slug: str, sku: st
     return took
 
 
+def stop_processes(procs: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM each process (not its group: Dramatiq's main process forwards it to its forks, and a fork that
+    gets a second one abandons its shutdown), then SIGKILL whatever is left of the groups after 15 s."""
+    for proc in reversed(procs):
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for proc in procs:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="emporium bench catalog-get")
     parser.add_argument("--seconds", type=float, default=5.0)
@@ -175,10 +191,7 @@ def main(argv: list[str] | None = None) -> int:
             figures["product document through the edge"] = measure(edged, {})
             took = asyncio.run(change_to_visible(database_url, edge_url, slug, sku, args.changes))
     finally:
-        for proc in reversed(procs):
-            os.killpg(proc.pid, signal.SIGTERM)
-        for proc in procs:
-            proc.wait(timeout=15)
+        stop_processes(procs)
     client = "wrk" if shutil.which("wrk") else "httpx (install wrk for a client that is not the bottleneck)"
     print(f"catalog GET, one uvicorn process, {args.concurrency} connections, {args.seconds:.0f} s each, "
           f"client {client}:")

@@ -9,7 +9,6 @@ from adapters.memory.search import MemorySearchIndex
 from adapters.postgres.search import PostgresSearchIndex
 from application.catalog import commands as c
 from application.inventory import commands as inv
-from application.messaging.consumers import deliver
 from application.search.indexer import reindex
 from application.search.ports import IndexQuery
 from application.subscriptions import build_registry
@@ -17,6 +16,7 @@ from domain.search.merchandising import MerchandisingRule, Redirect, RuleKind, S
 from domain.shared.errors import Conflict
 from tests.support.bus import build_bus
 from tests.support.categories import add_categories
+from tests.support.delivery import deliver_outbox
 
 
 @pytest.fixture
@@ -26,17 +26,6 @@ async def index(harness):
     index = PostgresSearchIndex(harness.engine)
     await index.clear()
     return index
-
-
-async def run_consumers(harness, registry, aggregate_ids: list[str], seen: set[str]) -> None:
-    for _ in range(3):  # consumers emit events of their own (document changed): follow them
-        for aggregate_id in aggregate_ids:
-            for message in await harness.outbox_for(aggregate_id):
-                if message.id in seen:
-                    continue
-                seen.add(message.id)
-                for name in registry.consumers_of(message.topic):
-                    await deliver(registry, name, message, harness.uow())
 
 
 async def test_price_stock_and_status_changes_reach_the_index(harness, index, unique) -> None:
@@ -49,7 +38,7 @@ async def test_price_stock_and_status_changes_reach_the_index(harness, index, un
     await bus.handle(c.UpdateProduct(product_id=product_id, category_ids=[f"boots-{unique}"],
                                      attributes={"colour": "brown"}))
     seen: set[str] = set()
-    await run_consumers(harness, registry, [product_id], seen)
+    await deliver_outbox(harness, registry, [product_id], seen)
     query = IndexQuery(text=f"hiking boots {unique}", category_id=f"boots-{unique}")
     hit = (await index.search(query)).hits[0]
     assert (hit.id, hit.price, hit.in_stock) == (product_id, 9900, True)
@@ -58,19 +47,19 @@ async def test_price_stock_and_status_changes_reach_the_index(harness, index, un
     async with harness.uow()() as tx:
         price_list = await tx.price_lists.default_for("EUR")
     await bus.handle(c.SetPrices(price_list_id=price_list.id, prices=[c.PriceSpec(sku=sku, amount=7900)]))
-    await run_consumers(harness, registry, [product_id, price_list.id], seen)
+    await deliver_outbox(harness, registry, [product_id, price_list.id], seen)
     assert (await index.search(query)).hits[0].price == 7900
 
     location = f"loc-{unique}"
     await bus.handle(inv.AddLocation(id=location, name="Main"))
     await bus.handle(inv.ReceiveStock(sku=sku, location_id=location, quantity=1, actor="test"))
     await bus.handle(inv.AdjustStock(sku=sku, location_id=location, delta=-1, reason="damaged", actor="test"))
-    await run_consumers(harness, registry, [f"{sku}@{location}"], seen)
+    await deliver_outbox(harness, registry, [f"{sku}@{location}"], seen)
     in_stock_only = IndexQuery(category_id=f"boots-{unique}", in_stock=True)
     assert (await index.search(in_stock_only)).total == 0
 
     await bus.handle(c.UpdateProduct(product_id=product_id, status="archived"))
-    await run_consumers(harness, registry, [product_id], seen)
+    await deliver_outbox(harness, registry, [product_id], seen)
     assert (await index.search(IndexQuery(category_id=f"boots-{unique}"))).total == 0
 
 
@@ -102,20 +91,20 @@ async def test_stock_moving_between_some_and_more_leaves_the_index_alone_and_sel
     await bus.handle(inv.AddLocation(id=location, name="Main"))
     await bus.handle(inv.ReceiveStock(sku=sku, location_id=location, quantity=3, actor="test"))
     seen: set[str] = set()
-    await run_consumers(harness, registry, [product_id, f"{sku}@{location}"], seen)
+    await deliver_outbox(harness, registry, [product_id, f"{sku}@{location}"], seen)
     on_sale = IndexQuery(category_id=f"run-{unique}", in_stock=True)
     assert (await index.search(on_sale)).total == 1
 
     before = counted.upserts
     first = await bus.handle(inv.ReserveStock(reference=f"a-{unique}", lines=[(sku, 2)]))
-    await run_consumers(harness, registry, [f"{sku}@{location}"], seen)
+    await deliver_outbox(harness, registry, [f"{sku}@{location}"], seen)
     assert counted.upserts == before  # 3 -> 1 available: still on sale, nothing to reindex
     await bus.handle(inv.ReserveStock(reference=f"b-{unique}", lines=[(sku, 1)]))
-    await run_consumers(harness, registry, [f"{sku}@{location}"], seen)
+    await deliver_outbox(harness, registry, [f"{sku}@{location}"], seen)
     assert counted.upserts == before + 1
     assert (await index.search(on_sale)).total == 0  # the last unit held: off sale
     await bus.handle(inv.ReleaseReservation(reservation_id=first))
-    await run_consumers(harness, registry, [f"{sku}@{location}"], seen)
+    await deliver_outbox(harness, registry, [f"{sku}@{location}"], seen)
     assert (await index.search(on_sale)).total == 1  # units back: on sale again
 
 

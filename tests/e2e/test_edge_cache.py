@@ -1,9 +1,9 @@
 """The edge cache in front of the real API: `emporium edge` (Varnish with deploy/varnish/emporium.vcl),
 `emporium serve`, the worker and the relay as real processes, the catalog driven over HTTP through it.
 
-A stampede on an expired product reaches the API once; a price change made through the admin API is
-purged by the worker and shown by the first request after the purge, while the category page of an
-unrelated product stays cached; with the API stopped, cached pages are still served and others get a
+A stampede on an expired product reaches the API once, whether a purge or its age expired it; a price change
+made through the admin API is purged by the worker and shown by the first request after the purge, while the
+category page of an unrelated product stays cached; with the API stopped, cached pages are still served and others get a
 503 problem document; a cart is never cached and no shopper's cookie reaches another.
 
 Kept in its own module so no other relay runs meanwhile (relays share the outbox). The last test stops the
@@ -18,6 +18,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -184,15 +185,53 @@ async def test_a_stampede_on_an_expired_product_reaches_the_api_once(edge: Edge,
     assert await _origin_count(edge, "/store/products/{slug}") - before == 1
 
 
-async def _purged(engine: AsyncEngine, product_id: str, after: int) -> bool:
-    """The worker has purged the edge for a document change of the product recorded after outbox row ``after``."""
+async def test_a_stampede_on_a_copy_that_aged_out_reaches_the_api_once(edge: Edge, engine: AsyncEngine, unique) -> None:
+    """A copy that expired by age, not by a purge: a drop opening in a few seconds caps the product document's
+    life at its opening, with no stale use (the page changes then)."""
+    sku = f"AG-{unique}"
+    _, slug = await _product(engine, f"Aged Anorak {unique}", sku, f"anoraks-{unique}")
+    path = f"/store/products/{slug}"
+    await eventually(lambda: _ok(edge.url + path), what="the product's document")
+    mark = await _outbox_mark(engine)
+    opens = datetime.now(UTC) + timedelta(seconds=12)  # room for a slow purge
+    staff = {"Authorization": f"Bearer {await token_for(engine, Role.MERCHANDISER)}"}
+    async with httpx.AsyncClient(timeout=30) as http:
+        drop = await http.post(f"{edge.api}/admin/drops", headers=staff, json={
+            "name": f"Aged {unique}", "skus": [sku], "opens_at": opens.isoformat(), "time_zone": "UTC"})
+    assert drop.status_code == 201, drop.text
+    await eventually(lambda: _handled(engine, "drops.drop_scheduled.v1", drop.json()["id"], "cdn_purge_drops", mark),
+                     interval=0.01, what="the drop's purge")
+    cached = await _cached(edge, path)
+    control = cached.headers["cache-control"]
+    assert "stale-while-revalidate=0" in control, control
+    left = int(control.split("s-maxage=")[1].split(",")[0]) - int(cached.headers.get("age", "0"))
+    assert 0 < left <= 12, control
+    await asyncio.sleep(left + 0.5)  # the copy's own age limit, read from its headers: it has expired now
+    before = await _origin_count(edge, "/store/products/{slug}")
+    statuses = await _get_all_at_once(edge.port, path, STAMPEDE)
+    assert statuses == [200] * STAMPEDE
+    assert await _origin_count(edge, "/store/products/{slug}") - before == 1
+
+
+async def _outbox_mark(engine: AsyncEngine) -> int:
+    async with engine.connect() as conn:
+        return int(await conn.scalar(select(func.coalesce(func.max(t.outbox.c.seq), 0))) or 0)
+
+
+async def _handled(engine: AsyncEngine, topic: str, aggregate_id: str, consumer: str, after: int) -> bool:
+    """``consumer`` has handled an event of ``topic`` about ``aggregate_id`` recorded after outbox row ``after``."""
     async with engine.connect() as conn:
         done = await conn.scalar(
             select(func.count()).select_from(t.outbox.join(
                 t.processed_events, t.processed_events.c.event_id == t.outbox.c.id))
-            .where(t.outbox.c.seq > after, t.outbox.c.topic == "catalog.document_changed.v1",
-                   t.outbox.c.aggregate_id == product_id, t.processed_events.c.consumer == "cdn_purge"))
+            .where(t.outbox.c.seq > after, t.outbox.c.topic == topic, t.outbox.c.aggregate_id == aggregate_id,
+                   t.processed_events.c.consumer == consumer))
     return bool(done)
+
+
+async def _purged(engine: AsyncEngine, product_id: str, after: int) -> bool:
+    """The worker has purged the edge for a document change of the product recorded after outbox row ``after``."""
+    return await _handled(engine, "catalog.document_changed.v1", product_id, "cdn_purge", after)
 
 
 async def test_a_price_change_is_shown_once_purged_and_only_the_pages_showing_the_product_go(
@@ -217,8 +256,7 @@ async def test_a_price_change_is_shown_once_purged_and_only_the_pages_showing_th
     tracked = await _get(f"{edge.url}{pages['other category'][0]}&utm_source=news&gclid=x")
     assert tracked.headers["x-cache"] == "HIT"  # tracking parameters do not split the cache
 
-    async with engine.connect() as conn:
-        mark = int(await conn.scalar(select(func.coalesce(func.max(t.outbox.c.seq), 0))) or 0)
+    mark = await _outbox_mark(engine)
     async with PostgresUnitOfWork(engine, UuidIdGenerator()) as tx:
         price_list = await tx.price_lists.default_for("EUR")
     staff = {"Authorization": f"Bearer {await token_for(engine, Role.MERCHANDISER)}"}
