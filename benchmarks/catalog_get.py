@@ -33,7 +33,7 @@ from adapters.postgres.migrate import ensure_database, upgrade
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
 from adapters.system.clock import UuidIdGenerator
 from application.catalog.commands import CreateProduct, PriceSpec, SetPrices
-from application.catalog.handlers import project_product
+from application.catalog.projection import project_product
 from benchmarks.flash_sale import bench_database_url
 from benchmarks.wiring import bench_bus
 from entrypoints.cli.processes import wait_http

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from application.analytics import handlers as analytics
 from application.catalog import categories, collections
-from application.catalog import handlers as catalog
+from application.catalog import projection as catalog
 from application.catalog.cdn import CdnPurger, purge_on_changes, purge_on_drop_changes, purge_on_structure_changes
 from application.catalog.events import ProductDocumentChanged
 from application.inventory import handlers as inventory

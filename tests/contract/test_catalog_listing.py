@@ -9,7 +9,7 @@ import pytest
 from adapters.memory.clock import FakeClock
 from application.catalog import commands as c
 from application.catalog.errors import BadCursor
-from application.catalog.handlers import project_product
+from application.catalog.projection import project_product
 from application.catalog.queries import list_products
 from application.catalog.read_models import ProductQuery
 from domain.shared.errors import InvalidInput

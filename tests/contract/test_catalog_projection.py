@@ -8,7 +8,7 @@ import random
 
 from adapters.memory.clock import FakeClock
 from application.catalog import commands as c
-from application.catalog.handlers import build_document
+from application.catalog.read_models import build_document
 from application.messaging.consumers import deliver
 from application.subscriptions import build_registry
 from domain.catalog.pricing import PriceListChanged
@@ -86,7 +86,7 @@ async def test_a_product_change_triggers_exactly_one_purge_after_its_document_is
     assert purger.purged == [[f"product-{product_id}", "products"]] * len(changes)  # in no category
 
     # A rebuild that changes nothing purges nothing.
-    from application.catalog.handlers import rebuild_catalog
+    from application.catalog.projection import rebuild_catalog
 
     await rebuild_catalog(uow=harness.uow())
     assert len([m for m in await harness.outbox_for(product_id) if m.topic == ProductDocumentChanged.topic]) == len(

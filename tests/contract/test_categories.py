@@ -31,7 +31,7 @@ async def test_the_tree_projection_follows_moves_and_ignores_stale_snapshots(har
 async def test_category_pages_over_http(database_url, redis_url, engine, unique) -> None:
     from adapters.postgres.unit_of_work import PostgresUnitOfWork
     from adapters.system.clock import UuidIdGenerator
-    from application.catalog.handlers import project_product
+    from application.catalog.projection import project_product
     from application.messaging.codec import event_from_builtins
     from domain.staff.roles import Role
     from tests.support.harness import PostgresHarness
@@ -77,7 +77,7 @@ async def test_collections_keep_the_merchandisers_order_and_hide_inactive_produc
         collection_page,
         project_collection,
     )
-    from application.catalog.handlers import project_product
+    from application.catalog.projection import project_product
     from application.messaging.codec import event_from_builtins
     from domain.catalog.collections import CollectionChanged
     from domain.shared.errors import NotFound
@@ -110,7 +110,7 @@ async def test_products_name_existing_categories_and_a_delete_moves_them_or_is_r
     from application.catalog import commands as c
     from application.catalog.categories import DeleteCategory, RenameCategory
     from application.catalog.errors import UnknownCategories
-    from application.catalog.handlers import project_catalog_events, project_product
+    from application.catalog.projection import project_catalog_events, project_product
     from application.catalog.queries import product_by_slug
     from application.messaging.codec import event_from_builtins
     from domain.catalog.categories import TREE_ID, CategoryInUse

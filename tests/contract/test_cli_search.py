@@ -6,7 +6,7 @@ from adapters.postgres.search import PostgresSearchIndex
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
 from adapters.system.clock import UuidIdGenerator
 from application.catalog import commands as c
-from application.catalog.handlers import rebuild_catalog
+from application.catalog.projection import rebuild_catalog
 from application.search.ports import IndexQuery
 from tests.support.categories import add_categories
 from tests.support.delivery import bus_for

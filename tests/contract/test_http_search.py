@@ -14,7 +14,7 @@ from adapters.postgres.search import PostgresSearchIndex
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
 from adapters.system.clock import SystemClock
 from application.catalog import commands as c
-from application.catalog.handlers import project_product
+from application.catalog.projection import project_product
 from application.search.indexer import index_products
 from domain.staff.roles import Role
 from tests.support.bus import build_bus

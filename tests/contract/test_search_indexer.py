@@ -116,7 +116,7 @@ async def test_reindex_rebuilds_only_active_products(harness, index, unique) -> 
                                                       price_amount=100, currency="EUR"))
         await bus.handle(c.UpdateProduct(product_id=product_id, category_ids=[f"lamps-{unique}"],
                                          status="draft" if n == 2 else None))
-    from application.catalog.handlers import rebuild_catalog
+    from application.catalog.projection import rebuild_catalog
 
     await rebuild_catalog(uow=harness.uow())
     seen: list[tuple[int, int]] = []

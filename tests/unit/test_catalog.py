@@ -10,7 +10,7 @@ from adapters.memory.clock import FakeClock, SequentialIds
 from adapters.memory.store import MemoryDatabase, MemoryUnitOfWork
 from application.catalog import commands as c
 from application.catalog.errors import NestedBundle
-from application.catalog.handlers import rebuild_catalog
+from application.catalog.projection import rebuild_catalog
 from application.catalog.queries import offers, product_by_slug, variant_weights
 from application.catalog.snapshot import CatalogSnapshot
 from domain.catalog.pricing import Price, PriceList, Sale, Tier, resolve_price

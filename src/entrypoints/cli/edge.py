@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from entrypoints.cli.services import ServiceError
+from entrypoints.settings import Settings
 
 VCL_DIR = Path(__file__).resolve().parents[3] / "deploy" / "varnish"
 INSTALL = "apt-get install varnish varnish-modules"
@@ -165,3 +166,32 @@ def stop(proc: subprocess.Popen[bytes], grace: float = 5.0) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
+
+
+def serve_edge(project_dir: Path, settings: Settings, *, port: int = 0, backend: str = "", admin_port: int = 0) -> int:
+    """``emporium edge``: Varnish in the foreground until SIGTERM or Ctrl-C; its exit status."""
+    host, _, backend_port = (backend or f"{settings.host}:{settings.port}").rpartition(":")
+    config = EdgeConfig(
+        port=port or settings.edge_port, backend_host=host or "127.0.0.1", backend_port=int(backend_port),
+        workdir=project_dir / ".emporium" / f"varnish-{port or settings.edge_port}",
+        purge_token=settings.cdn_purge_token,
+        purgers=tuple(a.strip() for a in settings.edge_purgers.split(",") if a.strip()),
+        management_port=admin_port,
+    )
+    proc = start(config)
+
+    def forward(*_: object) -> None:  # varnishd stops its worker process and exits; we return when it has
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    try:
+        wait_ready(proc, config)
+    except BaseException:
+        stop(proc)
+        raise
+    print(f"edge (Varnish) on {config.url} in front of http://{config.backend_host}:{config.backend_port}; "
+          f"purges from {', '.join(config.purgers)}"
+          + ("" if config.purge_token else " (no purge token: set EMPORIUM_CDN_PURGE_TOKEN)"), flush=True)
+    return proc.wait()

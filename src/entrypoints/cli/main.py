@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 import sys
 import time
@@ -153,7 +152,7 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def _rebuild(_: argparse.Namespace) -> int:
-    from application.catalog.handlers import rebuild_catalog
+    from application.catalog.projection import rebuild_catalog
     from application.orders.projections import rebuild_order_views
     from entrypoints.container import Container, close
 
@@ -208,36 +207,9 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _edge(args: argparse.Namespace) -> int:
-    import signal
+    from entrypoints.cli.edge import serve_edge
 
-    from entrypoints.cli import edge
-
-    settings = get_settings()
-    host, _, port = (args.backend or f"{settings.host}:{settings.port}").rpartition(":")
-    config = edge.EdgeConfig(
-        port=args.port or settings.edge_port, backend_host=host or "127.0.0.1", backend_port=int(port),
-        workdir=PROJECT_DIR / ".emporium" / f"varnish-{args.port or settings.edge_port}",
-        purge_token=settings.cdn_purge_token,
-        purgers=tuple(a.strip() for a in settings.edge_purgers.split(",") if a.strip()),
-        management_port=args.admin_port,
-    )
-    proc = edge.start(config)
-
-    def stop(*_: object) -> None:  # varnishd stops its worker process and exits; we return when it has
-        with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(signal.SIGTERM)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    try:
-        edge.wait_ready(proc, config)
-    except BaseException:
-        edge.stop(proc)
-        raise
-    print(f"edge (Varnish) on {config.url} in front of http://{config.backend_host}:{config.backend_port}; "
-          f"purges from {', '.join(config.purgers)}"
-          + ("" if config.purge_token else " (no purge token: set EMPORIUM_CDN_PURGE_TOKEN)"), flush=True)
-    return proc.wait()
+    return serve_edge(PROJECT_DIR, get_settings(), port=args.port, backend=args.backend, admin_port=args.admin_port)
 
 
 def build_parser() -> argparse.ArgumentParser:

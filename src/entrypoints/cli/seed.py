@@ -13,7 +13,7 @@ from typing import Any
 
 from application.catalog.categories import AddCategory
 from application.catalog.commands import CreateProduct
-from application.catalog.handlers import rebuild_catalog
+from application.catalog.projection import rebuild_catalog
 from application.search.indexer import reindex
 from domain.catalog.pricing import Price, PriceList
 from domain.catalog.product import Option, Product, ProductStatus, Variant
