@@ -156,13 +156,17 @@ class Buyer:
                     self.cookies.pop(key.strip(), None)
 
     async def call(self, step: str, method: str, path: str, body: Any = None,
-                   headers: dict[str, str] | None = None) -> Answer:
+                   headers: dict[str, str] | None = None, *, patient: float = 0.0) -> Answer:
+        """``patient``: seconds to go on asking while told 429 with a ``Retry-After`` (waiting as told, those
+        answers not counted as tries) — a storefront in a waiting room asks again when told, and keeps its place."""
         payload = json.dumps(body).encode() if body is not None else b""
         started = time.perf_counter()
-        for attempt in range(TRIES):
+        attempt = 0
+        while attempt < TRIES:
             if attempt:
                 self.outcome.retries += 1
                 await asyncio.sleep(min(2.0, 0.25 * 2 ** (attempt - 1)))
+            attempt += 1
             self.outcome.requests += 1
             try:
                 answer = await self.connection.request(
@@ -171,6 +175,12 @@ class Buyer:
                 self._retried("dropped")
                 continue
             self._remember(answer)
+            told = dict(answer.headers).get("retry-after") if answer.status == 429 else None
+            if told is not None and time.perf_counter() - started < patient:
+                self._retried(f"429 {answer.problem_type}")
+                attempt -= 1
+                await asyncio.sleep(float(told))
+                continue
             if (
                 answer.status in RETRIABLE
                 or answer.status == 429

@@ -47,6 +47,7 @@ import psycopg
 
 from benchmarks import flash_sale_http as base
 
+PATIENCE = 600.0  # seconds a human goes on asking the room while told to ask again later (429)
 PORT = 8097  # not the flash sale's: the two may run side by side with a test suite's
 BOT_POLL = 1.0  # seconds between a bot session's questions to the room, whatever Retry-After says
 
@@ -71,12 +72,12 @@ def _generate(host: str, port: int, run: str, plan: list[dict[str, Any]], start_
                                 "told": None, "order_id": None, "checkout_s": None, "error": None, "polls": 0}
         await asyncio.sleep(max(0.0, start_at + entry["arrives"] - time.time()))
         try:
-            answer = await buyer.call("join", "POST", f"{drop_path}/queue")
+            answer = await buyer.call("join", "POST", f"{drop_path}/queue", patient=PATIENCE)
             while answer.status == 200 and answer.json()["status"] == "waiting":
                 wait = int(dict(answer.headers).get("retry-after", "1"))
                 await asyncio.sleep(wait)
                 seen["polls"] += 1
-                answer = await buyer.call(f"poll-{seen['polls']}", "GET", f"{drop_path}/queue")
+                answer = await buyer.call(f"poll-{seen['polls']}", "GET", f"{drop_path}/queue", patient=PATIENCE)
             if answer.status != 200:
                 seen["told"] = "sold_out" if answer.problem_type in ("drop-not-open", "out-of-stock") else None
                 seen["error"] = None if seen["told"] else f"queue: {answer.status} {answer.problem_type}"
@@ -203,12 +204,12 @@ def _generate(host: str, port: int, run: str, plan: list[dict[str, Any]], start_
 # --- the shop under test ----------------------------------------------------------------------------
 
 
-def _database_url() -> str:
+def _database_url(name: str = "emporium_bench_drop") -> str:
     from sqlalchemy.engine import make_url
 
     from benchmarks.flash_sale import bench_database_url
 
-    return make_url(bench_database_url()).set(database="emporium_bench_drop").render_as_string(hide_password=False)
+    return make_url(bench_database_url()).set(database=name).render_as_string(hide_password=False)
 
 
 def _seed_accounts(dsn: str, run: str, count: int) -> list[str]:
@@ -326,9 +327,10 @@ def run_drop(args: argparse.Namespace) -> dict[str, Any]:
 
     run = uuid.uuid4().hex[:8]
     settings = get_settings()
-    database_url = _database_url()
-    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", PORT), timeout=1):
-        raise RuntimeError(f"port {PORT} is in use: is another benchmark running?")
+    database_url = _database_url(args.database)
+    port = args.port
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+        raise RuntimeError(f"port {port} is in use: is another benchmark running?")
     ensure_database(database_url, recreate=True)
     upgrade(database_url)
     dsn = base._dsn(database_url)
@@ -344,14 +346,14 @@ def run_drop(args: argparse.Namespace) -> dict[str, Any]:
     tokens = asyncio.run(_seed_sessions(settings.redis_url, prefix, accounts[:humans] + [
         accounts[humans + b % bot_accounts] for b in range(bots)]))
 
-    stack = base._start_stack(database_url, args.workers, run, PORT)
+    stack = base._start_stack(database_url, args.workers, run, port)
     host = "127.0.0.1"
     try:
-        if not wait_http(f"http://{host}:{PORT}/health/live", timeout=60,
+        if not wait_http(f"http://{host}:{port}/health/live", timeout=60,
                          give_up=lambda: any(p.poll() is not None for p in stack)):
             raise RuntimeError("the server did not start")
         base._wait_caught_up(dsn, (sku, f"SOLO-{run}"), timeout=120)
-        method = base._shipping_method(host, PORT, run, f"SOLO-{run}")
+        method = base._shipping_method(host, port, run, f"SOLO-{run}")
         start_at = time.time() + 3 + args.buyers / 4000  # the generators' imports and plans done by then
         opens_at = datetime.fromtimestamp(start_at + args.lead, UTC).replace(microsecond=0) + timedelta(seconds=1)
         drop_id = asyncio.run(_schedule(database_url, prefix, sku, opens_at, args.limit, args.rate))
@@ -377,7 +379,7 @@ def run_drop(args: argparse.Namespace) -> dict[str, Any]:
         context = multiprocessing.get_context("spawn")
         done, ready, results, go = context.Value("i", 0), context.Value("i", 0), context.Queue(), context.Event()
         processes = [context.Process(target=_generate, args=(
-            host, PORT, run, plan[g::args.generators], start_at, method, args.limit, results, ready, done, go))
+            host, port, run, plan[g::args.generators], start_at, method, args.limit, results, ready, done, go))
             for g in range(args.generators)]
         for process in processes:
             process.start()
@@ -496,6 +498,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--spread", type=float, default=10.0, help="seconds over which the buyers arrive")
     parser.add_argument("--generators", type=int, default=2)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--port", type=int, default=PORT, help="the shop's port (a second run beside a test suite's)")
+    parser.add_argument("--database", default="emporium_bench_drop", help="the bench database (recreated)")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     figures = run_drop(args)

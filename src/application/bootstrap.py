@@ -15,6 +15,7 @@ import inspect
 import pkgutil
 import secrets
 from collections.abc import Callable, Iterator, Mapping
+from datetime import timedelta
 from types import ModuleType
 from typing import Any
 
@@ -27,6 +28,7 @@ from application.checkout.ports import ShippingRates, TaxCalculator
 from application.customers.ports import PasswordHasher, SessionStore
 from application.customers.throttle import AuthLimits
 from application.drops.admission import AdmissionTokens
+from application.drops.ceiling import AdmissionCeilings
 from application.drops.live import LiveDrops
 from application.drops.queue import SellOutWatch, TicketDesk
 from application.drops.rooms import WaitingRooms
@@ -62,18 +64,22 @@ def bootstrap(
     webhook_targets: WebhookTargets, auth_limits: AuthLimits | None = None,
     catalog: CatalogReads | None = None, stock_status_ttl: float = 0.0,
     catalog_version: CatalogVersion | None = None, live_promotions_ttl: float = 0.0,
-    drop_capacity: float = 300.0, rooms: WaitingRooms, admissions: AdmissionTokens | None = None,
+    drop_capacity: float = 50.0, rooms: WaitingRooms, admissions: AdmissionTokens | None = None,
+    drop_overbook: float = 1.5, drop_admission_window: float = 120.0,
     regional_rates: RegionalTaxRates, rates: RateTable | None = None,
 ) -> MessageBus:
     """A bus with every handler bound to the given adapters. ``catalog``: where carts read products
     and prices (the composition root keeps them between catalog changes; by default, the database).
     ``drop_capacity``: buyers a second the shop serves, a drop's admission rate unless it sets one;
+    ``drop_overbook``: admitted shoppers a unit left, at most, counting those admitted in the last
+    ``drop_admission_window`` seconds who have not bought yet (``application.drops.ceiling``);
     ``rooms``: the drops' waiting rooms; ``admissions``: signs and checks admission tokens (by default
     with a key of this process's own — the composition root gives the shop's secret keys); ``regional_rates``:
     the US states' sales tax the merchant keeps (``tax`` reads it too); ``rates``: the cart page's tax
     estimate for a channel's own country (none by default)."""
     bus = MessageBus({})
     catalog = catalog or CatalogSnapshot(uow)
+    admissions = admissions or AdmissionTokens([secrets.token_urlsafe(32)])
     dependencies: dict[str, object] = {
         "uow": uow, "clock": clock, "ids": ids, "cart_store": cart_store, "sessions": sessions,
         "hasher": hasher, "notifier": notifier, "limiter": limiter, "addresses": addresses,
@@ -93,8 +99,10 @@ def bootstrap(
         "drop_capacity": drop_capacity,
         "drops": LiveDrops(uow, catalog_version),
         "rooms": rooms,
-        "admissions": admissions or AdmissionTokens([secrets.token_urlsafe(32)]),
+        "admissions": admissions,
         "sell_out_watch": SellOutWatch(),
+        "ceilings": AdmissionCeilings(
+            uow, overbook=drop_overbook, lapse=min(admissions.ttl, timedelta(seconds=drop_admission_window))),
         "desk": TicketDesk(uow),
     }
     bus.register(bind(handlers(), dependencies))

@@ -125,7 +125,9 @@ class Container(containers.DeclarativeContainer):
         pay_later=providers.Singleton(make_pay_later, settings), catalog=catalog,
         stock_status_ttl=s.stock_status_ttl_seconds, catalog_version=catalog_version,
         live_promotions_ttl=s.live_promotions_ttl_seconds, drop_capacity=s.drop_capacity_per_second,
-        rooms=waiting_rooms, admissions=providers.Singleton(make_admissions, settings),
+        drop_overbook=s.drop_overbook,
+        drop_admission_window=s.drop_admission_window_seconds, rooms=waiting_rooms,
+        admissions=providers.Singleton(make_admissions, settings),
     )
     consumers = providers.Singleton(
         build_registry, cdn=cdn, dispatch=bus.provided.handle, search=search_index, search_language=s.search_language,

@@ -88,9 +88,19 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # using the products, prices and promotions it kept): a change made elsewhere reaches this process
     # within it, one made here at once. 0: read on every lookup.
     catalog_version_ttl_seconds: float = 0.5
-    # Buyers a second this deployment carries through checkout (measure it: `emporium bench flash-sale
-    # --http`; docs/benchmarks.md). A drop's waiting room admits at this rate unless the drop sets one.
-    drop_capacity_per_second: float = 300.0
+    # Buyers a second this deployment carries through checkout, all seven steps (measure it: `emporium
+    # bench flash-sale --http --waiting-room`; docs/benchmarks.md: 50 on the 2-core machine there). A
+    # drop's waiting room admits at this rate unless the drop sets one.
+    drop_capacity_per_second: float = 50.0
+    # A waiting room admits at most this many shoppers a unit still for sale, counting the admitted who
+    # have not bought yet (some never do) — those admitted in the last window's seconds: one admitted
+    # longer ago is taken to have left (their admission still serves them): application/drops/ceiling.py.
+    drop_overbook: float = 1.5
+    drop_admission_window_seconds: float = 120.0
+    # Waiting-room joins and questions one API process handles at once, and how many more wait their turn
+    # before the rest are told to ask again in a second or two (entrypoints/http/pace.py).
+    drop_queue_in_flight: int = 16
+    drop_queue_backlog: int = 64
     # How long an admission token from a drop's waiting room stays good (a buyer admitted then idle longer
     # asks the room again, which answers a fresh token while the ticket is unused).
     drop_admission_ttl_seconds: int = 900

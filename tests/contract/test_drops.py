@@ -70,6 +70,26 @@ async def test_selling_finds_the_live_drops_of_some_skus_by_opening(harness) -> 
         assert {sooner.id, later.id, gone.id} <= {x.id for x in await tx.drops.all()}
 
 
+async def test_an_admission_is_settled_once_used_or_once_its_token_has_lapsed(harness) -> None:
+    drop = _drop((f"T-{uuid.uuid4().hex[:6]}",))
+    async with harness.uow()() as tx:
+        await tx.drops.add(drop)
+        await tx.commit()
+    at = NOW + timedelta(days=1)
+    tickets = [TicketRecord(ticket_id=f"{drop.id}-s{n}", joined_at=at, draw_key=0.5) for n in range(4)]
+    async with harness.uow()() as tx:
+        await tx.tickets.issue([(drop.id, f"holder-{n}", record) for n, record in enumerate(tickets)])
+        await tx.tickets.admitted([tickets[0].ticket_id, tickets[1].ticket_id], at=at)
+        await tx.tickets.admitted([tickets[2].ticket_id], at=at + timedelta(minutes=20))
+        await tx.tickets.use(tickets[1].ticket_id, "checkout-s")
+        await tx.commit()
+    async with harness.uow()() as tx:  # s0 admitted and idle, s1 used, s2 admitted later, s3 waiting
+        assert await tx.tickets.settled(drop.id, lapsed_before=at) == 1
+        assert await tx.tickets.settled(drop.id, lapsed_before=at + timedelta(minutes=15)) == 2
+        assert await tx.tickets.settled(drop.id, lapsed_before=at + timedelta(hours=1)) == 3
+        assert await tx.tickets.settled("no-such-drop", lapsed_before=at + timedelta(hours=1)) == 0
+
+
 async def test_tickets_one_per_holder_recorded_admitted_and_used_by_one_checkout(harness) -> None:
     drop = _drop((f"T-{uuid.uuid4().hex[:6]}",))
     async with harness.uow()() as tx:

@@ -159,6 +159,25 @@ class WaitingRoomsContract:
         assert (await rooms.join(room, ticket("t10", joined=11.5), now=at(11.5))).admitted_now == ("t4", "t5")
         assert await rooms.figures(DROP) == RoomFigures(joined=11, waiting=5, admitted=6, sold_out=False)
 
+    async def test_a_ceiling_bounds_the_tickets_admitted_in_all_whatever_the_rate_owes(
+            self, rooms: WaitingRooms) -> None:
+        room = terms(rate=10.0, burst=20)
+        await new_room(rooms, room)
+        tickets = [ticket(f"t{n}", joined=0.001 * (n + 1)) for n in range(8)]
+        for record in tickets:
+            await rooms.join(room, record, now=at(0.01), ceiling=0)
+        first = await rooms.standing(room, "t0", now=at(1), ceiling=3)
+        assert first.admitted_now == ("t0", "t1", "t2")
+        again = await rooms.standing(room, "t3", now=at(2), ceiling=3)
+        assert again == Seen(standing=waiting(1, 0))  # owed a place, held back by the ceiling
+        assert (await rooms.standing(room, "t3", now=at(2), ceiling=1)).admitted_now == ()
+        risen = await rooms.join(room, tickets[3], now=at(2), ceiling=5)
+        assert risen == Seen(standing=ADMITTED, admitted_now=("t3", "t4"))
+        assert (await rooms.standing(room, "t5", now=at(2.5))).admitted_now == ("t5", "t6", "t7")  # no ceiling
+        assert (await rooms.figures(room.drop_id)).admitted == 8
+        with pytest.raises(ValueError, match="ceiling"):
+            await rooms.standing(room, "t5", now=at(3), ceiling=-1)
+
     async def test_reads_at_the_same_moment_admit_each_ticket_once(self, rooms: WaitingRooms) -> None:
         room = terms(rate=2.0, burst=3)
         await new_room(rooms, room)
@@ -299,6 +318,7 @@ class WaitingRoomsContract:
                st.tuples(st.just("rejoin"), st.integers(0, 1_000)),
                st.tuples(st.just("read"), st.integers(0, 1_000)),
                st.tuples(st.just("advance"), st.sampled_from([100_000, 200_000, 700_000]) | st.integers(0, 3_000_000)),
+               st.tuples(st.just("ceiling"), st.integers(-1, 12)),  # -1: none from then on
            ), max_size=40), sell_out_at=st.none() | st.integers(0, 40))
     # 0.2 + 0.7 + 0.1 seconds at one a second owe 0.9999999999999999 admissions: not one yet, in doubles.
     @example(rate=1.0, burst=1, start=1, sell_out_at=None, steps=[
@@ -313,13 +333,14 @@ class WaitingRoomsContract:
         records: list[TicketRecord] = []
         draws: dict[str, float] = {}
         admitted = 0
+        ceiling: int | None = None
         now = OPENS - timedelta(microseconds=start)
         await new_room(rooms, room, now=now)
 
         def due() -> tuple[str, ...]:
             if not model.opened and now >= OPENS:
                 model.open(now=now, draw=lambda early: sorted(early, key=lambda t: (draws[t], t)))
-            return tuple(model.admit_due(now=now))
+            return tuple(model.admit_due(now=now, ceiling=ceiling))
 
         for step, (kind, value) in enumerate(steps):
             if step == sell_out_at:
@@ -327,6 +348,9 @@ class WaitingRoomsContract:
                 await rooms.sell_out(drop_id)
             if kind == "advance":
                 now += timedelta(microseconds=int(value))
+                continue
+            if kind == "ceiling":
+                ceiling = None if value < 0 else int(value)
                 continue
             if kind == "join":  # ids in the order of joining: tickets joined at the same moment tie by id
                 record = TicketRecord(ticket_id=f"t{len(records):03d}", joined_at=now, draw_key=value)
@@ -338,10 +362,10 @@ class WaitingRoomsContract:
                 record = records[int(value) % len(records)]
             admitted_now = due()  # the domain's room admits first, as the port's rooms do
             if kind == "read":
-                seen = await rooms.standing(room, record.ticket_id, now=now)
+                seen = await rooms.standing(room, record.ticket_id, now=now, ceiling=ceiling)
                 expected = Seen(admitted_now=admitted_now, standing=model.standing(record.ticket_id))
             else:
-                seen = await rooms.join(room, record, now=now)
+                seen = await rooms.join(room, record, now=now, ceiling=ceiling)
                 expected = Seen(admitted_now=admitted_now, standing=model.join(record.ticket_id))
             assert seen == expected, f"step {step}: {kind} {record.ticket_id} at {now - OPENS}"
             admitted += len(expected.admitted_now)

@@ -215,3 +215,26 @@ async def test_an_edit_before_opening_rebuilds_the_room_with_the_new_terms_keepi
     assert {(await read(shop, drop_id, n))["status"] for n in range(1, 4)} == {"waiting"}  # not open yet
     shop.clock.set(later + timedelta(seconds=1))
     assert [(await read(shop, drop_id, n))["status"] for n in range(1, 4)] == ["admitted"] * 3  # 3 a second
+
+
+async def test_the_room_admits_no_more_shoppers_than_the_units_left_can_serve(shop) -> None:
+    drop_id = await _drop(shop, admission_rate=10.0)  # 3 sneakers; at most 1.5 shoppers a unit left
+    for n in range(1, 11):
+        await join(shop, drop_id, n)
+    shop.clock.set(OPENS + timedelta(seconds=2))  # the rate owes 20 admissions: the stock allows 5
+    views = {n: await read(shop, drop_id, n) for n in range(1, 11)}
+    admitted = [n for n, v in views.items() if v["status"] == "admitted"]
+    assert len(admitted) == 5
+    assert all(v["status"] == "waiting" and v["position"] for n, v in views.items() if n not in admitted)
+    buyer = admitted[0]
+    token = views[buyer]["admission"]
+    await shop.bus.handle(cart.AddCartLine(owner=guest(buyer), sku="SNKR-1", quantity=1, admission=token))
+    checkout_id = await _ready(shop, guest(buyer))
+    await shop.bus.handle(co.StartPayment(owner=guest(buyer), checkout_id=checkout_id, provider="manual",
+                                          admission=token))  # one admission used, one unit held
+    shop.clock.advance(timedelta(seconds=1))
+    assert sum([(await read(shop, drop_id, n))["status"] == "admitted" for n in range(1, 11)]) == 5  # 1 + ⌈2 × 1.5⌉
+    shop.clock.advance(timedelta(minutes=11))  # the four idle admissions have lapsed: room for 1 + 4 + 3
+    after = {n: await read(shop, drop_id, n) for n in range(1, 11)}
+    assert sum(v["status"] == "admitted" for v in after.values()) == 8
+    assert {after[n]["status"] for n in admitted} == {"admitted"}  # who was admitted stays admitted

@@ -34,7 +34,7 @@ async def test_a_scheduled_drop_is_upcoming_shown_in_its_time_zone_at_the_shop_c
     drop = await shop.bus.handle(d.ScheduleDrop(terms=terms()))
     assert drop["phase"] == "upcoming"
     assert drop["opens_at_local"] == "2026-06-02T11:00:00+02:00"  # Berlin in summer
-    assert (drop["admission_rate"], drop["effective_admission_rate"]) == (None, 300.0)
+    assert (drop["admission_rate"], drop["effective_admission_rate"]) == (None, 50.0)
     assert await shop.bus.handle(d.GetDrop(drop_id=drop["id"])) == drop
     assert [x["id"] for x in await shop.bus.handle(d.ListDrops())] == [drop["id"]]
 

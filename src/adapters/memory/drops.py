@@ -99,6 +99,10 @@ class MemoryTickets:
         return {"issued": len(mine), "admitted": sum(row[3] is not None for row in mine),
                 "used": sum(row[4] is not None for row in mine)}
 
+    async def settled(self, drop_id: str, *, lapsed_before: datetime) -> int:
+        return sum(row[4] is not None or (row[3] is not None and row[3] < lapsed_before)
+                   for row in self._rows.values() if row[0] == drop_id)
+
     async def use(self, ticket_id: str, checkout_id: str) -> None:
         row = self._rows.get(ticket_id)
         if row is None or row[4] not in (None, checkout_id):

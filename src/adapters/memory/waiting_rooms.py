@@ -36,6 +36,11 @@ def _check_ticket(ticket: TicketRecord) -> None:
         raise ValueError(f"ticket {ticket.ticket_id}: a draw key is in [0, 1), not {ticket.draw_key!r}")
 
 
+def _check_ceiling(ceiling: int | None) -> None:
+    if ceiling is not None and ceiling < 0:
+        raise ValueError(f"a ceiling on admissions is a count, not {ceiling}")
+
+
 def _rank(ticket: TicketRecord, opens_at: datetime) -> Rank:
     """Where a ticket goes in line: the draw for the early crowd, then the order of joining."""
     if ticket.joined_at < opens_at:
@@ -56,7 +61,7 @@ class _Room:
     ranks: dict[str, Rank] = field(default_factory=dict)  # each waiting ticket's entry in ``line``
     admitted: set[str] = field(default_factory=set)
 
-    def admit_due(self, now: datetime) -> tuple[str, ...]:
+    def admit_due(self, now: datetime, ceiling: int | None) -> tuple[str, ...]:
         if now >= self.opens_at:
             self.opened = True
         if not self.opened or self.sold_out:
@@ -64,7 +69,10 @@ class _Room:
         earned = self.rate * max(0.0, (now - self.counted_to).total_seconds())
         self.allowance = min(float(self.burst), self.allowance + earned)
         self.counted_to = max(now, self.counted_to)
-        due = [ticket_id for _, ticket_id in self.line[:int(self.allowance)]]
+        room_for = int(self.allowance)
+        if ceiling is not None:
+            room_for = min(room_for, max(0, ceiling - len(self.admitted)))
+        due = [ticket_id for _, ticket_id in self.line[:room_for]]
         del self.line[:len(due)]
         for ticket_id in due:
             del self.ranks[ticket_id]
@@ -102,18 +110,22 @@ class MemoryWaitingRooms:
         except KeyError:
             raise RoomLost(f"no waiting room for drop {drop_id}") from None
 
-    async def join(self, room: RoomTerms, ticket: TicketRecord, *, now: datetime) -> Seen:
+    async def join(self, room: RoomTerms, ticket: TicketRecord, *, now: datetime,
+                   ceiling: int | None = None) -> Seen:
         _check_ticket(ticket)
+        _check_ceiling(ceiling)
         state = self._room(room.drop_id)
-        admitted_now = state.admit_due(now)
+        admitted_now = state.admit_due(now, ceiling)
         state.join(ticket)
         return Seen(standing=state.standing(ticket.ticket_id), admitted_now=admitted_now)
 
-    async def standing(self, room: RoomTerms, ticket_id: str, *, now: datetime) -> Seen:
+    async def standing(self, room: RoomTerms, ticket_id: str, *, now: datetime,
+                       ceiling: int | None = None) -> Seen:
+        _check_ceiling(ceiling)
         state = self._room(room.drop_id)
         if not state.holds(ticket_id):
             raise KeyError(ticket_id)
-        admitted_now = state.admit_due(now)
+        admitted_now = state.admit_due(now, ceiling)
         return Seen(standing=state.standing(ticket_id), admitted_now=admitted_now)
 
     async def sell_out(self, drop_id: str) -> None:

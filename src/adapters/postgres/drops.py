@@ -150,6 +150,11 @@ class PostgresTickets:
         )).one()
         return {"issued": row[0], "admitted": row[1], "used": row[2]}
 
+    async def settled(self, drop_id: str, *, lapsed_before: datetime) -> int:
+        settled: int = await self._conn.scalar(select(func.count()).where(
+            _k.c.drop_id == drop_id, or_(_k.c.used_by.is_not(None), _k.c.admitted_at < lapsed_before)))
+        return settled
+
     async def use(self, ticket_id: str, checkout_id: str) -> None:
         self._pipeline.stage(_USE_TICKET, (checkout_id, ticket_id, checkout_id),
                              expect_one=f"ticket {ticket_id}")

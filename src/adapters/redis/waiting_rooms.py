@@ -64,16 +64,18 @@ local function holds(ticket)
     return redis.call('ZSCORE', KEYS[2], ticket) or redis.call('SISMEMBER', KEYS[3], ticket) == 1
 end
 
--- WaitingRoom.admit_due: the tickets admitted, in line order.
-local function admit_due(room, now)
+-- WaitingRoom.admit_due: the tickets admitted, in line order; a ceiling below 0 is none.
+local function admit_due(room, now, ceiling)
     if now >= room.opens then room.opened = true end
     if not room.opened or room.sold then return {} end
     local earned = room.rate * math.max(0, (now - room.counted) / 1000000)
     room.allowance = math.min(room.burst, room.allowance + earned)
     room.counted = math.max(now, room.counted)
     local due = {}
-    if room.allowance >= 1 then
-        local popped = redis.call('ZPOPMIN', KEYS[2], math.floor(room.allowance))
+    local room_for = math.floor(room.allowance)
+    if ceiling >= 0 then room_for = math.min(room_for, math.max(0, ceiling - redis.call('SCARD', KEYS[3]))) end
+    if room_for >= 1 then
+        local popped = redis.call('ZPOPMIN', KEYS[2], room_for)
         for i = 1, #popped, 2 do due[#due + 1] = popped[i] end
         in_slices({'SADD', KEYS[3]}, due, 1000)
     end
@@ -93,12 +95,12 @@ local function seen(room, ticket, due)
 end
 """
 
-# ARGV: now, ticket id, its joined_at (epoch microseconds), its draw key.
+# ARGV: now, ticket id, its joined_at (epoch microseconds), its draw key, the ceiling (-1: none).
 _JOIN = _ROOM + """
 local room = load()
 if not room then return false end
 local ticket = ARGV[2]
-local due = admit_due(room, tonumber(ARGV[1]))
+local due = admit_due(room, tonumber(ARGV[1]), tonumber(ARGV[5]))
 if not holds(ticket) then
     local joined = tonumber(ARGV[3])
     if joined < room.opens then
@@ -110,13 +112,14 @@ end
 return seen(room, ticket, due)
 """
 
-# ARGV: now, ticket id. {'unknown'} for a ticket the room does not hold, admitting nobody.
+# ARGV: now, ticket id, the ceiling (-1: none). {'unknown'} for a ticket the room does not hold, admitting
+# nobody.
 _STANDING = _ROOM + """
 local room = load()
 if not room then return false end
 local ticket = ARGV[2]
 if not holds(ticket) then return {'unknown'} end
-return seen(room, ticket, admit_due(room, tonumber(ARGV[1])))
+return seen(room, ticket, admit_due(room, tonumber(ARGV[1]), tonumber(ARGV[3])))
 """
 
 _SELL_OUT = """
@@ -168,6 +171,12 @@ def _micros(moment: datetime) -> int:
     return (moment - _EPOCH) // _MICROSECOND
 
 
+def _ceiling(ceiling: int | None) -> int:
+    if ceiling is not None and ceiling < 0:
+        raise ValueError(f"a ceiling on admissions is a count, not {ceiling}")
+    return -1 if ceiling is None else ceiling
+
+
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
@@ -196,14 +205,18 @@ class RedisWaitingRooms:
     def _keys(self, drop_id: str) -> list[str]:
         return [f"{self._prefix}{drop_id}:{name}" for name in ("meta", "line", "admitted")]
 
-    async def join(self, room: RoomTerms, ticket: TicketRecord, *, now: datetime) -> Seen:
+    async def join(self, room: RoomTerms, ticket: TicketRecord, *, now: datetime,
+                   ceiling: int | None = None) -> Seen:
         _check_ticket(ticket)
         reply = await self._join(keys=self._keys(room.drop_id), args=[
-            _micros(now), ticket.ticket_id, _micros(ticket.joined_at), repr(float(ticket.draw_key))])
+            _micros(now), ticket.ticket_id, _micros(ticket.joined_at), repr(float(ticket.draw_key)),
+            _ceiling(ceiling)])
         return self._seen(room.drop_id, ticket.ticket_id, reply)
 
-    async def standing(self, room: RoomTerms, ticket_id: str, *, now: datetime) -> Seen:
-        reply = await self._standing(keys=self._keys(room.drop_id), args=[_micros(now), ticket_id])
+    async def standing(self, room: RoomTerms, ticket_id: str, *, now: datetime,
+                       ceiling: int | None = None) -> Seen:
+        reply = await self._standing(keys=self._keys(room.drop_id), args=[_micros(now), ticket_id,
+                                                                           _ceiling(ceiling)])
         return self._seen(room.drop_id, ticket_id, reply)
 
     @staticmethod

@@ -49,6 +49,11 @@ class AdmissionTokens:
         self._keys = list(keys)
         self._ttl = timedelta(seconds=ttl_seconds)
 
+    @property
+    def ttl(self) -> timedelta:
+        """How long a token is good for."""
+        return self._ttl
+
     def issue(self, drop_id: str, holder: str, *, now: datetime) -> Admission:
         return Admission(drop_id=drop_id, ticket_id=ticket_for(drop_id, holder), expires_at=now + self._ttl)
 

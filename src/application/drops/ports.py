@@ -59,6 +59,11 @@ class TicketBook(Protocol):
         """How many of the drop's tickets were ``issued``, ``admitted`` and ``used`` (by a checkout)."""
         ...
 
+    async def settled(self, drop_id: str, *, lapsed_before: datetime) -> int:
+        """How many of the drop's admissions are no longer outstanding: used by a checkout, or recorded
+        admitted before ``lapsed_before`` (their tokens have expired) and unused."""
+        ...
+
     async def use(self, ticket_id: str, checkout_id: str) -> None:
         """Record that ``checkout_id`` uses the ticket's admission, staged with this transaction; the
         transaction is refused (``ConcurrencyConflict``) if another checkout used it meanwhile."""

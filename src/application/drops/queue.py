@@ -7,6 +7,11 @@ them the drop sold out. A room Redis lost is rebuilt from the recorded tickets o
 finds it gone. Admitted tickets are recorded as they are admitted, so a rebuilt room does not queue them
 again.
 
+The room admits at the drop's rate, and no more shoppers than the units left can serve
+(``application.drops.ceiling``): when thousands wait for a few hundred units, the rest wait in the room
+(asking it now and then, which costs the shop little) instead of racing through the shop for units
+already held.
+
 Sold out is noticed by the readers: while a room admits, a reader asks the stock gate (at most every
 ``SELL_OUT_CHECK`` seconds per process) whether any of the drop's SKUs is left, and when none is, whether
 every unit is sold rather than only held (a hold given back, or lapsed, sells again: the room keeps
@@ -25,6 +30,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from application.drops.admission import AdmissionTokens, ticket_for
+from application.drops.ceiling import AdmissionCeilings
 from application.drops.errors import DropNotOpen, NoWaitingRoom
 from application.drops.handlers import drop_view
 from application.drops.live import LiveDrops
@@ -189,9 +195,15 @@ def _view(drop: Drop, ticket_id: str, seen: Seen, *, holder: str, admissions: Ad
     return view
 
 
+async def _ceiling(ceilings: AdmissionCeilings, drop: Drop, now: datetime) -> int | None:
+    """The most shoppers the open drop's room may have admitted (none looked up before it opens)."""
+    return await ceilings.of(drop, now=now) if drop.phase(now) is DropPhase.OPEN else None
+
+
 @handler
 async def join_queue(command: JoinQueue, *, uow: Uow, rooms: WaitingRooms, drops: LiveDrops, desk: TicketDesk,
-                     admissions: AdmissionTokens, clock: Clock, drop_capacity: float) -> dict[str, Any]:
+                     admissions: AdmissionTokens, ceilings: AdmissionCeilings, clock: Clock,
+                     drop_capacity: float) -> dict[str, Any]:
     """Take a ticket (the shopper's one ticket for the drop: joining again keeps the place)."""
     now = clock.now()
     drop = await _live_drop(drops, command.drop_id, now)
@@ -201,14 +213,16 @@ async def join_queue(command: JoinQueue, *, uow: Uow, rooms: WaitingRooms, drops
                           draw_key=random.SystemRandom().random())
     recorded = await desk.issue(drop.id, command.holder, ticket)
     room = room_of(drop, drop_capacity)
-    seen = await _in_room(uow, rooms, room, clock, lambda: rooms.join(room, recorded, now=now), sold_out=False)
+    ceiling = await _ceiling(ceilings, drop, now)
+    seen = await _in_room(uow, rooms, room, clock, lambda: rooms.join(room, recorded, now=now, ceiling=ceiling),
+                          sold_out=False)
     return _view(drop, recorded.ticket_id, seen, holder=command.holder, admissions=admissions, now=now)
 
 
 @handler
 async def read_queue(command: ReadQueue, *, uow: Uow, rooms: WaitingRooms, drops: LiveDrops,
-                     admissions: AdmissionTokens, gate: StockGate, sell_out_watch: SellOutWatch, clock: Clock,
-                     drop_capacity: float) -> dict[str, Any]:
+                     admissions: AdmissionTokens, ceilings: AdmissionCeilings, gate: StockGate,
+                     sell_out_watch: SellOutWatch, clock: Clock, drop_capacity: float) -> dict[str, Any]:
     """Where the shopper's ticket stands: waiting (position, wait, when to ask again), admitted (with an
     admission token) or sold out."""
     now = clock.now()
@@ -217,8 +231,10 @@ async def read_queue(command: ReadQueue, *, uow: Uow, rooms: WaitingRooms, drops
     ticket_id = ticket_for(drop.id, command.holder)
     if await _sold_out_now(drop, uow=uow, rooms=rooms, gate=gate, watch=sell_out_watch, drops=drops, now=now):
         drop.sell_out(now=now)
+    ceiling = await _ceiling(ceilings, drop, now)
     try:
-        seen = await _in_room(uow, rooms, room, clock, lambda: rooms.standing(room, ticket_id, now=now),
+        seen = await _in_room(uow, rooms, room, clock,
+                              lambda: rooms.standing(room, ticket_id, now=now, ceiling=ceiling),
                               sold_out=drop.phase(now) is DropPhase.SOLD_OUT)
     except KeyError:
         raise DropNotFound(f"no ticket for this shopper in drop {drop.id}: join its queue first") from None

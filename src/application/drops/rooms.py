@@ -15,7 +15,9 @@ restored room rank everyone exactly as before.
 Admission is lazy: every call that reads a room (``join``, ``standing``) first admits the tickets
 due by ``now`` at the room's rate, from a bucket of at most ``burst`` admissions — the same arithmetic
 as ``WaitingRoom.admit_due``. No scheduler loop runs for it; a room nobody asks about admits nobody,
-and catches up (up to ``burst``) on the next call.
+and catches up (up to ``burst``) on the next call. A call may name a ``ceiling``: the most tickets the
+room may have admitted in all once it has admitted (``WaitingRoom.admit_due``'s); the application works it
+out from the units left (``application.drops.ceiling``).
 """
 
 from __future__ import annotations
@@ -70,15 +72,19 @@ class RoomLost(Exception):
 
 
 class WaitingRooms(Protocol):
-    async def join(self, room: RoomTerms, ticket: TicketRecord, *, now: datetime) -> Seen:
-        """Admit what is due by ``now``, put ``ticket`` in the room (joining again keeps its place) and
-        read its standing. ``RoomLost`` when the room does not exist: only ``restore`` creates one (for
-        a new drop, from no records), so a room Redis forgot is never silently started afresh."""
+    async def join(self, room: RoomTerms, ticket: TicketRecord, *, now: datetime,
+                   ceiling: int | None = None) -> Seen:
+        """Admit what is due by ``now`` (up to ``ceiling`` admitted in all), put ``ticket`` in the room
+        (joining again keeps its place) and read its standing. ``RoomLost`` when the room does not exist:
+        only ``restore`` creates one (for a new drop, from no records), so a room Redis forgot is never
+        silently started afresh. ``ValueError`` for a ceiling below 0."""
         ...
 
-    async def standing(self, room: RoomTerms, ticket_id: str, *, now: datetime) -> Seen:
-        """Admit what is due by ``now``, then where ``ticket_id`` stands. ``RoomLost`` when the room
-        does not exist; ``KeyError`` for a ticket the room does not hold."""
+    async def standing(self, room: RoomTerms, ticket_id: str, *, now: datetime,
+                       ceiling: int | None = None) -> Seen:
+        """Admit what is due by ``now`` (up to ``ceiling`` admitted in all), then where ``ticket_id``
+        stands. ``RoomLost`` when the room does not exist; ``KeyError`` for a ticket the room does not
+        hold; ``ValueError`` for a ceiling below 0."""
         ...
 
     async def sell_out(self, drop_id: str) -> None:

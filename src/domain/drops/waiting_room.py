@@ -3,7 +3,9 @@
 Shoppers who join before the drop opens wait unranked: at opening they are put in a random order (the
 fastest script gains nothing by arriving first), and whoever joins after is queued behind them, first
 come, first served. Admission runs at the drop's rate (shoppers a second) from a bucket holding at most
-``burst`` admissions, so a pause in arrivals never lets a crowd through at once. When the drop sells
+``burst`` admissions, so a pause in arrivals never lets a crowd through at once, and never beyond a
+``ceiling`` on the shoppers admitted in all, when the caller gives one: a room admits no more shoppers
+than there are units left for them to buy (the application works the ceiling out from the stock). When the drop sells
 out, everyone still waiting, and everyone who joins later, is told so at once; who was admitted stays
 admitted (the stock hold at payment decides what is sold, never the room).
 
@@ -102,14 +104,24 @@ class WaitingRoom:
         self._early = []
         self._opened = True
 
-    def admit_due(self, *, now: datetime) -> list[str]:
-        """Admit as many waiting tickets as the rate allows up to ``now``, in line order."""
+    @property
+    def admitted(self) -> int:
+        """How many tickets were admitted, in all."""
+        return self._next
+
+    def admit_due(self, *, now: datetime, ceiling: int | None = None) -> list[str]:
+        """Admit as many waiting tickets as the rate allows up to ``now``, in line order, and no more
+        than bring the tickets admitted in all to ``ceiling`` (none when it is reached or passed: the
+        allowance the rate earns meanwhile is kept, up to the burst, for when the ceiling rises)."""
         if not self._opened or self._sold_out:
             return []
         earned = self.rate * max(0.0, (now - self._counted_to).total_seconds())  # a clock read late counts 0
         self._allowance = min(float(self.burst), self._allowance + earned)
         self._counted_to = max(now, self._counted_to)
-        admitted = self._line[self._next:self._next + int(self._allowance)]
+        due = int(self._allowance)
+        if ceiling is not None:
+            due = min(due, max(0, ceiling - self._next))
+        admitted = self._line[self._next:self._next + due]
         self._next += len(admitted)
         self._allowance -= len(admitted)
         return admitted

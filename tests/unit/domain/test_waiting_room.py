@@ -110,6 +110,32 @@ def test_a_burst_lets_that_many_in_at_once_and_no_more() -> None:
     assert admitted == 10
 
 
+def test_a_ceiling_stops_admission_where_it_stands_and_the_rate_resumes_when_it_rises() -> None:
+    waiting = room(rate=2.0, burst=4)
+    for n in range(10):
+        waiting.join(f"t{n}")
+    waiting.open(now=OPENS, draw=list)
+    assert waiting.admit_due(now=seconds(1), ceiling=3) == ["t0", "t1"]
+    assert waiting.admit_due(now=seconds(2), ceiling=3) == ["t2"]  # two owed, room for one
+    assert waiting.admitted == 3
+    assert waiting.admit_due(now=seconds(3), ceiling=3) == []  # reached: the owed ones wait
+    assert waiting.admit_due(now=seconds(4), ceiling=1) == []  # passed (units sold meanwhile): nobody
+    assert waiting.standing("t3") == Standing(admission=Admission.WAITING, position=1, wait_seconds=0)
+    assert waiting.admit_due(now=seconds(4), ceiling=20) == ["t3", "t4", "t5", "t6"]  # the burst, no more
+    assert waiting.admit_due(now=seconds(4.5), ceiling=None) == ["t7"]  # no ceiling: the rate alone
+    assert waiting.admit_due(now=seconds(4.5), ceiling=0) == []
+    assert waiting.admitted == 8
+
+
+def test_a_ceiling_of_nothing_admits_nobody_however_long_the_wait() -> None:
+    waiting = room(rate=100.0, burst=200)
+    waiting.join("a")
+    waiting.open(now=OPENS, draw=list)
+    assert waiting.admit_due(now=seconds(60), ceiling=0) == []
+    assert waiting.standing("a").admission is Admission.WAITING
+    assert waiting.admit_due(now=seconds(61), ceiling=1) == ["a"]
+
+
 def test_the_wait_is_estimated_from_the_position_the_rate_and_what_is_already_owed() -> None:
     waiting = room(rate=0.5, burst=4)
     for n in range(6):
