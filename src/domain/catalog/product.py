@@ -1,39 +1,26 @@
-"""The Product aggregate: options, variants (one value per option, a unique SKU), typed attributes,
-status, media and bundle components. Every change records one ``ProductSaved`` snapshot event."""
+"""The Product aggregate: options, variants (one value per option, a unique SKU), typed attributes (checked
+against its product type when it has one), status, media and bundle components. Every change records one
+``ProductSaved`` snapshot event."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import datetime
 from enum import Enum
 
-from domain.shared.errors import Conflict, InvalidInput, NotFound
+from domain.catalog.attributes import AttributeValue as AttributeValue
+from domain.catalog.attributes import check_attribute_names
+from domain.catalog.errors import CatalogError as CatalogError
+from domain.catalog.errors import DuplicateSku as DuplicateSku
+from domain.catalog.errors import DuplicateSlug as DuplicateSlug
+from domain.catalog.errors import ProductNotFound as ProductNotFound
+from domain.catalog.types import ProductType
 from domain.shared.events import Aggregate, DomainEvent
 from domain.tax.rates import STANDARD, check_tax_class
 
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-
-AttributeValue = str | int | float | bool | date | tuple[str, ...]
-
-
-class CatalogError(InvalidInput):
-    """A catalog rule was broken."""
-
-
-class ProductNotFound(NotFound):
-    pass
-
-
-class DuplicateSku(Conflict):
-    pass
-
-
-class DuplicateSlug(Conflict):
-    pass
-
 
 class ProductStatus(Enum):
     DRAFT = "draft"
@@ -91,6 +78,7 @@ class ProductSnapshot:
     category_ids: tuple[str, ...]
     media: tuple[Media, ...]
     tax_class: str = STANDARD  # standard, reduced, reduced-2, super-reduced, zero or exempt (domain/tax/rates.py)
+    product_type_id: str | None = None  # none: untyped (wave-1 products), its attributes checked by name only
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -120,20 +108,12 @@ def _check_options(options: tuple[Option, ...]) -> None:
             raise CatalogError(f"option {option.name!r} repeats a value")
 
 
-def _check_attributes(attributes: dict[str, AttributeValue]) -> None:
-    for key, value in attributes.items():
-        if not _KEY.match(key):
-            raise CatalogError(f"invalid attribute name {key!r}")
-        if isinstance(value, tuple) and not all(isinstance(v, str) for v in value):
-            raise CatalogError(f"attribute {key!r}: a multi-value attribute holds text values")
-
-
 class Product(Aggregate):
     def __init__(
         self, *, id: str, name: str, slug: str, description: str = "", status: ProductStatus = ProductStatus.DRAFT,
         options: tuple[Option, ...] = (), variants: tuple[Variant, ...] = (),
         attributes: dict[str, AttributeValue] | None = None, category_ids: tuple[str, ...] = (),
-        media: tuple[Media, ...] = (), version: int = 0, tax_class: str = STANDARD,
+        media: tuple[Media, ...] = (), version: int = 0, tax_class: str = STANDARD, product_type_id: str | None = None,
     ) -> None:
         self.id = id
         self.name = name
@@ -146,6 +126,7 @@ class Product(Aggregate):
         self.category_ids = category_ids
         self.media = media
         self.tax_class = tax_class
+        self.product_type_id = product_type_id
         self.version = version
         self.events = []
 
@@ -155,16 +136,21 @@ class Product(Aggregate):
         status: ProductStatus = ProductStatus.DRAFT, options: tuple[Option, ...] = (),
         variants: tuple[Variant, ...] = (), attributes: dict[str, AttributeValue] | None = None,
         category_ids: tuple[str, ...] = (), media: tuple[Media, ...] = (), tax_class: str = STANDARD,
+        product_type: ProductType | None = None,
     ) -> Product:
+        """``product_type``: the type its attributes are checked against (and kept as), if it has one."""
         name = name.strip()
         if not name:
             raise CatalogError("a product needs a name")
+        if product_type is not None:
+            attributes = product_type.conform(attributes or {})
         product = cls(id=id, name=name, slug=slug or slugify(name), description=description, status=status,
                       options=options, attributes=attributes, category_ids=category_ids, media=media,
-                      tax_class=check_tax_class(tax_class))
+                      tax_class=check_tax_class(tax_class),
+                      product_type_id=None if product_type is None else product_type.id)
         check_slug(product.slug)
         _check_options(options)
-        _check_attributes(product.attributes)
+        check_attribute_names(product.attributes)
         for variant in variants:
             product._check_variant(variant, ignore_sku=None)
             product.variants = (*product.variants, variant)
@@ -178,6 +164,7 @@ class Product(Aggregate):
             name=self.name, slug=self.slug, description=self.description, status=self.status.value,
             options=self.options, variants=self.variants, attributes=dict(self.attributes),
             category_ids=self.category_ids, media=self.media, tax_class=self.tax_class,
+            product_type_id=self.product_type_id,
         )
 
     def _saved(self, now: datetime) -> None:
@@ -256,17 +243,25 @@ class Product(Aggregate):
         self, *, now: datetime, name: str | None = None, slug: str | None = None, description: str | None = None,
         attributes: dict[str, AttributeValue] | None = None, category_ids: tuple[str, ...] | None = None,
         media: tuple[Media, ...] | None = None, tax_class: str | None = None,
+        product_type: ProductType | None = None, untyped: bool = False,
     ) -> None:
-        """Change descriptive fields and the tax class; anything left ``None`` stays as it is. All or
-        nothing: every value is checked before any is set."""
+        """Change descriptive fields, the tax class and the product type; anything left ``None`` stays as it
+        is. ``product_type``: the type it has after the change (a new one, or its own when its attributes
+        change: they are checked against it); ``untyped`` takes its type away. All or nothing: every value
+        is checked before any is set."""
         if name is not None and not name.strip():
             raise CatalogError("a product needs a name")
         if tax_class is not None:
             check_tax_class(tax_class)
         if slug is not None:
             check_slug(slug)
+        type_id = None if untyped else product_type.id if product_type is not None else self.product_type_id
+        if type_id is not None and (attributes is not None or type_id != self.product_type_id):
+            if product_type is None:
+                raise CatalogError(f"the attributes of product {self.id} are checked against its type {type_id}")
+            attributes = product_type.conform(self.attributes if attributes is None else attributes)
         if attributes is not None:
-            _check_attributes(attributes)
+            check_attribute_names(attributes)
         if name is not None:
             self.name = name.strip()
         if slug is not None:
@@ -281,6 +276,7 @@ class Product(Aggregate):
             self.media = media
         if tax_class is not None:
             self.tax_class = tax_class
+        self.product_type_id = type_id
         self._saved(now)
 
     def change_status(self, status: ProductStatus, *, now: datetime) -> None:
