@@ -26,6 +26,7 @@ from domain.catalog.categories import CategoryTreeChanged
 from domain.catalog.collections import CollectionChanged, CollectionDeleted
 from domain.catalog.pricing import PriceListChanged
 from domain.catalog.product import ProductSaved
+from domain.catalog.types import ProductTypeChanged
 from domain.drops.drop import DropCancelled, DropEdited, DropScheduled, DropSoldOut
 from domain.inventory.stock import StockChanged
 from domain.orders.order import OrderPaid, OrderPlaced, OrderRefunded, OrderStatusChanged
@@ -102,9 +103,10 @@ def build_registry(
             Consumer("cdn_purge_structure").on_many(
                 [CategoryTreeChanged.topic, CollectionChanged.topic, CollectionDeleted.topic],
                 purge_on_structure_changes(cdn or _NoCdn())),
-            # A renamed, moved or deleted category changes the documents of the products in it and below it.
+            # A renamed, moved or deleted category changes the documents of the products in it and below it,
+            # a changed product type those of its products (labels, units, facets).
             Consumer("catalog_projection").on_many(
-                [ProductSaved.topic, PriceListChanged.topic, CategoryTreeChanged.topic],
+                [ProductSaved.topic, PriceListChanged.topic, CategoryTreeChanged.topic, ProductTypeChanged.topic],
                 catalog.project_catalog_events),
             Consumer("category_projection").on(CategoryTreeChanged.topic, categories.project_categories),
             Consumer("collection_projection").on(CollectionChanged.topic, collections.project_collection)

@@ -94,3 +94,28 @@ def test_0021_lists_every_active_document_by_scope_and_currency(scratch_url: str
         **{(scope, currency, "p-2"): (price, "anorak")
            for scope in ("", "coats", "sale") for currency, price in (("", 0), ("EUR", 900), ("USD", 0))},
     }
+
+
+def test_0030_keeps_the_facets_of_documents_indexed_before_and_comes_down_again(scratch_url: str) -> None:
+    from alembic import command
+
+    from adapters.postgres.migrate import alembic_config
+
+    upgrade(scratch_url, "0029")
+    engine = create_engine(normalise_url(scratch_url))
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO search.documents (id, slug, name, description, keywords, language, category_ids, "
+            "attr_tokens, prices, in_stock, sold) VALUES ('p-1', 'p-1', 'Boots', '', '', 'english', '{shoes}', "
+            "'{colour=red,size=42}', '{}', true, 0)"))
+    upgrade(scratch_url)
+    with engine.connect() as conn:
+        facets = conn.scalar(text("SELECT facet_tokens FROM search.documents WHERE id = 'p-1'"))
+        typed = conn.scalar(text("SELECT count(*) FROM products WHERE product_type_id IS NOT NULL"))
+    assert sorted(facets) == ["colour=red", "size=42"]
+    assert typed == 0  # every product made before is untyped
+    command.downgrade(alembic_config(scratch_url), "0029")
+    with engine.connect() as conn:
+        assert conn.scalar(text("SELECT to_regclass('product_types')")) is None
+    upgrade(scratch_url)
+    engine.dispose()

@@ -104,6 +104,21 @@ class SearchIndexContract:
         assert result.facets["in_stock"] == {"true": 2, "false": 1}
         assert (await shelf.search(IndexQuery(text="running"))).facets["category"] == {"shoes": 2, "socks": 1}
 
+    async def test_a_typed_product_facets_and_filters_as_its_definitions_say(self, search_index) -> None:
+        jacket = SearchDocument(id="t01", slug="storm", name="Storm Jacket", category_ids=["jackets"],
+                                attributes={"season": ["winter"], "weight_kg": ["0.85"], "fabric": ["gore"]},
+                                filterable=["season", "weight_kg"], facetable=["season"], prices={"EUR": 100})
+        untyped = doc(8, "Old Jacket", "jackets", "green", 200, sold=1)
+        await search_index.upsert([jacket, untyped], wait=True)
+        facets = (await search_index.search(IndexQuery(category_id="jackets"))).facets
+        assert facets["attr.season"] == {"winter": 1}
+        assert facets["attr.colour"] == {"green": 1}  # untyped: every attribute, as before
+        assert "attr.weight_kg" not in facets
+        assert "attr.fabric" not in facets
+        assert await ids(search_index, attributes={"weight_kg": "0.85"}) == ["t01"]  # filterable, not a facet
+        assert await ids(search_index, attributes={"fabric": "gore"}) == []  # neither: only words to search
+        assert await ids(search_index, text="gore") == ["t01"]
+
     async def test_filters_by_category_attribute_price_and_stock(self, shelf) -> None:
         found = await ids(shelf, category_id="shoes", min_price=5000, max_price=13000, in_stock=True)
         assert set(found) == {"p01", "p02"}

@@ -24,7 +24,7 @@ MAX_TOTAL_HITS = 100_000
 
 SETTINGS: dict[str, Any] = {
     "searchableAttributes": ["name", "keywords", "description"],
-    "filterableAttributes": ["id", "category_ids", "attr_tokens", "in_stock", "prices", "written_at"],
+    "filterableAttributes": ["id", "category_ids", "attr_tokens", "facet_tokens", "in_stock", "prices", "written_at"],
     "sortableAttributes": ["id", "prices", "sold"],
     "displayedAttributes": ["id", "slug", "name", "prices", "in_stock", "category_ids"],
     # "sort" first: an explicit price/newest/bestselling sort is a strict order, as on PostgreSQL.
@@ -140,7 +140,8 @@ class MeilisearchSearchIndex:
         for start in range(0, len(documents), self._batch):
             batch = [
                 {"id": d.id, "slug": d.slug, "name": d.name, "description": d.description, "keywords": d.keywords(),
-                 "category_ids": d.category_ids, "attr_tokens": d.tokens(), "prices": d.prices,
+                 "category_ids": d.category_ids, "attr_tokens": d.tokens(), "facet_tokens": d.facet_tokens(),
+                 "prices": d.prices,
                  "in_stock": d.in_stock, "sold": d.sold, "written_at": written_at}
                 for d in documents[start : start + self._batch]
             ]
@@ -200,7 +201,7 @@ class MeilisearchSearchIndex:
         if query.sort in _SORTS:
             body["sort"] = [_SORTS[query.sort].format(c=_currency(query.currency))]
         if query.facets:
-            body["facets"] = ["category_ids", "attr_tokens", "in_stock"]
+            body["facets"] = ["category_ids", "facet_tokens", "in_stock"]  # the facetable attributes' tokens
         if query.highlight and query.text:
             body.update(attributesToHighlight=["name"], highlightPreTag=MARK_START,
                         highlightPostTag=MARK_END)
@@ -208,7 +209,7 @@ class MeilisearchSearchIndex:
         facets: dict[str, dict[str, int]] = {}
         for facet, values in (result.get("facetDistribution") or {}).items():
             for value, n in values.items():
-                if facet == "attr_tokens":
+                if facet == "facet_tokens":
                     name, _, value = value.partition("=")
                     facets.setdefault(f"attr.{name}", {})[value] = n
                 else:

@@ -109,7 +109,7 @@ class MemorySearchIndex:
         price = doc.prices.get(query.currency)
         if query.category_id is not None and query.category_id not in doc.category_ids:
             return False
-        if any(v not in doc.attributes.get(k, []) for k, v in query.attributes.items()):
+        if any(f"{k}={v}" not in doc.tokens() for k, v in query.attributes.items()):
             return False
         if query.min_price is not None and (price is None or price < query.min_price):
             return False
@@ -147,8 +147,9 @@ class MemorySearchIndex:
             for _, doc in matches:
                 counters["category"].update(doc.category_ids)
                 counters["in_stock"][str(doc.in_stock).lower()] += 1
-                for name, values in doc.attributes.items():
-                    counters.setdefault(f"attr.{name}", Counter()).update(values)
+                for token in doc.facet_tokens():
+                    name, _, value = token.partition("=")
+                    counters.setdefault(f"attr.{name}", Counter())[value] += 1
             facets = {k: dict(c) for k, c in counters.items() if c}
         page = matches[query.offset : query.offset + query.limit]
         text = query.text if query.highlight else ""

@@ -29,6 +29,7 @@ from adapters.memory.inventory import (
     MemoryStockRepository,
 )
 from adapters.memory.orders import MemoryCheckouts, MemoryOrders, MemoryOrderViews
+from adapters.memory.product_types import MemoryProductTypes
 from adapters.memory.promotion_store import MemoryPromotions
 from adapters.memory.search import MemoryMerchandising
 from adapters.memory.versions import MemoryVersions
@@ -93,6 +94,7 @@ class MemoryUnitOfWork:
         self.products = MemoryProductRepository(self._work, self._seen, versions)
         self.price_lists = MemoryPriceLists(self._work, self._seen, versions)
         self.categories = MemoryCategories(self._work, self._seen, versions)
+        self.product_types = MemoryProductTypes(self._work, self._seen, versions)
         self.category_view = MemoryCategoryView(self._work)
         self.collections = MemoryCollections(self._work, self._seen, versions)
         self.collection_view = MemoryCollectionView(self._work)

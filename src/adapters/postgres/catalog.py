@@ -71,7 +71,7 @@ class PostgresProductRepository:
             "options": [{"name": o.name, "values": list(o.values)} for o in product.options],
             "attributes": _encode_attributes(product.attributes), "category_ids": list(product.category_ids),
             "media": [{"url": m.url, "alt": m.alt} for m in product.media], "version": product.version,
-            "tax_class": product.tax_class,
+            "tax_class": product.tax_class, "product_type_id": product.product_type_id,
         }
 
     @staticmethod
@@ -162,7 +162,7 @@ class PostgresProductRepository:
             ),
             attributes=_decode_attributes(row.attributes), category_ids=tuple(row.category_ids),
             media=tuple(Media(url=m["url"], alt=m["alt"]) for m in row.media), version=row.version,
-            tax_class=row.tax_class,
+            tax_class=row.tax_class, product_type_id=row.product_type_id,
         )
 
     async def existing_skus(self, skus: list[str]) -> set[str]:

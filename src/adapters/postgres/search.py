@@ -1,7 +1,8 @@
 """PostgreSQL full-text search behind the ``SearchIndex`` port.
 
 Documents live in ``search.documents`` with a weighted ``tsvector`` built in each document's
-language configuration (name A, attribute values and categories B, description C). Typos and
+language configuration (name A, attribute values and categories B, description C); filters match
+``attr_tokens`` (the filterable attributes), facets count ``facet_tokens`` (the facetable ones). Typos and
 prefixes are resolved against ``search.terms``, the indexed vocabulary, with pg_trgm: a word the
 vocabulary does not hold is replaced by its nearest trigram neighbours, and the last word is also
 completed by prefix. Facets are counted in the same statement as the page.
@@ -32,13 +33,14 @@ TYPO_CANDIDATES = 3
 PREFIX_CANDIDATES = 5
 
 _UPSERT = text("""
-INSERT INTO search.documents (id, slug, name, description, keywords, language, category_ids, attr_tokens, prices,
-                              in_stock, sold, updated_at)
+INSERT INTO search.documents (id, slug, name, description, keywords, language, category_ids, attr_tokens,
+                              facet_tokens, prices, in_stock, sold, updated_at)
 VALUES (:id, :slug, :name, :description, :keywords, CAST(:language AS regconfig), :category_ids, :attr_tokens,
-        CAST(:prices AS jsonb), :in_stock, :sold, now())
+        :facet_tokens, CAST(:prices AS jsonb), :in_stock, :sold, now())
 ON CONFLICT (id) DO UPDATE SET slug = excluded.slug, name = excluded.name, description = excluded.description,
     keywords = excluded.keywords, language = excluded.language, category_ids = excluded.category_ids,
-    attr_tokens = excluded.attr_tokens, prices = excluded.prices, in_stock = excluded.in_stock,
+    attr_tokens = excluded.attr_tokens, facet_tokens = excluded.facet_tokens, prices = excluded.prices,
+    in_stock = excluded.in_stock,
     sold = excluded.sold, updated_at = now()
 """)
 
@@ -70,7 +72,8 @@ class PostgresSearchIndex:
                 await conn.execute(_UPSERT, [
                     {"id": d.id, "slug": d.slug, "name": d.name, "description": d.description,
                      "keywords": d.keywords(), "language": _config(d.language), "category_ids": d.category_ids,
-                     "attr_tokens": d.tokens(), "prices": msgspec.json.encode(d.prices).decode(),
+                     "attr_tokens": d.tokens(), "facet_tokens": d.facet_tokens(),
+                     "prices": msgspec.json.encode(d.prices).decode(),
                      "in_stock": d.in_stock, "sold": d.sold}
                     for d in batch
                 ])
@@ -206,12 +209,12 @@ class PostgresSearchIndex:
             )
             facets = """
                 SELECT 'category' AS facet, c AS value, count(*) AS n FROM matched, unnest(category_ids) AS c GROUP BY c
-                UNION ALL SELECT 'attr', a, count(*) FROM matched, unnest(attr_tokens) AS a GROUP BY a
+                UNION ALL SELECT 'attr', a, count(*) FROM matched, unnest(facet_tokens) AS a GROUP BY a
                 UNION ALL SELECT 'in_stock', in_stock::text, count(*) FROM matched GROUP BY in_stock
             """ if query.facets else "SELECT NULL AS facet, NULL AS value, 0 AS n WHERE false"
             statement = f"""
                 WITH matched AS MATERIALIZED (
-                    SELECT d.id, d.slug, d.name, d.category_ids, d.attr_tokens, d.in_stock, d.sold,
+                    SELECT d.id, d.slug, d.name, d.category_ids, d.facet_tokens, d.in_stock, d.sold,
                            (d.prices ->> :cur)::bigint AS price, {rank} AS rank
                            {', qq.q AS q' if tsquery is not None else ', NULL AS q'}
                     FROM {source} WHERE {' AND '.join(where)}

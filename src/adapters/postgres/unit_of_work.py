@@ -27,6 +27,7 @@ from adapters.postgres.merchandising import PostgresMerchandising
 from adapters.postgres.orders import PostgresCheckouts, PostgresOrders, PostgresOrderViews
 from adapters.postgres.pipeline import Flushing, Pipeline, json_rows
 from adapters.postgres.price_lists import PostgresPriceLists
+from adapters.postgres.product_types import PostgresProductTypes
 from adapters.postgres.promotions import PostgresPromotions
 from adapters.postgres.read_models import PostgresAvailabilityView, PostgresCatalogReadModel
 from adapters.postgres.repositories import PostgresStaffTokens, constraint_name
@@ -97,6 +98,7 @@ class PostgresUnitOfWork:
     products = _Repository(lambda u: PostgresProductRepository(u._flushing, u._seen))
     price_lists = _Repository(lambda u: PostgresPriceLists(u._flushing, u._seen))
     categories = _Repository(lambda u: PostgresCategories(u._flushing, u._seen))
+    product_types = _Repository(lambda u: PostgresProductTypes(u._flushing, u._seen))
     category_view = _Repository(lambda u: PostgresCategoryView(u._flushing))
     collections = _Repository(lambda u: PostgresCollections(u._flushing, u._seen))
     collection_view = _Repository(lambda u: PostgresCollectionView(u._flushing))

@@ -35,6 +35,7 @@ class CreateProduct(Command[str]):
     media: list[tuple[str, str]] = field(default_factory=list)
     category_ids: list[str] = field(default_factory=list)
     tax_class: str = "standard"
+    product_type_id: str | None = None  # its attributes are checked against the type
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -49,6 +50,8 @@ class UpdateProduct(Command[int]):
     media: list[tuple[str, str]] | None = None
     category_ids: list[str] | None = None
     tax_class: str | None = None
+    product_type_id: str | None = None  # a type to give it (its attributes, new or kept, are checked against it)
+    untyped: bool = False  # take its type away (its attributes stay, unchecked)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -98,14 +98,14 @@ async def create_product(cmd: CreateProduct, *, uow: Uow, clock: Clock, ids: IdG
     variants = [Variant(sku=cmd.sku)] if cmd.sku is not None else [_variant(v) for v in cmd.variants]
     status = _status(cmd.status) if cmd.status else (ProductStatus.ACTIVE if simple else ProductStatus.DRAFT)
     now = clock.now()
-    product = Product.create(
-        id=ids.new_id(), name=cmd.name, slug=cmd.slug, description=cmd.description, now=now, status=status,
-        options=tuple(Option(name=n, values=tuple(v)) for n, v in cmd.options), variants=tuple(variants),
-        attributes=dict(cmd.attributes), media=tuple(Media(url=u, alt=a) for u, a in cmd.media),
-        category_ids=tuple(dict.fromkeys(cmd.category_ids)),
-        tax_class=cmd.tax_class,
-    )
     async with uow() as tx:
+        product = Product.create(
+            id=ids.new_id(), name=cmd.name, slug=cmd.slug, description=cmd.description, now=now, status=status,
+            options=tuple(Option(name=n, values=tuple(v)) for n, v in cmd.options), variants=tuple(variants),
+            attributes=dict(cmd.attributes), media=tuple(Media(url=u, alt=a) for u, a in cmd.media),
+            category_ids=tuple(dict.fromkeys(cmd.category_ids)), tax_class=cmd.tax_class,
+            product_type=await tx.product_types.held(cmd.product_type_id) if cmd.product_type_id else None,
+        )
         await _check_components(tx, variants)
         await _check_categories(tx, cmd.category_ids)
         await tx.products.add(product)
@@ -146,13 +146,17 @@ async def update_product(cmd: UpdateProduct, *, uow: Uow, clock: Clock) -> int:
     async def change(tx: CatalogUnitOfWork, product: Product) -> None:
         if cmd.category_ids is not None:
             await _check_categories(tx, cmd.category_ids)
-        if any(v is not None for v in (cmd.name, cmd.slug, cmd.description, cmd.attributes, cmd.media,
-                                       cmd.category_ids, cmd.tax_class)):
+        # The type its attributes are checked against: a new one, or its own when they change.
+        type_id = None if cmd.untyped else cmd.product_type_id or (
+            product.product_type_id if cmd.attributes is not None else None)
+        if cmd.untyped or any(v is not None for v in (cmd.name, cmd.slug, cmd.description, cmd.attributes,
+                                                      cmd.media, cmd.category_ids, cmd.tax_class, type_id)):
             product.revise(
                 now=now, name=cmd.name, slug=cmd.slug, description=cmd.description, attributes=cmd.attributes,
                 media=tuple(Media(url=u, alt=a) for u, a in cmd.media) if cmd.media is not None else None,
                 category_ids=tuple(dict.fromkeys(cmd.category_ids)) if cmd.category_ids is not None else None,
-                tax_class=cmd.tax_class,
+                tax_class=cmd.tax_class, untyped=cmd.untyped,
+                product_type=await tx.product_types.held(type_id) if type_id else None,
             )
         if cmd.status is not None:
             product.change_status(_status(cmd.status), now=now)

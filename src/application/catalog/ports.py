@@ -7,6 +7,7 @@ from application.ports.unit_of_work import UnitOfWork
 from domain.catalog.categories import Category, CategoryTree
 from domain.catalog.pricing import PriceList
 from domain.catalog.product import Product
+from domain.catalog.types import ProductType, TypeUsage
 
 
 class ProductRepository(Protocol):
@@ -84,6 +85,46 @@ class CategoryRepository(Protocol):
         ...
 
 
+class ProductTypeRepository(Protocol):
+    async def add(self, product_type: ProductType) -> None:
+        """Stage a new type; a code another type has is ``ProductTypeCodeTaken``."""
+        ...
+
+    async def get(self, type_id: str) -> ProductType:
+        """The type, to change it: locked until the transaction ends, so no product is checked against it
+        meanwhile (``ProductTypeNotFound``)."""
+        ...
+
+    async def held(self, type_id: str) -> ProductType:
+        """The type a product is checked against, held (shared) until the transaction ends: it cannot
+        change before the product commits (``ProductTypeNotFound``)."""
+        ...
+
+    async def save(self, product_type: ProductType) -> None:
+        """Write a changed type (optimistic, as every ``save``)."""
+        ...
+
+    async def remove(self, product_type: ProductType) -> None:
+        """Delete a type loaded by ``get`` (its ``delete`` said no product uses it)."""
+        ...
+
+    async def usage(self, type_id: str) -> TypeUsage:
+        """What the products of the type hold now (read after ``get`` locked it)."""
+        ...
+
+    async def all(self) -> list[ProductType]:
+        """Every type by code, for reading."""
+        ...
+
+    async def get_many(self, type_ids: list[str]) -> dict[str, ProductType]:
+        """These types (those that exist) by id, for reading."""
+        ...
+
+    async def products_of(self, type_ids: list[str]) -> list[str]:
+        """The ids of the products of these types."""
+        ...
+
+
 class CatalogReadModel(Protocol):
     async def lock_products(self, product_ids: list[str]) -> None:
         """Serialise projections of these products until the transaction ends: their locks are taken in
@@ -126,3 +167,4 @@ class ProductReads(UnitOfWork, Protocol):
 class CatalogUnitOfWork(ProductReads, Protocol):
     catalog_view: CatalogReadModel
     categories: CategoryRepository
+    product_types: ProductTypeRepository

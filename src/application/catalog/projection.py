@@ -14,6 +14,7 @@ from application.catalog.read_models import build_document
 from domain.catalog.categories import CategoryTree, CategoryTreeChanged
 from domain.catalog.pricing import PriceListChanged
 from domain.catalog.product import ProductSaved
+from domain.catalog.types import ProductTypeChanged
 
 Uow = Callable[[], CatalogUnitOfWork]
 
@@ -37,7 +38,8 @@ async def project_products(changed: dict[str, datetime | None], tx: CatalogUnitO
     products = await tx.products.get_many(product_ids)
     price_lists = await tx.price_lists.for_skus([v.sku for p in products for v in p.variants])
     tree = CategoryTree(await tx.categories.current())  # read under the locks: a rename's projection waits
-    documents = {p.id: build_document(p, price_lists, tree) for p in products}
+    types = await tx.product_types.get_many(sorted({p.product_type_id for p in products if p.product_type_id}))
+    documents = {p.id: build_document(p, price_lists, tree, types) for p in products}
     written = await tx.catalog_view.upsert_changed(list(documents.values()))
     for product_id in written:
         if (moment := changed[product_id]) is not None:
@@ -49,10 +51,11 @@ async def project_products(changed: dict[str, datetime | None], tx: CatalogUnitO
 
 
 async def project_catalog_events(
-    events: list[ProductSaved | PriceListChanged | CategoryTreeChanged], tx: CatalogUnitOfWork,
+    events: list[ProductSaved | PriceListChanged | CategoryTreeChanged | ProductTypeChanged], tx: CatalogUnitOfWork,
 ) -> None:
-    """Consumer of a burst of product saves, price changes and category changes: every product they touch,
-    projected once (a renamed, moved or deleted category touches the products in it and below it).
+    """Consumer of a burst of product saves, price changes, category changes and product type changes: every
+    product they touch, projected once (a renamed, moved or deleted category touches the products in it and
+    below it; a changed type, the products of that type).
 
     A save whose product's document was already built from that version or a later one (by a projection of
     a later event, or a rebuild: a bulk import's own) is skipped: the document holds it, and prices changed
@@ -81,6 +84,11 @@ async def project_catalog_events(
         latest = max(e.occurred_at for e in trees)
         for product_id in await tx.products.in_categories(sorted({c for e in trees for c in e.changed})):
             touched(product_id, latest)
+    retyped = [e for e in events if isinstance(e, ProductTypeChanged)]
+    if retyped:
+        latest = max(e.occurred_at for e in retyped)
+        for product_id in await tx.product_types.products_of(sorted({e.aggregate_id for e in retyped})):
+            touched(product_id, latest)
     if changed:
         await project_products(changed, tx)
 
@@ -98,7 +106,8 @@ async def rebuild_catalog(
             products = await tx.products.get_many(product_ids[start : start + page_size])
             price_lists = await tx.price_lists.for_skus([v.sku for p in products for v in p.variants])
             tree = CategoryTree(await tx.categories.current())
-            await tx.catalog_view.upsert_many([build_document(p, price_lists, tree) for p in products])
+            types = await tx.product_types.get_many(sorted({p.product_type_id for p in products if p.product_type_id}))
+            await tx.catalog_view.upsert_many([build_document(p, price_lists, tree, types) for p in products])
             await tx.commit()
         if progress:
             progress(min(start + page_size, len(product_ids)), len(product_ids))

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import functools
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import date, datetime
 from typing import Any
 
 import msgspec
 
+from domain.catalog.attributes import AttributeValue
 from domain.catalog.categories import CategoryTree
 from domain.catalog.pricing import PriceList
 from domain.catalog.product import Product
+from domain.catalog.types import ProductType
 from domain.shared.money import Money
 
 
@@ -90,6 +93,25 @@ class DropSummary(msgspec.Struct, frozen=True, kw_only=True):
     online_payment_only: bool
 
 
+class ProductTypeRef(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    code: str
+    name: str
+
+
+class AttributeView(msgspec.Struct, frozen=True, kw_only=True):
+    """A typed product's attribute as its type defines it: the label and unit to show it with, whether
+    shoppers filter on it and see it among the facets."""
+
+    code: str
+    label: str
+    kind: str  # text, number, boolean, enum or date
+    value: Any  # as in ``attributes``: dates as ISO text, lists for several values
+    unit: str | None = None
+    filterable: bool = False
+    facetable: bool = False
+
+
 class ProductDocument(msgspec.Struct, frozen=True, kw_only=True):
     id: str
     slug: str
@@ -108,6 +130,8 @@ class ProductDocument(msgspec.Struct, frozen=True, kw_only=True):
     categories: list[CategoryRef] = []
     drops: list[DropSummary] = []  # added when served: the drops selling its SKUs that are not over
     tax_class: str = "standard"  # how its price is taxed: standard, reduced, reduced-2, super-reduced, zero, exempt
+    product_type: ProductTypeRef | None = None  # none: untyped, ``attributes`` alone describes it
+    attribute_details: list[AttributeView] = []  # a typed product's attributes, in its type's order
 
 
 class Offer(msgspec.Struct, frozen=True, kw_only=True):
@@ -162,8 +186,26 @@ def category_refs(category_ids: tuple[str, ...], tree: CategoryTree) -> list[Cat
     return list(found.values())
 
 
-def build_document(product: Product, price_lists: list[PriceList], tree: CategoryTree | None = None) -> ProductDocument:
-    """The storefront document of a product as its write side, generic price lists and category tree say now."""
+def _shown(value: AttributeValue) -> Any:
+    return list(value) if isinstance(value, tuple) else value.isoformat() if isinstance(value, date) else value
+
+
+def _typed(product: Product, types: Mapping[str, ProductType]) -> tuple[ProductTypeRef | None, list[AttributeView]]:
+    product_type = types.get(product.product_type_id) if product.product_type_id else None
+    if product_type is None:
+        return None, []
+    details = [
+        AttributeView(code=d.code, label=d.label, kind=d.kind.value, value=_shown(product.attributes[d.code]),
+                      unit=d.unit, filterable=d.filterable, facetable=d.facetable)
+        for d in product_type.definitions if d.code in product.attributes
+    ]
+    return ProductTypeRef(id=product_type.id, code=product_type.code, name=product_type.name), details
+
+
+def build_document(product: Product, price_lists: list[PriceList], tree: CategoryTree | None = None,
+                   types: Mapping[str, ProductType] | None = None) -> ProductDocument:
+    """The storefront document of a product as its write side, generic price lists, category tree and
+    product types (by id) say now."""
     generic = sorted((p for p in price_lists if p.channel is None), key=lambda p: p.currency)
     variants = []
     for variant in product.variants:
@@ -189,6 +231,7 @@ def build_document(product: Product, price_lists: list[PriceList], tree: Categor
         for price in view.prices:
             lowest[price.currency] = min(lowest.get(price.currency, price.amount), price.amount)
     attributes: dict[str, Any] = {k: list(v) if isinstance(v, tuple) else v for k, v in product.attributes.items()}
+    product_type, details = _typed(product, types or {})
     return ProductDocument(
         id=product.id, slug=product.slug, name=product.name, description=product.description,
         status=product.status.value, options=[OptionView(name=o.name, values=list(o.values)) for o in product.options],
@@ -196,5 +239,5 @@ def build_document(product: Product, price_lists: list[PriceList], tree: Categor
         categories=category_refs(product.category_ids, tree or CategoryTree()),
         media=[MediaView(url=m.url, alt=m.alt) for m in product.media],
         price_from=[price_view(Money(amount, currency)) for currency, amount in sorted(lowest.items())],
-        version=product.version, tax_class=product.tax_class,
+        version=product.version, tax_class=product.tax_class, product_type=product_type, attribute_details=details,
     )

@@ -23,14 +23,26 @@ class SearchDocument(msgspec.Struct, frozen=True, kw_only=True):
     category_ids: list[str] = []  # every category it is in, itself or through one below: a filter on a parent finds it
     category_names: list[str] = []
     attributes: dict[str, list[str]] = {}
+    # A typed product's: the attributes its type marks filterable, and facetable (the others are only words to
+    # search); None, an untyped product's: every attribute is both, as its values suggest.
+    filterable: list[str] | None = None
+    facetable: list[str] | None = None
     prices: dict[str, int] = {}  # currency -> lowest price in minor units
     in_stock: bool = True
     sold: int = 0  # units sold, for "bestselling"; 0 until an order context feeds it
     language: str = "english"
 
     def tokens(self) -> list[str]:
-        """Attribute filters as ``name=value`` tokens (one per value)."""
-        return [f"{name}={value}" for name, values in sorted(self.attributes.items()) for value in values]
+        """Attribute filters as ``name=value`` tokens (one per value of each filterable attribute)."""
+        return self._tokens(self.filterable)
+
+    def facet_tokens(self) -> list[str]:
+        """The tokens facets count: those of the facetable attributes."""
+        return self._tokens(self.facetable)
+
+    def _tokens(self, names: list[str] | None) -> list[str]:
+        return [f"{name}={value}" for name, values in sorted(self.attributes.items()) for value in values
+                if names is None or name in names]
 
     def keywords(self) -> str:
         """Attribute values, category ids and category names as searchable words."""
@@ -55,10 +67,13 @@ def build_search_document(
     skus = [v.sku for v in document.variants]
     # No availability recorded yet means inventory has not spoken: treat as sellable, as the product page does.
     in_stock = not skus or any(availability[s].status in SELLABLE if s in availability else True for s in skus)
+    typed = document.product_type is not None
     return SearchDocument(
         id=document.id, slug=document.slug, name=document.name, description=document.description,
         category_ids=scopes(document), category_names=[c.name for c in document.categories],
         attributes={k: _values(v) for k, v in sorted(document.attributes.items()) if _values(v)},
+        filterable=sorted(a.code for a in document.attribute_details if a.filterable) if typed else None,
+        facetable=sorted(a.code for a in document.attribute_details if a.facetable) if typed else None,
         prices={p.currency: p.amount for p in document.price_from}, in_stock=in_stock, sold=sold,
         language=language,
     )

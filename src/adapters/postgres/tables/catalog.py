@@ -22,6 +22,16 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from adapters.postgres.tables.base import metadata
 
+# Product types (migration 0030): each with its attribute definitions, in order.
+product_types = Table(
+    "product_types", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("definitions", JSONB, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
 products = Table(
     "products", metadata,
     Column("id", String(64), primary_key=True),
@@ -35,6 +45,7 @@ products = Table(
     Column("media", JSONB, nullable=False),
     Column("version", Integer, nullable=False),
     Column("tax_class", String(16), nullable=False, server_default="standard"),
+    Column("product_type_id", String(64), ForeignKey("product_types.id"), index=True),  # none: untyped
 )
 Index("ix_products_category_ids", products.c.category_ids, postgresql_using="gin")  # migration 0028
 
