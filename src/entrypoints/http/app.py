@@ -18,6 +18,7 @@ from entrypoints.http.admin.categories import AdminCategoryController, AdminColl
 from entrypoints.http.admin.drops import AdminDropController
 from entrypoints.http.admin.inventory import InventoryController
 from entrypoints.http.admin.orders import AdminOrderController
+from entrypoints.http.admin.product_types import AdminProductTypeController
 from entrypoints.http.admin.products import AdminProductController
 from entrypoints.http.admin.promotions import AdminGiftCardController, AdminPromotionController
 from entrypoints.http.admin.reports import ReportsController
@@ -55,6 +56,7 @@ ROUTE_HANDLERS = [
     HealthController,
     MetricsController,
     AdminProductController,
+    AdminProductTypeController,
     StoreProductController,
     StoreEventsController,
     ReportsController,

@@ -52,6 +52,7 @@ from application.search.errors import BadSearch, UnknownSearchFilter
 from application.staff.errors import StaffForbidden, StaffUnauthenticated
 from domain.carts.cart import CartFull, CartRetired, LineNotFound, QuantityOutOfRange
 from domain.catalog.categories import CategoryInUse, CategoryNotFound
+from domain.catalog.errors import AttributesRefused, ProductTypeInUse, ProductTypeNotFound
 from domain.checkout.checkout import CartChanged, CheckoutClosed, CheckoutIncomplete
 from domain.customers.customer import EmailTaken, InvalidCredentials, InvalidResetToken, WeakPassword
 from domain.giftcards.giftcard import GiftCardError, GiftCardNotFound, InsufficientBalance
@@ -122,6 +123,9 @@ ERRORS: dict[type[BaseException], Problem] = {
     UnknownCategories: Problem(422, "unknown-category", "No such category"),
     CategoryNotFound: Problem(404, "category-not-found", "No such category"),
     CategoryInUse: Problem(409, "category-in-use", "The category is still in use"),
+    AttributesRefused: Problem(422, "invalid-attributes", "The product type does not accept these attribute values"),
+    ProductTypeNotFound: Problem(404, "product-type-not-found", "No such product type"),
+    ProductTypeInUse: Problem(409, "product-type-in-use", "Products of this type would no longer conform"),
     # checkout
     CheckoutNotFound: Problem(404, "checkout-not-found", "No such checkout"),
     CheckoutRecordNotFound: Problem(404, "checkout-not-found", "Not found"),
@@ -230,8 +234,8 @@ def _extras(error: BaseException) -> tuple[dict[str, Any], dict[str, str] | None
     if isinstance(error, UntaxedDestination):
         extra["country"] = getattr(error, "country", None)
         extra["region"] = getattr(error, "region", None)
-    if isinstance(error, InvalidAddress):
-        extra["errors"] = error.errors
+    if isinstance(error, InvalidAddress | AttributesRefused | ProductTypeInUse):
+        extra["errors"] = error.errors  # field (or attribute) -> what is wrong with it
     if isinstance(error, ParseError):
         extra["position"] = error.position
     if isinstance(error, _VALIDATION_ERRORS):

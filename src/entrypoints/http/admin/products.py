@@ -75,6 +75,7 @@ class ProductCreate(Strict):
     media: list[MediaIn] = []
     category_ids: Annotated[list[Annotated[str, Meta(max_length=64)]], Meta(max_length=50)] = []
     tax_class: TaxClass = "standard"
+    product_type_id: Annotated[str, Meta(max_length=64)] | None = None  # its attributes are checked against it
 
 
 class ProductUpdate(Strict):
@@ -87,6 +88,7 @@ class ProductUpdate(Strict):
     media: list[MediaIn] | UnsetType = UNSET
     category_ids: Annotated[list[Annotated[str, Meta(max_length=64)]], Meta(max_length=50)] | UnsetType = UNSET
     tax_class: TaxClass | UnsetType = UNSET
+    product_type_id: Annotated[str, Meta(max_length=64)] | UnsetType | None = UNSET  # null: untyped again
 
 
 class VariantUpdate(Strict):
@@ -163,8 +165,7 @@ class AdminProductController(Controller):
                 description=data.description, status=data.status,
                 options=[(o.name, o.values) for o in data.options], variants=[_variant(v) for v in data.variants],
                 attributes=_attributes(data.attributes), media=[(m.url, m.alt) for m in data.media],
-                category_ids=data.category_ids,
-                tax_class=data.tax_class,
+                category_ids=data.category_ids, tax_class=data.tax_class, product_type_id=data.product_type_id,
             )
         )
         return Created(id=product_id)
@@ -180,6 +181,7 @@ class AdminProductController(Controller):
                 attributes=None if data.attributes is UNSET else _attributes(data.attributes),
                 media=None if data.media is UNSET else [(m.url, m.alt) for m in data.media],
                 category_ids=_unset(data.category_ids), tax_class=_unset(data.tax_class),
+                product_type_id=_unset(data.product_type_id), untyped=data.product_type_id is None,
             )
         )
         return Saved(id=product_id, version=version)
