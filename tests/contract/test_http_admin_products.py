@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -10,10 +12,15 @@ from adapters.postgres import tables as t
 from domain.staff.roles import Role
 from tests.support.http_app import client_for, settings_for, token_for
 
+# Channel price lists need channels that exist, and one list per channel and currency: this module's own.
+TAG = uuid.uuid4().hex[:6]
+APP_CHANNEL, OTHER_CHANNEL = f"app-{TAG}", f"c-{TAG}"
+
 
 @pytest.fixture(scope="module")
 def client(database_url: str, redis_url: str):
-    with client_for(settings_for(database_url, redis_url)) as c:
+    channels = f"web:EUR:DE:incl:pay-later,us:USD:US-CA:excl,{APP_CHANNEL}:GBP:GB:incl,{OTHER_CHANNEL}:USD:US-CA:excl"
+    with client_for(settings_for(database_url, redis_url, channels=channels)) as c:
         yield c
 
 
@@ -139,7 +146,7 @@ async def test_a_full_product_is_built_through_the_admin_api(client, engine, uni
     assert client.post(f"/admin/products/{product_id}/variants", headers=auth,
                        json={"sku": f"RUN-42-{unique}", "option_values": {"size": "42"}}).status_code == 201
     price_list = client.post("/admin/price-lists", headers=auth,
-                             json={"name": f"App GBP {unique}", "currency": "GBP", "channel": f"app-{unique}"})
+                             json={"name": f"App GBP {unique}", "currency": "GBP", "channel": APP_CHANNEL})
     assert price_list.status_code == 201, price_list.text
     prices = client.put(f"/admin/price-lists/{price_list.json()['id']}/prices", headers=auth, json={"prices": [
         {"sku": f"RUN-40-{unique}", "amount": 9900, "tiers": [{"min_quantity": 2, "amount": 9500}]},
@@ -205,7 +212,7 @@ async def test_prices_in_a_list_carry_no_currency_of_their_own(client, engine, u
     client.post("/admin/products", headers=auth,
                 json={"name": f"Mono {unique}", "sku": f"MONO-{unique}", "price": 100, "currency": "EUR"})
     price_list = client.post("/admin/price-lists", headers=auth,
-                             json={"name": "x", "currency": "USD", "channel": f"c-{unique}"}).json()["id"]
+                             json={"name": "x", "currency": "USD", "channel": OTHER_CHANNEL}).json()["id"]
     mixed = client.put(f"/admin/price-lists/{price_list}/prices", headers=auth,
                        json={"prices": [{"sku": f"MONO-{unique}", "amount": 100, "currency": "EUR"}]})
     assert mixed.status_code == 400  # one list, one currency: a price cannot bring another

@@ -65,6 +65,15 @@ class Channels:
         except KeyError:
             raise UnknownChannel(f"no sales channel {name!r}") from None
 
+    def find(self, name: str) -> Channel | None:
+        return self._by_name.get(name)
+
+    def in_currency(self, currency: str) -> Channel | None:
+        """The first channel selling in ``currency`` (the default when it does), or ``None``."""
+        if self.default.currency == currency:
+            return self.default
+        return next((c for c in self._by_name.values() if c.currency == currency), None)
+
     @classmethod
     def parse(cls, spec: str) -> Channels:
         """``"web:EUR:DE:incl:pay-later,us:USD:US-CA:excl"`` — name, currency, tax country[-region], price

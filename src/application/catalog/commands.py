@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from application.messaging.registry import Command
+from domain.catalog.pricing import KEEP, Keep
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,12 +76,42 @@ class PriceSpec:
     sale_amount: int | None = None
     sale_starts_at: datetime | None = None
     sale_ends_at: datetime | None = None
+    # What the client left out ("tiers", "sale"): a stored price holding one is not replaced (the rule
+    # would be lost without being asked for; an ended sale may go).
+    omitted: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SetPrices(Command[int]):
+    """Replace whole prices: base, tiers and sale as given."""
+
     price_list_id: str
     prices: list[PriceSpec]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SaleSpec:
+    amount: int
+    starts_at: datetime
+    ends_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PriceChange:
+    """Some fields of a SKU's price: ``KEEP`` leaves one as it is, ``None`` (sale) or ``[]`` (tiers) clears it."""
+
+    sku: str
+    amount: int | Keep = KEEP
+    tiers: list[tuple[int, int]] | Keep | None = KEEP
+    sale: SaleSpec | Keep | None = KEEP
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EditPrices(Command[int]):
+    """Change some fields of some prices in a list, keeping the others (all or nothing)."""
+
+    price_list_id: str
+    changes: list[PriceChange]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

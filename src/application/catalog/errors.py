@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from domain.catalog.product import CatalogError
-from domain.shared.errors import InvalidInput, NotFound
+from domain.shared.errors import Conflict, InvalidInput, NotFound
 
-__all__ = ["BadCursor", "CategoryPageNotFound", "CollectionPageNotFound", "NestedBundle", "ProductPageNotFound",
-           "UnknownCategories", "UnknownFilter"]
+__all__ = ["BadCursor", "CategoryPageNotFound", "ChannelCurrencyMismatch", "CollectionPageNotFound", "NestedBundle",
+           "PriceRulesWouldBeLost", "ProductPageNotFound", "UnknownCategories", "UnknownFilter",
+           "UnknownSalesChannel"]
 
 
 class BadCursor(InvalidInput):
@@ -39,3 +40,25 @@ class CategoryPageNotFound(NotFound):
 
 class CollectionPageNotFound(NotFound):
     """No collection has this slug; the message is the problem's title."""
+
+
+class UnknownSalesChannel(InvalidInput):
+    """A price list (or a storefront read) names a sales channel the shop does not have (``EMPORIUM_CHANNELS``)."""
+
+    def __init__(self, channel: str) -> None:
+        super().__init__(f"no sales channel {channel!r}")
+        self.channel = channel
+
+
+class ChannelCurrencyMismatch(InvalidInput):
+    """A channel's price list (or a storefront read) in a currency other than the one the channel sells in."""
+
+
+class PriceRulesWouldBeLost(Conflict):
+    """A full replacement of prices (PUT) leaves out the tiers or the sale a price has: refused rather than
+    deleting them silently; the problem lists the ``skus``."""
+
+    def __init__(self, skus: list[str]) -> None:
+        super().__init__(f"these prices have tiers or a sale the request leaves out: {', '.join(skus)}; "
+                         "send them (or [] and null to remove them), or edit the amount alone with PATCH")
+        self.skus = skus

@@ -3,24 +3,34 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from application.catalog.commands import (
     AddOptionValue,
     AddVariant,
     CreatePriceList,
     CreateProduct,
+    EditPrices,
+    PriceChange,
     PriceSpec,
+    SaleSpec,
     SetPrices,
     UpdateProduct,
     UpdateVariant,
     VariantSpec,
 )
-from application.catalog.errors import NestedBundle, UnknownCategories
-from application.catalog.ports import CatalogUnitOfWork
+from application.catalog.errors import (
+    ChannelCurrencyMismatch,
+    NestedBundle,
+    PriceRulesWouldBeLost,
+    UnknownCategories,
+    UnknownSalesChannel,
+)
+from application.catalog.ports import CatalogUnitOfWork, SalesChannels
 from application.messaging.registry import handler
 from application.messaging.retry import expect_version
 from application.ports.clock import Clock, IdGenerator
-from domain.catalog.pricing import Price, PriceList, Sale, Tier
+from domain.catalog.pricing import Keep, Price, PriceEdit, PriceList, Sale, Tier
 from domain.catalog.product import (
     CatalogError,
     Component,
@@ -193,7 +203,15 @@ async def update_variant(cmd: UpdateVariant, *, uow: Uow, clock: Clock) -> int:
 
 
 @handler
-async def create_price_list(cmd: CreatePriceList, *, uow: Uow, ids: IdGenerator) -> str:
+async def create_price_list(cmd: CreatePriceList, *, uow: Uow, ids: IdGenerator, channels: SalesChannels) -> str:
+    if cmd.channel is not None:
+        # A list for a channel no cart is ever in would price nothing, silently; so would one in a currency
+        # other than its channel's (a channel's carts are in its currency).
+        channel = channels.find(cmd.channel)
+        if channel is None:
+            raise UnknownSalesChannel(cmd.channel)
+        if channel.currency != cmd.currency:
+            raise ChannelCurrencyMismatch(f"channel {cmd.channel!r} sells in {channel.currency}, not {cmd.currency}")
     price_list = PriceList(id=ids.new_id(), name=cmd.name, currency=cmd.currency, channel=cmd.channel)
     async with uow() as tx:
         await tx.price_lists.add(price_list)
@@ -209,7 +227,48 @@ async def set_prices(cmd: SetPrices, *, uow: Uow, clock: Clock) -> int:
         unknown = {p.sku for p in prices} - await tx.products.existing_skus([p.sku for p in prices])
         if unknown:
             raise NotFound(f"no variant with SKU {', '.join(sorted(unknown))}")
-        price_list.set_prices(prices, now=clock.now())
+        now = clock.now()
+        losing = [spec.sku for spec in cmd.prices if _loses_rules(price_list.prices.get(spec.sku), spec, now)]
+        if losing:
+            raise PriceRulesWouldBeLost(losing)
+        price_list.set_prices(prices, now=now)
+        await tx.price_lists.save(price_list)
+        await tx.commit()
+    return price_list.version
+
+
+def _loses_rules(stored: Price | None, spec: PriceSpec, now: datetime) -> bool:
+    """Whether replacing ``stored`` with ``spec`` would drop tiers or a sale (not yet ended) the client left out."""
+    if stored is None:
+        return False
+    return ("tiers" in spec.omitted and bool(stored.tiers)) or (
+        "sale" in spec.omitted and stored.sale is not None and stored.sale.ends_at > now)
+
+
+def _edit(change: PriceChange) -> PriceEdit:
+    def sale(spec: SaleSpec | None) -> Sale | None:
+        return None if spec is None else Sale(amount=spec.amount, starts_at=spec.starts_at, ends_at=spec.ends_at)
+
+    return PriceEdit(
+        sku=change.sku, amount=change.amount,
+        tiers=change.tiers if isinstance(change.tiers, Keep)
+        else tuple(Tier(min_quantity=m, amount=a) for m, a in change.tiers or ()),
+        sale=change.sale if isinstance(change.sale, Keep) else sale(change.sale),
+    )
+
+
+@handler
+async def edit_prices(cmd: EditPrices, *, uow: Uow, clock: Clock) -> int:
+    edits = [_edit(change) for change in cmd.changes]
+    skus = [e.sku for e in edits]
+    if len(set(skus)) != len(skus):
+        raise CatalogError("name each SKU once")
+    async with uow() as tx:
+        price_list = await tx.price_lists.get(cmd.price_list_id, skus=skus)
+        unknown = set(skus) - await tx.products.existing_skus(skus)
+        if unknown:
+            raise NotFound(f"no variant with SKU {', '.join(sorted(unknown))}")
+        price_list.edit_prices(edits, now=clock.now())
         await tx.price_lists.save(price_list)
         await tx.commit()
     return price_list.version

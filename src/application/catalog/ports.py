@@ -157,6 +157,22 @@ class CatalogReadModel(Protocol):
         ...
 
 
+class SalesChannel(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def currency(self) -> str: ...
+
+
+class SalesChannels(Protocol):
+    """The shop's configured sales channels (``EMPORIUM_CHANNELS``), as the catalog needs them."""
+
+    def find(self, name: str) -> SalesChannel | None:
+        """The channel of that name, or ``None``."""
+        ...
+
+
 class ProductReads(UnitOfWork, Protocol):
     """The slice other contexts read through ``catalog.queries``: products and their prices."""
 

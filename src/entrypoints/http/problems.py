@@ -28,9 +28,11 @@ from application.catalog.errors import (
     CategoryPageNotFound,
     CollectionPageNotFound,
     NestedBundle,
+    PriceRulesWouldBeLost,
     ProductPageNotFound,
     UnknownCategories,
     UnknownFilter,
+    UnknownSalesChannel,
 )
 from application.checkout.errors import (
     CartHasIssues,
@@ -126,6 +128,8 @@ ERRORS: dict[type[BaseException], Problem] = {
     AttributesRefused: Problem(422, "invalid-attributes", "The product type does not accept these attribute values"),
     ProductTypeNotFound: Problem(404, "product-type-not-found", "No such product type"),
     ProductTypeInUse: Problem(409, "product-type-in-use", "Products of this type would no longer conform"),
+    UnknownSalesChannel: Problem(422, "unknown-sales-channel", "No such sales channel"),
+    PriceRulesWouldBeLost: Problem(409, "price-rules-would-be-lost", "The change would delete tiers or a sale"),
     # checkout
     CheckoutNotFound: Problem(404, "checkout-not-found", "No such checkout"),
     CheckoutRecordNotFound: Problem(404, "checkout-not-found", "Not found"),
@@ -223,7 +227,7 @@ def _error_slug(error: BaseException) -> str:
 def _extras(error: BaseException) -> tuple[dict[str, Any], dict[str, str] | None]:
     extra: dict[str, Any] = {}
     headers: dict[str, str] | None = None
-    if isinstance(error, OutOfStock | OnlinePaymentRequired | PurchaseLimitReached):
+    if isinstance(error, OutOfStock | OnlinePaymentRequired | PurchaseLimitReached | PriceRulesWouldBeLost):
         extra["skus"] = error.skus
     if isinstance(error, PurchaseLimitReached):
         extra["limit"] = error.limit

@@ -11,6 +11,7 @@ from litestar.params import JSONBody, PathParameter
 from msgspec import UNSET, Meta, UnsetType
 
 from application.catalog import commands as c
+from domain.catalog.pricing import KEEP
 from domain.staff.roles import Role
 from entrypoints.http.auth import roles, staff_guard
 from entrypoints.http.decoding import MULTILINE
@@ -113,14 +114,30 @@ class SaleIn(Strict):
 
 
 class PriceIn(Strict):
+    """A whole price (PUT). Leaving ``tiers`` or ``sale`` out where the stored price has them is refused (409
+    ``price-rules-would-be-lost``); ``[]`` and ``null`` remove them."""
+
     sku: Sku
     amount: MinorUnits
-    tiers: list[TierIn] = []
-    sale: SaleIn | None = None
+    tiers: list[TierIn] | UnsetType = UNSET
+    sale: SaleIn | UnsetType | None = UNSET
 
 
 class PricesIn(Strict):
     prices: Annotated[list[PriceIn], Meta(min_length=1, max_length=1000)]
+
+
+class PriceEditIn(Strict):
+    """Some fields of a price (PATCH): what is left out stays; ``null`` (or ``[]`` for tiers) removes it."""
+
+    sku: Sku
+    amount: MinorUnits | UnsetType = UNSET
+    tiers: list[TierIn] | UnsetType | None = UNSET
+    sale: SaleIn | UnsetType | None = UNSET
+
+
+class PriceEditsIn(Strict):
+    prices: Annotated[list[PriceEditIn], Meta(min_length=1, max_length=1000)]
 
 
 class PriceListIn(Strict):
@@ -150,6 +167,26 @@ def _attributes(values: dict[str, Attribute]) -> dict[str, Any]:
 
 def _unset(value: Any) -> Any:
     return None if value is UNSET else value
+
+
+def _price_spec(p: PriceIn) -> c.PriceSpec:
+    sale = None if isinstance(p.sale, UnsetType) else p.sale
+    return c.PriceSpec(
+        sku=p.sku, amount=p.amount, tiers=[] if isinstance(p.tiers, UnsetType) else [
+            (t.min_quantity, t.amount) for t in p.tiers],
+        sale_amount=sale.amount if sale else None, sale_starts_at=sale.starts_at if sale else None,
+        sale_ends_at=sale.ends_at if sale else None,
+        omitted=frozenset(name for name in ("tiers", "sale") if getattr(p, name) is UNSET),
+    )
+
+
+def _price_change(p: PriceEditIn) -> c.PriceChange:
+    return c.PriceChange(
+        sku=p.sku, amount=KEEP if isinstance(p.amount, UnsetType) else p.amount,
+        tiers=KEEP if isinstance(p.tiers, UnsetType) else [(t.min_quantity, t.amount) for t in p.tiers or ()],
+        sale=KEEP if isinstance(p.sale, UnsetType) else None if p.sale is None else c.SaleSpec(
+            amount=p.sale.amount, starts_at=p.sale.starts_at, ends_at=p.sale.ends_at),
+    )
 
 
 class AdminProductController(Controller):
@@ -224,18 +261,16 @@ class AdminProductController(Controller):
 
     @put("/price-lists/{price_list_id:str}/prices", operation_id="admin_set_prices", opt=MERCHANDISER)
     async def set_prices(self, bus: Bus, price_list_id: Id, data: JSONBody[PricesIn]) -> Saved:
+        """Replace whole prices; one whose tiers or running sale the body leaves out is refused (409)."""
         version = await bus.handle(
-            c.SetPrices(
-                price_list_id=price_list_id,
-                prices=[
-                    c.PriceSpec(
-                        sku=p.sku, amount=p.amount, tiers=[(t.min_quantity, t.amount) for t in p.tiers],
-                        sale_amount=p.sale.amount if p.sale else None,
-                        sale_starts_at=p.sale.starts_at if p.sale else None,
-                        sale_ends_at=p.sale.ends_at if p.sale else None,
-                    )
-                    for p in data.prices
-                ],
-            )
+            c.SetPrices(price_list_id=price_list_id, prices=[_price_spec(p) for p in data.prices])
+        )
+        return Saved(id=price_list_id, version=version)
+
+    @patch("/price-lists/{price_list_id:str}/prices", operation_id="admin_edit_prices", opt=MERCHANDISER)
+    async def edit_prices(self, bus: Bus, price_list_id: Id, data: JSONBody[PriceEditsIn]) -> Saved:
+        """Change the fields named of each price and keep the others (a new amount keeps tiers and sale)."""
+        version = await bus.handle(
+            c.EditPrices(price_list_id=price_list_id, changes=[_price_change(p) for p in data.prices])
         )
         return Saved(id=price_list_id, version=version)
