@@ -24,7 +24,8 @@ EXPECTED: dict[str, set[str]] = {
     # catalog: merchandisers
     "admin_create_product": {OWN, M}, "admin_update_product": {OWN, M}, "admin_add_variant": {OWN, M},
     "admin_update_variant": {OWN, M}, "admin_add_option_value": {OWN, M}, "admin_create_price_list": {OWN, M},
-    "admin_set_prices": {OWN, M}, "admin_add_category": {OWN, M}, "admin_move_category": {OWN, M},
+    "admin_set_prices": {OWN, M}, "admin_edit_prices": {OWN, M}, "admin_add_category": {OWN, M},
+    "admin_move_category": {OWN, M},
     "admin_rename_category": {OWN, M}, "admin_delete_category": {OWN, M},
     "admin_create_collection": {OWN, M}, "admin_arrange_collection": {OWN, M},
     "admin_rename_collection": {OWN, M}, "admin_delete_collection": {OWN, M},
@@ -64,7 +65,7 @@ EXPECTED: dict[str, set[str]] = {
 
 # Cells that must never open, whatever else changes.
 MUST_DENY = [
-    ("admin_set_prices", S), ("admin_create_price_list", S), ("admin_update_variant", S),
+    ("admin_set_prices", S), ("admin_edit_prices", S), ("admin_create_price_list", S), ("admin_update_variant", S),
     ("admin_issue_gift_card", M), ("admin_issue_gift_card", S), ("admin_mark_paid", S),
     ("admin_create_webhook", M), ("admin_refund_order", M), ("admin_refund_order", F),
 ]
