@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from adapters.memory.database import MemoryDatabase
 from adapters.memory.versions import MemoryVersions
+from application.catalog.channel_view import priced_page
 from application.catalog.listing import (
     attribute_matches,
     decode_cursor,
@@ -13,7 +14,7 @@ from application.catalog.listing import (
     scopes,
     sort_key,
 )
-from application.catalog.read_models import ProductDocument, ProductPage, ProductQuery, summary
+from application.catalog.read_models import ProductDocument, ProductPage, ProductQuery
 from domain.catalog.pricing import PriceList
 from domain.catalog.product import DuplicateSku, DuplicateSlug, Product, ProductNotFound
 from domain.shared.errors import Conflict, NotFound
@@ -181,10 +182,7 @@ class MemoryCatalogReadModel:
             rows = [d for d in rows if (sort_key(d, query) < after if down else sort_key(d, query) > after)]
         page = rows[: query.limit]
         more = len(rows) > query.limit
-        return ProductPage(
-            items=[summary(d) for d in page],
-            next_cursor=encode_cursor(sort_key(page[-1], query)) if more and page else None,
-        )
+        return priced_page(page, query, encode_cursor(sort_key(page[-1], query)) if more and page else None)
 
     async def product_by_slug(self, slug: str) -> ProductDocument | None:
         for document in self._data.product_documents.values():

@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.postgres import tables as t
 from adapters.postgres.pipeline import Pipeline, json_rows
+from application.catalog.channel_view import priced_page
 from application.catalog.listing import decode_cursor, descending, encode_cursor, scopes, sort_key
-from application.catalog.read_models import ProductDocument, ProductPage, ProductQuery, summary
+from application.catalog.read_models import ProductDocument, ProductPage, ProductQuery, StoredDocument
 from application.inventory.read_models import Availability
 from domain.inventory.reservation import SkuPolicy, availability_status
 
@@ -104,7 +105,7 @@ class PostgresCatalogReadModel:
 
     async def _one(self, condition: Any) -> ProductDocument | None:
         row = (await self._conn.execute(select(t.read_products.c.document).where(condition))).first()
-        return None if row is None else msgspec.convert(row[0], ProductDocument)
+        return None if row is None else msgspec.convert(row[0], StoredDocument)
 
     async def product_by_slug(self, slug: str) -> ProductDocument | None:
         return await self._one(t.read_products.c.slug == slug)
@@ -130,7 +131,7 @@ class PostgresCatalogReadModel:
             select(rp.c.id, rp.c.document).where(rp.c.id == any_(bindparam("ids", type_=ARRAY(String)))),
             {"ids": sorted(set(product_ids))},
         )
-        return {row.id: msgspec.convert(row.document, ProductDocument) for row in rows}
+        return {row.id: msgspec.convert(row.document, StoredDocument) for row in rows}
 
     async def list_products(self, query: ProductQuery) -> ProductPage:
         # One index range scan of ``read.product_listing`` in the sort's order (scope, currency, key, id),
@@ -161,13 +162,10 @@ class PostgresCatalogReadModel:
             select(doc).select_from(rl.join(rp, rp.c.id == rl.c.product_id))
             .where(*conditions).order_by(*order).limit(query.limit + 1)
         )).all()
-        documents = [msgspec.convert(r[0], ProductDocument) for r in rows]
+        documents: list[ProductDocument] = [msgspec.convert(r[0], StoredDocument) for r in rows]
         page = documents[: query.limit]
         more = len(documents) > query.limit
-        return ProductPage(
-            items=[summary(d) for d in page],
-            next_cursor=encode_cursor(sort_key(page[-1], query)) if more and page else None,
-        )
+        return priced_page(page, query, encode_cursor(sort_key(page[-1], query)) if more and page else None)
 
 
 _CURRENCIES_LOCK = "read.listing_currencies"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from application.catalog.channel_view import Priced, priced_for
 from application.catalog.listing import check_query
 from application.catalog.ports import CatalogUnitOfWork, ProductReads
 from application.catalog.read_models import ComponentView, Offer, ProductDocument, ProductPage, ProductQuery, price_view
@@ -22,6 +23,15 @@ async def product_by_slug(slug: str, *, uow: Uow) -> ProductDocument | None:
     async with uow() as tx:
         document = await tx.catalog_view.product_by_slug(slug)
     return document if document is not None and document.status == ProductStatus.ACTIVE.value else None
+
+
+async def product_for_channel(
+    slug: str, *, uow: Uow, channel: str | None, currency: str, at: datetime,
+) -> Priced | None:
+    """The storefront's product page for a shopper of ``channel`` at ``at``: priced as that channel's cart
+    charges (``offers``), with when that changes by the clock (a sale starting or ending)."""
+    document = await product_by_slug(slug, uow=uow)
+    return None if document is None else priced_for(document, channel=channel, currency=currency, at=at)
 
 
 async def offers(

@@ -41,6 +41,15 @@ class SaleView(msgspec.Struct, frozen=True, kw_only=True):
     ends_at: datetime
 
 
+class TierView(msgspec.Struct, frozen=True, kw_only=True):
+    """From ``min_quantity`` units on, each unit costs ``amount`` (what the cart charges, sale included)."""
+
+    min_quantity: int
+    amount: int
+    currency: str
+    display: str
+
+
 class OptionView(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     values: list[str]
@@ -61,6 +70,13 @@ class VariantView(msgspec.Struct, frozen=True, kw_only=True):
     sales: list[SaleView] = []
     availability: str | None = None  # filled by the inventory projection in a later step
     requires_online_payment: bool = False  # pay-later cannot buy it: the storefront says "pay online"
+    # Served for one channel (application/catalog/channel_view.py): what one unit costs now in the channel's
+    # currency (a running sale applied), the base price, the quantity tiers as the cart charges them, the
+    # running sale with its end. ``prices`` then holds ``price`` alone and ``sales`` the running sale.
+    price: PriceView | None = None
+    regular_price: PriceView | None = None
+    tiers: list[TierView] = []
+    sale: SaleView | None = None
 
 
 class MediaView(msgspec.Struct, frozen=True, kw_only=True):
@@ -132,6 +148,31 @@ class ProductDocument(msgspec.Struct, frozen=True, kw_only=True):
     tax_class: str = "standard"  # how its price is taxed: standard, reduced, reduced-2, super-reduced, zero, exempt
     product_type: ProductTypeRef | None = None  # none: untyped, ``attributes`` alone describes it
     attribute_details: list[AttributeView] = []  # a typed product's attributes, in its type's order
+    channel: str | None = None  # the sales channel it is priced for (served documents)
+    currency: str | None = None  # that channel's currency: every price in it is in this one
+
+
+class PriceRule(msgspec.Struct, frozen=True, kw_only=True):
+    """A SKU's price in one list, as stored: base, tiers (``[min_quantity, amount]``) and sale."""
+
+    amount: int
+    tiers: list[tuple[int, int]] = []
+    sale: tuple[int, datetime, datetime] | None = None  # amount, starts_at, ends_at
+
+
+class ListPrices(msgspec.Struct, frozen=True, kw_only=True):
+    """The prices of a product's SKUs in one price list (one currency, one channel or all)."""
+
+    currency: str
+    channel: str | None
+    prices: dict[str, PriceRule]
+
+
+class StoredDocument(ProductDocument, frozen=True, kw_only=True):
+    """What the projection stores: the document, and the prices of its SKUs in every list, from which each
+    channel's page is priced when served (sales start and end by the clock, so that happens at reading)."""
+
+    pricing: list[ListPrices] = []
 
 
 class Offer(msgspec.Struct, frozen=True, kw_only=True):
@@ -154,9 +195,11 @@ class ProductSummary(msgspec.Struct, frozen=True, kw_only=True):
     media: list[MediaView]
 
 
-class ProductPage(msgspec.Struct, frozen=True, kw_only=True):
+class ProductPage(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     items: list[ProductSummary]
     next_cursor: str | None
+    # When a price on the page next changes by the clock (a sale starts or ends): caches keep it no longer.
+    price_changes_at: datetime | None = None
 
 
 class ProductQuery(msgspec.Struct, frozen=True, kw_only=True):
@@ -170,6 +213,10 @@ class ProductQuery(msgspec.Struct, frozen=True, kw_only=True):
     sort: str = "newest"  # newest | name | price_asc | price_desc
     limit: int = 24
     cursor: str | None = None
+    # Priced for a channel at a moment (``price_from`` of the items as its cart charges then); without
+    # ``at``, the stored all-channels ``price_from``.
+    channel: str | None = None
+    at: datetime | None = None
 
 
 def summary(document: ProductDocument) -> ProductSummary:
@@ -202,8 +249,22 @@ def _typed(product: Product, types: Mapping[str, ProductType]) -> tuple[ProductT
     return ProductTypeRef(id=product_type.id, code=product_type.code, name=product_type.name), details
 
 
+def _pricing(product: Product, price_lists: list[PriceList]) -> list[ListPrices]:
+    skus = [v.sku for v in product.variants]
+    found = []
+    for pl in sorted(price_lists, key=lambda p: (p.currency, p.channel or "")):
+        prices = {
+            sku: PriceRule(amount=price.amount, tiers=[(t.min_quantity, t.amount) for t in price.tiers],
+                           sale=(price.sale.amount, price.sale.starts_at, price.sale.ends_at) if price.sale else None)
+            for sku in skus if (price := pl.prices.get(sku)) is not None
+        }
+        if prices:
+            found.append(ListPrices(currency=pl.currency, channel=pl.channel, prices=prices))
+    return found
+
+
 def build_document(product: Product, price_lists: list[PriceList], tree: CategoryTree | None = None,
-                   types: Mapping[str, ProductType] | None = None) -> ProductDocument:
+                   types: Mapping[str, ProductType] | None = None) -> StoredDocument:
     """The storefront document of a product as its write side, generic price lists, category tree and
     product types (by id) say now."""
     generic = sorted((p for p in price_lists if p.channel is None), key=lambda p: p.currency)
@@ -232,7 +293,7 @@ def build_document(product: Product, price_lists: list[PriceList], tree: Categor
             lowest[price.currency] = min(lowest.get(price.currency, price.amount), price.amount)
     attributes: dict[str, Any] = {k: list(v) if isinstance(v, tuple) else v for k, v in product.attributes.items()}
     product_type, details = _typed(product, types or {})
-    return ProductDocument(
+    return StoredDocument(
         id=product.id, slug=product.slug, name=product.name, description=product.description,
         status=product.status.value, options=[OptionView(name=o.name, values=list(o.values)) for o in product.options],
         variants=variants, attributes=attributes, category_ids=list(product.category_ids),
@@ -240,4 +301,5 @@ def build_document(product: Product, price_lists: list[PriceList], tree: Categor
         media=[MediaView(url=m.url, alt=m.alt) for m in product.media],
         price_from=[price_view(Money(amount, currency)) for currency, amount in sorted(lowest.items())],
         version=product.version, tax_class=product.tax_class, product_type=product_type, attribute_details=details,
+        pricing=_pricing(product, price_lists),
     )

@@ -53,6 +53,8 @@ class MicroCache:
         entry = self._entries.get(key)
         if entry is None or entry[0] < time.monotonic():
             return False, None
+        if entry[1] is not None and entry[1].changes_at is not None and entry[1].changes_at <= time.time():
+            return False, None  # it reads differently now (a sale ended, a drop opened)
         return True, entry[1]
 
     def put(self, key: str, value: Rendered | None) -> None:
@@ -66,17 +68,20 @@ class MicroCache:
 
 def cacheable(
     request: Request[Any, Any, Any], body: Any, *, surrogate_keys: list[str], max_age: int = 60,
-    s_maxage: int = 300, stale_while_revalidate: int = 600,
+    s_maxage: int = 300, stale_while_revalidate: int = 600, changes_at: float | None = None,
+    vary: str = "Accept-Encoding",
 ) -> Response[bytes]:
     """A public response a CDN may keep; 304 when the client already holds this exact body."""
-    return cacheable_rendered(request, render(body), surrogate_keys=surrogate_keys, max_age=max_age,
-                              s_maxage=s_maxage, stale_while_revalidate=stale_while_revalidate)
+    return cacheable_rendered(request, render(body, changes_at=changes_at), surrogate_keys=surrogate_keys,
+                              max_age=max_age, s_maxage=s_maxage, stale_while_revalidate=stale_while_revalidate,
+                              vary=vary)
 
 
 def cacheable_rendered(
     request: Request[Any, Any, Any], rendered: Rendered, *, surrogate_keys: list[str], max_age: int = 60,
-    s_maxage: int = 300, stale_while_revalidate: int = 600,
+    s_maxage: int = 300, stale_while_revalidate: int = 600, vary: str = "Accept-Encoding",
 ) -> Response[bytes]:
+    """``vary``: the request headers the body depends on (``X-Channel`` for priced catalog reads)."""
     payload, etag = rendered.payload, rendered.etag
     if rendered.changes_at is not None:  # no cache may show it past that moment
         left = max(0, int(rendered.changes_at - time.time()))
@@ -86,7 +91,7 @@ def cacheable_rendered(
         f"stale-while-revalidate={stale_while_revalidate}",
         "ETag": etag,
         "Surrogate-Key": " ".join(surrogate_keys),
-        "Vary": "Accept-Encoding",
+        "Vary": vary,
     }
     if _matches(request.headers.get("if-none-match", ""), etag):
         return Response(b"", status_code=304, headers=headers)

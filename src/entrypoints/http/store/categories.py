@@ -14,6 +14,7 @@ from application.catalog.errors import CategoryPageNotFound, CollectionPageNotFo
 from application.catalog.queries import list_products
 from application.catalog.read_models import ProductPage, ProductQuery
 from entrypoints.http.caching import cacheable
+from entrypoints.http.store.channels import VARY, storefront_channel
 
 
 class CategoryPage(msgspec.Struct, kw_only=True):
@@ -38,19 +39,26 @@ class StoreCategoryController(Controller):
         request: Request[Any, Any, Any],
         slug: Annotated[str, PathParameter(max_length=200)],
         sort: Annotated[str, QueryParameter(pattern=r"^(newest|name|price_asc|price_desc)$")] = "newest",
-        currency: Annotated[str, QueryParameter(pattern=r"^[A-Z]{3}$")] = "EUR",
+        currency: Annotated[str | None, QueryParameter(pattern=r"^[A-Z]{3}$")] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 24,
         cursor: Annotated[str | None, QueryParameter(max_length=500)] = None,
     ) -> Response[bytes]:
-        uow = request.app.state.container.uow_factory()
+        """Its products' ``price_from`` in the shopper's channel (``X-Channel``, else the one selling in
+        ``currency``)."""
+        container = request.app.state.container
+        channel, currency = storefront_channel(request, currency)
+        uow = container.uow_factory()
         category = await category_by_slug(slug, uow=uow)
         if category is None:
             raise CategoryPageNotFound(f"No category {slug!r}")
         products = await list_products(
-            ProductQuery(category_id=category.id, sort=sort, currency=currency, limit=limit, cursor=cursor), uow=uow
+            ProductQuery(category_id=category.id, sort=sort, currency=currency, limit=limit, cursor=cursor,
+                         channel=channel, at=container.clock().now()), uow=uow
         )
-        return cacheable(request, CategoryPage(category=category, products=products),
-                         surrogate_keys=listing_keys((p.id for p in products.items), category_id=category.id))
+        changes_at = products.price_changes_at
+        return cacheable(request, CategoryPage(category=category, products=products), vary=VARY,
+                         surrogate_keys=listing_keys((p.id for p in products.items), category_id=category.id),
+                         changes_at=changes_at.timestamp() if changes_at else None)
 
 
 class StoreCollectionController(Controller):
