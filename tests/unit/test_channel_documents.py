@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -176,3 +177,19 @@ async def test_a_price_edit_keeps_what_it_does_not_name() -> None:
     with pytest.raises(CatalogError, match="a tier cannot cost more than the base price"):
         await shop.bus.handle(c.EditPrices(price_list_id=list_id, changes=[c.PriceChange(sku="TEE-S", amount=1700)]))
     assert await price() == (2100, [(3, 1800)], None)
+
+
+async def test_a_document_stored_before_prices_were_is_served_as_it_was_until_rebuilt() -> None:
+    shop = await tee_shop()
+    await set_lists(shop, {("EUR", None): {"TEE-S": c.PriceSpec(sku="TEE-S", amount=2000)}})
+    async with shop.uow() as tx:
+        built = await tx.catalog_view.product_by_slug("tee")
+        await tx.catalog_view.upsert_many([msgspec.structs.replace(built, pricing=None)])
+        await tx.commit()
+    old = await product_for_channel("tee", uow=shop.uow, channel="us", currency="USD", at=NOW)
+    assert old is not None
+    assert ([p.amount for p in old.document.price_from], old.document.channel, old.changes_at) == ([2000], None, None)
+    await rebuild_catalog(uow=shop.uow)
+    rebuilt = await product_for_channel("tee", uow=shop.uow, channel="us", currency="USD", at=NOW)
+    assert rebuilt is not None
+    assert (rebuilt.document.price_from, rebuilt.document.channel) == ([], "us")

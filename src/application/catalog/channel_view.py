@@ -83,12 +83,14 @@ def _earliest(moments: list[datetime | None]) -> datetime | None:
 def priced_for(document: ProductDocument, *, channel: str | None, currency: str, at: datetime) -> Priced:
     """The document as a shopper of ``channel`` (``None``: the all-channels lists only) sees it at ``at``: every
     price in ``currency``, from the channel's own list where it has the SKU, else the all-channels list."""
-    pricing = document.pricing if isinstance(document, StoredDocument) else []
+    fields = {name: getattr(document, name) for name in _SERVED_FIELDS}
+    pricing = document.pricing if isinstance(document, StoredDocument) else None
+    if pricing is None:  # a document from before prices were stored with it: as it was (rebuild to price it)
+        return Priced(ProductDocument(**fields), None)
     lists = _lists(pricing)
     rules = {v.sku: price_rule(lists, sku=v.sku, currency=currency, channel=channel) for v in document.variants}
     variants = [_variant(v, rules[v.sku], currency, at) for v in document.variants]
     amounts = [v.price.amount for v in variants if v.price is not None]
-    fields = {name: getattr(document, name) for name in _SERVED_FIELDS}
     served = ProductDocument(**{
         **fields, "variants": variants, "channel": channel, "currency": currency,
         "price_from": [price_view(Money(min(amounts), currency))] if amounts else [],

@@ -172,7 +172,7 @@ class StoredDocument(ProductDocument, frozen=True, kw_only=True):
     """What the projection stores: the document, and the prices of its SKUs in every list, from which each
     channel's page is priced when served (sales start and end by the clock, so that happens at reading)."""
 
-    pricing: list[ListPrices] = []
+    pricing: list[ListPrices] | None = None  # None: stored before prices were (served as stored until rebuilt)
 
 
 class Offer(msgspec.Struct, frozen=True, kw_only=True):
