@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 import msgspec
 
-from domain.catalog.attributes import AttributeValue
+from application.catalog.attribute_views import AttributeView, ProductTypeRef, typed_attributes
 from domain.catalog.categories import CategoryTree
 from domain.catalog.pricing import PriceList
 from domain.catalog.product import Product
@@ -107,25 +107,6 @@ class DropSummary(msgspec.Struct, frozen=True, kw_only=True):
     waiting_room: bool
     per_customer_limit: int | None
     online_payment_only: bool
-
-
-class ProductTypeRef(msgspec.Struct, frozen=True, kw_only=True):
-    id: str
-    code: str
-    name: str
-
-
-class AttributeView(msgspec.Struct, frozen=True, kw_only=True):
-    """A typed product's attribute as its type defines it: the label and unit to show it with, whether
-    shoppers filter on it and see it among the facets."""
-
-    code: str
-    label: str
-    kind: str  # text, number, boolean, enum or date
-    value: Any  # as in ``attributes``: dates as ISO text, lists for several values
-    unit: str | None = None
-    filterable: bool = False
-    facetable: bool = False
 
 
 class ProductDocument(msgspec.Struct, frozen=True, kw_only=True):
@@ -233,22 +214,6 @@ def category_refs(category_ids: tuple[str, ...], tree: CategoryTree) -> list[Cat
     return list(found.values())
 
 
-def _shown(value: AttributeValue) -> Any:
-    return list(value) if isinstance(value, tuple) else value.isoformat() if isinstance(value, date) else value
-
-
-def _typed(product: Product, types: Mapping[str, ProductType]) -> tuple[ProductTypeRef | None, list[AttributeView]]:
-    product_type = types.get(product.product_type_id) if product.product_type_id else None
-    if product_type is None:
-        return None, []
-    details = [
-        AttributeView(code=d.code, label=d.label, kind=d.kind.value, value=_shown(product.attributes[d.code]),
-                      unit=d.unit, filterable=d.filterable, facetable=d.facetable)
-        for d in product_type.definitions if d.code in product.attributes
-    ]
-    return ProductTypeRef(id=product_type.id, code=product_type.code, name=product_type.name), details
-
-
 def _pricing(product: Product, price_lists: list[PriceList]) -> list[ListPrices]:
     skus = [v.sku for v in product.variants]
     found = []
@@ -292,7 +257,7 @@ def build_document(product: Product, price_lists: list[PriceList], tree: Categor
         for price in view.prices:
             lowest[price.currency] = min(lowest.get(price.currency, price.amount), price.amount)
     attributes: dict[str, Any] = {k: list(v) if isinstance(v, tuple) else v for k, v in product.attributes.items()}
-    product_type, details = _typed(product, types or {})
+    product_type, details = typed_attributes(product, types or {})
     return StoredDocument(
         id=product.id, slug=product.slug, name=product.name, description=product.description,
         status=product.status.value, options=[OptionView(name=o.name, values=list(o.values)) for o in product.options],

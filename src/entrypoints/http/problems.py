@@ -8,7 +8,6 @@ base class (not its own) reports a type derived from its own class name with the
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 from litestar import MediaType, Request, Response
@@ -24,16 +23,7 @@ from application.carts.errors import (
     UnknownCoupon,
     UnknownSku,
 )
-from application.catalog.errors import (
-    CategoryPageNotFound,
-    CollectionPageNotFound,
-    NestedBundle,
-    PriceRulesWouldBeLost,
-    ProductPageNotFound,
-    UnknownCategories,
-    UnknownFilter,
-    UnknownSalesChannel,
-)
+from application.catalog.errors import PriceRulesWouldBeLost, UnknownCategories, UnknownFilter
 from application.checkout.errors import (
     CartHasIssues,
     CheckoutNotFound,
@@ -53,8 +43,7 @@ from application.promotions.errors import CouponExhausted, PromotionExhausted
 from application.search.errors import BadSearch, UnknownSearchFilter
 from application.staff.errors import StaffForbidden, StaffUnauthenticated
 from domain.carts.cart import CartFull, CartRetired, LineNotFound, QuantityOutOfRange
-from domain.catalog.categories import CategoryInUse, CategoryNotFound
-from domain.catalog.errors import AttributesRefused, ProductTypeInUse, ProductTypeNotFound
+from domain.catalog.errors import AttributesRefused, ProductTypeInUse
 from domain.checkout.checkout import CartChanged, CheckoutClosed, CheckoutIncomplete
 from domain.customers.customer import EmailTaken, InvalidCredentials, InvalidResetToken, WeakPassword
 from domain.giftcards.giftcard import GiftCardError, GiftCardNotFound, InsufficientBalance
@@ -66,6 +55,8 @@ from domain.shared.errors import ConcurrencyConflict, Conflict, DomainError, Inv
 from domain.shared.money import CurrencyMismatch, InvalidCurrency
 from domain.shipping.rates import MethodNotOffered, UnsupportedDestination
 from domain.tax.rates import InvalidTaxRate, TaxRateNotFound, UnknownTaxClass, UntaxedDestination
+from entrypoints.http.catalog_problems import CATALOG_ERRORS
+from entrypoints.http.problem_kinds import Problem
 
 logger = logging.getLogger(__name__)
 # Every domain refusal by problem type (a purchase limit, an admission refused, sold out …); /metrics
@@ -75,20 +66,6 @@ REFUSALS = Counter("emporium_refusals_total", "Requests refused by a business ru
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://emporium.dev/problems/"
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """How one error class is reported.
-
-    ``title=None``: the error's message is the title and there is no detail (the form the framework's HTTP
-    errors take, kept for the errors that replaced them in the controllers). ``detail=False``: the message
-    stays in the logs."""
-
-    status: int
-    slug: str
-    title: str | None
-    detail: bool = True
 
 
 # Any order: resolution walks the error's MRO (see ``resolve``).
@@ -116,20 +93,8 @@ ERRORS: dict[type[BaseException], Problem] = {
     QuantityOutOfRange: Problem(422, "quantity-out-of-range", "Quantity out of range"),
     CartFull: Problem(422, "cart-full", "The cart is full"),
     CartRetired: Problem(409, "cart-retired", "The cart was merged or checked out"),
-    # catalog
-    UnknownFilter: Problem(400, "validation-error", "Invalid request"),
-    ProductPageNotFound: Problem(404, "not-found", None),
-    CategoryPageNotFound: Problem(404, "not-found", None),
-    CollectionPageNotFound: Problem(404, "not-found", None),
-    NestedBundle: Problem(422, "nested-bundle", "A bundle cannot hold another bundle"),
-    UnknownCategories: Problem(422, "unknown-category", "No such category"),
-    CategoryNotFound: Problem(404, "category-not-found", "No such category"),
-    CategoryInUse: Problem(409, "category-in-use", "The category is still in use"),
-    AttributesRefused: Problem(422, "invalid-attributes", "The product type does not accept these attribute values"),
-    ProductTypeNotFound: Problem(404, "product-type-not-found", "No such product type"),
-    ProductTypeInUse: Problem(409, "product-type-in-use", "Products of this type would no longer conform"),
-    UnknownSalesChannel: Problem(422, "unknown-sales-channel", "No such sales channel"),
-    PriceRulesWouldBeLost: Problem(409, "price-rules-would-be-lost", "The change would delete tiers or a sale"),
+    # catalog (entrypoints/http/catalog_problems.py)
+    **CATALOG_ERRORS,
     # checkout
     CheckoutNotFound: Problem(404, "checkout-not-found", "No such checkout"),
     CheckoutRecordNotFound: Problem(404, "checkout-not-found", "Not found"),
