@@ -7,11 +7,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+from alembic import command
 from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import make_url
 
 from adapters.postgres.engine import normalise_url
-from adapters.postgres.migrate import ensure_database, upgrade
+from adapters.postgres.migrate import alembic_config, ensure_database, upgrade
+from domain.shipping.rates import SEEDED_METHODS, SEEDED_ZONES
 from tests.support.database import database_url_for_tests
 
 
@@ -119,3 +121,23 @@ def test_0030_keeps_the_facets_of_documents_indexed_before_and_comes_down_again(
         assert conn.scalar(text("SELECT to_regclass('product_types')")) is None
     upgrade(scratch_url)
     engine.dispose()
+
+
+def test_0031_seeds_the_shipping_table_the_code_held_and_downgrades_cleanly(scratch_url: str) -> None:
+    upgrade(scratch_url, "0030")
+    upgrade(scratch_url)
+    engine = create_engine(normalise_url(scratch_url))
+    with engine.connect() as conn:
+        zones = {r.id: (r.name, set(r.countries), r.regions)
+                 for r in conn.execute(text("SELECT * FROM shipping_zones"))}
+        methods = {r.id: (r.zone_id, r.currency, r.kind, r.amount, [tuple(b) for b in r.bands], r.free_over, r.days)
+                   for r in conn.execute(text("SELECT * FROM shipping_methods"))}
+    assert zones == {z.id: (z.name, set(z.countries), []) for z in SEEDED_ZONES}
+    assert methods == {m.id: (m.zone_id, m.currency, m.kind.value, m.amount, list(m.bands), m.free_over, m.days)
+                       for m in SEEDED_METHODS}
+    command.downgrade(alembic_config(scratch_url), "0030")
+    with engine.connect() as conn:
+        left = set(conn.scalars(text("SELECT tablename FROM pg_tables WHERE tablename LIKE 'shipping_%'")))
+    engine.dispose()
+    assert left == set()
+    upgrade(scratch_url)

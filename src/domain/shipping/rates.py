@@ -1,4 +1,7 @@
-"""Shipping zones and methods: flat, weight-banded and free-over-threshold rates per currency."""
+"""Shipping zones and methods: flat, weight-banded and free-over-threshold rates per currency.
+
+The merchant keeps them (``application/shipping``: stored, edited by staff); ``SEEDED_ZONES`` and
+``SEEDED_METHODS`` are what a new shop starts with (migration 0030 wrote the same rows)."""
 
 from __future__ import annotations
 
@@ -10,6 +13,21 @@ from domain.shared.errors import InvalidInput
 
 class UnsupportedDestination(InvalidInput):
     """No shipping zone covers this country (or region)."""
+
+    def __init__(self, country: str, region: str = "", *, message: str | None = None) -> None:
+        super().__init__(message or f"we do not ship to {country}")
+        self.country = country
+        self.region = region or None
+
+
+class NoShippingMethod(UnsupportedDestination):
+    """A zone covers the destination, but no method ships there in the cart's currency."""
+
+    def __init__(self, country: str, region: str, currency: str) -> None:
+        place = f"{country}-{region}" if region else country
+        super().__init__(country, region, message=f"we do not ship to {place} in {currency}: no shipping method "
+                                                  f"there is priced in {currency}")
+        self.currency = currency
 
 
 class MethodNotOffered(InvalidInput):
@@ -45,6 +63,16 @@ class Method:
     bands: tuple[tuple[int, int], ...] = ()  # WEIGHT: (up to grams, price), ascending
     free_over: int | None = None  # free when the goods (after discounts) reach this amount
     days: str = ""
+    # Where in its zone the method is offered: empty, everywhere the zone covers; else only these
+    # countries ("DE") and, when set, only these regions of them ("US-CA").
+    countries: frozenset[str] = frozenset()
+    regions: frozenset[str] = frozenset()
+
+    def serves(self, country: str, region: str) -> bool:
+        """Whether the method is offered at this address (its zone covering it is asked apart)."""
+        if self.countries and country not in self.countries:
+            return False
+        return not self.regions or f"{country}-{region}" in self.regions
 
     def quote(self, *, goods: int, weight_grams: int) -> int | None:
         """The price for a parcel, or None when this method cannot carry it."""
@@ -91,6 +119,15 @@ SEEDED_METHODS: tuple[Method, ...] = (
            bands=((1000, 1599), (5000, 2499), (20000, 3999)), days="2"),
     Method(id="us-eur-international", name="International", zone_id="us", currency="EUR", kind=RateKind.FLAT,
            amount=1990, days="5-10"),
+    # Every channel's currency (EUR, USD, GBP) ships to every zone: a USD or GBP cart to the EU was offered nothing.
+    Method(id="eu-gbp-standard", name="Standard", zone_id="eu", currency="GBP", kind=RateKind.FLAT, amount=890,
+           days="3-6"),
+    Method(id="eu-usd-international", name="International", zone_id="eu", currency="USD", kind=RateKind.FLAT,
+           amount=1990, days="5-10"),
+    Method(id="uk-usd-international", name="International", zone_id="uk", currency="USD", kind=RateKind.FLAT,
+           amount=1990, days="5-10"),
+    Method(id="us-gbp-international", name="International", zone_id="us", currency="GBP", kind=RateKind.FLAT,
+           amount=1790, days="5-10"),
 )
 
 
@@ -102,7 +139,7 @@ class ShippingTable:
     def zones_for(self, country: str, region: str) -> list[Zone]:
         zones = [z for z in self._zones if z.covers(country, region)]
         if not zones:
-            raise UnsupportedDestination(f"we do not ship to {country}")
+            raise UnsupportedDestination(country, region)
         return zones
 
     def options(self, *, country: str, region: str, currency: str, goods: int, weight_grams: int) -> list[Option]:
@@ -110,7 +147,7 @@ class ShippingTable:
         zone_ids = {z.id for z in self.zones_for(country, region)}
         found = []
         for method in self._methods:
-            if method.zone_id in zone_ids and method.currency == currency:
+            if method.zone_id in zone_ids and method.currency == currency and method.serves(country, region):
                 amount = method.quote(goods=goods, weight_grams=weight_grams)
                 if amount is not None:
                     found.append(Option(method=method, amount=amount))

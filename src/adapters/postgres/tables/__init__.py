@@ -52,6 +52,7 @@ from adapters.postgres.tables.promotions import (
     promotions,
 )
 from adapters.postgres.tables.search import search_redirects, search_rules, search_synonym_groups
+from adapters.postgres.tables.shipping import shipping_methods, shipping_zones
 from adapters.postgres.tables.staff import staff_tokens
 from adapters.postgres.tables.tax import tax_rates
 from adapters.postgres.tables.webhooks import webhook_deliveries, webhook_subscriptions
@@ -102,6 +103,8 @@ __all__ = [
     "search_rules",
     "search_synonym_groups",
     "sent_emails",
+    "shipping_methods",
+    "shipping_zones",
     "staff_tokens",
     "stock_items",
     "stock_movements",
