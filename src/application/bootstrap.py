@@ -46,6 +46,8 @@ from application.ports.payments import PaymentGateway
 from application.ports.rate_limit import RateLimiter
 from application.promotions.engine import StoredPromotions
 from application.search.ports import SearchIndex
+from application.shipping.kept import KeptShippingRates
+from application.shipping.ports import ShippingStore
 from application.tax.ports import RegionalTaxRates
 from application.webhooks.targets import WebhookTargets
 from domain.tax.rates import RateTable
@@ -59,7 +61,8 @@ def bootstrap(
     *, uow: Callable[[], Any], clock: Clock, ids: IdGenerator, gate: StockGate, cart_store: CartStore,
     sessions: SessionStore, hasher: PasswordHasher, notifier: Notifier, limiter: RateLimiter,
     addresses: AddressValidator, channels: Channels, gateways: Mapping[str, PaymentGateway],
-    shipping: ShippingRates, tax: TaxCalculator, search_index: SearchIndex, tracking_queue: TrackingQueue,
+    shipping_store: ShippingStore, shipping: ShippingRates | None = None, tax: TaxCalculator,
+    search_index: SearchIndex, tracking_queue: TrackingQueue,
     promotions: PromotionEngine | None = None, reservation_ttl: int = 600, pay_later: PayLater | None = None,
     webhook_targets: WebhookTargets, auth_limits: AuthLimits | None = None,
     catalog: CatalogReads | None = None, stock_status_ttl: float = 0.0,
@@ -76,14 +79,17 @@ def bootstrap(
     ``rooms``: the drops' waiting rooms; ``admissions``: signs and checks admission tokens (by default
     with a key of this process's own — the composition root gives the shop's secret keys); ``regional_rates``:
     the US states' sales tax the merchant keeps (``tax`` reads it too); ``rates``: the cart page's tax
-    estimate for a channel's own country (none by default)."""
+    estimate for a channel's own country (none by default); ``shipping_store``: the merchant's shipping
+    table, which checkout reads through ``shipping`` (by default kept per catalog version)."""
     bus = MessageBus({})
     catalog = catalog or CatalogSnapshot(uow)
     admissions = admissions or AdmissionTokens([secrets.token_urlsafe(32)])
     dependencies: dict[str, object] = {
         "uow": uow, "clock": clock, "ids": ids, "cart_store": cart_store, "sessions": sessions,
         "hasher": hasher, "notifier": notifier, "limiter": limiter, "addresses": addresses,
-        "channels": channels, "gateways": gateways, "shipping": shipping, "tax": tax,
+        "channels": channels, "gateways": gateways, "tax": tax,
+        "shipping": shipping or KeptShippingRates(shipping_store, catalog_version),
+        "shipping_store": shipping_store, "catalog_version": catalog_version,
         "search_index": search_index, "tracking_queue": tracking_queue, "reservation_ttl": reservation_ttl,
         "gate": SoldOutMemory(GroupedGate(gate)),
         "batcher": ReservationBatcher(uow, clock, ids),

@@ -17,6 +17,7 @@ from adapters.postgres.carts import PostgresDurableCarts
 from adapters.postgres.engine import make_engine
 from adapters.postgres.outbox import PostgresOutboxStore
 from adapters.postgres.redelivery import PostgresUnconsumedEvents
+from adapters.postgres.shipping import PostgresShippingStore
 from adapters.postgres.tax import PostgresRegionalTaxRates
 from adapters.postgres.unit_of_work import PostgresUnitOfWork
 from adapters.redis.carts import RedisCartCache
@@ -29,7 +30,6 @@ from adapters.redis.waiting_rooms import RedisWaitingRooms
 from adapters.system.addresses import I18nAddressValidator
 from adapters.system.clock import SystemClock, UuidIdGenerator
 from adapters.system.passwords import Argon2Hasher
-from adapters.system.shipping import TableShippingRates
 from adapters.system.tax import RateTableTax
 from adapters.system.vat_rates import european_vat_rates
 from application.bootstrap import bootstrap
@@ -117,7 +117,7 @@ class Container(containers.DeclarativeContainer):
         bootstrap, uow=uow_factory, clock=clock, ids=ids, gate=stock_gate, cart_store=cart_store, sessions=sessions,
         hasher=hasher, notifier=notifier, limiter=rate_limiter,
         addresses=providers.Singleton(I18nAddressValidator), channels=channels, gateways=gateways,
-        shipping=providers.Singleton(TableShippingRates),
+        shipping_store=providers.Singleton(PostgresShippingStore, engine),
         tax=providers.Singleton(RateTableTax, regional=regional_rates), regional_rates=regional_rates,
         rates=providers.Singleton(estimate_rates),
         search_index=search_index, tracking_queue=tracking_queue, reservation_ttl=s.reservation_ttl_seconds,

@@ -61,6 +61,11 @@ EXPECTED: dict[str, set[str]] = {
     "admin_list_webhook_deliveries": {OWN}, "admin_replay_webhook_delivery": {OWN},
     # tax: the US states' sales tax is the owner's to change; merchandisers (who set tax classes) may read it
     "admin_list_state_tax_rates": {OWN, M}, "admin_set_state_tax_rate": {OWN}, "admin_remove_state_tax_rate": {OWN},
+    # shipping: merchandisers keep the zones and rates (what a shopper pays, as prices are); fulfilment reads them
+    "admin_list_shipping_zones": {OWN, M, F}, "admin_create_shipping_zone": {OWN, M},
+    "admin_update_shipping_zone": {OWN, M}, "admin_delete_shipping_zone": {OWN, M},
+    "admin_list_shipping_methods": {OWN, M, F}, "admin_create_shipping_method": {OWN, M},
+    "admin_update_shipping_method": {OWN, M}, "admin_delete_shipping_method": {OWN, M},
 }
 
 # Cells that must never open, whatever else changes.
@@ -68,6 +73,7 @@ MUST_DENY = [
     ("admin_set_prices", S), ("admin_edit_prices", S), ("admin_create_price_list", S), ("admin_update_variant", S),
     ("admin_issue_gift_card", M), ("admin_issue_gift_card", S), ("admin_mark_paid", S),
     ("admin_create_webhook", M), ("admin_refund_order", M), ("admin_refund_order", F),
+    ("admin_update_shipping_method", S), ("admin_update_shipping_method", F),
 ]
 
 

@@ -11,13 +11,13 @@ from adapters.memory.inventory import MemoryStockGate
 from adapters.memory.rate_limit import MemoryRateLimiter
 from adapters.memory.resolver import StaticResolver
 from adapters.memory.search import MemorySearchIndex
+from adapters.memory.shipping import MemoryShippingStore
 from adapters.memory.tax import MemoryRegionalTaxRates
 from adapters.memory.waiting_rooms import MemoryWaitingRooms
 from adapters.smtp.logging import LoggingNotifier
 from adapters.system.addresses import I18nAddressValidator
 from adapters.system.manual_payments import ManualPaymentGateway
 from adapters.system.passwords import Argon2Hasher
-from adapters.system.shipping import TableShippingRates
 from adapters.system.tax import RateTableTax
 from adapters.system.vat_rates import european_vat_rates
 from application.bootstrap import bootstrap
@@ -41,7 +41,7 @@ def build_bus(
     notifier: Any = None, limiter: Any = None, addresses: Any = None, channels: Channels | None = None,
     gateways: dict[str, Any] | None = None, shipping: Any = None, tax: Any = None, search_index: Any = None,
     webhook_targets: Any = None, auth_limits: Any = None, pay_later: Any = None, rooms: Any = None,
-    admissions: Any = None, regional_rates: Any = None,
+    admissions: Any = None, regional_rates: Any = None, shipping_store: Any = None, catalog_version: Any = None,
 ) -> MessageBus:
     regional_rates = regional_rates or MemoryRegionalTaxRates()
     return bootstrap(
@@ -56,7 +56,7 @@ def build_bus(
         addresses=addresses or I18nAddressValidator(),
         channels=channels or Channels.parse("web:EUR:DE:incl:pay-later"),
         gateways=gateways or {"manual": ManualPaymentGateway()},
-        shipping=shipping or TableShippingRates(),
+        shipping=shipping, shipping_store=shipping_store or MemoryShippingStore(), catalog_version=catalog_version,
         tax=tax or RateTableTax(regional=regional_rates), regional_rates=regional_rates,
         search_index=search_index or MemorySearchIndex(),
         webhook_targets=webhook_targets or WebhookTargets(StaticResolver({})),  # names resolve to nothing

@@ -1,4 +1,5 @@
-"""The built-in shipping adapter: zones and methods from ``domain.shipping.rates``' table."""
+"""A fixed shipping table (``domain.shipping.rates``' seed unless one is given): for a test that brings its
+own table. The shop reads the merchant's stored table through ``KeptShippingRates`` (application/shipping)."""
 
 from __future__ import annotations
 

@@ -77,6 +77,11 @@ class TaxCalculator(Protocol):
 
 
 class ShippingRates(Protocol):
+    """The merchant's shipping table as checkout reads it (``KeptShippingRates``: kept per catalog version)."""
+
     async def options(
         self, *, country: str, region: str, currency: str, goods: int, weight_grams: int,
-    ) -> list[Option]: ...
+    ) -> list[Option]:
+        """Every method offered at the address in ``currency`` that carries the parcel, cheapest first;
+        ``UnsupportedDestination`` when no zone covers the address."""
+        ...

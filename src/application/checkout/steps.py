@@ -25,7 +25,7 @@ from application.ports.clock import Clock, IdGenerator
 from domain.carts.cart import OwnerKind
 from domain.checkout.checkout import Checkout
 from domain.customers.customer import normalise_email
-from domain.shipping.rates import MethodNotOffered
+from domain.shipping.rates import MethodNotOffered, NoShippingMethod
 
 
 @handler
@@ -70,10 +70,12 @@ async def set_address(
     ship_to = addresses.normalise(command.shipping)
     bill_to = addresses.normalise(command.billing) if command.billing else None
     checkout = await load_checkout(uow, command.owner, command.checkout_id)
-    # A destination no zone covers (UnsupportedDestination), or that we cannot tax (UntaxedDestination),
-    # is refused now, never at payment.
-    await shipping.options(country=ship_to.country, region=ship_to.region, currency=checkout.currency,
-                           goods=0, weight_grams=0)
+    # A destination no zone covers (UnsupportedDestination), where no method takes the cart's currency
+    # (NoShippingMethod: every method carries an empty parcel), or that we cannot tax (UntaxedDestination),
+    # is refused now, never at shipping or payment.
+    if not await shipping.options(country=ship_to.country, region=ship_to.region, currency=checkout.currency,
+                                  goods=0, weight_grams=0):
+        raise NoShippingMethod(ship_to.country, ship_to.region, checkout.currency)
     await tax.destination(country=ship_to.country, region=ship_to.region)
     now = clock.now()
     return view(await change_checkout(uow, command.owner, command.checkout_id,

@@ -23,6 +23,7 @@ from entrypoints.http.admin.products import AdminProductController
 from entrypoints.http.admin.promotions import AdminGiftCardController, AdminPromotionController
 from entrypoints.http.admin.reports import ReportsController
 from entrypoints.http.admin.search import AdminSearchController
+from entrypoints.http.admin.shipping import AdminShippingController
 from entrypoints.http.admin.tax import AdminTaxController
 from entrypoints.http.admin.webhooks import AdminWebhookController
 from entrypoints.http.caching import MicroCache
@@ -70,6 +71,7 @@ ROUTE_HANDLERS = [
     AdminSearchController,
     AdminWebhookController,
     AdminTaxController,
+    AdminShippingController,
     StoreCartController,
     StoreCustomerController,
     StoreCheckoutController,

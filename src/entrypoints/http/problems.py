@@ -53,7 +53,8 @@ from domain.promotions.errors import ParseError
 from domain.shared.address import InvalidAddress
 from domain.shared.errors import ConcurrencyConflict, Conflict, DomainError, InvalidInput, NotFound
 from domain.shared.money import CurrencyMismatch, InvalidCurrency
-from domain.shipping.rates import MethodNotOffered, UnsupportedDestination
+from domain.shipping.rates import MethodNotOffered, NoShippingMethod, UnsupportedDestination
+from domain.shipping.validation import InvalidShipping, ShippingZoneInUse
 from domain.tax.rates import InvalidTaxRate, TaxRateNotFound, UnknownTaxClass, UntaxedDestination
 from entrypoints.http.catalog_problems import CATALOG_ERRORS
 from entrypoints.http.problem_kinds import Problem
@@ -106,6 +107,7 @@ ERRORS: dict[type[BaseException], Problem] = {
     UnknownPaymentProvider: Problem(422, "unknown-payment-provider", "Unknown payment provider"),
     IdempotencyKeyRequired: Problem(400, "bad-request", None),
     UnsupportedDestination: Problem(422, "unsupported-destination", "We do not ship there"),
+    NoShippingMethod: Problem(422, "no-shipping-method", "We do not ship there in this currency"),
     MethodNotOffered: Problem(422, "shipping-method-not-offered", "Shipping method not offered"),
     UntaxedDestination: Problem(422, "untaxable-destination", "We cannot tax a sale there"),
     # tax
@@ -200,9 +202,11 @@ def _extras(error: BaseException) -> tuple[dict[str, Any], dict[str, str] | None
         extra["drop_id"] = error.drop_id
     if isinstance(error, UnknownCategories):
         extra["category_ids"] = error.category_ids
-    if isinstance(error, UntaxedDestination):
+    if isinstance(error, UntaxedDestination | UnsupportedDestination):
         extra["country"] = getattr(error, "country", None)
         extra["region"] = getattr(error, "region", None)
+    if isinstance(error, NoShippingMethod | InvalidShipping | ShippingZoneInUse):  # the currency, field or methods
+        extra.update({k: getattr(error, k) for k in ("currency", "field", "method_ids") if hasattr(error, k)})
     if isinstance(error, InvalidAddress | AttributesRefused | ProductTypeInUse):
         extra["errors"] = error.errors  # field (or attribute) -> what is wrong with it
     if isinstance(error, ParseError):
