@@ -23,6 +23,7 @@ import application
 from application.analytics.ports import TrackingQueue
 from application.carts.ports import CartStore, PromotionEngine
 from application.carts.pricing import Channels
+from application.catalog.media_commands import MediaLimits
 from application.catalog.snapshot import CatalogReads, CatalogSnapshot, CatalogVersion
 from application.checkout.ports import ShippingRates, TaxCalculator
 from application.customers.ports import PasswordHasher, SessionStore
@@ -41,6 +42,7 @@ from application.messaging.registry import Command, is_handler
 from application.payments.pay_later import PayLater
 from application.ports.addresses import AddressValidator
 from application.ports.clock import Clock, IdGenerator
+from application.ports.media import ImageCodec, MediaStorage
 from application.ports.notifier import Notifier
 from application.ports.payments import PaymentGateway
 from application.ports.rate_limit import RateLimiter
@@ -70,6 +72,7 @@ def bootstrap(
     drop_capacity: float = 50.0, rooms: WaitingRooms, admissions: AdmissionTokens | None = None,
     drop_overbook: float = 1.5, drop_admission_window: float = 120.0,
     regional_rates: RegionalTaxRates, rates: RateTable | None = None,
+    media_storage: MediaStorage, images: ImageCodec, media_limits: MediaLimits | None = None,
 ) -> MessageBus:
     """A bus with every handler bound to the given adapters. ``catalog``: where carts read products
     and prices (the composition root keeps them between catalog changes; by default, the database).
@@ -80,7 +83,9 @@ def bootstrap(
     with a key of this process's own — the composition root gives the shop's secret keys); ``regional_rates``:
     the US states' sales tax the merchant keeps (``tax`` reads it too); ``rates``: the cart page's tax
     estimate for a channel's own country (none by default); ``shipping_store``: the merchant's shipping
-    table, which checkout reads through ``shipping`` (by default kept per catalog version)."""
+    table, which checkout reads through ``shipping`` (by default kept per catalog version); ``media_storage``,
+    ``images``, ``media_limits``: where product images are stored, what checks and resizes them, and the
+    upload size and rendition widths."""
     bus = MessageBus({})
     catalog = catalog or CatalogSnapshot(uow)
     admissions = admissions or AdmissionTokens([secrets.token_urlsafe(32)])
@@ -110,6 +115,9 @@ def bootstrap(
         "ceilings": AdmissionCeilings(
             uow, overbook=drop_overbook, lapse=min(admissions.ttl, timedelta(seconds=drop_admission_window))),
         "desk": TicketDesk(uow),
+        "media_storage": media_storage,
+        "images": images,
+        "media_limits": media_limits or MediaLimits(),
     }
     bus.register(bind(handlers(), dependencies))
     return bus

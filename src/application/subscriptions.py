@@ -9,6 +9,7 @@ from application.catalog import categories, collections
 from application.catalog import projection as catalog
 from application.catalog.cdn import CdnPurger, purge_on_changes, purge_on_drop_changes, purge_on_structure_changes
 from application.catalog.events import ProductDocumentChanged
+from application.catalog.media_commands import DeleteMediaObjects, RenderImage
 from application.inventory import handlers as inventory
 from application.messaging.consumers import Consumer, ConsumerRegistry
 from application.orders import emails
@@ -24,6 +25,7 @@ from application.webhooks import handlers as webhooks
 from application.webhooks.ports import WebhookQueue
 from domain.catalog.categories import CategoryTreeChanged
 from domain.catalog.collections import CollectionChanged, CollectionDeleted
+from domain.catalog.media import GalleryChanged, ImageRemoved, ImageUploaded
 from domain.catalog.pricing import PriceListChanged
 from domain.catalog.product import ProductSaved
 from domain.catalog.types import ProductTypeChanged
@@ -82,6 +84,14 @@ def build_registry(
     async def secure_stock(event: DomainEvent, _: UnitOfWork) -> None:
         await run(SecureOrderStock(order_id=event.aggregate_id))
 
+    async def render_image(event: DomainEvent, _: UnitOfWork) -> None:
+        if isinstance(event, ImageUploaded):
+            await run(RenderImage(product_id=event.aggregate_id, image_id=event.image_id))
+
+    async def delete_media(event: DomainEvent, _: UnitOfWork) -> None:
+        if isinstance(event, ImageRemoved):
+            await run(DeleteMediaObjects(keys=list(event.keys)))
+
     async def settle_stock(event: DomainEvent, _: UnitOfWork) -> None:
         if isinstance(event, OrderStatusChanged) and event.action in ("ship", "cancel", "refund", "dispute_lost"):
             await run(orders.SettleOrderStock(order_id=event.aggregate_id))
@@ -106,8 +116,13 @@ def build_registry(
             # A renamed, moved or deleted category changes the documents of the products in it and below it,
             # a changed product type those of its products (labels, units, facets).
             Consumer("catalog_projection").on_many(
-                [ProductSaved.topic, PriceListChanged.topic, CategoryTreeChanged.topic, ProductTypeChanged.topic],
+                [ProductSaved.topic, PriceListChanged.topic, CategoryTreeChanged.topic, ProductTypeChanged.topic,
+                 GalleryChanged.topic],
                 catalog.project_catalog_events),
+            # Renditions are made (CPU work, in the codec's threads) and objects deleted outside the
+            # delivery's transaction, through the bus: the commands are idempotent.
+            Consumer("media_renditions", batched=False).on(ImageUploaded.topic, render_image),
+            Consumer("media_cleanup", batched=False).on(ImageRemoved.topic, delete_media),
             Consumer("category_projection").on(CategoryTreeChanged.topic, categories.project_categories),
             Consumer("collection_projection").on(CollectionChanged.topic, collections.project_collection)
             .on(CollectionDeleted.topic, collections.project_collection_deleted),

@@ -13,6 +13,7 @@ from adapters.dramatiq.webhooks import DramatiqWebhookQueue
 from adapters.http.resolver import SystemResolver
 from adapters.http.webhooks import HttpxWebhookSender
 from adapters.meilisearch.index import MeilisearchSearchIndex
+from adapters.pillow.images import PillowImageCodec
 from adapters.postgres.carts import PostgresDurableCarts
 from adapters.postgres.engine import make_engine
 from adapters.postgres.outbox import PostgresOutboxStore
@@ -48,6 +49,8 @@ from entrypoints.factories import (
     make_cdn,
     make_gateways,
     make_idempotency_store,
+    make_media_limits,
+    make_media_storage,
     make_notifier,
     make_pay_later,
     make_search_index,
@@ -113,6 +116,10 @@ class Container(containers.DeclarativeContainer):
     gateways = providers.Singleton(make_gateways, settings)
     search_index = providers.Singleton(make_search_index, settings, engine)
     regional_rates = providers.Singleton(PostgresRegionalTaxRates, engine)
+    media_storage = providers.Singleton(make_media_storage, settings)
+    images = providers.Singleton(PillowImageCodec, max_pixels=s.media_max_pixels, threads=s.media_threads,
+                                 avif=s.media_avif)
+    media_limits = providers.Singleton(make_media_limits, settings)
     bus = providers.Singleton(
         bootstrap, uow=uow_factory, clock=clock, ids=ids, gate=stock_gate, cart_store=cart_store, sessions=sessions,
         hasher=hasher, notifier=notifier, limiter=rate_limiter,
@@ -128,6 +135,7 @@ class Container(containers.DeclarativeContainer):
         drop_overbook=s.drop_overbook,
         drop_admission_window=s.drop_admission_window_seconds, rooms=waiting_rooms,
         admissions=providers.Singleton(make_admissions, settings),
+        media_storage=media_storage, images=images, media_limits=media_limits,
     )
     consumers = providers.Singleton(
         build_registry, cdn=cdn, dispatch=bus.provided.handle, search=search_index, search_language=s.search_language,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from dependency_injector import providers
@@ -15,10 +16,13 @@ from adapters.postgres.idempotency import PostgresIdempotencyStore
 from adapters.postgres.notifications import PostgresSentNotifications
 from adapters.postgres.search import PostgresSearchIndex
 from adapters.redis.idempotency import RedisIdempotencyStore
+from adapters.s3.media import S3MediaStorage
 from adapters.smtp.logging import LoggingNotifier
 from adapters.smtp.notifier import SmtpNotifier
 from adapters.stripe.payments import StripePaymentGateway
 from adapters.system.manual_payments import ManualPaymentGateway
+from adapters.system.media_files import FilesystemMediaStorage
+from application.catalog.media_commands import MediaLimits
 from application.catalog.snapshot import CatalogSnapshot
 from application.customers.throttle import AuthLimits
 from application.drops.admission import AdmissionTokens
@@ -102,6 +106,20 @@ def make_pay_later(settings: Settings) -> PayLater:
 
 def make_admissions(settings: Settings) -> AdmissionTokens:
     return AdmissionTokens(secret_keys(settings), ttl_seconds=settings.drop_admission_ttl_seconds)
+
+
+def make_media_storage(settings: Settings) -> Any:
+    """Files under the data directory, or the configured S3-compatible bucket."""
+    if settings.media_storage == "s3":
+        return S3MediaStorage(settings.s3_bucket, endpoint_url=settings.s3_endpoint_url,
+                              region=settings.s3_region, access_key=settings.s3_access_key,
+                              secret_key=settings.s3_secret_key, public_url=settings.media_base_url)
+    return FilesystemMediaStorage(Path(settings.data_dir) / "media", base_url=settings.media_base_url)
+
+
+def make_media_limits(settings: Settings) -> MediaLimits:
+    widths = tuple(sorted({int(w) for w in settings.media_widths.split(",") if w.strip()}))
+    return MediaLimits(max_bytes=settings.media_max_bytes, widths=widths or MediaLimits().widths)
 
 
 def redis_keys(settings: Any, kind: str) -> providers.Provider[str]:

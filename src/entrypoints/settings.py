@@ -163,6 +163,22 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # (a local receiver). Every other loopback, private or link-local address stays refused.
     webhook_allow_http: bool = False
     webhook_allowed_hosts: str = ""
+    # Product media (docs/media.md). "filesystem": files under <data_dir>/media, served by the API at
+    # /media/; "s3": a bucket (AWS S3 or any S3-compatible store), served by the API or, with
+    # media_base_url set to the bucket's (or its CDN's) public address, by the bucket itself.
+    data_dir: str = ".emporium"  # the shop's own files (relative: to the working directory)
+    media_storage: Literal["filesystem", "s3"] = "filesystem"
+    media_base_url: str = "/media/"  # where browsers fetch renditions (their storage key is appended)
+    media_max_bytes: int = 20 * 1024 * 1024  # an upload's largest size; larger: 413, nothing stored
+    media_max_pixels: int = 50_000_000  # width × height: a larger image (or a decompression bomb) is refused
+    media_widths: str = "320,640,1024,2048"  # rendition widths (never wider than the image itself)
+    media_avif: bool = True  # AVIF renditions beside the WebP ones, where Pillow writes AVIF
+    media_threads: int = 1  # images checked or resized at once per process, at a lower CPU priority
+    s3_bucket: str = ""
+    s3_endpoint_url: str = ""  # empty: AWS; else the S3-compatible server's address
+    s3_region: str = ""
+    s3_access_key: str = ""  # empty: boto3's usual credential chain (environment, instance role …)
+    s3_secret_key: str = ""
 
 
 _ENV = {

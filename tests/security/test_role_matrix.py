@@ -31,6 +31,8 @@ EXPECTED: dict[str, set[str]] = {
     "admin_rename_collection": {OWN, M}, "admin_delete_collection": {OWN, M},
     "admin_create_product_type": {OWN, M}, "admin_list_product_types": {OWN, M}, "admin_get_product_type": {OWN, M},
     "admin_update_product_type": {OWN, M}, "admin_delete_product_type": {OWN, M},
+    "admin_upload_image": {OWN, M}, "admin_get_gallery": {OWN, M}, "admin_reorder_images": {OWN, M},
+    "admin_describe_image": {OWN, M}, "admin_remove_image": {OWN, M},
     # promotions and search merchandising: merchandisers
     "admin_list_promotions": {OWN, M}, "admin_create_promotion": {OWN, M}, "admin_get_promotion": {OWN, M},
     "admin_edit_promotion": {OWN, M}, "admin_publish_promotion": {OWN, M}, "admin_schedule_promotion": {OWN, M},

@@ -8,12 +8,14 @@ from adapters.memory.analytics import InlineTrackingQueue
 from adapters.memory.carts import MemoryCartCache, MemoryDurableCarts
 from adapters.memory.customers import MemorySessionStore
 from adapters.memory.inventory import MemoryStockGate
+from adapters.memory.media import MemoryMediaStorage
 from adapters.memory.rate_limit import MemoryRateLimiter
 from adapters.memory.resolver import StaticResolver
 from adapters.memory.search import MemorySearchIndex
 from adapters.memory.shipping import MemoryShippingStore
 from adapters.memory.tax import MemoryRegionalTaxRates
 from adapters.memory.waiting_rooms import MemoryWaitingRooms
+from adapters.pillow.images import PillowImageCodec
 from adapters.smtp.logging import LoggingNotifier
 from adapters.system.addresses import I18nAddressValidator
 from adapters.system.manual_payments import ManualPaymentGateway
@@ -42,6 +44,7 @@ def build_bus(
     gateways: dict[str, Any] | None = None, shipping: Any = None, tax: Any = None, search_index: Any = None,
     webhook_targets: Any = None, auth_limits: Any = None, pay_later: Any = None, rooms: Any = None,
     admissions: Any = None, regional_rates: Any = None, shipping_store: Any = None, catalog_version: Any = None,
+    media_storage: Any = None, images: Any = None, media_limits: Any = None,
 ) -> MessageBus:
     regional_rates = regional_rates or MemoryRegionalTaxRates()
     return bootstrap(
@@ -62,4 +65,16 @@ def build_bus(
         webhook_targets=webhook_targets or WebhookTargets(StaticResolver({})),  # names resolve to nothing
         auth_limits=auth_limits, pay_later=pay_later, rooms=rooms or MemoryWaitingRooms(),
         admissions=admissions, rates=RateTable([*european_vat_rates(), *SEEDED_US_STATES]),
+        media_storage=media_storage or MemoryMediaStorage(), images=images or _images(),
+        media_limits=media_limits,
     )
+
+
+_CODEC: list[PillowImageCodec] = []
+
+
+def _images() -> PillowImageCodec:
+    """One codec (one thread pool) for every bus a test run builds."""
+    if not _CODEC:
+        _CODEC.append(PillowImageCodec())
+    return _CODEC[0]

@@ -28,6 +28,7 @@ from adapters.memory.inventory import (
     MemoryReservationRepository,
     MemoryStockRepository,
 )
+from adapters.memory.media import MemoryGalleries
 from adapters.memory.orders import MemoryCheckouts, MemoryOrders, MemoryOrderViews
 from adapters.memory.product_types import MemoryProductTypes
 from adapters.memory.promotion_store import MemoryPromotions
@@ -98,6 +99,7 @@ class MemoryUnitOfWork:
         self.category_view = MemoryCategoryView(self._work)
         self.collections = MemoryCollections(self._work, self._seen, versions)
         self.collection_view = MemoryCollectionView(self._work)
+        self.galleries = MemoryGalleries(self._work, self._seen, versions)
         self.staff_tokens = MemoryStaffTokens(self._work)
         self.processed = MemoryProcessedEvents(self._work)
         self.catalog_view = MemoryCatalogReadModel(self._work)

@@ -23,6 +23,7 @@ from adapters.postgres.drops import PostgresDrops, PostgresTickets
 from adapters.postgres.engine import autocommit_driver, end_transaction, give_back
 from adapters.postgres.giftcards import PostgresGiftCards
 from adapters.postgres.inventory import PostgresStockRepository
+from adapters.postgres.media import PostgresGalleries
 from adapters.postgres.merchandising import PostgresMerchandising
 from adapters.postgres.orders import PostgresCheckouts, PostgresOrders, PostgresOrderViews
 from adapters.postgres.pipeline import Flushing, Pipeline, json_rows
@@ -102,6 +103,7 @@ class PostgresUnitOfWork:
     category_view = _Repository(lambda u: PostgresCategoryView(u._flushing))
     collections = _Repository(lambda u: PostgresCollections(u._flushing, u._seen))
     collection_view = _Repository(lambda u: PostgresCollectionView(u._flushing))
+    galleries = _Repository(lambda u: PostgresGalleries(u._flushing, u._seen))
     staff_tokens = _Repository(lambda u: PostgresStaffTokens(u._flushing))
     processed = _Repository(lambda u: PostgresProcessedEvents(u._flushing))
     catalog_view = _Repository(lambda u: PostgresCatalogReadModel(u._flushing))

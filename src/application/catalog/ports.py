@@ -5,6 +5,7 @@ from typing import Protocol
 from application.catalog.read_models import ProductDocument, ProductPage, ProductQuery
 from application.ports.unit_of_work import UnitOfWork
 from domain.catalog.categories import Category, CategoryTree
+from domain.catalog.media import Gallery
 from domain.catalog.pricing import PriceList
 from domain.catalog.product import Product
 from domain.catalog.types import ProductType, TypeUsage
@@ -173,6 +174,20 @@ class SalesChannels(Protocol):
         ...
 
 
+class GalleryRepository(Protocol):
+    async def get(self, product_id: str) -> Gallery:
+        """The product's gallery, locked until the transaction ends (an empty one, version 0, if it has none)."""
+        ...
+
+    async def save(self, gallery: Gallery) -> None:
+        """Write a changed gallery unless someone else saved it since it was loaded (``ConcurrencyConflict``)."""
+        ...
+
+    async def of_products(self, product_ids: list[str]) -> dict[str, Gallery]:
+        """The galleries of these products (those that have one), unlocked, for reading."""
+        ...
+
+
 class ProductReads(UnitOfWork, Protocol):
     """The slice other contexts read through ``catalog.queries``: products and their prices."""
 
@@ -184,3 +199,4 @@ class CatalogUnitOfWork(ProductReads, Protocol):
     catalog_view: CatalogReadModel
     categories: CategoryRepository
     product_types: ProductTypeRepository
+    galleries: GalleryRepository

@@ -12,6 +12,7 @@ from application.catalog.events import ProductDocumentChanged
 from application.catalog.ports import CatalogUnitOfWork
 from application.catalog.read_models import build_document
 from domain.catalog.categories import CategoryTree, CategoryTreeChanged
+from domain.catalog.media import GalleryChanged
 from domain.catalog.pricing import PriceListChanged
 from domain.catalog.product import ProductSaved
 from domain.catalog.types import ProductTypeChanged
@@ -39,7 +40,8 @@ async def project_products(changed: dict[str, datetime | None], tx: CatalogUnitO
     price_lists = await tx.price_lists.for_skus([v.sku for p in products for v in p.variants])
     tree = CategoryTree(await tx.categories.current())  # read under the locks: a rename's projection waits
     types = await tx.product_types.get_many(sorted({p.product_type_id for p in products if p.product_type_id}))
-    documents = {p.id: build_document(p, price_lists, tree, types) for p in products}
+    galleries = await tx.galleries.of_products(product_ids)
+    documents = {p.id: build_document(p, price_lists, tree, types, galleries.get(p.id)) for p in products}
     written = await tx.catalog_view.upsert_changed(list(documents.values()))
     for product_id in written:
         if (moment := changed[product_id]) is not None:
@@ -51,11 +53,12 @@ async def project_products(changed: dict[str, datetime | None], tx: CatalogUnitO
 
 
 async def project_catalog_events(
-    events: list[ProductSaved | PriceListChanged | CategoryTreeChanged | ProductTypeChanged], tx: CatalogUnitOfWork,
+    events: list[ProductSaved | PriceListChanged | CategoryTreeChanged | ProductTypeChanged | GalleryChanged],
+    tx: CatalogUnitOfWork,
 ) -> None:
-    """Consumer of a burst of product saves, price changes, category changes and product type changes: every
-    product they touch, projected once (a renamed, moved or deleted category touches the products in it and
-    below it; a changed type, the products of that type).
+    """Consumer of a burst of product saves, price changes, category changes, product type changes and gallery
+    changes: every product they touch, projected once (a renamed, moved or deleted category touches the products
+    in it and below it; a changed type, the products of that type).
 
     A save whose product's document was already built from that version or a later one (by a projection of
     a later event, or a rebuild: a bulk import's own) is skipped: the document holds it, and prices changed
@@ -73,6 +76,9 @@ async def project_catalog_events(
     built = await tx.catalog_view.versions(list(saved))
     for event in events:
         if isinstance(event, ProductSaved) and built.get(event.aggregate_id, 0) < saved[event.aggregate_id]:
+            touched(event.aggregate_id, event.occurred_at)
+    for event in events:
+        if isinstance(event, GalleryChanged):
             touched(event.aggregate_id, event.occurred_at)
     priced = [e for e in events if isinstance(e, PriceListChanged)]
     if priced:
@@ -107,7 +113,9 @@ async def rebuild_catalog(
             price_lists = await tx.price_lists.for_skus([v.sku for p in products for v in p.variants])
             tree = CategoryTree(await tx.categories.current())
             types = await tx.product_types.get_many(sorted({p.product_type_id for p in products if p.product_type_id}))
-            await tx.catalog_view.upsert_many([build_document(p, price_lists, tree, types) for p in products])
+            galleries = await tx.galleries.of_products([p.id for p in products])
+            await tx.catalog_view.upsert_many([build_document(p, price_lists, tree, types, galleries.get(p.id))
+                                               for p in products])
             await tx.commit()
         if progress:
             progress(min(start + page_size, len(product_ids)), len(product_ids))

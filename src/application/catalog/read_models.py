@@ -11,6 +11,7 @@ import msgspec
 
 from application.catalog.attribute_views import AttributeView, ProductTypeRef, typed_attributes
 from domain.catalog.categories import CategoryTree
+from domain.catalog.media import Gallery, Image
 from domain.catalog.pricing import PriceList
 from domain.catalog.product import Product
 from domain.catalog.types import ProductType
@@ -79,9 +80,40 @@ class VariantView(msgspec.Struct, frozen=True, kw_only=True):
     sale: SaleView | None = None
 
 
+class RenditionRef(msgspec.Struct, frozen=True, kw_only=True):
+    url: str
+    width: int
+    height: int
+    type: str  # image/webp, image/avif
+
+
 class MediaView(msgspec.Struct, frozen=True, kw_only=True):
+    """An image: ``url`` is its largest WebP rendition for an upload (the URL itself for one typed in);
+    ``srcset`` is ready for ``<source type=… srcset=…>``, one entry per media type."""
+
     url: str
     alt: str
+    id: str | None = None  # uploads only
+    width: int | None = None
+    height: int | None = None
+    skus: list[str] = []  # the variants it shows; empty: the whole product
+    renditions: list[RenditionRef] = []
+    srcset: dict[str, str] = {}
+
+
+def media_view(image: Image) -> MediaView:
+    """The storefront's view of an uploaded image that is ready (it has renditions)."""
+    renditions = sorted(image.renditions, key=lambda r: (r.content_type, r.width))
+    srcset: dict[str, list[str]] = {}
+    for r in renditions:
+        srcset.setdefault(r.content_type, []).append(f"{r.url} {r.width}w")
+    webp = [r for r in renditions if r.content_type == "image/webp"] or renditions
+    largest = max(webp, key=lambda r: r.width)
+    return MediaView(
+        url=largest.url, alt=image.alt, id=image.id, width=largest.width, height=largest.height,
+        skus=list(image.skus), srcset={t: ", ".join(v) for t, v in srcset.items()},
+        renditions=[RenditionRef(url=r.url, width=r.width, height=r.height, type=r.content_type) for r in renditions],
+    )
 
 
 class CategoryRef(msgspec.Struct, frozen=True, kw_only=True):
@@ -229,9 +261,10 @@ def _pricing(product: Product, price_lists: list[PriceList]) -> list[ListPrices]
 
 
 def build_document(product: Product, price_lists: list[PriceList], tree: CategoryTree | None = None,
-                   types: Mapping[str, ProductType] | None = None) -> StoredDocument:
-    """The storefront document of a product as its write side, generic price lists, category tree and
-    product types (by id) say now."""
+                   types: Mapping[str, ProductType] | None = None, gallery: Gallery | None = None) -> StoredDocument:
+    """The storefront document of a product as its write side, generic price lists, category tree, product
+    types (by id) and gallery say now: its uploaded images that are ready, in the gallery's order, then any
+    typed-in URLs."""
     generic = sorted((p for p in price_lists if p.channel is None), key=lambda p: p.currency)
     variants = []
     for variant in product.variants:
@@ -263,7 +296,8 @@ def build_document(product: Product, price_lists: list[PriceList], tree: Categor
         status=product.status.value, options=[OptionView(name=o.name, values=list(o.values)) for o in product.options],
         variants=variants, attributes=attributes, category_ids=list(product.category_ids),
         categories=category_refs(product.category_ids, tree or CategoryTree()),
-        media=[MediaView(url=m.url, alt=m.alt) for m in product.media],
+        media=[*(media_view(i) for i in (gallery.shown() if gallery else [])),
+               *(MediaView(url=m.url, alt=m.alt) for m in product.media)],
         price_from=[price_view(Money(amount, currency)) for currency, amount in sorted(lowest.items())],
         version=product.version, tax_class=product.tax_class, product_type=product_type, attribute_details=details,
         pricing=_pricing(product, price_lists),

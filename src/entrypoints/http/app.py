@@ -17,6 +17,7 @@ from entrypoints.http.abuse import abuse_middleware
 from entrypoints.http.admin.categories import AdminCategoryController, AdminCollectionController
 from entrypoints.http.admin.drops import AdminDropController
 from entrypoints.http.admin.inventory import InventoryController
+from entrypoints.http.admin.media import AdminMediaController
 from entrypoints.http.admin.orders import AdminOrderController
 from entrypoints.http.admin.product_types import AdminProductTypeController
 from entrypoints.http.admin.products import AdminProductController
@@ -33,6 +34,7 @@ from entrypoints.http.docs import DocsRenderPlugin
 from entrypoints.http.headers import security_headers
 from entrypoints.http.health import HealthController
 from entrypoints.http.idempotency import idempotency_leases, idempotency_middleware
+from entrypoints.http.media import MediaController
 from entrypoints.http.metrics import MetricsController, loop_lag_sampler
 from entrypoints.http.middleware import observe_middleware
 from entrypoints.http.openapi import document_problems
@@ -58,6 +60,8 @@ ROUTE_HANDLERS = [
     MetricsController,
     AdminProductController,
     AdminProductTypeController,
+    AdminMediaController,
+    MediaController,
     StoreProductController,
     StoreEventsController,
     ReportsController,

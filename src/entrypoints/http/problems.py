@@ -38,6 +38,7 @@ from application.messaging.bus import UnknownCommand
 from application.orders.errors import OrderNotVisible
 from application.payments.errors import OnlinePaymentRequired, UnknownWebhookProvider
 from application.ports.errors import Unavailable
+from application.ports.media import ImageTooLarge
 from application.ports.payments import PaymentError, WebhookRejected
 from application.promotions.errors import CouponExhausted, PromotionExhausted
 from application.search.errors import BadSearch, UnknownSearchFilter
@@ -196,7 +197,7 @@ def _extras(error: BaseException) -> tuple[dict[str, Any], dict[str, str] | None
     headers: dict[str, str] | None = None
     if isinstance(error, OutOfStock | OnlinePaymentRequired | PurchaseLimitReached | PriceRulesWouldBeLost):
         extra["skus"] = error.skus
-    if isinstance(error, PurchaseLimitReached):
+    if isinstance(error, PurchaseLimitReached | ImageTooLarge):
         extra["limit"] = error.limit
     if isinstance(error, AdmissionRequired | AdmissionRefused):
         extra["drop_id"] = error.drop_id

@@ -152,3 +152,12 @@ read_collections = Table(
     Column("entry", JSONB, nullable=False),
     schema="read",
 )
+
+# A product's uploaded images (the Gallery aggregate, domain/catalog/media.py): in order, with alt text,
+# the variants each shows and its renditions once the worker made them. Migration 0030.
+product_galleries = Table(
+    "product_galleries", metadata,
+    Column("product_id", String(64), ForeignKey("products.id", ondelete="CASCADE"), primary_key=True),
+    Column("images", JSONB, nullable=False),
+    Column("version", Integer, nullable=False),
+)

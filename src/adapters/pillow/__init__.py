@@ -1,0 +1,1 @@
+"""Images read, checked and re-encoded with Pillow."""
