@@ -12,10 +12,9 @@ from application.catalog.errors import (
     UnknownFilter,
     UnknownSalesChannel,
 )
-from application.ports.media import ImageTooLarge, MediaNotFound, NotAnImage, TooManyPixels, UnsupportedUpload
+from application.ports.media import ImageTooLarge, NotAnImage, UnsupportedUpload
 from domain.catalog.categories import CategoryInUse, CategoryNotFound
 from domain.catalog.errors import AttributesRefused, ProductTypeInUse, ProductTypeNotFound
-from domain.catalog.media import ImageNotFound
 from entrypoints.http.problem_kinds import Problem
 
 CATALOG_ERRORS: dict[type[BaseException], Problem] = {
@@ -32,11 +31,8 @@ CATALOG_ERRORS: dict[type[BaseException], Problem] = {
     ProductTypeInUse: Problem(409, "product-type-in-use", "Products of this type would no longer conform"),
     UnknownSalesChannel: Problem(422, "unknown-sales-channel", "No such sales channel"),
     PriceRulesWouldBeLost: Problem(409, "price-rules-would-be-lost", "The change would delete tiers or a sale"),
-    # product media
+    # product media (TooManyPixels, ImageNotFound, MediaNotFound: their parents' statuses, types from their names)
     NotAnImage: Problem(422, "not-an-image", "The upload is not an image the shop takes"),
     ImageTooLarge: Problem(413, "image-too-large", "The upload is too large"),
-    TooManyPixels: Problem(422, "image-too-many-pixels", "The image has too many pixels"),
     UnsupportedUpload: Problem(415, "unsupported-media-type", "Send the image's bytes as the request body"),
-    ImageNotFound: Problem(404, "image-not-found", "No such image"),
-    MediaNotFound: Problem(404, "not-found", "Not found"),
 }
