@@ -421,8 +421,10 @@ def run_drop(args: argparse.Namespace) -> dict[str, Any]:
         "humans_told": {k: sum(1 for s in human_seen if s["told"] == k) for k in ("admitted", "sold_out")},
         "humans_untold": sum(1 for s in human_seen if s["told"] not in ("admitted", "sold_out")),
         "human_errors": sorted({s["error"] for s in human_seen if s["error"]})[:5],
-        "admitted_refused": {why: sum(1 for s in seen if s.get("refused") == why)
-                             for why in sorted({str(s.get("refused")) for s in seen if s.get("refused")})},
+        "admitted_refused": {why: sum(1 for s in human_seen if s.get("refused") == why)
+                             for why in sorted({str(s.get("refused")) for s in human_seen if s.get("refused")})},
+        "bots_refused": {why: sum(1 for s in bot_seen if s.get("refused") == why)
+                         for why in sorted({str(s.get("refused")) for s in bot_seen if s.get("refused")})},
         "humans_ordered": sum(1 for s in human_seen if s["order_id"]),
         "admitted_checkout_p50_ms": statistics.median(checkout) * 1000 if checkout else None,
         "admitted_checkout_p99_ms": base._percentile(checkout, 0.99) * 1000 if checkout else None,
@@ -459,7 +461,8 @@ def _print(f: dict[str, Any]) -> None:
         ("admitted humans' checkout p50 / p99",
          "n/a" if f["admitted_checkout_p99_ms"] is None
          else f"{f['admitted_checkout_p50_ms']:.0f} ms / {f['admitted_checkout_p99_ms']:.0f} ms"),
-        ("admitted, then refused (by problem)", json.dumps(f["admitted_refused"]) or "none"),
+        ("admitted humans, then refused", json.dumps(f["admitted_refused"]) or "none"),
+        ("admitted bots, then refused", json.dumps(f["bots_refused"]) or "none"),
         ("admitted humans' steps, p50 / p99", ", ".join(
             f"{step} {p50:.0f} / {p99:.0f} ms" for step, (p50, p99) in f["checkout_step_ms"].items())),
         ("5xx answers seen", str(f["fivexx"])),

@@ -70,7 +70,7 @@ def bootstrap(
     catalog: CatalogReads | None = None, stock_status_ttl: float = 0.0,
     catalog_version: CatalogVersion | None = None, live_promotions_ttl: float = 0.0,
     drop_capacity: float = 50.0, rooms: WaitingRooms, admissions: AdmissionTokens | None = None,
-    drop_overbook: float = 1.5, drop_admission_window: float = 120.0,
+    drop_overbook: float = 1.5, drop_admission_window: float = 120.0, drop_hold_ttl: int = 120,
     regional_rates: RegionalTaxRates, rates: RateTable | None = None,
     media_storage: MediaStorage, images: ImageCodec, media_limits: MediaLimits | None = None,
 ) -> MessageBus:
@@ -96,6 +96,7 @@ def bootstrap(
         "shipping": shipping or KeptShippingRates(shipping_store, catalog_version),
         "shipping_store": shipping_store, "catalog_version": catalog_version,
         "search_index": search_index, "tracking_queue": tracking_queue, "reservation_ttl": reservation_ttl,
+        "drop_hold_ttl": drop_hold_ttl,
         "gate": SoldOutMemory(GroupedGate(gate)),
         "batcher": ReservationBatcher(uow, clock, ids),
         "catalog": catalog,

@@ -133,7 +133,8 @@ class Container(containers.DeclarativeContainer):
         stock_status_ttl=s.stock_status_ttl_seconds, catalog_version=catalog_version,
         live_promotions_ttl=s.live_promotions_ttl_seconds, drop_capacity=s.drop_capacity_per_second,
         drop_overbook=s.drop_overbook,
-        drop_admission_window=s.drop_admission_window_seconds, rooms=waiting_rooms,
+        drop_admission_window=s.drop_admission_window_seconds, drop_hold_ttl=s.drop_hold_seconds,
+        rooms=waiting_rooms,
         admissions=providers.Singleton(make_admissions, settings),
         media_storage=media_storage, images=images, media_limits=media_limits,
     )

@@ -97,6 +97,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # longer ago is taken to have left (their admission still serves them): application/drops/ceiling.py.
     drop_overbook: float = 1.5
     drop_admission_window_seconds: float = 120.0
+    # A checkout's hold on units a live drop sells lasts this long at most (reservation_ttl_seconds
+    # otherwise): a buyer who walks away from it keeps the room's next shoppers out until it lapses.
+    drop_hold_seconds: int = 120
     # Waiting-room joins and questions one API process handles at once, and how many more wait their turn
     # before the rest are told to ask again in a second or two (entrypoints/http/pace.py).
     drop_queue_in_flight: int = 16

@@ -169,7 +169,7 @@ class WaitingRoomsContract:
         first = await rooms.standing(room, "t0", now=at(1), ceiling=3)
         assert first.admitted_now == ("t0", "t1", "t2")
         again = await rooms.standing(room, "t3", now=at(2), ceiling=3)
-        assert again == Seen(standing=waiting(1, 0))  # owed a place, held back by the ceiling
+        assert again == Seen(standing=Standing(admission=Admission.WAITING, position=1))  # held back: no wait told
         assert (await rooms.standing(room, "t3", now=at(2), ceiling=1)).admitted_now == ()
         risen = await rooms.join(room, tickets[3], now=at(2), ceiling=5)
         assert risen == Seen(standing=ADMITTED, admitted_now=("t3", "t4"))
@@ -363,10 +363,10 @@ class WaitingRoomsContract:
             admitted_now = due()  # the domain's room admits first, as the port's rooms do
             if kind == "read":
                 seen = await rooms.standing(room, record.ticket_id, now=now, ceiling=ceiling)
-                expected = Seen(admitted_now=admitted_now, standing=model.standing(record.ticket_id))
+                expected = Seen(admitted_now=admitted_now, standing=model.standing(record.ticket_id, ceiling=ceiling))
             else:
                 seen = await rooms.join(room, record, now=now, ceiling=ceiling)
-                expected = Seen(admitted_now=admitted_now, standing=model.join(record.ticket_id))
+                expected = Seen(admitted_now=admitted_now, standing=model.join(record.ticket_id, ceiling=ceiling))
             assert seen == expected, f"step {step}: {kind} {record.ticket_id} at {now - OPENS}"
             admitted += len(expected.admitted_now)
         assert await rooms.figures(drop_id) == RoomFigures(joined=len(records), waiting=model.waiting,

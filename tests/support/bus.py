@@ -44,11 +44,12 @@ def build_bus(
     gateways: dict[str, Any] | None = None, shipping: Any = None, tax: Any = None, search_index: Any = None,
     webhook_targets: Any = None, auth_limits: Any = None, pay_later: Any = None, rooms: Any = None,
     admissions: Any = None, regional_rates: Any = None, shipping_store: Any = None, catalog_version: Any = None,
-    media_storage: Any = None, images: Any = None, media_limits: Any = None,
+    media_storage: Any = None, images: Any = None, media_limits: Any = None, drop_hold_ttl: int = 120,
 ) -> MessageBus:
     regional_rates = regional_rates or MemoryRegionalTaxRates()
     return bootstrap(
-        uow=uow, clock=clock, ids=ids, reservation_ttl=reservation_ttl, promotions=promotions,
+        uow=uow, clock=clock, ids=ids, reservation_ttl=reservation_ttl, drop_hold_ttl=drop_hold_ttl,
+        promotions=promotions,
         tracking_queue=tracking_queue or InlineTrackingQueue(uow),
         gate=gate or MemoryStockGate(),
         cart_store=cart_store or LayeredCartStore(MemoryDurableCarts(database_of(uow)), MemoryCartCache(), clock),

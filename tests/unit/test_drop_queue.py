@@ -71,7 +71,7 @@ async def test_before_opening_everyone_waits_unranked_and_asks_again_later(shop)
     again = await join(shop, drop_id, 1)
     assert (first["status"], first["position"], first["admission"]) == ("waiting", None, None)
     assert again["ticket_id"] == first["ticket_id"]  # one ticket per shopper
-    assert first["retry_after"] == 30  # an hour to go: ask again in half a minute at most
+    assert first["retry_after"] == 60  # an hour to go: ask again in a minute at most
     shop.clock.set(OPENS - timedelta(seconds=4))
     assert (await read(shop, drop_id, 1))["retry_after"] in (2, 3)  # half the time left, give or take a quarter
 
@@ -81,7 +81,7 @@ def test_shoppers_told_the_same_wait_come_back_spread_out_each_at_a_fixed_moment
     assert set(told) <= set(range(8, 14))  # 10 s, by up to a quarter either way
     assert len(set(told)) >= 5
     assert told == [retry_after(ticket_for("drop-1", f"guest:{n}"), 20) for n in range(200)]
-    assert (retry_after("t1", 0), retry_after("t1", 3600)) == (1, 30)
+    assert (retry_after("t1", 0), retry_after("t1", 3600)) == (1, 60)
 
 
 async def test_at_opening_the_early_crowd_is_ranked_and_admitted_one_a_second_later_ones_queue_behind(shop) -> None:
@@ -225,7 +225,10 @@ async def test_the_room_admits_no_more_shoppers_than_the_units_left_can_serve(sh
     views = {n: await read(shop, drop_id, n) for n in range(1, 11)}
     admitted = [n for n, v in views.items() if v["status"] == "admitted"]
     assert len(admitted) == 5
-    assert all(v["status"] == "waiting" and v["position"] for n, v in views.items() if n not in admitted)
+    held = [v for n, v in views.items() if n not in admitted]
+    assert {(v["status"], v["wait_seconds"]) for v in held} == {("waiting", None)}  # held back: no wait to tell
+    assert sorted(v["position"] for v in held) == [1, 2, 3, 4, 5]
+    assert {15 <= v["retry_after"] <= 25 for v in held} == {True}  # about 20 s: no asking every second
     buyer = admitted[0]
     token = views[buyer]["admission"]
     await shop.bus.handle(cart.AddCartLine(owner=guest(buyer), sku="SNKR-1", quantity=1, admission=token))
@@ -238,3 +241,20 @@ async def test_the_room_admits_no_more_shoppers_than_the_units_left_can_serve(sh
     after = {n: await read(shop, drop_id, n) for n in range(1, 11)}
     assert sum(v["status"] == "admitted" for v in after.values()) == 8
     assert {after[n]["status"] for n in admitted} == {"admitted"}  # who was admitted stays admitted
+
+
+async def test_a_hold_on_a_drops_units_lapses_sooner_than_a_shop_hold(shop) -> None:
+    drop_id = await _drop(shop)
+    await join(shop, drop_id, 1)
+    shop.clock.set(OPENS + timedelta(seconds=1))
+    token = await admitted_token(shop, drop_id, 1)
+    for owner, sku, admission in ((guest(1), "SNKR-1", token), (guest(2), "SOCK-1", None)):
+        await shop.bus.handle(cart.AddCartLine(owner=owner, sku=sku, quantity=1, admission=admission))
+        checkout_id = await _ready(shop, owner)
+        await shop.bus.handle(co.StartPayment(owner=owner, checkout_id=checkout_id, provider="stripe",
+                                              admission=admission))
+    async with shop.uow() as tx:
+        holds = {r.lines[0].sku: r for r in await tx.reservations.in_flight(10)}
+    now = shop.clock.now()
+    assert holds["SNKR-1"].expires_at == now + timedelta(seconds=120)  # a drop's: two minutes
+    assert holds["SOCK-1"].expires_at == now + timedelta(seconds=600)  # the shop's: ten

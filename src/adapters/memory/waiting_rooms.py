@@ -88,7 +88,7 @@ class _Room:
             self.ranks[ticket.ticket_id] = entry = _rank(ticket, self.opens_at)
             insort(self.line, entry)
 
-    def standing(self, ticket_id: str) -> Standing:
+    def standing(self, ticket_id: str, ceiling: int | None) -> Standing:
         if ticket_id in self.admitted:
             return Standing(admission=Admission.ADMITTED)
         if self.sold_out:
@@ -96,6 +96,8 @@ class _Room:
         if not self.opened:
             return Standing(admission=Admission.WAITING)
         position = bisect_left(self.line, self.ranks[ticket_id]) + 1
+        if ceiling is not None and position > ceiling - len(self.admitted):
+            return Standing(admission=Admission.WAITING, position=position)
         return Standing(admission=Admission.WAITING, position=position,
                         wait_seconds=math.ceil(max(0.0, position - self.allowance) / self.rate))
 
@@ -117,7 +119,7 @@ class MemoryWaitingRooms:
         state = self._room(room.drop_id)
         admitted_now = state.admit_due(now, ceiling)
         state.join(ticket)
-        return Seen(standing=state.standing(ticket.ticket_id), admitted_now=admitted_now)
+        return Seen(standing=state.standing(ticket.ticket_id, ceiling), admitted_now=admitted_now)
 
     async def standing(self, room: RoomTerms, ticket_id: str, *, now: datetime,
                        ceiling: int | None = None) -> Seen:
@@ -126,7 +128,7 @@ class MemoryWaitingRooms:
         if not state.holds(ticket_id):
             raise KeyError(ticket_id)
         admitted_now = state.admit_due(now, ceiling)
-        return Seen(standing=state.standing(ticket_id), admitted_now=admitted_now)
+        return Seen(standing=state.standing(ticket_id, ceiling), admitted_now=admitted_now)
 
     async def sell_out(self, drop_id: str) -> None:
         self._room(drop_id).sold_out = True

@@ -85,12 +85,16 @@ local function admit_due(room, now, ceiling)
     return due
 end
 
--- WaitingRoom.standing, with the tickets this call admitted: {admission, admitted, position, wait}.
-local function seen(room, ticket, due)
+-- WaitingRoom.standing, with the tickets this call admitted: {admission, admitted, position, wait}; no
+-- wait for a ticket the ceiling (below 0: none) holds back.
+local function seen(room, ticket, due, ceiling)
     if redis.call('SISMEMBER', KEYS[3], ticket) == 1 then return {'admitted', due, false, false} end
     if room.sold then return {'sold_out', due, false, false} end
     if not room.opened then return {'waiting', due, false, false} end
     local position = redis.call('ZRANK', KEYS[2], ticket) + 1
+    if ceiling >= 0 and position > ceiling - redis.call('SCARD', KEYS[3]) then
+        return {'waiting', due, position, false}
+    end
     return {'waiting', due, position, math.ceil(math.max(0, position - room.allowance) / room.rate)}
 end
 """
@@ -100,7 +104,8 @@ _JOIN = _ROOM + """
 local room = load()
 if not room then return false end
 local ticket = ARGV[2]
-local due = admit_due(room, tonumber(ARGV[1]), tonumber(ARGV[5]))
+local ceiling = tonumber(ARGV[5])
+local due = admit_due(room, tonumber(ARGV[1]), ceiling)
 if not holds(ticket) then
     local joined = tonumber(ARGV[3])
     if joined < room.opens then
@@ -109,7 +114,7 @@ if not holds(ticket) then
         redis.call('ZADD', KEYS[2], joined - room.opens + 1, ticket)
     end
 end
-return seen(room, ticket, due)
+return seen(room, ticket, due, ceiling)
 """
 
 # ARGV: now, ticket id, the ceiling (-1: none). {'unknown'} for a ticket the room does not hold, admitting
@@ -119,7 +124,8 @@ local room = load()
 if not room then return false end
 local ticket = ARGV[2]
 if not holds(ticket) then return {'unknown'} end
-return seen(room, ticket, admit_due(room, tonumber(ARGV[1]), tonumber(ARGV[3])))
+local ceiling = tonumber(ARGV[3])
+return seen(room, ticket, admit_due(room, tonumber(ARGV[1]), ceiling), ceiling)
 """
 
 _SELL_OUT = """

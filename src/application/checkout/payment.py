@@ -53,12 +53,13 @@ async def start_payment(
     channels: Channels,
     shipping: ShippingRates, tax: TaxCalculator, gateways: Mapping[str, PaymentGateway], clock: Clock,
     dispatch: Dispatch, reservation_ttl: int, pay_later: PayLater, limiter: RateLimiter, gate: StockGate,
-    batcher: ReservationBatcher, drops: LiveDrops, admissions: AdmissionTokens,
+    batcher: ReservationBatcher, drops: LiveDrops, admissions: AdmissionTokens, drop_hold_ttl: int,
 ) -> CheckoutView:
     """Price the cart for the address, freeze it, and hold the stock. Nothing is charged yet. A SKU
-    a drop sells is held within the drop's purchase limit for this buyer, and paid online if the
-    drop says so; behind a drop's waiting room, only with the admission it gave this shopper, used by
-    this checkout alone."""
+    a drop sells is held within the drop's purchase limit for this buyer, paid online if the drop says
+    so, and held for ``drop_hold_ttl`` seconds at most (a hold left by a buyer who walks away keeps the
+    room's next shoppers out until it lapses); behind a drop's waiting room, only with the admission it
+    gave this shopper, used by this checkout alone."""
     if command.provider not in gateways:
         raise UnknownPaymentProvider(f"unknown payment provider {command.provider!r}")
     checkout = await load_checkout(uow, command.owner, command.checkout_id)
@@ -129,7 +130,8 @@ async def start_payment(
     previous = checkout.reservation_id
     reservation_id = await reserve(
         f"{checkout.id}:{checkout.version}", holds, gate=gate, batcher=batcher, uow=uow,
-        reservation_ttl=reservation_ttl, then=record, caps=caps, replaces=previous,
+        reservation_ttl=min(reservation_ttl, drop_hold_ttl) if selling else reservation_ttl, then=record, caps=caps,
+        replaces=previous,
     )
     if previous and previous != reservation_id:
         await release_hold(dispatch, previous)  # paying again after a change: the old hold goes back

@@ -50,7 +50,8 @@ class QueueUnitOfWork(DropUnitOfWork, InventoryUnitOfWork, Protocol):
 
 
 Uow = Callable[[], QueueUnitOfWork]
-MAX_RETRY_AFTER = 30  # seconds: a shopper far back in the line asks again at most this rarely
+MAX_RETRY_AFTER = 60  # seconds: a shopper far back in the line asks again at most this rarely
+HELD_BACK = 20  # seconds, about, between the questions of a shopper the room's ceiling holds back
 SELL_OUT_CHECK = 0.5  # seconds between two looks at the stock gate for one drop, per process
 BURST_SECONDS = 2  # admissions owed at most: this many seconds' worth at the room's rate
 
@@ -169,14 +170,15 @@ async def _sold_out_now(drop: Drop, *, uow: Uow, rooms: WaitingRooms, gate: Stoc
 
 def retry_after(ticket_id: str, until: float) -> int:
     """When a waiting shopper should ask again: half the time left (they may be admitted sooner than
-    estimated), at least a second, at most ``MAX_RETRY_AFTER`` — spread by up to a quarter either way,
+    estimated; one the ceiling holds back: about ``HELD_BACK``, longer far back in the line), at least a
+    second, at most ``MAX_RETRY_AFTER`` — spread by up to a quarter either way,
     by a fixed amount per ticket, so thousands told the same thing do not all come back in the same second."""
     spread = 0.75 + 0.5 * int(hashlib.sha256(ticket_id.encode()).hexdigest()[:4], 16) / 0xFFFF
     return max(1, min(MAX_RETRY_AFTER, math.ceil(until / 2 * spread)))
 
 
 def _view(drop: Drop, ticket_id: str, seen: Seen, *, holder: str, admissions: AdmissionTokens,
-          now: datetime) -> dict[str, Any]:
+          now: datetime, room_rate: float) -> dict[str, Any]:
     standing = seen.standing
     view: dict[str, Any] = {
         "drop_id": drop.id, "ticket_id": ticket_id, "status": standing.admission.value,
@@ -189,9 +191,13 @@ def _view(drop: Drop, ticket_id: str, seen: Seen, *, holder: str, admissions: Ad
         view["admission"] = admissions.sign(admission, holder)
         view["admission_expires_at"] = admission.expires_at.isoformat()
     elif standing.admission is Admission.WAITING:
-        until = (standing.wait_seconds if standing.position is not None
-                 else (drop.terms.opens_at - now).total_seconds())
-        view["retry_after"] = retry_after(ticket_id, until or 0)
+        if standing.position is None:  # before opening
+            until = (drop.terms.opens_at - now).total_seconds()
+        elif standing.wait_seconds is None:  # held back by the units left: what frees one, no rate tells
+            until = max(2 * HELD_BACK, standing.position / room_rate)
+        else:
+            until = standing.wait_seconds
+        view["retry_after"] = retry_after(ticket_id, until)
     return view
 
 
@@ -216,7 +222,8 @@ async def join_queue(command: JoinQueue, *, uow: Uow, rooms: WaitingRooms, drops
     ceiling = await _ceiling(ceilings, drop, now)
     seen = await _in_room(uow, rooms, room, clock, lambda: rooms.join(room, recorded, now=now, ceiling=ceiling),
                           sold_out=False)
-    return _view(drop, recorded.ticket_id, seen, holder=command.holder, admissions=admissions, now=now)
+    return _view(drop, recorded.ticket_id, seen, holder=command.holder, admissions=admissions, now=now,
+                 room_rate=room.rate)
 
 
 @handler
@@ -238,7 +245,7 @@ async def read_queue(command: ReadQueue, *, uow: Uow, rooms: WaitingRooms, drops
                               sold_out=drop.phase(now) is DropPhase.SOLD_OUT)
     except KeyError:
         raise DropNotFound(f"no ticket for this shopper in drop {drop.id}: join its queue first") from None
-    return _view(drop, ticket_id, seen, holder=command.holder, admissions=admissions, now=now)
+    return _view(drop, ticket_id, seen, holder=command.holder, admissions=admissions, now=now, room_rate=room.rate)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

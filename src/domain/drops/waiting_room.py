@@ -37,7 +37,9 @@ class Admission(Enum):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Standing:
     """Where a ticket stands: ``position`` 1 is next in line (``None`` before opening, when nobody is ranked
-    yet, and once it is no longer waiting); ``wait_seconds`` a whole-second estimate of the wait left."""
+    yet, and once it is no longer waiting); ``wait_seconds`` a whole-second estimate of the wait left —
+    ``None`` for a ranked ticket the ceiling holds back (its wait depends on units coming back, or on
+    admitted shoppers leaving, which no rate tells)."""
 
     admission: Admission
     position: int | None = None
@@ -79,7 +81,7 @@ class WaitingRoom:
         """How many tickets wait (the early ones included before opening)."""
         return 0 if self._sold_out else len(self._early) + len(self._line) - self._next
 
-    def join(self, ticket_id: str) -> Standing:
+    def join(self, ticket_id: str, *, ceiling: int | None = None) -> Standing:
         """Put a ticket in the room; joining again keeps its place."""
         if ticket_id not in self._joined:
             self._joined.add(ticket_id)
@@ -88,7 +90,7 @@ class WaitingRoom:
                 self._line.append(ticket_id)
             else:
                 self._early.append(ticket_id)
-        return self.standing(ticket_id)
+        return self.standing(ticket_id, ceiling=ceiling)
 
     def open(self, *, now: datetime, draw: Draw) -> None:
         """Rank the tickets that joined before opening in the order ``draw`` gives them."""
@@ -130,7 +132,8 @@ class WaitingRoom:
         """The drop sold out: every ticket still waiting, and every later one, is told so."""
         self._sold_out = True
 
-    def standing(self, ticket_id: str) -> Standing:
+    def standing(self, ticket_id: str, *, ceiling: int | None = None) -> Standing:
+        """Where the ticket stands; ``ceiling``: the one admission runs under, to tell a ticket it holds back."""
         if ticket_id not in self._joined:
             raise InvalidInput(f"no ticket {ticket_id} in this room")
         place = self._place.get(ticket_id)
@@ -141,5 +144,7 @@ class WaitingRoom:
         if place is None:  # joined before opening: not ranked yet
             return Standing(admission=Admission.WAITING)
         position = place - self._next + 1
+        if ceiling is not None and position > ceiling - self._next:
+            return Standing(admission=Admission.WAITING, position=position)
         return Standing(admission=Admission.WAITING, position=position,
                         wait_seconds=math.ceil(max(0.0, position - self._allowance) / self.rate))

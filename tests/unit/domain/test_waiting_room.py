@@ -121,6 +121,11 @@ def test_a_ceiling_stops_admission_where_it_stands_and_the_rate_resumes_when_it_
     assert waiting.admit_due(now=seconds(3), ceiling=3) == []  # reached: the owed ones wait
     assert waiting.admit_due(now=seconds(4), ceiling=1) == []  # passed (units sold meanwhile): nobody
     assert waiting.standing("t3") == Standing(admission=Admission.WAITING, position=1, wait_seconds=0)
+    held = Standing(admission=Admission.WAITING, position=1)  # held back: no wait the rate could tell
+    assert (waiting.standing("t3", ceiling=3), waiting.standing("t3", ceiling=1)) == (held, held)
+    assert waiting.standing("t4", ceiling=4) == Standing(admission=Admission.WAITING, position=2)
+    assert waiting.standing("t3", ceiling=4) == Standing(admission=Admission.WAITING, position=1, wait_seconds=0)
+    assert waiting.join("t9", ceiling=3) == Standing(admission=Admission.WAITING, position=7)
     assert waiting.admit_due(now=seconds(4), ceiling=20) == ["t3", "t4", "t5", "t6"]  # the burst, no more
     assert waiting.admit_due(now=seconds(4.5), ceiling=None) == ["t7"]  # no ceiling: the rate alone
     assert waiting.admit_due(now=seconds(4.5), ceiling=0) == []
