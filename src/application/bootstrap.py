@@ -37,6 +37,7 @@ from application.inventory.batching import ReservationBatcher
 from application.inventory.gate_cache import GroupedGate, SoldOutMemory
 from application.inventory.ports import StockGate
 from application.inventory.queries import StockStatuses
+from application.invoicing.ports import DocumentRenderer
 from application.messaging.bus import CommandHandler, MessageBus
 from application.messaging.registry import Command, is_handler
 from application.payments.pay_later import PayLater
@@ -52,6 +53,7 @@ from application.shipping.kept import KeptShippingRates
 from application.shipping.ports import ShippingStore
 from application.tax.ports import RegionalTaxRates
 from application.webhooks.targets import WebhookTargets
+from domain.shared.shop import Shop
 from domain.tax.rates import RateTable
 
 
@@ -73,6 +75,7 @@ def bootstrap(
     drop_overbook: float = 1.5, drop_admission_window: float = 120.0, drop_hold_ttl: int = 120,
     regional_rates: RegionalTaxRates, rates: RateTable | None = None,
     media_storage: MediaStorage, images: ImageCodec, media_limits: MediaLimits | None = None,
+    renderer: DocumentRenderer, shop: Shop | None = None,
 ) -> MessageBus:
     """A bus with every handler bound to the given adapters. ``catalog``: where carts read products
     and prices (the composition root keeps them between catalog changes; by default, the database).
@@ -85,7 +88,8 @@ def bootstrap(
     estimate for a channel's own country (none by default); ``shipping_store``: the merchant's shipping
     table, which checkout reads through ``shipping`` (by default kept per catalog version); ``media_storage``,
     ``images``, ``media_limits``: where product images are stored, what checks and resizes them, and the
-    upload size and rendition widths."""
+    upload size and rendition widths; ``renderer``: what makes invoices and credit notes into PDFs (stored
+    in ``media_storage``, privately); ``shop``: the seller they name, and the time zone of their dates."""
     bus = MessageBus({})
     catalog = catalog or CatalogSnapshot(uow)
     admissions = admissions or AdmissionTokens([secrets.token_urlsafe(32)])
@@ -119,6 +123,8 @@ def bootstrap(
         "media_storage": media_storage,
         "images": images,
         "media_limits": media_limits or MediaLimits(),
+        "renderer": renderer,
+        "shop": shop or Shop(),
     }
     bus.register(bind(handlers(), dependencies))
     return bus

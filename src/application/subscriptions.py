@@ -11,10 +11,11 @@ from application.catalog.cdn import CdnPurger, purge_on_changes, purge_on_drop_c
 from application.catalog.events import ProductDocumentChanged
 from application.catalog.media_commands import DeleteMediaObjects, RenderImage
 from application.inventory import handlers as inventory
+from application.invoicing.handlers import RenderDocument
 from application.messaging.consumers import Consumer, ConsumerRegistry
 from application.orders import emails
 from application.orders import handlers as orders
-from application.orders.projections import project_order, project_sales
+from application.orders.projections import project_order, sales_projection
 from application.orders.stock import SecureOrderStock
 from application.ports.clock import Clock, IdGenerator
 from application.ports.notifier import Notifier
@@ -31,8 +32,10 @@ from domain.catalog.product import ProductSaved
 from domain.catalog.types import ProductTypeChanged
 from domain.drops.drop import DropCancelled, DropEdited, DropScheduled, DropSoldOut
 from domain.inventory.stock import StockChanged
+from domain.invoicing.documents import DocumentIssued
 from domain.orders.order import OrderPaid, OrderPlaced, OrderRefunded, OrderStatusChanged
 from domain.shared.events import DomainEvent
+from domain.shared.shop import Shop
 from domain.webhooks.subscription import PUBLIC_TOPICS, WebhookDeliveryScheduled
 
 
@@ -49,11 +52,12 @@ def build_registry(
     *, cdn: CdnPurger | None = None, dispatch: Callable[[object], Awaitable[object]] | None = None,
     search: SearchIndex | None = None, search_language: str = "english",
     notifier: Notifier | None = None, webhook_queue: WebhookQueue | None = None,
-    clock: Clock | None = None, ids: IdGenerator | None = None,
+    clock: Clock | None = None, ids: IdGenerator | None = None, shop: Shop | None = None,
 ) -> ConsumerRegistry:
     """``dispatch`` runs commands for consumers that act through other contexts (order stock);
     ``search`` adds the indexer that keeps that index current; ``notifier`` adds the order
-    e-mails; ``webhook_queue`` (with ``clock`` and ``ids``) adds outbound webhooks."""
+    e-mails; ``webhook_queue`` (with ``clock`` and ``ids``) adds outbound webhooks; ``shop``: whose days
+    the daily sales count in (UTC's by default)."""
     run = dispatch or _no_dispatch
     search_consumers = [] if search is None else [
         Consumer("search_indexer").on_many(
@@ -92,6 +96,9 @@ def build_registry(
         if isinstance(event, ImageRemoved):
             await run(DeleteMediaObjects(keys=list(event.keys)))
 
+    async def render_document(event: DomainEvent, _: UnitOfWork) -> None:
+        await run(RenderDocument(document_id=event.aggregate_id))
+
     async def settle_stock(event: DomainEvent, _: UnitOfWork) -> None:
         if isinstance(event, OrderStatusChanged) and event.action in ("ship", "cancel", "refund", "dispute_lost"):
             await run(orders.SettleOrderStock(order_id=event.aggregate_id))
@@ -102,7 +109,8 @@ def build_registry(
             .on(OrderPlaced.topic, project_order).on(OrderPaid.topic, project_order)
             .on(OrderStatusChanged.topic, project_order).on(OrderRefunded.topic, project_order),
             Consumer("sales_projection")
-            .on(OrderPaid.topic, project_sales).on(OrderRefunded.topic, project_sales),
+            .on(OrderPaid.topic, sales_projection(shop or Shop()))
+            .on(OrderRefunded.topic, sales_projection(shop or Shop())),
             # Its commands run through the bus, each in a transaction of its own.
             Consumer("order_stock", batched=False).on(OrderPlaced.topic, secure_stock).on(OrderPaid.topic, secure_stock)
             .on(OrderStatusChanged.topic, settle_stock),
@@ -123,6 +131,9 @@ def build_registry(
             # delivery's transaction, through the bus: the commands are idempotent.
             Consumer("media_renditions", batched=False).on(ImageUploaded.topic, render_image),
             Consumer("media_cleanup", batched=False).on(ImageRemoved.topic, delete_media),
+            # An invoice's or credit note's PDF is made (CPU work, off the loop) and stored outside the delivery's
+            # transaction, through the bus: rendering again is harmless.
+            Consumer("invoice_documents", batched=False).on(DocumentIssued.topic, render_document),
             Consumer("category_projection").on(CategoryTreeChanged.topic, categories.project_categories),
             Consumer("collection_projection").on(CollectionChanged.topic, collections.project_collection)
             .on(CollectionDeleted.topic, collections.project_collection_deleted),

@@ -28,6 +28,7 @@ from adapters.redis.rate_limit import RedisRateLimiter
 from adapters.redis.sessions import RedisSessionStore
 from adapters.redis.stock_gate import RedisStockGate
 from adapters.redis.waiting_rooms import RedisWaitingRooms
+from adapters.reportlab.documents import ReportlabDocumentRenderer
 from adapters.system.addresses import I18nAddressValidator
 from adapters.system.clock import SystemClock, UuidIdGenerator
 from adapters.system.passwords import Argon2Hasher
@@ -54,6 +55,7 @@ from entrypoints.factories import (
     make_notifier,
     make_pay_later,
     make_search_index,
+    make_shop,
     redis_keys,
 )
 from entrypoints.settings import Settings, get_settings
@@ -120,6 +122,8 @@ class Container(containers.DeclarativeContainer):
     images = providers.Singleton(PillowImageCodec, max_pixels=s.media_max_pixels, threads=s.media_threads,
                                  avif=s.media_avif)
     media_limits = providers.Singleton(make_media_limits, settings)
+    shop = providers.Singleton(make_shop, settings)
+    renderer = providers.Singleton(ReportlabDocumentRenderer, locale=s.shop_locale)
     bus = providers.Singleton(
         bootstrap, uow=uow_factory, clock=clock, ids=ids, gate=stock_gate, cart_store=cart_store, sessions=sessions,
         hasher=hasher, notifier=notifier, limiter=rate_limiter,
@@ -136,11 +140,11 @@ class Container(containers.DeclarativeContainer):
         drop_admission_window=s.drop_admission_window_seconds, drop_hold_ttl=s.drop_hold_seconds,
         rooms=waiting_rooms,
         admissions=providers.Singleton(make_admissions, settings),
-        media_storage=media_storage, images=images, media_limits=media_limits,
+        media_storage=media_storage, images=images, media_limits=media_limits, renderer=renderer, shop=shop,
     )
     consumers = providers.Singleton(
         build_registry, cdn=cdn, dispatch=bus.provided.handle, search=search_index, search_language=s.search_language,
-        notifier=notifier, webhook_queue=webhook_queue, clock=clock, ids=ids,
+        notifier=notifier, webhook_queue=webhook_queue, clock=clock, ids=ids, shop=shop,
     )
     outbox_store = providers.Singleton(PostgresOutboxStore, engine)
     idempotency_store = providers.Singleton(make_idempotency_store, settings, engine, redis)

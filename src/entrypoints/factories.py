@@ -28,6 +28,7 @@ from application.customers.throttle import AuthLimits
 from application.drops.admission import AdmissionTokens
 from application.notifications import OnceNotifier
 from application.payments.pay_later import PayLater
+from domain.shared.shop import Shop
 from entrypoints.settings import Settings, secret_keys
 
 
@@ -120,6 +121,15 @@ def make_media_storage(settings: Settings) -> Any:
 def make_media_limits(settings: Settings) -> MediaLimits:
     widths = tuple(sorted({int(w) for w in settings.media_widths.split(",") if w.strip()}))
     return MediaLimits(max_bytes=settings.media_max_bytes, widths=widths or MediaLimits().widths)
+
+
+def make_shop(settings: Settings) -> Shop:
+    """The seller its documents name, its time zone and locale (checked when the settings are read)."""
+    return Shop(
+        name=settings.seller_name, address=tuple(p.strip() for p in settings.seller_address.split(";") if p.strip()),
+        vat_id=settings.seller_vat_id, time_zone=settings.shop_time_zone, locale=settings.shop_locale,
+        invoice_prefix=settings.invoice_prefix, credit_note_prefix=settings.credit_note_prefix,
+    )
 
 
 def redis_keys(settings: Any, kind: str) -> providers.Provider[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import zoneinfo
 from functools import cache
 from typing import Literal
 
@@ -182,6 +183,21 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     s3_region: str = ""
     s3_access_key: str = ""  # empty: boto3's usual credential chain (environment, instance role …)
     s3_secret_key: str = ""
+    # The shop: its IANA time zone (sales report days, the dates on invoices and credit notes), the locale
+    # its documents are written in, and the seller they name (the address's lines separated by ";").
+    shop_time_zone: str = "UTC"
+    shop_locale: str = "en"
+    seller_name: str = "Emporium"
+    seller_address: str = ""
+    seller_vat_id: str = ""
+    invoice_prefix: str = "INV"  # invoices are numbered INV-<year>-000001, gaplessly per year
+    credit_note_prefix: str = "CN"
+
+    def __post_init__(self) -> None:
+        try:  # refused at start-up, naming the variable, rather than at the first sale
+            zoneinfo.ZoneInfo(self.shop_time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA time zone {self.shop_time_zone!r}") from None
 
 
 _ENV = {

@@ -16,6 +16,7 @@ from adapters.memory.shipping import MemoryShippingStore
 from adapters.memory.tax import MemoryRegionalTaxRates
 from adapters.memory.waiting_rooms import MemoryWaitingRooms
 from adapters.pillow.images import PillowImageCodec
+from adapters.reportlab.documents import ReportlabDocumentRenderer
 from adapters.smtp.logging import LoggingNotifier
 from adapters.system.addresses import I18nAddressValidator
 from adapters.system.manual_payments import ManualPaymentGateway
@@ -44,7 +45,8 @@ def build_bus(
     gateways: dict[str, Any] | None = None, shipping: Any = None, tax: Any = None, search_index: Any = None,
     webhook_targets: Any = None, auth_limits: Any = None, pay_later: Any = None, rooms: Any = None,
     admissions: Any = None, regional_rates: Any = None, shipping_store: Any = None, catalog_version: Any = None,
-    media_storage: Any = None, images: Any = None, media_limits: Any = None, drop_hold_ttl: int = 120,
+    media_storage: Any = None, images: Any = None, media_limits: Any = None, renderer: Any = None, shop: Any = None,
+    drop_hold_ttl: int = 120,
 ) -> MessageBus:
     regional_rates = regional_rates or MemoryRegionalTaxRates()
     return bootstrap(
@@ -67,7 +69,7 @@ def build_bus(
         auth_limits=auth_limits, pay_later=pay_later, rooms=rooms or MemoryWaitingRooms(),
         admissions=admissions, rates=RateTable([*european_vat_rates(), *SEEDED_US_STATES]),
         media_storage=media_storage or MemoryMediaStorage(), images=images or _images(),
-        media_limits=media_limits,
+        media_limits=media_limits, renderer=renderer or ReportlabDocumentRenderer(), shop=shop,
     )
 
 

@@ -37,3 +37,4 @@ class MemoryDatabase:
     inventory: InventoryData = field(default_factory=InventoryData)
     outbox_seq: int = 0
     carts: Shared = field(default_factory=Shared)  # durable carts: id -> (cart, expires_at)
+    invoicing: Shared = field(default_factory=Shared)  # documents and counters, written only by commits

@@ -28,6 +28,7 @@ from adapters.memory.inventory import (
     MemoryReservationRepository,
     MemoryStockRepository,
 )
+from adapters.memory.invoices import MemoryInvoices
 from adapters.memory.media import MemoryGalleries
 from adapters.memory.orders import MemoryCheckouts, MemoryOrders, MemoryOrderViews
 from adapters.memory.product_types import MemoryProductTypes
@@ -120,6 +121,7 @@ class MemoryUnitOfWork:
         self.tickets = MemoryTickets(self._work.extra)
         self.promotions = MemoryPromotions(self._work.extra, self._seen, versions)
         self.webhooks = MemoryWebhooks(self._work.extra)
+        self.invoices = MemoryInvoices(self._committed.invoicing)
         return self
 
     async def __aexit__(
@@ -129,12 +131,14 @@ class MemoryUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         self._work = copy.deepcopy(self._committed)
+        self.invoices.discard()
 
     def record(self, event: DomainEvent) -> None:
         self._recorded.append(event)
 
     async def commit(self) -> None:
         carts = self.carts.staged()  # a cart saved since it was read refuses the whole commit
+        self.invoices.check()
         recorded, self._recorded = self._recorded, []
         for aggregate in self._seen:
             for event in aggregate.pull_events():
@@ -156,6 +160,7 @@ class MemoryUnitOfWork:
                 )
             )
         self._committed.__dict__.update(copy.deepcopy(self._work).__dict__)
+        self.invoices.apply()
         self.carts.write(carts)
         self._versions.rebase()
         self.committed = True
@@ -163,3 +168,4 @@ class MemoryUnitOfWork:
     async def rollback(self) -> None:
         self._work = copy.deepcopy(self._committed)
         self.carts = MemoryCartWrites(self._work.carts)
+        self.invoices.discard()

@@ -23,6 +23,7 @@ from adapters.postgres.drops import PostgresDrops, PostgresTickets
 from adapters.postgres.engine import autocommit_driver, end_transaction, give_back
 from adapters.postgres.giftcards import PostgresGiftCards
 from adapters.postgres.inventory import PostgresStockRepository
+from adapters.postgres.invoices import PostgresInvoices
 from adapters.postgres.media import PostgresGalleries
 from adapters.postgres.merchandising import PostgresMerchandising
 from adapters.postgres.orders import PostgresCheckouts, PostgresOrders, PostgresOrderViews
@@ -124,6 +125,7 @@ class PostgresUnitOfWork:
     tickets = _Repository(lambda u: PostgresTickets(u._flushing, u._pipeline))
     promotions = _Repository(lambda u: PostgresPromotions(u._flushing, u._seen))
     webhooks = _Repository(lambda u: PostgresWebhooks(u._flushing))
+    invoices = _Repository(lambda u: PostgresInvoices(u._flushing, u._pipeline))
 
     def __init__(self, engine: AsyncEngine, ids: IdGenerator,
                  committed: Callable[[list[str]], Awaitable[None]] | None = None) -> None:

@@ -17,6 +17,7 @@ from application.inventory.api import sell
 from application.inventory.batching import ReservationBatcher
 from application.inventory.commands import CommitReservation, ExtendReservation
 from application.inventory.ports import StockGate
+from application.invoicing.issue import issue_documents
 from application.messaging.registry import Dispatch, handler
 from application.messaging.retry import retry_on_conflict
 from application.payments.pay_later import PAY_LATER, PayLater
@@ -29,6 +30,7 @@ from domain.checkout.checkout import Checkout, CheckoutClosed
 from domain.inventory.errors import ReservationClosed
 from domain.orders.order import AppliedPromotion, Order, OrderLine, OrderStatus, TaxLine, Totals
 from domain.shared.errors import Conflict
+from domain.shared.shop import Shop
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +68,7 @@ def _order_from(checkout: Checkout, order_id: str, now: datetime) -> Order:
 async def place_order(
     command: PlaceOrder, *, uow: Uow, cart_store: CartStore, gateways: Mapping[str, PaymentGateway], clock: Clock,
     ids: IdGenerator, dispatch: Dispatch, pay_later: PayLater, batcher: ReservationBatcher, gate: StockGate,
+    shop: Shop,
 ) -> PlacedOrderView:
     """Create the one order of this checkout and its one payment. Safe to repeat: a second call (a
     retry, a race) finds the order and the same payment (the provider's idempotency key is the order).
@@ -88,6 +91,7 @@ async def place_order(
             current.place(order_id=order_id, cart_version=cart.version if cart else -1, now=now)
             order = await _take_order(tx, current, gateways, now)
             await tx.orders.add(order)
+            await issue_documents(tx, order, shop=shop, ids=ids, now=now)  # paid at once: a gift card, a free order
             await tx.checkouts.save(current)
             retired = None
             if cart is not None:

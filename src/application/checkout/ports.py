@@ -9,6 +9,7 @@ from application.customers.ports import CustomerRepository
 from application.drops.ports import TicketBook
 from application.giftcards.ports import GiftCardRepository
 from application.inventory.ports import InventoryUnitOfWork
+from application.invoicing.ports import InvoiceStore
 from application.orders.ports import OrderRepository
 from application.promotions.ports import PromotionRepository
 from domain.checkout.checkout import Checkout
@@ -49,6 +50,7 @@ class CheckoutUnitOfWork(ProductReads, InventoryUnitOfWork, Protocol):
     promotions: PromotionRepository
     gift_cards: GiftCardRepository
     tickets: TicketBook
+    invoices: InvoiceStore
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from application.inventory.commands import ReturnReservation, ShipReservation
+from application.invoicing.issue import issue_documents
 from application.messaging.registry import Command, Dispatch, handler
 from application.messaging.retry import retry_on_conflict
 from application.orders.errors import OrderNotVisible
@@ -19,6 +20,7 @@ from application.ports.payments import PaymentGateway, PaymentStatus
 from domain.inventory.errors import OutOfStock, ReservationClosed
 from domain.orders.order import AFTER_PAYMENT, InvalidTransition, Order, OrderStatus, RefundTooLarge
 from domain.shared.errors import InvalidInput, NotFound
+from domain.shared.shop import Shop
 
 logger = logging.getLogger(__name__)
 MAX_EVIDENCE = 200
@@ -104,8 +106,18 @@ async def transition(
     return await retry_on_conflict(attempt)
 
 
+def documents(shop: Shop, ids: IdGenerator, clock: Clock) -> Callable[[Order, Any], Awaitable[None]]:
+    """``transition``'s ``also`` for a change that pays or refunds: its invoice or credit note, numbered in
+    the same transaction (``application.invoicing.issue``)."""
+
+    async def issue(order: Order, tx: Any) -> None:
+        await issue_documents(tx, order, shop=shop, ids=ids, now=clock.now())
+
+    return issue
+
+
 @handler
-async def mark_paid(command: MarkPaid, *, uow: Uow, clock: Clock) -> OrderView:
+async def mark_paid(command: MarkPaid, *, uow: Uow, clock: Clock, ids: IdGenerator, shop: Shop) -> OrderView:
     def change(order: Order) -> None:
         if order.payment_provider != "manual":
             raise InvalidTransition("online payments are confirmed by the provider, not by staff")
@@ -117,7 +129,8 @@ async def mark_paid(command: MarkPaid, *, uow: Uow, clock: Clock) -> OrderView:
         order.pay(reference=reference, amount=order.totals.total - order.gift_card_amount, now=now, actor=command.actor)
         order.note(action="payment_evidence", detail=evidence, now=now, actor=command.actor)
 
-    return order_view(await transition(uow, command.order_id, change), with_timeline=True)
+    return order_view(await transition(uow, command.order_id, change, also=documents(shop, ids, clock)),
+                      with_timeline=True)
 
 
 @handler
@@ -183,6 +196,7 @@ async def settle_order_stock(command: SettleOrderStock, *, uow: Uow, dispatch: D
 @handler
 async def cancel_order(
     command: CancelOrder, *, uow: Uow, clock: Clock, gateways: Mapping[str, PaymentGateway], dispatch: Dispatch,
+    ids: IdGenerator, shop: Shop,
 ) -> OrderView:
     """Pending: cancelled. Paid: refunded in full through the provider (idempotently), then
     cancelled. Either way the stock comes back (a hold is released, sold units returned)."""
@@ -206,6 +220,7 @@ async def cancel_order(
         if refund_reference is None:  # a pending order: what it took from a gift card goes back
             await return_gift_card(tx, o, clock=clock)
         await tx.promotions.release(o.id)  # its coupon uses and promotion limits are free again
+        await issue_documents(tx, o, shop=shop, ids=ids, now=clock.now())  # a paid order's credit note
 
     order = await transition(uow, command.order_id, lambda o: o.cancel(
         now=clock.now(), actor=command.actor, reason=command.reason, refund_reference=refund_reference,
@@ -216,7 +231,8 @@ async def cancel_order(
 
 @handler
 async def refund_order(
-    command: RefundOrder, *, uow: Uow, clock: Clock, gateways: Mapping[str, PaymentGateway],
+    command: RefundOrder, *, uow: Uow, clock: Clock, gateways: Mapping[str, PaymentGateway], ids: IdGenerator,
+    shop: Shop,
 ) -> OrderView:
     """Never above what was captured and not yet refunded. The provider's idempotency key is the
     order and its refund count, so a retry after a crash refunds once and records once."""
@@ -232,4 +248,5 @@ async def refund_order(
         for reference, amount in parts:
             o.refund(amount=amount, reference=reference, reason=command.reason, now=clock.now(), actor=command.actor)
 
-    return order_view(await transition(uow, command.order_id, record), with_timeline=True)
+    return order_view(await transition(uow, command.order_id, record, also=documents(shop, ids, clock)),
+                      with_timeline=True)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from application.giftcards.ports import GiftCardRepository
+from application.invoicing.ports import InvoiceStore
 from application.orders.read_models import OrderViews
 from application.ports.unit_of_work import UnitOfWork
 from application.promotions.ports import PromotionRepository
@@ -50,9 +51,10 @@ class OrderReads(UnitOfWork, Protocol):
 
 
 class OrderUnitOfWork(OrderReads, Protocol):
-    """What orders use: the orders and their views, and the gift-card money and promotion uses
-    an order gives back when it is cancelled."""
+    """What orders use: the orders and their views, the gift-card money and promotion uses
+    an order gives back when it is cancelled, and the invoices and credit notes its money gets."""
 
     order_views: OrderViews
     gift_cards: GiftCardRepository
     promotions: PromotionRepository
+    invoices: InvoiceStore

@@ -9,6 +9,7 @@ from typing import Protocol
 import msgspec
 
 from domain.orders.order import Order, OrderStatus
+from domain.shared.shop import Shop
 
 
 class OrderSummary(msgspec.Struct, frozen=True, kw_only=True):
@@ -74,15 +75,16 @@ def summary_of(order: Order) -> OrderSummary:
     )
 
 
-def sales_of(order: Order) -> list[SalesDelta]:
-    """What an order adds to daily sales, from the write side alone (used by rebuilds)."""
+def sales_of(order: Order, shop: Shop) -> list[SalesDelta]:
+    """What an order adds to daily sales, by the shop's days, from the write side alone (used by rebuilds)."""
     deltas = []
     paid = next((e.at for e in order.timeline if e.action == "pay"), None)
     if paid is not None:
         t = order.totals
-        deltas.append(SalesDelta(day=paid.date(), currency=t.currency, orders=1, gross=t.total,
+        deltas.append(SalesDelta(day=shop.day_of(paid), currency=t.currency, orders=1, gross=t.total,
                                  discounts=t.discount, tax=t.tax, shipping=t.shipping))
-    deltas += [SalesDelta(day=r.at.date(), currency=order.totals.currency, refunds=r.amount) for r in order.refunds]
+    deltas += [SalesDelta(day=shop.day_of(r.at), currency=order.totals.currency, refunds=r.amount)
+               for r in order.refunds]
     return deltas
 
 

@@ -9,15 +9,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from application.inventory.commands import CommitReservation, ReleaseReservation
+from application.invoicing.issue import issue_documents
 from application.messaging.registry import Command, Dispatch, handler
 from application.messaging.retry import retry_on_conflict
 from application.orders.handlers import transition
 from application.orders.queries import Uow
 from application.orders.refunds import refund_money, return_gift_card
-from application.ports.clock import Clock
+from application.ports.clock import Clock, IdGenerator
 from application.ports.payments import PaymentGateway
 from domain.inventory.errors import OutOfStock, ReservationClosed
 from domain.orders.order import OrderStatus
+from domain.shared.shop import Shop
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +41,7 @@ async def release_hold(dispatch: Dispatch, reservation_id: str) -> None:
 @handler
 async def secure_order_stock(
     command: SecureOrderStock, *, uow: Uow, dispatch: Dispatch, gateways: Mapping[str, PaymentGateway],
-    clock: Clock,
+    clock: Clock, ids: IdGenerator, shop: Shop,
 ) -> str:
     """Turn the order's held units into sold ones: once paid online, or as soon as a manual
     (invoice, cash on delivery) order is placed. A lapsed hold is re-taken if the units are still
@@ -81,6 +83,7 @@ async def secure_order_stock(
             if refund_reference is None:
                 await return_gift_card(tx, current, clock=clock)
             await tx.promotions.release(current.id)
+            await issue_documents(tx, current, shop=shop, ids=ids, now=clock.now())  # the refund's credit note
             await tx.commit()
             return "cancelled"
 

@@ -11,13 +11,14 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from application.invoicing.issue import issue_documents
 from application.messaging.registry import Dispatch, handler
 from application.orders.queries import Uow
 from application.orders.stock import cancel_unpaid, release_hold
 from application.payments.commands import HandlePaymentEvent, ReconcilePayments
 from application.payments.pay_later import PAY_LATER, PayLater
 from application.payments.policy import PAYMENT_HOLD
-from application.ports.clock import Clock
+from application.ports.clock import Clock, IdGenerator
 from application.ports.payments import (
     DisputeClosed,
     DisputeOpened,
@@ -29,6 +30,7 @@ from application.ports.payments import (
 )
 from domain.orders.order import Order, OrderStatus
 from domain.shared.errors import DomainError, NotFound
+from domain.shared.shop import Shop
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +40,7 @@ RECONCILED_SUCCESS = "reconcile.succeeded"  # the ``type`` of a success the reco
 @handler
 async def handle_payment_event(
     command: HandlePaymentEvent, *, uow: Uow, clock: Clock, dispatch: Dispatch,
-    gateways: Mapping[str, PaymentGateway],
+    gateways: Mapping[str, PaymentGateway], ids: IdGenerator, shop: Shop,
 ) -> str:
     """Apply a verified webhook once (by event id). Out-of-order and repeated events are harmless:
     a success after a failure still pays; a failure after a success changes nothing. Money the
@@ -84,6 +86,9 @@ async def handle_payment_event(
             outcome = "noted"
         if not orphan:
             await tx.orders.save(order)  # writes nothing when the event changed nothing
+            # A payment is invoiced, a lost dispute's chargeback credited, in this transaction: the
+            # event id is marked here too, so a replay issues nothing.
+            await issue_documents(tx, order, shop=shop, ids=ids, now=now)
             await tx.commit()
     if orphan:
         return await _refund_orphan(command.provider, event, uow=uow, clock=clock, gateways=gateways)
@@ -126,7 +131,7 @@ async def _refund_orphan(provider: str, event: PaymentEvent, *, uow: Uow, clock:
 @handler
 async def reconcile_payments(
     command: ReconcilePayments, *, uow: Uow, gateways: Mapping[str, PaymentGateway], clock: Clock,
-    dispatch: Dispatch, pay_later: PayLater,
+    dispatch: Dispatch, pay_later: PayLater, ids: IdGenerator, shop: Shop,
 ) -> dict[str, int]:
     """The safety net for lost webhooks: for each pending online order, the provider's word is
     applied as if its webhook had arrived (same handler, deduplicated by a synthetic event id).
@@ -157,7 +162,7 @@ async def reconcile_payments(
         for order in waiting:
             try:
                 counts[await _reconcile_order(order, provider, gateway, abandoned=abandoned, uow=uow, clock=clock,
-                                              dispatch=dispatch, gateways=gateways)] += 1
+                                              dispatch=dispatch, gateways=gateways, ids=ids, shop=shop)] += 1
             except Exception:
                 logger.exception("reconciling order %s failed", order.id)
                 counts["errors"] += 1
@@ -165,7 +170,8 @@ async def reconcile_payments(
 
 
 async def _reconcile_order(order: Order, provider: str, gateway: PaymentGateway, *, abandoned: datetime, uow: Uow,
-                           clock: Clock, dispatch: Dispatch, gateways: Mapping[str, PaymentGateway]) -> str:
+                           clock: Clock, dispatch: Dispatch, gateways: Mapping[str, PaymentGateway], ids: IdGenerator,
+                           shop: Shop) -> str:
     for record in order.payments:
         payment = await gateway.retrieve(record.reference)
         if payment.status is PaymentStatus.SUCCEEDED:
@@ -173,7 +179,7 @@ async def _reconcile_order(order: Order, provider: str, gateway: PaymentGateway,
                 id=f"reconcile:{payment.reference}:succeeded", type=RECONCILED_SUCCESS,
                 created=clock.now(), payment_reference=payment.reference,
                 amount=payment.amount_received or payment.amount, currency=payment.currency,
-            )), uow=uow, clock=clock, dispatch=dispatch, gateways=gateways)
+            )), uow=uow, clock=clock, dispatch=dispatch, gateways=gateways, ids=ids, shop=shop)
             return "paid"
     cancelled = all([
         (await gateway.retrieve(r.reference)).status is PaymentStatus.CANCELED for r in order.payments

@@ -164,7 +164,7 @@ def _rebuild(_: argparse.Namespace) -> int:
         container = Container()
         try:
             products = await rebuild_catalog(uow=container.uow_factory(), progress=progress)
-            orders = await rebuild_order_views(uow=container.uow_factory())
+            orders = await rebuild_order_views(uow=container.uow_factory(), shop=container.shop())
             return products, orders
         finally:
             await close(container)

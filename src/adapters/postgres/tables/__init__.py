@@ -41,6 +41,7 @@ from adapters.postgres.tables.inventory import (
     stock_items,
     stock_movements,
 )
+from adapters.postgres.tables.invoicing import document_counters, invoice_documents
 from adapters.postgres.tables.messaging import idempotency_keys, outbox, processed_events
 from adapters.postgres.tables.notifications import sent_emails
 from adapters.postgres.tables.orders import orders, read_daily_sales, read_order_summaries
@@ -68,6 +69,7 @@ __all__ = [
     "coupon_customer_usage",
     "coupons",
     "customers",
+    "document_counters",
     "domain_event_facts",
     "drop_tickets",
     "drops",
@@ -76,6 +78,7 @@ __all__ = [
     "inventory_locations",
     "inventory_policies",
     "inventory_reconciliations",
+    "invoice_documents",
     "metadata",
     "orders",
     "outbox",
