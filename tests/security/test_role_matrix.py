@@ -54,6 +54,9 @@ EXPECTED: dict[str, set[str]] = {
     "admin_list_orders": {OWN, S, F}, "admin_get_order": {OWN, S, F}, "admin_add_order_note": {OWN, S, F},
     "admin_mark_paid": {OWN, F}, "admin_fulfil_order": {OWN, F}, "admin_ship_order": {OWN, F},
     "admin_deliver_order": {OWN, F}, "admin_cancel_order": {OWN, S}, "admin_refund_order": {OWN, S},
+    # an order's invoice and credit notes: whoever reads orders
+    "admin_list_order_documents": {OWN, S, F}, "admin_get_order_invoice": {OWN, S, F},
+    "admin_get_order_credit_note": {OWN, S, F},
     # reports
     "admin_report_sales": {OWN, S}, "admin_report_funnel": {OWN, S}, "admin_report_promotions": {OWN, S, M},
     "admin_report_search_terms": {OWN, S, M}, "admin_report_top_products": {OWN, S, M},

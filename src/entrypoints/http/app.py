@@ -15,6 +15,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from entrypoints.container import Container, close
 from entrypoints.http.abuse import abuse_middleware
 from entrypoints.http.admin.categories import AdminCategoryController, AdminCollectionController
+from entrypoints.http.admin.documents import AdminOrderDocumentController
 from entrypoints.http.admin.drops import AdminDropController
 from entrypoints.http.admin.inventory import InventoryController
 from entrypoints.http.admin.media import AdminMediaController
@@ -46,6 +47,7 @@ from entrypoints.http.store.cart import StoreCartController
 from entrypoints.http.store.categories import StoreCategoryController, StoreCollectionController
 from entrypoints.http.store.checkout import StoreCheckoutController, StoreOrderController
 from entrypoints.http.store.customers import StoreCustomerController
+from entrypoints.http.store.documents import StoreOrderDocumentController
 from entrypoints.http.store.drops import StoreDropController
 from entrypoints.http.store.events import StoreEventsController
 from entrypoints.http.store.identity import CSRF_HEADER, allowed_origins, csrf_middleware
@@ -81,10 +83,12 @@ ROUTE_HANDLERS = [
     StoreCheckoutController,
     StoreDropController,
     StoreOrderController,
+    StoreOrderDocumentController,
     WebhookController,
     AdminPromotionController,
     AdminDropController,
     AdminOrderController,
+    AdminOrderDocumentController,
     AdminGiftCardController,
 ]
 

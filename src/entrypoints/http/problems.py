@@ -49,6 +49,7 @@ from domain.checkout.checkout import CartChanged, CheckoutClosed, CheckoutIncomp
 from domain.customers.customer import EmailTaken, InvalidCredentials, InvalidResetToken, WeakPassword
 from domain.giftcards.giftcard import GiftCardError, GiftCardNotFound, InsufficientBalance
 from domain.inventory.errors import InsufficientStock, OutOfStock, PurchaseLimitReached, ReservationClosed
+from domain.invoicing.documents import DocumentNotFound, DocumentNotReady
 from domain.orders.order import InvalidTransition, RefundTooLarge
 from domain.promotions.errors import ParseError
 from domain.shared.address import InvalidAddress
@@ -138,6 +139,8 @@ ERRORS: dict[type[BaseException], Problem] = {
     ReservationClosed: Problem(409, "reservation-closed", "The reservation is already closed"),
     # orders
     OrderNotVisible: Problem(404, "order-not-found", "No such order"),
+    DocumentNotFound: Problem(404, "document-not-found", "No such invoice or credit note"),
+    DocumentNotReady: Problem(404, "document-not-ready", "The document is being prepared; ask again shortly"),
     InvalidTransition: Problem(409, "invalid-transition", "The order's state does not allow this"),
     RefundTooLarge: Problem(422, "refund-too-large", "Refund above what was captured"),
     # payments
