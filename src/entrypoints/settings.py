@@ -7,6 +7,7 @@ import zoneinfo
 from functools import cache
 from typing import Literal
 
+import babel
 import msgspec
 
 DEVELOPMENT_SECRET = "dev-only-secret-change-me"  # noqa: S105 - refused outside development mode
@@ -198,6 +199,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             zoneinfo.ZoneInfo(self.shop_time_zone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown IANA time zone {self.shop_time_zone!r}") from None
+        try:
+            babel.Locale.parse(self.shop_locale.replace("-", "_"))
+        except (ValueError, babel.UnknownLocaleError):
+            raise ValueError(f"unknown locale {self.shop_locale!r}") from None
 
 
 _ENV = {

@@ -20,6 +20,7 @@ from application.ports.media import MediaNotFound
 from application.ports.payments import PaymentSucceeded
 from domain.carts.cart import Owner, OwnerKind
 from domain.invoicing.documents import DocumentIssued, DocumentKind, DocumentNotFound, DocumentNotReady, VatAmount
+from entrypoints.settings import SettingsError, from_environ
 from tests.support.bus import build_bus
 from tests.support.invoicing import BERLIN, pdf_has, two_rate_order
 
@@ -140,3 +141,12 @@ async def test_a_credit_note_pdf_names_the_invoice_it_corrects_and_its_amount() 
     pdf = await shop.bus.handle(GetDocumentPdf(order_id="o5", kind=DocumentKind.CREDIT_NOTE, number="CN-2026-000001"))
     for text in ("Credit note CN-2026-000001", "INV-2026-000001", "€50.00", "€6.82", "€0.48", "goodwill"):
         assert pdf_has(pdf.data, text), text
+
+
+@pytest.mark.parametrize(("variable", "value"), [("EMPORIUM_SHOP_TIME_ZONE", "Mars/Olympus_Mons"),
+                                                 ("EMPORIUM_SHOP_TIME_ZONE", "../etc/passwd"),
+                                                 ("EMPORIUM_SHOP_LOCALE", "xx_YY")])
+def test_an_unknown_shop_time_zone_or_locale_stops_the_start_naming_the_variable(variable, value) -> None:
+    with pytest.raises(SettingsError, match=variable):
+        from_environ({variable: value})
+    assert from_environ({"EMPORIUM_SHOP_TIME_ZONE": "Europe/Berlin"}).shop_time_zone == "Europe/Berlin"

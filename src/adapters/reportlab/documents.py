@@ -35,7 +35,7 @@ _GRID = TableStyle([
 
 class ReportlabDocumentRenderer:
     def __init__(self, *, locale: str = "en", invariant: bool = True) -> None:
-        self._locale = locale
+        self._locale = locale.replace("-", "_")  # "de-DE" as Babel spells it
         self._invariant = invariant
 
     async def render(self, document: Document, *, refers_to: str | None = None) -> bytes:
