@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -30,7 +31,7 @@ CHANNELS = f"web:EUR:DE:incl:pay-later,us:USD:US-CA:excl,uk:GBP:GB:incl,{USD_CHA
 @pytest.fixture(scope="module")
 def client(database_url: str, redis_url: str):
     settings = settings_for(database_url, redis_url, channels=CHANNELS, document_cache_seconds=0,
-                            redis_key_prefix=f"test:{TAG}:")
+                            redis_key_prefix=f"test:{TAG}:", shop_time_zone="Europe/Berlin")
     with client_for(settings, base_url="https://testserver.local") as c:
         yield c
 
@@ -133,7 +134,9 @@ async def test_the_page_answers_in_the_shoppers_channel_with_tiers_and_a_running
     assert (variant["price"]["amount"], variant["regular_price"]["amount"]) == (11000, 12000)
     assert [(tier["min_quantity"], tier["amount"]) for tier in variant["tiers"]] == [(3, 10000)]
     assert variant["sale"]["amount"] == 11000
-    assert datetime.fromisoformat(variant["sale"]["ends_at"]) == datetime.fromisoformat(ends)
+    shown_end = datetime.fromisoformat(variant["sale"]["ends_at"])
+    assert shown_end == datetime.fromisoformat(ends)
+    assert shown_end.utcoffset() == ZoneInfo("Europe/Berlin").utcoffset(shown_end.replace(tzinfo=None))  # the shop's
     assert [p["amount"] for p in body["price_from"]] == [11000]  # the running sale, not the base
     assert "X-Channel" in page.headers["vary"]
     max_age = int(re.search(r"max-age=(\d+)", page.headers["cache-control"])[1])

@@ -70,7 +70,7 @@ def _variant(view: VariantView, price: Price | None, currency: str, at: datetime
     running = price.sale if price.sale is not None and price.sale.is_on(at) else None
     sale = None if running is None else SaleView(
         amount=running.amount, currency=currency, display=Money(running.amount, currency).display(),
-        starts_at=running.starts_at, ends_at=running.ends_at)
+        starts_at=running.starts_at.astimezone(at.tzinfo), ends_at=running.ends_at.astimezone(at.tzinfo))
     return msgspec.structs.replace(
         view, prices=[now], sales=[sale] if sale else [], price=now,
         regular_price=price_view(Money(price.amount, currency)), tiers=_tiers(price, currency, at), sale=sale)
@@ -82,7 +82,8 @@ def _earliest(moments: list[datetime | None]) -> datetime | None:
 
 def priced_for(document: ProductDocument, *, channel: str | None, currency: str, at: datetime) -> Priced:
     """The document as a shopper of ``channel`` (``None``: the all-channels lists only) sees it at ``at``: every
-    price in ``currency``, from the channel's own list where it has the SKU, else the all-channels list."""
+    price in ``currency``, from the channel's own list where it has the SKU, else the all-channels list; a
+    running sale's window in ``at``'s time zone (the shop's, as the storefront asks)."""
     fields = {name: getattr(document, name) for name in _SERVED_FIELDS}
     pricing = document.pricing if isinstance(document, StoredDocument) else None
     if pricing is None:  # a document from before prices were stored with it: as it was (rebuild to price it)

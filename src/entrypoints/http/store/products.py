@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Controller, Request, Response, get
@@ -93,8 +94,9 @@ class StoreProductController(Controller):
         hit, rendered = cache.get(key) if use_cache else (False, None)
         if not hit:
             container = request.app.state.container
+            shop_zone = ZoneInfo(container.settings().shop_time_zone)  # a sale's window is told in it
             priced = await product_for_channel(slug, uow=container.uow_factory(), channel=channel, currency=currency,
-                                               at=container.clock().now())
+                                               at=container.clock().now().astimezone(shop_zone))
             rendered = None if priced is None else await _with_drops(container.bus(), priced)
             if use_cache:
                 cache.put(key, rendered)
