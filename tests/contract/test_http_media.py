@@ -99,6 +99,9 @@ async def test_a_6000_by_4000_jpeg_is_served_as_renditions_with_immutable_cache_
     hidden = client.get(f"/media/products/{product_id}/{image['id']}/original.jpg")
     assert hidden.status_code == 404
     assert hidden.headers["content-type"].startswith("application/problem+json")
+    for nowhere in ("0" * 300, f"products/{'0' * 251}", "a/../b.webp"):  # longer than a file name; climbing out
+        missing = client.get(f"/media/{nowhere}")
+        assert (missing.status_code, missing.headers["content-type"]) == (404, "application/problem+json"), nowhere
 
 
 @pytest.mark.parametrize(("body", "content_type", "chunked", "status", "problem"), [

@@ -20,8 +20,10 @@ _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(?:/[A-Za-z0-9][A-Za-z0-9._-]*)*$
 
 
 def check_key(key: str) -> str:
-    """A key is relative path segments of safe characters, never ``..``, never a ``.meta`` file's name."""
-    if len(key) > 512 or not _KEY.match(key) or ".." in key or key.endswith(".meta"):
+    """A key is relative path segments of safe characters, each no longer than a file name may be (255),
+    never ``..``, never a ``.meta`` file's name."""
+    if (len(key) > 512 or not _KEY.match(key) or ".." in key or key.endswith(".meta")
+            or any(len(segment) > 250 for segment in key.split("/"))):  # room for the ".meta" beside it
         raise ValueError(f"not a media key: {key!r}")
     return key
 
