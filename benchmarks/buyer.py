@@ -123,6 +123,8 @@ class Outcome:
     retried: dict[str, int] = field(default_factory=dict)  # why: "dropped", "503 overloaded", …
     steps: list[tuple[str, float]] = field(default_factory=list)  # (step, seconds)
     server_ms: float = 0.0  # the server's own time over the answers taken (their Server-Timing)
+    # every answer: (sent at, epoch seconds; step; status; seconds it took; the server's own milliseconds)
+    log: list[tuple[float, str, int, float, float]] = field(default_factory=list)
 
 
 class Buyer:
@@ -169,8 +171,8 @@ class Buyer:
             attempt += 1
             self.outcome.requests += 1
             try:
-                answer = await self.connection.request(
-                    method, path, {**self._headers(method, step), **(headers or {})}, payload)
+                answer = await self.logged(step, method, path, {**self._headers(method, step), **(headers or {})},
+                                           payload)
             except (Dropped, OSError):
                 self._retried("dropped")
                 continue
@@ -192,6 +194,13 @@ class Buyer:
             self.outcome.server_ms += server_time(answer)
             return answer
         raise Dropped(f"{step}: no answer after {TRIES} tries")
+
+    async def logged(self, step: str, method: str, path: str, headers: dict[str, str], payload: bytes = b"") -> Answer:
+        """One request on the buyer's connection, its answer entered in the outcome's log."""
+        sent, started = time.time(), time.perf_counter()
+        answer = await self.connection.request(method, path, headers, payload)
+        self.outcome.log.append((sent, step, answer.status, time.perf_counter() - started, server_time(answer)))
+        return answer
 
     def _retried(self, why: str) -> None:
         self.outcome.retried[why] = self.outcome.retried.get(why, 0) + 1

@@ -20,9 +20,11 @@ draw, the rest queue behind them as they come.
 The load generator runs in processes of its own (``--generators``); its CPU share is printed. Afterwards
 the database is audited: orders and units sold, oversold, the units each bot account got (at most the
 limit), every human told "admitted" or "sold out", the admitted humans' checkout time (admission to
-order), 5xx answers seen, the queue's figures and how fair it was: Kendall's tau between the order the
-humans who came after the opening joined and the order they were admitted (both as the server recorded
-them in ``drop_tickets``).
+order), 5xx answers seen, the queue's figures and how fair it was: for the humans who came after the
+opening, Kendall's tau between the moment each sent its first join (the client's clock: a join refused at
+the door and sent again counts from the first) and the place the room gave it (its admission, else its
+place in the line, from ``drop_tickets``). ``--timeline`` prints, second by second from the opening, the
+room's questions beside the admitted shoppers' checkout steps (their time at the client and in the server).
 """
 
 from __future__ import annotations
@@ -98,6 +100,7 @@ def _generate(host: str, port: int, run: str, plan: list[dict[str, Any]], start_
         finally:
             seen["fivexx"] = sum(n for why, n in buyer.outcome.retried.items() if why.startswith("5"))
             seen["requests"] = buyer.outcome.requests
+            seen["log"] = buyer.outcome.log
             await buyer.connection.close()
             with done.get_lock():
                 done.value += 1
@@ -139,16 +142,17 @@ def _generate(host: str, port: int, run: str, plan: list[dict[str, Any]], start_
                                 "told": None, "order_id": None, "error": None, "polls": 0, "throttled": 0}
         await asyncio.sleep(max(0.0, start_at + entry["arrives"] - time.time()))
         try:
-            sneak = await buyer.connection.request(
-                "POST", "/store/cart/lines", {**buyer._headers("POST", "sneak"), "Drop-Admission": "a1.forged.x.1.y"},
+            sneak = await buyer.logged(
+                "sneak", "POST", "/store/cart/lines",
+                {**buyer._headers("POST", "sneak"), "Drop-Admission": "a1.forged.x.1.y"},
                 json.dumps({"sku": entry["sku"], "quantity": limit + 1}).encode())
             seen["sneak"] = sneak.status
             view: dict[str, Any] = {"status": "waiting"}
             deadline = time.time() + 120
             first = True
             while view.get("status") == "waiting" and time.time() < deadline:
-                answer = await buyer.connection.request(
-                    "POST" if first else "GET", f"{drop_path}/queue",
+                answer = await buyer.logged(
+                    "join" if first else "poll", "POST" if first else "GET", f"{drop_path}/queue",
                     buyer._headers("POST" if first else "GET", f"join-{seen['polls']}"))
                 buyer._remember(answer)
                 seen["polls"] += 1
@@ -176,6 +180,7 @@ def _generate(host: str, port: int, run: str, plan: list[dict[str, Any]], start_
             seen["fivexx"] = seen.get("fivexx", 0) + sum(
                 n for why, n in buyer.outcome.retried.items() if why.startswith("5"))
             seen["requests"] = buyer.outcome.requests + seen["polls"] + 1
+            seen["log"] = buyer.outcome.log
             await buyer.connection.close()
             with done.get_lock():
                 done.value += 1
@@ -284,7 +289,37 @@ def _kendall_tau_b(pairs: list[tuple[float, float]]) -> float:
     return (concordant - discordant) / denominator if denominator else 1.0
 
 
-def _audit(dsn: str, sku: str, drop_id: str, units: int, opens_at: datetime, humans: set[str]) -> dict[str, Any]:
+QUEUE_STEPS = ("join", "poll", "sneak")
+
+
+def timeline(seen: list[dict[str, Any]], opens_at: float, *, bucket: float = 2.0) -> list[dict[str, Any]]:
+    """What the shop answered, second by second from the opening: the room's questions (and how many were
+    refused 429) beside the admitted shoppers' checkout steps, their time at the client and in the server."""
+    rows: dict[int, dict[str, Any]] = {}
+    for s in seen:
+        for sent, step, status, seconds, server_ms in s.get("log", ()):
+            row = rows.setdefault(int((sent - opens_at) // bucket), {
+                "queue": 0, "queue_429": 0, "steps": 0, "step_s": [], "server_ms": []})
+            if step.startswith(QUEUE_STEPS):
+                row["queue"] += 1
+                row["queue_429"] += status == 429
+            else:
+                row["steps"] += 1
+                row["step_s"].append(seconds)
+                row["server_ms"].append(server_ms)
+    out = []
+    for key in sorted(rows):
+        row = rows[key]
+        out.append({"from_s": key * bucket, "queue_per_s": row["queue"] / bucket,
+                    "queue_429_per_s": row["queue_429"] / bucket, "steps_per_s": row["steps"] / bucket,
+                    "step_p50_ms": statistics.median(row["step_s"]) * 1000 if row["step_s"] else None,
+                    "step_max_ms": max(row["step_s"]) * 1000 if row["step_s"] else None,
+                    "server_p50_ms": statistics.median(row["server_ms"]) if row["server_ms"] else None})
+    return out
+
+
+def _audit(dsn: str, sku: str, drop_id: str, units: int, opens_at: datetime,
+           arrivals: dict[str, float]) -> dict[str, Any]:
     with psycopg.connect(dsn, autocommit=True) as conn:
         by_customer = conn.execute(
             """SELECT o.customer_id, sum((line->>'quantity')::int) FROM orders o,
@@ -304,9 +339,15 @@ def _audit(dsn: str, sku: str, drop_id: str, units: int, opens_at: datetime, hum
             """SELECT holder, joined_at, admitted_at FROM drop_tickets WHERE drop_id = %s""", (drop_id,)).fetchall()
     sold = sum(int(q) for _, q in by_customer)
     per_customer = {c: int(q) for c, q in by_customer}
-    late = sorted((joined.timestamp(), admitted.timestamp()) for holder, joined, admitted in tickets
-                  if admitted is not None and joined >= opens_at and holder.split(":", 1)[1] in humans)
-    sample = late[:: max(1, len(late) // 1500)]  # O(n²): a systematic sample of at most ~1,500 tickets
+    # Fairness for the humans who arrived after the opening: the moment each sent its first join (the
+    # client's clock) against the place the room gave it — its admission, else its place in the line,
+    # behind everyone admitted (after the opening the line is in the order the room recorded the joins).
+    place = {holder.split(":", 1)[1]: (0, admitted.timestamp()) if admitted else (1, joined.timestamp())
+             for holder, joined, admitted in tickets}
+    late = sorted((arrived, place[account]) for account, arrived in arrivals.items()
+                  if arrived >= opens_at.timestamp() and account in place)
+    ranked = {key: rank for rank, key in enumerate(sorted(p for _, p in late))}
+    sample = [(arrived, float(ranked[p])) for arrived, p in late][:: max(1, len(late) // 1500)]  # O(n²)
     return {
         # A buyer who stopped after paying started (a bot whose other session changed the shared cart) holds
         # units until the hold lapses: held, not sold, not lost.
@@ -404,7 +445,9 @@ def run_drop(args: argparse.Namespace) -> dict[str, Any]:
         if not args.json:
             print(file=sys.stderr)
         seen = [s for part in parts for s in part["seen"]]
-        audit = _audit(dsn, sku, drop_id, args.units, opens_at, set(accounts[:humans]))
+        arrivals = {s["account"]: min(sent for sent, step, *_ in s["log"] if step.startswith("join"))
+                    for s in seen if s["kind"] == "human" and any(step.startswith("join") for _, step, *_ in s["log"])}
+        audit = _audit(dsn, sku, drop_id, args.units, opens_at, arrivals)
     finally:
         base.stop_stack(stack)
         from benchmarks.wiring import forget_redis_keys
@@ -439,6 +482,7 @@ def run_drop(args: argparse.Namespace) -> dict[str, Any]:
         "generator_cpu_share": sum(p["cpu_seconds"] for p in parts) / (wall * cores),
         "server_cpu_share": server_cpu / (wall * cores), "services_cpu_share": services_cpu / (wall * cores),
         **{k: v for k, v in audit.items() if k != "per_customer"},
+        "timeline": timeline(seen, opens_at.timestamp()),
     }
 
 
@@ -448,7 +492,7 @@ def correct(f: dict[str, Any]) -> bool:
             and f["bot_units_max"] <= f["limit"] and f["humans_untold"] == 0 and f["ledger_equals_balance"])
 
 
-def _print(f: dict[str, Any]) -> None:
+def _print(f: dict[str, Any], timeline_wanted: bool = False) -> None:
     print(f"drop through its waiting room: {f['buyers']} buyers ({f['humans']} humans, {f['bots']} bot sessions "
           f"on {f['bot_accounts']} accounts), {f['units']} units, limit {f['limit']}, "
           f"`emporium serve --workers {f['workers']}`, {f['cpus']} CPUs")
@@ -474,7 +518,8 @@ def _print(f: dict[str, Any]) -> None:
         ("tickets issued / early / admitted", f"{f['tickets_issued']} / {f['tickets_early']} / "
                                               f"{f['tickets_admitted']}"),
         ("fairness after opening (Kendall tau)",
-         "n/a" if f["kendall_tau"] is None else f"{f['kendall_tau']:.3f} over {f['fair_sample']} admitted humans"),
+         "n/a" if f["kendall_tau"] is None else f"{f['kendall_tau']:.3f} over {f['fair_sample']} humans "
+                                                 "(first join sent vs place in the room)"),
         ("ledger = balance", str(f["ledger_equals_balance"])),
         ("CPU: load generator / shop / PG+Redis", f"{f['generator_cpu_share']:.0%} / {f['server_cpu_share']:.0%} / "
                                                   f"{f['services_cpu_share']:.0%} of the machine"),
@@ -483,6 +528,15 @@ def _print(f: dict[str, Any]) -> None:
         rows.append(("humans' errors (first kinds)", "; ".join(f["human_errors"])))
     for label, value in rows:
         print(f"  {label:<40} {value}")
+    if timeline_wanted:
+        print("  from opening  room asks/s (429/s)  checkout steps/s  step p50 / max ms  server p50 ms")
+        for row in f["timeline"]:
+            if row["from_s"] > 120:
+                break
+            steps = ("" if row["step_p50_ms"] is None
+                     else f"{row['step_p50_ms']:>8.0f} / {row['step_max_ms']:<8.0f}  {row['server_p50_ms']:>8.1f}")
+            print(f"  {row['from_s']:>+10.0f} s  {row['queue_per_s']:>8.0f} ({row['queue_429_per_s']:>6.0f})"
+                  f"  {row['steps_per_s']:>14.1f}   {steps}")
 
 
 def main(argv: list[str]) -> int:
@@ -501,6 +555,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--spread", type=float, default=10.0, help="seconds over which the buyers arrive")
     parser.add_argument("--generators", type=int, default=2)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--timeline", action="store_true", help="print what was answered, second by second")
     parser.add_argument("--port", type=int, default=PORT, help="the shop's port (a second run beside a test suite's)")
     parser.add_argument("--database", default="emporium_bench_drop", help="the bench database (recreated)")
     args = parser.parse_args(argv)
@@ -508,5 +563,5 @@ def main(argv: list[str]) -> int:
     figures = run_drop(args)
     print(json.dumps(figures, indent=2) if args.json else "", end="\n" if args.json else "")
     if not args.json:
-        _print(figures)
+        _print(figures, args.timeline)
     return 0 if correct(figures) else 1

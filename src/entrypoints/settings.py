@@ -90,10 +90,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # using the products, prices and promotions it kept): a change made elsewhere reaches this process
     # within it, one made here at once. 0: read on every lookup.
     catalog_version_ttl_seconds: float = 0.5
-    # Buyers a second this deployment carries through checkout, all seven steps (measure it: `emporium
-    # bench flash-sale --http --waiting-room`; docs/benchmarks.md: 50 on the 2-core machine there). A
-    # drop's waiting room admits at this rate unless the drop sets one.
-    drop_capacity_per_second: float = 50.0
+    # Buyers a second this deployment carries through checkout, all seven steps, with the steps still quick
+    # (measure it: `emporium bench flash-sale --http --waiting-room --rate N`; docs/benchmarks.md: on the
+    # 2-core machine there 50 a second saturate it, 20 keep a step's median near 0.3 s). A drop's waiting
+    # room admits at this rate unless the drop sets one.
+    drop_capacity_per_second: float = 20.0
     # A waiting room admits at most this many shoppers a unit still for sale, counting the admitted who
     # have not bought yet (some never do) — those admitted in the last window's seconds: one admitted
     # longer ago is taken to have left (their admission still serves them): application/drops/ceiling.py.
@@ -102,10 +103,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # A checkout's hold on units a live drop sells lasts this long at most (reservation_ttl_seconds
     # otherwise): a buyer who walks away from it keeps the room's next shoppers out until it lapses.
     drop_hold_seconds: int = 120
-    # Waiting-room joins and questions one API process handles at once, and how many more wait their turn
-    # before the rest are told to ask again in a second or two (entrypoints/http/pace.py).
-    drop_queue_in_flight: int = 16
-    drop_queue_backlog: int = 64
+    # Waiting-room joins and questions one API process handles at once while its event loop keeps up (one at
+    # a time when it lags), and how many more wait their turn before the rest are told when to come back
+    # (entrypoints/http/valve.py).
+    drop_queue_in_flight: int = 64
+    drop_queue_backlog: int = 8192
+    # A question to the room that comes before its Retry-After by at most this many seconds is held and
+    # answered at its moment rather than refused at once (0: always refused at once).
+    drop_queue_hold_seconds: float = 60.0
     # How long an admission token from a drop's waiting room stays good (a buyer admitted then idle longer
     # asks the room again, which answers a fresh token while the ticket is unused).
     drop_admission_ttl_seconds: int = 900

@@ -153,7 +153,10 @@ async def test_joins_at_once_are_recorded_in_groups_each_holder_once(postgres_ha
 @pytest.fixture(scope="module")
 def client(database_url: str, redis_url: str):
     settings = settings_for(database_url, redis_url, redis_key_prefix=f"test:{uuid.uuid4().hex[:8]}:",
-                            drop_capacity_per_second=40.0)
+                            drop_capacity_per_second=40.0,
+                            # a question early by more than this is refused at once: the hold has its own tests
+                            # (tests/unit/test_queue_valve.py), a test client would wait it out here
+                            drop_queue_hold_seconds=5)
     with client_for(settings, base_url="https://testserver.local") as c:
         yield c
 

@@ -60,6 +60,9 @@ BURST_SECONDS = 2  # admissions owed at most: this many seconds' worth at the ro
 class JoinQueue(Command[dict[str, Any]]):
     drop_id: str
     holder: str  # the shopper: the cart owner's key
+    # When the join first came, if the door knows (held in its valve, or refused busy and sent again):
+    # the ticket is dated by it, so waiting at the door costs no place. Never later than now.
+    arrived_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -215,7 +218,8 @@ async def join_queue(command: JoinQueue, *, uow: Uow, rooms: WaitingRooms, drops
     drop = await _live_drop(drops, command.drop_id, now)
     if drop.phase(now) is DropPhase.SOLD_OUT:
         raise DropNotOpen(f"drop {drop.id} has sold out")
-    ticket = TicketRecord(ticket_id=ticket_for(drop.id, command.holder), joined_at=now,
+    joined = now if command.arrived_at is None else min(now, command.arrived_at)
+    ticket = TicketRecord(ticket_id=ticket_for(drop.id, command.holder), joined_at=joined,
                           draw_key=random.SystemRandom().random())
     recorded = await desk.issue(drop.id, command.holder, ticket)
     room = room_of(drop, drop_capacity)

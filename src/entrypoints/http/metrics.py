@@ -67,11 +67,19 @@ LOOP_LAG = Histogram(
     registry=REGISTRY, buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
 LOOP_LAG_LAST = Gauge("emporium_event_loop_lag_last_seconds", "The latest event loop lag sample", registry=REGISTRY)
-LOOP_LAG_INTERVAL = 0.1
+LOOP_LAG_INTERVAL = 0.05
 DROP_QUEUE = Gauge(
     "emporium_drop_queue", "A live drop's waiting room: tickets joined, waiting and admitted", ["drop", "state"],
     registry=REGISTRY,
 )
+
+
+_last_lag = [0.0]  # this process's loop, as last sampled
+
+
+def last_loop_lag() -> float:
+    """Seconds the loop woke up late at its last sample (the waiting room's valve narrows on it)."""
+    return _last_lag[0]
 
 
 async def sample_loop_lag(interval: float = LOOP_LAG_INTERVAL) -> None:
@@ -83,6 +91,7 @@ async def sample_loop_lag(interval: float = LOOP_LAG_INTERVAL) -> None:
         lag = max(0.0, loop.time() - due)
         LOOP_LAG.observe(lag)
         LOOP_LAG_LAST.set(lag)
+        _last_lag[0] = lag
 
 
 @asynccontextmanager

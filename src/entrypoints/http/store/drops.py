@@ -10,6 +10,7 @@ the payment) or ``sold_out``. Asking sooner than ``Retry-After`` is refused at o
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
@@ -19,7 +20,7 @@ from application.drops.admission import holder_of
 from application.drops.errors import AdmissionRequired
 from application.drops.queue import JoinQueue, ReadQueue
 from entrypoints.http.dependencies import Bus
-from entrypoints.http.pace import fingerprint_of, pace_cookie
+from entrypoints.http.pace import ARRIVED, fingerprint_of, pace_cookie
 from entrypoints.http.store.identity import guest_owner, shopper
 
 DropId = Annotated[str, PathParameter(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
@@ -54,7 +55,9 @@ class StoreDropController(Controller):
     async def join(self, bus: Bus, request: Request[Any, Any, Any], drop_id: DropId) -> Response[dict[str, Any]]:
         who = await shopper(request)
         owner = guest_owner(request, who)
-        view = await bus.handle(JoinQueue(drop_id=drop_id, holder=holder_of(owner)))
+        came = request.scope.get("state", {}).get(ARRIVED)  # the door's stamp (entrypoints/http/pace.py)
+        view = await bus.handle(JoinQueue(drop_id=drop_id, holder=holder_of(owner), arrived_at=None if came is None
+                                          else datetime.fromtimestamp(came, UTC)))
         return _answer(request, view, who.new_cookies)
 
     @get("/{drop_id:str}/queue", operation_id="store_read_drop_queue",
