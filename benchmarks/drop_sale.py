@@ -483,7 +483,19 @@ def run_drop(args: argparse.Namespace) -> dict[str, Any]:
         "server_cpu_share": server_cpu / (wall * cores), "services_cpu_share": services_cpu / (wall * cores),
         **{k: v for k, v in audit.items() if k != "per_customer"},
         "timeline": timeline(seen, opens_at.timestamp()),
+        "listen_queue": _listen_queue(settings.listen_backlog),
     }
+
+
+def _listen_queue(backlog: int) -> int:
+    """The shop's listen queue: its ``listen_backlog``, capped by the kernel's ``net.core.somaxconn``. At a
+    drop's opening a queue too short for the connections of one second drops the rest, and each waits for
+    its client's SYN retry (1 s, 3 s, 7 s … later): it loses its place in the line."""
+    try:
+        with open("/proc/sys/net/core/somaxconn") as f:
+            return min(backlog, int(f.read()))
+    except (OSError, ValueError):
+        return backlog
 
 
 def correct(f: dict[str, Any]) -> bool:
@@ -520,6 +532,8 @@ def _print(f: dict[str, Any], timeline_wanted: bool = False) -> None:
         ("fairness after opening (Kendall tau)",
          "n/a" if f["kendall_tau"] is None else f"{f['kendall_tau']:.3f} over {f['fair_sample']} humans "
                                                  "(first join sent vs place in the room)"),
+        ("listen queue (listen_backlog, somaxconn)", f"{f['listen_queue']}"
+         + ("" if f["listen_queue"] >= f["buyers"] / 2 else "  (short for this crowd: raise net.core.somaxconn)")),
         ("ledger = balance", str(f["ledger_equals_balance"])),
         ("CPU: load generator / shop / PG+Redis", f"{f['generator_cpu_share']:.0%} / {f['server_cpu_share']:.0%} / "
                                                   f"{f['services_cpu_share']:.0%} of the machine"),

@@ -20,6 +20,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     broker_namespace: str = "emporium"
     host: str = "127.0.0.1"
     port: int = 8000
+    # Connections waiting to be accepted (the listen queue; the kernel caps it at net.core.somaxconn — raise
+    # that too for a drop): at a drop's opening thousands connect in the same second, and a connection the
+    # queue cannot take waits for the client's SYN retry (1 s, 3 s, 7 s … later), losing its place.
+    listen_backlog: int = 16384
     db_pool_size: int = 10
     db_max_overflow: int = 5
     db_pool_timeout: float = 5.0

@@ -3,22 +3,19 @@ keys rotate, and only a configured proxy may say who the client is (``X-Forwarde
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
 import pytest
-import uvicorn
 
-from entrypoints.cli.main import uvicorn_options
 from entrypoints.http.app import create_app
 from entrypoints.http.store.identity import CART_COOKIE, csrf_token, sign
 from entrypoints.settings import DEVELOPMENT_SECRET, Settings, SettingsError, from_environ, refuse_insecure
 from tests.support.http_app import client_for, make_container, settings_for, stocked_products
 from tests.support.network import free_port
 from tests.support.processes import emporium, service_env
-from tests.support.waiting import GENEROUS, wait_until
+from tests.support.uvicorn_server import served_as_serve_does
 
 STRONG = "k" * 40
 
@@ -107,19 +104,8 @@ def _served(settings: Settings) -> Iterator[str]:
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
         await send({"type": "http.response.body", "body": f"{host} {scope['scheme']}".encode()})
 
-    options = uvicorn_options(settings)
-    options.update(host="127.0.0.1", port=free_port(), log_config=None, lifespan="off")
-    options.pop("factory", None)
-    options.pop("workers", None)
-    server = uvicorn.Server(uvicorn.Config(echo, **options))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        wait_until(lambda: server.started, GENEROUS, what="uvicorn to start")
-        yield f"http://127.0.0.1:{options['port']}"
-    finally:
-        server.should_exit = True
-        thread.join(GENEROUS)
+    with served_as_serve_does(echo, settings) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def _seen(base: str) -> str:

@@ -21,7 +21,8 @@ The questions that pass (and every join) go through a valve of this process (``e
 in the order they came, up to ``drop_queue_in_flight`` at once while the event loop keeps up, one at a time
 when it lags; ``drop_queue_backlog`` more wait their turn; beyond that, 429 ``queue-busy`` with a
 ``Retry-After`` of about the time the line ahead takes to move through. A join keeps its place meanwhile: the
-moment it first came goes with it through the valve (the ticket is dated by it), and a refused one takes an
+moment it first came (its bytes read: ``entrypoints/http/arrival.py``) goes with it through the valve (the
+ticket is dated by it), and a refused one takes an
 arrival cookie (signed, bound to the shopper and the drop, good for ``ARRIVAL_KEPT`` seconds) that dates
 the join sent again. When tens of thousands arrive in the same seconds, the queue's own traffic is what
 waits, not the checkouts of the shoppers already admitted: they share the process's event loop and
@@ -47,6 +48,7 @@ from litestar.datastructures import Cookie
 from litestar.types import ASGIApp, Receive, Scope, Send
 from prometheus_client import Counter
 
+from entrypoints.http.arrival import received_at
 from entrypoints.http.problems import PROBLEM_JSON, TYPE_BASE
 from entrypoints.http.store.identity import CART_COOKIE, SESSION_COOKIE
 from entrypoints.http.valve import Valve, loop_keeps_up
@@ -199,6 +201,7 @@ def pace_middleware(app: ASGIApp) -> ASGIApp:
         settings = scope["app"].state.container.settings()
         door = doors.get(id(scope["app"])) or doors.setdefault(id(scope["app"]), _Door(settings))
         cookies, now, drop_id = request.cookies, time.time(), found.group(1)
+        came = min(now, received_at(scope))  # when its bytes were read (entrypoints/http/arrival.py)
         fingerprint = _fingerprint(cookies)
         if scope["method"] == "GET":
             left = seconds_left(secret_keys(settings), drop_id, cookies.get(PACE_COOKIE), fingerprint, now)
@@ -220,7 +223,7 @@ def pace_middleware(app: ASGIApp) -> ASGIApp:
                 return
         else:  # a join: its place goes by the moment it first came
             scope.setdefault("state", {})[ARRIVED] = arrived_at(
-                secret_keys(settings), drop_id, cookies.get(ARRIVAL_COOKIE), fingerprint, now)
+                secret_keys(settings), drop_id, cookies.get(ARRIVAL_COOKIE), fingerprint, came)
         if not door.valve.admits():
             arrival = (arrival_cookie(settings, drop_id, scope["state"][ARRIVED], fingerprint)
                        if scope["method"] == "POST" and fingerprint else None)
