@@ -88,10 +88,14 @@ async def sample_loop_lag(interval: float = LOOP_LAG_INTERVAL) -> None:
     while True:
         due = loop.time() + interval
         await asyncio.sleep(interval)
-        lag = max(0.0, loop.time() - due)
-        LOOP_LAG.observe(lag)
-        LOOP_LAG_LAST.set(lag)
-        _last_lag[0] = lag
+        note_loop_lag(max(0.0, loop.time() - due))
+
+
+def note_loop_lag(lag: float) -> None:
+    """Record one sample of the loop's lag (seconds)."""
+    LOOP_LAG.observe(lag)
+    LOOP_LAG_LAST.set(lag)
+    _last_lag[0] = lag
 
 
 @asynccontextmanager
