@@ -246,3 +246,35 @@ async def test_the_valve_tells_how_long_its_line_takes_to_move_by_its_recent_pac
     assert valve.wait_seconds() == 60
     valve._waiting.clear()
     assert valve.wait_seconds() == 1
+
+
+async def test_an_early_question_whose_body_comes_in_parts_is_answered_at_once_not_held() -> None:
+    from entrypoints.http.pace import PACE_COOKIE, pace_cookie
+
+    settings = Settings(drop_queue_hold_seconds=5)
+    bodies: list[bytes] = []
+
+    async def room(scope: Any, receive: Any, send: Any) -> None:
+        while True:
+            message = await receive()
+            bodies.append(message["body"])
+            if not message.get("more_body"):
+                break
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    soon = pace_cookie(settings, "drop-1", 4, "s-1", secure=True, same_site="lax")
+    parts = [{"type": "http.request", "body": b"a", "more_body": True},
+             {"type": "http.request", "body": b"b", "more_body": False}]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return parts.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    cookie = f"emporium_session=s-1; {PACE_COOKIE}={soon.value}".encode()
+    scope = {**_scope(_app_with(settings), 1, "GET"), "headers": [(b"cookie", cookie)], "state": {}}
+    await asyncio.wait_for(pace_middleware(room)(scope, receive, send), timeout=2)  # not held for 3 s
+    assert (sent[0]["status"], bodies) == (200, [b"a", b"b"])  # the whole request reached the room

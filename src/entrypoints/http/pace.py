@@ -158,24 +158,24 @@ def _busy(scope: Scope, send: Send, valve: Valve, arrival: Cookie | None) -> Any
 
 async def _held(seconds: float, receive: Receive) -> Receive | None:
     """Wait ``seconds`` with the question (its whole request already in), or ``None`` if the shopper hangs
-    up meanwhile; the ``receive`` to answer it with afterwards."""
+    up meanwhile; the ``receive`` to answer it with afterwards. One whose body comes in parts is not held."""
     first = await receive()
-    if first["type"] != "http.request" or first.get("more_body"):
-        return None
-    hang_up = asyncio.ensure_future(receive())
-    try:
-        done, _ = await asyncio.wait({hang_up}, timeout=seconds)
-    finally:
-        if not hang_up.done():
-            hang_up.cancel()
-    if done:
+    if first["type"] != "http.request":
         return None
     replay = [first]
 
     async def replayed() -> Any:
         return replay.pop() if replay else await receive()
 
-    return replayed
+    if first.get("more_body"):
+        return replayed
+    hang_up = asyncio.ensure_future(receive())
+    try:
+        done, _ = await asyncio.wait({hang_up}, timeout=seconds)
+    finally:
+        if not hang_up.done():
+            hang_up.cancel()
+    return None if done else replayed
 
 
 class _Door:

@@ -102,7 +102,7 @@ class Valve:
 
     def wait_seconds(self) -> int:
         """About how long the line now waiting takes to move through, by its pace in the last seconds
-        (taken as no slower than ``in_flight`` a second before it has one): at least 1, at most 60."""
+        (taken as no slower than ``in_flight`` a second): at least 1, at most 60."""
         now = self._now()
         recent = sum(1 for t in self._done if t >= now - RATE_WINDOW)
         per_second = max(recent / RATE_WINDOW, float(self._limit))  # no less than a full valve a second
