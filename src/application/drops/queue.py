@@ -60,8 +60,9 @@ BURST_SECONDS = 2  # admissions owed at most: this many seconds' worth at the ro
 class JoinQueue(Command[dict[str, Any]]):
     drop_id: str
     holder: str  # the shopper: the cart owner's key
-    # When the join first came, if the door knows (held in its valve, or refused busy and sent again):
-    # the ticket is dated by it, so waiting at the door costs no place. Never later than now.
+    # When the join first reached the shop, if the door knows (its bytes' arrival, or the arrival cookie of a
+    # join refused busy and sent again): the ticket is dated by it, so waiting at the door costs no place.
+    # Never later than now.
     arrived_at: datetime | None = None
 
 

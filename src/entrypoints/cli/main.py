@@ -21,10 +21,10 @@ def uvicorn_options(settings: Settings, workers: int = 1) -> dict[str, Any]:
     """How ``serve`` runs uvicorn. Our logging only (no uvicorn config, no access log: the app logs
     requests). ``X-Forwarded-For``/``-Proto`` count only from ``EMPORIUM_TRUSTED_PROXIES`` (uvicorn
     would otherwise trust them from 127.0.0.1, or whatever ``FORWARDED_ALLOW_IPS`` says)."""
-    from entrypoints.http.arrival import PROTOCOL
+    from entrypoints.http.arrival import ArrivalStampingProtocol
     proxies = [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
     return {
-        "http": PROTOCOL,  # it stamps when each request arrived (a drop's waiting room dates joins by it)
+        "http": ArrivalStampingProtocol,  # stamps when each request arrived (a drop's room dates joins by it)
         "backlog": settings.listen_backlog,
         "factory": True, "host": settings.host, "port": settings.port, "workers": workers, "log_config": None,
         "access_log": False, "timeout_graceful_shutdown": 5, "proxy_headers": bool(proxies),

@@ -31,6 +31,3 @@ class ArrivalStampingProtocol(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self.scope[RECEIVED_AT] = time.time()  # type: ignore[literal-required]
-
-
-PROTOCOL: Any = ArrivalStampingProtocol
